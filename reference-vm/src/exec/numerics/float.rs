@@ -1,0 +1,1 @@
+//! Scalar float operators (spec: exec/numerics).

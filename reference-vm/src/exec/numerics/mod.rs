@@ -1,0 +1,5 @@
+//! Numerics (spec: Execution › Numerics): the pure operators on scalar floats
+//! and on 128-bit vectors that the interpreter calls.
+
+pub mod float;
+pub mod v128;

@@ -1,0 +1,1 @@
+//! Vector operators on v128 (spec: exec/numerics, SIMD).
