@@ -1,1 +1,122 @@
-//! engines
+//! The engine contract of wasm-conform (DESIGN.md, "engines"): what every
+//! runner may ask of a WebAssembly engine, the outcomes it gets back, and the
+//! adapters that map real engines onto that contract.
+
+pub mod outcome;
+pub mod value;
+mod wasmi_engine;
+
+pub use outcome::{ModuleError, Outcome, Trap, TrapKind};
+pub use value::{NullKind, RefValue, Value, ValueType};
+pub use wasmi_engine::WasmiEngine;
+
+/// An instance created by [`Engine::instantiate`], valid for that engine only.
+pub type InstanceId = usize;
+
+/// Exported state of an instance, read after a call (for the differential oracle).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceState {
+    /// Exported globals by name, with their current values.
+    pub globals: Vec<(String, Value)>,
+    /// Exported memories by name, with their contents.
+    pub memories: Vec<(String, Vec<u8>)>,
+    /// Exported tables by name, with their elements.
+    pub tables: Vec<(String, Vec<Value>)>,
+}
+
+/// Limits applied by an engine to each call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Instruction budget (the engine's notion of fuel) per call, if any.
+    pub fuel: Option<u64>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            fuel: Some(DEFAULT_FUEL),
+        }
+    }
+}
+
+/// The default per-call fuel: far more than any spec test needs, small
+/// enough that an infinite loop ends in seconds.
+pub const DEFAULT_FUEL: u64 = 2_000_000_000;
+
+/// A WebAssembly engine as the runners see it.
+///
+/// An engine owns one store: every instance it creates lives until the engine
+/// is dropped, and `register`ed instances are visible as imports to later
+/// instantiations. The `spectest` module of the reference interpreter is
+/// registered from the start.
+pub trait Engine {
+    /// The engine's name (`reference-vm`, `wasmi`, ...).
+    fn name(&self) -> &str;
+
+    /// The engine's version.
+    fn version(&self) -> String;
+
+    /// The configuration in force (features, limits), for provenance.
+    fn config(&self) -> Vec<(String, String)>;
+
+    /// Decodes and validates a binary module without instantiating it.
+    fn validate(&mut self, bytes: &[u8]) -> Result<(), ModuleError>;
+
+    /// Decodes, validates, links against registered instances and instantiates.
+    fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError>;
+
+    /// Makes an instance's exports importable under `name`.
+    fn register(&mut self, name: &str, instance: InstanceId) -> Result<(), String>;
+
+    /// Calls an exported function.
+    fn invoke(&mut self, instance: InstanceId, export: &str, args: &[Value]) -> Outcome;
+
+    /// Reads an exported global.
+    fn get_global(&mut self, instance: InstanceId, export: &str) -> Outcome;
+
+    /// Reads every exported global, memory and table.
+    fn snapshot(&mut self, instance: InstanceId) -> Result<InstanceState, String>;
+
+    /// Sets the per-call limits.
+    fn set_budget(&mut self, budget: Budget);
+
+    /// Whether the engine runs `thread` blocks on shared memory.
+    fn supports_threads(&self) -> bool {
+        false
+    }
+}
+
+/// The engines this build can create, by CLI name.
+pub const ENGINE_NAMES: &[&str] = &["reference-vm", "wasmi"];
+
+/// Creates a fresh engine by its CLI name.
+pub fn create_engine(name: &str) -> Result<Box<dyn Engine + Send>, String> {
+    match name {
+        "wasmi" => Ok(Box::new(WasmiEngine::new())),
+        other => Err(format!(
+            "unknown engine {other:?} (available: {})",
+            ENGINE_NAMES.join(", ")
+        )),
+    }
+}
+
+/// The spectest constants of the reference interpreter (`spectest.global_*`).
+pub mod spectest {
+    /// `spectest.global_i32` and `global_i64`.
+    pub const GLOBAL_INT: i64 = 666;
+    /// `spectest.global_f32`, as bits of 666.6f32.
+    pub const GLOBAL_F32_BITS: u32 = 0x4426_a666;
+    /// `spectest.global_f64`, as bits of 666.6f64.
+    pub const GLOBAL_F64_BITS: u64 = 0x4084_d4cc_cccc_cccd;
+    /// `spectest.table` and `table64` limits.
+    pub const TABLE_LIMITS: (u32, u32) = (10, 20);
+    /// `spectest.memory` limits, in pages.
+    pub const MEMORY_LIMITS: (u32, u32) = (1, 2);
+
+    #[cfg(test)]
+    #[test]
+    fn float_constants_are_666_6() {
+        assert_eq!(f32::from_bits(GLOBAL_F32_BITS), 666.6f32);
+        assert_eq!(f64::from_bits(GLOBAL_F64_BITS), 666.6f64);
+    }
+}

@@ -301,7 +301,10 @@ impl ResultsDoc {
     pub fn from_json(text: &str) -> Result<ResultsDoc, String> {
         let doc: ResultsDoc = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if doc.schema != SCHEMA {
-            return Err(format!("unknown schema {:?}, expected {SCHEMA:?}", doc.schema));
+            return Err(format!(
+                "unknown schema {:?}, expected {SCHEMA:?}",
+                doc.schema
+            ));
         }
         Ok(doc)
     }

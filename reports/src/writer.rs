@@ -91,8 +91,11 @@ mod tests {
         let mut w = IncrementalWriter::create(&path, doc).unwrap();
         let on_disk = ResultsDoc::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert!(on_disk.partial);
-        w.push(Unit::new("u", vec![Verdict::new(1, 1, "assert_return", Status::Pass)]))
-            .unwrap();
+        w.push(Unit::new(
+            "u",
+            vec![Verdict::new(1, 1, "assert_return", Status::Pass)],
+        ))
+        .unwrap();
         let done = w.finish().unwrap();
         let on_disk = ResultsDoc::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert!(!on_disk.partial);
