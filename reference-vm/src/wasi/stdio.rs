@@ -1,0 +1,193 @@
+//! The standard streams: inherited from the host, captured, or fixed bytes.
+
+use std::io::{IsTerminal, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use super::fs::WasiFile;
+use super::types::{Errno, Filestat, TimeSet, errno, filetype};
+
+/// Where a guest's stdin comes from.
+#[derive(Debug, Clone, Default)]
+pub enum StdinSource {
+    /// Reads return end of file.
+    #[default]
+    Null,
+    /// The host process's stdin.
+    Inherit,
+    /// These bytes, then end of file.
+    Bytes(Vec<u8>),
+}
+
+/// Captured output shared between the guest and the embedder.
+#[derive(Debug, Default)]
+pub struct Captured {
+    /// The bytes written, up to the cap.
+    pub bytes: Vec<u8>,
+    /// Whether writes past the cap were dropped.
+    pub truncated: bool,
+}
+
+/// A handle on captured output; clone it before building the context and read it after the run.
+pub type CaptureHandle = Arc<Mutex<Captured>>;
+
+/// Where a guest's stdout or stderr goes.
+#[derive(Debug, Clone, Default)]
+pub enum OutputSink {
+    /// Dropped.
+    #[default]
+    Null,
+    /// The host process's stream of the same name.
+    Inherit,
+    /// Kept in memory, at most `cap` bytes; the rest is dropped (and reported as written).
+    Capture(CaptureHandle, usize),
+}
+
+impl OutputSink {
+    /// A fresh capture with the given cap, and the handle to read it.
+    pub fn capture(cap: usize) -> (OutputSink, CaptureHandle) {
+        let h: CaptureHandle = Arc::default();
+        (OutputSink::Capture(h.clone(), cap), h)
+    }
+}
+
+pub(crate) struct StdinFile {
+    pub(crate) src: StdinSource,
+    pub(crate) pos: usize,
+}
+
+fn no_stat(tty: bool) -> Filestat {
+    Filestat {
+        filetype: if tty {
+            filetype::CHARACTER_DEVICE
+        } else {
+            filetype::UNKNOWN
+        },
+        nlink: 1,
+        ..Filestat::default()
+    }
+}
+
+impl WasiFile for StdinFile {
+    fn filetype(&self) -> u8 {
+        if self.is_tty() {
+            filetype::CHARACTER_DEVICE
+        } else {
+            filetype::UNKNOWN
+        }
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+        match &self.src {
+            StdinSource::Null => Ok(0),
+            StdinSource::Inherit => std::io::stdin().read(buf).map_err(|_| errno::IO),
+            StdinSource::Bytes(b) => {
+                let rest = &b[self.pos.min(b.len())..];
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                self.pos += n;
+                Ok(n)
+            }
+        }
+    }
+    fn read_at(&mut self, _: &mut [u8], _: u64) -> Result<usize, Errno> {
+        Err(errno::SPIPE)
+    }
+    fn write(&mut self, _: &[u8], _: bool) -> Result<usize, Errno> {
+        Err(errno::BADF)
+    }
+    fn write_at(&mut self, _: &[u8], _: u64) -> Result<usize, Errno> {
+        Err(errno::SPIPE)
+    }
+    fn seek(&mut self, _: i64, _: u8) -> Result<u64, Errno> {
+        Err(errno::SPIPE)
+    }
+    fn stat(&self) -> Result<Filestat, Errno> {
+        Ok(no_stat(self.is_tty()))
+    }
+    fn set_size(&mut self, _: u64) -> Result<(), Errno> {
+        Err(errno::INVAL)
+    }
+    fn set_times(&mut self, _: TimeSet, _: TimeSet) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn allocate(&mut self, _: u64, _: u64) -> Result<(), Errno> {
+        Err(errno::SPIPE)
+    }
+    fn is_tty(&self) -> bool {
+        matches!(self.src, StdinSource::Inherit) && std::io::stdin().is_terminal()
+    }
+    fn bytes_ready(&self) -> Option<u64> {
+        match &self.src {
+            StdinSource::Bytes(b) => Some(b.len().saturating_sub(self.pos) as u64),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) struct OutputFile {
+    pub(crate) sink: OutputSink,
+    pub(crate) stderr: bool,
+}
+
+impl WasiFile for OutputFile {
+    fn filetype(&self) -> u8 {
+        if self.is_tty() {
+            filetype::CHARACTER_DEVICE
+        } else {
+            filetype::UNKNOWN
+        }
+    }
+    fn read(&mut self, _: &mut [u8]) -> Result<usize, Errno> {
+        Err(errno::BADF)
+    }
+    fn read_at(&mut self, _: &mut [u8], _: u64) -> Result<usize, Errno> {
+        Err(errno::SPIPE)
+    }
+    fn write(&mut self, buf: &[u8], _: bool) -> Result<usize, Errno> {
+        match &self.sink {
+            OutputSink::Null => Ok(buf.len()),
+            OutputSink::Inherit => {
+                let r = if self.stderr {
+                    std::io::stderr().write_all(buf)
+                } else {
+                    let mut o = std::io::stdout();
+                    o.write_all(buf).and_then(|_| o.flush())
+                };
+                r.map(|_| buf.len()).map_err(|_| errno::IO)
+            }
+            OutputSink::Capture(h, cap) => {
+                let mut c = h.lock().unwrap_or_else(|p| p.into_inner());
+                let room = cap.saturating_sub(c.bytes.len());
+                if buf.len() > room {
+                    c.truncated = true;
+                }
+                c.bytes.extend_from_slice(&buf[..buf.len().min(room)]);
+                Ok(buf.len())
+            }
+        }
+    }
+    fn write_at(&mut self, _: &[u8], _: u64) -> Result<usize, Errno> {
+        Err(errno::SPIPE)
+    }
+    fn seek(&mut self, _: i64, _: u8) -> Result<u64, Errno> {
+        Err(errno::SPIPE)
+    }
+    fn stat(&self) -> Result<Filestat, Errno> {
+        Ok(no_stat(self.is_tty()))
+    }
+    fn set_size(&mut self, _: u64) -> Result<(), Errno> {
+        Err(errno::INVAL)
+    }
+    fn set_times(&mut self, _: TimeSet, _: TimeSet) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn allocate(&mut self, _: u64, _: u64) -> Result<(), Errno> {
+        Err(errno::SPIPE)
+    }
+    fn is_tty(&self) -> bool {
+        match self.sink {
+            OutputSink::Inherit if self.stderr => std::io::stderr().is_terminal(),
+            OutputSink::Inherit => std::io::stdout().is_terminal(),
+            _ => false,
+        }
+    }
+}
