@@ -2,4 +2,5 @@
 //! and on 128-bit vectors that the interpreter calls.
 
 pub mod float;
+pub mod relaxed;
 pub mod v128;
