@@ -226,8 +226,26 @@ impl WasiDir for HostDir {
             .map_err(e)?;
             return Ok(Opened::Dir(Box::new(HostDir { dir: d })));
         }
-        let mut opts = CapOpenOptions::new();
         let write = o.write || o.truncate;
+        if o.create && !write && !o.exclusive {
+            // O_RDONLY|O_CREAT: std/cap-std insist on write access to create,
+            // so open an existing file read-only first and create only if missing.
+            let plain = OpenOptions { create: false, ..*o };
+            match self.open(path, &plain) {
+                Err(errno::NOENT) => {}
+                r => return r,
+            }
+            let creating = OpenOptions { write: true, ..*o };
+            drop(self.open(path, &creating)?);
+            return self.open(path, &plain);
+        }
+        if o.create && !write {
+            let creating = OpenOptions { write: true, ..*o };
+            drop(self.open(path, &creating)?);
+            let plain = OpenOptions { create: false, exclusive: false, ..*o };
+            return self.open(path, &plain);
+        }
+        let mut opts = CapOpenOptions::new();
         opts.read(o.read || !write);
         opts.write(write);
         if o.create && o.exclusive {
@@ -258,7 +276,9 @@ impl WasiDir for HostDir {
     }
 
     fn remove_dir(&self, path: &str) -> Result<(), Errno> {
-        self.dir.remove_dir(path).map_err(e)
+        // rmdir("dir/") is valid POSIX; cap-std would see a final ".".
+        let trimmed = path.trim_end_matches('/');
+        self.dir.remove_dir(if trimmed.is_empty() { path } else { trimmed }).map_err(e)
     }
 
     fn unlink_file(&self, path: &str) -> Result<(), Errno> {
