@@ -13,6 +13,7 @@ pub mod fs;
 pub mod hostfs;
 pub mod mem;
 pub mod memfs;
+pub mod run;
 pub mod stdio;
 pub mod types;
 
@@ -21,6 +22,7 @@ use std::io::Read;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fs::{OpenOptions, Opened, WasiDir, WasiFile};
+pub use run::{RunError, RunResult, instantiate, link, run_command};
 pub use stdio::{CaptureHandle, Captured, OutputSink, StdinSource};
 use types::{
     DIRENT_SIZE, EVENT_SIZE, Errno, FDSTAT_SIZE, PREOPENTYPE_DIR, SUBSCRIPTION_CLOCK_ABSTIME,

@@ -1,0 +1,406 @@
+//! Runtimes under test: the contract, and external commands described as data.
+//!
+//! An external runtime is a command template. Tokens are split on whitespace;
+//! `{wasm}` is the module, `{args}` expands to the test's arguments, `{self}`
+//! to the running `wasm-conform` executable, `{driver}` to the bundled Node.js
+//! driver; a group `[ ... ]` is repeated once per preopen when it mentions
+//! `{host}`/`{guest}`, and once per environment variable when it mentions
+//! `{key}`/`{value}`. Example:
+//! `wasmtime run [--dir {host}::{guest}] [--env {key}={value}] {wasm} {args}`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+/// One run of one test.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The module.
+    pub wasm: PathBuf,
+    /// Arguments after the program name.
+    pub args: Vec<String>,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
+    /// Preopens: (host folder, guest name).
+    pub dirs: Vec<(PathBuf, String)>,
+    /// Bytes fed to stdin.
+    pub stdin: Vec<u8>,
+    /// Working directory for external commands.
+    pub cwd: PathBuf,
+    /// Wall-clock limit.
+    pub timeout: Duration,
+    /// Bytes kept per output stream.
+    pub output_cap: usize,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStatus {
+    /// The program exited with `exit_code`.
+    Exited,
+    /// Killed after the timeout.
+    Timeout,
+    /// The runtime died (signal, panic) or trapped.
+    Crash(String),
+    /// The runtime could not be started or driven.
+    AdapterError(String),
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// How it ended.
+    pub status: RunStatus,
+    /// The exit code, when it exited.
+    pub exit_code: Option<i32>,
+    /// Captured stdout (capped).
+    pub stdout: Vec<u8>,
+    /// Captured stderr (capped).
+    pub stderr: Vec<u8>,
+    /// A shell command line that reproduces the run.
+    pub command: String,
+}
+
+/// A WASI runtime the suite can run against.
+pub trait Runtime: Send + Sync {
+    /// Its name in reports.
+    fn name(&self) -> String;
+    /// Its version (the output of its version command, or a crate version).
+    fn version(&self) -> String;
+    /// Whether it runs components (`wasm32-wasip3`); core-only runtimes report them unsupported.
+    fn supports_components(&self) -> bool {
+        false
+    }
+    /// Runs one test.
+    fn run(&self, req: &RunRequest) -> RunOutput;
+}
+
+/// A declarative adapter for an external runtime.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Adapter {
+    /// Its name.
+    pub name: String,
+    /// The command template (see the module docs).
+    pub command: String,
+    /// The command that prints its version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Whether it runs components.
+    #[serde(default)]
+    pub components: bool,
+}
+
+/// The adapters shipped with wasm-conform (`adapters/*.toml`).
+pub const BUILTIN_ADAPTERS: &[&str] = &[
+    include_str!("../adapters/wasmtime.toml"),
+    include_str!("../adapters/wasmer.toml"),
+    include_str!("../adapters/wasmedge.toml"),
+    include_str!("../adapters/iwasm.toml"),
+    include_str!("../adapters/wazero.toml"),
+    include_str!("../adapters/node.toml"),
+    include_str!("../adapters/wasm-conform.toml"),
+];
+
+/// The bundled Node.js driver.
+pub const NODE_DRIVER: &str = include_str!("../drivers/node-wasi.mjs");
+
+/// Finds a shipped adapter by name.
+pub fn builtin_adapter(name: &str) -> Option<Adapter> {
+    BUILTIN_ADAPTERS
+        .iter()
+        .filter_map(|t| toml::from_str::<Adapter>(t).ok())
+        .find(|a| a.name == name)
+}
+
+/// Names of the shipped adapters.
+pub fn builtin_adapter_names() -> Vec<String> {
+    BUILTIN_ADAPTERS
+        .iter()
+        .filter_map(|t| toml::from_str::<Adapter>(t).ok())
+        .map(|a| a.name)
+        .collect()
+}
+
+fn node_driver_path() -> PathBuf {
+    let in_repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("drivers/node-wasi.mjs");
+    if in_repo.is_file() {
+        return in_repo;
+    }
+    let p = std::env::temp_dir().join(format!("wasm-conform-node-wasi-{}.mjs", std::process::id()));
+    if !p.is_file() {
+        let _ = std::fs::write(&p, NODE_DRIVER);
+    }
+    p
+}
+
+/// Shell-quotes one word for a reproducible command line.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Expands a command template for `req` into argv.
+pub fn expand_template(template: &str, req: &RunRequest) -> Vec<String> {
+    let tokens: Vec<&str> = template.split_whitespace().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        if tokens[i] == "[" || tokens[i].starts_with('[') {
+            // A group: up to the token ending with ']'.
+            let mut group = Vec::new();
+            let first = tokens[i].trim_start_matches('[');
+            let mut j = i;
+            let mut cur = first.to_string();
+            loop {
+                let end = cur.ends_with(']');
+                let t = cur.trim_end_matches(']').to_string();
+                if !t.is_empty() {
+                    group.push(t);
+                }
+                if end || j + 1 >= tokens.len() {
+                    break;
+                }
+                j += 1;
+                cur = tokens[j].to_string();
+            }
+            let text = group.join(" ");
+            if text.contains("{host}") || text.contains("{guest}") {
+                for (h, g) in &req.dirs {
+                    for t in &group {
+                        out.push(t.replace("{host}", &h.to_string_lossy()).replace("{guest}", g));
+                    }
+                }
+            } else if text.contains("{key}") || text.contains("{value}") {
+                for (k, v) in &req.env {
+                    for t in &group {
+                        out.push(t.replace("{key}", k).replace("{value}", v));
+                    }
+                }
+            } else {
+                out.extend(group);
+            }
+            i = j + 1;
+            continue;
+        }
+        match tokens[i] {
+            "{args}" => out.extend(req.args.iter().cloned()),
+            t => out.push(
+                t.replace("{wasm}", &req.wasm.to_string_lossy())
+                    .replace("{driver}", &node_driver_path().to_string_lossy())
+                    .replace(
+                        "{self}",
+                        &std::env::current_exe()
+                            .map(|p| p.to_string_lossy().into_owned())
+                            .unwrap_or_else(|_| "wasm-conform".into()),
+                    ),
+            ),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// An external runtime run through its command template.
+#[derive(Debug, Clone)]
+pub struct CommandRuntime {
+    /// The adapter.
+    pub adapter: Adapter,
+}
+
+impl CommandRuntime {
+    /// A runtime from a bare `--runtime-cmd` template.
+    pub fn from_template(template: &str) -> CommandRuntime {
+        let name = template.split_whitespace().next().unwrap_or("custom").to_string();
+        CommandRuntime {
+            adapter: Adapter {
+                name: format!("cmd:{name}"),
+                command: template.to_string(),
+                version: None,
+                components: false,
+            },
+        }
+    }
+}
+
+impl Runtime for CommandRuntime {
+    fn name(&self) -> String {
+        self.adapter.name.clone()
+    }
+
+    fn version(&self) -> String {
+        let Some(v) = &self.adapter.version else {
+            return "unknown".into();
+        };
+        let req = RunRequest {
+            wasm: PathBuf::new(),
+            args: vec![],
+            env: vec![],
+            dirs: vec![],
+            stdin: vec![],
+            cwd: std::env::temp_dir(),
+            timeout: Duration::from_secs(10),
+            output_cap: 4096,
+        };
+        let argv = expand_template(v, &req);
+        let out = run_argv(&argv, &req);
+        match out.status {
+            RunStatus::Exited => String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or("unknown")
+                .trim()
+                .to_string(),
+            _ => "unavailable".into(),
+        }
+    }
+
+    fn supports_components(&self) -> bool {
+        self.adapter.components
+    }
+
+    fn run(&self, req: &RunRequest) -> RunOutput {
+        run_argv(&expand_template(&self.adapter.command, req), req)
+    }
+}
+
+fn read_capped(mut r: impl Read + Send + 'static, cap: usize) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let room = cap.saturating_sub(kept.len());
+                    kept.extend_from_slice(&buf[..n.min(room)]);
+                }
+            }
+        }
+        kept
+    })
+}
+
+/// Runs argv with the request's stdin, cwd, timeout and output cap.
+pub fn run_argv(argv: &[String], req: &RunRequest) -> RunOutput {
+    let command = argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
+    let command = format!("cd {} && {}", shell_quote(&req.cwd.to_string_lossy()), command);
+    let fail = |msg: String, command: String| RunOutput {
+        status: RunStatus::AdapterError(msg),
+        exit_code: None,
+        stdout: vec![],
+        stderr: vec![],
+        command,
+    };
+    let Some((prog, rest)) = argv.split_first() else {
+        return fail("empty command".into(), command);
+    };
+    let mut child = match Command::new(prog)
+        .args(rest)
+        .current_dir(&req.cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => return fail(format!("cannot start `{prog}`: {e}"), command),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let data = req.stdin.clone();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+    }
+    let out = read_capped(child.stdout.take().expect("piped"), req.output_cap);
+    let err = read_capped(child.stderr.take().expect("piped"), req.output_cap);
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if start.elapsed() > req.timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => break None,
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    let (status, exit_code) = match status {
+        None => (RunStatus::Timeout, None),
+        Some(s) => match s.code() {
+            Some(c) => (RunStatus::Exited, Some(c)),
+            None => {
+                #[cfg(unix)]
+                let why = {
+                    use std::os::unix::process::ExitStatusExt;
+                    format!("killed by signal {}", s.signal().unwrap_or(0))
+                };
+                #[cfg(not(unix))]
+                let why = "no exit code".to_string();
+                (RunStatus::Crash(why), None)
+            }
+        },
+    };
+    RunOutput { status, exit_code, stdout, stderr, command }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> RunRequest {
+        RunRequest {
+            wasm: "t.wasm".into(),
+            args: vec!["a b".into(), "c".into()],
+            env: vec![("K".into(), "V".into()), ("X".into(), "1".into())],
+            dirs: vec![("/tmp/d".into(), "d".into())],
+            stdin: vec![],
+            cwd: "/tmp".into(),
+            timeout: Duration::from_secs(5),
+            output_cap: 100,
+        }
+    }
+
+    #[test]
+    fn templates_expand_groups() {
+        let argv = expand_template(
+            "rt run [--dir {host}::{guest}] [--env {key}={value}] {wasm} {args}",
+            &req(),
+        );
+        assert_eq!(
+            argv,
+            vec!["rt", "run", "--dir", "/tmp/d::d", "--env", "K=V", "--env", "X=1", "t.wasm", "a b", "c"]
+        );
+        let argv = expand_template("rt [--mapdir={guest}::{host}] {wasm}", &req());
+        assert_eq!(argv, vec!["rt", "--mapdir=d::/tmp/d", "t.wasm"]);
+    }
+
+    #[test]
+    fn every_builtin_adapter_parses() {
+        assert_eq!(builtin_adapter_names().len(), BUILTIN_ADAPTERS.len());
+        assert!(builtin_adapter("node").is_some());
+    }
+
+    #[test]
+    fn process_runs_time_out_and_cap_output() {
+        let mut r = req();
+        r.timeout = Duration::from_millis(300);
+        let o = run_argv(&["sleep".into(), "5".into()], &r);
+        assert_eq!(o.status, RunStatus::Timeout);
+        let o = run_argv(&["sh".into(), "-c".into(), "yes | head -c 100000; exit 3".into()], &r);
+        assert_eq!((o.status, o.exit_code, o.stdout.len()), (RunStatus::Exited, Some(3), 100));
+        let o = run_argv(&["/nonexistent/runtime".into()], &r);
+        assert!(matches!(o.status, RunStatus::AdapterError(_)));
+    }
+}

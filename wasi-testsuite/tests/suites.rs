@@ -1,0 +1,64 @@
+//! Runs the official wasip1 suites on the reference VM (host and in-memory
+//! file systems) and checks that components are reported unsupported.
+//! Needs `../shared/wasi-testsuite`: under `CI=true` a missing suite fails,
+//! elsewhere the test is skipped with a printed reason.
+
+use std::path::PathBuf;
+
+use wasi_testsuite::runner::{Options, Outcome, default_testsuite};
+use wasi_testsuite::{refvm::RefVm, run_suites};
+
+fn suite_root() -> Option<PathBuf> {
+    let root = default_testsuite();
+    if root.join("rust/testsuite/wasm32-wasip1/manifest.json").is_file() {
+        return Some(root);
+    }
+    let msg = format!("WASI testsuite not found at {}", root.display());
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{msg} (required under CI=true)");
+    }
+    eprintln!("skipping: {msg}");
+    None
+}
+
+fn wasip1(root: &std::path::Path) -> Vec<PathBuf> {
+    ["rust", "c", "assemblyscript"]
+        .iter()
+        .map(|l| root.join(l).join("testsuite/wasm32-wasip1"))
+        .collect()
+}
+
+fn run(memfs: bool) {
+    let Some(root) = suite_root() else { return };
+    let opts = Options { testsuites: wasip1(&root), ..Options::default() };
+    let report = run_suites(&RefVm { memfs }, &opts).expect("suites run");
+    print!("{}", report.table());
+    let counts = |l: &str| report.results.iter().filter(|r| r.id.starts_with(l)).count();
+    assert_eq!((counts("rust/"), counts("c/"), counts("assemblyscript/")), (46, 14, 12));
+    let failed: Vec<_> = report.results.iter().filter(|r| r.outcome != Outcome::Pass).collect();
+    assert!(failed.is_empty(), "{} tests did not pass:\n{}", failed.len(), report.table());
+    assert_eq!(report.doc.totals.pass, 72);
+}
+
+#[test]
+fn wasip1_on_host_fs() {
+    run(false);
+}
+
+#[test]
+fn wasip1_on_memory_fs() {
+    run(true);
+}
+
+#[test]
+fn components_are_unsupported_not_failed() {
+    let Some(root) = suite_root() else { return };
+    let opts = Options {
+        testsuites: vec![root.join("rust/testsuite/wasm32-wasip3")],
+        ..Options::default()
+    };
+    let report = run_suites(&RefVm { memfs: false }, &opts).expect("suite runs");
+    assert!(!report.results.is_empty());
+    assert!(report.results.iter().all(|r| r.outcome == Outcome::Unsupported), "{}", report.table());
+    assert!(report.success());
+}
