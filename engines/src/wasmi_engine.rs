@@ -3,7 +3,7 @@
 use crate::outcome::{ModuleError, Outcome, Trap, TrapKind};
 use crate::value::{NullKind, RefValue, Value};
 use crate::{Budget, Engine, InstanceId, InstanceState, spectest};
-use wasmi::errors::ErrorKind;
+use wasmi::errors::{ErrorKind, InstantiationError};
 use wasmi::{
     Extern, ExternRef, F32, F64, Func, Global, Instance, Linker, Memory, MemoryType, Module,
     Mutability, Nullable, Ref, RefType, Store, Table, TableType, TrapCode, V128, Val,
@@ -35,7 +35,14 @@ const TRAP_CODES: &[(TrapCode, TrapKind)] = &[
 ];
 
 /// Phrases by which wasmparser (inside wasmi) says a proposal is switched off.
-const UNSUPPORTED_PHRASES: &[&str] = &["not enabled", "must be enabled", "not supported"];
+const UNSUPPORTED_PHRASES: &[&str] = &[
+    "not enabled",
+    "to be enabled",
+    "must be enabled",
+    "not supported",
+    "function references required",
+    "require the function-references proposal",
+];
 
 /// A wasmi store with the spectest module and a linker of registered instances.
 pub struct WasmiEngine {
@@ -263,6 +270,13 @@ impl Engine for WasmiEngine {
             }
             Err(e) if e.as_trap_code().is_some() => Err(ModuleError::Uninstantiable(run_error(&e))),
             Err(e) => match e.kind() {
+                // Segment initialisation out of bounds is a trap in the spec.
+                ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit {
+                    ..
+                }) => Err(ModuleError::Uninstantiable(Outcome::Trapped(Trap {
+                    kind: TrapKind::TableOutOfBounds,
+                    message: e.to_string(),
+                }))),
                 ErrorKind::Linker(_) | ErrorKind::Instantiation(_) => {
                     Err(ModuleError::Unlinkable(e.to_string()))
                 }

@@ -5,7 +5,8 @@
 //! everything a user reads is rendered from it.
 
 mod model;
+pub mod summary;
 mod writer;
 
 pub use model::*;
-pub use writer::IncrementalWriter;
+pub use writer::{IncrementalWriter, write_atomic};

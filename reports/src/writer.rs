@@ -51,7 +51,19 @@ impl IncrementalWriter {
     }
 
     /// Writes the complete document and returns it.
-    pub fn finish(mut self) -> std::io::Result<ResultsDoc> {
+    pub fn finish(self) -> std::io::Result<ResultsDoc> {
+        let units = self.doc.units.clone();
+        self.finish_with(units)
+    }
+
+    /// Writes the complete document with `units` (final order and labels)
+    /// replacing what was pushed, and returns it.
+    pub fn finish_with(mut self, units: Vec<Unit>) -> std::io::Result<ResultsDoc> {
+        self.doc.units.clear();
+        self.doc.totals = Default::default();
+        for u in units {
+            self.doc.push(u);
+        }
         self.doc.partial = false;
         self.flush()?;
         Ok(self.doc)

@@ -1,1 +1,156 @@
-//! spec-runner
+//! The spec runner: `.wast` scripts against any engine, one verdict per
+//! assertion (DESIGN.md, "spec-runner").
+
+pub mod chunk;
+pub mod expectations;
+pub mod patterns;
+pub mod script;
+pub mod suite;
+
+pub use expectations::{Expectations, Problem};
+pub use script::{ScriptConfig, run_script};
+pub use suite::{Suite, SuiteFile};
+
+use rayon::prelude::*;
+use reports::Unit;
+
+/// Runs one suite file and fills in each verdict's reproducing command.
+pub fn run_file(file: &SuiteFile, cfg: &ScriptConfig) -> Unit {
+    let mut unit = run_script(&file.id, &file.source, cfg);
+    let command = file.command(&cfg.engine);
+    for v in &mut unit.verdicts {
+        v.command = Some(command.clone());
+    }
+    unit
+}
+
+/// Runs files in parallel on `jobs` threads (0 = all cores); results come
+/// back in input order. `progress` is called as each file finishes.
+pub fn run_files(
+    files: &[SuiteFile],
+    cfg: &ScriptConfig,
+    jobs: usize,
+    progress: &(dyn Fn(&Unit) + Sync),
+) -> Result<Vec<Unit>, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| {
+                let unit = run_file(f, cfg);
+                progress(&unit);
+                unit
+            })
+            .collect()
+    }))
+}
+
+/// A whole spec run: which suites, which engine, where results go.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The suites to run.
+    pub suites: Vec<Suite>,
+    /// Substrings of ids to keep (none: keep all).
+    pub filters: Vec<String>,
+    /// How each script runs.
+    pub config: ScriptConfig,
+    /// Worker threads (0: one per core).
+    pub jobs: usize,
+    /// Where to keep the Results JSON, written as files finish.
+    pub json: Option<std::path::PathBuf>,
+}
+
+/// The outcome of a run: the results document (expectations applied) and
+/// what failed unexpectedly or went stale.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The results, in suite order.
+    pub doc: reports::ResultsDoc,
+    /// Unexpected failures and stale expectations; empty means success.
+    pub problems: Vec<Problem>,
+}
+
+impl RunRequest {
+    /// The files selected by the filters, in suite order.
+    pub fn files(&self) -> Vec<&SuiteFile> {
+        self.suites
+            .iter()
+            .flat_map(|s| s.files.iter())
+            .filter(|f| {
+                self.filters.is_empty() || self.filters.iter().any(|p| f.id.contains(p.as_str()))
+            })
+            .collect()
+    }
+
+    /// Runs every selected file and applies the engine's expectations.
+    pub fn run(&self, progress: &(dyn Fn(&Unit) + Sync)) -> Result<RunResult, String> {
+        let engine = engines::create_engine(&self.config.engine)?;
+        let mut config: std::collections::BTreeMap<String, serde_json::Value> = engine
+            .config()
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        config.insert("strict_messages".into(), self.config.strict_messages.into());
+        config.insert(
+            "file_timeout_s".into(),
+            self.config.timeout.as_secs().into(),
+        );
+        let info = reports::EngineInfo {
+            name: engine.name().to_string(),
+            version: engine.version(),
+            config,
+        };
+        drop(engine);
+        let first = self.suites.first();
+        let suite = reports::SuiteInfo {
+            root: self
+                .suites
+                .iter()
+                .map(|s| s.root.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            revision: first.and_then(|s| s.revision.clone()),
+        };
+        let doc = reports::ResultsDoc::new(reports::RunKind::Spec, info, suite);
+        let writer = match &self.json {
+            Some(path) => Some(std::sync::Mutex::new(
+                reports::IncrementalWriter::create(path, doc.clone())
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+            )),
+            None => None,
+        };
+        let files: Vec<SuiteFile> = self.files().into_iter().cloned().collect();
+        let started = std::time::Instant::now();
+        let mut units = run_files(&files, &self.config, self.jobs, &|unit| {
+            if let Some(w) = &writer
+                && let Ok(mut w) = w.lock()
+            {
+                // A failed partial write is retried at the next unit and at the end.
+                let _ = w.push(unit.clone());
+            }
+            progress(unit);
+        })?;
+        let expectations = Expectations::load(&self.config.engine)?;
+        let problems = expectations.apply(&mut units);
+        let doc = match writer {
+            Some(w) => {
+                let w = w
+                    .into_inner()
+                    .map_err(|_| "results writer poisoned".to_string())?;
+                w.finish_with(units).map_err(|e| e.to_string())?
+            }
+            None => {
+                let mut doc = doc;
+                for u in units {
+                    doc.push(u);
+                }
+                doc.duration_ms = started.elapsed().as_millis() as u64;
+                doc
+            }
+        };
+        Ok(RunResult { doc, problems })
+    }
+}

@@ -1,0 +1,277 @@
+//! Known failures as data: one TOML file per engine, a reason per entry.
+//!
+//! ```toml
+//! [[file]]
+//! id = "test/core/gc/array.wast"      # a suite id (exact), or a prefix ending in '/'
+//! unsupported = "gc"                  # the feature the engine lacks, or:
+//! # fail = true                       # known failures of an implemented feature
+//! # lines = [12, 40]                  # only these lines (default: the whole file)
+//! reason = "wasmi 2.0 does not implement the GC proposal"
+//! ```
+//!
+//! Applying an entry: every non-passing verdict it covers keeps its status
+//! (`fail` stays `fail`; with `unsupported` it becomes `unsupported`) and gets
+//! the entry's reason, and it no longer fails the run. An entry that covers
+//! no non-passing verdict in a run that included its file is *stale*, which
+//! fails the run: lists stay true.
+
+use reports::{Status, Totals, Unit};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// One engine's expectations.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Expectations {
+    /// The entries.
+    #[serde(default, rename = "file")]
+    pub files: Vec<Entry>,
+}
+
+/// One expected failure (a file, or lines of it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// A suite id, or a folder prefix ending in `/`.
+    pub id: String,
+    /// The feature the engine lacks.
+    #[serde(default)]
+    pub unsupported: Option<String>,
+    /// Known failures of something the engine implements.
+    #[serde(default)]
+    pub fail: bool,
+    /// Only these lines of the file.
+    #[serde(default)]
+    pub lines: Vec<u32>,
+    /// Why.
+    pub reason: String,
+}
+
+impl Entry {
+    fn covers_unit(&self, id: &str) -> bool {
+        if self.id.ends_with('/') {
+            id.starts_with(&self.id)
+        } else {
+            id == self.id
+        }
+    }
+
+    fn covers_line(&self, line: u32) -> bool {
+        self.lines.is_empty() || self.lines.contains(&line)
+    }
+}
+
+/// What applying expectations found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A non-passing verdict no entry expects.
+    Unexpected {
+        /// Unit id.
+        id: String,
+        /// Line of the verdict.
+        line: u32,
+        /// Its status.
+        status: Status,
+        /// What happened.
+        detail: String,
+    },
+    /// An entry whose failures are gone.
+    Stale {
+        /// The entry's id.
+        id: String,
+        /// The entry's reason.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Unexpected {
+                id,
+                line,
+                status,
+                detail,
+            } => {
+                write!(f, "{id}:{line}: unexpected {}: {detail}", status.as_str())
+            }
+            Problem::Stale { id, reason } => write!(
+                f,
+                "{id}: stale expectation (now passes; remove it from the expectations file): {reason}"
+            ),
+        }
+    }
+}
+
+/// The expectations file of an engine.
+pub fn path_for(engine: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("expectations")
+        .join(format!("{engine}.toml"))
+}
+
+impl Expectations {
+    /// Loads an engine's expectations; a missing file means none.
+    pub fn load(engine: &str) -> Result<Expectations, String> {
+        let path = path_for(engine);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Expectations::default()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Parses expectations from TOML text.
+    pub fn parse(text: &str) -> Result<Expectations, String> {
+        let e: Expectations = toml::from_str(text).map_err(|e| e.to_string())?;
+        for entry in &e.files {
+            if entry.unsupported.is_some() == entry.fail {
+                return Err(format!(
+                    "{}: say exactly one of `unsupported = \"feature\"` or `fail = true`",
+                    entry.id
+                ));
+            }
+            if entry.reason.trim().is_empty() {
+                return Err(format!("{}: every entry needs a reason", entry.id));
+            }
+        }
+        Ok(e)
+    }
+
+    /// Applies the expectations to the units of a run, relabelling expected
+    /// verdicts, and returns the unexpected failures and stale entries.
+    pub fn apply(&self, units: &mut [Unit]) -> Vec<Problem> {
+        let mut used = vec![false; self.files.len()];
+        let mut seen = vec![false; self.files.len()];
+        let mut problems = Vec::new();
+        for unit in units.iter_mut() {
+            for (i, entry) in self.files.iter().enumerate() {
+                seen[i] |= entry.covers_unit(&unit.id);
+            }
+            for v in unit.verdicts.iter_mut() {
+                if matches!(v.status, Status::Pass | Status::Skip) {
+                    continue;
+                }
+                let entry = self
+                    .files
+                    .iter()
+                    .enumerate()
+                    .find(|(_, e)| e.covers_unit(&unit.id) && e.covers_line(v.line));
+                match entry {
+                    Some((i, e)) => {
+                        used[i] = true;
+                        if let Some(feature) = &e.unsupported
+                            && v.status != Status::Error
+                        {
+                            v.status = Status::Unsupported;
+                            v.reason = Some(format!("{feature}: {}", e.reason));
+                        } else if v.reason.is_none() {
+                            v.reason = Some(format!("expected: {}", e.reason));
+                        }
+                        if v.status == Status::Error {
+                            problems.push(unexpected(&unit.id, v));
+                        }
+                    }
+                    None => problems.push(unexpected(&unit.id, v)),
+                }
+            }
+            let mut totals = Totals::default();
+            for v in &unit.verdicts {
+                totals.add(v.status);
+            }
+            unit.totals = totals;
+        }
+        for (i, e) in self.files.iter().enumerate() {
+            if seen[i] && !used[i] {
+                problems.push(Problem::Stale {
+                    id: e.id.clone(),
+                    reason: e.reason.clone(),
+                });
+            }
+        }
+        problems
+    }
+}
+
+fn unexpected(id: &str, v: &reports::Verdict) -> Problem {
+    let detail = match (&v.expected, &v.actual, &v.reason) {
+        (Some(e), Some(a), _) => format!("{}: expected {e}, got {a}", v.kind),
+        (_, _, Some(r)) => format!("{}: {r}", v.kind),
+        _ => v.kind.clone(),
+    };
+    Problem::Unexpected {
+        id: id.to_string(),
+        line: v.line,
+        status: v.status,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reports::Verdict;
+
+    fn unit(id: &str, statuses: &[(u32, Status)]) -> Unit {
+        Unit::new(
+            id,
+            statuses
+                .iter()
+                .map(|(l, s)| Verdict::new(*l, 1, "assert_return", *s))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn entries_need_reason_and_one_kind() {
+        assert!(Expectations::parse("[[file]]\nid = \"a\"\nfail = true\nreason = \"\"").is_err());
+        assert!(Expectations::parse("[[file]]\nid = \"a\"\nreason = \"r\"").is_err());
+        assert!(
+            Expectations::parse(
+                "[[file]]\nid = \"a\"\nfail = true\nunsupported = \"gc\"\nreason = \"r\""
+            )
+            .is_err()
+        );
+        assert!(Expectations::parse("[[file]]\nid = \"a\"\nfail = true\nreason = \"r\"").is_ok());
+    }
+
+    #[test]
+    fn expected_unexpected_and_stale() {
+        let exp = Expectations::parse(
+            r#"
+            [[file]]
+            id = "gc/"
+            unsupported = "gc"
+            reason = "no gc"
+            [[file]]
+            id = "a.wast"
+            fail = true
+            lines = [2]
+            reason = "known bug"
+            [[file]]
+            id = "b.wast"
+            fail = true
+            reason = "was broken"
+            [[file]]
+            id = "not-run.wast"
+            fail = true
+            reason = "not in this run, so not stale"
+            "#,
+        )
+        .unwrap();
+        let mut units = vec![
+            unit("gc/x.wast", &[(1, Status::Fail), (2, Status::Pass)]),
+            unit("a.wast", &[(2, Status::Fail), (3, Status::Fail)]),
+            unit("b.wast", &[(1, Status::Pass)]),
+        ];
+        let problems = exp.apply(&mut units);
+        assert_eq!(units[0].verdicts[0].status, Status::Unsupported);
+        assert_eq!(units[0].totals.unsupported, 1);
+        assert_eq!(
+            units[1].verdicts[0].reason.as_deref(),
+            Some("expected: known bug")
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(matches!(&problems[0], Problem::Unexpected { id, line: 3, .. } if id == "a.wast"));
+        assert!(matches!(&problems[1], Problem::Stale { id, .. } if id == "b.wast"));
+    }
+}

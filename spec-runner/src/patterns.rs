@@ -1,0 +1,320 @@
+//! Script arguments and result patterns, and matching results against them.
+
+use engines::value::{
+    f32_is_arithmetic_nan, f32_is_canonical_nan, f64_is_arithmetic_nan, f64_is_canonical_nan,
+};
+use engines::{NullKind, RefValue, Value};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
+use wast::{WastArg, WastRet};
+
+/// Converts a script argument to an engine value.
+pub fn arg_value(arg: &WastArg<'_>) -> Result<Value, String> {
+    let WastArg::Core(core) = arg else {
+        return Err("component-model arguments are not supported".into());
+    };
+    Ok(match core {
+        WastArgCore::I32(v) => Value::I32(*v as u32),
+        WastArgCore::I64(v) => Value::I64(*v as u64),
+        WastArgCore::F32(v) => Value::F32(v.bits),
+        WastArgCore::F64(v) => Value::F64(v.bits),
+        WastArgCore::V128(v) => Value::V128(u128::from_le_bytes(v.to_le_bytes())),
+        WastArgCore::RefNull(ht) => Value::Ref(RefValue::Null(null_kind(ht))),
+        WastArgCore::RefExtern(n) => Value::Ref(RefValue::Extern(*n)),
+        WastArgCore::RefHost(n) => Value::Ref(RefValue::Host(*n)),
+    })
+}
+
+/// The null family of a heap type written in a script.
+pub fn null_kind(ht: &HeapType<'_>) -> NullKind {
+    use AbstractHeapType as A;
+    match ht {
+        HeapType::Abstract { ty, .. } => match ty {
+            A::Func | A::NoFunc => NullKind::Func,
+            A::Extern | A::NoExtern => NullKind::Extern,
+            A::Exn | A::NoExn => NullKind::Exn,
+            A::Any | A::Eq | A::Struct | A::Array | A::I31 | A::None => NullKind::Any,
+            A::Cont | A::NoCont => NullKind::Unknown,
+        },
+        HeapType::Concrete(_) | HeapType::Exact(_) => NullKind::Unknown,
+    }
+}
+
+/// Renders a result pattern in script notation, for reports.
+pub fn describe(ret: &WastRet<'_>) -> String {
+    match ret {
+        WastRet::Core(c) => describe_core(c),
+        #[allow(unreachable_patterns)]
+        _ => "<component value>".into(),
+    }
+}
+
+fn describe_nan<T>(p: &NanPattern<T>, bits: impl Fn(&T) -> String) -> String {
+    match p {
+        NanPattern::CanonicalNan => "nan:canonical".into(),
+        NanPattern::ArithmeticNan => "nan:arithmetic".into(),
+        NanPattern::Value(v) => bits(v),
+    }
+}
+
+fn describe_core(c: &WastRetCore<'_>) -> String {
+    use engines::value::{fmt_f32, fmt_f64};
+    match c {
+        WastRetCore::I32(v) => format!("i32:{v}"),
+        WastRetCore::I64(v) => format!("i64:{v}"),
+        WastRetCore::F32(p) => format!("f32:{}", describe_nan(p, |f| fmt_f32(f.bits))),
+        WastRetCore::F64(p) => format!("f64:{}", describe_nan(p, |f| fmt_f64(f.bits))),
+        WastRetCore::V128(p) => format!("v128:{}", describe_v128(p)),
+        WastRetCore::RefNull(_) => "ref.null".into(),
+        WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
+        WastRetCore::RefExtern(None) => "ref.extern".into(),
+        WastRetCore::RefHost(n) => format!("ref.host {n}"),
+        WastRetCore::RefFunc(_) => "ref.func".into(),
+        WastRetCore::RefAny => "ref.any".into(),
+        WastRetCore::RefEq => "ref.eq".into(),
+        WastRetCore::RefArray => "ref.array".into(),
+        WastRetCore::RefStruct => "ref.struct".into(),
+        WastRetCore::RefI31 | WastRetCore::RefI31Shared => "ref.i31".into(),
+        WastRetCore::Either(alts) => {
+            let parts: Vec<String> = alts.iter().map(describe_core).collect();
+            format!("(either {})", parts.join(" | "))
+        }
+    }
+}
+
+fn describe_v128(p: &V128Pattern) -> String {
+    fn join<T: ToString>(xs: impl IntoIterator<Item = T>) -> String {
+        xs.into_iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    match p {
+        V128Pattern::I8x16(l) => format!("i8x16 {}", join(l)),
+        V128Pattern::I16x8(l) => format!("i16x8 {}", join(l)),
+        V128Pattern::I32x4(l) => format!("i32x4 {}", join(l)),
+        V128Pattern::I64x2(l) => format!("i64x2 {}", join(l)),
+        V128Pattern::F32x4(l) => format!(
+            "f32x4 {}",
+            join(
+                l.iter()
+                    .map(|p| describe_nan(p, |f| format!("0x{:08x}", f.bits)))
+            )
+        ),
+        V128Pattern::F64x2(l) => format!(
+            "f64x2 {}",
+            join(
+                l.iter()
+                    .map(|p| describe_nan(p, |f| format!("0x{:016x}", f.bits)))
+            )
+        ),
+    }
+}
+
+/// Whether a returned value matches a result pattern.
+pub fn matches(ret: &WastRet<'_>, value: &Value) -> bool {
+    match ret {
+        WastRet::Core(c) => matches_core(c, value),
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+fn f32_matches(p: &NanPattern<wast::token::F32>, bits: u32) -> bool {
+    match p {
+        NanPattern::CanonicalNan => f32_is_canonical_nan(bits),
+        NanPattern::ArithmeticNan => f32_is_arithmetic_nan(bits),
+        NanPattern::Value(v) => v.bits == bits,
+    }
+}
+
+fn f64_matches(p: &NanPattern<wast::token::F64>, bits: u64) -> bool {
+    match p {
+        NanPattern::CanonicalNan => f64_is_canonical_nan(bits),
+        NanPattern::ArithmeticNan => f64_is_arithmetic_nan(bits),
+        NanPattern::Value(v) => v.bits == bits,
+    }
+}
+
+/// Lane `i` of width `bits` of a vector, zero-extended.
+fn lane(v: u128, bits: u32, i: usize) -> u64 {
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    ((v >> (bits as usize * i)) as u64) & mask
+}
+
+fn v128_matches(p: &V128Pattern, v: u128) -> bool {
+    match p {
+        V128Pattern::I8x16(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 8, i) == u64::from(*x as u8)),
+        V128Pattern::I16x8(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 16, i) == u64::from(*x as u16)),
+        V128Pattern::I32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 32, i) == u64::from(*x as u32)),
+        V128Pattern::I64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 64, i) == *x as u64),
+        V128Pattern::F32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f32_matches(p, lane(v, 32, i) as u32)),
+        V128Pattern::F64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f64_matches(p, lane(v, 64, i))),
+    }
+}
+
+fn matches_core(c: &WastRetCore<'_>, value: &Value) -> bool {
+    use RefValue as R;
+    match (c, value) {
+        (WastRetCore::Either(alts), _) => alts.iter().any(|a| matches_core(a, value)),
+        (WastRetCore::I32(x), Value::I32(v)) => *x as u32 == *v,
+        (WastRetCore::I64(x), Value::I64(v)) => *x as u64 == *v,
+        (WastRetCore::F32(p), Value::F32(v)) => f32_matches(p, *v),
+        (WastRetCore::F64(p), Value::F64(v)) => f64_matches(p, *v),
+        (WastRetCore::V128(p), Value::V128(v)) => v128_matches(p, *v),
+        (WastRetCore::RefNull(ht), Value::Ref(R::Null(kind))) => match ht {
+            // A null's family is checked only when both sides state it.
+            Some(ht) => {
+                let want = null_kind(ht);
+                want == NullKind::Unknown || *kind == NullKind::Unknown || want == *kind
+            }
+            None => true,
+        },
+        (WastRetCore::RefExtern(None), Value::Ref(r)) => matches!(r, R::Extern(_) | R::Opaque),
+        (WastRetCore::RefExtern(Some(n)), Value::Ref(R::Extern(m))) => n == m,
+        (WastRetCore::RefHost(n), Value::Ref(R::Host(m))) => n == m,
+        (WastRetCore::RefFunc(_), Value::Ref(R::Func(_))) => true,
+        (WastRetCore::RefAny, Value::Ref(r)) => {
+            matches!(
+                r,
+                R::Host(_) | R::I31(_) | R::Struct(_) | R::Array(_) | R::Opaque
+            )
+        }
+        (WastRetCore::RefEq, Value::Ref(r)) => matches!(r, R::I31(_) | R::Struct(_) | R::Array(_)),
+        (WastRetCore::RefArray, Value::Ref(R::Array(_))) => true,
+        (WastRetCore::RefStruct, Value::Ref(R::Struct(_))) => true,
+        (WastRetCore::RefI31 | WastRetCore::RefI31Shared, Value::Ref(R::I31(_))) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wast::parser::{self, ParseBuffer};
+
+    /// Parses one result pattern, e.g. `(i32.const 1)`.
+    fn ret(text: &str) -> WastRet<'static> {
+        let inner = &text[1..text.len() - 1];
+        let buf = Box::leak(Box::new(
+            ParseBuffer::new(Box::leak(inner.to_string().into_boxed_str())).unwrap(),
+        ));
+        parser::parse::<WastRet>(buf).unwrap()
+    }
+
+    #[test]
+    fn numbers_and_nans() {
+        assert!(matches(&ret("(i32.const -1)"), &Value::I32(u32::MAX)));
+        assert!(!matches(&ret("(i32.const -1)"), &Value::I64(u64::MAX)));
+        assert!(matches(
+            &ret("(f32.const nan:canonical)"),
+            &Value::F32(0xffc0_0000)
+        ));
+        assert!(!matches(
+            &ret("(f32.const nan:canonical)"),
+            &Value::F32(0x7fc0_0001)
+        ));
+        assert!(matches(
+            &ret("(f32.const nan:arithmetic)"),
+            &Value::F32(0x7fc0_0001)
+        ));
+        assert!(!matches(
+            &ret("(f64.const nan:arithmetic)"),
+            &Value::F64(0x7ff4_0000_0000_0000)
+        ));
+        assert!(matches(&ret("(f64.const -0)"), &Value::F64(1 << 63)));
+        assert!(!matches(&ret("(f64.const 0)"), &Value::F64(1 << 63)));
+    }
+
+    #[test]
+    fn vector_lanes() {
+        let v = 0x0000_0004_0000_0003_0000_0002_ffff_ffffu128;
+        assert!(matches(
+            &ret("(v128.const i32x4 -1 2 3 4)"),
+            &Value::V128(v)
+        ));
+        assert!(!matches(
+            &ret("(v128.const i32x4 -1 2 3 5)"),
+            &Value::V128(v)
+        ));
+        assert!(matches(
+            &ret("(v128.const i64x2 0x2ffffffff 0x400000003)"),
+            &Value::V128(v)
+        ));
+        let nans = 0x7fc0_0000_7fc0_0001_7fc0_0000_ffc0_0000u128;
+        assert!(matches(
+            &ret("(v128.const f32x4 nan:canonical nan:canonical nan:arithmetic nan:canonical)"),
+            &Value::V128(nans)
+        ));
+        assert!(!matches(
+            &ret("(v128.const f32x4 nan:canonical nan:canonical nan:canonical nan:canonical)"),
+            &Value::V128(nans)
+        ));
+    }
+
+    #[test]
+    fn references_and_either() {
+        assert!(matches(
+            &ret("(ref.null func)"),
+            &Value::Ref(RefValue::Null(NullKind::Func))
+        ));
+        assert!(!matches(
+            &ret("(ref.null extern)"),
+            &Value::Ref(RefValue::Null(NullKind::Func))
+        ));
+        assert!(!matches(
+            &ret("(ref.null func)"),
+            &Value::Ref(RefValue::Func(None))
+        ));
+        assert!(matches(
+            &ret("(ref.extern 3)"),
+            &Value::Ref(RefValue::Extern(3))
+        ));
+        assert!(!matches(
+            &ret("(ref.extern 3)"),
+            &Value::Ref(RefValue::Extern(4))
+        ));
+        assert!(matches(
+            &ret("(ref.extern)"),
+            &Value::Ref(RefValue::Extern(4))
+        ));
+        assert!(matches(
+            &ret("(ref.func)"),
+            &Value::Ref(RefValue::Func(Some(1)))
+        ));
+        assert!(matches(&ret("(ref.eq)"), &Value::Ref(RefValue::I31(1))));
+        assert!(!matches(
+            &ret("(ref.struct)"),
+            &Value::Ref(RefValue::Array(None))
+        ));
+        assert!(matches(
+            &ret("(either (i32.const 1) (i32.const 2))"),
+            &Value::I32(2)
+        ));
+        assert!(!matches(
+            &ret("(either (i32.const 1) (i32.const 2))"),
+            &Value::I32(3)
+        ));
+    }
+}

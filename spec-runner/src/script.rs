@@ -1,0 +1,669 @@
+//! Running one `.wast` script against one engine: one verdict per assertion.
+//!
+//! Assertions (`assert_*`) always produce a verdict. Directives that are not
+//! assertions (`module`, `register`, a bare `invoke`) produce a verdict only
+//! when they fail, so a broken module is never silent; totals therefore count
+//! assertions plus failed setup directives.
+
+use crate::chunk::{self, line_col};
+use crate::patterns::{self, arg_value};
+use engines::{Budget, Engine, InstanceId, ModuleError, Outcome, TrapKind, Value};
+use reports::{Category, Status, Unit, Verdict};
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+use wast::core::ModuleKind;
+use wast::lexer::Lexer;
+use wast::parser::{self, ParseBuffer};
+use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+
+/// How a script is run.
+#[derive(Debug, Clone)]
+pub struct ScriptConfig {
+    /// The engine's CLI name (a fresh engine is created per script).
+    pub engine: String,
+    /// Hold the engine to the spec interpreter's messages (the expected text
+    /// must be a prefix of the engine's). Otherwise a right outcome with other
+    /// wording passes with a message note.
+    pub strict_messages: bool,
+    /// Wall-clock budget for the whole script; later assertions time out.
+    pub timeout: Duration,
+    /// Per-call limits.
+    pub budget: Budget,
+}
+
+impl ScriptConfig {
+    /// The defaults for an engine: strict messages for the reference VM only.
+    pub fn for_engine(engine: &str) -> ScriptConfig {
+        ScriptConfig {
+            engine: engine.to_string(),
+            strict_messages: engine == "reference-vm",
+            timeout: Duration::from_secs(120),
+            budget: Budget::default(),
+        }
+    }
+}
+
+/// Runs a script and returns its unit of verdicts (`id` names it).
+pub fn run_script(id: &str, src: &str, cfg: &ScriptConfig) -> Unit {
+    let started = Instant::now();
+    let mut engine = match engines::create_engine(&cfg.engine) {
+        Ok(e) => e,
+        Err(e) => {
+            let mut v = Verdict::new(1, 1, "script", Status::Error);
+            v.reason = Some(e);
+            return Unit::new(id, vec![v]);
+        }
+    };
+    engine.set_budget(cfg.budget);
+    let mut runner = Runner {
+        engine: engine.as_mut(),
+        cfg,
+        src,
+        base: 0,
+        current: None,
+        named: HashMap::new(),
+        definitions: HashMap::new(),
+        last_definition: None,
+        verdicts: Vec::new(),
+        deadline: started + cfg.timeout,
+        poisoned: None,
+    };
+    match chunk::split(src) {
+        Ok(chunks) => {
+            for c in chunks {
+                runner.base = c.offset;
+                runner.run_chunk(c.text);
+            }
+        }
+        Err((offset, msg)) => {
+            let (line, col) = line_col(src, offset);
+            let mut v = Verdict::new(line, col, "script", Status::Error);
+            v.reason = Some(format!("cannot split script: {msg}"));
+            runner.verdicts.push(v);
+        }
+    }
+    let mut unit = Unit::new(id, runner.verdicts);
+    unit.duration_ms = Some(started.elapsed().as_millis() as u64);
+    unit
+}
+
+/// The state of a module a script refers to.
+#[derive(Debug, Clone)]
+enum ModState {
+    Ready(InstanceId),
+    /// Failed: assertions on it get this status and reason.
+    Failed(Status, String),
+}
+
+struct Runner<'a> {
+    engine: &'a mut (dyn Engine + Send),
+    cfg: &'a ScriptConfig,
+    src: &'a str,
+    /// Offset of the chunk being run, for positions.
+    base: usize,
+    current: Option<ModState>,
+    named: HashMap<String, ModState>,
+    definitions: HashMap<String, Vec<u8>>,
+    last_definition: Option<Vec<u8>>,
+    verdicts: Vec<Verdict>,
+    deadline: Instant,
+    /// Set when the engine panicked: its state is no longer trusted.
+    poisoned: Option<String>,
+}
+
+/// The keyword a directive starts with, for directives that fail to parse.
+fn leading_keyword(text: &str) -> &str {
+    text.trim_start_matches('(')
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .next()
+        .unwrap_or("")
+}
+
+fn is_assertion(kind: &str) -> bool {
+    kind.starts_with("assert_")
+}
+
+/// Whether an assertion's module is text the parser must judge.
+fn text_category(module: &QuoteWat<'_>) -> Category {
+    match module {
+        QuoteWat::Wat(Wat::Module(m)) if matches!(m.kind, ModuleKind::Binary(_)) => {
+            Category::Engine
+        }
+        _ => Category::TextFormat,
+    }
+}
+
+fn directive_kind(d: &WastDirective<'_>) -> &'static str {
+    match d {
+        WastDirective::Module(_) => "module",
+        WastDirective::ModuleDefinition(_) => "module definition",
+        WastDirective::ModuleInstance { .. } => "module instance",
+        WastDirective::AssertMalformed { .. } => "assert_malformed",
+        WastDirective::AssertInvalid { .. } => "assert_invalid",
+        WastDirective::AssertInvalidCustom { .. } => "assert_invalid_custom",
+        WastDirective::AssertMalformedCustom { .. } => "assert_malformed_custom",
+        WastDirective::Register { .. } => "register",
+        WastDirective::Invoke(_) => "invoke",
+        WastDirective::AssertTrap { .. } => "assert_trap",
+        WastDirective::AssertReturn { .. } => "assert_return",
+        WastDirective::AssertExhaustion { .. } => "assert_exhaustion",
+        WastDirective::AssertUnlinkable { .. } => "assert_unlinkable",
+        WastDirective::AssertException { .. } => "assert_exception",
+        WastDirective::AssertSuspension { .. } => "assert_suspension",
+        WastDirective::Thread(_) => "thread",
+        WastDirective::Wait { .. } => "wait",
+    }
+}
+
+/// Counts the assertions in a list of directives, threads included.
+fn assertions_in(directives: &[WastDirective<'_>]) -> Vec<(wast::token::Span, &'static str)> {
+    let mut out = Vec::new();
+    for d in directives {
+        match d {
+            WastDirective::Thread(t) => out.extend(assertions_in(&t.directives)),
+            d if is_assertion(directive_kind(d)) => out.push((d.span(), directive_kind(d))),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Runner<'_> {
+    fn pos(&self, span: wast::token::Span) -> (u32, u32) {
+        line_col(self.src, self.base + span.offset())
+    }
+
+    fn verdict(&mut self, span: wast::token::Span, kind: &str, status: Status) -> &mut Verdict {
+        let (line, col) = self.pos(span);
+        self.verdicts.push(Verdict::new(line, col, kind, status));
+        self.verdicts.last_mut().expect("just pushed")
+    }
+
+    fn run_chunk(&mut self, text: &str) {
+        // Same length is not kept, so positions inside a rewritten directive
+        // may shift; the directive's own position is unaffected.
+        let unfolded = chunk::unfold_legacy_try(text);
+        let text = unfolded.as_str();
+        let mut lexer = Lexer::new(text);
+        lexer.allow_confusing_unicode(true);
+        let parsed = ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
+            let wast = parser::parse::<Wast>(&buf)?;
+            let mut directives = wast.directives;
+            for d in directives.iter_mut() {
+                self.run_directive_guarded(d);
+            }
+            Ok(())
+        });
+        if let Err(e) = parsed {
+            self.parse_failure(text, &e.message());
+        }
+    }
+
+    /// A directive the `wast` crate cannot parse: a runner error, never dropped.
+    fn parse_failure(&mut self, text: &str, message: &str) {
+        let kind = leading_keyword(text).to_string();
+        let (line, col) = line_col(self.src, self.base);
+        let reason = format!("the wast parser cannot read this directive: {message}");
+        if kind == "module" {
+            let state = ModState::Failed(
+                Status::Blocked,
+                format!("module at line {line} could not be parsed"),
+            );
+            if let Some(name) = text
+                .split_whitespace()
+                .nth(1)
+                .filter(|n| n.starts_with('$'))
+            {
+                self.named.insert(name.to_string(), state.clone());
+            }
+            self.current = Some(state);
+        }
+        let mut v = Verdict::new(line, col, kind, Status::Error);
+        v.reason = Some(reason);
+        self.verdicts.push(v);
+    }
+
+    fn run_directive_guarded(&mut self, d: &mut WastDirective<'_>) {
+        let kind = directive_kind(d);
+        let span = d.span();
+        if let Some(why) = self.poisoned.clone() {
+            if is_assertion(kind) {
+                self.verdict(span, kind, Status::Error).reason = Some(why);
+            }
+            return;
+        }
+        if Instant::now() > self.deadline {
+            if is_assertion(kind) {
+                self.verdict(span, kind, Status::Timeout).reason =
+                    Some(format!("script exceeded {:?}", self.cfg.timeout));
+            }
+            return;
+        }
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.run_directive(d))) {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let (line, _) = self.pos(span);
+            self.verdict(span, kind, Status::Error).reason =
+                Some(format!("engine panicked: {msg}"));
+            self.poisoned = Some(format!("engine panicked earlier, at line {line}"));
+        }
+    }
+
+    fn run_directive(&mut self, d: &mut WastDirective<'_>) {
+        let kind = directive_kind(d);
+        let span = d.span();
+        match d {
+            WastDirective::Module(module) => {
+                let name = module.name().map(|n| n.name().to_string());
+                match module.encode() {
+                    Ok(bytes) => self.instantiate_named(span, &bytes, name),
+                    Err(e) => self.module_failed(
+                        span,
+                        name,
+                        Status::Error,
+                        format!("text format: {}", e.message()),
+                    ),
+                }
+            }
+            WastDirective::ModuleDefinition(module) => {
+                let name = module.name().map(|n| n.name().to_string());
+                match module.encode() {
+                    Ok(bytes) => {
+                        if let Some(n) = name {
+                            self.definitions.insert(n, bytes.clone());
+                        }
+                        self.last_definition = Some(bytes);
+                    }
+                    Err(e) => self.module_failed(
+                        span,
+                        name,
+                        Status::Error,
+                        format!("text format: {}", e.message()),
+                    ),
+                }
+            }
+            WastDirective::ModuleInstance {
+                instance, module, ..
+            } => {
+                let bytes = match module {
+                    Some(m) => self.definitions.get(m.name()).cloned(),
+                    None => self.last_definition.clone(),
+                };
+                let name = instance.map(|i| i.name().to_string());
+                match bytes {
+                    Some(bytes) => self.instantiate_named(span, &bytes, name),
+                    None => self.module_failed(
+                        span,
+                        name,
+                        Status::Error,
+                        "no such module definition".into(),
+                    ),
+                }
+            }
+            WastDirective::Register { name, module, .. } => {
+                match self.lookup(module.map(|m| m.name())) {
+                    ModState::Ready(id) => {
+                        if let Err(e) = self.engine.register(name, id) {
+                            self.verdict(span, kind, Status::Error).reason = Some(e);
+                        }
+                    }
+                    // The failure was reported where the module failed.
+                    ModState::Failed(..) => {}
+                }
+            }
+            WastDirective::Invoke(invoke) => {
+                if let Ok(outcome) = self.invoke(invoke)
+                    && !matches!(outcome, Outcome::Returned(_))
+                {
+                    let v = self.verdict(span, kind, Status::Fail);
+                    v.expected = Some("returns".into());
+                    v.actual = Some(outcome.to_string());
+                }
+            }
+            WastDirective::AssertReturn { exec, results, .. } => {
+                self.assert_return(span, exec, results)
+            }
+            WastDirective::AssertTrap { exec, message, .. } => {
+                self.assert_trap(span, exec, message)
+            }
+            WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(call) {
+                Ok(outcome) => self.score_trap(span, kind, outcome, message, true),
+                Err((status, reason)) => self.verdict(span, kind, status).reason = Some(reason),
+            },
+            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
+                Ok(outcome) => {
+                    let caught = matches!(&outcome, Outcome::Exception(_))
+                        || matches!(&outcome, Outcome::Trapped(t) if t.kind == TrapKind::UncaughtException);
+                    let status = self
+                        .unsupported_or(&outcome, if caught { Status::Pass } else { Status::Fail });
+                    let v = self.verdict(span, kind, status);
+                    v.expected = Some("uncaught exception".into());
+                    v.actual = Some(outcome.to_string());
+                }
+                Err((status, reason)) => self.verdict(span, kind, status).reason = Some(reason),
+            },
+            WastDirective::AssertMalformed {
+                module, message, ..
+            } => self.assert_rejected(span, kind, module, message, Stage::Malformed),
+            WastDirective::AssertInvalid {
+                module, message, ..
+            } => self.assert_rejected(span, kind, module, message, Stage::Invalid),
+            WastDirective::AssertUnlinkable {
+                module, message, ..
+            } => {
+                let expected = format!("unlinkable: {message}");
+                match module.encode() {
+                    Ok(bytes) => {
+                        let result = self.engine.instantiate(&bytes);
+                        let (status, note) = match &result {
+                            Err(ModuleError::Unlinkable(m)) => self.score_message(message, m),
+                            Err(ModuleError::Unsupported(_)) => (Status::Unsupported, None),
+                            _ => (Status::Fail, None),
+                        };
+                        let actual = match result {
+                            Ok(_) => "instantiated".to_string(),
+                            Err(e) => e.to_string(),
+                        };
+                        let v = self.verdict(span, kind, status);
+                        v.expected = Some(expected);
+                        v.actual = Some(actual);
+                        v.message = note;
+                    }
+                    Err(e) => {
+                        self.verdict(span, kind, Status::Error).reason = Some(format!(
+                            "the wast crate cannot encode this module: {}",
+                            e.message()
+                        ))
+                    }
+                }
+            }
+            WastDirective::AssertInvalidCustom { .. }
+            | WastDirective::AssertMalformedCustom { .. } => {
+                self.verdict(span, kind, Status::Unsupported).reason =
+                    Some("custom-section assertions are not in the engine contract yet".into());
+            }
+            WastDirective::AssertSuspension { .. } => {
+                self.verdict(span, kind, Status::Unsupported).reason =
+                    Some("stack-switching".into());
+            }
+            WastDirective::Thread(thread) => {
+                // No engine of this build runs `thread` blocks yet: every
+                // assertion inside is unsupported rather than silently dropped.
+                let reason = format!("threads: {} does not run thread blocks", self.engine.name());
+                for (span, kind) in assertions_in(&thread.directives) {
+                    self.verdict(span, kind, Status::Unsupported).reason = Some(reason.clone());
+                }
+            }
+            WastDirective::Wait { .. } => {}
+        }
+    }
+
+    fn lookup(&self, name: Option<&str>) -> ModState {
+        let found = match name {
+            Some(n) => self.named.get(n).cloned(),
+            None => self.current.clone(),
+        };
+        found.unwrap_or_else(|| {
+            ModState::Failed(
+                Status::Error,
+                format!("no module {}", name.unwrap_or("defined yet")),
+            )
+        })
+    }
+
+    fn module_failed(
+        &mut self,
+        span: wast::token::Span,
+        name: Option<String>,
+        status: Status,
+        reason: String,
+    ) {
+        let (line, _) = self.pos(span);
+        let verdict_status = if status == Status::Unsupported {
+            Status::Unsupported
+        } else {
+            status
+        };
+        let blocked = if status == Status::Unsupported {
+            Status::Unsupported
+        } else {
+            Status::Blocked
+        };
+        let state = ModState::Failed(blocked, format!("module at line {line} failed: {reason}"));
+        if let Some(n) = name {
+            self.named.insert(n, state.clone());
+        }
+        self.current = Some(state);
+        self.verdict(span, "module", verdict_status).reason = Some(reason);
+    }
+
+    fn instantiate_named(&mut self, span: wast::token::Span, bytes: &[u8], name: Option<String>) {
+        match self.engine.instantiate(bytes) {
+            Ok(id) => {
+                if let Some(n) = name {
+                    self.named.insert(n, ModState::Ready(id));
+                }
+                self.current = Some(ModState::Ready(id));
+            }
+            Err(e) => {
+                let status = match e {
+                    ModuleError::Unsupported(_) => Status::Unsupported,
+                    ModuleError::EngineError(_) => Status::Error,
+                    _ => Status::Fail,
+                };
+                self.module_failed(span, name, status, e.to_string());
+            }
+        }
+    }
+
+    /// Runs an `invoke`; `Err` carries the status for an unusable module.
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Outcome, (Status, String)> {
+        let id = match self.lookup(invoke.module.map(|m| m.name())) {
+            ModState::Ready(id) => id,
+            ModState::Failed(s, r) => return Err((s, r)),
+        };
+        let mut args: Vec<Value> = Vec::with_capacity(invoke.args.len());
+        for a in &invoke.args {
+            args.push(arg_value(a).map_err(|e| (Status::Error, e))?);
+        }
+        Ok(self.engine.invoke(id, invoke.name, &args))
+    }
+
+    fn execute(&mut self, exec: &mut WastExecute<'_>) -> Result<Outcome, (Status, String)> {
+        match exec {
+            WastExecute::Invoke(i) => self.invoke(i),
+            WastExecute::Get { module, global, .. } => {
+                match self.lookup(module.map(|m| m.name())) {
+                    ModState::Ready(id) => Ok(self.engine.get_global(id, global)),
+                    ModState::Failed(s, r) => Err((s, r)),
+                }
+            }
+            WastExecute::Wat(wat) => {
+                let bytes = wat
+                    .encode()
+                    .map_err(|e| (Status::Error, format!("text format: {}", e.message())))?;
+                Ok(match self.engine.instantiate(&bytes) {
+                    Ok(_) => Outcome::Returned(vec![]),
+                    Err(ModuleError::Uninstantiable(o)) => o,
+                    Err(ModuleError::Unsupported(m)) => Outcome::Unsupported(m),
+                    Err(e) => Outcome::EngineError(format!("module not instantiated: {e}")),
+                })
+            }
+        }
+    }
+
+    fn unsupported_or(&self, outcome: &Outcome, status: Status) -> Status {
+        match outcome {
+            Outcome::Unsupported(_) => Status::Unsupported,
+            Outcome::EngineError(_) if status != Status::Pass => Status::Error,
+            _ => status,
+        }
+    }
+
+    fn assert_return(
+        &mut self,
+        span: wast::token::Span,
+        exec: &mut WastExecute<'_>,
+        results: &[WastRet<'_>],
+    ) {
+        let expected: Vec<String> = results.iter().map(patterns::describe).collect();
+        let expected = format!("[{}]", expected.join(", "));
+        match self.execute(exec) {
+            Ok(outcome) => {
+                let ok = match &outcome {
+                    Outcome::Returned(vals) => {
+                        vals.len() == results.len()
+                            && results
+                                .iter()
+                                .zip(vals)
+                                .all(|(r, v)| patterns::matches(r, v))
+                    }
+                    _ => false,
+                };
+                let status =
+                    self.unsupported_or(&outcome, if ok { Status::Pass } else { Status::Fail });
+                let v = self.verdict(span, "assert_return", status);
+                v.expected = Some(expected);
+                v.actual = Some(outcome.to_string());
+            }
+            Err((status, reason)) => {
+                let v = self.verdict(span, "assert_return", status);
+                v.expected = Some(expected);
+                v.reason = Some(reason);
+            }
+        }
+    }
+
+    fn assert_trap(&mut self, span: wast::token::Span, exec: &mut WastExecute<'_>, message: &str) {
+        match self.execute(exec) {
+            Ok(outcome) => self.score_trap(span, "assert_trap", outcome, message, false),
+            Err((status, reason)) => {
+                self.verdict(span, "assert_trap", status).reason = Some(reason)
+            }
+        }
+    }
+
+    /// Scores a trap (or, for `assert_exhaustion`, an exhaustion) against the
+    /// expected spec message: kind first, then wording.
+    fn score_trap(
+        &mut self,
+        span: wast::token::Span,
+        kind: &str,
+        outcome: Outcome,
+        message: &str,
+        exhaustion: bool,
+    ) {
+        let expected_kind = TrapKind::from_spec_message(message);
+        let trap = match &outcome {
+            Outcome::Trapped(t) if !exhaustion => Some(t),
+            Outcome::Exhausted(t) | Outcome::Trapped(t) if exhaustion => Some(t),
+            Outcome::Exhausted(t) => Some(t),
+            _ => None,
+        };
+        let (status, note) = match trap {
+            Some(t) => {
+                let kind_ok = match expected_kind {
+                    Some(k) => t.kind.matches(k),
+                    None => t.message.starts_with(message),
+                };
+                if kind_ok {
+                    self.score_message(message, &t.message)
+                } else {
+                    (Status::Fail, None)
+                }
+            }
+            None => (self.unsupported_or(&outcome, Status::Fail), None),
+        };
+        let v = self.verdict(span, kind, status);
+        v.expected = Some(format!("trap: {message}"));
+        v.actual = Some(outcome.to_string());
+        v.message = note;
+    }
+
+    /// The message rule: the expected text must be a prefix of the engine's.
+    /// Strict engines fail on other wording; others pass with a note.
+    fn score_message(&self, expected: &str, actual: &str) -> (Status, Option<String>) {
+        if actual.starts_with(expected) {
+            (Status::Pass, None)
+        } else {
+            let note = format!("expected message {expected:?}, engine said {actual:?}");
+            (
+                if self.cfg.strict_messages {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                },
+                Some(note),
+            )
+        }
+    }
+
+    fn assert_rejected(
+        &mut self,
+        span: wast::token::Span,
+        kind: &str,
+        module: &mut QuoteWat<'_>,
+        message: &str,
+        stage: Stage,
+    ) {
+        let category = text_category(module);
+        let expected = format!("{}: {message}", stage.name());
+        let bytes = match module.encode() {
+            Ok(b) => b,
+            Err(e) => {
+                // The text parser rejected the module before any engine saw it.
+                let status = if category == Category::TextFormat {
+                    Status::Pass
+                } else {
+                    Status::Error
+                };
+                let v = self.verdict(span, kind, status);
+                v.category = category;
+                v.expected = Some(expected);
+                v.actual = Some(format!("rejected by the text parser: {}", e.message()));
+                return;
+            }
+        };
+        let result = self.engine.validate(&bytes);
+        let (status, note) = match (&result, stage) {
+            (Err(ModuleError::Malformed(m)), Stage::Malformed)
+            | (Err(ModuleError::Invalid(m)), Stage::Invalid) => self.score_message(message, m),
+            (Err(ModuleError::Rejected(_)), _) => (
+                Status::Pass,
+                Some("the engine does not report whether decoding or validation failed".into()),
+            ),
+            (Err(ModuleError::Unsupported(_)), _) => (Status::Unsupported, None),
+            (Err(ModuleError::EngineError(_)), _) => (Status::Error, None),
+            _ => (Status::Fail, None),
+        };
+        let actual = match result {
+            Ok(()) => "accepted".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let v = self.verdict(span, kind, status);
+        v.category = category;
+        v.expected = Some(expected);
+        v.actual = Some(actual);
+        v.message = note;
+    }
+}
+
+/// The stage an `assert_malformed` / `assert_invalid` expects.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Malformed,
+    Invalid,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Malformed => "malformed",
+            Stage::Invalid => "invalid",
+        }
+    }
+}
