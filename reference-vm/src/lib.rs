@@ -1,1 +1,150 @@
 //! The reference interpreter of wasm-conform.
+//!
+//! Organised like the WebAssembly specification:
+//! [`syntax`] (Structure), [`binary`] (Binary Format), [`valid`] (Validation)
+//! and [`exec`] (Execution). The pipeline is
+//! [`binary::decode_module`] → [`valid::validate_module`] → [`exec::Store::instantiate`]
+//! → [`exec::Store::invoke`].
+//!
+//! # NaN rule
+//! Scalar float arithmetic returns whatever the host (Rust/IEEE hardware) produces.
+//! The spec permits any canonical or arithmetic NaN for non-deterministic results,
+//! See [`exec::numerics::float`]: every float operator returns the first NaN
+//! operand quieted, or the positive canonical NaN (the reference interpreter's
+//! rule); `abs`, `neg`, `copysign` and reinterpretations operate on bits.
+
+pub mod binary;
+pub mod exec;
+pub mod syntax;
+pub mod valid;
+pub mod wasi;
+
+pub use binary::{DecodeError, decode_module};
+pub use exec::{InstantiateError, LinkError, Store, Trap, Val};
+pub use valid::{ValidModule, ValidationError, validate_module};
+
+/// One switch per proposal. Validation and decoding follow the chosen set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Features {
+    /// Import/export of mutable globals (2.0).
+    pub mutable_globals: bool,
+    /// Sign-extension operators (2.0).
+    pub sign_extension: bool,
+    /// Non-trapping float-to-int conversions (2.0).
+    pub saturating_float_to_int: bool,
+    /// Multiple results and block parameters (2.0).
+    pub multi_value: bool,
+    /// Bulk memory and table operations, passive segments (2.0).
+    pub bulk_memory: bool,
+    /// Reference types, multiple tables, table instructions (2.0).
+    pub reference_types: bool,
+    /// Fixed-width SIMD (2.0).
+    pub simd: bool,
+    /// Relaxed SIMD (3.0). Not implemented yet.
+    pub relaxed_simd: bool,
+    /// Tail calls (3.0). Not implemented yet.
+    pub tail_call: bool,
+    /// Extended constant expressions (3.0).
+    pub extended_const: bool,
+    /// Multiple memories (3.0). Not implemented yet.
+    pub multi_memory: bool,
+    /// 64-bit memories and tables (3.0). Not implemented yet.
+    pub memory64: bool,
+    /// Typed function references (3.0). Not implemented yet.
+    pub function_references: bool,
+    /// Garbage collection (3.0). Not implemented yet.
+    pub gc: bool,
+    /// Exception handling (3.0). Not implemented yet.
+    pub exceptions: bool,
+    /// Threads and atomics. Not implemented yet.
+    pub threads: bool,
+    /// Custom page sizes. Not implemented yet.
+    pub custom_page_sizes: bool,
+    /// Wide arithmetic. Not implemented yet.
+    pub wide_arithmetic: bool,
+}
+
+impl Features {
+    /// No proposal at all: WebAssembly 1.0 (MVP).
+    pub const fn v1() -> Features {
+        Features {
+            mutable_globals: false,
+            sign_extension: false,
+            saturating_float_to_int: false,
+            multi_value: false,
+            bulk_memory: false,
+            reference_types: false,
+            simd: false,
+            relaxed_simd: false,
+            tail_call: false,
+            extended_const: false,
+            multi_memory: false,
+            memory64: false,
+            function_references: false,
+            gc: false,
+            exceptions: false,
+            threads: false,
+            custom_page_sizes: false,
+            wide_arithmetic: false,
+        }
+    }
+
+    /// WebAssembly 2.0: MVP plus mutable globals, sign extension, saturating
+    /// conversions, multi-value, bulk memory, reference types and SIMD.
+    pub const fn v2() -> Features {
+        Features {
+            mutable_globals: true,
+            sign_extension: true,
+            saturating_float_to_int: true,
+            multi_value: true,
+            bulk_memory: true,
+            reference_types: true,
+            simd: true,
+            ..Features::v1()
+        }
+    }
+
+    /// WebAssembly 3.0 as far as implemented (grows as proposals land).
+    pub const fn v3() -> Features {
+        Features {
+            extended_const: true,
+            ..Features::v2()
+        }
+    }
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features::v3()
+    }
+}
+
+/// Limits and options of a [`exec::Store`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The feature set (used by the adapter for decoding/validation; kept here for reference).
+    pub features: Features,
+    /// Maximum number of nested wasm calls before `call stack exhausted`.
+    pub max_call_depth: usize,
+    /// Instruction budget (charged per call and per backward branch); `None` = unlimited.
+    pub fuel: Option<u64>,
+    /// `memory.grow` beyond this many bytes fails (returns -1).
+    pub max_memory_bytes: u64,
+    /// `table.grow` beyond this many elements fails (returns -1).
+    pub max_table_elems: u64,
+    /// Maximum number of 64-bit value slots on the operand/locals stack.
+    pub max_stack_slots: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            features: Features::default(),
+            max_call_depth: 20_000,
+            fuel: None,
+            max_memory_bytes: 4 << 30,
+            max_table_elems: 10_000_000,
+            max_stack_slots: 16 << 20,
+        }
+    }
+}

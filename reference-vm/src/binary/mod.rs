@@ -1,0 +1,744 @@
+//! Binary format (spec chapter 5): decoding of modules.
+//!
+//! The decoder follows the reference interpreter's stream discipline: sections
+//! and function bodies are read from one stream and their declared sizes are
+//! checked afterwards (`section size mismatch`), so that error messages agree
+//! with the official test suite.
+
+mod reader;
+
+use std::fmt;
+
+use crate::Features;
+use crate::syntax::*;
+use reader::Reader;
+
+/// A malformed module. `Display` is the reference interpreter's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Input ended early.
+    UnexpectedEnd,
+    /// `magic header not detected`
+    MagicHeader,
+    /// `unknown binary version`
+    UnknownVersion,
+    /// `malformed section id`
+    MalformedSectionId,
+    /// `section size mismatch`
+    SectionSizeMismatch,
+    /// `unexpected content after last section`
+    UnexpectedContent,
+    /// `integer representation too long`
+    IntegerTooLong,
+    /// `integer too large`
+    IntegerTooLarge,
+    /// `length out of bounds`
+    LengthOutOfBounds,
+    /// `malformed UTF-8 encoding`
+    MalformedUtf8,
+    /// `too many locals`
+    TooManyLocals,
+    /// `malformed number type`
+    MalformedNumType,
+    /// `malformed reference type`
+    MalformedRefType,
+    /// `malformed heap type`
+    MalformedHeapType,
+    /// `malformed function type`
+    MalformedFuncType,
+    /// `malformed block type`
+    MalformedBlockType,
+    /// `malformed mutability`
+    MalformedMutability,
+    /// `malformed import kind`
+    MalformedImportKind,
+    /// `malformed export kind`
+    MalformedExportKind,
+    /// `malformed elements segment kind`
+    MalformedElemSegmentKind,
+    /// `malformed element kind`
+    MalformedElemKind,
+    /// `malformed data segment kind`
+    MalformedDataSegmentKind,
+    /// `malformed memop flags`
+    MalformedMemopFlags,
+    /// `malformed limits flags`
+    MalformedLimitsFlags,
+    /// `illegal opcode XX` (prefix, code)
+    IllegalOpcode(u8, Option<u32>),
+    /// `zero byte expected`
+    ZeroByteExpected,
+    /// `END opcode expected`
+    EndExpected,
+    /// `function and code section have inconsistent lengths`
+    FuncCodeMismatch,
+    /// `data count and data section have inconsistent lengths`
+    DataCountMismatch,
+    /// `data count section required`
+    DataCountRequired,
+    /// `malformed lane index` (shuffle immediates are bytes; validated later)
+    MalformedLaneIndex,
+    /// Something the enabled feature set does not allow: the message names the feature.
+    FeatureDisabled {
+        /// The reference interpreter's message for the construct.
+        what: String,
+        /// The proposal that would allow it.
+        feature: &'static str,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use DecodeError::*;
+        let s = match self {
+            UnexpectedEnd => "unexpected end of section or function",
+            MagicHeader => "magic header not detected",
+            UnknownVersion => "unknown binary version",
+            MalformedSectionId => "malformed section id",
+            SectionSizeMismatch => "section size mismatch",
+            UnexpectedContent => "unexpected content after last section",
+            IntegerTooLong => "integer representation too long",
+            IntegerTooLarge => "integer too large",
+            LengthOutOfBounds => "length out of bounds",
+            MalformedUtf8 => "malformed UTF-8 encoding",
+            TooManyLocals => "too many locals",
+            MalformedNumType => "malformed number type",
+            MalformedRefType => "malformed reference type",
+            MalformedHeapType => "malformed heap type",
+            MalformedFuncType => "malformed function type",
+            MalformedBlockType => "malformed block type",
+            MalformedMutability => "malformed mutability",
+            MalformedImportKind => "malformed import kind",
+            MalformedExportKind => "malformed export kind",
+            MalformedElemSegmentKind => "malformed elements segment kind",
+            MalformedElemKind => "malformed element kind",
+            MalformedDataSegmentKind => "malformed data segment kind",
+            MalformedMemopFlags => "malformed memop flags",
+            MalformedLimitsFlags => "malformed limits flags",
+            IllegalOpcode(p, None) => return write!(f, "illegal opcode {p:02x}"),
+            IllegalOpcode(p, Some(c)) => return write!(f, "illegal opcode {p:02x} {c:02x}"),
+            ZeroByteExpected => "zero byte expected",
+            EndExpected => "END opcode expected",
+            FuncCodeMismatch => "function and code section have inconsistent lengths",
+            DataCountMismatch => "data count and data section have inconsistent lengths",
+            DataCountRequired => "data count section required",
+            MalformedLaneIndex => "malformed lane index",
+            FeatureDisabled { what, feature } => {
+                return write!(f, "{what} (feature {feature} is not enabled)");
+            }
+        };
+        f.write_str(s)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+type Result<T> = std::result::Result<T, DecodeError>;
+
+/// Decodes a module from its binary representation.
+pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
+    Decoder {
+        r: Reader::new(bytes),
+        f: *features,
+        uses_data_index: false,
+    }
+    .module()
+}
+
+struct Decoder<'a> {
+    r: Reader<'a>,
+    f: Features,
+    uses_data_index: bool,
+}
+
+// Section ids in their required order.
+const ORDER: [u8; 12] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+
+impl Decoder<'_> {
+    /// binary: module
+    fn module(mut self) -> Result<Module> {
+        let magic = self.r.u32_fixed()?;
+        if magic != 0x6d73_6100 {
+            return Err(DecodeError::MagicHeader);
+        }
+        let version = self.r.u32_fixed()?;
+        if version != 1 {
+            return Err(DecodeError::UnknownVersion);
+        }
+        let mut m = Module::default();
+        let mut func_types: Vec<u32> = Vec::new();
+        let mut code_count: Option<usize> = None;
+        let mut order_pos = 0;
+        loop {
+            let Some(id) = self.r.peek() else { break };
+            if id > 12 {
+                return Err(DecodeError::MalformedSectionId);
+            }
+            if id == 0 {
+                self.r.byte()?;
+                self.custom_section(&mut m)?;
+                continue;
+            }
+            // Sections must come in order, each at most once; anything else ends the module.
+            let Some(idx) = ORDER[order_pos..].iter().position(|&s| s == id) else {
+                break;
+            };
+            order_pos += idx + 1;
+            self.r.byte()?;
+            let size = self.r.len32()?;
+            let start = self.r.pos();
+            match id {
+                1 => m.types = self.vec(|d| d.func_type())?,
+                2 => m.imports = self.vec(|d| d.import())?,
+                3 => func_types = self.vec(|d| d.r.u32())?,
+                4 => m.tables = self.vec(|d| d.table())?,
+                5 => m.mems = self.vec(|d| d.mem_type())?,
+                6 => m.globals = self.vec(|d| d.global())?,
+                7 => m.exports = self.vec(|d| d.export())?,
+                8 => m.start = Some(self.r.u32()?),
+                9 => m.elems = self.vec(|d| d.elem())?,
+                12 => m.data_count = Some(self.r.u32()?),
+                10 => {
+                    let n = self.r.len32()?;
+                    let mut funcs = Vec::with_capacity(n.min(4096));
+                    for i in 0..n {
+                        let ty = func_types.get(i).copied().unwrap_or(0);
+                        funcs.push(self.code(ty)?);
+                    }
+                    m.funcs = funcs;
+                    code_count = Some(n);
+                }
+                11 => m.datas = self.vec(|d| d.data())?,
+                _ => return Err(DecodeError::MalformedSectionId),
+            }
+            if self.r.pos() != start + size {
+                return Err(DecodeError::SectionSizeMismatch);
+            }
+        }
+        if !self.r.at_end() {
+            return Err(DecodeError::UnexpectedContent);
+        }
+        if code_count.unwrap_or(0) != func_types.len() {
+            return Err(DecodeError::FuncCodeMismatch);
+        }
+        if let Some(n) = m.data_count {
+            if n as usize != m.datas.len() {
+                return Err(DecodeError::DataCountMismatch);
+            }
+        }
+        if m.data_count.is_none() && self.uses_data_index {
+            return Err(DecodeError::DataCountRequired);
+        }
+        Ok(m)
+    }
+
+    fn vec<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {
+        let n = self.r.len32()?;
+        let mut v = Vec::with_capacity(n.min(4096));
+        for _ in 0..n {
+            v.push(f(self)?);
+        }
+        Ok(v)
+    }
+
+    fn disabled<T>(&self, what: impl Into<String>, feature: &'static str) -> Result<T> {
+        Err(DecodeError::FeatureDisabled {
+            what: what.into(),
+            feature,
+        })
+    }
+
+    /// binary: customsec
+    fn custom_section(&mut self, m: &mut Module) -> Result<()> {
+        let size = self.r.len32()?;
+        let start = self.r.pos();
+        let name = self.r.name()?;
+        let used = self.r.pos() - start;
+        let rest = size.checked_sub(used).ok_or(DecodeError::UnexpectedEnd)?;
+        let data = self.r.bytes(rest)?.to_vec();
+        m.customs.push(Custom { name, data });
+        Ok(())
+    }
+
+    /// binary: valtype
+    fn val_type(&mut self) -> Result<ValType> {
+        let b = self.r.peek().ok_or(DecodeError::UnexpectedEnd)?;
+        match b {
+            0x7f => Ok(self.skip(ValType::I32)),
+            0x7e => Ok(self.skip(ValType::I64)),
+            0x7d => Ok(self.skip(ValType::F32)),
+            0x7c => Ok(self.skip(ValType::F64)),
+            0x7b => {
+                if !self.f.simd {
+                    return self.disabled("malformed number type v128", "simd");
+                }
+                Ok(self.skip(ValType::V128))
+            }
+            b if b > 0x70 => Err(DecodeError::MalformedNumType),
+            _ => {
+                let rt = self.ref_type()?;
+                if !self.f.reference_types {
+                    return self
+                        .disabled("malformed number type (reference type)", "reference_types");
+                }
+                Ok(ValType::Ref(rt))
+            }
+        }
+    }
+
+    fn skip<T>(&mut self, t: T) -> T {
+        self.r.advance(1);
+        t
+    }
+
+    /// binary: reftype
+    fn ref_type(&mut self) -> Result<RefType> {
+        match self.r.s33()? {
+            -0x10 => Ok(RefType::FUNCREF),
+            -0x11 => Ok(RefType::EXTERNREF),
+            _ => Err(DecodeError::MalformedRefType),
+        }
+    }
+
+    /// binary: heaptype
+    fn heap_type(&mut self) -> Result<HeapType> {
+        match self.r.s33()? {
+            -0x10 => Ok(HeapType::Func),
+            -0x11 => Ok(HeapType::Extern),
+            _ => Err(DecodeError::MalformedHeapType),
+        }
+    }
+
+    /// binary: functype
+    fn func_type(&mut self) -> Result<FuncType> {
+        if self.r.byte()? != 0x60 {
+            return Err(DecodeError::MalformedFuncType);
+        }
+        let params = self.vec(|d| d.val_type())?;
+        let results = self.vec(|d| d.val_type())?;
+        if results.len() > 1 && !self.f.multi_value {
+            return self.disabled("invalid result arity", "multi_value");
+        }
+        Ok(FuncType { params, results })
+    }
+
+    /// binary: limits
+    fn limits(&mut self, memory: bool) -> Result<(Limits, bool, bool)> {
+        let legacy = self.f.legacy_v2_messages();
+        let flags = if legacy {
+            self.r.leb_u(1)? as u8
+        } else {
+            self.r.byte()?
+        };
+        let max_flags = if memory && self.f.threads { 3 } else { 1 };
+        let (has_max, shared, idx64) = match flags {
+            f if f <= max_flags => (f & 1 != 0, f & 2 != 0, false),
+            4 | 5 if self.f.memory64 => (flags & 1 != 0, false, true),
+            _ => return Err(DecodeError::MalformedLimitsFlags),
+        };
+        let rd = |d: &mut Self| {
+            if idx64 {
+                d.r.u64()
+            } else {
+                d.r.u32().map(u64::from)
+            }
+        };
+        let min = rd(self)?;
+        let max = if has_max { Some(rd(self)?) } else { None };
+        Ok((Limits { min, max }, shared, idx64))
+    }
+
+    /// binary: tabletype
+    fn table_type(&mut self) -> Result<TableType> {
+        let elem = self.ref_type()?;
+        let (limits, _, idx64) = self.limits(false)?;
+        Ok(TableType {
+            elem,
+            limits,
+            idx64,
+        })
+    }
+
+    /// binary: memtype
+    fn mem_type(&mut self) -> Result<MemType> {
+        let (limits, shared, idx64) = self.limits(true)?;
+        Ok(MemType {
+            limits,
+            idx64,
+            shared,
+            page_size_log2: 16,
+        })
+    }
+
+    /// binary: globaltype
+    fn global_type(&mut self) -> Result<GlobalType> {
+        let ty = self.val_type()?;
+        let mutable = match self.r.byte()? {
+            0 => false,
+            1 => true,
+            _ => return Err(DecodeError::MalformedMutability),
+        };
+        Ok(GlobalType { mutable, ty })
+    }
+
+    /// binary: import
+    fn import(&mut self) -> Result<Import> {
+        let module = self.r.name()?;
+        let name = self.r.name()?;
+        let desc = match self.r.byte()? {
+            0 => ImportDesc::Func(self.r.u32()?),
+            1 => ImportDesc::Table(self.table_type()?),
+            2 => ImportDesc::Mem(self.mem_type()?),
+            3 => ImportDesc::Global(self.global_type()?),
+            _ => return Err(DecodeError::MalformedImportKind),
+        };
+        Ok(Import { module, name, desc })
+    }
+
+    fn table(&mut self) -> Result<Table> {
+        Ok(Table {
+            ty: self.table_type()?,
+            init: None,
+        })
+    }
+
+    fn global(&mut self) -> Result<Global> {
+        let ty = self.global_type()?;
+        let init = self.expr()?;
+        Ok(Global { ty, init })
+    }
+
+    /// binary: export
+    fn export(&mut self) -> Result<Export> {
+        let name = self.r.name()?;
+        let kind = self.r.byte()?;
+        let idx = self.r.u32()?;
+        let desc = match kind {
+            0 => ExportDesc::Func(idx),
+            1 => ExportDesc::Table(idx),
+            2 => ExportDesc::Mem(idx),
+            3 => ExportDesc::Global(idx),
+            _ => return Err(DecodeError::MalformedExportKind),
+        };
+        Ok(Export { name, desc })
+    }
+
+    fn elem_kind(&mut self) -> Result<RefType> {
+        match self.r.byte()? {
+            0 => Ok(RefType::FUNCREF),
+            _ => Err(DecodeError::MalformedElemKind),
+        }
+    }
+
+    fn func_indices(&mut self) -> Result<Vec<Expr>> {
+        self.vec(|d| {
+            let x = d.r.u32()?;
+            Ok(vec![
+                Instr {
+                    op: Opcode::RefFunc,
+                    imm: Imm::Idx(x),
+                },
+                Instr {
+                    op: Opcode::End,
+                    imm: Imm::None,
+                },
+            ])
+        })
+    }
+
+    /// binary: elem (the eight segment encodings)
+    fn elem(&mut self) -> Result<Elem> {
+        let flags = self.r.u32()?;
+        if flags != 0 && !self.f.bulk_memory && !self.f.reference_types {
+            return Err(DecodeError::MalformedElemSegmentKind);
+        }
+        let (ty, init, mode) = match flags {
+            0 => {
+                let offset = self.expr()?;
+                (
+                    RefType::FUNCREF,
+                    self.func_indices()?,
+                    ElemMode::Active { table: 0, offset },
+                )
+            }
+            1 => {
+                let ty = self.elem_kind()?;
+                (ty, self.func_indices()?, ElemMode::Passive)
+            }
+            2 => {
+                let table = self.r.u32()?;
+                let offset = self.expr()?;
+                let ty = self.elem_kind()?;
+                (ty, self.func_indices()?, ElemMode::Active { table, offset })
+            }
+            3 => {
+                let ty = self.elem_kind()?;
+                (ty, self.func_indices()?, ElemMode::Declarative)
+            }
+            4 => {
+                let offset = self.expr()?;
+                (
+                    RefType::FUNCREF,
+                    self.vec(|d| d.expr())?,
+                    ElemMode::Active { table: 0, offset },
+                )
+            }
+            5 => {
+                let ty = self.ref_type()?;
+                (ty, self.vec(|d| d.expr())?, ElemMode::Passive)
+            }
+            6 => {
+                let table = self.r.u32()?;
+                let offset = self.expr()?;
+                let ty = self.ref_type()?;
+                (
+                    ty,
+                    self.vec(|d| d.expr())?,
+                    ElemMode::Active { table, offset },
+                )
+            }
+            7 => {
+                let ty = self.ref_type()?;
+                (ty, self.vec(|d| d.expr())?, ElemMode::Declarative)
+            }
+            _ => return Err(DecodeError::MalformedElemSegmentKind),
+        };
+        Ok(Elem { ty, init, mode })
+    }
+
+    /// binary: data
+    fn data(&mut self) -> Result<Data> {
+        let flags = self.r.u32()?;
+        let mode = match flags {
+            0 => DataMode::Active {
+                mem: 0,
+                offset: self.expr()?,
+            },
+            1 if self.f.bulk_memory => DataMode::Passive,
+            2 if self.f.bulk_memory || self.f.multi_memory => {
+                let mem = self.r.u32()?;
+                DataMode::Active {
+                    mem,
+                    offset: self.expr()?,
+                }
+            }
+            _ => return Err(DecodeError::MalformedDataSegmentKind),
+        };
+        let n = self.r.len32()?;
+        let init = self.r.bytes(n)?.to_vec();
+        Ok(Data { init, mode })
+    }
+
+    /// binary: code (locals and body)
+    fn code(&mut self, ty: u32) -> Result<Func> {
+        let size = self.r.len32()?;
+        let start = self.r.pos();
+        let nruns = self.r.len32()?;
+        let mut locals = Vec::with_capacity(nruns.min(1024));
+        let mut total: u64 = 0;
+        for _ in 0..nruns {
+            let n = self.r.u32()?;
+            let t = self.val_type()?;
+            total += u64::from(n);
+            locals.push((n, t));
+        }
+        if total >= 1 << 32 {
+            return Err(DecodeError::TooManyLocals);
+        }
+        let body = self.expr()?;
+        if self.r.pos() != start + size {
+            return Err(DecodeError::SectionSizeMismatch);
+        }
+        Ok(Func { ty, locals, body })
+    }
+
+    /// binary: expr — a nested instruction sequence up to and including its `end`.
+    fn expr(&mut self) -> Result<Expr> {
+        let mut out = Vec::new();
+        // Open constructs: true for an `if` that has not seen `else` yet.
+        let mut open: Vec<bool> = vec![false];
+        loop {
+            let Some(b) = self.r.peek() else {
+                return Err(DecodeError::UnexpectedEnd);
+            };
+            if b == 0x05 {
+                match open.last_mut() {
+                    Some(is_if @ true) => *is_if = false,
+                    _ => return Err(DecodeError::EndExpected),
+                }
+            }
+            let i = self.instr()?;
+            match i.op {
+                Opcode::Block | Opcode::Loop => open.push(false),
+                Opcode::If => open.push(true),
+                Opcode::End => {
+                    open.pop();
+                }
+                _ => {}
+            }
+            out.push(i);
+            if open.is_empty() {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn zero(&mut self) -> Result<u32> {
+        if self.r.byte()? != 0 {
+            return Err(DecodeError::ZeroByteExpected);
+        }
+        Ok(0)
+    }
+
+    fn mem_idx(&mut self) -> Result<u32> {
+        if self.f.multi_memory {
+            self.r.u32()
+        } else {
+            self.zero()
+        }
+    }
+
+    /// binary: memarg
+    fn memarg(&mut self) -> Result<MemArg> {
+        let flags = self.r.u32()?;
+        let (align, mem) = if flags < 0x40 {
+            (flags, 0)
+        } else if flags < 0x80 && self.f.multi_memory {
+            (flags - 0x40, self.r.u32()?)
+        } else {
+            return Err(DecodeError::MalformedMemopFlags);
+        };
+        if self.f.legacy_v2_messages() && align > 32 {
+            return Err(DecodeError::MalformedMemopFlags);
+        }
+        let offset = if self.f.memory64 {
+            self.r.u64()?
+        } else {
+            u64::from(self.r.u32()?)
+        };
+        Ok(MemArg { align, offset, mem })
+    }
+
+    fn block_type(&mut self) -> Result<BlockType> {
+        let b = self.r.peek().ok_or(DecodeError::UnexpectedEnd)?;
+        if b == 0x40 {
+            self.r.advance(1);
+            return Ok(BlockType::Empty);
+        }
+        if b & 0xc0 == 0x40 {
+            return Ok(BlockType::Val(self.val_type()?));
+        }
+        let x = self.r.s33()?;
+        if x < 0 {
+            return Err(DecodeError::MalformedBlockType);
+        }
+        if !self.f.multi_value {
+            return self.disabled("malformed block type", "multi_value");
+        }
+        Ok(BlockType::Func(x as u32))
+    }
+
+    /// binary: instr — one instruction (blocks are flat: `end`/`else` are instructions).
+    fn instr(&mut self) -> Result<Instr> {
+        let b = self.r.byte()?;
+        let (op, code) = match b {
+            0xfc | 0xfd => {
+                let c = self.r.u32()?;
+                (
+                    Opcode::from_encoding(b, c).ok_or(DecodeError::IllegalOpcode(b, Some(c)))?,
+                    Some(c),
+                )
+            }
+            _ => (
+                Opcode::from_encoding(0, u32::from(b))
+                    .ok_or(DecodeError::IllegalOpcode(b, None))?,
+                None,
+            ),
+        };
+        let feat = op.feature();
+        if !feat.enabled(&self.f) {
+            let what = DecodeError::IllegalOpcode(b, code).to_string();
+            return self.disabled(what, feat.name());
+        }
+        let imm = match op.imm_kind() {
+            ImmKind::None => Imm::None,
+            ImmKind::Block => Imm::Block(self.block_type()?),
+            ImmKind::Label | ImmKind::Func | ImmKind::Local | ImmKind::Global | ImmKind::Elem => {
+                Imm::Idx(self.r.u32()?)
+            }
+            ImmKind::Table => Imm::Idx(self.r.u32()?),
+            ImmKind::Data => {
+                self.uses_data_index = true;
+                Imm::Idx(self.r.u32()?)
+            }
+            ImmKind::BrTable => {
+                let mut v = self.vec(|d| d.r.u32())?;
+                v.push(self.r.u32()?);
+                Imm::BrTable(v.into_boxed_slice())
+            }
+            ImmKind::CallIndirect => {
+                let ty = self.r.u32()?;
+                let table = if self.f.reference_types {
+                    self.r.u32()?
+                } else {
+                    self.zero()?
+                };
+                Imm::Idx2(ty, table)
+            }
+            ImmKind::TableCopy | ImmKind::TableInit => {
+                let x = self.r.u32()?;
+                let y = self.r.u32()?;
+                Imm::Idx2(x, y)
+            }
+            ImmKind::MemoryInit => {
+                self.uses_data_index = true;
+                let x = self.r.u32()?;
+                let y = self.mem_idx()?;
+                Imm::Idx2(x, y)
+            }
+            ImmKind::Mem => Imm::Idx(self.mem_idx()?),
+            ImmKind::MemCopy => {
+                let x = self.mem_idx()?;
+                let y = self.mem_idx()?;
+                Imm::Idx2(x, y)
+            }
+            ImmKind::MemArg => Imm::MemArg(self.memarg()?),
+            ImmKind::I32 => Imm::I32(self.r.s32()? as u32),
+            ImmKind::I64 => Imm::I64(self.r.s64()? as u64),
+            ImmKind::F32 => Imm::F32(self.r.u32_fixed()?),
+            ImmKind::F64 => Imm::F64(self.r.u64_fixed()?),
+            ImmKind::V128 => Imm::V128(self.r.array16()?),
+            ImmKind::Shuffle => Imm::Shuffle(self.r.array16()?),
+            ImmKind::Lane => Imm::Lane(self.r.byte()?),
+            ImmKind::MemArgLane => {
+                let m = self.memarg()?;
+                Imm::MemArgLane(m, self.r.byte()?)
+            }
+            ImmKind::HeapType => Imm::Heap(self.heap_type()?),
+            ImmKind::SelectT => Imm::Types(self.vec(|d| d.val_type())?.into_boxed_slice()),
+        };
+        Ok(Instr { op, imm })
+    }
+}
+
+impl Features {
+    /// True when no 3.0 proposal is enabled: the decoder then reports errors with
+    /// the 2.0 reference interpreter's wording where the 2.0 and 3.0 suites differ
+    /// (limits flags read as a 1-bit LEB128, memop flags bounded by 32).
+    pub fn legacy_v2_messages(&self) -> bool {
+        !(self.extended_const
+            || self.tail_call
+            || self.multi_memory
+            || self.memory64
+            || self.function_references
+            || self.gc
+            || self.exceptions
+            || self.relaxed_simd
+            || self.custom_page_sizes
+            || self.wide_arithmetic
+            || self.threads)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+//! The internal code that validated function bodies are translated into
+//! (spec: none; this is the interpreter's representation).
+//!
+//! Every operand lives in a 64-bit slot addressed relative to the frame base:
+//! `[params | other locals | constants | operand stack]`. A v128 takes two slots.
+//! Instruction operands name slots directly, so `local.get` and constants cost
+//! nothing at run time; branch targets are resolved instruction indices.
+
+use std::sync::Arc;
+
+use crate::syntax::{FuncType, Opcode};
+
+macro_rules! define_ins {
+    (
+        special { $($special:tt)* }
+        unop { $( $un:ident $up:literal $uc:literal $ut:literal $ua:ident $ub:ident $uf:ident; )* }
+        binop { $( $bn:ident $bp:literal $bc:literal $bt:literal $ba:ident $bb:ident $bf:ident; )* }
+        load { $( $ln:ident $lp:literal $lc:literal $lt:literal $la:ident $lw:literal $lf:ident; )* }
+        store { $( $tn:ident $tp:literal $tc:literal $tt:literal $ta:ident $tw:literal $tf:ident; )* }
+        simd { $($simd:tt)* }
+    ) => {
+        /// One internal instruction. Field names: `dst` result slot, `a`/`b` operand
+        /// slots, `base` first of several contiguous operand slots, `off` memarg offset.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Ins {
+            /// Trap `unreachable`.
+            Unreachable,
+            /// Jump.
+            Br { target: u32 },
+            /// Jump if the i32 in `cond` is non-zero.
+            BrIfNz { cond: u32, target: u32 },
+            /// Jump if the i32 in `cond` is zero.
+            BrIfZ { cond: u32, target: u32 },
+            /// Jump to `br_table[start + min(idx, len)]`.
+            BrTable { idx: u32, start: u32, len: u32 },
+            /// Copy one slot.
+            Copy { dst: u32, src: u32 },
+            /// Copy two slots (v128).
+            Copy2 { dst: u32, src: u32 },
+            /// Write a 32-bit constant.
+            Const32 { dst: u32, val: u32 },
+            /// Write a 64-bit constant.
+            Const64 { dst: u32, val: u64 },
+            /// Write the v128 constant `v128s[idx]`.
+            ConstV { dst: u32, idx: u32 },
+            /// Return the `n` slots at `src`.
+            Return { src: u32, n: u32 },
+            /// Call function `func` of the instance; arguments at `base`.
+            Call { func: u32, base: u32 },
+            /// call_indirect: arguments at `base`, table index right after them.
+            CallIndirect { ty: u32, table: u32, base: u32 },
+            /// `dst = cond != 0 ? dst : b` (one slot).
+            Select { dst: u32, b: u32, cond: u32 },
+            /// Same for two slots.
+            Select2 { dst: u32, b: u32, cond: u32 },
+            GlobalGet { dst: u32, g: u32 },
+            GlobalGet2 { dst: u32, g: u32 },
+            GlobalSet { g: u32, src: u32 },
+            GlobalSet2 { g: u32, src: u32 },
+            TableGet { table: u32, dst: u32, idx: u32 },
+            TableSet { table: u32, idx: u32, val: u32 },
+            TableSize { table: u32, dst: u32 },
+            /// Operands (init, delta) at base; result at base.
+            TableGrow { table: u32, base: u32 },
+            /// Operands (i, val, n) at base.
+            TableFill { table: u32, base: u32 },
+            /// Operands (d, s, n) at base.
+            TableCopy { dst_table: u32, src_table: u32, base: u32 },
+            /// Operands (d, s, n) at base.
+            TableInit { table: u32, elem: u32, base: u32 },
+            ElemDrop { elem: u32 },
+            MemorySize { dst: u32 },
+            MemoryGrow { dst: u32, delta: u32 },
+            /// Operands (d, val, n) at base.
+            MemoryFill { base: u32 },
+            /// Operands (d, s, n) at base.
+            MemoryCopy { base: u32 },
+            /// Operands (d, s, n) at base.
+            MemoryInit { data: u32, base: u32 },
+            DataDrop { data: u32 },
+            RefIsNull { dst: u32, a: u32 },
+            RefFunc { dst: u32, func: u32 },
+            VUn { op: u16, dst: u32, a: u32 },
+            VBin { op: u16, dst: u32, a: u32, b: u32 },
+            /// Operands at dst, dst+2, dst+4.
+            VTern { op: u16, dst: u32 },
+            VTest { op: u16, dst: u32, a: u32 },
+            VShift { op: u16, dst: u32, a: u32, b: u32 },
+            VSplat { op: u16, dst: u32, a: u32 },
+            /// `op_lane` = opcode << 4 | lane.
+            VExtract { op_lane: u16, dst: u32, a: u32 },
+            VReplace { op_lane: u16, dst: u32, a: u32, b: u32 },
+            /// Operands at dst and dst+2; lanes in `shuffles[idx]`.
+            VShuffle { dst: u32, idx: u32 },
+            VLoad { op: u16, dst: u32, addr: u32, off: u32 },
+            VStore { addr: u32, val: u32, off: u32 },
+            /// Vector operand at dst+1.
+            VLoadLane { op_lane: u16, dst: u32, addr: u32, off: u32 },
+            VStoreLane { op_lane: u16, addr: u32, val: u32, off: u32 },
+            $( $un { dst: u32, a: u32 }, )*
+            $( $bn { dst: u32, a: u32, b: u32 }, )*
+            $( $ln { dst: u32, addr: u32, off: u32 }, )*
+            $( $tn { addr: u32, val: u32, off: u32 }, )*
+        }
+
+        impl Ins {
+            /// The internal instruction of a numeric unary operator.
+            pub fn unop(op: Opcode, dst: u32, a: u32) -> Option<Ins> {
+                match op { $( Opcode::$un => Some(Ins::$un { dst, a }), )* _ => None }
+            }
+            /// The internal instruction of a numeric binary operator.
+            pub fn binop(op: Opcode, dst: u32, a: u32, b: u32) -> Option<Ins> {
+                match op { $( Opcode::$bn => Some(Ins::$bn { dst, a, b }), )* _ => None }
+            }
+            /// The internal instruction of a scalar load.
+            pub fn load(op: Opcode, dst: u32, addr: u32, off: u32) -> Option<Ins> {
+                match op { $( Opcode::$ln => Some(Ins::$ln { dst, addr, off }), )* _ => None }
+            }
+            /// The internal instruction of a scalar store.
+            pub fn store(op: Opcode, addr: u32, val: u32, off: u32) -> Option<Ins> {
+                match op { $( Opcode::$tn => Some(Ins::$tn { addr, val, off }), )* _ => None }
+            }
+            /// The result slot of a single-result instruction that reads all its
+            /// operands before writing (so the result may be redirected to a local).
+            pub fn dst_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    $( Ins::$un { dst, .. } => Some(dst), )*
+                    $( Ins::$bn { dst, .. } => Some(dst), )*
+                    $( Ins::$ln { dst, .. } => Some(dst), )*
+                    Ins::GlobalGet { dst, .. } | Ins::GlobalGet2 { dst, .. } | Ins::TableGet { dst, .. }
+                    | Ins::TableSize { dst, .. } | Ins::MemorySize { dst } | Ins::MemoryGrow { dst, .. }
+                    | Ins::RefIsNull { dst, .. } | Ins::RefFunc { dst, .. } | Ins::VUn { dst, .. }
+                    | Ins::VBin { dst, .. } | Ins::VTest { dst, .. } | Ins::VShift { dst, .. }
+                    | Ins::VSplat { dst, .. } | Ins::VExtract { dst, .. } | Ins::VReplace { dst, .. }
+                    | Ins::VLoad { dst, .. } | Ins::Const32 { dst, .. } | Ins::Const64 { dst, .. } => Some(dst),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+crate::for_each_instr!(define_ins);
+
+/// A translated function body.
+#[derive(Clone, Debug, Default)]
+pub struct CompiledFunc {
+    /// The function's type.
+    pub ty: FuncType,
+    /// Internal code.
+    pub code: Vec<Ins>,
+    /// `br_table` targets.
+    pub br_table: Vec<u32>,
+    /// Constant slot values, copied to `local_slots..` on entry.
+    pub consts: Vec<u64>,
+    /// v128 constants for `ConstV`.
+    pub v128s: Vec<u128>,
+    /// Shuffle lane immediates.
+    pub shuffles: Vec<[u8; 16]>,
+    /// Slots taken by parameters.
+    pub param_slots: u32,
+    /// Slots taken by parameters and locals.
+    pub local_slots: u32,
+    /// Total frame size in slots.
+    pub frame_size: u32,
+    /// Slots taken by results.
+    pub result_slots: u32,
+    /// The frame cannot be represented (e.g. billions of locals): calling it
+    /// exhausts the stack.
+    pub too_big: bool,
+}
+
+/// Shared handle to a compiled function.
+pub type CodeRef = Arc<CompiledFunc>;

@@ -1,0 +1,1037 @@
+//! The interpreter loop (spec: Execution › Instructions) over the internal code,
+//! with an explicit frame stack.
+
+use super::code::Ins;
+use super::numerics::{float, v128};
+use super::*;
+
+/// What the inner loop asks the frame manager to do.
+enum Next {
+    Call { callee: u32, base: u32 },
+    Return,
+    Trap(Trap),
+}
+
+/// Marks the bottom frame.
+const NO_FUNC: u32 = u32::MAX;
+
+fn trunc_err(e: float::TruncError) -> Trap {
+    match e {
+        float::TruncError::Overflow => Trap::IntegerOverflow,
+        float::TruncError::InvalidConversion => Trap::InvalidConversionToInteger,
+    }
+}
+
+/// exec: v128.loadNxM_sx — widen eight bytes into a vector.
+fn extend_load(op: u16, b: [u8; 8]) -> u128 {
+    let mut r = 0u128;
+    match op {
+        1 | 2 => {
+            for (i, &x) in b.iter().enumerate() {
+                let v = if op == 1 {
+                    x as i8 as i16 as u16
+                } else {
+                    u16::from(x)
+                };
+                r |= u128::from(v) << (16 * i);
+            }
+        }
+        3 | 4 => {
+            for i in 0..4 {
+                let x = u16::from_le_bytes([b[2 * i], b[2 * i + 1]]);
+                let v = if op == 3 {
+                    x as i16 as i32 as u32
+                } else {
+                    u32::from(x)
+                };
+                r |= u128::from(v) << (32 * i);
+            }
+        }
+        _ => {
+            for i in 0..2 {
+                let x = u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
+                let v = if op == 5 {
+                    x as i32 as i64 as u64
+                } else {
+                    u64::from(x)
+                };
+                r |= u128::from(v) << (64 * i);
+            }
+        }
+    }
+    r
+}
+
+impl Store {
+    /// exec: invoke — calls a function with arguments of its parameter types.
+    pub fn invoke(&mut self, f: FuncAddr, args: &[Val]) -> Result<Vec<Val>, Trap> {
+        let fi = self
+            .funcs
+            .get(f.0 as usize)
+            .ok_or_else(|| Trap::BadArguments("unknown function".into()))?;
+        let ty = self.types[fi.ty_id() as usize].clone();
+        if args.len() != ty.params.len()
+            || !args.iter().zip(&ty.params).all(|(a, t)| a.has_type(*t))
+        {
+            return Err(Trap::BadArguments(format!("function expects {ty}")));
+        }
+        match fi {
+            FuncInst::Host { host, .. } => {
+                let h = *host as usize;
+                let mut caller = Caller {
+                    mems: &mut self.mems,
+                    globals: &mut self.globals,
+                    instance: None,
+                };
+                (self.hosts[h])(&mut caller, args)
+            }
+            FuncInst::Wasm { code, .. } => {
+                let need = (code.frame_size as usize)
+                    .max(code.result_slots as usize)
+                    .max(4096);
+                self.frames.clear();
+                self.stack.clear();
+                self.stack.resize(need, 0);
+                let mut s = 0;
+                for (a, t) in args.iter().zip(&ty.params) {
+                    let (lo, hi) = a.to_slots();
+                    self.stack[s] = lo;
+                    if t.slots() == 2 {
+                        self.stack[s + 1] = hi;
+                    }
+                    s += t.slots() as usize;
+                }
+                let r = self.run(f.0);
+                self.frames.clear();
+                r?;
+                let mut out = Vec::with_capacity(ty.results.len());
+                let mut s = 0;
+                for t in &ty.results {
+                    let lo = self.stack.get(s).copied().unwrap_or(0);
+                    let hi = self.stack.get(s + 1).copied().unwrap_or(0);
+                    out.push(Val::from_slots(*t, lo, hi));
+                    s += t.slots() as usize;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Runs `entry` with its arguments in slots 0.. until it returns.
+    fn run(&mut self, entry: u32) -> Result<(), Trap> {
+        let Store {
+            config,
+            types,
+            funcs,
+            hosts,
+            tables,
+            mems,
+            globals,
+            elems,
+            datas,
+            instances,
+            stack,
+            frames,
+            fuel,
+            ..
+        } = self;
+        let funcs: &[FuncInst] = funcs;
+        let instances: &[ModuleInst] = instances;
+        let max_depth = config.max_call_depth;
+        let max_slots = config.max_stack_slots;
+        let max_mem = config.max_memory_bytes;
+        let max_table = config.max_table_elems;
+        let mut no_mem = MemInst {
+            ty: MemType::new(0, Some(0)),
+            data: Vec::new(),
+        };
+        let (mut fa, mut fp, mut pc) = (NO_FUNC, 0usize, 0usize);
+        let mut next = Next::Call {
+            callee: entry,
+            base: 0,
+        };
+        loop {
+            match next {
+                Next::Call { callee, base } => match funcs.get(callee as usize) {
+                    Some(FuncInst::Wasm { code: cf, .. }) => {
+                        // exec: call — push a frame with zeroed locals and the constant pool.
+                        if frames.len() >= max_depth || cf.too_big {
+                            return Err(Trap::CallStackExhausted);
+                        }
+                        if *fuel == 0 {
+                            return Err(Trap::OutOfFuel);
+                        }
+                        *fuel -= 1;
+                        let new_fp = fp + base as usize;
+                        let need = new_fp + cf.frame_size as usize;
+                        if need > stack.len() {
+                            if need > max_slots {
+                                return Err(Trap::CallStackExhausted);
+                            }
+                            let len = need.max(stack.len() * 2).min(max_slots);
+                            stack.resize(len, 0);
+                        }
+                        frames.push(Frame {
+                            pc: pc as u32,
+                            fp: fp as u32,
+                            func: fa,
+                        });
+                        stack[new_fp + cf.param_slots as usize..new_fp + cf.local_slots as usize]
+                            .fill(0);
+                        let cb = new_fp + cf.local_slots as usize;
+                        stack[cb..cb + cf.consts.len()].copy_from_slice(&cf.consts);
+                        (fa, fp, pc) = (callee, new_fp, 0);
+                    }
+                    Some(FuncInst::Host { ty, host }) => {
+                        let ft = &types[*ty as usize];
+                        let base = fp + base as usize;
+                        let mut args = Vec::with_capacity(ft.params.len());
+                        let mut s = base;
+                        for &t in &ft.params {
+                            args.push(Val::from_slots(
+                                t,
+                                stack[s],
+                                stack.get(s + 1).copied().unwrap_or(0),
+                            ));
+                            s += t.slots() as usize;
+                        }
+                        let instance = match funcs.get(fa as usize) {
+                            Some(FuncInst::Wasm { inst, .. }) => instances.get(*inst as usize),
+                            _ => None,
+                        };
+                        let mut caller = Caller {
+                            mems,
+                            globals,
+                            instance,
+                        };
+                        let res = (hosts[*host as usize])(&mut caller, &args)?;
+                        if res.len() != ft.results.len()
+                            || !res.iter().zip(&ft.results).all(|(v, t)| v.has_type(*t))
+                        {
+                            return Err(Trap::Host(format!(
+                                "host function returned values not of type {ft}"
+                            )));
+                        }
+                        let mut s = base;
+                        for (v, t) in res.iter().zip(&ft.results) {
+                            let (lo, hi) = v.to_slots();
+                            if s + 2 > stack.len() {
+                                stack.resize(s + 2, 0);
+                            }
+                            stack[s] = lo;
+                            if t.slots() == 2 {
+                                stack[s + 1] = hi;
+                            }
+                            s += t.slots() as usize;
+                        }
+                        if fa == NO_FUNC {
+                            return Ok(());
+                        }
+                    }
+                    None => return Err(Trap::Host("call of an unknown function".into())),
+                },
+                Next::Return => {
+                    let Some(fr) = frames.pop() else {
+                        return Ok(());
+                    };
+                    if fr.func == NO_FUNC {
+                        return Ok(());
+                    }
+                    (fa, fp, pc) = (fr.func, fr.fp as usize, fr.pc as usize);
+                }
+                Next::Trap(t) => return Err(t),
+            }
+            let Some(FuncInst::Wasm { code: cf, inst, .. }) = funcs.get(fa as usize) else {
+                return Err(Trap::Host("internal: frame of a host function".into()));
+            };
+            let inst = &instances[*inst as usize];
+            let code: &[Ins] = &cf.code;
+            let mem: &mut MemInst = match inst.mems.first() {
+                Some(&a) => &mut mems[a as usize],
+                None => &mut no_mem,
+            };
+            let regs: &mut [u64] = &mut stack[fp..];
+            next = 'exec: loop {
+                let ins = code[pc];
+                pc += 1;
+
+                macro_rules! trap {
+                    ($t:expr) => {
+                        break 'exec Next::Trap($t)
+                    };
+                }
+                macro_rules! r32 {
+                    ($s:expr) => {
+                        regs[$s as usize] as u32
+                    };
+                }
+                macro_rules! r64 {
+                    ($s:expr) => {
+                        regs[$s as usize]
+                    };
+                }
+                macro_rules! f32r {
+                    ($s:expr) => {
+                        f32::from_bits(regs[$s as usize] as u32)
+                    };
+                }
+                macro_rules! f64r {
+                    ($s:expr) => {
+                        f64::from_bits(regs[$s as usize])
+                    };
+                }
+                macro_rules! r128 {
+                    ($s:expr) => {
+                        u128::from(regs[$s as usize]) | (u128::from(regs[$s as usize + 1]) << 64)
+                    };
+                }
+                macro_rules! set {
+                    ($d:expr, $v:expr) => {{
+                        let v: u64 = $v;
+                        regs[$d as usize] = v;
+                    }};
+                }
+                macro_rules! set128 {
+                    ($d:expr, $v:expr) => {{
+                        let v: u128 = $v;
+                        regs[$d as usize] = v as u64;
+                        regs[$d as usize + 1] = (v >> 64) as u64;
+                    }};
+                }
+                macro_rules! jump {
+                    ($t:expr) => {{
+                        let t = $t as usize;
+                        if t < pc {
+                            if *fuel == 0 {
+                                trap!(Trap::OutOfFuel);
+                            }
+                            *fuel -= 1;
+                        }
+                        pc = t;
+                    }};
+                }
+                macro_rules! ea {
+                    ($addr:expr, $off:expr) => {
+                        (regs[$addr as usize] as u32 as usize).wrapping_add($off as usize)
+                    };
+                }
+                macro_rules! load {
+                    ($dst:expr, $addr:expr, $off:expr, $n:literal, $f:expr) => {{
+                        let ea = ea!($addr, $off);
+                        match ea.checked_add($n).and_then(|end| mem.data.get(ea..end)) {
+                            Some(s) => {
+                                let mut b = [0u8; $n];
+                                b.copy_from_slice(s);
+                                set!($dst, ($f)(b));
+                            }
+                            None => trap!(Trap::MemoryOutOfBounds),
+                        }
+                    }};
+                }
+                macro_rules! store {
+                    ($addr:expr, $off:expr, $n:literal, $bytes:expr) => {{
+                        let ea = ea!($addr, $off);
+                        let bytes: [u8; $n] = $bytes;
+                        match ea.checked_add($n).and_then(|end| mem.data.get_mut(ea..end)) {
+                            Some(s) => s.copy_from_slice(&bytes),
+                            None => trap!(Trap::MemoryOutOfBounds),
+                        }
+                    }};
+                }
+                macro_rules! idiv {
+                    ($dst:expr, $a:expr, $b:expr, $r:ident, $s:ty, $u:ty, $op:ident, $signed:expr, $rem:expr) => {{
+                        let (x, y) = ($r!($a) as $u, $r!($b) as $u);
+                        if y == 0 {
+                            trap!(Trap::IntegerDivideByZero);
+                        }
+                        let v = if $signed {
+                            let (x, y) = (x as $s, y as $s);
+                            if !$rem && x == <$s>::MIN && y == -1 {
+                                trap!(Trap::IntegerOverflow);
+                            }
+                            x.$op(y) as $u
+                        } else {
+                            x.$op(y)
+                        };
+                        set!($dst, v as u64);
+                    }};
+                }
+                macro_rules! trunc {
+                    ($dst:expr, $x:expr, $signed:expr, $bits:expr) => {{
+                        match float::trunc($x, $signed, $bits) {
+                            Ok(v) => set!($dst, v),
+                            Err(e) => trap!(trunc_err(e)),
+                        }
+                    }};
+                }
+                macro_rules! table {
+                    ($t:expr) => {
+                        &mut tables[inst.tables[$t as usize] as usize]
+                    };
+                }
+
+                match ins {
+                    Ins::Unreachable => trap!(Trap::Unreachable),
+                    Ins::Br { target } => jump!(target),
+                    Ins::BrIfNz { cond, target } => {
+                        if r32!(cond) != 0 {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrIfZ { cond, target } => {
+                        if r32!(cond) == 0 {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrTable { idx, start, len } => {
+                        let i = r32!(idx).min(len);
+                        let t = cf.br_table[(start + i) as usize];
+                        jump!(t)
+                    }
+                    Ins::Copy { dst, src } => regs[dst as usize] = regs[src as usize],
+                    Ins::Copy2 { dst, src } => {
+                        let v = r128!(src);
+                        set128!(dst, v)
+                    }
+                    Ins::Const32 { dst, val } => set!(dst, u64::from(val)),
+                    Ins::Const64 { dst, val } => set!(dst, val),
+                    Ins::ConstV { dst, idx } => set128!(dst, cf.v128s[idx as usize]),
+                    Ins::Return { src, n } => {
+                        regs.copy_within(src as usize..(src + n) as usize, 0);
+                        break 'exec Next::Return;
+                    }
+                    Ins::Call { func, base } => {
+                        break 'exec Next::Call {
+                            callee: inst.funcs[func as usize],
+                            base,
+                        };
+                    }
+                    Ins::CallIndirect { ty, table, base } => {
+                        // exec: call_indirect
+                        let (tid, pslots) = inst.types[ty as usize];
+                        let i = r32!(base + pslots);
+                        let elems = &table!(table).elems;
+                        let Some(&r) = elems.get(i as usize) else {
+                            trap!(Trap::UndefinedElement(u64::from(i)))
+                        };
+                        if r == 0 {
+                            trap!(Trap::UninitializedElement(u64::from(i)));
+                        }
+                        let callee = r as u32;
+                        if funcs.get(callee as usize).map(|f| f.ty_id()) != Some(tid) {
+                            trap!(Trap::IndirectCallTypeMismatch);
+                        }
+                        break 'exec Next::Call { callee, base };
+                    }
+                    Ins::Select { dst, b, cond } => {
+                        if r32!(cond) == 0 {
+                            regs[dst as usize] = regs[b as usize];
+                        }
+                    }
+                    Ins::Select2 { dst, b, cond } => {
+                        if r32!(cond) == 0 {
+                            let v = r128!(b);
+                            set128!(dst, v);
+                        }
+                    }
+                    Ins::GlobalGet { dst, g } => {
+                        set!(dst, globals[inst.globals[g as usize] as usize].val[0])
+                    }
+                    Ins::GlobalGet2 { dst, g } => {
+                        let v = globals[inst.globals[g as usize] as usize].val;
+                        regs[dst as usize] = v[0];
+                        regs[dst as usize + 1] = v[1];
+                    }
+                    Ins::GlobalSet { g, src } => {
+                        globals[inst.globals[g as usize] as usize].val[0] = regs[src as usize]
+                    }
+                    Ins::GlobalSet2 { g, src } => {
+                        globals[inst.globals[g as usize] as usize].val =
+                            [regs[src as usize], regs[src as usize + 1]]
+                    }
+                    Ins::TableGet { table, dst, idx } => {
+                        let i = r32!(idx) as usize;
+                        match table!(table).elems.get(i) {
+                            Some(&r) => set!(dst, r),
+                            None => trap!(Trap::TableOutOfBounds),
+                        }
+                    }
+                    Ins::TableSet { table, idx, val } => {
+                        let (i, v) = (r32!(idx) as usize, r64!(val));
+                        match table!(table).elems.get_mut(i) {
+                            Some(r) => *r = v,
+                            None => trap!(Trap::TableOutOfBounds),
+                        }
+                    }
+                    Ins::TableSize { table, dst } => set!(dst, table!(table).elems.len() as u64),
+                    Ins::TableGrow { table, base } => {
+                        // exec: table.grow
+                        let (init, n) = (r64!(base), u64::from(r32!(base + 1)));
+                        let t = table!(table);
+                        let old = t.elems.len() as u64;
+                        let max =
+                            t.ty.limits
+                                .max
+                                .unwrap_or(u64::from(u32::MAX))
+                                .min(max_table);
+                        let r = match old.checked_add(n) {
+                            Some(new) if new <= max && t.elems.try_reserve(n as usize).is_ok() => {
+                                t.elems.resize(new as usize, init);
+                                old as u32
+                            }
+                            _ => u32::MAX,
+                        };
+                        set!(base, u64::from(r));
+                    }
+                    Ins::TableFill { table, base } => {
+                        let (i, v, n) =
+                            (r32!(base) as usize, r64!(base + 1), r32!(base + 2) as usize);
+                        match table!(table).elems.get_mut(i..i + n) {
+                            Some(s) => s.fill(v),
+                            None => trap!(Trap::TableOutOfBounds),
+                        }
+                    }
+                    Ins::TableCopy {
+                        dst_table,
+                        src_table,
+                        base,
+                    } => {
+                        let (d, s, n) = (
+                            r32!(base) as usize,
+                            r32!(base + 1) as usize,
+                            r32!(base + 2) as usize,
+                        );
+                        let (da, sa) = (
+                            inst.tables[dst_table as usize] as usize,
+                            inst.tables[src_table as usize] as usize,
+                        );
+                        let (dl, sl) = (tables[da].elems.len(), tables[sa].elems.len());
+                        if d + n > dl || s + n > sl {
+                            trap!(Trap::TableOutOfBounds);
+                        }
+                        if da == sa {
+                            tables[da].elems.copy_within(s..s + n, d);
+                        } else {
+                            let src: Vec<u64> = tables[sa].elems[s..s + n].to_vec();
+                            tables[da].elems[d..d + n].copy_from_slice(&src);
+                        }
+                    }
+                    Ins::TableInit { table, elem, base } => {
+                        let (d, s, n) = (
+                            r32!(base) as usize,
+                            r32!(base + 1) as usize,
+                            r32!(base + 2) as usize,
+                        );
+                        let seg = &elems[inst.elems[elem as usize] as usize].elems;
+                        let t = &mut tables[inst.tables[table as usize] as usize].elems;
+                        if s + n > seg.len() || d + n > t.len() {
+                            trap!(Trap::TableOutOfBounds);
+                        }
+                        t[d..d + n].copy_from_slice(&seg[s..s + n]);
+                    }
+                    Ins::ElemDrop { elem } => {
+                        elems[inst.elems[elem as usize] as usize].elems = Vec::new()
+                    }
+                    Ins::MemorySize { dst } => set!(dst, mem.pages()),
+                    Ins::MemoryGrow { dst, delta } => {
+                        let d = u64::from(r32!(delta));
+                        let r = mem.grow(d, max_mem).map_or(u32::MAX, |old| old as u32);
+                        set!(dst, u64::from(r));
+                    }
+                    Ins::MemoryFill { base } => {
+                        let (d, v, n) = (
+                            r32!(base) as usize,
+                            r32!(base + 1) as u8,
+                            r32!(base + 2) as usize,
+                        );
+                        match mem.data.get_mut(d..d + n) {
+                            Some(s) => s.fill(v),
+                            None => trap!(Trap::MemoryOutOfBounds),
+                        }
+                    }
+                    Ins::MemoryCopy { base } => {
+                        let (d, s, n) = (
+                            r32!(base) as usize,
+                            r32!(base + 1) as usize,
+                            r32!(base + 2) as usize,
+                        );
+                        let len = mem.data.len();
+                        if d + n > len || s + n > len {
+                            trap!(Trap::MemoryOutOfBounds);
+                        }
+                        mem.data.copy_within(s..s + n, d);
+                    }
+                    Ins::MemoryInit { data, base } => {
+                        let (d, s, n) = (
+                            r32!(base) as usize,
+                            r32!(base + 1) as usize,
+                            r32!(base + 2) as usize,
+                        );
+                        let bytes = &datas[inst.datas[data as usize] as usize].bytes;
+                        if s + n > bytes.len() || d + n > mem.data.len() {
+                            trap!(Trap::MemoryOutOfBounds);
+                        }
+                        mem.data[d..d + n].copy_from_slice(&bytes[s..s + n]);
+                    }
+                    Ins::DataDrop { data } => {
+                        datas[inst.datas[data as usize] as usize].bytes = Arc::from(&[][..])
+                    }
+                    Ins::RefIsNull { dst, a } => set!(dst, u64::from(r64!(a) == 0)),
+                    Ins::RefFunc { dst, func } => {
+                        set!(dst, FUNC_TAG | u64::from(inst.funcs[func as usize]))
+                    }
+                    Ins::VUn { op, dst, a } => set128!(dst, v128::unary(u32::from(op), r128!(a))),
+                    Ins::VBin { op, dst, a, b } => {
+                        set128!(dst, v128::binary(u32::from(op), r128!(a), r128!(b)))
+                    }
+                    Ins::VTern { op, dst } => {
+                        set128!(
+                            dst,
+                            v128::ternary(
+                                u32::from(op),
+                                r128!(dst),
+                                r128!(dst + 2),
+                                r128!(dst + 4)
+                            )
+                        )
+                    }
+                    Ins::VTest { op, dst, a } => {
+                        set!(dst, u64::from(v128::test(u32::from(op), r128!(a))))
+                    }
+                    Ins::VShift { op, dst, a, b } => {
+                        set128!(dst, v128::shift(u32::from(op), r128!(a), r32!(b)))
+                    }
+                    Ins::VSplat { op, dst, a } => set128!(dst, v128::splat(u32::from(op), r64!(a))),
+                    Ins::VExtract { op_lane, dst, a } => {
+                        set!(
+                            dst,
+                            v128::extract_lane(
+                                u32::from(op_lane >> 4),
+                                r128!(a),
+                                (op_lane & 15) as u8
+                            )
+                        )
+                    }
+                    Ins::VReplace { op_lane, dst, a, b } => {
+                        let (op, lane) = (u32::from(op_lane >> 4), (op_lane & 15) as u8);
+                        set128!(dst, v128::replace_lane(op, r128!(a), lane, r64!(b)))
+                    }
+                    Ins::VShuffle { dst, idx } => {
+                        set128!(
+                            dst,
+                            v128::shuffle(r128!(dst), r128!(dst + 2), &cf.shuffles[idx as usize])
+                        )
+                    }
+                    Ins::VLoad { op, dst, addr, off } => {
+                        // exec: v128.load*, extending, splat and zero loads
+                        let ea = ea!(addr, off);
+                        let n = match op {
+                            0 => 16,
+                            1..=6 | 10 | 93 => 8,
+                            7 => 1,
+                            8 => 2,
+                            _ => 4,
+                        };
+                        let Some(s) = ea.checked_add(n).and_then(|end| mem.data.get(ea..end))
+                        else {
+                            trap!(Trap::MemoryOutOfBounds)
+                        };
+                        let mut b = [0u8; 16];
+                        b[..n].copy_from_slice(s);
+                        let x = u128::from_le_bytes(b);
+                        let v = match op {
+                            0 | 92 | 93 => x,
+                            1..=6 => {
+                                let mut e = [0u8; 8];
+                                e.copy_from_slice(&b[..8]);
+                                extend_load(op, e)
+                            }
+                            // splat ops 15..18 are i8x16..i64x2.splat
+                            _ => v128::splat(u32::from(op) + 8, x as u64),
+                        };
+                        set128!(dst, v);
+                    }
+                    Ins::VStore { addr, val, off } => {
+                        store!(addr, off, 16, r128!(val).to_le_bytes())
+                    }
+                    Ins::VLoadLane {
+                        op_lane,
+                        dst,
+                        addr,
+                        off,
+                    } => {
+                        let (op, lane) = (op_lane >> 4, u32::from(op_lane & 15));
+                        let n = 1usize << (op - 84);
+                        let ea = ea!(addr, off);
+                        let Some(s) = ea.checked_add(n).and_then(|end| mem.data.get(ea..end))
+                        else {
+                            trap!(Trap::MemoryOutOfBounds)
+                        };
+                        let mut b = [0u8; 16];
+                        b[..n].copy_from_slice(s);
+                        let x = u128::from_le_bytes(b);
+                        let bits = (n * 8) as u32;
+                        let shift = bits * lane;
+                        let mask = (u128::MAX >> (128 - bits)) << shift;
+                        let v = (r128!(dst + 1) & !mask) | (x << shift);
+                        set128!(dst, v);
+                    }
+                    Ins::VStoreLane {
+                        op_lane,
+                        addr,
+                        val,
+                        off,
+                    } => {
+                        let (op, lane) = (op_lane >> 4, u32::from(op_lane & 15));
+                        let n = 1usize << (op - 88);
+                        let bits = (n * 8) as u32;
+                        let bytes = (r128!(val) >> (bits * lane)).to_le_bytes();
+                        let ea = ea!(addr, off);
+                        match ea.checked_add(n).and_then(|end| mem.data.get_mut(ea..end)) {
+                            Some(s) => s.copy_from_slice(&bytes[..n]),
+                            None => trap!(Trap::MemoryOutOfBounds),
+                        }
+                    }
+
+                    // ---- numeric (spec: exec/numerics) ----
+                    Ins::I32Eqz { dst, a } => set!(dst, u64::from(r32!(a) == 0)),
+                    Ins::I64Eqz { dst, a } => set!(dst, u64::from(r64!(a) == 0)),
+                    Ins::I32Eq { dst, a, b } => set!(dst, u64::from(r32!(a) == r32!(b))),
+                    Ins::I32Ne { dst, a, b } => set!(dst, u64::from(r32!(a) != r32!(b))),
+                    Ins::I32LtS { dst, a, b } => {
+                        set!(dst, u64::from((r32!(a) as i32) < r32!(b) as i32))
+                    }
+                    Ins::I32LtU { dst, a, b } => set!(dst, u64::from(r32!(a) < r32!(b))),
+                    Ins::I32GtS { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a) as i32 > r32!(b) as i32))
+                    }
+                    Ins::I32GtU { dst, a, b } => set!(dst, u64::from(r32!(a) > r32!(b))),
+                    Ins::I32LeS { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a) as i32 <= r32!(b) as i32))
+                    }
+                    Ins::I32LeU { dst, a, b } => set!(dst, u64::from(r32!(a) <= r32!(b))),
+                    Ins::I32GeS { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a) as i32 >= r32!(b) as i32))
+                    }
+                    Ins::I32GeU { dst, a, b } => set!(dst, u64::from(r32!(a) >= r32!(b))),
+                    Ins::I64Eq { dst, a, b } => set!(dst, u64::from(r64!(a) == r64!(b))),
+                    Ins::I64Ne { dst, a, b } => set!(dst, u64::from(r64!(a) != r64!(b))),
+                    Ins::I64LtS { dst, a, b } => {
+                        set!(dst, u64::from((r64!(a) as i64) < r64!(b) as i64))
+                    }
+                    Ins::I64LtU { dst, a, b } => set!(dst, u64::from(r64!(a) < r64!(b))),
+                    Ins::I64GtS { dst, a, b } => {
+                        set!(dst, u64::from(r64!(a) as i64 > r64!(b) as i64))
+                    }
+                    Ins::I64GtU { dst, a, b } => set!(dst, u64::from(r64!(a) > r64!(b))),
+                    Ins::I64LeS { dst, a, b } => {
+                        set!(dst, u64::from(r64!(a) as i64 <= r64!(b) as i64))
+                    }
+                    Ins::I64LeU { dst, a, b } => set!(dst, u64::from(r64!(a) <= r64!(b))),
+                    Ins::I64GeS { dst, a, b } => {
+                        set!(dst, u64::from(r64!(a) as i64 >= r64!(b) as i64))
+                    }
+                    Ins::I64GeU { dst, a, b } => set!(dst, u64::from(r64!(a) >= r64!(b))),
+                    Ins::F32Eq { dst, a, b } => set!(dst, u64::from(f32r!(a) == f32r!(b))),
+                    Ins::F32Ne { dst, a, b } => set!(dst, u64::from(f32r!(a) != f32r!(b))),
+                    Ins::F32Lt { dst, a, b } => set!(dst, u64::from(f32r!(a) < f32r!(b))),
+                    Ins::F32Gt { dst, a, b } => set!(dst, u64::from(f32r!(a) > f32r!(b))),
+                    Ins::F32Le { dst, a, b } => set!(dst, u64::from(f32r!(a) <= f32r!(b))),
+                    Ins::F32Ge { dst, a, b } => set!(dst, u64::from(f32r!(a) >= f32r!(b))),
+                    Ins::F64Eq { dst, a, b } => set!(dst, u64::from(f64r!(a) == f64r!(b))),
+                    Ins::F64Ne { dst, a, b } => set!(dst, u64::from(f64r!(a) != f64r!(b))),
+                    Ins::F64Lt { dst, a, b } => set!(dst, u64::from(f64r!(a) < f64r!(b))),
+                    Ins::F64Gt { dst, a, b } => set!(dst, u64::from(f64r!(a) > f64r!(b))),
+                    Ins::F64Le { dst, a, b } => set!(dst, u64::from(f64r!(a) <= f64r!(b))),
+                    Ins::F64Ge { dst, a, b } => set!(dst, u64::from(f64r!(a) >= f64r!(b))),
+                    Ins::I32Clz { dst, a } => set!(dst, u64::from(r32!(a).leading_zeros())),
+                    Ins::I32Ctz { dst, a } => set!(dst, u64::from(r32!(a).trailing_zeros())),
+                    Ins::I32Popcnt { dst, a } => set!(dst, u64::from(r32!(a).count_ones())),
+                    Ins::I32Add { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a).wrapping_add(r32!(b))))
+                    }
+                    Ins::I32Sub { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a).wrapping_sub(r32!(b))))
+                    }
+                    Ins::I32Mul { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a).wrapping_mul(r32!(b))))
+                    }
+                    Ins::I32DivS { dst, a, b } => {
+                        idiv!(dst, a, b, r32, i32, u32, wrapping_div, true, false)
+                    }
+                    Ins::I32DivU { dst, a, b } => {
+                        idiv!(dst, a, b, r32, i32, u32, wrapping_div, false, false)
+                    }
+                    Ins::I32RemS { dst, a, b } => {
+                        idiv!(dst, a, b, r32, i32, u32, wrapping_rem, true, true)
+                    }
+                    Ins::I32RemU { dst, a, b } => {
+                        idiv!(dst, a, b, r32, i32, u32, wrapping_rem, false, true)
+                    }
+                    Ins::I32And { dst, a, b } => set!(dst, u64::from(r32!(a) & r32!(b))),
+                    Ins::I32Or { dst, a, b } => set!(dst, u64::from(r32!(a) | r32!(b))),
+                    Ins::I32Xor { dst, a, b } => set!(dst, u64::from(r32!(a) ^ r32!(b))),
+                    Ins::I32Shl { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a).wrapping_shl(r32!(b))))
+                    }
+                    Ins::I32ShrS { dst, a, b } => set!(
+                        dst,
+                        u64::from((r32!(a) as i32).wrapping_shr(r32!(b)) as u32)
+                    ),
+                    Ins::I32ShrU { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a).wrapping_shr(r32!(b))))
+                    }
+                    Ins::I32Rotl { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a).rotate_left(r32!(b) % 32)))
+                    }
+                    Ins::I32Rotr { dst, a, b } => {
+                        set!(dst, u64::from(r32!(a).rotate_right(r32!(b) % 32)))
+                    }
+                    Ins::I64Clz { dst, a } => set!(dst, u64::from(r64!(a).leading_zeros())),
+                    Ins::I64Ctz { dst, a } => set!(dst, u64::from(r64!(a).trailing_zeros())),
+                    Ins::I64Popcnt { dst, a } => set!(dst, u64::from(r64!(a).count_ones())),
+                    Ins::I64Add { dst, a, b } => set!(dst, r64!(a).wrapping_add(r64!(b))),
+                    Ins::I64Sub { dst, a, b } => set!(dst, r64!(a).wrapping_sub(r64!(b))),
+                    Ins::I64Mul { dst, a, b } => set!(dst, r64!(a).wrapping_mul(r64!(b))),
+                    Ins::I64DivS { dst, a, b } => {
+                        idiv!(dst, a, b, r64, i64, u64, wrapping_div, true, false)
+                    }
+                    Ins::I64DivU { dst, a, b } => {
+                        idiv!(dst, a, b, r64, i64, u64, wrapping_div, false, false)
+                    }
+                    Ins::I64RemS { dst, a, b } => {
+                        idiv!(dst, a, b, r64, i64, u64, wrapping_rem, true, true)
+                    }
+                    Ins::I64RemU { dst, a, b } => {
+                        idiv!(dst, a, b, r64, i64, u64, wrapping_rem, false, true)
+                    }
+                    Ins::I64And { dst, a, b } => set!(dst, r64!(a) & r64!(b)),
+                    Ins::I64Or { dst, a, b } => set!(dst, r64!(a) | r64!(b)),
+                    Ins::I64Xor { dst, a, b } => set!(dst, r64!(a) ^ r64!(b)),
+                    Ins::I64Shl { dst, a, b } => set!(dst, r64!(a).wrapping_shl(r64!(b) as u32)),
+                    Ins::I64ShrS { dst, a, b } => {
+                        set!(dst, (r64!(a) as i64).wrapping_shr(r64!(b) as u32) as u64)
+                    }
+                    Ins::I64ShrU { dst, a, b } => set!(dst, r64!(a).wrapping_shr(r64!(b) as u32)),
+                    Ins::I64Rotl { dst, a, b } => {
+                        set!(dst, r64!(a).rotate_left((r64!(b) % 64) as u32))
+                    }
+                    Ins::I64Rotr { dst, a, b } => {
+                        set!(dst, r64!(a).rotate_right((r64!(b) % 64) as u32))
+                    }
+                    Ins::F32Abs { dst, a } => set!(dst, u64::from(r32!(a) & 0x7fff_ffff)),
+                    Ins::F32Neg { dst, a } => set!(dst, u64::from(r32!(a) ^ 0x8000_0000)),
+                    Ins::F32Ceil { dst, a } => {
+                        set!(dst, u64::from(float::f32_ceil(f32r!(a)).to_bits()))
+                    }
+                    Ins::F32Floor { dst, a } => {
+                        set!(dst, u64::from(float::f32_floor(f32r!(a)).to_bits()))
+                    }
+                    Ins::F32Trunc { dst, a } => {
+                        set!(dst, u64::from(float::f32_trunc(f32r!(a)).to_bits()))
+                    }
+                    Ins::F32Nearest { dst, a } => {
+                        set!(dst, u64::from(float::f32_nearest(f32r!(a)).to_bits()))
+                    }
+                    Ins::F32Sqrt { dst, a } => {
+                        set!(dst, u64::from(float::f32_sqrt(f32r!(a)).to_bits()))
+                    }
+                    Ins::F32Add { dst, a, b } => {
+                        set!(dst, u64::from(float::f32_add(f32r!(a), f32r!(b)).to_bits()))
+                    }
+                    Ins::F32Sub { dst, a, b } => {
+                        set!(dst, u64::from(float::f32_sub(f32r!(a), f32r!(b)).to_bits()))
+                    }
+                    Ins::F32Mul { dst, a, b } => {
+                        set!(dst, u64::from(float::f32_mul(f32r!(a), f32r!(b)).to_bits()))
+                    }
+                    Ins::F32Div { dst, a, b } => {
+                        set!(dst, u64::from(float::f32_div(f32r!(a), f32r!(b)).to_bits()))
+                    }
+                    Ins::F32Min { dst, a, b } => {
+                        set!(dst, u64::from(float::f32_min(f32r!(a), f32r!(b)).to_bits()))
+                    }
+                    Ins::F32Max { dst, a, b } => {
+                        set!(dst, u64::from(float::f32_max(f32r!(a), f32r!(b)).to_bits()))
+                    }
+                    Ins::F32Copysign { dst, a, b } => {
+                        set!(
+                            dst,
+                            u64::from((r32!(a) & 0x7fff_ffff) | (r32!(b) & 0x8000_0000))
+                        )
+                    }
+                    Ins::F64Abs { dst, a } => set!(dst, r64!(a) & 0x7fff_ffff_ffff_ffff),
+                    Ins::F64Neg { dst, a } => set!(dst, r64!(a) ^ 0x8000_0000_0000_0000),
+                    Ins::F64Ceil { dst, a } => set!(dst, float::f64_ceil(f64r!(a)).to_bits()),
+                    Ins::F64Floor { dst, a } => set!(dst, float::f64_floor(f64r!(a)).to_bits()),
+                    Ins::F64Trunc { dst, a } => set!(dst, float::f64_trunc(f64r!(a)).to_bits()),
+                    Ins::F64Nearest { dst, a } => set!(dst, float::f64_nearest(f64r!(a)).to_bits()),
+                    Ins::F64Sqrt { dst, a } => set!(dst, float::f64_sqrt(f64r!(a)).to_bits()),
+                    Ins::F64Add { dst, a, b } => {
+                        set!(dst, float::f64_add(f64r!(a), f64r!(b)).to_bits())
+                    }
+                    Ins::F64Sub { dst, a, b } => {
+                        set!(dst, float::f64_sub(f64r!(a), f64r!(b)).to_bits())
+                    }
+                    Ins::F64Mul { dst, a, b } => {
+                        set!(dst, float::f64_mul(f64r!(a), f64r!(b)).to_bits())
+                    }
+                    Ins::F64Div { dst, a, b } => {
+                        set!(dst, float::f64_div(f64r!(a), f64r!(b)).to_bits())
+                    }
+                    Ins::F64Min { dst, a, b } => {
+                        set!(dst, float::f64_min(f64r!(a), f64r!(b)).to_bits())
+                    }
+                    Ins::F64Max { dst, a, b } => {
+                        set!(dst, float::f64_max(f64r!(a), f64r!(b)).to_bits())
+                    }
+                    Ins::F64Copysign { dst, a, b } => {
+                        set!(
+                            dst,
+                            (r64!(a) & 0x7fff_ffff_ffff_ffff) | (r64!(b) & 0x8000_0000_0000_0000)
+                        )
+                    }
+                    Ins::I32WrapI64 { dst, a } => set!(dst, u64::from(r64!(a) as u32)),
+                    Ins::I32TruncF32S { dst, a } => trunc!(dst, f64::from(f32r!(a)), true, 32),
+                    Ins::I32TruncF32U { dst, a } => trunc!(dst, f64::from(f32r!(a)), false, 32),
+                    Ins::I32TruncF64S { dst, a } => trunc!(dst, f64r!(a), true, 32),
+                    Ins::I32TruncF64U { dst, a } => trunc!(dst, f64r!(a), false, 32),
+                    Ins::I64ExtendI32S { dst, a } => set!(dst, r32!(a) as i32 as i64 as u64),
+                    Ins::I64ExtendI32U { dst, a } => set!(dst, u64::from(r32!(a))),
+                    Ins::I64TruncF32S { dst, a } => trunc!(dst, f64::from(f32r!(a)), true, 64),
+                    Ins::I64TruncF32U { dst, a } => trunc!(dst, f64::from(f32r!(a)), false, 64),
+                    Ins::I64TruncF64S { dst, a } => trunc!(dst, f64r!(a), true, 64),
+                    Ins::I64TruncF64U { dst, a } => trunc!(dst, f64r!(a), false, 64),
+                    Ins::F32ConvertI32S { dst, a } => {
+                        set!(dst, u64::from((r32!(a) as i32 as f32).to_bits()))
+                    }
+                    Ins::F32ConvertI32U { dst, a } => {
+                        set!(dst, u64::from((r32!(a) as f32).to_bits()))
+                    }
+                    Ins::F32ConvertI64S { dst, a } => {
+                        set!(dst, u64::from((r64!(a) as i64 as f32).to_bits()))
+                    }
+                    Ins::F32ConvertI64U { dst, a } => {
+                        set!(dst, u64::from((r64!(a) as f32).to_bits()))
+                    }
+                    Ins::F32DemoteF64 { dst, a } => {
+                        set!(dst, u64::from(float::f32_demote(f64r!(a)).to_bits()))
+                    }
+                    Ins::F64ConvertI32S { dst, a } => {
+                        set!(dst, f64::from(r32!(a) as i32).to_bits())
+                    }
+                    Ins::F64ConvertI32U { dst, a } => set!(dst, f64::from(r32!(a)).to_bits()),
+                    Ins::F64ConvertI64S { dst, a } => set!(dst, (r64!(a) as i64 as f64).to_bits()),
+                    Ins::F64ConvertI64U { dst, a } => set!(dst, (r64!(a) as f64).to_bits()),
+                    Ins::F64PromoteF32 { dst, a } => {
+                        set!(dst, float::f64_promote(f32r!(a)).to_bits())
+                    }
+                    Ins::I32ReinterpretF32 { dst, a } | Ins::F32ReinterpretI32 { dst, a } => {
+                        set!(dst, u64::from(r32!(a)))
+                    }
+                    Ins::I64ReinterpretF64 { dst, a } | Ins::F64ReinterpretI64 { dst, a } => {
+                        set!(dst, r64!(a))
+                    }
+                    Ins::I32Extend8S { dst, a } => {
+                        set!(dst, u64::from(r32!(a) as i8 as i32 as u32))
+                    }
+                    Ins::I32Extend16S { dst, a } => {
+                        set!(dst, u64::from(r32!(a) as i16 as i32 as u32))
+                    }
+                    Ins::I64Extend8S { dst, a } => set!(dst, r64!(a) as i8 as i64 as u64),
+                    Ins::I64Extend16S { dst, a } => set!(dst, r64!(a) as i16 as i64 as u64),
+                    Ins::I64Extend32S { dst, a } => set!(dst, r64!(a) as i32 as i64 as u64),
+                    Ins::I32TruncSatF32S { dst, a } => {
+                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), true, 32))
+                    }
+                    Ins::I32TruncSatF32U { dst, a } => {
+                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), false, 32))
+                    }
+                    Ins::I32TruncSatF64S { dst, a } => {
+                        set!(dst, float::trunc_sat(f64r!(a), true, 32))
+                    }
+                    Ins::I32TruncSatF64U { dst, a } => {
+                        set!(dst, float::trunc_sat(f64r!(a), false, 32))
+                    }
+                    Ins::I64TruncSatF32S { dst, a } => {
+                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), true, 64))
+                    }
+                    Ins::I64TruncSatF32U { dst, a } => {
+                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), false, 64))
+                    }
+                    Ins::I64TruncSatF64S { dst, a } => {
+                        set!(dst, float::trunc_sat(f64r!(a), true, 64))
+                    }
+                    Ins::I64TruncSatF64U { dst, a } => {
+                        set!(dst, float::trunc_sat(f64r!(a), false, 64))
+                    }
+                    Ins::I32Load { dst, addr, off } => {
+                        load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+                    }
+                    Ins::I64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
+                    Ins::F32Load { dst, addr, off } => {
+                        load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+                    }
+                    Ins::F64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
+                    Ins::I32Load8S { dst, addr, off } => {
+                        load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(
+                            b[0] as i8 as i32 as u32
+                        ))
+                    }
+                    Ins::I32Load8U { dst, addr, off } => {
+                        load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
+                    }
+                    Ins::I32Load16S { dst, addr, off } => {
+                        load!(dst, addr, off, 2, |b| u64::from(
+                            i16::from_le_bytes(b) as i32 as u32
+                        ))
+                    }
+                    Ins::I32Load16U { dst, addr, off } => {
+                        load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
+                    }
+                    Ins::I64Load8S { dst, addr, off } => {
+                        load!(dst, addr, off, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64)
+                    }
+                    Ins::I64Load8U { dst, addr, off } => {
+                        load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
+                    }
+                    Ins::I64Load16S { dst, addr, off } => {
+                        load!(dst, addr, off, 2, |b| i16::from_le_bytes(b) as i64 as u64)
+                    }
+                    Ins::I64Load16U { dst, addr, off } => {
+                        load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
+                    }
+                    Ins::I64Load32S { dst, addr, off } => {
+                        load!(dst, addr, off, 4, |b| i32::from_le_bytes(b) as i64 as u64)
+                    }
+                    Ins::I64Load32U { dst, addr, off } => {
+                        load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+                    }
+                    Ins::I32Store { addr, val, off } => {
+                        store!(addr, off, 4, r32!(val).to_le_bytes())
+                    }
+                    Ins::I64Store { addr, val, off } => {
+                        store!(addr, off, 8, r64!(val).to_le_bytes())
+                    }
+                    Ins::F32Store { addr, val, off } => {
+                        store!(addr, off, 4, r32!(val).to_le_bytes())
+                    }
+                    Ins::F64Store { addr, val, off } => {
+                        store!(addr, off, 8, r64!(val).to_le_bytes())
+                    }
+                    Ins::I32Store8 { addr, val, off } => store!(addr, off, 1, [r32!(val) as u8]),
+                    Ins::I32Store16 { addr, val, off } => {
+                        store!(addr, off, 2, (r32!(val) as u16).to_le_bytes())
+                    }
+                    Ins::I64Store8 { addr, val, off } => store!(addr, off, 1, [r64!(val) as u8]),
+                    Ins::I64Store16 { addr, val, off } => {
+                        store!(addr, off, 2, (r64!(val) as u16).to_le_bytes())
+                    }
+                    Ins::I64Store32 { addr, val, off } => {
+                        store!(addr, off, 4, (r64!(val) as u32).to_le_bytes())
+                    }
+                }
+            };
+        }
+    }
+}

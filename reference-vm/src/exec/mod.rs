@@ -1,0 +1,640 @@
+//! Execution (spec chapter 4): values, the store, instantiation, invocation.
+//!
+//! Calls never recurse natively: [`Store::invoke`] runs one loop over an
+//! explicit frame stack ([`interp`]), with a call-depth budget
+//! (`call stack exhausted`), an optional fuel budget and lazily grown memories.
+
+pub mod code;
+mod instantiate;
+mod interp;
+pub mod numerics;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::Config;
+use crate::syntax::*;
+use code::CompiledFunc;
+
+/// Address of a function in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncAddr(pub u32);
+/// Address of a table in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TableAddr(pub u32);
+/// Address of a memory in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemAddr(pub u32);
+/// Address of a global in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GlobalAddr(pub u32);
+/// Address of a module instance in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModuleAddr(pub u32);
+
+/// References.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ref {
+    /// A null reference of the given heap type.
+    Null(HeapType),
+    /// A function reference.
+    Func(FuncAddr),
+    /// A host reference `ref.extern N`.
+    Extern(u32),
+}
+
+/// Values. Floats are kept as bits so that NaN payloads are exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Val {
+    /// i32
+    I32(u32),
+    /// i64
+    I64(u64),
+    /// f32 bits
+    F32(u32),
+    /// f64 bits
+    F64(u64),
+    /// v128, lanes little-endian
+    V128(u128),
+    /// A reference.
+    Ref(Ref),
+}
+
+const TAG_MASK: u64 = 3 << 62;
+const FUNC_TAG: u64 = 1 << 62;
+const EXTERN_TAG: u64 = 2 << 62;
+
+impl Ref {
+    /// The slot encoding: 0 is null.
+    pub(crate) fn to_bits(self) -> u64 {
+        match self {
+            Ref::Null(_) => 0,
+            Ref::Func(a) => FUNC_TAG | u64::from(a.0),
+            Ref::Extern(n) => EXTERN_TAG | u64::from(n),
+        }
+    }
+
+    pub(crate) fn from_bits(bits: u64, heap: HeapType) -> Ref {
+        match bits & TAG_MASK {
+            FUNC_TAG => Ref::Func(FuncAddr(bits as u32)),
+            EXTERN_TAG => Ref::Extern(bits as u32),
+            _ => Ref::Null(heap),
+        }
+    }
+
+    /// Whether this is a null reference.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Ref::Null(_))
+    }
+}
+
+impl Val {
+    /// The value's type (null references report their heap type as nullable).
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::Ref(Ref::Null(h)) => ValType::Ref(RefType {
+                nullable: true,
+                heap: *h,
+            }),
+            Val::Ref(Ref::Func(_)) => ValType::FUNCREF,
+            Val::Ref(Ref::Extern(_)) => ValType::EXTERNREF,
+        }
+    }
+
+    /// The default (zero or null) value of a type.
+    pub fn default_of(t: ValType) -> Val {
+        Val::from_slots(t, 0, 0)
+    }
+
+    pub(crate) fn from_slots(t: ValType, lo: u64, hi: u64) -> Val {
+        match t {
+            ValType::I32 => Val::I32(lo as u32),
+            ValType::I64 => Val::I64(lo),
+            ValType::F32 => Val::F32(lo as u32),
+            ValType::F64 => Val::F64(lo),
+            ValType::V128 => Val::V128(u128::from(lo) | (u128::from(hi) << 64)),
+            ValType::Ref(r) => Val::Ref(Ref::from_bits(lo, r.heap)),
+        }
+    }
+
+    pub(crate) fn to_slots(self) -> (u64, u64) {
+        match self {
+            Val::I32(x) | Val::F32(x) => (u64::from(x), 0),
+            Val::I64(x) | Val::F64(x) => (x, 0),
+            Val::V128(x) => (x as u64, (x >> 64) as u64),
+            Val::Ref(r) => (r.to_bits(), 0),
+        }
+    }
+
+    /// Whether the value belongs to type `t` (spec: value typing).
+    pub fn has_type(&self, t: ValType) -> bool {
+        match (self, t) {
+            (Val::Ref(Ref::Null(h)), ValType::Ref(r)) => r.nullable && *h == r.heap,
+            (Val::Ref(_), ValType::Ref(r)) => crate::valid::matches_val(self.ty(), ValType::Ref(r)),
+            _ => self.ty() == t,
+        }
+    }
+}
+
+/// Runtime errors. `Display` is the reference interpreter's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trap {
+    /// `unreachable executed`
+    Unreachable,
+    /// `out of bounds memory access`
+    MemoryOutOfBounds,
+    /// `out of bounds table access`
+    TableOutOfBounds,
+    /// `undefined element <index>`
+    UndefinedElement(u64),
+    /// `uninitialized element <index>`
+    UninitializedElement(u64),
+    /// `indirect call type mismatch`
+    IndirectCallTypeMismatch,
+    /// `integer divide by zero`
+    IntegerDivideByZero,
+    /// `integer overflow`
+    IntegerOverflow,
+    /// `invalid conversion to integer`
+    InvalidConversionToInteger,
+    /// `null reference`
+    NullReference,
+    /// `call stack exhausted`
+    CallStackExhausted,
+    /// `out of fuel`
+    OutOfFuel,
+    /// Invocation with arguments that do not fit the function type.
+    BadArguments(String),
+    /// A host function failed.
+    Host(String),
+    /// WASI `proc_exit` with this status.
+    Exit(i32),
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Trap::Unreachable => "unreachable executed",
+            Trap::MemoryOutOfBounds => "out of bounds memory access",
+            Trap::TableOutOfBounds => "out of bounds table access",
+            Trap::UndefinedElement(i) => return write!(f, "undefined element {i}"),
+            Trap::UninitializedElement(i) => return write!(f, "uninitialized element {i}"),
+            Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Trap::IntegerDivideByZero => "integer divide by zero",
+            Trap::IntegerOverflow => "integer overflow",
+            Trap::InvalidConversionToInteger => "invalid conversion to integer",
+            Trap::NullReference => "null reference",
+            Trap::CallStackExhausted => "call stack exhausted",
+            Trap::OutOfFuel => "out of fuel",
+            Trap::BadArguments(s) => return write!(f, "invalid arguments: {s}"),
+            Trap::Host(s) => s,
+            Trap::Exit(c) => return write!(f, "exit with status {c}"),
+        };
+        f.write_str(s)
+    }
+}
+
+impl std::error::Error for Trap {}
+
+/// Import resolution errors (spec: instantiation › unlinkable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    /// `unknown import` (used by embedders that resolve imports by name).
+    UnknownImport(String),
+    /// `incompatible import type`
+    IncompatibleImportType(String),
+    /// The number of provided external values differs from the imports.
+    WrongImportCount {
+        /// Imports of the module.
+        expected: usize,
+        /// External values given.
+        given: usize,
+    },
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkError::UnknownImport(s) => write!(f, "unknown import {s}"),
+            LinkError::IncompatibleImportType(s) => write!(f, "incompatible import type {s}"),
+            LinkError::WrongImportCount { expected, given } => {
+                write!(
+                    f,
+                    "wrong number of imports: expected {expected}, given {given}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// Instantiation failure: unlinkable or trapped (uninstantiable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstantiateError {
+    /// Imports do not match.
+    Link(LinkError),
+    /// A segment initialisation or the start function trapped.
+    Trap(Trap),
+}
+
+impl fmt::Display for InstantiateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InstantiateError::Link(e) => e.fmt(f),
+            InstantiateError::Trap(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for InstantiateError {}
+
+impl From<Trap> for InstantiateError {
+    fn from(t: Trap) -> Self {
+        InstantiateError::Trap(t)
+    }
+}
+
+/// External values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExternVal {
+    /// A function.
+    Func(FuncAddr),
+    /// A table.
+    Table(TableAddr),
+    /// A memory.
+    Mem(MemAddr),
+    /// A global.
+    Global(GlobalAddr),
+}
+
+/// A host function: receives the caller's context and the arguments.
+pub type HostFunc = Box<dyn FnMut(&mut Caller<'_>, &[Val]) -> Result<Vec<Val>, Trap> + Send>;
+
+/// What a host function can see of the calling instance.
+pub struct Caller<'a> {
+    pub(crate) mems: &'a mut Vec<MemInst>,
+    pub(crate) globals: &'a mut Vec<GlobalInst>,
+    pub(crate) instance: Option<&'a ModuleInst>,
+}
+
+impl Caller<'_> {
+    fn export(&self, name: &str) -> Option<ExternVal> {
+        self.instance?
+            .exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The calling instance's exported memory `export_name` (e.g. "memory").
+    pub fn memory_mut(&mut self, export_name: &str) -> Option<&mut [u8]> {
+        match self.export(export_name)? {
+            ExternVal::Mem(m) => self
+                .mems
+                .get_mut(m.0 as usize)
+                .map(|m| m.data.as_mut_slice()),
+            _ => None,
+        }
+    }
+
+    /// The calling instance's exported memory, read-only.
+    pub fn memory(&self, export_name: &str) -> Option<&[u8]> {
+        match self.export(export_name)? {
+            ExternVal::Mem(m) => self.mems.get(m.0 as usize).map(|m| m.data.as_slice()),
+            _ => None,
+        }
+    }
+
+    /// The value of the calling instance's exported global.
+    pub fn global(&self, export_name: &str) -> Option<Val> {
+        match self.export(export_name)? {
+            ExternVal::Global(g) => self.globals.get(g.0 as usize).map(|g| g.get()),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) enum FuncInst {
+    Wasm {
+        ty: u32,
+        code: Arc<CompiledFunc>,
+        inst: u32,
+    },
+    Host {
+        ty: u32,
+        host: u32,
+    },
+}
+
+impl FuncInst {
+    fn ty_id(&self) -> u32 {
+        match self {
+            FuncInst::Wasm { ty, .. } | FuncInst::Host { ty, .. } => *ty,
+        }
+    }
+}
+
+pub(crate) struct TableInst {
+    pub ty: TableType,
+    pub elems: Vec<u64>,
+}
+
+pub(crate) struct MemInst {
+    pub ty: MemType,
+    pub data: Vec<u8>,
+}
+
+impl MemInst {
+    const PAGE: u64 = 65536;
+
+    fn pages(&self) -> u64 {
+        self.data.len() as u64 / Self::PAGE
+    }
+
+    /// exec: memory.grow — `None` when the limits or the configured cap forbid it.
+    fn grow(&mut self, delta: u64, cap_bytes: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        let max = self.ty.limits.max.unwrap_or(65536).min(65536);
+        if new > max || new * Self::PAGE > cap_bytes {
+            return None;
+        }
+        let new_len = usize::try_from(new * Self::PAGE).ok()?;
+        self.data
+            .try_reserve_exact(new_len - self.data.len())
+            .ok()?;
+        self.data.resize(new_len, 0);
+        Some(old)
+    }
+}
+
+pub(crate) struct GlobalInst {
+    pub ty: GlobalType,
+    pub val: [u64; 2],
+}
+
+impl GlobalInst {
+    fn get(&self) -> Val {
+        Val::from_slots(self.ty.ty, self.val[0], self.val[1])
+    }
+}
+
+pub(crate) struct ElemInst {
+    pub elems: Vec<u64>,
+}
+
+pub(crate) struct DataInst {
+    pub bytes: Arc<[u8]>,
+}
+
+/// A module instance: the module's index spaces resolved to store addresses.
+#[derive(Default)]
+pub(crate) struct ModuleInst {
+    /// Per type index: canonical type id and parameter slot count.
+    pub types: Vec<(u32, u32)>,
+    pub funcs: Vec<u32>,
+    pub tables: Vec<u32>,
+    pub mems: Vec<u32>,
+    pub globals: Vec<u32>,
+    pub elems: Vec<u32>,
+    pub datas: Vec<u32>,
+    pub exports: Vec<(String, ExternVal)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub pc: u32,
+    pub fp: u32,
+    pub func: u32,
+}
+
+/// The store: all runtime objects, plus the interpreter's stacks.
+pub struct Store {
+    pub(crate) config: Config,
+    pub(crate) types: Vec<FuncType>,
+    type_ids: HashMap<FuncType, u32>,
+    pub(crate) funcs: Vec<FuncInst>,
+    pub(crate) hosts: Vec<HostFunc>,
+    pub(crate) tables: Vec<TableInst>,
+    pub(crate) mems: Vec<MemInst>,
+    pub(crate) globals: Vec<GlobalInst>,
+    pub(crate) elems: Vec<ElemInst>,
+    pub(crate) datas: Vec<DataInst>,
+    pub(crate) instances: Vec<ModuleInst>,
+    pub(crate) stack: Vec<u64>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) fuel: u64,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new(config: Config) -> Store {
+        let fuel = config.fuel.unwrap_or(u64::MAX);
+        Store {
+            config,
+            types: Vec::new(),
+            type_ids: HashMap::new(),
+            funcs: Vec::new(),
+            hosts: Vec::new(),
+            tables: Vec::new(),
+            mems: Vec::new(),
+            globals: Vec::new(),
+            elems: Vec::new(),
+            datas: Vec::new(),
+            instances: Vec::new(),
+            stack: Vec::new(),
+            frames: Vec::new(),
+            fuel,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Remaining fuel (`u64::MAX` when unlimited).
+    pub fn fuel(&self) -> u64 {
+        self.fuel
+    }
+
+    /// Sets the remaining fuel.
+    pub fn set_fuel(&mut self, fuel: Option<u64>) {
+        self.fuel = fuel.unwrap_or(u64::MAX);
+    }
+
+    pub(crate) fn intern_type(&mut self, t: &FuncType) -> u32 {
+        if let Some(&id) = self.type_ids.get(t) {
+            return id;
+        }
+        let id = self.types.len() as u32;
+        self.types.push(t.clone());
+        self.type_ids.insert(t.clone(), id);
+        id
+    }
+
+    /// Exports of an instance, in order.
+    pub fn exports(&self, m: ModuleAddr) -> Vec<(String, ExternVal)> {
+        self.instances
+            .get(m.0 as usize)
+            .map(|i| i.exports.clone())
+            .unwrap_or_default()
+    }
+
+    /// One export of an instance by name.
+    pub fn export(&self, m: ModuleAddr, name: &str) -> Option<ExternVal> {
+        let i = self.instances.get(m.0 as usize)?;
+        i.exports.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+
+    /// The type of a function.
+    pub fn func_type(&self, f: FuncAddr) -> FuncType {
+        self.funcs
+            .get(f.0 as usize)
+            .and_then(|fi| self.types.get(fi.ty_id() as usize))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The current value of a global.
+    pub fn global_get(&self, g: GlobalAddr) -> Val {
+        self.globals
+            .get(g.0 as usize)
+            .map_or(Val::I32(0), |g| g.get())
+    }
+
+    /// Sets a mutable global (checks the type).
+    pub fn global_set(&mut self, g: GlobalAddr, v: Val) -> Result<(), Trap> {
+        let gi = self
+            .globals
+            .get_mut(g.0 as usize)
+            .ok_or_else(|| Trap::BadArguments("no such global".into()))?;
+        if !gi.ty.mutable || !v.has_type(gi.ty.ty) {
+            return Err(Trap::BadArguments(
+                "global is immutable or of another type".into(),
+            ));
+        }
+        let (lo, hi) = v.to_slots();
+        gi.val = [lo, hi];
+        Ok(())
+    }
+
+    /// The type of a global.
+    pub fn global_type(&self, g: GlobalAddr) -> Option<GlobalType> {
+        self.globals.get(g.0 as usize).map(|g| g.ty)
+    }
+
+    /// The bytes of a memory.
+    pub fn memory_data(&self, m: MemAddr) -> &[u8] {
+        self.mems
+            .get(m.0 as usize)
+            .map_or(&[], |m| m.data.as_slice())
+    }
+
+    /// The bytes of a memory, writable.
+    pub fn memory_data_mut(&mut self, m: MemAddr) -> &mut [u8] {
+        match self.mems.get_mut(m.0 as usize) {
+            Some(m) => m.data.as_mut_slice(),
+            None => &mut [],
+        }
+    }
+
+    /// The type of a memory (with its current size as the minimum).
+    pub fn memory_type(&self, m: MemAddr) -> Option<MemType> {
+        self.mems.get(m.0 as usize).map(|mi| {
+            let mut t = mi.ty;
+            t.limits.min = mi.pages();
+            t
+        })
+    }
+
+    /// The number of elements of a table.
+    pub fn table_size(&self, t: TableAddr) -> u64 {
+        self.tables
+            .get(t.0 as usize)
+            .map_or(0, |t| t.elems.len() as u64)
+    }
+
+    /// One element of a table.
+    pub fn table_get(&self, t: TableAddr, i: u64) -> Option<Val> {
+        let ti = self.tables.get(t.0 as usize)?;
+        let bits = *ti.elems.get(usize::try_from(i).ok()?)?;
+        Some(Val::Ref(Ref::from_bits(bits, ti.ty.elem.heap)))
+    }
+
+    /// The type of a table (with its current size as the minimum).
+    pub fn table_type(&self, t: TableAddr) -> Option<TableType> {
+        self.tables.get(t.0 as usize).map(|ti| {
+            let mut ty = ti.ty;
+            ty.limits.min = ti.elems.len() as u64;
+            ty
+        })
+    }
+
+    /// Allocates a host function.
+    pub fn alloc_host_func(&mut self, ty: FuncType, f: HostFunc) -> FuncAddr {
+        let ty = self.intern_type(&ty);
+        self.hosts.push(f);
+        self.funcs.push(FuncInst::Host {
+            ty,
+            host: (self.hosts.len() - 1) as u32,
+        });
+        FuncAddr((self.funcs.len() - 1) as u32)
+    }
+
+    /// Allocates a table filled with `init`.
+    pub fn alloc_table(&mut self, ty: TableType, init: Ref) -> TableAddr {
+        let n = usize::try_from(ty.limits.min)
+            .unwrap_or(usize::MAX)
+            .min(self.config.max_table_elems as usize);
+        self.tables.push(TableInst {
+            ty,
+            elems: vec![init.to_bits(); n],
+        });
+        TableAddr((self.tables.len() - 1) as u32)
+    }
+
+    /// Allocates a memory of its minimum size.
+    pub fn alloc_mem(&mut self, ty: MemType) -> MemAddr {
+        let bytes = ty
+            .limits
+            .min
+            .saturating_mul(MemInst::PAGE)
+            .min(self.config.max_memory_bytes);
+        self.mems.push(MemInst {
+            ty,
+            data: vec![0; bytes as usize],
+        });
+        MemAddr((self.mems.len() - 1) as u32)
+    }
+
+    /// Allocates a global.
+    pub fn alloc_global(&mut self, ty: GlobalType, v: Val) -> GlobalAddr {
+        let (lo, hi) = v.to_slots();
+        self.globals.push(GlobalInst { ty, val: [lo, hi] });
+        GlobalAddr((self.globals.len() - 1) as u32)
+    }
+
+    /// The external type of an external value.
+    pub fn extern_type(&self, v: ExternVal) -> Option<ExternType> {
+        Some(match v {
+            ExternVal::Func(f) => {
+                self.funcs.get(f.0 as usize)?;
+                ExternType::Func(self.func_type(f))
+            }
+            ExternVal::Table(t) => ExternType::Table(self.table_type(t)?),
+            ExternVal::Mem(m) => ExternType::Mem(self.memory_type(m)?),
+            ExternVal::Global(g) => ExternType::Global(self.global_type(g)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

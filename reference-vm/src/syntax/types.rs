@@ -1,0 +1,256 @@
+//! Types (spec: Structure › Types).
+
+use std::fmt;
+
+/// Number types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NumType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+}
+
+/// Heap types (2.0: `func` and `extern`; more arrive with GC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Function references.
+    Func,
+    /// External (host) references.
+    Extern,
+}
+
+/// Reference types: a nullability and a heap type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    /// Whether null is a member.
+    pub nullable: bool,
+    /// The heap type.
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref` = `(ref null func)`.
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Func,
+    };
+    /// `externref` = `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Extern,
+    };
+}
+
+/// Value types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// i32
+    I32,
+    /// i64
+    I64,
+    /// f32
+    F32,
+    /// f64
+    F64,
+    /// v128
+    V128,
+    /// A reference type.
+    Ref(RefType),
+}
+
+impl ValType {
+    /// `funcref`
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+
+    /// Number of 64-bit slots a value of this type occupies in the interpreter.
+    pub fn slots(self) -> u32 {
+        if self == ValType::V128 { 2 } else { 1 }
+    }
+
+    /// Whether this is a number type.
+    pub fn is_num(self) -> bool {
+        matches!(
+            self,
+            ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
+        )
+    }
+
+    /// Whether this is a reference type.
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::Ref(_))
+    }
+
+    /// Whether locals of this type have a default value.
+    pub fn defaultable(self) -> bool {
+        match self {
+            ValType::Ref(r) => r.nullable,
+            _ => true,
+        }
+    }
+}
+
+impl From<NumType> for ValType {
+    fn from(t: NumType) -> ValType {
+        match t {
+            NumType::I32 => ValType::I32,
+            NumType::I64 => ValType::I64,
+            NumType::F32 => ValType::F32,
+            NumType::F64 => ValType::F64,
+        }
+    }
+}
+
+/// Function types `[params] -> [results]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct FuncType {
+    /// Parameter types.
+    pub params: Vec<ValType>,
+    /// Result types.
+    pub results: Vec<ValType>,
+}
+
+impl FuncType {
+    /// Builds a function type.
+    pub fn new(params: impl Into<Vec<ValType>>, results: impl Into<Vec<ValType>>) -> FuncType {
+        FuncType {
+            params: params.into(),
+            results: results.into(),
+        }
+    }
+}
+
+/// Limits `{min, max?}` (in pages for memories, elements for tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Minimum.
+    pub min: u64,
+    /// Optional maximum.
+    pub max: Option<u64>,
+}
+
+/// Memory types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemType {
+    /// Size limits in pages.
+    pub limits: Limits,
+    /// 64-bit addressing (memory64).
+    pub idx64: bool,
+    /// Shared memory (threads).
+    pub shared: bool,
+    /// log2 of the page size (16 unless custom-page-sizes).
+    pub page_size_log2: u32,
+}
+
+impl MemType {
+    /// A 32-bit, unshared memory type with 64 KiB pages.
+    pub fn new(min: u64, max: Option<u64>) -> MemType {
+        MemType {
+            limits: Limits { min, max },
+            idx64: false,
+            shared: false,
+            page_size_log2: 16,
+        }
+    }
+}
+
+/// Table types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TableType {
+    /// Element reference type.
+    pub elem: RefType,
+    /// Size limits in elements.
+    pub limits: Limits,
+    /// 64-bit indexing (table64).
+    pub idx64: bool,
+}
+
+impl TableType {
+    /// A 32-bit table type.
+    pub fn new(elem: RefType, min: u64, max: Option<u64>) -> TableType {
+        TableType {
+            elem,
+            limits: Limits { min, max },
+            idx64: false,
+        }
+    }
+}
+
+/// Global types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GlobalType {
+    /// Whether the global is mutable (`var`).
+    pub mutable: bool,
+    /// The value type.
+    pub ty: ValType,
+}
+
+impl GlobalType {
+    /// Builds a global type.
+    pub fn new(ty: ValType, mutable: bool) -> GlobalType {
+        GlobalType { mutable, ty }
+    }
+}
+
+/// External types: what an import or export describes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExternType {
+    /// A function.
+    Func(FuncType),
+    /// A table.
+    Table(TableType),
+    /// A memory.
+    Mem(MemType),
+    /// A global.
+    Global(GlobalType),
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeapType::Func => "func",
+            HeapType::Extern => "extern",
+        })
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (false, h) => write!(f, "(ref {h})"),
+        }
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |ts: &[ValType]| {
+            ts.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        write!(f, "[{}] -> [{}]", list(&self.params), list(&self.results))
+    }
+}

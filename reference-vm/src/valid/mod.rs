@@ -1,0 +1,467 @@
+//! Validation (spec chapter 3), which also translates function bodies into the
+//! interpreter's internal code ([`crate::exec::code`]).
+
+mod func;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::Features;
+use crate::exec::code::CompiledFunc;
+use crate::syntax::*;
+
+/// An invalid module. `Display` is the reference interpreter's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValidationError {
+    /// `type mismatch` with a detail.
+    TypeMismatch(String),
+    /// `unknown <space> <index>`, e.g. `unknown global 1`.
+    Unknown(&'static str, u32),
+    /// `unknown label`
+    UnknownLabel(u32),
+    /// `invalid result arity`
+    InvalidResultArity,
+    /// `alignment must not be larger than natural`
+    AlignmentTooLarge,
+    /// `memory size must be at most 65536 pages (4GiB)`
+    MemorySizeTooLarge,
+    /// `table size must be at most 2^32-1`
+    TableSizeTooLarge,
+    /// `size minimum must not be greater than maximum`
+    SizeMinGreaterThanMax,
+    /// Write to an immutable global; the wording differs between 2.0 and 3.0.
+    ImmutableGlobal {
+        /// Use the 2.0 wording `global is immutable`.
+        legacy: bool,
+    },
+    /// `constant expression required`
+    ConstantExprRequired,
+    /// `duplicate export name`
+    DuplicateExportName,
+    /// `multiple memories`
+    MultipleMemories,
+    /// `multiple tables`
+    MultipleTables,
+    /// `start function must not have parameters or results`
+    StartFunction,
+    /// `undeclared function reference`
+    UndeclaredFuncRef(u32),
+    /// `invalid lane index`
+    InvalidLaneIndex,
+    /// A construct the enabled feature set does not allow.
+    FeatureDisabled {
+        /// What was found.
+        what: String,
+        /// The proposal that would allow it.
+        feature: &'static str,
+    },
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ValidationError::*;
+        match self {
+            TypeMismatch(d) if d.is_empty() => f.write_str("type mismatch"),
+            TypeMismatch(d) => write!(f, "type mismatch: {d}"),
+            Unknown(what, i) => write!(f, "unknown {what} {i}"),
+            UnknownLabel(i) => write!(f, "unknown label {i}"),
+            InvalidResultArity => f.write_str("invalid result arity"),
+            AlignmentTooLarge => f.write_str("alignment must not be larger than natural"),
+            MemorySizeTooLarge => f.write_str("memory size must be at most 65536 pages (4GiB)"),
+            TableSizeTooLarge => f.write_str("table size must be at most 2^32-1"),
+            SizeMinGreaterThanMax => f.write_str("size minimum must not be greater than maximum"),
+            ImmutableGlobal { legacy: true } => f.write_str("global is immutable"),
+            ImmutableGlobal { legacy: false } => f.write_str("immutable global"),
+            ConstantExprRequired => f.write_str("constant expression required"),
+            DuplicateExportName => f.write_str("duplicate export name"),
+            MultipleMemories => f.write_str("multiple memories"),
+            MultipleTables => f.write_str("multiple tables"),
+            StartFunction => f.write_str("start function must not have parameters or results"),
+            UndeclaredFuncRef(i) => write!(f, "undeclared function reference {i}"),
+            InvalidLaneIndex => f.write_str("invalid lane index"),
+            FeatureDisabled { what, feature } => {
+                write!(f, "{what} (feature {feature} is not enabled)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+type Result<T> = std::result::Result<T, ValidationError>;
+
+/// A validated module with its translated code.
+#[derive(Clone, Debug)]
+pub struct ValidModule {
+    /// The module.
+    pub module: Arc<Module>,
+    /// Translated bodies of the defined functions, in order.
+    pub code: Vec<Arc<CompiledFunc>>,
+    /// Types of all functions (imported first).
+    pub func_types: Vec<u32>,
+    /// The feature set it was validated with.
+    pub features: Features,
+}
+
+impl ValidModule {
+    /// The module's imports with their external types.
+    pub fn imports(&self) -> Vec<(String, String, ExternType)> {
+        self.module
+            .imports
+            .iter()
+            .map(|im| {
+                let ty = match &im.desc {
+                    ImportDesc::Func(t) => ExternType::Func(
+                        self.module
+                            .types
+                            .get(*t as usize)
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
+                    ImportDesc::Table(t) => ExternType::Table(*t),
+                    ImportDesc::Mem(t) => ExternType::Mem(*t),
+                    ImportDesc::Global(t) => ExternType::Global(*t),
+                };
+                (im.module.clone(), im.name.clone(), ty)
+            })
+            .collect()
+    }
+
+    /// Export names and kinds.
+    pub fn exports(&self) -> Vec<(String, ExportDesc)> {
+        self.module
+            .exports
+            .iter()
+            .map(|e| (e.name.clone(), e.desc))
+            .collect()
+    }
+}
+
+/// The validation context C (spec: Validation › Contexts).
+pub(crate) struct Ctx<'a> {
+    pub f: Features,
+    pub types: &'a [FuncType],
+    pub funcs: Vec<u32>,
+    pub tables: Vec<TableType>,
+    pub mems: Vec<MemType>,
+    pub globals: Vec<GlobalType>,
+    pub elems: Vec<RefType>,
+    pub datas: u32,
+    pub refs: HashSet<u32>,
+}
+
+impl Ctx<'_> {
+    pub fn ty(&self, x: u32) -> Result<&FuncType> {
+        self.types
+            .get(x as usize)
+            .ok_or(ValidationError::Unknown("type", x))
+    }
+    pub fn func(&self, x: u32) -> Result<&FuncType> {
+        let t = *self
+            .funcs
+            .get(x as usize)
+            .ok_or(ValidationError::Unknown("function", x))?;
+        self.ty(t)
+    }
+    pub fn table(&self, x: u32) -> Result<TableType> {
+        self.tables
+            .get(x as usize)
+            .copied()
+            .ok_or(ValidationError::Unknown("table", x))
+    }
+    pub fn mem(&self, x: u32) -> Result<MemType> {
+        self.mems
+            .get(x as usize)
+            .copied()
+            .ok_or(ValidationError::Unknown("memory", x))
+    }
+    pub fn global(&self, x: u32) -> Result<GlobalType> {
+        self.globals
+            .get(x as usize)
+            .copied()
+            .ok_or(ValidationError::Unknown("global", x))
+    }
+    pub fn elem(&self, x: u32) -> Result<RefType> {
+        self.elems
+            .get(x as usize)
+            .copied()
+            .ok_or(ValidationError::Unknown("elem segment", x))
+    }
+    pub fn data(&self, x: u32) -> Result<()> {
+        if x < self.datas {
+            Ok(())
+        } else {
+            Err(ValidationError::Unknown("data segment", x))
+        }
+    }
+}
+
+/// valid: subtyping on value types (2.0: only the bottom type matches everything).
+pub fn matches_val(actual: ValType, expected: ValType) -> bool {
+    match (actual, expected) {
+        (ValType::Ref(a), ValType::Ref(e)) => a.heap == e.heap && (e.nullable || !a.nullable),
+        _ => actual == expected,
+    }
+}
+
+fn mismatch<T>(detail: impl Into<String>) -> Result<T> {
+    Err(ValidationError::TypeMismatch(detail.into()))
+}
+
+/// valid: limits
+fn check_limits(l: &Limits, range: u64, err: ValidationError) -> Result<()> {
+    if l.min > range {
+        return Err(err);
+    }
+    if let Some(max) = l.max {
+        if max > range {
+            return Err(err);
+        }
+        if l.min > max {
+            return Err(ValidationError::SizeMinGreaterThanMax);
+        }
+    }
+    Ok(())
+}
+
+/// valid: memtype
+fn check_mem_type(t: &MemType) -> Result<()> {
+    check_limits(&t.limits, 0x1_0000, ValidationError::MemorySizeTooLarge)
+}
+
+/// valid: tabletype
+fn check_table_type(t: &TableType) -> Result<()> {
+    check_limits(&t.limits, 0xffff_ffff, ValidationError::TableSizeTooLarge)
+}
+
+/// Validates a module and translates its functions.
+pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
+    let mut c = Ctx {
+        f: *features,
+        types: &m.types,
+        funcs: Vec::new(),
+        tables: Vec::new(),
+        mems: Vec::new(),
+        globals: Vec::new(),
+        elems: Vec::new(),
+        datas: 0,
+        refs: HashSet::new(),
+    };
+    // valid: imports
+    for im in &m.imports {
+        match &im.desc {
+            ImportDesc::Func(x) => {
+                c.ty(*x)?;
+                c.funcs.push(*x);
+            }
+            ImportDesc::Table(t) => {
+                check_table_type(t)?;
+                c.tables.push(*t);
+            }
+            ImportDesc::Mem(t) => {
+                check_mem_type(t)?;
+                c.mems.push(*t);
+            }
+            ImportDesc::Global(t) => {
+                if t.mutable && !features.mutable_globals {
+                    return Err(ValidationError::FeatureDisabled {
+                        what: "mutable global import".into(),
+                        feature: "mutable_globals",
+                    });
+                }
+                c.globals.push(*t);
+            }
+        }
+    }
+    let num_imported_globals = c.globals.len();
+    for f in &m.funcs {
+        c.ty(f.ty)?;
+        c.funcs.push(f.ty);
+    }
+    c.tables.extend(m.tables.iter().map(|t| t.ty));
+    c.mems.extend(m.mems.iter().copied());
+    // valid: C.refs — functions referenced outside function bodies.
+    let note_refs = |e: &Expr, refs: &mut HashSet<u32>| {
+        for i in e {
+            if i.op == Opcode::RefFunc {
+                refs.insert(i.idx());
+            }
+        }
+    };
+    let mut refs = HashSet::new();
+    for g in &m.globals {
+        note_refs(&g.init, &mut refs);
+    }
+    for t in &m.tables {
+        if let Some(e) = &t.init {
+            note_refs(e, &mut refs);
+        }
+    }
+    for e in &m.elems {
+        for x in &e.init {
+            note_refs(x, &mut refs);
+        }
+    }
+    for e in &m.exports {
+        if let ExportDesc::Func(x) = e.desc {
+            refs.insert(x);
+        }
+    }
+    c.refs = refs;
+    // valid: globals (each sees the globals before it; 2.0 only imported ones)
+    let globals_see_defined =
+        features.extended_const || features.function_references || features.gc;
+    for g in &m.globals {
+        let visible = if globals_see_defined {
+            c.globals.len()
+        } else {
+            num_imported_globals
+        };
+        check_const(&c, &g.init, g.ty.ty, visible)?;
+        c.globals.push(g.ty);
+    }
+    c.elems = m.elems.iter().map(|e| e.ty).collect();
+    c.datas = m.datas.len() as u32;
+    let nglobals = c.globals.len();
+    for t in &m.tables {
+        check_table_type(&t.ty)?;
+        if let Some(e) = &t.init {
+            check_const(&c, e, ValType::Ref(t.ty.elem), nglobals)?;
+        }
+    }
+    for t in &m.mems {
+        check_mem_type(t)?;
+    }
+    // valid: elem
+    for e in &m.elems {
+        for x in &e.init {
+            check_const(&c, x, ValType::Ref(e.ty), nglobals)?;
+        }
+        if let ElemMode::Active { table, offset } = &e.mode {
+            let tt = c.table(*table)?;
+            if !matches_val(ValType::Ref(e.ty), ValType::Ref(tt.elem)) {
+                return mismatch("element segment's type does not match table's element type");
+            }
+            check_const(&c, offset, ValType::I32, nglobals)?;
+        }
+    }
+    // valid: data
+    for d in &m.datas {
+        if let DataMode::Active { mem, offset } = &d.mode {
+            c.mem(*mem)?;
+            check_const(&c, offset, ValType::I32, nglobals)?;
+        }
+    }
+    // valid: func (and translation)
+    let mut code = Vec::with_capacity(m.funcs.len());
+    for f in &m.funcs {
+        code.push(Arc::new(func::compile(&c, f)?));
+    }
+    // valid: start
+    if let Some(s) = m.start {
+        let t = c.func(s)?;
+        if !t.params.is_empty() || !t.results.is_empty() {
+            return Err(ValidationError::StartFunction);
+        }
+    }
+    // valid: exports
+    let mut names = HashSet::new();
+    for e in &m.exports {
+        match e.desc {
+            ExportDesc::Func(x) => {
+                c.func(x)?;
+            }
+            ExportDesc::Table(x) => {
+                c.table(x)?;
+            }
+            ExportDesc::Mem(x) => {
+                c.mem(x)?;
+            }
+            ExportDesc::Global(x) => {
+                let g = c.global(x)?;
+                if g.mutable && !features.mutable_globals && x as usize >= num_imported_globals {
+                    return Err(ValidationError::FeatureDisabled {
+                        what: "mutable global export".into(),
+                        feature: "mutable_globals",
+                    });
+                }
+            }
+        }
+        if !names.insert(e.name.as_str()) {
+            return Err(ValidationError::DuplicateExportName);
+        }
+    }
+    if c.mems.len() > 1 && !features.multi_memory {
+        return Err(ValidationError::MultipleMemories);
+    }
+    if c.tables.len() > 1 && !features.reference_types {
+        return Err(ValidationError::MultipleTables);
+    }
+    Ok(ValidModule {
+        module: Arc::new(m.clone()),
+        code,
+        func_types: c.funcs.clone(),
+        features: *features,
+    })
+}
+
+/// valid: constant expressions (`visible_globals` = how many globals may be read).
+fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
+    let mut stack: Vec<ValType> = Vec::new();
+    for (i, ins) in e.iter().enumerate() {
+        let last = i + 1 == e.len();
+        let ext = c.f.extended_const;
+        match ins.op {
+            Opcode::End if last => {}
+            Opcode::I32Const => stack.push(ValType::I32),
+            Opcode::I64Const => stack.push(ValType::I64),
+            Opcode::F32Const => stack.push(ValType::F32),
+            Opcode::F64Const => stack.push(ValType::F64),
+            Opcode::V128Const => stack.push(ValType::V128),
+            Opcode::RefNull => {
+                let Imm::Heap(h) = ins.imm else {
+                    return Err(ValidationError::ConstantExprRequired);
+                };
+                stack.push(ValType::Ref(RefType {
+                    nullable: true,
+                    heap: h,
+                }));
+            }
+            Opcode::RefFunc => {
+                c.func(ins.idx())?;
+                stack.push(ValType::FUNCREF);
+            }
+            Opcode::GlobalGet => {
+                let x = ins.idx();
+                if x as usize >= visible_globals {
+                    return Err(ValidationError::Unknown("global", x));
+                }
+                let g = c.global(x)?;
+                if g.mutable {
+                    return Err(ValidationError::ConstantExprRequired);
+                }
+                stack.push(g.ty);
+            }
+            Opcode::I32Add | Opcode::I32Sub | Opcode::I32Mul if ext => {
+                let ok = stack.pop() == Some(ValType::I32) && stack.pop() == Some(ValType::I32);
+                if !ok {
+                    return mismatch("");
+                }
+                stack.push(ValType::I32);
+            }
+            Opcode::I64Add | Opcode::I64Sub | Opcode::I64Mul if ext => {
+                let ok = stack.pop() == Some(ValType::I64) && stack.pop() == Some(ValType::I64);
+                if !ok {
+                    return mismatch("");
+                }
+                stack.push(ValType::I64);
+            }
+            _ => return Err(ValidationError::ConstantExprRequired),
+        }
+    }
+    if stack.len() != 1 || !matches_val(stack[0], t) {
+        return mismatch(format!("constant expression requires [{t}]"));
+    }
+    Ok(())
+}
