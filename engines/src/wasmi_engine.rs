@@ -227,7 +227,10 @@ fn run_error(err: &wasmi::Error) -> Outcome {
 /// Maps a wasmi error raised while compiling a module.
 fn compile_error(err: &wasmi::Error) -> ModuleError {
     let msg = err.to_string();
-    if UNSUPPORTED_PHRASES.iter().any(|p| msg.contains(p)) {
+    // A component binary is malformed for a core engine, whatever wasmi
+    // says about its component-model switch.
+    let component = msg.contains("component model");
+    if !component && UNSUPPORTED_PHRASES.iter().any(|p| msg.contains(p)) {
         ModuleError::Unsupported(msg)
     } else {
         ModuleError::Rejected(msg)

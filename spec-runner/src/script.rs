@@ -486,12 +486,13 @@ impl Runner<'_> {
                 let bytes = wat
                     .encode()
                     .map_err(|e| (Status::Error, format!("text format: {}", e.message())))?;
-                Ok(match self.engine.instantiate(&bytes) {
-                    Ok(_) => Outcome::Returned(vec![]),
-                    Err(ModuleError::Uninstantiable(o)) => o,
-                    Err(ModuleError::Unsupported(m)) => Outcome::Unsupported(m),
-                    Err(e) => Outcome::EngineError(format!("module not instantiated: {e}")),
-                })
+                match self.engine.instantiate(&bytes) {
+                    Ok(_) => Ok(Outcome::Returned(vec![])),
+                    Err(ModuleError::Uninstantiable(o)) => Ok(o),
+                    Err(ModuleError::Unsupported(m)) => Ok(Outcome::Unsupported(m)),
+                    Err(ModuleError::EngineError(m)) => Ok(Outcome::EngineError(m)),
+                    Err(e) => Err((Status::Fail, format!("module not instantiated: {e}"))),
+                }
             }
         }
     }
