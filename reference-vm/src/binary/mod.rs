@@ -608,7 +608,7 @@ impl Decoder<'_> {
         } else {
             return Err(DecodeError::MalformedMemopFlags);
         };
-        if self.f.legacy_v2_messages() && align > 32 {
+        if self.f.legacy_v2_messages() && align >= 32 {
             return Err(DecodeError::MalformedMemopFlags);
         }
         let offset = if self.f.memory64 {

@@ -560,11 +560,14 @@ impl Compiler<'_> {
                 mem: 0,
             },
         };
-        self.c.mem(m.mem)?;
+        let mt = self.c.mem(m.mem)?;
         if m.align >= 32 || (1u64 << m.align) > u64::from(natural) {
             return Err(ValidationError::AlignmentTooLarge);
         }
-        // 32-bit memories: the offset is a u32 (memory64 not yet supported).
+        // valid: memarg — a 32-bit memory's offset is below 2^32.
+        if !mt.idx64 && m.offset > u64::from(u32::MAX) {
+            return Err(ValidationError::OffsetOutOfRange);
+        }
         Ok((m, m.offset.min(u64::from(u32::MAX)) as u32))
     }
 

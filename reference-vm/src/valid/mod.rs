@@ -49,6 +49,8 @@ pub enum ValidationError {
     UndeclaredFuncRef(u32),
     /// `invalid lane index`
     InvalidLaneIndex,
+    /// `offset out of range`
+    OffsetOutOfRange,
     /// A construct the enabled feature set does not allow.
     FeatureDisabled {
         /// What was found.
@@ -80,6 +82,7 @@ impl fmt::Display for ValidationError {
             StartFunction => f.write_str("start function must not have parameters or results"),
             UndeclaredFuncRef(i) => write!(f, "undeclared function reference {i}"),
             InvalidLaneIndex => f.write_str("invalid lane index"),
+            OffsetOutOfRange => f.write_str("offset out of range"),
             FeatureDisabled { what, feature } => {
                 write!(f, "{what} (feature {feature} is not enabled)")
             }
