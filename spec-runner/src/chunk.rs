@@ -103,15 +103,33 @@ fn skip_string(bytes: &[u8], mut i: usize) -> Option<usize> {
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (u32, u32) {
-    let offset = offset.min(src.len());
-    let before = &src.as_bytes()[..offset];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let col = src[line_start..offset].chars().count() + 1;
-    (line as u32, col as u32)
+    Lines::new(src).line_col(offset)
+}
+
+/// The line starts of a script, for positions in O(log n).
+#[derive(Debug, Clone)]
+pub struct Lines<'a> {
+    src: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    /// Indexes the lines of `src`.
+    pub fn new(src: &'a str) -> Lines<'a> {
+        let starts = std::iter::once(0)
+            .chain(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { src, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.src.len());
+        let line = self.starts.partition_point(|s| *s <= offset) - 1;
+        let start = self.starts[line];
+        let col = self.src.get(start..offset).map_or(offset - start, |t| t.chars().count());
+        (line as u32 + 1, col as u32 + 1)
+    }
 }
 
 #[cfg(test)]

@@ -140,6 +140,16 @@ impl Expectations {
     /// Applies the expectations to the units of a run, relabelling expected
     /// verdicts, and returns the unexpected failures and stale entries.
     pub fn apply(&self, units: &mut [Unit]) -> Vec<Problem> {
+        self.apply_scoped(units, true)
+    }
+
+    /// Applies the expectations to one file's unit. Only entries naming that
+    /// file exactly can be found stale; folder entries need a whole run.
+    pub fn apply_file(&self, unit: &mut Unit) -> Vec<Problem> {
+        self.apply_scoped(std::slice::from_mut(unit), false)
+    }
+
+    fn apply_scoped(&self, units: &mut [Unit], whole_run: bool) -> Vec<Problem> {
         let mut used = vec![false; self.files.len()];
         let mut seen = vec![false; self.files.len()];
         let mut problems = Vec::new();
@@ -181,7 +191,7 @@ impl Expectations {
             unit.totals = totals;
         }
         for (i, e) in self.files.iter().enumerate() {
-            if seen[i] && !used[i] {
+            if seen[i] && !used[i] && (whole_run || !e.id.ends_with('/')) {
                 problems.push(Problem::Stale {
                     id: e.id.clone(),
                     reason: e.reason.clone(),

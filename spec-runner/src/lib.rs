@@ -8,7 +8,7 @@ pub mod script;
 pub mod suite;
 
 pub use expectations::{Expectations, Problem};
-pub use script::{ScriptConfig, run_script};
+pub use script::{ScriptConfig, run_script, run_script_on};
 pub use suite::{Suite, SuiteFile};
 
 use rayon::prelude::*;

