@@ -3,10 +3,12 @@
 //! adapters that map real engines onto that contract.
 
 pub mod outcome;
+mod reference_vm;
 pub mod value;
 mod wasmi_engine;
 
 pub use outcome::{ModuleError, Outcome, Trap, TrapKind};
+pub use reference_vm::ReferenceVmEngine;
 pub use value::{NullKind, RefValue, Value, ValueType};
 pub use wasmi_engine::WasmiEngine;
 
@@ -92,6 +94,7 @@ pub const ENGINE_NAMES: &[&str] = &["reference-vm", "wasmi"];
 /// Creates a fresh engine by its CLI name.
 pub fn create_engine(name: &str) -> Result<Box<dyn Engine + Send>, String> {
     match name {
+        "reference-vm" => Ok(Box::new(ReferenceVmEngine::default())),
         "wasmi" => Ok(Box::new(WasmiEngine::new())),
         other => Err(format!(
             "unknown engine {other:?} (available: {})",

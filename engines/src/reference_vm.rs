@@ -1,0 +1,323 @@
+//! The reference-vm adapter: our own interpreter, held to the spec
+//! interpreter's messages.
+
+use crate::outcome::{ModuleError, Outcome, Trap, TrapKind};
+use crate::value::{NullKind, RefValue, Value};
+use crate::{Budget, Engine, InstanceId, InstanceState, spectest};
+use reference_vm::exec::{self, ExternVal, InstantiateError, ModuleAddr, Ref, Val};
+use reference_vm::syntax::{FuncType, GlobalType, HeapType, MemType, RefType, TableType, ValType};
+use reference_vm::{Config, Features, Store, decode_module, validate_module};
+use std::collections::HashMap;
+
+/// The exports of a registered instance, by name.
+type Exports = HashMap<String, ExternVal>;
+
+/// A reference-vm store with the spectest module and a registry of named
+/// instances for import resolution.
+pub struct ReferenceVmEngine {
+    store: Store,
+    features: Features,
+    registry: HashMap<String, Exports>,
+    instances: Vec<ModuleAddr>,
+    budget: Budget,
+}
+
+impl Default for ReferenceVmEngine {
+    fn default() -> Self {
+        Self::new(Features::default())
+    }
+}
+
+/// Maps a reference-vm trap to the normalised kind.
+fn trap_kind(t: &exec::Trap) -> TrapKind {
+    use exec::Trap as T;
+    match t {
+        T::Unreachable => TrapKind::Unreachable,
+        T::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        T::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        T::UndefinedElement(_) => TrapKind::UndefinedElement,
+        T::UninitializedElement(_) => TrapKind::UninitializedElement,
+        T::IndirectCallTypeMismatch => TrapKind::IndirectCallTypeMismatch,
+        T::IntegerDivideByZero => TrapKind::IntegerDivideByZero,
+        T::IntegerOverflow => TrapKind::IntegerOverflow,
+        T::InvalidConversionToInteger => TrapKind::InvalidConversionToInteger,
+        T::NullReference => TrapKind::NullReference,
+        T::CallStackExhausted => TrapKind::CallStackExhausted,
+        T::OutOfFuel => TrapKind::OutOfFuel,
+        T::BadArguments(_) | T::Host(_) | T::Exit(_) => TrapKind::HostError,
+    }
+}
+
+/// Turns a reference-vm trap into an outcome.
+fn trap_outcome(t: &exec::Trap) -> Outcome {
+    let kind = trap_kind(t);
+    let trap = Trap {
+        kind,
+        message: t.to_string(),
+    };
+    match kind {
+        TrapKind::CallStackExhausted | TrapKind::OutOfFuel => Outcome::Exhausted(trap),
+        TrapKind::HostError if matches!(t, exec::Trap::BadArguments(_)) => {
+            Outcome::EngineError(trap.message)
+        }
+        _ => Outcome::Trapped(trap),
+    }
+}
+
+fn to_vm(v: &Value) -> Result<Val, String> {
+    Ok(match *v {
+        Value::I32(x) => Val::I32(x),
+        Value::I64(x) => Val::I64(x),
+        Value::F32(x) => Val::F32(x),
+        Value::F64(x) => Val::F64(x),
+        Value::V128(x) => Val::V128(x),
+        Value::Ref(RefValue::Null(NullKind::Func)) => Val::Ref(Ref::Null(HeapType::Func)),
+        Value::Ref(RefValue::Null(NullKind::Extern)) => Val::Ref(Ref::Null(HeapType::Extern)),
+        Value::Ref(RefValue::Extern(n)) => Val::Ref(Ref::Extern(n)),
+        Value::Ref(r) => return Err(format!("reference-vm has no reference like {r}")),
+    })
+}
+
+fn from_vm(v: &Val) -> Value {
+    match *v {
+        Val::I32(x) => Value::I32(x),
+        Val::I64(x) => Value::I64(x),
+        Val::F32(x) => Value::F32(x),
+        Val::F64(x) => Value::F64(x),
+        Val::V128(x) => Value::V128(x),
+        Val::Ref(r) => Value::Ref(match r {
+            Ref::Null(h) => RefValue::Null(match h {
+                HeapType::Func => NullKind::Func,
+                HeapType::Extern => NullKind::Extern,
+            }),
+            Ref::Func(a) => RefValue::Func(Some(u64::from(a.0))),
+            Ref::Extern(n) => RefValue::Extern(n),
+        }),
+    }
+}
+
+impl ReferenceVmEngine {
+    /// A fresh engine with a feature set.
+    pub fn new(features: Features) -> ReferenceVmEngine {
+        let config = Config {
+            features,
+            ..Config::default()
+        };
+        let mut store = Store::new(config);
+        let spectest = spectest_exports(&mut store);
+        let mut registry = HashMap::new();
+        registry.insert("spectest".to_string(), spectest);
+        ReferenceVmEngine {
+            store,
+            features,
+            registry,
+            instances: Vec::new(),
+            budget: Budget::default(),
+        }
+    }
+
+    fn instance(&self, id: InstanceId) -> Result<ModuleAddr, Outcome> {
+        self.instances
+            .get(id)
+            .copied()
+            .ok_or_else(|| Outcome::EngineError(format!("no instance #{id}")))
+    }
+}
+
+/// The reference interpreter's `spectest` module, allocated in `store`.
+fn spectest_exports(store: &mut Store) -> Exports {
+    let mut e = Exports::new();
+    let int = spectest::GLOBAL_INT;
+    let globals = [
+        ("global_i32", ValType::I32, Val::I32(int as u32)),
+        ("global_i64", ValType::I64, Val::I64(int as u64)),
+        (
+            "global_f32",
+            ValType::F32,
+            Val::F32(spectest::GLOBAL_F32_BITS),
+        ),
+        (
+            "global_f64",
+            ValType::F64,
+            Val::F64(spectest::GLOBAL_F64_BITS),
+        ),
+    ];
+    for (name, ty, v) in globals {
+        let g = store.alloc_global(GlobalType::new(ty, false), v);
+        e.insert(name.into(), ExternVal::Global(g));
+    }
+    let (tmin, tmax) = spectest::TABLE_LIMITS;
+    let table = TableType::new(RefType::FUNCREF, tmin.into(), Some(tmax.into()));
+    let null = Ref::Null(HeapType::Func);
+    e.insert(
+        "table".into(),
+        ExternVal::Table(store.alloc_table(table, null)),
+    );
+    let table64 = TableType {
+        idx64: true,
+        ..table
+    };
+    e.insert(
+        "table64".into(),
+        ExternVal::Table(store.alloc_table(table64, null)),
+    );
+    let (mmin, mmax) = spectest::MEMORY_LIMITS;
+    let memory = MemType::new(mmin.into(), Some(mmax.into()));
+    e.insert("memory".into(), ExternVal::Mem(store.alloc_mem(memory)));
+    let shared = MemType {
+        shared: true,
+        ..MemType::new(1, Some(1))
+    };
+    e.insert(
+        "shared_memory".into(),
+        ExternVal::Mem(store.alloc_mem(shared)),
+    );
+    use ValType::{F32, F64, I32, I64};
+    let prints: [(&str, &[ValType]); 7] = [
+        ("print", &[]),
+        ("print_i32", &[I32]),
+        ("print_i64", &[I64]),
+        ("print_f32", &[F32]),
+        ("print_f64", &[F64]),
+        ("print_i32_f32", &[I32, F32]),
+        ("print_f64_f64", &[F64, F64]),
+    ];
+    for (name, params) in prints {
+        let ty = FuncType::new(params.to_vec(), Vec::new());
+        let f = store.alloc_host_func(ty, Box::new(|_, _| Ok(Vec::new())));
+        e.insert(name.into(), ExternVal::Func(f));
+    }
+    e
+}
+
+impl Engine for ReferenceVmEngine {
+    fn name(&self) -> &str {
+        "reference-vm"
+    }
+
+    fn version(&self) -> String {
+        env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    fn config(&self) -> Vec<(String, String)> {
+        vec![
+            ("features".into(), format!("{:?}", self.features)),
+            ("fuel".into(), format!("{:?}", self.budget.fuel)),
+            (
+                "max_call_depth".into(),
+                self.store.config().max_call_depth.to_string(),
+            ),
+        ]
+    }
+
+    fn validate(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        let module = decode_module(bytes, &self.features)
+            .map_err(|e| ModuleError::Malformed(e.to_string()))?;
+        validate_module(&module, &self.features)
+            .map(|_| ())
+            .map_err(|e| ModuleError::Invalid(e.to_string()))
+    }
+
+    fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
+        let module = decode_module(bytes, &self.features)
+            .map_err(|e| ModuleError::Malformed(e.to_string()))?;
+        let valid = validate_module(&module, &self.features)
+            .map_err(|e| ModuleError::Invalid(e.to_string()))?;
+        // spec: instantiation resolves each import by module and name.
+        let mut externvals = Vec::with_capacity(module.imports.len());
+        for import in &module.imports {
+            let found = self
+                .registry
+                .get(&import.module)
+                .and_then(|exports| exports.get(&import.name));
+            match found {
+                Some(v) => externvals.push(*v),
+                None => {
+                    return Err(ModuleError::Unlinkable(format!(
+                        "unknown import \"{}\" \"{}\"",
+                        import.module, import.name
+                    )));
+                }
+            }
+        }
+        self.store.set_fuel(self.budget.fuel);
+        match self.store.instantiate(&valid, &externvals) {
+            Ok(addr) => {
+                self.instances.push(addr);
+                Ok(self.instances.len() - 1)
+            }
+            Err(InstantiateError::Link(e)) => Err(ModuleError::Unlinkable(e.to_string())),
+            Err(InstantiateError::Trap(t)) => Err(ModuleError::Uninstantiable(trap_outcome(&t))),
+        }
+    }
+
+    fn register(&mut self, name: &str, instance: InstanceId) -> Result<(), String> {
+        let addr = self.instance(instance).map_err(|o| o.to_string())?;
+        let exports = self.store.exports(addr).into_iter().collect();
+        self.registry.insert(name.to_string(), exports);
+        Ok(())
+    }
+
+    fn invoke(&mut self, instance: InstanceId, export: &str, args: &[Value]) -> Outcome {
+        let addr = match self.instance(instance) {
+            Ok(a) => a,
+            Err(o) => return o,
+        };
+        let Some(ExternVal::Func(f)) = self.store.export(addr, export) else {
+            return Outcome::EngineError(format!("no exported function {export:?}"));
+        };
+        let mut vm_args = Vec::with_capacity(args.len());
+        for a in args {
+            match to_vm(a) {
+                Ok(v) => vm_args.push(v),
+                Err(e) => return Outcome::Unsupported(e),
+            }
+        }
+        self.store.set_fuel(self.budget.fuel);
+        match self.store.invoke(f, &vm_args) {
+            Ok(results) => Outcome::Returned(results.iter().map(from_vm).collect()),
+            Err(t) => trap_outcome(&t),
+        }
+    }
+
+    fn get_global(&mut self, instance: InstanceId, export: &str) -> Outcome {
+        let addr = match self.instance(instance) {
+            Ok(a) => a,
+            Err(o) => return o,
+        };
+        match self.store.export(addr, export) {
+            Some(ExternVal::Global(g)) => {
+                Outcome::Returned(vec![from_vm(&self.store.global_get(g))])
+            }
+            _ => Outcome::EngineError(format!("no exported global {export:?}")),
+        }
+    }
+
+    fn snapshot(&mut self, instance: InstanceId) -> Result<InstanceState, String> {
+        let addr = self.instance(instance).map_err(|o| o.to_string())?;
+        let mut state = InstanceState::default();
+        for (name, ext) in self.store.exports(addr) {
+            match ext {
+                ExternVal::Global(g) => state
+                    .globals
+                    .push((name, from_vm(&self.store.global_get(g)))),
+                ExternVal::Mem(m) => state
+                    .memories
+                    .push((name, self.store.memory_data(m).to_vec())),
+                ExternVal::Table(t) => {
+                    let elems = (0..self.store.table_size(t))
+                        .filter_map(|i| self.store.table_get(t, i))
+                        .map(|v| from_vm(&v))
+                        .collect();
+                    state.tables.push((name, elems));
+                }
+                ExternVal::Func(_) => {}
+            }
+        }
+        Ok(state)
+    }
+
+    fn set_budget(&mut self, budget: Budget) {
+        self.budget = budget;
+    }
+}
