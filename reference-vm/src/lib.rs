@@ -40,7 +40,7 @@ pub struct Features {
     pub reference_types: bool,
     /// Fixed-width SIMD (2.0).
     pub simd: bool,
-    /// Relaxed SIMD (3.0). Not implemented yet.
+    /// Relaxed SIMD (3.0), deterministic profile of the numerics module.
     pub relaxed_simd: bool,
     /// Tail calls (3.0). Not implemented yet.
     pub tail_call: bool,
@@ -108,6 +108,7 @@ impl Features {
     pub const fn v3() -> Features {
         Features {
             extended_const: true,
+            relaxed_simd: true,
             ..Features::v2()
         }
     }

@@ -169,8 +169,7 @@ impl Decoder<'_> {
         let mut func_types: Vec<u32> = Vec::new();
         let mut code_count: Option<usize> = None;
         let mut order_pos = 0;
-        loop {
-            let Some(id) = self.r.peek() else { break };
+        while let Some(id) = self.r.peek() {
             if id > 12 {
                 return Err(DecodeError::MalformedSectionId);
             }
@@ -221,10 +220,10 @@ impl Decoder<'_> {
         if code_count.unwrap_or(0) != func_types.len() {
             return Err(DecodeError::FuncCodeMismatch);
         }
-        if let Some(n) = m.data_count {
-            if n as usize != m.datas.len() {
-                return Err(DecodeError::DataCountMismatch);
-            }
+        if let Some(n) = m.data_count
+            && n as usize != m.datas.len()
+        {
+            return Err(DecodeError::DataCountMismatch);
         }
         if m.data_count.is_none() && self.uses_data_index {
             return Err(DecodeError::DataCountRequired);

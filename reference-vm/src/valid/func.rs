@@ -251,10 +251,10 @@ impl Compiler<'_> {
 
     fn pop_expect(&mut self, t: ValType) -> Result<Opd> {
         let o = self.pop()?;
-        if let Some(a) = o.ty {
-            if !matches_val(a, t) {
-                return mismatch(format!("instruction requires [{t}] but stack has [{a}]"));
-            }
+        if let Some(a) = o.ty
+            && !matches_val(a, t)
+        {
+            return mismatch(format!("instruction requires [{t}] but stack has [{a}]"));
         }
         Ok(o)
     }
@@ -331,15 +331,16 @@ impl Compiler<'_> {
         let live = self.live();
         for i in 0..self.vals.len() {
             let o = self.vals[i];
-            if let Loc::Slot(s) = o.loc {
-                if o.local && only.is_none_or(|x| x == s) {
-                    if live && o.ty.is_some() {
-                        self.code.push(Self::copy_ins(o.ty, o.slot, s));
-                        self.last_result = None;
-                    }
-                    self.vals[i].loc = Loc::Stack;
-                    self.vals[i].local = false;
+            if let Loc::Slot(s) = o.loc
+                && o.local
+                && only.is_none_or(|x| x == s)
+            {
+                if live && o.ty.is_some() {
+                    self.code.push(Self::copy_ins(o.ty, o.slot, s));
+                    self.last_result = None;
                 }
+                self.vals[i].loc = Loc::Stack;
+                self.vals[i].local = false;
             }
         }
     }
@@ -671,10 +672,10 @@ impl Compiler<'_> {
                 self.emit_jump(top, |t| Ins::Br { target: t });
                 let here = self.code.len() as u32;
                 let c = self.ctrls.last_mut().expect("control");
-                if let Some(pc) = c.else_fixup.take() {
-                    if let Ins::BrIfZ { target, .. } = &mut self.code[pc] {
-                        *target = here;
-                    }
+                if let Some(pc) = c.else_fixup.take()
+                    && let Ins::BrIfZ { target, .. } = &mut self.code[pc]
+                {
+                    *target = here;
                 }
                 c.kind = Kind::Else;
                 c.unreachable = false;
@@ -738,12 +739,12 @@ impl Compiler<'_> {
                         return mismatch("br_table labels have inconsistent arity");
                     }
                     for (o, &ty) in opds.iter().zip(lt) {
-                        if let Some(a) = o.ty {
-                            if !matches_val(a, ty) {
-                                return mismatch(format!(
-                                    "br_table requires [{ty}] but stack has [{a}]"
-                                ));
-                            }
+                        if let Some(a) = o.ty
+                            && !matches_val(a, ty)
+                        {
+                            return mismatch(format!(
+                                "br_table requires [{ty}] but stack has [{a}]"
+                            ));
                         }
                     }
                 }
@@ -842,18 +843,18 @@ impl Compiler<'_> {
                     // valid: select — both operands numeric (or both vector) and equal.
                     let b = self.pop()?;
                     let a = self.pop()?;
-                    if let (Some(x), Some(y)) = (a.ty, b.ty) {
-                        if x != y {
-                            return mismatch(format!("select operands [{x}] and [{y}] differ"));
-                        }
+                    if let (Some(x), Some(y)) = (a.ty, b.ty)
+                        && x != y
+                    {
+                        return mismatch(format!("select operands [{x}] and [{y}] differ"));
                     }
                     let t = a.ty.or(b.ty);
-                    if let Some(t) = t {
-                        if t.is_ref() {
-                            return mismatch(format!(
-                                "select requires numeric or vector type but stack has {t}"
-                            ));
-                        }
+                    if let Some(t) = t
+                        && t.is_ref()
+                    {
+                        return mismatch(format!(
+                            "select requires numeric or vector type but stack has {t}"
+                        ));
                     }
                     (t, b, a)
                 };
