@@ -91,16 +91,23 @@ fn show_val(v: &Val) -> String {
 
 fn build_ctx(args: &RunArgs) -> Result<WasiCtx, String> {
     let prog = args.file.to_string_lossy().into_owned();
-    let mut b = WasiCtx::builder().arg(prog).args(&args.args).inherit_stdio();
+    let mut b = WasiCtx::builder()
+        .arg(prog)
+        .args(&args.args)
+        .inherit_stdio();
     for kv in &args.env {
-        let (k, v) = kv.split_once('=').ok_or_else(|| format!("--env {kv}: expected K=V"))?;
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--env {kv}: expected K=V"))?;
         b = b.env(k, v);
     }
     let fs = MemFs::new();
     for d in &args.dirs {
         let (host, guest) = d.split_once("::").unwrap_or((d.as_str(), d.as_str()));
         b = match args.fs {
-            FsKind::Host => b.preopen_host_dir(host, guest).map_err(|e| format!("--dir {host}: {e}"))?,
+            FsKind::Host => b
+                .preopen_host_dir(host, guest)
+                .map_err(|e| format!("--dir {host}: {e}"))?,
             FsKind::Memory => {
                 let name = guest.trim_matches('/');
                 let name = if name.is_empty() { "root" } else { name };
@@ -130,10 +137,18 @@ pub fn run(args: RunArgs) -> u8 {
             return 2;
         }
     };
-    let config = Config { features: Features::default(), fuel: args.fuel, ..Config::default() };
+    let config = Config {
+        features: Features::default(),
+        fuel: args.fuel,
+        ..Config::default()
+    };
     let report = |e: &RunError| {
         eprintln!("wasm-conform run: {e}");
-        if matches!(e, RunError::Trap { .. }) { TRAP_EXIT } else { LOAD_ERROR_EXIT }
+        if matches!(e, RunError::Trap { .. }) {
+            TRAP_EXIT
+        } else {
+            LOAD_ERROR_EXIT
+        }
     };
     let Some(name) = &args.invoke else {
         return match reference_vm::wasi::run_command(&bytes, ctx, config) {
@@ -178,6 +193,9 @@ pub fn run(args: RunArgs) -> u8 {
             0
         }
         Err(reference_vm::exec::Trap::Exit(c)) => (c & 0xff) as u8,
-        Err(t) => report(&RunError::Trap { message: t.to_string(), backtrace: vec![] }),
+        Err(t) => report(&RunError::Trap {
+            message: t.to_string(),
+            backtrace: vec![],
+        }),
     }
 }

@@ -65,7 +65,10 @@ pub fn wasi(args: WasiArgs) -> u8 {
         }
     };
     let expectations = match &args.expectations {
-        Some(p) => match std::fs::read_to_string(p).map_err(|e| e.to_string()).and_then(|t| Expectations::parse(&t)) {
+        Some(p) => match std::fs::read_to_string(p)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Expectations::parse(&t))
+        {
             Ok(e) => e,
             Err(e) => {
                 eprintln!("wasm-conform wasi: {}: {e}", p.display());
@@ -74,10 +77,17 @@ pub fn wasi(args: WasiArgs) -> u8 {
         },
         None => Expectations::builtin(&runtime.name()).unwrap_or_default(),
     };
-    let testsuites = if args.testsuites.is_empty() { vec![default_testsuite()] } else { args.testsuites.clone() };
+    let testsuites = if args.testsuites.is_empty() {
+        vec![default_testsuite()]
+    } else {
+        args.testsuites.clone()
+    };
     for t in &testsuites {
         if !t.is_dir() {
-            eprintln!("wasm-conform wasi: testsuite folder {} not found", t.display());
+            eprintln!(
+                "wasm-conform wasi: testsuite folder {} not found",
+                t.display()
+            );
             return 2;
         }
     }
@@ -103,7 +113,11 @@ pub fn wasi(args: WasiArgs) -> u8 {
         "runtime: {} {} (output compared {})",
         report.doc.engine.name,
         report.doc.engine.version,
-        if args.strict { "exactly" } else { "as a prefix" }
+        if args.strict {
+            "exactly"
+        } else {
+            "as a prefix"
+        }
     );
     print!("{}", report.table());
     if let Some(path) = &args.json
@@ -113,6 +127,11 @@ pub fn wasi(args: WasiArgs) -> u8 {
         return 2;
     }
     let t = &report.doc.totals;
-    println!("{} passed, {} failed, {} skipped", t.pass, t.fail + t.timeout + t.error, t.skip + t.unsupported);
+    println!(
+        "{} passed, {} failed, {} skipped",
+        t.pass,
+        t.fail + t.timeout + t.error,
+        t.skip + t.unsupported
+    );
     if report.success() { 0 } else { 1 }
 }

@@ -45,11 +45,22 @@ pub fn wasm_kind(path: &Path) -> WasmKind {
 /// Finds every suite under `root` (which may itself be a suite), in path order.
 pub fn discover(root: &Path) -> std::io::Result<Vec<Suite>> {
     let mut out = Vec::new();
-    let base = if root.join("manifest.json").is_file() {
-        root.parent().unwrap_or(root).to_path_buf()
-    } else {
-        root.to_path_buf()
-    };
+    // Ids are relative to the upstream `tests/` folder when the root lies in
+    // one (so `rust/testsuite/wasm32-wasip1/x` whichever folder was given),
+    // else to the root (or its parent when the root is itself a suite).
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let root = root.as_path();
+    let base = root
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "tests"))
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| {
+            if root.join("manifest.json").is_file() {
+                root.parent().unwrap_or(root).to_path_buf()
+            } else {
+                root.to_path_buf()
+            }
+        });
     walk(root, &base, &mut out)?;
     out.sort_by(|a, b| a.dir.cmp(&b.dir));
     Ok(out)

@@ -408,6 +408,11 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
         }
         (o, None) => o,
     };
+    if res.outcome.fails_run() || res.outcome == Outcome::XFail {
+        // Keep the fixture copy so that the reproducing command works.
+        let kept = tmp.keep();
+        problems.push(format!("fixtures kept in {}", kept.display()));
+    }
     res.message = problems.join("\n");
     res
 }

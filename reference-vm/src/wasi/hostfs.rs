@@ -230,7 +230,10 @@ impl WasiDir for HostDir {
         if o.create && !write && !o.exclusive {
             // O_RDONLY|O_CREAT: std/cap-std insist on write access to create,
             // so open an existing file read-only first and create only if missing.
-            let plain = OpenOptions { create: false, ..*o };
+            let plain = OpenOptions {
+                create: false,
+                ..*o
+            };
             match self.open(path, &plain) {
                 Err(errno::NOENT) => {}
                 r => return r,
@@ -242,7 +245,11 @@ impl WasiDir for HostDir {
         if o.create && !write {
             let creating = OpenOptions { write: true, ..*o };
             drop(self.open(path, &creating)?);
-            let plain = OpenOptions { create: false, exclusive: false, ..*o };
+            let plain = OpenOptions {
+                create: false,
+                exclusive: false,
+                ..*o
+            };
             return self.open(path, &plain);
         }
         let mut opts = CapOpenOptions::new();
@@ -278,7 +285,9 @@ impl WasiDir for HostDir {
     fn remove_dir(&self, path: &str) -> Result<(), Errno> {
         // rmdir("dir/") is valid POSIX; cap-std would see a final ".".
         let trimmed = path.trim_end_matches('/');
-        self.dir.remove_dir(if trimmed.is_empty() { path } else { trimmed }).map_err(e)
+        self.dir
+            .remove_dir(if trimmed.is_empty() { path } else { trimmed })
+            .map_err(e)
     }
 
     fn unlink_file(&self, path: &str) -> Result<(), Errno> {

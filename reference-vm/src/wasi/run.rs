@@ -13,8 +13,10 @@ use crate::{Config, decode_module, validate_module};
 pub fn link(store: &mut Store, ctx: Arc<Mutex<WasiCtx>>) -> Vec<(String, String, ExternVal)> {
     let mut out = Vec::new();
     for (name, params) in super::FUNCTIONS {
-        let ps: Vec<ValType> =
-            params.chars().map(|c| if c == 'i' { ValType::I32 } else { ValType::I64 }).collect();
+        let ps: Vec<ValType> = params
+            .chars()
+            .map(|c| if c == 'i' { ValType::I32 } else { ValType::I64 })
+            .collect();
         let (_, returns) = signature(name).expect("listed");
         let rs = if returns { vec![ValType::I32] } else { vec![] };
         let ctx = ctx.clone();
@@ -103,7 +105,8 @@ pub fn instantiate(
 ) -> Result<Result<(Store, ModuleAddr), i32>, RunError> {
     let features = config.features;
     let module = decode_module(bytes, &features).map_err(|e| RunError::Decode(e.to_string()))?;
-    let valid = validate_module(&module, &features).map_err(|e| RunError::Invalid(e.to_string()))?;
+    let valid =
+        validate_module(&module, &features).map_err(|e| RunError::Invalid(e.to_string()))?;
     let mut store = Store::new(config);
     let wasi = link(&mut store, ctx);
     let mut externs = Vec::new();
@@ -113,7 +116,10 @@ pub fn instantiate(
             .find(|(m, n, _)| *m == imp.module && *n == imp.name)
             .map(|(_, _, v)| *v);
         let Some(v) = found else {
-            return Err(RunError::Link(format!("unknown import {}::{}", imp.module, imp.name)));
+            return Err(RunError::Link(format!(
+                "unknown import {}::{}",
+                imp.module, imp.name
+            )));
         };
         if let (ImportDesc::Func(ti), ExternVal::Func(f)) = (&imp.desc, v) {
             let want = module.types.get(*ti as usize);
@@ -134,9 +140,10 @@ pub fn instantiate(
     match store.instantiate(&valid, &externs) {
         Ok(m) => Ok(Ok((store, m))),
         Err(crate::exec::InstantiateError::Trap(Trap::Exit(c))) => Ok(Err(c)),
-        Err(crate::exec::InstantiateError::Trap(t)) => {
-            Err(RunError::Trap { message: t.to_string(), backtrace: vec![] })
-        }
+        Err(crate::exec::InstantiateError::Trap(t)) => Err(RunError::Trap {
+            message: t.to_string(),
+            backtrace: vec![],
+        }),
         Err(crate::exec::InstantiateError::Link(e)) => Err(RunError::Link(e.to_string())),
     }
 }
@@ -155,6 +162,9 @@ pub fn run_command(bytes: &[u8], ctx: WasiCtx, config: Config) -> Result<RunResu
     match store.invoke(start, &[]) {
         Ok(_) => Ok(RunResult { exit_code: 0 }),
         Err(Trap::Exit(c)) => Ok(RunResult { exit_code: c }),
-        Err(t) => Err(RunError::Trap { message: t.to_string(), backtrace: vec![] }),
+        Err(t) => Err(RunError::Trap {
+            message: t.to_string(),
+            backtrace: vec![],
+        }),
     }
 }

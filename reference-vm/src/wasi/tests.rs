@@ -456,12 +456,18 @@ fn hostfs_sandbox() {
     assert_eq!(std::fs::read(inside.join("new")).unwrap(), b"abc");
     // Regression: O_CREAT without write rights (std refuses create without write).
     let (p, l) = g.put(1000, b"ro-created");
-    let e = g.call("path_open", &[3, 0, p, l, oflags::CREAT as u64, 0, 0, 0, 900]);
+    let e = g.call(
+        "path_open",
+        &[3, 0, p, l, oflags::CREAT as u64, 0, 0, 0, 900],
+    );
     assert_eq!(e, 0);
     assert!(inside.join("ro-created").exists());
     // Regression: rmdir with a trailing slash.
     assert_eq!(g.path_op("path_create_directory", 3, b"d"), 0);
     assert_eq!(g.path_op("path_remove_directory", 3, b"d/"), 0);
-    assert_eq!(g.path_op("path_remove_directory", 3, b"ro-created/"), errno::NOTDIR as u32);
+    assert_eq!(
+        g.path_op("path_remove_directory", 3, b"ro-created/"),
+        errno::NOTDIR as u32
+    );
     std::fs::remove_dir_all(&tmp).unwrap();
 }
