@@ -2,6 +2,7 @@
 //! runner may ask of a WebAssembly engine, the outcomes it gets back, and the
 //! adapters that map real engines onto that contract.
 
+pub mod bench;
 pub mod outcome;
 mod reference_vm;
 pub mod value;

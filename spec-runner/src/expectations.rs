@@ -11,9 +11,9 @@
 //!
 //! Applying an entry: every non-passing verdict it covers keeps its status
 //! (`fail` stays `fail`; with `unsupported` it becomes `unsupported`) and gets
-//! the entry's reason, and it no longer fails the run. An entry that covers
-//! no non-passing verdict in a run that included its file is *stale*, which
-//! fails the run: lists stay true.
+//! the entry's reason, and it no longer fails the run. An entry that covers a
+//! file of the run but no non-passing verdict of that file is *stale* for it,
+//! which fails the run: lists stay true, file by file.
 
 use reports::{Status, Totals, Unit};
 use serde::Deserialize;
@@ -140,60 +140,48 @@ impl Expectations {
     /// Applies the expectations to the units of a run, relabelling expected
     /// verdicts, and returns the unexpected failures and stale entries.
     pub fn apply(&self, units: &mut [Unit]) -> Vec<Problem> {
-        self.apply_scoped(units, true)
+        units.iter_mut().flat_map(|u| self.apply_file(u)).collect()
     }
 
-    /// Applies the expectations to one file's unit. Only entries naming that
-    /// file exactly can be found stale; folder entries need a whole run.
+    /// Applies the expectations to one file's unit. Every entry covering the
+    /// file (exactly or as a folder) must cover a non-passing verdict of it,
+    /// or it is stale for that file: so one file is enough to judge.
     pub fn apply_file(&self, unit: &mut Unit) -> Vec<Problem> {
-        self.apply_scoped(std::slice::from_mut(unit), false)
-    }
-
-    fn apply_scoped(&self, units: &mut [Unit], whole_run: bool) -> Vec<Problem> {
         let mut used = vec![false; self.files.len()];
-        let mut seen = vec![false; self.files.len()];
         let mut problems = Vec::new();
-        for unit in units.iter_mut() {
-            for (i, entry) in self.files.iter().enumerate() {
-                seen[i] |= entry.covers_unit(&unit.id);
+        for v in unit.verdicts.iter_mut() {
+            if matches!(v.status, Status::Pass | Status::Skip) {
+                continue;
             }
-            for v in unit.verdicts.iter_mut() {
-                if matches!(v.status, Status::Pass | Status::Skip) {
-                    continue;
-                }
-                let entry = self
-                    .files
-                    .iter()
-                    .enumerate()
-                    .find(|(_, e)| e.covers_unit(&unit.id) && e.covers_line(v.line));
-                match entry {
-                    Some((i, e)) => {
-                        used[i] = true;
-                        if let Some(feature) = &e.unsupported
-                            && v.status != Status::Error
-                        {
-                            v.status = Status::Unsupported;
-                            v.reason = Some(format!("{feature}: {}", e.reason));
-                        } else if v.reason.is_none() {
-                            v.reason = Some(format!("expected: {}", e.reason));
-                        }
-                        if v.status == Status::Error {
-                            problems.push(unexpected(&unit.id, v));
-                        }
-                    }
-                    None => problems.push(unexpected(&unit.id, v)),
-                }
+            let entry = self
+                .files
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.covers_unit(&unit.id) && e.covers_line(v.line));
+            let Some((i, e)) = entry else {
+                problems.push(unexpected(&unit.id, v));
+                continue;
+            };
+            used[i] = true;
+            if v.status == Status::Error {
+                // A runner fault is never an expected engine failure.
+                problems.push(unexpected(&unit.id, v));
+            } else if let Some(feature) = &e.unsupported {
+                v.status = Status::Unsupported;
+                v.reason = Some(format!("{feature}: {}", e.reason));
+            } else if v.reason.is_none() {
+                v.reason = Some(format!("expected: {}", e.reason));
             }
-            let mut totals = Totals::default();
-            for v in &unit.verdicts {
-                totals.add(v.status);
-            }
-            unit.totals = totals;
         }
+        let mut totals = Totals::default();
+        for v in &unit.verdicts {
+            totals.add(v.status);
+        }
+        unit.totals = totals;
         for (i, e) in self.files.iter().enumerate() {
-            if seen[i] && !used[i] && (whole_run || !e.id.ends_with('/')) {
+            if e.covers_unit(&unit.id) && !used[i] {
                 problems.push(Problem::Stale {
-                    id: e.id.clone(),
+                    id: unit.id.clone(),
                     reason: e.reason.clone(),
                 });
             }
