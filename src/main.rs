@@ -1,7 +1,10 @@
 //! `wasm-conform`: the command line. Each subcommand parses its arguments and
 //! calls into the crates; the logic lives there.
 
+mod cmd_bench;
+mod cmd_run;
 mod cmd_spec;
+mod cmd_wasi;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,6 +23,12 @@ enum Command {
     Spec(cmd_spec::SpecArgs),
     /// Run one .wast script and print each failure.
     Wast(cmd_spec::WastArgs),
+    /// Run the WASI testsuite against a runtime.
+    Wasi(cmd_wasi::WasiArgs),
+    /// Run a WASI command (or `--invoke` an export) on the reference VM.
+    Run(cmd_run::RunArgs),
+    /// Time engines against each other on the same programs.
+    Bench(cmd_bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +36,9 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Spec(args) => cmd_spec::spec(args),
         Command::Wast(args) => cmd_spec::wast(args),
+        Command::Wasi(args) => cmd_wasi::wasi(args),
+        Command::Run(args) => cmd_run::run(args),
+        Command::Bench(args) => cmd_bench::bench(args),
     };
     ExitCode::from(code)
 }
