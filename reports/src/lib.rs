@@ -4,7 +4,16 @@
 //! Every run (`spec`, `wasi`, `sandbox`, `fuzz`) produces one [`ResultsDoc`];
 //! everything a user reads is rendered from it.
 
+pub mod diff;
+pub mod features;
+pub mod history;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod matrix;
 mod model;
+pub mod proposals;
+pub mod render;
 pub mod summary;
 mod writer;
 

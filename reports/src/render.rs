@@ -1,0 +1,84 @@
+//! Writing every rendering of a set of runs into one folder.
+
+use crate::{ResultsDoc, features, history, html, junit, markdown};
+use std::path::{Path, PathBuf};
+
+/// File names written by [`write_all`].
+pub const INDEX_HTML: &str = "index.html";
+/// The Markdown summary.
+pub const SUMMARY_MD: &str = "summary.md";
+/// JUnit XML.
+pub const JUNIT_XML: &str = "junit.xml";
+/// The `features.json`-style fragment.
+pub const FEATURES_JSON: &str = "features.json";
+/// The run history, one JSON line per run.
+pub const HISTORY_JSONL: &str = "history.jsonl";
+/// The pass-rate trend chart.
+pub const TREND_SVG: &str = "trend.svg";
+
+/// What to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// JUnit test cases per assertion or per file.
+    pub junit: junit::Granularity,
+    /// Append the runs to `history.jsonl` and redraw `trend.svg`.
+    pub history: bool,
+}
+
+/// Writes `index.html`, `summary.md`, `junit.xml` and `features.json` for
+/// `docs` into `dir` (and the history and its chart when asked); returns
+/// the paths written.
+pub fn write_all(docs: &[ResultsDoc], dir: &Path, opts: RenderOptions) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, text: String| -> std::io::Result<()> {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        written.push(path);
+        Ok(())
+    };
+    put(INDEX_HTML, html::render(docs))?;
+    put(SUMMARY_MD, markdown::render(docs))?;
+    put(JUNIT_XML, junit::render(docs, opts.junit))?;
+    put(
+        FEATURES_JSON,
+        serde_json::to_string_pretty(&features::render(docs)).map_err(std::io::Error::other)? + "\n",
+    )?;
+    if opts.history {
+        let path = dir.join(HISTORY_JSONL);
+        history::append(&path, docs)?;
+        let entries = history::read(&path)?;
+        put(TREND_SVG, history::render_svg(&entries))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Reads results documents from files, or from every `*.json` results
+/// document in a folder (other JSON files there are skipped).
+pub fn load_docs(paths: &[PathBuf]) -> Result<Vec<ResultsDoc>, String> {
+    let mut docs = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            for f in files {
+                if let Ok(text) = std::fs::read_to_string(&f)
+                    && let Ok(doc) = ResultsDoc::from_json(&text)
+                {
+                    docs.push(doc);
+                }
+            }
+        } else {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            docs.push(ResultsDoc::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))?);
+        }
+    }
+    Ok(docs)
+}
