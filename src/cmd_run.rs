@@ -80,8 +80,8 @@ fn parse_val(t: ValType, s: &str) -> Result<Val, String> {
 
 fn show_val(v: &Val) -> String {
     match v {
-        Val::I32(x) => format!("i32:{}", *x as i32),
-        Val::I64(x) => format!("i64:{}", *x as i64),
+        Val::I32(x) => format!("i32:{x}"),
+        Val::I64(x) => format!("i64:{x}"),
         Val::F32(x) => format!("f32:{}", f32::from_bits(*x)),
         Val::F64(x) => format!("f64:{}", f64::from_bits(*x)),
         Val::V128(x) => format!("v128:0x{x:032x}"),
