@@ -92,14 +92,37 @@ pub trait Engine {
 /// The engines this build can create, by CLI name.
 pub const ENGINE_NAMES: &[&str] = &["reference-vm", "wasmi"];
 
-/// Creates a fresh engine by its CLI name.
+/// The feature presets of the reference VM, selected as `reference-vm@PRESET`.
+pub const REFERENCE_VM_PRESETS: &[&str] = &["1.0", "2.0", "3.0"];
+
+/// Creates a fresh engine by its CLI name. `reference-vm@2.0` (or `@1.0`,
+/// `@3.0`) selects a feature preset of the reference VM; plain
+/// `reference-vm` is the 3.0 preset.
 pub fn create_engine(name: &str) -> Result<Box<dyn Engine + Send>, String> {
-    match name {
-        "reference-vm" => Ok(Box::new(ReferenceVmEngine::default())),
-        "wasmi" => Ok(Box::new(WasmiEngine::new())),
-        other => Err(format!(
-            "unknown engine {other:?} (available: {})",
-            ENGINE_NAMES.join(", ")
+    let (base, preset) = match name.split_once('@') {
+        Some((b, p)) => (b, Some(p)),
+        None => (name, None),
+    };
+    match (base, preset) {
+        ("reference-vm", preset) => {
+            let features = match preset {
+                None | Some("3.0") => ::reference_vm::Features::v3(),
+                Some("2.0") => ::reference_vm::Features::v2(),
+                Some("1.0") => ::reference_vm::Features::v1(),
+                Some(other) => {
+                    return Err(format!(
+                        "unknown reference-vm preset {other:?} (available: {})",
+                        REFERENCE_VM_PRESETS.join(", ")
+                    ));
+                }
+            };
+            Ok(Box::new(ReferenceVmEngine::new(name, features)))
+        }
+        ("wasmi", None) => Ok(Box::new(WasmiEngine::new())),
+        _ => Err(format!(
+            "unknown engine {name:?} (available: {}, reference-vm@{{{}}})",
+            ENGINE_NAMES.join(", "),
+            REFERENCE_VM_PRESETS.join(",")
         )),
     }
 }

@@ -15,6 +15,7 @@ type Exports = HashMap<String, ExternVal>;
 /// A reference-vm store with the spectest module and a registry of named
 /// instances for import resolution.
 pub struct ReferenceVmEngine {
+    name: String,
     store: Store,
     features: Features,
     registry: HashMap<String, Exports>,
@@ -24,7 +25,7 @@ pub struct ReferenceVmEngine {
 
 impl Default for ReferenceVmEngine {
     fn default() -> Self {
-        Self::new(Features::default())
+        Self::new("reference-vm", Features::default())
     }
 }
 
@@ -97,8 +98,8 @@ fn from_vm(v: &Val) -> Value {
 }
 
 impl ReferenceVmEngine {
-    /// A fresh engine with a feature set.
-    pub fn new(features: Features) -> ReferenceVmEngine {
+    /// A fresh engine with a feature set, reporting itself as `name`.
+    pub fn new(name: &str, features: Features) -> ReferenceVmEngine {
         let config = Config {
             features,
             ..Config::default()
@@ -108,6 +109,7 @@ impl ReferenceVmEngine {
         let mut registry = HashMap::new();
         registry.insert("spectest".to_string(), spectest);
         ReferenceVmEngine {
+            name: name.to_string(),
             store,
             features,
             registry,
@@ -192,7 +194,7 @@ fn spectest_exports(store: &mut Store) -> Exports {
 
 impl Engine for ReferenceVmEngine {
     fn name(&self) -> &str {
-        "reference-vm"
+        &self.name
     }
 
     fn version(&self) -> String {

@@ -37,7 +37,7 @@ impl ScriptConfig {
     pub fn for_engine(engine: &str) -> ScriptConfig {
         ScriptConfig {
             engine: engine.to_string(),
-            strict_messages: engine == "reference-vm",
+            strict_messages: engine.split('@').next() == Some("reference-vm"),
             timeout: Duration::from_secs(120),
             budget: Budget::default(),
         }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Regenerates the status tables of README.md and BENCHMARKS.md from the tool's
+# own output. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
+#   scripts/update-docs.sh            spec tables (seconds)
+#   scripts/update-docs.sh --bench    also the benchmark table (minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
+BENCH="${WASM_CONFORM_BENCH:-../shared/bench}"
+cargo build --release --quiet
+WC=target/release/wasm-conform
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# splice FILE NAME CONTENT_FILE: replace the block between the markers.
+splice() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys, re
+path, name, content = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+text = open(path).read()
+begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+if not pattern.search(text):
+    sys.exit(f"{path}: no {begin} ... {end} block")
+text = pattern.sub(lambda _: f"{begin}\n{content.rstrip()}\n{end}", text)
+open(path, "w").write(text)
+PY
+}
+
+for engine in reference-vm wasmi; do
+  # The tool exits 1 when something unexpected happened; the table is still true.
+  "$WC" spec --engine "$engine" --suite "$SUITE" > "$tmp/$engine.txt" 2>/dev/null || true
+  { head -n 1 "$tmp/$engine.txt"; echo; grep '^|' "$tmp/$engine.txt"; } > "$tmp/$engine.md"
+  splice README.md "spec-$engine" "$tmp/$engine.md"
+  head -n 1 "$tmp/$engine.txt" > "$tmp/$engine-time.md"
+done
+cat "$tmp/reference-vm-time.md" "$tmp/wasmi-time.md" | sed 's/^/- /' > "$tmp/spec-times.md"
+splice BENCHMARKS.md spec-times "$tmp/spec-times.md"
+
+if [ "${1:-}" = "--bench" ]; then
+  "$WC" bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
+    2>/dev/null > "$tmp/bench.md"
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
+  splice BENCHMARKS.md bench "$tmp/bench-full.md"
+fi
+echo "updated README.md and BENCHMARKS.md"
