@@ -2,6 +2,7 @@
 //! calls into the crates; the logic lives there.
 
 mod cmd_bench;
+mod cmd_report;
 mod cmd_run;
 mod cmd_spec;
 mod cmd_wasi;
@@ -29,6 +30,9 @@ enum Command {
     Run(cmd_run::RunArgs),
     /// Time engines against each other on the same programs.
     Bench(cmd_bench::BenchArgs),
+    /// Run the suites on engines and write the conformance dashboard
+    /// (also `report diff A B`, `report render RESULTS...`).
+    Report(cmd_report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Command::Wasi(args) => cmd_wasi::wasi(args),
         Command::Run(args) => cmd_run::run(args),
         Command::Bench(args) => cmd_bench::bench(args),
+        Command::Report(args) => cmd_report::report(args),
     };
     ExitCode::from(code)
 }

@@ -3,6 +3,7 @@
 //! adapters that map real engines onto that contract.
 
 pub mod bench;
+pub mod external;
 pub mod outcome;
 mod reference_vm;
 pub mod value;
@@ -99,6 +100,12 @@ pub const REFERENCE_VM_PRESETS: &[&str] = &["1.0", "2.0", "3.0"];
 /// `@3.0`) selects a feature preset of the reference VM; plain
 /// `reference-vm` is the 3.0 preset.
 pub fn create_engine(name: &str) -> Result<Box<dyn Engine + Send>, String> {
+    if name == "node" {
+        return Ok(Box::new(external::node_engine()?));
+    }
+    if let Some(command) = name.strip_prefix("external:") {
+        return Ok(Box::new(external::external_engine(command)?));
+    }
     let (base, preset) = match name.split_once('@') {
         Some((b, p)) => (b, Some(p)),
         None => (name, None),
