@@ -44,6 +44,10 @@ pub struct WasiArgs {
     /// Tests run in parallel (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Run our sandbox suite (sandbox/ of this repository) instead of the
+    /// official suite; the results have `kind: "sandbox"`.
+    #[arg(long, conflicts_with = "testsuites")]
+    pub sandbox: bool,
 }
 
 /// Runs `wasm-conform wasi`; returns the process exit status.
@@ -77,7 +81,21 @@ pub fn wasi(args: WasiArgs) -> u8 {
         },
         None => Expectations::builtin(&runtime.name()).unwrap_or_default(),
     };
-    let testsuites = if args.testsuites.is_empty() {
+    let mut sandbox_cases = Vec::new();
+    let mut _sandbox_guard = None;
+    let testsuites = if args.sandbox {
+        match wasi_testsuite::sandbox::prepare(&wasi_testsuite::sandbox::default_dir()) {
+            Ok((guard, dir, cases)) => {
+                _sandbox_guard = Some(guard);
+                sandbox_cases = cases;
+                vec![dir]
+            }
+            Err(e) => {
+                eprintln!("wasm-conform wasi: sandbox suite: {e}");
+                return 2;
+            }
+        }
+    } else if args.testsuites.is_empty() {
         vec![default_testsuite()]
     } else {
         args.testsuites.clone()
@@ -102,7 +120,7 @@ pub fn wasi(args: WasiArgs) -> u8 {
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
     }
-    let report = match run_suites(runtime.as_ref(), &opts) {
+    let mut report = match run_suites(runtime.as_ref(), &opts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("wasm-conform wasi: {e}");
@@ -119,7 +137,16 @@ pub fn wasi(args: WasiArgs) -> u8 {
             "as a prefix"
         }
     );
+    if args.sandbox {
+        report.doc.kind = reports::RunKind::Sandbox;
+    }
     print!("{}", report.table());
+    for r in report.results.iter().filter(|r| r.outcome != wasi_testsuite::Outcome::Pass) {
+        let name = r.id.rsplit('/').next().unwrap_or(&r.id);
+        if let Some(c) = sandbox_cases.iter().find(|c| c.name == name) {
+            println!("{}: a safe host must: {}", r.id, c.safe);
+        }
+    }
     if let Some(path) = &args.json
         && let Err(e) = reports::write_atomic(path, &report.doc)
     {

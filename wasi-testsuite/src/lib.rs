@@ -6,6 +6,7 @@ pub mod discover;
 pub mod refvm;
 pub mod runner;
 pub mod runtime;
+pub mod sandbox;
 pub mod spec;
 
 pub use runner::{Expectations, Options, Outcome, RunReport, TestResult, run_suites};

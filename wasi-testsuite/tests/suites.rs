@@ -62,3 +62,17 @@ fn components_are_unsupported_not_failed() {
     assert!(report.results.iter().all(|r| r.outcome == Outcome::Unsupported), "{}", report.table());
     assert!(report.success());
 }
+
+#[test]
+fn sandbox_suite_has_no_escape_on_reference_vm() {
+    for memfs in [false, true] {
+        let (_guard, dir, cases) =
+            wasi_testsuite::sandbox::prepare(&wasi_testsuite::sandbox::default_dir()).expect("sandbox suite builds");
+        let opts = Options { testsuites: vec![dir], timeout: std::time::Duration::from_secs(60), ..Options::default() };
+        let report = run_suites(&RefVm { memfs }, &opts).expect("sandbox runs");
+        print!("{}", report.table());
+        assert_eq!(report.results.len(), cases.len());
+        let bad: Vec<_> = report.results.iter().filter(|r| r.outcome != Outcome::Pass).collect();
+        assert!(bad.is_empty(), "memfs={memfs}: {} unsafe or failing cases:\n{}", bad.len(), report.table());
+    }
+}
