@@ -141,7 +141,11 @@ pub fn wasi(args: WasiArgs) -> u8 {
         report.doc.kind = reports::RunKind::Sandbox;
     }
     print!("{}", report.table());
-    for r in report.results.iter().filter(|r| r.outcome != wasi_testsuite::Outcome::Pass) {
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.outcome != wasi_testsuite::Outcome::Pass)
+    {
         let name = r.id.rsplit('/').next().unwrap_or(&r.id);
         if let Some(c) = sandbox_cases.iter().find(|c| c.name == name) {
             println!("{}: a safe host must: {}", r.id, c.safe);

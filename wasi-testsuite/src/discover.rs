@@ -31,7 +31,9 @@ pub enum WasmKind {
 pub fn wasm_kind(path: &Path) -> WasmKind {
     use std::io::Read;
     let mut b = [0u8; 8];
-    let ok = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut b)).is_ok();
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok();
     if !ok || &b[..4] != b"\0asm" {
         return WasmKind::Unknown;
     }
@@ -84,13 +86,18 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<Suite>) -> std::io::Result<()> {
             .unwrap_or(dir)
             .to_string_lossy()
             .replace('\\', "/");
-        out.push(Suite { name, dir: dir.to_path_buf(), id_prefix, tests });
+        out.push(Suite {
+            name,
+            dir: dir.to_path_buf(),
+            id_prefix,
+            tests,
+        });
     }
     let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| !p.extension().is_some_and(|e| e == "dir"))
+        .filter(|p| p.extension().is_none_or(|e| e != "dir"))
         .collect();
     subdirs.sort();
     for d in subdirs {
@@ -101,7 +108,10 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<Suite>) -> std::io::Result<()> {
 
 /// The test id of `wasm` in `suite`: `PREFIX/NAME` without `.wasm`.
 pub fn test_id(suite: &Suite, wasm: &Path) -> String {
-    let stem = wasm.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = wasm
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if suite.id_prefix.is_empty() {
         stem
     } else {

@@ -38,16 +38,28 @@ pub fn command_line(req: &RunRequest, memfs: bool) -> String {
     w.push(req.wasm.display().to_string());
     w.extend(req.args.iter().cloned());
     let mut s = format!("cd {} && ", shell_quote(&req.cwd.to_string_lossy()));
-    s.push_str(&w.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "));
+    s.push_str(
+        &w.iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     if !req.stdin.is_empty() {
-        s = format!("printf %s {} | ({s})", shell_quote(&String::from_utf8_lossy(&req.stdin)));
+        s = format!(
+            "printf %s {} | ({s})",
+            shell_quote(&String::from_utf8_lossy(&req.stdin))
+        );
     }
     s
 }
 
 impl Runtime for RefVm {
     fn name(&self) -> String {
-        if self.memfs { "reference-vm-memfs".into() } else { "reference-vm".into() }
+        if self.memfs {
+            "reference-vm-memfs".into()
+        } else {
+            "reference-vm".into()
+        }
     }
 
     fn version(&self) -> String {
@@ -65,11 +77,20 @@ impl Runtime for RefVm {
         };
         let bytes = match std::fs::read(&req.wasm) {
             Ok(b) => b,
-            Err(e) => return fail(RunStatus::AdapterError(format!("{}: {e}", req.wasm.display()))),
+            Err(e) => {
+                return fail(RunStatus::AdapterError(format!(
+                    "{}: {e}",
+                    req.wasm.display()
+                )));
+            }
         };
         let (out, out_h) = OutputSink::capture(req.output_cap);
         let (err, err_h) = OutputSink::capture(req.output_cap);
-        let prog = req.wasm.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let prog = req
+            .wasm
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut b = WasiCtx::builder()
             .arg(prog)
             .args(&req.args)
@@ -85,12 +106,16 @@ impl Runtime for RefVm {
                 let name = if guest == "/" { "root" } else { guest.as_str() };
                 match fs.load_host_dir(host, name) {
                     Ok(d) => b = b.preopen(Box::new(d), guest.clone()),
-                    Err(e) => return fail(RunStatus::AdapterError(format!("{}: {e}", host.display()))),
+                    Err(e) => {
+                        return fail(RunStatus::AdapterError(format!("{}: {e}", host.display())));
+                    }
                 }
             } else {
                 match b.preopen_host_dir(host, guest.clone()) {
                     Ok(nb) => b = nb,
-                    Err(e) => return fail(RunStatus::AdapterError(format!("{}: {e}", host.display()))),
+                    Err(e) => {
+                        return fail(RunStatus::AdapterError(format!("{}: {e}", host.display())));
+                    }
                 }
             }
         }
@@ -125,7 +150,10 @@ impl Runtime for RefVm {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_default();
-                (RunStatus::Crash(format!("reference-vm panicked: {msg}")), None)
+                (
+                    RunStatus::Crash(format!("reference-vm panicked: {msg}")),
+                    None,
+                )
             }
             Ok(Ok(Ok(r))) => (RunStatus::Exited, Some(r.exit_code)),
             Ok(Ok(Err(RunError::Trap { message, .. }))) if message == "out of fuel" => {
@@ -133,10 +161,20 @@ impl Runtime for RefVm {
             }
             Ok(Ok(Err(e))) => {
                 stderr.extend_from_slice(format!("\nwasm-conform: {e}\n").as_bytes());
-                let code = if matches!(e, RunError::Trap { .. }) { TRAP_EXIT } else { LOAD_ERROR_EXIT };
+                let code = if matches!(e, RunError::Trap { .. }) {
+                    TRAP_EXIT
+                } else {
+                    LOAD_ERROR_EXIT
+                };
                 (RunStatus::Exited, Some(code))
             }
         };
-        RunOutput { status, exit_code, stdout, stderr, command }
+        RunOutput {
+            status,
+            exit_code,
+            stdout,
+            stderr,
+            command,
+        }
     }
 }

@@ -67,7 +67,11 @@ impl Outcome {
     pub fn fails_run(self) -> bool {
         matches!(
             self,
-            Outcome::Fail | Outcome::XPass | Outcome::Timeout | Outcome::Crash | Outcome::AdapterError
+            Outcome::Fail
+                | Outcome::XPass
+                | Outcome::Timeout
+                | Outcome::Crash
+                | Outcome::AdapterError
         )
     }
 }
@@ -111,7 +115,9 @@ impl Expectations {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("expectations")
             .join(format!("{runtime}.toml"));
-        std::fs::read_to_string(path).ok().and_then(|t| Self::parse(&t).ok())
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| Self::parse(&t).ok())
     }
 
     fn find(&self, id: &str) -> Option<&ExpectEntry> {
@@ -153,7 +159,9 @@ impl Default for Options {
             output_cap: 1 << 20,
             filter: None,
             expectations: Expectations::default(),
-            jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            jobs: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         }
     }
 }
@@ -211,8 +219,23 @@ impl RunReport {
                 suites.push(&r.suite);
             }
         }
-        let names = ["pass", "fail", "xfail", "xpass", "skip", "unsupported", "timeout", "crash", "adapter-error"];
-        let _ = writeln!(s, "{:<48} {}", "suite", names.map(|n| format!("{n:>7}")).join(" "));
+        let names = [
+            "pass",
+            "fail",
+            "xfail",
+            "xpass",
+            "skip",
+            "unsupported",
+            "timeout",
+            "crash",
+            "adapter-error",
+        ];
+        let _ = writeln!(
+            s,
+            "{:<48} {}",
+            "suite",
+            names.map(|n| format!("{n:>7}")).join(" ")
+        );
         for suite in suites {
             let counts = names.map(|n| {
                 self.results
@@ -227,8 +250,18 @@ impl RunReport {
                 counts.map(|c| format!("{c:>7}")).join(" ")
             );
         }
-        for r in self.results.iter().filter(|r| r.outcome.fails_run() || r.outcome == Outcome::XFail) {
-            let _ = writeln!(s, "\n{} {}: {}", r.outcome.as_str().to_uppercase(), r.id, r.message.trim_end());
+        for r in self
+            .results
+            .iter()
+            .filter(|r| r.outcome.fails_run() || r.outcome == Outcome::XFail)
+        {
+            let _ = writeln!(
+                s,
+                "\n{} {}: {}",
+                r.outcome.as_str().to_uppercase(),
+                r.id,
+                r.message.trim_end()
+            );
             if let Some(why) = &r.reason {
                 let _ = writeln!(s, "  expected: {why}");
             }
@@ -299,7 +332,9 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
     }
     if wasm_kind(wasm) == WasmKind::Component && !runtime.supports_components() {
         res.outcome = Outcome::Unsupported;
-        res.message = "unsupported: a component (component model); this runtime runs core modules only".into();
+        res.message =
+            "unsupported: a component (component model); this runtime runs core modules only"
+                .into();
         return res;
     }
     let spec = match RawSpec::for_wasm(wasm) {
@@ -389,7 +424,11 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
                     }
                 }
             }
-            if problems.is_empty() { Outcome::Pass } else { Outcome::Fail }
+            if problems.is_empty() {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            }
         }
     };
     if outcome != Outcome::Pass && !out.stderr.is_empty() {
@@ -397,7 +436,10 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
     }
     res.outcome = match (outcome, expectation) {
         (Outcome::Pass, Some(e)) => {
-            problems.push(format!("xpass: stale expectation (now passes; remove it): {}", e.reason));
+            problems.push(format!(
+                "xpass: stale expectation (now passes; remove it): {}",
+                e.reason
+            ));
             Outcome::XPass
         }
         (Outcome::Pass, None) => Outcome::Pass,
@@ -424,7 +466,10 @@ pub fn run_suites(runtime: &dyn Runtime, opts: &Options) -> Result<RunReport, St
     for root in &opts.testsuites {
         let suites = discover(root).map_err(|e| format!("{}: {e}", root.display()))?;
         if suites.is_empty() {
-            return Err(format!("{}: no suite (no manifest.json) found", root.display()));
+            return Err(format!(
+                "{}: no suite (no manifest.json) found",
+                root.display()
+            ));
         }
         for s in suites {
             for t in &s.tests {
@@ -442,7 +487,9 @@ pub fn run_suites(runtime: &dyn Runtime, opts: &Options) -> Result<RunReport, St
             sc.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some((suite, wasm)) = work.get(i) else { break };
+                    let Some((suite, wasm)) = work.get(i) else {
+                        break;
+                    };
                     let r = run_test(runtime, suite, wasm, opts);
                     results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
                 }
@@ -472,11 +519,18 @@ pub fn results_doc(
         "output_compare".to_string(),
         serde_json::json!(if opts.strict { "exact" } else { "prefix" }),
     );
-    config.insert("timeout_ms".into(), serde_json::json!(opts.timeout.as_millis() as u64));
+    config.insert(
+        "timeout_ms".into(),
+        serde_json::json!(opts.timeout.as_millis() as u64),
+    );
     config.insert("output_cap".into(), serde_json::json!(opts.output_cap));
     let mut doc = ResultsDoc::new(
         kind,
-        EngineInfo { name: runtime.name(), version: runtime.version(), config },
+        EngineInfo {
+            name: runtime.name(),
+            version: runtime.version(),
+            config,
+        },
         SuiteInfo {
             root: opts
                 .testsuites

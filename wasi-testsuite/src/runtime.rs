@@ -139,7 +139,8 @@ fn node_driver_path() -> PathBuf {
 /// Shell-quotes one word for a reproducible command line.
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
     {
         s.to_string()
     } else {
@@ -175,7 +176,10 @@ pub fn expand_template(template: &str, req: &RunRequest) -> Vec<String> {
             if text.contains("{host}") || text.contains("{guest}") {
                 for (h, g) in &req.dirs {
                     for t in &group {
-                        out.push(t.replace("{host}", &h.to_string_lossy()).replace("{guest}", g));
+                        out.push(
+                            t.replace("{host}", &h.to_string_lossy())
+                                .replace("{guest}", g),
+                        );
                     }
                 }
             } else if text.contains("{key}") || text.contains("{value}") {
@@ -218,7 +222,11 @@ pub struct CommandRuntime {
 impl CommandRuntime {
     /// A runtime from a bare `--runtime-cmd` template.
     pub fn from_template(template: &str) -> CommandRuntime {
-        let name = template.split_whitespace().next().unwrap_or("custom").to_string();
+        let name = template
+            .split_whitespace()
+            .next()
+            .unwrap_or("custom")
+            .to_string();
         CommandRuntime {
             adapter: Adapter {
                 name: format!("cmd:{name}"),
@@ -290,8 +298,16 @@ fn read_capped(mut r: impl Read + Send + 'static, cap: usize) -> std::thread::Jo
 
 /// Runs argv with the request's stdin, cwd, timeout and output cap.
 pub fn run_argv(argv: &[String], req: &RunRequest) -> RunOutput {
-    let command = argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
-    let command = format!("cd {} && {}", shell_quote(&req.cwd.to_string_lossy()), command);
+    let command = argv
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = format!(
+        "cd {} && {}",
+        shell_quote(&req.cwd.to_string_lossy()),
+        command
+    );
     let fail = |msg: String, command: String| RunOutput {
         status: RunStatus::AdapterError(msg),
         exit_code: None,
@@ -352,7 +368,13 @@ pub fn run_argv(argv: &[String], req: &RunRequest) -> RunOutput {
             }
         },
     };
-    RunOutput { status, exit_code, stdout, stderr, command }
+    RunOutput {
+        status,
+        exit_code,
+        stdout,
+        stderr,
+        command,
+    }
 }
 
 #[cfg(test)]
@@ -380,7 +402,19 @@ mod tests {
         );
         assert_eq!(
             argv,
-            vec!["rt", "run", "--dir", "/tmp/d::d", "--env", "K=V", "--env", "X=1", "t.wasm", "a b", "c"]
+            vec![
+                "rt",
+                "run",
+                "--dir",
+                "/tmp/d::d",
+                "--env",
+                "K=V",
+                "--env",
+                "X=1",
+                "t.wasm",
+                "a b",
+                "c"
+            ]
         );
         let argv = expand_template("rt [--mapdir={guest}::{host}] {wasm}", &req());
         assert_eq!(argv, vec!["rt", "--mapdir=d::/tmp/d", "t.wasm"]);
@@ -398,8 +432,18 @@ mod tests {
         r.timeout = Duration::from_millis(300);
         let o = run_argv(&["sleep".into(), "5".into()], &r);
         assert_eq!(o.status, RunStatus::Timeout);
-        let o = run_argv(&["sh".into(), "-c".into(), "yes | head -c 100000; exit 3".into()], &r);
-        assert_eq!((o.status, o.exit_code, o.stdout.len()), (RunStatus::Exited, Some(3), 100));
+        let o = run_argv(
+            &[
+                "sh".into(),
+                "-c".into(),
+                "yes | head -c 100000; exit 3".into(),
+            ],
+            &r,
+        );
+        assert_eq!(
+            (o.status, o.exit_code, o.stdout.len()),
+            (RunStatus::Exited, Some(3), 100)
+        );
         let o = run_argv(&["/nonexistent/runtime".into()], &r);
         assert!(matches!(o.status, RunStatus::AdapterError(_)));
     }

@@ -38,7 +38,9 @@ pub fn default_dir() -> PathBuf {
 pub fn cases(dir: &Path) -> Result<Vec<Case>, String> {
     let text = std::fs::read_to_string(dir.join("cases.toml"))
         .map_err(|e| format!("{}: {e}", dir.join("cases.toml").display()))?;
-    toml::from_str::<Cases>(&text).map(|c| c.case).map_err(|e| e.to_string())
+    toml::from_str::<Cases>(&text)
+        .map(|c| c.case)
+        .map_err(|e| e.to_string())
 }
 
 fn copy_fixture(src: &Path, dst: &Path) -> std::io::Result<()> {

@@ -114,7 +114,11 @@ impl RawSpec {
     pub fn plan(&self) -> Plan {
         let mut p = Plan {
             args: self.args.clone(),
-            env: self.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            env: self
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             dirs: self.dirs.iter().map(|d| (d.clone(), d.clone())).collect(),
             exit_code: self.exit_code.unwrap_or(0),
             stdout: self.stdout.clone(),

@@ -10,7 +10,10 @@ use wasi_testsuite::{refvm::RefVm, run_suites};
 
 fn suite_root() -> Option<PathBuf> {
     let root = default_testsuite();
-    if root.join("rust/testsuite/wasm32-wasip1/manifest.json").is_file() {
+    if root
+        .join("rust/testsuite/wasm32-wasip1/manifest.json")
+        .is_file()
+    {
         return Some(root);
     }
     let msg = format!("WASI testsuite not found at {}", root.display());
@@ -30,13 +33,34 @@ fn wasip1(root: &std::path::Path) -> Vec<PathBuf> {
 
 fn run(memfs: bool) {
     let Some(root) = suite_root() else { return };
-    let opts = Options { testsuites: wasip1(&root), ..Options::default() };
+    let opts = Options {
+        testsuites: wasip1(&root),
+        ..Options::default()
+    };
     let report = run_suites(&RefVm { memfs }, &opts).expect("suites run");
     print!("{}", report.table());
-    let counts = |l: &str| report.results.iter().filter(|r| r.id.starts_with(l)).count();
-    assert_eq!((counts("rust/"), counts("c/"), counts("assemblyscript/")), (46, 14, 12));
-    let failed: Vec<_> = report.results.iter().filter(|r| r.outcome != Outcome::Pass).collect();
-    assert!(failed.is_empty(), "{} tests did not pass:\n{}", failed.len(), report.table());
+    let counts = |l: &str| {
+        report
+            .results
+            .iter()
+            .filter(|r| r.id.starts_with(l))
+            .count()
+    };
+    assert_eq!(
+        (counts("rust/"), counts("c/"), counts("assemblyscript/")),
+        (46, 14, 12)
+    );
+    let failed: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} tests did not pass:\n{}",
+        failed.len(),
+        report.table()
+    );
     assert_eq!(report.doc.totals.pass, 72);
 }
 
@@ -59,7 +83,14 @@ fn components_are_unsupported_not_failed() {
     };
     let report = run_suites(&RefVm { memfs: false }, &opts).expect("suite runs");
     assert!(!report.results.is_empty());
-    assert!(report.results.iter().all(|r| r.outcome == Outcome::Unsupported), "{}", report.table());
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| r.outcome == Outcome::Unsupported),
+        "{}",
+        report.table()
+    );
     assert!(report.success());
 }
 
@@ -67,12 +98,26 @@ fn components_are_unsupported_not_failed() {
 fn sandbox_suite_has_no_escape_on_reference_vm() {
     for memfs in [false, true] {
         let (_guard, dir, cases) =
-            wasi_testsuite::sandbox::prepare(&wasi_testsuite::sandbox::default_dir()).expect("sandbox suite builds");
-        let opts = Options { testsuites: vec![dir], timeout: std::time::Duration::from_secs(60), ..Options::default() };
+            wasi_testsuite::sandbox::prepare(&wasi_testsuite::sandbox::default_dir())
+                .expect("sandbox suite builds");
+        let opts = Options {
+            testsuites: vec![dir],
+            timeout: std::time::Duration::from_secs(60),
+            ..Options::default()
+        };
         let report = run_suites(&RefVm { memfs }, &opts).expect("sandbox runs");
         print!("{}", report.table());
         assert_eq!(report.results.len(), cases.len());
-        let bad: Vec<_> = report.results.iter().filter(|r| r.outcome != Outcome::Pass).collect();
-        assert!(bad.is_empty(), "memfs={memfs}: {} unsafe or failing cases:\n{}", bad.len(), report.table());
+        let bad: Vec<_> = report
+            .results
+            .iter()
+            .filter(|r| r.outcome != Outcome::Pass)
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "memfs={memfs}: {} unsafe or failing cases:\n{}",
+            bad.len(),
+            report.table()
+        );
     }
 }

@@ -1019,6 +1019,7 @@ impl WasiCtx {
         mem::write_u32(m, out, newfd)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn path_readlink(
         &mut self,
         m: &mut [u8],
@@ -1039,6 +1040,7 @@ impl WasiCtx {
         mem::write_u32(m, out, n as u32)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn path_rename(
         &mut self,
         m: &mut [u8],
