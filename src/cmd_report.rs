@@ -181,7 +181,13 @@ fn render_cmd(args: RenderArgs) -> u8 {
 fn file_stem(engine: &str) -> String {
     let mut s: String = engine
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     while s.contains("--") {
         s = s.replace("--", "-");
@@ -256,7 +262,7 @@ fn run(args: RunArgs) -> u8 {
     } else if args.wasi_suite.is_empty() {
         let d = wasi_testsuite::runner::default_testsuite();
         if d.is_dir() {
-            vec![d]
+            vec![d.canonicalize().unwrap_or(d)]
         } else {
             eprintln!(
                 "note: no WASI testsuite at {} (use --wasi-suite DIR); spec suite only",
@@ -309,7 +315,9 @@ fn run(args: RunArgs) -> u8 {
                     }
                     let _ = render::write_all(&docs, &args.out, render_opts);
                 }
-                None => eprintln!("note: {engine} has no WASI runtime adapter; WASI suite skipped for it"),
+                None => eprintln!(
+                    "note: {engine} has no WASI runtime adapter; WASI suite skipped for it"
+                ),
             }
         }
     }
@@ -425,8 +433,10 @@ fn run_wasi(
     let spinner = bar(0, &format!("{} wasi", runtime.name()));
     if let Some(s) = &spinner {
         s.set_style(
-            ProgressStyle::with_template("{prefix:>22} {spinner} {elapsed} running the WASI testsuite")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{prefix:>22} {spinner} {elapsed} running the WASI testsuite",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         s.enable_steady_tick(Duration::from_millis(120));
     }

@@ -136,7 +136,10 @@ impl ExternalEngine {
                     match reader.read_line(&mut line) {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {
-                            if tx.send(line.trim_end_matches(['\n', '\r']).to_string()).is_err() {
+                            if tx
+                                .send(line.trim_end_matches(['\n', '\r']).to_string())
+                                .is_err()
+                            {
                                 break;
                             }
                         }
@@ -197,7 +200,10 @@ impl ExternalEngine {
             .and_then(Json::as_str)
             .unwrap_or("")
             .to_string();
-        engine.threads = hello.get("threads").and_then(Json::as_bool).unwrap_or(false);
+        engine.threads = hello
+            .get("threads")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
         if let Some(cfg) = hello.get("config").and_then(Json::as_object) {
             engine.config = cfg
                 .iter()
@@ -418,7 +424,9 @@ fn module_error(err: &Json) -> ModuleError {
 }
 
 fn hex(v: &Json) -> Result<u128, String> {
-    let s = v.as_str().ok_or_else(|| format!("bits must be a hex string, got {v}"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| format!("bits must be a hex string, got {v}"))?;
     let digits = s.strip_prefix("0x").unwrap_or(s);
     u128::from_str_radix(digits, 16).map_err(|e| format!("bad bits {s:?}: {e}"))
 }
@@ -447,7 +455,9 @@ pub fn value_to_json(v: &Value) -> Json {
                 RefValue::Func(id) => with_id("func", id),
                 RefValue::Extern(n) => json!({"type": "ref", "ref": "extern", "host": n}),
                 RefValue::Host(n) => json!({"type": "ref", "ref": "host", "host": n}),
-                RefValue::I31(n) => json!({"type": "ref", "ref": "i31", "bits": format!("0x{n:08x}")}),
+                RefValue::I31(n) => {
+                    json!({"type": "ref", "ref": "i31", "bits": format!("0x{n:08x}")})
+                }
                 RefValue::Struct(id) => with_id("struct", id),
                 RefValue::Array(id) => with_id("array", id),
                 RefValue::Exn(id) => with_id("exn", id),
@@ -483,13 +493,15 @@ pub fn value_from_json(v: &Json) -> Result<Value, String> {
                     .ok_or_else(|| format!("reference without a host number: {v}"))
             };
             Value::Ref(match v.get("ref").and_then(Json::as_str).unwrap_or("") {
-                "null" => RefValue::Null(match v.get("heap").and_then(Json::as_str).unwrap_or("") {
-                    "func" | "nofunc" => NullKind::Func,
-                    "extern" | "noextern" => NullKind::Extern,
-                    "any" | "none" | "eq" | "i31" | "struct" | "array" => NullKind::Any,
-                    "exn" | "noexn" => NullKind::Exn,
-                    _ => NullKind::Unknown,
-                }),
+                "null" => {
+                    RefValue::Null(match v.get("heap").and_then(Json::as_str).unwrap_or("") {
+                        "func" | "nofunc" => NullKind::Func,
+                        "extern" | "noextern" => NullKind::Extern,
+                        "any" | "none" | "eq" | "i31" | "struct" | "array" => NullKind::Any,
+                        "exn" | "noexn" => NullKind::Exn,
+                        _ => NullKind::Unknown,
+                    })
+                }
                 "func" => RefValue::Func(id),
                 "extern" => RefValue::Extern(host()?),
                 "host" => RefValue::Host(host()?),
@@ -511,7 +523,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -578,7 +594,9 @@ impl Engine for ExternalEngine {
         resp.get("instance")
             .and_then(Json::as_u64)
             .map(|i| i as InstanceId)
-            .ok_or_else(|| ModuleError::EngineError("instantiate answered without `instance`".into()))
+            .ok_or_else(|| {
+                ModuleError::EngineError("instantiate answered without `instance`".into())
+            })
     }
 
     fn register(&mut self, name: &str, instance: InstanceId) -> Result<(), String> {
@@ -598,7 +616,10 @@ impl Engine for ExternalEngine {
     }
 
     fn get_global(&mut self, instance: InstanceId, export: &str) -> Outcome {
-        self.outcome_request("get_global", json!({ "instance": instance, "export": export }))
+        self.outcome_request(
+            "get_global",
+            json!({ "instance": instance, "export": export }),
+        )
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<InstanceState, String> {
@@ -606,13 +627,23 @@ impl Engine for ExternalEngine {
         if let Some(e) = resp.get("error") {
             return Err(text_of(e));
         }
-        let state = resp.get("state").ok_or("snapshot answered without `state`")?;
-        let list = |key: &str| state.get(key).and_then(Json::as_array).cloned().unwrap_or_default();
+        let state = resp
+            .get("state")
+            .ok_or("snapshot answered without `state`")?;
+        let list = |key: &str| {
+            state
+                .get(key)
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
         let name = |e: &Json| e.get("name").map(text_of).unwrap_or_default();
         let mut out = InstanceState::default();
         for g in list("globals") {
-            out.globals
-                .push((name(&g), value_from_json(g.get("value").unwrap_or(&Json::Null))?));
+            out.globals.push((
+                name(&g),
+                value_from_json(g.get("value").unwrap_or(&Json::Null))?,
+            ));
         }
         for m in list("memories") {
             let bytes = base64_decode(m.get("bytes").and_then(Json::as_str).unwrap_or(""))?;
@@ -700,7 +731,9 @@ fn node_flags(driver: &PathBuf) -> Result<Vec<String>, String> {
                 .arg("--print-flags")
                 .stdin(Stdio::null())
                 .output()
-                .map_err(|e| format!("cannot run {}: {e} (is Node.js installed?)", node_binary()))?;
+                .map_err(|e| {
+                    format!("cannot run {}: {e} (is Node.js installed?)", node_binary())
+                })?;
             if !out.status.success() {
                 return Err(format!(
                     "{} {} --print-flags failed: {}",
@@ -780,7 +813,8 @@ mod tests {
         ExternalEngine::spawn(vec!["sh".into(), "-c".into(), script.into()])
     }
 
-    const HELLO: &str = r#"read l; echo '{"id":0,"hello":{"protocol":1,"name":"fake","version":"9"}}'; "#;
+    const HELLO: &str =
+        r#"read l; echo '{"id":0,"hello":{"protocol":1,"name":"fake","version":"9"}}'; "#;
 
     #[test]
     fn crash_hang_and_garbage_are_engine_errors() {
@@ -788,18 +822,27 @@ mod tests {
         let mut e = sh(&format!("{HELLO} read l; exit 3")).unwrap();
         assert_eq!(e.name(), "fake");
         let out = e.invoke(0, "f", &[]);
-        assert!(matches!(&out, Outcome::EngineError(m) if m.contains("crashed")), "{out}");
+        assert!(
+            matches!(&out, Outcome::EngineError(m) if m.contains("crashed")),
+            "{out}"
+        );
         assert!(matches!(e.invoke(0, "f", &[]), Outcome::EngineError(m) if m.contains("earlier")));
         // Garbage.
         let mut e = sh(&format!("{HELLO} read l; echo 'not json'; sleep 5")).unwrap();
         let out = e.invoke(0, "f", &[]);
-        assert!(matches!(&out, Outcome::EngineError(m) if m.contains("garbage")), "{out}");
+        assert!(
+            matches!(&out, Outcome::EngineError(m) if m.contains("garbage")),
+            "{out}"
+        );
         // Hang.
         let mut e = sh(&format!("{HELLO} read l; sleep 30")).unwrap();
         e.timeout = Duration::from_millis(300);
         let t = std::time::Instant::now();
         let out = e.get_global(0, "g");
-        assert!(matches!(&out, Outcome::EngineError(m) if m.contains("timeout")), "{out}");
+        assert!(
+            matches!(&out, Outcome::EngineError(m) if m.contains("timeout")),
+            "{out}"
+        );
         assert!(t.elapsed() < Duration::from_secs(5));
         // Wrong protocol.
         let err = sh(r#"read l; echo '{"id":0,"hello":{"protocol":99}}'"#).unwrap_err();
@@ -817,8 +860,13 @@ mod tests {
                read l"#
         );
         let mut e = sh(&script).unwrap();
-        assert_eq!(e.invoke(0, "f", &[]), Outcome::Returned(vec![Value::F32(0x7fa0_0000)]));
-        assert!(matches!(e.invoke(0, "f", &[]), Outcome::Trapped(t) if t.kind == TrapKind::IntegerDivideByZero));
+        assert_eq!(
+            e.invoke(0, "f", &[]),
+            Outcome::Returned(vec![Value::F32(0x7fa0_0000)])
+        );
+        assert!(
+            matches!(e.invoke(0, "f", &[]), Outcome::Trapped(t) if t.kind == TrapKind::IntegerDivideByZero)
+        );
         assert!(matches!(
             e.instantiate(b"\0asm"),
             Err(ModuleError::Uninstantiable(Outcome::Trapped(t))) if t.kind == TrapKind::Unreachable

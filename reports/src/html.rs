@@ -94,6 +94,18 @@ fn data(m: &Matrix<'_>) -> Value {
     json!({ "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "runs": runs })
 }
 
+/// A suite root for the runs table: long lists of bundled suites are
+/// shortened, the full text kept in a tooltip.
+fn short_suite(root: &str) -> String {
+    let parts: Vec<&str> = root.split(", ").collect();
+    let short = if parts.len() > 3 {
+        format!("{}, {} and {} more", parts[0], parts[1], parts.len() - 2)
+    } else {
+        root.to_string()
+    };
+    format!("<span title=\"{}\">{}</span>", esc(root), esc(&short))
+}
+
 fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>) -> String {
     match cell {
         Some(c) if c.engine.total() > 0 || c.text.total() > 0 => {
@@ -119,11 +131,11 @@ fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>) -> String {
                 String::new()
             };
             format!(
-                "<td class=\"cell {} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><b>{:.1}%</b> <span class=\"cnt\">{}/{}</span>{fails}{text}</td>",
+                "<td class=\"cell {} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><b>{}%</b> <span class=\"cnt\">{}/{}</span>{fails}{text}</td>",
                 c.grade().as_str(),
                 esc(proposal),
                 esc(&title),
-                c.pass_percent(),
+                crate::matrix::shown_percent(c),
                 t.pass,
                 t.total()
             )
@@ -147,29 +159,6 @@ pub fn render(docs: &[ResultsDoc]) -> String {
         esc(docs.first().map_or("", |d| d.tool_version.as_str())),
         docs.len()
     );
-
-    out.push_str("<section id=\"runs\"><table class=\"runs\"><thead><tr><th>run</th><th>engine version</th><th>suite</th><th>revision</th><th>started</th><th>duration</th><th>verdicts</th><th>pass</th></tr></thead><tbody>\n");
-    for (i, col) in m.columns.iter().enumerate() {
-        let d = col.doc;
-        let partial = if d.partial {
-            " <span class=\"badge partial\">partial</span>"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            out,
-            "<tr class=\"col-{i}\"><td>{}{partial}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>{}</td><td>{}</td></tr>",
-            esc(&col.label),
-            esc(&d.engine.version),
-            esc(&d.suite.root),
-            esc(d.suite.revision.as_deref().unwrap_or("-")),
-            esc(&d.started_at),
-            d.duration_ms as f64 / 1000.0,
-            d.totals.total(),
-            d.totals.pass
-        );
-    }
-    out.push_str("</tbody></table></section>\n");
 
     out.push_str("<section id=\"filters\"><span class=\"lbl\">Engines:</span>");
     for (i, col) in m.columns.iter().enumerate() {
@@ -201,10 +190,11 @@ pub fn render(docs: &[ResultsDoc]) -> String {
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for row in &m.rows {
-        let full = m
-            .columns
-            .iter()
-            .all(|c| c.cells.get(row).is_none_or(|c| c.failing() == 0 && c.engine.pass == c.engine.total()));
+        let full = m.columns.iter().all(|c| {
+            c.cells
+                .get(row)
+                .is_none_or(|c| c.failing() == 0 && c.engine.pass == c.engine.total())
+        });
         let _ = write!(
             out,
             "<tr data-proposal=\"{}\"{}><th>{}</th>",
@@ -223,6 +213,28 @@ pub fn render(docs: &[ResultsDoc]) -> String {
     }
     out.push_str("</tr></tfoot></table>\n<p class=\"legend\"><span class=\"cell full\">all pass</span><span class=\"cell good\">&ge; 90%</span><span class=\"cell partial\">&ge; 50%</span><span class=\"cell bad\">&lt; 50%</span><span class=\"cell unsupported\">unsupported</span></p></section>\n");
 
+    out.push_str("<section id=\"runs\"><h2>Runs</h2><table class=\"runs\"><thead><tr><th>run</th><th>engine version</th><th>suite</th><th>revision</th><th>started</th><th>duration</th><th>verdicts</th><th>pass</th></tr></thead><tbody>\n");
+    for (i, col) in m.columns.iter().enumerate() {
+        let d = col.doc;
+        let partial = if d.partial {
+            " <span class=\"badge partial\">partial</span>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"col-{i}\"><td>{}{partial}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>{}</td><td>{}</td></tr>",
+            esc(&col.label),
+            esc(&d.engine.version),
+            short_suite(&d.suite.root),
+            esc(d.suite.revision.as_deref().unwrap_or("-")),
+            esc(&d.started_at),
+            d.duration_ms as f64 / 1000.0,
+            d.totals.total(),
+            d.totals.pass
+        );
+    }
+    out.push_str("</tbody></table></section>\n");
     out.push_str("<section id=\"detail\"><h2 id=\"detail-title\">Details</h2><div id=\"detail-body\"><p class=\"hint\">Select a cell of the matrix.</p></div></section>\n");
 
     let json = serde_json::to_string(&data(&m))

@@ -54,7 +54,14 @@ fn seconds(us: Option<u64>) -> String {
 
 /// The detail text of a verdict: expected, actual, message, reason, command.
 pub fn verdict_detail(unit: &Unit, v: &Verdict) -> String {
-    let mut out = format!("{}:{}:{} {} [{}]", unit.id, v.line, v.col, v.kind, v.status.as_str());
+    let mut out = format!(
+        "{}:{}:{} {} [{}]",
+        unit.id,
+        v.line,
+        v.col,
+        v.kind,
+        v.status.as_str()
+    );
     for (label, field) in [
         ("expected", &v.expected),
         ("actual", &v.actual),
@@ -138,14 +145,22 @@ pub fn render(docs: &[ResultsDoc], granularity: Granularity) -> String {
                             v.line,
                             seconds(v.duration_us)
                         );
-                        outcome_element(v.status, &verdict_summary(v), &verdict_detail(unit, v), &mut cases);
+                        outcome_element(
+                            v.status,
+                            &verdict_summary(v),
+                            &verdict_detail(unit, v),
+                            &mut cases,
+                        );
                         let _ = writeln!(cases, "    </testcase>");
                     }
                 }
                 Granularity::File => {
                     tests += 1;
-                    let bad: Vec<&Verdict> =
-                        unit.verdicts.iter().filter(|v| is_failing(v.status)).collect();
+                    let bad: Vec<&Verdict> = unit
+                        .verdicts
+                        .iter()
+                        .filter(|v| is_failing(v.status))
+                        .collect();
                     let status = if bad.iter().any(|v| v.status == Status::Error)
                         && !bad.iter().any(|v| v.status != Status::Error)
                     {
@@ -206,7 +221,10 @@ pub fn render(docs: &[ResultsDoc], granularity: Granularity) -> String {
             ("engine", doc.engine.name.as_str()),
             ("engine.version", doc.engine.version.as_str()),
             ("suite", doc.suite.root.as_str()),
-            ("suite.revision", doc.suite.revision.as_deref().unwrap_or("")),
+            (
+                "suite.revision",
+                doc.suite.revision.as_deref().unwrap_or(""),
+            ),
             ("tool_version", doc.tool_version.as_str()),
             ("partial", if doc.partial { "true" } else { "false" }),
         ] {

@@ -13,10 +13,10 @@ const MAX_FAILING_FILES: usize = 25;
 pub fn cell_text(cell: Option<&Cell>) -> String {
     match cell {
         Some(c) if c.engine.total() > 0 => format!(
-            "{}/{} ({:.1}%)",
+            "{}/{} ({}%)",
             c.engine.pass,
             c.engine.total(),
-            c.pass_percent()
+            crate::matrix::shown_percent(c)
         ),
         _ => "-".into(),
     }
@@ -138,11 +138,7 @@ pub fn render(docs: &[ResultsDoc]) -> String {
             continue;
         }
         failing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let _ = writeln!(
-            out,
-            "\n### Files with failures ({} files)\n",
-            failing.len()
-        );
+        let _ = writeln!(out, "\n### Files with failures ({} files)\n", failing.len());
         let _ = writeln!(out, "| file | failing | first failure |");
         let _ = writeln!(out, "|---|---:|---|");
         for (id, n, first) in failing.iter().take(MAX_FAILING_FILES) {

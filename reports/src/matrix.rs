@@ -153,7 +153,10 @@ impl<'a> Matrix<'a> {
     pub fn new(docs: &'a [ResultsDoc]) -> Matrix<'a> {
         let mut columns: Vec<Column<'a>> = Vec::new();
         let mut rows: Vec<String> = Vec::new();
-        for doc in docs {
+        // Spec runs first, then WASI and the rest, each in the order given.
+        let mut ordered: Vec<&'a ResultsDoc> = docs.iter().collect();
+        ordered.sort_by_key(|d| d.kind != crate::RunKind::Spec);
+        for doc in ordered {
             let mut label = run_label(doc);
             let mut n = 2;
             while columns.iter().any(|c| c.label == label) {
@@ -183,6 +186,17 @@ impl<'a> Matrix<'a> {
             total.merge(c);
         }
         total
+    }
+}
+
+/// The pass percentage with one decimal, never rounded up to 100.0 when
+/// something did not pass.
+pub fn shown_percent(cell: &Cell) -> String {
+    let pct = cell.pass_percent();
+    if cell.engine.pass < cell.engine.total() && pct > 99.9 {
+        "99.9".into()
+    } else {
+        format!("{pct:.1}")
     }
 }
 

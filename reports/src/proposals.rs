@@ -168,7 +168,10 @@ mod tests {
             ("test/core/gc/array.wast", "gc"),
             ("test/core/return_call.wast", "tail-call"),
             ("test/core/call_ref.wast", "function-references"),
-            ("test/legacy/exceptions/core/try_catch.wast", "legacy-exceptions"),
+            (
+                "test/legacy/exceptions/core/try_catch.wast",
+                "legacy-exceptions",
+            ),
             ("test/custom/name/name.wast", "name-section"),
             ("proposals/threads/atomic.wast", "threads"),
             ("proposals/gc/i32.wast", "gc"),
@@ -180,7 +183,10 @@ mod tests {
         ] {
             assert_eq!(spec_proposal(id), p, "{id}");
         }
-        assert_eq!(proposal_of(RunKind::Wasi, "rust/testsuite/fd_close"), "wasi/rust");
+        assert_eq!(
+            proposal_of(RunKind::Wasi, "rust/testsuite/fd_close"),
+            "wasi/rust"
+        );
         assert_eq!(proposal_of(RunKind::Wasi, "lonely"), "wasi/tests");
         assert!(proposal_order("core") < proposal_order("gc"));
         assert!(proposal_order("zzz") < proposal_order("wasi/c"));

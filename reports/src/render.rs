@@ -28,7 +28,11 @@ pub struct RenderOptions {
 /// Writes `index.html`, `summary.md`, `junit.xml` and `features.json` for
 /// `docs` into `dir` (and the history and its chart when asked); returns
 /// the paths written.
-pub fn write_all(docs: &[ResultsDoc], dir: &Path, opts: RenderOptions) -> std::io::Result<Vec<PathBuf>> {
+pub fn write_all(
+    docs: &[ResultsDoc],
+    dir: &Path,
+    opts: RenderOptions,
+) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let mut put = |name: &str, text: String| -> std::io::Result<()> {
@@ -44,7 +48,8 @@ pub fn write_all(docs: &[ResultsDoc], dir: &Path, opts: RenderOptions) -> std::i
     put(JUNIT_XML, junit::render(docs, opts.junit))?;
     put(
         FEATURES_JSON,
-        serde_json::to_string_pretty(&features::render(docs)).map_err(std::io::Error::other)? + "\n",
+        serde_json::to_string_pretty(&features::render(docs)).map_err(std::io::Error::other)?
+            + "\n",
     )?;
     if opts.history {
         let path = dir.join(HISTORY_JSONL);

@@ -30,7 +30,8 @@ fn doc(kind: RunKind, e: EngineInfo, units: Vec<Unit>) -> ResultsDoc {
 
 fn v(line: u32, kind: &str, status: Status) -> Verdict {
     let mut v = Verdict::new(line, 1, kind, status);
-    v.command = Some("wasm-conform spec --engine E --bundled wasm-latest wasm-latest/i32.wast".into());
+    v.command =
+        Some("wasm-conform spec --engine E --bundled wasm-latest wasm-latest/i32.wast".into());
     v
 }
 
@@ -65,7 +66,10 @@ pub fn fixtures() -> Vec<ResultsDoc> {
             ),
             Unit::new(
                 "proposals/gc/array.wast",
-                vec![v(10, "assert_return", Status::Pass), v(11, "assert_trap", Status::Pass)],
+                vec![
+                    v(10, "assert_return", Status::Pass),
+                    v(11, "assert_trap", Status::Pass),
+                ],
             ),
             Unit::new(
                 "proposals/simd/simd_lane.wast",
@@ -106,7 +110,10 @@ pub fn fixtures() -> Vec<ResultsDoc> {
         RunKind::Wasi,
         engine("reference-vm", "0.1.0"),
         vec![
-            Unit::new("rust/testsuite/fd_write", vec![v(0, "wasi-test", Status::Pass)]),
+            Unit::new(
+                "rust/testsuite/fd_write",
+                vec![v(0, "wasi-test", Status::Pass)],
+            ),
             Unit::new("c/testsuite/stdio", vec![wasi_fail]),
         ],
     );
@@ -121,7 +128,10 @@ fn markdown_summary() {
 #[test]
 fn html_dashboard() {
     let html = html::render(&fixtures());
-    assert!(!html.contains("http://") && !html.contains("https://"), "no network references");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no network references"
+    );
     insta::assert_snapshot!(html);
 }
 
@@ -154,7 +164,9 @@ fn diff_of_two_runs() {
     i32.verdicts[0].status = Status::Pass;
     i32.verdicts[1] = failing(4, "[i32:0]", "[i32:7]");
     after[1].units[2].verdicts.clear();
-    after[1].units[2].verdicts.push(failing(20, "[f32:1.0]", "[f32:2.0]"));
+    after[1].units[2]
+        .verdicts
+        .push(failing(20, "[f32:1.0]", "[f32:2.0]"));
     for d in &mut after {
         let units = std::mem::take(&mut d.units);
         d.totals = Totals::default();
@@ -184,7 +196,11 @@ fn history_and_trend_chart() {
     docs[0].started_at = "2026-01-03T03:04:05Z".into();
     history::append(&path, &docs[..2]).unwrap();
     // A torn last line is skipped.
-    std::fs::write(&path, std::fs::read_to_string(&path).unwrap() + "{\"started_at\":").unwrap();
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path).unwrap() + "{\"started_at\":",
+    )
+    .unwrap();
     let entries = history::read(&path).unwrap();
     assert_eq!(entries.len(), 5);
     insta::assert_snapshot!("history_jsonl", std::fs::read_to_string(&path).unwrap());
