@@ -42,13 +42,13 @@ pub struct Features {
     pub simd: bool,
     /// Relaxed SIMD (3.0), deterministic profile of the numerics module.
     pub relaxed_simd: bool,
-    /// Tail calls (3.0). Not implemented yet.
+    /// Tail calls (3.0).
     pub tail_call: bool,
     /// Extended constant expressions (3.0).
     pub extended_const: bool,
-    /// Multiple memories (3.0). Not implemented yet.
+    /// Multiple memories (3.0).
     pub multi_memory: bool,
-    /// 64-bit memories and tables (3.0). Not implemented yet.
+    /// 64-bit memories and tables (3.0).
     pub memory64: bool,
     /// Typed function references (3.0). Not implemented yet.
     pub function_references: bool,
@@ -58,9 +58,9 @@ pub struct Features {
     pub exceptions: bool,
     /// Threads and atomics. Not implemented yet.
     pub threads: bool,
-    /// Custom page sizes. Not implemented yet.
+    /// Custom page sizes (1-byte or 64 KiB pages).
     pub custom_page_sizes: bool,
-    /// Wide arithmetic. Not implemented yet.
+    /// Wide arithmetic (128-bit add/sub, wide multiplication).
     pub wide_arithmetic: bool,
 }
 
@@ -109,7 +109,21 @@ impl Features {
         Features {
             extended_const: true,
             relaxed_simd: true,
+            tail_call: true,
+            multi_memory: true,
+            memory64: true,
             ..Features::v2()
+        }
+    }
+
+    /// WebAssembly 3.0 plus the proposals beyond it: custom page sizes and wide
+    /// arithmetic. Kept apart from [`Features::v3`] because the 3.0 suite
+    /// requires what they add to be malformed (limits flag 0x08, opcodes 0xFC 19-22).
+    pub const fn latest() -> Features {
+        Features {
+            custom_page_sizes: true,
+            wide_arithmetic: true,
+            ..Features::v3()
         }
     }
 }

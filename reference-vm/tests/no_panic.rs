@@ -132,6 +132,14 @@ fn mutated_modules_never_panic() {
     }
     let mut files = Vec::new();
     wast_files(&root.join("spec-testsuite/test/core"), &mut files);
+    wast_files(
+        &root.join("spec-testsuite/proposals/custom-page-sizes"),
+        &mut files,
+    );
+    wast_files(
+        &root.join("spec-testsuite/proposals/wide-arithmetic"),
+        &mut files,
+    );
     files.sort();
     let mut modules: Vec<Vec<u8>> = Vec::new();
     for f in &files {
@@ -155,10 +163,15 @@ fn mutated_modules_never_panic() {
         modules.len()
     );
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let feature_sets = [Features::v1(), Features::v2(), Features::v3()];
+    let feature_sets = [
+        Features::v1(),
+        Features::v2(),
+        Features::v3(),
+        Features::latest(),
+    ];
     let mut inputs = 0usize;
     for (mi, m) in modules.iter().enumerate() {
-        let f = &feature_sets[mi % 3];
+        let f = &feature_sets[mi % feature_sets.len()];
         let big = m.len() > 4096;
         // Truncations.
         let steps = if big { 16 } else { m.len().min(64) };
@@ -195,7 +208,7 @@ fn mutated_modules_never_panic() {
         let n = rng.below(64);
         let mut v = b"\0asm\x01\0\0\0".to_vec();
         v.extend((0..n).map(|_| rng.next() as u8));
-        exercise(&v, &Features::v3(), true);
+        exercise(&v, &Features::latest(), true);
         inputs += 1;
     }
     eprintln!("{} modules, {inputs} inputs", modules.len());

@@ -78,6 +78,8 @@ pub enum DecodeError {
     DataCountRequired,
     /// `malformed lane index` (shuffle immediates are bytes; validated later)
     MalformedLaneIndex,
+    /// `invalid custom page size` (a page size that does not fit in 64 bits)
+    InvalidCustomPageSize,
     /// Something the enabled feature set does not allow: the message names the feature.
     FeatureDisabled {
         /// The reference interpreter's message for the construct.
@@ -123,6 +125,7 @@ impl fmt::Display for DecodeError {
             DataCountMismatch => "data count and data section have inconsistent lengths",
             DataCountRequired => "data count section required",
             MalformedLaneIndex => "malformed lane index",
+            InvalidCustomPageSize => "invalid custom page size",
             FeatureDisabled { what, feature } => {
                 return write!(f, "{what} (feature {feature} is not enabled)");
             }
@@ -184,7 +187,7 @@ impl Decoder<'_> {
             };
             order_pos += idx + 1;
             self.r.byte()?;
-            let size = self.r.len32()?;
+            let size = self.r.section_len()?;
             let start = self.r.pos();
             match id {
                 1 => m.types = self.vec(|d| d.func_type())?,
@@ -249,7 +252,7 @@ impl Decoder<'_> {
 
     /// binary: customsec
     fn custom_section(&mut self, m: &mut Module) -> Result<()> {
-        let size = self.r.len32()?;
+        let size = self.r.section_len()?;
         let start = self.r.pos();
         let name = self.r.name()?;
         let used = self.r.pos() - start;
@@ -310,7 +313,8 @@ impl Decoder<'_> {
 
     /// binary: functype
     fn func_type(&mut self) -> Result<FuncType> {
-        if self.r.byte()? != 0x60 {
+        // binary: functype — the form is a signed 7-bit LEB128 (-0x20).
+        if self.r.leb_s(7)? != -0x20 {
             return Err(DecodeError::MalformedFuncType);
         }
         let params = self.vec(|d| d.val_type())?;
@@ -321,36 +325,57 @@ impl Decoder<'_> {
         Ok(FuncType { params, results })
     }
 
-    /// binary: limits
-    fn limits(&mut self, memory: bool) -> Result<(Limits, bool, bool)> {
+    /// binary: limits — flags bit 0: maximum present, bit 1: shared (threads),
+    /// bit 2: 64-bit addresses (memory64), bit 3: custom page size follows.
+    /// Returns the limits, shared, idx64 and the page size's log2.
+    fn limits(&mut self, memory: bool) -> Result<(Limits, bool, bool, u32)> {
         let legacy = self.f.legacy_v2_messages();
         let flags = if legacy {
             self.r.leb_u(1)? as u8
         } else {
             self.r.byte()?
         };
-        let max_flags = if memory && self.f.threads { 3 } else { 1 };
-        let (has_max, shared, idx64) = match flags {
-            f if f <= max_flags => (f & 1 != 0, f & 2 != 0, false),
-            4 | 5 if self.f.memory64 => (flags & 1 != 0, false, true),
-            _ => return Err(DecodeError::MalformedLimitsFlags),
-        };
+        let mut allowed = 1u8;
+        if memory && self.f.threads {
+            allowed |= 2;
+        }
+        if self.f.memory64 {
+            allowed |= 4;
+        }
+        if memory && self.f.custom_page_sizes {
+            allowed |= 8;
+        }
+        if flags & !allowed != 0 {
+            return Err(DecodeError::MalformedLimitsFlags);
+        }
+        let (has_max, shared, idx64) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
+        // spec: 3.0 limits are u64 in the binary format; validation bounds them.
         let rd = |d: &mut Self| {
-            if idx64 {
-                d.r.u64()
-            } else {
+            if legacy {
                 d.r.u32().map(u64::from)
+            } else {
+                d.r.u64()
             }
         };
         let min = rd(self)?;
         let max = if has_max { Some(rd(self)?) } else { None };
-        Ok((Limits { min, max }, shared, idx64))
+        let page_size_log2 = if flags & 8 != 0 {
+            // binary: custom-page-sizes — a page size of 2^p with p < 64.
+            let p = self.r.u32()?;
+            if p >= 64 {
+                return Err(DecodeError::InvalidCustomPageSize);
+            }
+            p
+        } else {
+            16
+        };
+        Ok((Limits { min, max }, shared, idx64, page_size_log2))
     }
 
     /// binary: tabletype
     fn table_type(&mut self) -> Result<TableType> {
         let elem = self.ref_type()?;
-        let (limits, _, idx64) = self.limits(false)?;
+        let (limits, _, idx64, _) = self.limits(false)?;
         Ok(TableType {
             elem,
             limits,
@@ -360,12 +385,12 @@ impl Decoder<'_> {
 
     /// binary: memtype
     fn mem_type(&mut self) -> Result<MemType> {
-        let (limits, shared, idx64) = self.limits(true)?;
+        let (limits, shared, idx64, page_size_log2) = self.limits(true)?;
         Ok(MemType {
             limits,
             idx64,
             shared,
-            page_size_log2: 16,
+            page_size_log2,
         })
     }
 

@@ -146,9 +146,19 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
+    /// A section's size or a name's length: must not exceed the bytes left in the input.
+    pub fn section_len(&mut self) -> Result<usize> {
+        let n = self.u32()? as usize;
+        if n > self.bytes.len() - self.pos.min(self.bytes.len()) {
+            return Err(DecodeError::LengthOutOfBounds);
+        }
+        Ok(n)
+    }
+
     /// binary: name — UTF-8.
     pub fn name(&mut self) -> Result<String> {
-        let n = self.len32()?;
+        // A name's length is bounded by the bytes left, like a section's size.
+        let n = self.section_len()?;
         let b = self.bytes(n)?;
         String::from_utf8(b.to_vec()).map_err(|_| DecodeError::MalformedUtf8)
     }

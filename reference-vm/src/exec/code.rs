@@ -50,6 +50,20 @@ macro_rules! define_ins {
             Call { func: u32, base: u32 },
             /// call_indirect: arguments at `base`, table index right after them.
             CallIndirect { ty: u32, table: u32, base: u32 },
+            /// return_call: replaces the current frame; arguments at `base`.
+            ReturnCall { func: u32, base: u32 },
+            /// return_call_indirect: as `CallIndirect`, replacing the current frame.
+            ReturnCallIndirect { ty: u32, table: u32, base: u32 },
+            /// `ext[idx]`: an instruction off the fast path, run by the frame manager.
+            Ext { idx: u32 },
+            /// i64.add128: operands (lo1, hi1, lo2, hi2) at base; result (lo, hi) at base.
+            I64Add128 { base: u32 },
+            /// i64.sub128, laid out as `I64Add128`.
+            I64Sub128 { base: u32 },
+            /// i64.mul_wide_s: operands at base, base+1; result (lo, hi) at base.
+            I64MulWideS { base: u32 },
+            /// i64.mul_wide_u, laid out as `I64MulWideS`.
+            I64MulWideU { base: u32 },
             /// `dst = cond != 0 ? dst : b` (one slot).
             Select { dst: u32, b: u32, cond: u32 },
             /// Same for two slots.
@@ -143,6 +157,101 @@ macro_rules! define_ins {
 
 crate::for_each_instr!(define_ins);
 
+/// Memory and table instructions off the fast path: a memory other than
+/// memory 0, a 64-bit memory or table, a static offset of 2^32 or more.
+/// Address operands are read as i64 when the memory (table) is 64-bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Ext {
+    /// A scalar or vector load (`lane` for load-lane, whose vector operand is at dst+1).
+    Load {
+        op: Opcode,
+        mem: u32,
+        dst: u32,
+        addr: u32,
+        off: u64,
+        lane: u8,
+    },
+    /// A scalar or vector store (`lane` for store-lane).
+    Store {
+        op: Opcode,
+        mem: u32,
+        addr: u32,
+        val: u32,
+        off: u64,
+        lane: u8,
+    },
+    MemorySize {
+        mem: u32,
+        dst: u32,
+    },
+    MemoryGrow {
+        mem: u32,
+        dst: u32,
+        delta: u32,
+    },
+    /// Operands (d, val, n) at base.
+    MemoryFill {
+        mem: u32,
+        base: u32,
+    },
+    /// Operands (d, s, n) at base.
+    MemoryCopy {
+        dst_mem: u32,
+        src_mem: u32,
+        base: u32,
+    },
+    /// Operands (d, s, n) at base.
+    MemoryInit {
+        mem: u32,
+        data: u32,
+        base: u32,
+    },
+    TableGet {
+        table: u32,
+        dst: u32,
+        idx: u32,
+    },
+    TableSet {
+        table: u32,
+        idx: u32,
+        val: u32,
+    },
+    TableSize {
+        table: u32,
+        dst: u32,
+    },
+    /// Operands (init, delta) at base; result at base.
+    TableGrow {
+        table: u32,
+        base: u32,
+    },
+    /// Operands (i, val, n) at base.
+    TableFill {
+        table: u32,
+        base: u32,
+    },
+    /// Operands (d, s, n) at base.
+    TableCopy {
+        dst_table: u32,
+        src_table: u32,
+        base: u32,
+    },
+    /// Operands (d, s, n) at base.
+    TableInit {
+        table: u32,
+        elem: u32,
+        base: u32,
+    },
+    /// call_indirect / return_call_indirect through a 64-bit table.
+    CallIndirect {
+        ty: u32,
+        table: u32,
+        base: u32,
+        tail: bool,
+    },
+}
+
 /// A translated function body.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledFunc {
@@ -158,6 +267,8 @@ pub struct CompiledFunc {
     pub v128s: Vec<u128>,
     /// Shuffle lane immediates.
     pub shuffles: Vec<[u8; 16]>,
+    /// Instructions off the fast path, for `Ins::Ext`.
+    pub ext: Vec<Ext>,
     /// Slots taken by parameters.
     pub param_slots: u32,
     /// Slots taken by parameters and locals.

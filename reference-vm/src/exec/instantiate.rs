@@ -50,7 +50,10 @@ impl Store {
                     a.elem == e.elem && a.idx64 == e.idx64 && limits_match(&a.limits, &e.limits)
                 }
                 (ImportDesc::Mem(e), ExternType::Mem(a)) => {
-                    a.idx64 == e.idx64 && a.shared == e.shared && limits_match(&a.limits, &e.limits)
+                    a.idx64 == e.idx64
+                        && a.shared == e.shared
+                        && a.page_size_log2 == e.page_size_log2
+                        && limits_match(&a.limits, &e.limits)
                 }
                 (ImportDesc::Global(e), ExternType::Global(a)) => {
                     a.mutable == e.mutable
@@ -142,8 +145,10 @@ impl Store {
             .map(|e| match &e.mode {
                 ElemMode::Active { table, offset } => Some((
                     *table,
-                    self.eval_const(&inst, offset)
-                        .map_or(0, |v| v.to_slots().0 as u32 as u64),
+                    self.eval_const(&inst, offset).map_or(0, |v| match v {
+                        Val::I32(x) => u64::from(x),
+                        v => v.to_slots().0,
+                    }),
                 )),
                 _ => None,
             })
@@ -154,8 +159,10 @@ impl Store {
             .map(|d| match &d.mode {
                 DataMode::Active { mem, offset } => Some((
                     *mem,
-                    self.eval_const(&inst, offset)
-                        .map_or(0, |v| v.to_slots().0 as u32 as u64),
+                    self.eval_const(&inst, offset).map_or(0, |v| match v {
+                        Val::I32(x) => u64::from(x),
+                        v => v.to_slots().0,
+                    }),
                 )),
                 DataMode::Passive => None,
             })

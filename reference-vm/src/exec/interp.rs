@@ -7,8 +7,15 @@ use super::*;
 
 /// What the inner loop asks the frame manager to do.
 enum Next {
-    Call { callee: u32, base: u32 },
+    /// Call `callee` with arguments at `base`; a tail call replaces the current frame.
+    Call {
+        callee: u32,
+        base: u32,
+        tail: bool,
+    },
     Return,
+    /// Run `ext[idx]` of the current function.
+    Ext(u32),
     Trap(Trap),
 }
 
@@ -23,7 +30,7 @@ fn trunc_err(e: float::TruncError) -> Trap {
 }
 
 /// exec: v128.loadNxM_sx — widen eight bytes into a vector.
-fn extend_load(op: u16, b: [u8; 8]) -> u128 {
+pub(super) fn extend_load(op: u16, b: [u8; 8]) -> u128 {
     let mut r = 0u128;
     match op {
         1 | 2 => {
@@ -149,10 +156,43 @@ impl Store {
         let mut next = Next::Call {
             callee: entry,
             base: 0,
+            tail: false,
         };
         loop {
             match next {
-                Next::Call { callee, base } => match funcs.get(callee as usize) {
+                Next::Call {
+                    callee,
+                    base,
+                    tail: true,
+                } if matches!(funcs.get(callee as usize), Some(FuncInst::Wasm { .. })) => {
+                    // exec: return_call — the callee takes over the current frame,
+                    // so a chain of tail calls runs in constant frame space.
+                    let Some(FuncInst::Wasm { code: cf, .. }) = funcs.get(callee as usize) else {
+                        unreachable!("matched above");
+                    };
+                    if cf.too_big {
+                        return Err(Trap::CallStackExhausted);
+                    }
+                    if *fuel == 0 {
+                        return Err(Trap::OutOfFuel);
+                    }
+                    *fuel -= 1;
+                    let need = fp + cf.frame_size as usize;
+                    if need > stack.len() {
+                        if need > max_slots {
+                            return Err(Trap::CallStackExhausted);
+                        }
+                        let len = need.max(stack.len() * 2).min(max_slots);
+                        stack.resize(len, 0);
+                    }
+                    let src = fp + base as usize;
+                    stack.copy_within(src..src + cf.param_slots as usize, fp);
+                    stack[fp + cf.param_slots as usize..fp + cf.local_slots as usize].fill(0);
+                    let cb = fp + cf.local_slots as usize;
+                    stack[cb..cb + cf.consts.len()].copy_from_slice(&cf.consts);
+                    (fa, pc) = (callee, 0);
+                }
+                Next::Call { callee, base, tail } => match funcs.get(callee as usize) {
                     Some(FuncInst::Wasm { code: cf, .. }) => {
                         // exec: call — push a frame with zeroed locals and the constant pool.
                         if frames.len() >= max_depth || cf.too_big {
@@ -212,7 +252,8 @@ impl Store {
                                 "host function returned values not of type {ft}"
                             )));
                         }
-                        let mut s = base;
+                        // A host function in tail position returns for the caller.
+                        let mut s = if tail { fp } else { base };
                         for (v, t) in res.iter().zip(&ft.results) {
                             let (lo, hi) = v.to_slots();
                             if s + 2 > stack.len() {
@@ -223,6 +264,10 @@ impl Store {
                                 stack[s + 1] = hi;
                             }
                             s += t.slots() as usize;
+                        }
+                        if tail {
+                            next = Next::Return;
+                            continue;
                         }
                         if fa == NO_FUNC {
                             return Ok(());
@@ -238,6 +283,31 @@ impl Store {
                         return Ok(());
                     }
                     (fa, fp, pc) = (fr.func, fr.fp as usize, fr.pc as usize);
+                }
+                Next::Ext(idx) => {
+                    let Some(FuncInst::Wasm { code: cf, inst, .. }) = funcs.get(fa as usize) else {
+                        return Err(Trap::Host("internal: frame of a host function".into()));
+                    };
+                    let mut cx = super::ext::ExtCtx {
+                        inst: &instances[*inst as usize],
+                        funcs,
+                        mems,
+                        tables,
+                        elems,
+                        datas,
+                        max_mem,
+                        max_table,
+                    };
+                    if let Some(c) =
+                        super::ext::exec(&cf.ext[idx as usize], &mut stack[fp..], &mut cx)?
+                    {
+                        next = Next::Call {
+                            callee: c.callee,
+                            base: c.base,
+                            tail: c.tail,
+                        };
+                        continue;
+                    }
                 }
                 Next::Trap(t) => return Err(t),
             }
@@ -369,6 +439,29 @@ impl Store {
                         &mut tables[inst.tables[$t as usize] as usize]
                     };
                 }
+                macro_rules! call_indirect {
+                    ($ty:expr, $table:expr, $base:expr, $tail:expr) => {{
+                        // exec: call_indirect
+                        let (tid, pslots) = inst.types[$ty as usize];
+                        let i = r32!($base + pslots);
+                        let elems = &table!($table).elems;
+                        let Some(&r) = elems.get(i as usize) else {
+                            trap!(Trap::UndefinedElement(u64::from(i)))
+                        };
+                        if r == 0 {
+                            trap!(Trap::UninitializedElement(u64::from(i)));
+                        }
+                        let callee = r as u32;
+                        if funcs.get(callee as usize).map(|f| f.ty_id()) != Some(tid) {
+                            trap!(Trap::IndirectCallTypeMismatch);
+                        }
+                        break 'exec Next::Call {
+                            callee,
+                            base: $base,
+                            tail: $tail,
+                        };
+                    }};
+                }
 
                 match ins {
                     Ins::Unreachable => trap!(Trap::Unreachable),
@@ -404,24 +497,43 @@ impl Store {
                         break 'exec Next::Call {
                             callee: inst.funcs[func as usize],
                             base,
+                            tail: false,
                         };
                     }
-                    Ins::CallIndirect { ty, table, base } => {
-                        // exec: call_indirect
-                        let (tid, pslots) = inst.types[ty as usize];
-                        let i = r32!(base + pslots);
-                        let elems = &table!(table).elems;
-                        let Some(&r) = elems.get(i as usize) else {
-                            trap!(Trap::UndefinedElement(u64::from(i)))
+                    Ins::ReturnCall { func, base } => {
+                        break 'exec Next::Call {
+                            callee: inst.funcs[func as usize],
+                            base,
+                            tail: true,
                         };
-                        if r == 0 {
-                            trap!(Trap::UninitializedElement(u64::from(i)));
-                        }
-                        let callee = r as u32;
-                        if funcs.get(callee as usize).map(|f| f.ty_id()) != Some(tid) {
-                            trap!(Trap::IndirectCallTypeMismatch);
-                        }
-                        break 'exec Next::Call { callee, base };
+                    }
+                    Ins::CallIndirect { ty, table, base } => call_indirect!(ty, table, base, false),
+                    Ins::ReturnCallIndirect { ty, table, base } => {
+                        call_indirect!(ty, table, base, true)
+                    }
+                    Ins::Ext { idx } => break 'exec Next::Ext(idx),
+                    Ins::I64Add128 { base } | Ins::I64Sub128 { base } => {
+                        // exec: i64.add128, i64.sub128 — on (lo, hi) pairs.
+                        let x = u128::from(r64!(base)) | (u128::from(r64!(base + 1)) << 64);
+                        let y = u128::from(r64!(base + 2)) | (u128::from(r64!(base + 3)) << 64);
+                        let r = if matches!(ins, Ins::I64Add128 { .. }) {
+                            x.wrapping_add(y)
+                        } else {
+                            x.wrapping_sub(y)
+                        };
+                        set!(base, r as u64);
+                        set!(base + 1, (r >> 64) as u64);
+                    }
+                    Ins::I64MulWideS { base } => {
+                        // exec: i64.mul_wide_s — the full 128-bit signed product.
+                        let r = i128::from(r64!(base) as i64) * i128::from(r64!(base + 1) as i64);
+                        set!(base, r as u64);
+                        set!(base + 1, (r >> 64) as u64);
+                    }
+                    Ins::I64MulWideU { base } => {
+                        let r = u128::from(r64!(base)) * u128::from(r64!(base + 1));
+                        set!(base, r as u64);
+                        set!(base + 1, (r >> 64) as u64);
                     }
                     Ins::Select { dst, b, cond } => {
                         if r32!(cond) == 0 {

@@ -5,6 +5,7 @@
 //! (`call stack exhausted`), an optional fuel budget and lazily grown memories.
 
 pub mod code;
+mod ext;
 mod instantiate;
 mod interp;
 pub mod numerics;
@@ -352,21 +353,21 @@ pub(crate) struct MemInst {
 }
 
 impl MemInst {
-    const PAGE: u64 = 65536;
-
-    fn pages(&self) -> u64 {
-        self.data.len() as u64 / Self::PAGE
+    pub(crate) fn pages(&self) -> u64 {
+        self.data.len() as u64 >> self.ty.page_size_log2
     }
 
     /// exec: memory.grow — `None` when the limits or the configured cap forbid it.
-    fn grow(&mut self, delta: u64, cap_bytes: u64) -> Option<u64> {
+    pub(crate) fn grow(&mut self, delta: u64, cap_bytes: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
-        let max = self.ty.limits.max.unwrap_or(65536).min(65536);
-        if new > max || new * Self::PAGE > cap_bytes {
+        let range = self.ty.max_pages();
+        let max = self.ty.limits.max.unwrap_or(range).min(range);
+        let new_bytes = new.checked_mul(self.ty.page_size())?;
+        if new > max || new_bytes > cap_bytes {
             return None;
         }
-        let new_len = usize::try_from(new * Self::PAGE).ok()?;
+        let new_len = usize::try_from(new_bytes).ok()?;
         self.data
             .try_reserve_exact(new_len - self.data.len())
             .ok()?;
@@ -606,7 +607,7 @@ impl Store {
         let bytes = ty
             .limits
             .min
-            .saturating_mul(MemInst::PAGE)
+            .saturating_mul(ty.page_size())
             .min(self.config.max_memory_bytes);
         self.mems.push(MemInst {
             ty,

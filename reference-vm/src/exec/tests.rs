@@ -48,3 +48,58 @@ fn extern_refs_round_trip() {
         assert_eq!(Ref::from_bits(r.to_bits(), HeapType::Extern), r);
     }
 }
+
+/// (func $loop (export "loop") (param i64) (result i64)
+///   (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 42))
+///     (else (return_call $loop (i64.sub (local.get 0) (i64.const 1))))))
+const TAIL_LOOP: &[u8] = &[
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 6, 1, 0x60, 1, 0x7e, 1, 0x7e, 3, 2, 1, 0, 7, 8, 1, 4, b'l',
+    b'o', b'o', b'p', 0, 0, 10, 20, 1, 18, 0, 0x20, 0, 0x50, 0x04, 0x7e, 0x42, 42, 0x05, 0x20, 0,
+    0x42, 1, 0x7d, 0x12, 0, 0x0b, 0x0b,
+];
+
+#[test]
+fn tail_calls_run_in_constant_frame_space() {
+    let f = Features::v3();
+    let v = validate_module(&decode_module(TAIL_LOOP, &f).unwrap(), &f).unwrap();
+    let mut s = Store::new(Config::default());
+    let m = s.instantiate(&v, &[]).unwrap();
+    let Some(ExternVal::Func(tail_loop)) = s.export(m, "loop") else {
+        panic!()
+    };
+    // 10^7 tail calls, far beyond the call-depth budget of 20 000 frames.
+    assert_eq!(
+        s.invoke(tail_loop, &[Val::I64(10_000_000)]),
+        Ok(vec![Val::I64(42)])
+    );
+    assert!(s.stack.len() <= 4096, "stack grew to {}", s.stack.len());
+    // Without the feature, return_call is rejected with a message naming it.
+    let err = decode_module(TAIL_LOOP, &Features::v2()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "illegal opcode 12 (feature tail_call is not enabled)"
+    );
+}
+
+/// (memory (export "m") i64 1 0x1_0000_0000_0000)
+const MEM64_HUGE_MAX: &[u8] = &[
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 10, 1, 5, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 7,
+    5, 1, 1, b'm', 2, 0,
+];
+
+#[test]
+fn memory64_with_a_huge_maximum_allocates_only_its_minimum() {
+    let f = Features::v3();
+    let v = validate_module(&decode_module(MEM64_HUGE_MAX, &f).unwrap(), &f).unwrap();
+    let mut s = Store::new(Config::default());
+    let m = s.instantiate(&v, &[]).unwrap();
+    let Some(ExternVal::Mem(mem)) = s.export(m, "m") else {
+        panic!()
+    };
+    assert_eq!(s.memory_data(mem).len(), 65536);
+    let t = s.memory_type(mem).unwrap();
+    assert!(t.idx64);
+    assert_eq!(t.limits.max, Some(1 << 48));
+    // Growing to 2^48 pages is refused by the configured cap, not attempted.
+    assert_eq!(s.mems[mem.0 as usize].grow((1 << 48) - 1, 4 << 30), None);
+}

@@ -29,6 +29,8 @@ macro_rules! for_each_instr {
         Return 0x00 0x0f "return" None Mvp;
         Call 0x00 0x10 "call" Func Mvp;
         CallIndirect 0x00 0x11 "call_indirect" CallIndirect Mvp;
+        ReturnCall 0x00 0x12 "return_call" Func TailCall;
+        ReturnCallIndirect 0x00 0x13 "return_call_indirect" CallIndirect TailCall;
         Drop 0x00 0x1a "drop" None Mvp;
         Select 0x00 0x1b "select" None Mvp;
         SelectT 0x00 0x1c "select_t" SelectT RefTypes;
@@ -58,6 +60,10 @@ macro_rules! for_each_instr {
         TableGrow 0xfc 0x0f "table.grow" Table RefTypes;
         TableSize 0xfc 0x10 "table.size" Table RefTypes;
         TableFill 0xfc 0x11 "table.fill" Table RefTypes;
+        I64Add128 0xfc 0x13 "i64.add128" None WideArithmetic;
+        I64Sub128 0xfc 0x14 "i64.sub128" None WideArithmetic;
+        I64MulWideS 0xfc 0x15 "i64.mul_wide_s" None WideArithmetic;
+        I64MulWideU 0xfc 0x16 "i64.mul_wide_u" None WideArithmetic;
     }
     unop {
         I32Eqz 0x00 0x45 "i32.eqz" I32 I32 Mvp;
@@ -505,6 +511,10 @@ pub enum Feature {
     Simd,
     /// Relaxed SIMD.
     RelaxedSimd,
+    /// Tail calls.
+    TailCall,
+    /// Wide arithmetic (128-bit add/sub, wide multiplication).
+    WideArithmetic,
 }
 
 impl Feature {
@@ -518,6 +528,8 @@ impl Feature {
             Feature::RefTypes => f.reference_types,
             Feature::Simd => f.simd,
             Feature::RelaxedSimd => f.relaxed_simd,
+            Feature::TailCall => f.tail_call,
+            Feature::WideArithmetic => f.wide_arithmetic,
         }
     }
 
@@ -531,6 +543,8 @@ impl Feature {
             Feature::RefTypes => "reference_types",
             Feature::Simd => "simd",
             Feature::RelaxedSimd => "relaxed_simd",
+            Feature::TailCall => "tail_call",
+            Feature::WideArithmetic => "wide_arithmetic",
         }
     }
 }
@@ -851,6 +865,6 @@ mod tests {
             let (p, c) = op.encoding();
             assert_eq!(Opcode::from_encoding(p, c), Some(op), "{}", op.name());
         }
-        assert_eq!(Opcode::ALL.len(), 42 + 60 + 76 + 14 + 9 + 256);
+        assert_eq!(Opcode::ALL.len(), 48 + 60 + 76 + 14 + 9 + 256);
     }
 }

@@ -160,6 +160,24 @@ impl MemType {
     }
 }
 
+impl MemType {
+    /// The page size in bytes.
+    pub fn page_size(&self) -> u64 {
+        1u64 << self.page_size_log2.min(63)
+    }
+
+    /// valid: memtype — the largest number of pages the address type allows:
+    /// 2^32 (2^64) bytes in pages, or 2^32-1 (2^64-1) one-byte pages.
+    pub fn max_pages(&self) -> u64 {
+        let bits: u32 = if self.idx64 { 64 } else { 32 };
+        if self.page_size_log2 == 0 {
+            u64::MAX >> (64 - bits)
+        } else {
+            1u64 << bits.saturating_sub(self.page_size_log2).min(63)
+        }
+    }
+}
+
 /// Table types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TableType {

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::{Ctx, Result, ValidationError, matches_val, mismatch};
-use crate::exec::code::{CompiledFunc, Ins};
+use super::{Ctx, Result, ValidationError, addr_type, matches_val, mismatch};
+use crate::exec::code::{CompiledFunc, Ext, Ins};
 use crate::syntax::*;
 
 /// Maximum slots used for a function's constant pool (copied on every call).
@@ -90,6 +90,7 @@ struct Compiler<'a> {
     const_cap: u32,
     v128s: Vec<u128>,
     shuffles: Vec<[u8; 16]>,
+    ext: Vec<Ext>,
     height: u32,
     max_height: u32,
     last_result: Option<usize>,
@@ -162,6 +163,7 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         const_cap: cap as u32,
         v128s: Vec::new(),
         shuffles: Vec::new(),
+        ext: Vec::new(),
         height: stack_base,
         max_height: stack_base,
         last_result: None,
@@ -196,6 +198,7 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         consts: k.consts,
         v128s: k.v128s,
         shuffles: k.shuffles,
+        ext: k.ext,
         param_slots: param_slots as u32,
         local_slots: const_base,
         frame_size: k.max_height.saturating_add(2),
@@ -551,7 +554,9 @@ impl Compiler<'_> {
 
     // ---- instructions ----
 
-    fn memarg(&self, imm: &Imm, natural: u32) -> Result<(MemArg, u32)> {
+    /// valid: memarg — returns the memarg, the memory's type and, when the
+    /// access can use the fast path (memory 0, 32-bit, offset below 2^32), the offset.
+    fn memarg(&self, imm: &Imm, natural: u32) -> Result<(MemArg, MemType, Option<u32>)> {
         let m = match imm {
             Imm::MemArg(m) => *m,
             Imm::MemArgLane(m, _) => *m,
@@ -569,7 +574,24 @@ impl Compiler<'_> {
         if !mt.idx64 && m.offset > u64::from(u32::MAX) {
             return Err(ValidationError::OffsetOutOfRange);
         }
-        Ok((m, m.offset.min(u64::from(u32::MAX)) as u32))
+        let fast = (m.mem == 0 && !mt.idx64).then_some(m.offset as u32);
+        Ok((m, mt, fast))
+    }
+
+    /// Emits `Ins::Ext` for an instruction off the fast path.
+    fn emit_ext(&mut self, e: Ext) {
+        if self.live() {
+            self.ext.push(e);
+            let idx = (self.ext.len() - 1) as u32;
+            self.emit(Ins::Ext { idx });
+        } else {
+            self.last_result = None;
+        }
+    }
+
+    /// The address type of memory `x` (already checked to exist).
+    fn mem_at(&self, x: u32) -> Result<ValType> {
+        Ok(addr_type(self.c.mem(x)?.idx64))
     }
 
     fn num(t: NumType) -> ValType {
@@ -602,17 +624,40 @@ impl Compiler<'_> {
                 return Ok(());
             }
             Class::Load(t, w) => {
-                let (_, off) = self.memarg(&i.imm, w)?;
-                let a = self.pop_expect(ValType::I32)?;
-                let ins = Ins::load(op, a.slot, Self::src(&a), off).expect("load");
-                self.emit_result(ins, Self::num(t));
+                let (m, mt, fast) = self.memarg(&i.imm, w)?;
+                let a = self.pop_expect(addr_type(mt.idx64))?;
+                if let Some(off) = fast {
+                    let ins = Ins::load(op, a.slot, Self::src(&a), off).expect("load");
+                    self.emit_result(ins, Self::num(t));
+                } else {
+                    self.emit_ext(Ext::Load {
+                        op,
+                        mem: m.mem,
+                        dst: a.slot,
+                        addr: Self::src(&a),
+                        off: m.offset,
+                        lane: 0,
+                    });
+                    self.push(Self::num(t));
+                }
                 return Ok(());
             }
             Class::Store(t, w) => {
-                let (_, off) = self.memarg(&i.imm, w)?;
+                let (m, mt, fast) = self.memarg(&i.imm, w)?;
                 let v = self.pop_expect(Self::num(t))?;
-                let a = self.pop_expect(ValType::I32)?;
-                self.emit(Ins::store(op, Self::src(&a), Self::src(&v), off).expect("store"));
+                let a = self.pop_expect(addr_type(mt.idx64))?;
+                if let Some(off) = fast {
+                    self.emit(Ins::store(op, Self::src(&a), Self::src(&v), off).expect("store"));
+                } else {
+                    self.emit_ext(Ext::Store {
+                        op,
+                        mem: m.mem,
+                        addr: Self::src(&a),
+                        val: Self::src(&v),
+                        off: m.offset,
+                        lane: 0,
+                    });
+                }
                 return Ok(());
             }
             Class::Simd(sc) => return self.simd(i, sc),
@@ -811,21 +856,50 @@ impl Compiler<'_> {
                     self.push(t);
                 }
             }
-            Opcode::CallIndirect => {
+            Opcode::CallIndirect | Opcode::ReturnCallIndirect => {
                 let (ty, table) = i.idx2();
                 let tt = self.c.table(table)?;
                 let ft = self.c.ty(ty)?.clone();
                 if tt.elem.heap != HeapType::Func {
                     return mismatch("call_indirect requires a table of function type");
                 }
-                let mut idx = self.pop_expect(ValType::I32)?;
+                let tail = op == Opcode::ReturnCallIndirect;
+                if tail {
+                    self.check_tail_results(&ft.results)?;
+                }
+                let mut idx = self.pop_expect(addr_type(tt.idx64))?;
                 let base = self.pop_contiguous(&ft.params)?;
                 self.materialize_opd(&mut idx);
-                self.emit(Ins::CallIndirect { ty, table, base });
-                self.height = base;
-                for &t in &ft.results {
-                    self.push(t);
+                if tt.idx64 {
+                    self.emit_ext(Ext::CallIndirect {
+                        ty,
+                        table,
+                        base,
+                        tail,
+                    });
+                } else if tail {
+                    self.emit(Ins::ReturnCallIndirect { ty, table, base });
+                } else {
+                    self.emit(Ins::CallIndirect { ty, table, base });
                 }
+                if tail {
+                    self.set_unreachable();
+                } else {
+                    self.height = base;
+                    for &t in &ft.results {
+                        self.push(t);
+                    }
+                }
+            }
+            Opcode::ReturnCall => {
+                let ft = self.c.func(i.idx())?.clone();
+                self.check_tail_results(&ft.results)?;
+                let base = self.pop_contiguous(&ft.params)?;
+                self.emit(Ins::ReturnCall {
+                    func: i.idx(),
+                    base,
+                });
+                self.set_unreachable();
             }
             Opcode::Drop => {
                 self.pop()?;
@@ -930,55 +1004,59 @@ impl Compiler<'_> {
             }
             Opcode::TableGet => {
                 let tt = self.c.table(i.idx())?;
-                let x = self.pop_expect(ValType::I32)?;
-                self.emit_result(
-                    Ins::TableGet {
-                        table: i.idx(),
-                        dst: x.slot,
-                        idx: Self::src(&x),
-                    },
-                    ValType::Ref(tt.elem),
-                );
+                let x = self.pop_expect(addr_type(tt.idx64))?;
+                let (table, dst, idx) = (i.idx(), x.slot, Self::src(&x));
+                if tt.idx64 {
+                    self.emit_ext(Ext::TableGet { table, dst, idx });
+                    self.push(ValType::Ref(tt.elem));
+                } else {
+                    self.emit_result(Ins::TableGet { table, dst, idx }, ValType::Ref(tt.elem));
+                }
             }
             Opcode::TableSet => {
                 let tt = self.c.table(i.idx())?;
                 let v = self.pop_expect(ValType::Ref(tt.elem))?;
-                let x = self.pop_expect(ValType::I32)?;
-                self.emit(Ins::TableSet {
-                    table: i.idx(),
-                    idx: Self::src(&x),
-                    val: Self::src(&v),
-                });
+                let x = self.pop_expect(addr_type(tt.idx64))?;
+                let (table, idx, val) = (i.idx(), Self::src(&x), Self::src(&v));
+                if tt.idx64 {
+                    self.emit_ext(Ext::TableSet { table, idx, val });
+                } else {
+                    self.emit(Ins::TableSet { table, idx, val });
+                }
             }
             Opcode::TableSize => {
-                self.c.table(i.idx())?;
-                let dst = self.height;
-                self.emit_result(
-                    Ins::TableSize {
-                        table: i.idx(),
-                        dst,
-                    },
-                    ValType::I32,
-                );
+                let tt = self.c.table(i.idx())?;
+                let (table, dst) = (i.idx(), self.height);
+                if tt.idx64 {
+                    self.emit_ext(Ext::TableSize { table, dst });
+                    self.push(ValType::I64);
+                } else {
+                    self.emit_result(Ins::TableSize { table, dst }, ValType::I32);
+                }
             }
             Opcode::TableGrow => {
                 let tt = self.c.table(i.idx())?;
-                let base = self.pop_contiguous(&[ValType::Ref(tt.elem), ValType::I32])?;
-                self.emit(Ins::TableGrow {
-                    table: i.idx(),
-                    base,
-                });
+                let at = addr_type(tt.idx64);
+                let base = self.pop_contiguous(&[ValType::Ref(tt.elem), at])?;
+                let table = i.idx();
+                if tt.idx64 {
+                    self.emit_ext(Ext::TableGrow { table, base });
+                } else {
+                    self.emit(Ins::TableGrow { table, base });
+                }
                 self.height = base;
-                self.push(ValType::I32);
+                self.push(at);
             }
             Opcode::TableFill => {
                 let tt = self.c.table(i.idx())?;
-                let base =
-                    self.pop_contiguous(&[ValType::I32, ValType::Ref(tt.elem), ValType::I32])?;
-                self.emit(Ins::TableFill {
-                    table: i.idx(),
-                    base,
-                });
+                let at = addr_type(tt.idx64);
+                let base = self.pop_contiguous(&[at, ValType::Ref(tt.elem), at])?;
+                let table = i.idx();
+                if tt.idx64 {
+                    self.emit_ext(Ext::TableFill { table, base });
+                } else {
+                    self.emit(Ins::TableFill { table, base });
+                }
             }
             Opcode::TableCopy => {
                 let (d, s) = i.idx2();
@@ -987,12 +1065,23 @@ impl Compiler<'_> {
                 if !matches_val(ValType::Ref(ts.elem), ValType::Ref(td.elem)) {
                     return mismatch("table.copy element types differ");
                 }
-                let base = self.pop_contiguous(&[ValType::I32; 3])?;
-                self.emit(Ins::TableCopy {
-                    dst_table: d,
-                    src_table: s,
-                    base,
-                });
+                // valid: table.copy — the length has the smaller of the two address types.
+                let n = addr_type(td.idx64 && ts.idx64);
+                let base = self.pop_contiguous(&[addr_type(td.idx64), addr_type(ts.idx64), n])?;
+                let (dst_table, src_table) = (d, s);
+                if td.idx64 || ts.idx64 {
+                    self.emit_ext(Ext::TableCopy {
+                        dst_table,
+                        src_table,
+                        base,
+                    });
+                } else {
+                    self.emit(Ins::TableCopy {
+                        dst_table,
+                        src_table,
+                        base,
+                    });
+                }
             }
             Opcode::TableInit => {
                 let (e, t) = i.idx2();
@@ -1001,55 +1090,112 @@ impl Compiler<'_> {
                 if !matches_val(ValType::Ref(et), ValType::Ref(tt.elem)) {
                     return mismatch("table.init element type does not match the table");
                 }
-                let base = self.pop_contiguous(&[ValType::I32; 3])?;
-                self.emit(Ins::TableInit {
-                    table: t,
-                    elem: e,
-                    base,
-                });
+                let base =
+                    self.pop_contiguous(&[addr_type(tt.idx64), ValType::I32, ValType::I32])?;
+                let (table, elem) = (t, e);
+                if tt.idx64 {
+                    self.emit_ext(Ext::TableInit { table, elem, base });
+                } else {
+                    self.emit(Ins::TableInit { table, elem, base });
+                }
             }
             Opcode::ElemDrop => {
                 self.c.elem(i.idx())?;
                 self.emit(Ins::ElemDrop { elem: i.idx() });
             }
             Opcode::MemorySize => {
-                self.c.mem(i.idx())?;
+                let mem = i.idx();
+                let at = self.mem_at(mem)?;
                 let dst = self.height;
-                self.emit_result(Ins::MemorySize { dst }, ValType::I32);
+                if mem == 0 && at == ValType::I32 {
+                    self.emit_result(Ins::MemorySize { dst }, ValType::I32);
+                } else {
+                    self.emit_ext(Ext::MemorySize { mem, dst });
+                    self.push(at);
+                }
             }
             Opcode::MemoryGrow => {
-                self.c.mem(i.idx())?;
-                let d = self.pop_expect(ValType::I32)?;
-                self.emit_result(
-                    Ins::MemoryGrow {
-                        dst: d.slot,
-                        delta: Self::src(&d),
-                    },
-                    ValType::I32,
-                );
+                let mem = i.idx();
+                let at = self.mem_at(mem)?;
+                let d = self.pop_expect(at)?;
+                let (dst, delta) = (d.slot, Self::src(&d));
+                if mem == 0 && at == ValType::I32 {
+                    self.emit_result(Ins::MemoryGrow { dst, delta }, ValType::I32);
+                } else {
+                    self.emit_ext(Ext::MemoryGrow { mem, dst, delta });
+                    self.push(at);
+                }
             }
             Opcode::MemoryFill => {
-                self.c.mem(i.idx())?;
-                let base = self.pop_contiguous(&[ValType::I32; 3])?;
-                self.emit(Ins::MemoryFill { base });
+                let mem = i.idx();
+                let at = self.mem_at(mem)?;
+                let base = self.pop_contiguous(&[at, ValType::I32, at])?;
+                if mem == 0 && at == ValType::I32 {
+                    self.emit(Ins::MemoryFill { base });
+                } else {
+                    self.emit_ext(Ext::MemoryFill { mem, base });
+                }
             }
             Opcode::MemoryCopy => {
                 let (d, s) = i.idx2();
-                self.c.mem(d)?;
-                self.c.mem(s)?;
-                let base = self.pop_contiguous(&[ValType::I32; 3])?;
-                self.emit(Ins::MemoryCopy { base });
+                let (ad, as_) = (self.mem_at(d)?, self.mem_at(s)?);
+                // valid: memory.copy — the length has the smaller of the two address types.
+                let n = if ad == ValType::I64 && as_ == ValType::I64 {
+                    ValType::I64
+                } else {
+                    ValType::I32
+                };
+                let base = self.pop_contiguous(&[ad, as_, n])?;
+                if d == 0 && s == 0 && n == ValType::I32 && ad == ValType::I32 {
+                    self.emit(Ins::MemoryCopy { base });
+                } else {
+                    self.emit_ext(Ext::MemoryCopy {
+                        dst_mem: d,
+                        src_mem: s,
+                        base,
+                    });
+                }
             }
             Opcode::MemoryInit => {
                 let (x, m) = i.idx2();
-                self.c.mem(m)?;
+                let at = self.mem_at(m)?;
                 self.c.data(x)?;
-                let base = self.pop_contiguous(&[ValType::I32; 3])?;
-                self.emit(Ins::MemoryInit { data: x, base });
+                let base = self.pop_contiguous(&[at, ValType::I32, ValType::I32])?;
+                if m == 0 && at == ValType::I32 {
+                    self.emit(Ins::MemoryInit { data: x, base });
+                } else {
+                    self.emit_ext(Ext::MemoryInit {
+                        mem: m,
+                        data: x,
+                        base,
+                    });
+                }
             }
             Opcode::DataDrop => {
                 self.c.data(i.idx())?;
                 self.emit(Ins::DataDrop { data: i.idx() });
+            }
+            Opcode::I64Add128 | Opcode::I64Sub128 => {
+                let base = self.pop_contiguous(&[ValType::I64; 4])?;
+                self.emit(if op == Opcode::I64Add128 {
+                    Ins::I64Add128 { base }
+                } else {
+                    Ins::I64Sub128 { base }
+                });
+                self.height = base;
+                self.push(ValType::I64);
+                self.push(ValType::I64);
+            }
+            Opcode::I64MulWideS | Opcode::I64MulWideU => {
+                let base = self.pop_contiguous(&[ValType::I64; 2])?;
+                self.emit(if op == Opcode::I64MulWideS {
+                    Ins::I64MulWideS { base }
+                } else {
+                    Ins::I64MulWideU { base }
+                });
+                self.height = base;
+                self.push(ValType::I64);
+                self.push(ValType::I64);
             }
             Opcode::I32Const | Opcode::F32Const => {
                 let (t, v) = match i.imm {
@@ -1108,6 +1254,26 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// valid: return_call* — the callee's results match the caller's.
+    fn check_tail_results(&self, results: &[ValType]) -> Result<()> {
+        let own = &self.ctrls[0].results;
+        if results.len() != own.len() || !results.iter().zip(own).all(|(&a, &e)| matches_val(a, e))
+        {
+            let list = |ts: &[ValType]| {
+                ts.iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            return mismatch(format!(
+                "instruction requires [{}] but callee returns [{}]",
+                list(own),
+                list(results)
+            ));
+        }
+        Ok(())
+    }
+
     fn last_result_pc(&self) -> Option<usize> {
         self.last_result.filter(|&pc| pc + 1 == self.code.len())
     }
@@ -1122,53 +1288,93 @@ impl Compiler<'_> {
         let op_lane = (op << 4) | u16::from(lane & 0xf);
         match sc {
             SimdClass::Load(n) => {
-                let (_, off) = self.memarg(&i.imm, n)?;
-                let a = self.pop_expect(ValType::I32)?;
-                self.emit_result(
-                    Ins::VLoad {
-                        op,
-                        dst: a.slot,
-                        addr: Self::src(&a),
-                        off,
-                    },
-                    v128,
-                );
+                let (m, mt, fast) = self.memarg(&i.imm, n)?;
+                let a = self.pop_expect(addr_type(mt.idx64))?;
+                let (dst, addr) = (a.slot, Self::src(&a));
+                match fast {
+                    Some(off) => self.emit_result(Ins::VLoad { op, dst, addr, off }, v128),
+                    None => {
+                        self.emit_ext(Ext::Load {
+                            op: i.op,
+                            mem: m.mem,
+                            dst,
+                            addr,
+                            off: m.offset,
+                            lane: 0,
+                        });
+                        self.push(v128);
+                    }
+                }
             }
             SimdClass::Store => {
-                let (_, off) = self.memarg(&i.imm, 16)?;
+                let (m, mt, fast) = self.memarg(&i.imm, 16)?;
                 let x = self.pop_expect(v128)?;
-                let a = self.pop_expect(ValType::I32)?;
-                self.emit(Ins::VStore {
-                    addr: Self::src(&a),
-                    val: Self::src(&x),
-                    off,
-                });
+                let a = self.pop_expect(addr_type(mt.idx64))?;
+                let (addr, val) = (Self::src(&a), Self::src(&x));
+                match fast {
+                    Some(off) => {
+                        self.emit(Ins::VStore { addr, val, off });
+                    }
+                    None => self.emit_ext(Ext::Store {
+                        op: i.op,
+                        mem: m.mem,
+                        addr,
+                        val,
+                        off: m.offset,
+                        lane: 0,
+                    }),
+                }
             }
             SimdClass::LoadLane(n) | SimdClass::StoreLane(n) => {
-                let (_, off) = self.memarg(&i.imm, n)?;
+                let (m, mt, fast) = self.memarg(&i.imm, n)?;
                 if u32::from(lane) >= lane_count(n) {
                     return Err(ValidationError::InvalidLaneIndex);
                 }
                 let mut x = self.pop_expect(v128)?;
-                let a = self.pop_expect(ValType::I32)?;
+                let a = self.pop_expect(addr_type(mt.idx64))?;
+                let addr = Self::src(&a);
                 if matches!(sc, SimdClass::LoadLane(_)) {
                     self.materialize_opd(&mut x);
-                    let ins = Ins::VLoadLane {
-                        op_lane,
-                        dst: a.slot,
-                        addr: Self::src(&a),
-                        off,
-                    };
-                    self.emit(ins);
+                    match fast {
+                        Some(off) => {
+                            self.emit(Ins::VLoadLane {
+                                op_lane,
+                                dst: a.slot,
+                                addr,
+                                off,
+                            });
+                        }
+                        None => self.emit_ext(Ext::Load {
+                            op: i.op,
+                            mem: m.mem,
+                            dst: a.slot,
+                            addr,
+                            off: m.offset,
+                            lane,
+                        }),
+                    }
                     self.height = a.slot;
                     self.push(v128);
                 } else {
-                    self.emit(Ins::VStoreLane {
-                        op_lane,
-                        addr: Self::src(&a),
-                        val: Self::src(&x),
-                        off,
-                    });
+                    let val = Self::src(&x);
+                    match fast {
+                        Some(off) => {
+                            self.emit(Ins::VStoreLane {
+                                op_lane,
+                                addr,
+                                val,
+                                off,
+                            });
+                        }
+                        None => self.emit_ext(Ext::Store {
+                            op: i.op,
+                            mem: m.mem,
+                            addr,
+                            val,
+                            off: m.offset,
+                            lane,
+                        }),
+                    }
                 }
             }
             SimdClass::Const => {

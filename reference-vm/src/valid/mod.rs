@@ -24,8 +24,16 @@ pub enum ValidationError {
     InvalidResultArity,
     /// `alignment must not be larger than natural`
     AlignmentTooLarge,
-    /// `memory size must be at most 65536 pages (4GiB)`
-    MemorySizeTooLarge,
+    /// `memory size must be at most 65536 pages (4GiB)` (the wording names the
+    /// bound for the memory's address type and page size).
+    MemorySizeTooLarge {
+        /// 64-bit addresses.
+        idx64: bool,
+        /// log2 of the page size.
+        page_size_log2: u32,
+    },
+    /// `invalid custom page size`
+    InvalidCustomPageSize,
     /// `table size must be at most 2^32-1`
     TableSizeTooLarge,
     /// `size minimum must not be greater than maximum`
@@ -70,7 +78,23 @@ impl fmt::Display for ValidationError {
             UnknownLabel(i) => write!(f, "unknown label {i}"),
             InvalidResultArity => f.write_str("invalid result arity"),
             AlignmentTooLarge => f.write_str("alignment must not be larger than natural"),
-            MemorySizeTooLarge => f.write_str("memory size must be at most 65536 pages (4GiB)"),
+            MemorySizeTooLarge {
+                idx64,
+                page_size_log2,
+            } => {
+                let bits = if *idx64 { 64 } else { 32 };
+                let (pages, bytes) = match (bits, page_size_log2) {
+                    (32, 16) => ("65536".to_string(), "4GiB"),
+                    (64, 16) => ("2^48".to_string(), "256TiB"),
+                    (b, 0) => (format!("2^{b}-1"), if b == 32 { "4GiB" } else { "16EiB" }),
+                    (b, p) => (
+                        format!("2^{}", b - p),
+                        if b == 32 { "4GiB" } else { "16EiB" },
+                    ),
+                };
+                write!(f, "memory size must be at most {pages} pages ({bytes})")
+            }
+            InvalidCustomPageSize => f.write_str("invalid custom page size"),
             TableSizeTooLarge => f.write_str("table size must be at most 2^32-1"),
             SizeMinGreaterThanMax => f.write_str("size minimum must not be greater than maximum"),
             ImmutableGlobal { legacy: true } => f.write_str("global is immutable"),
@@ -228,14 +252,31 @@ fn check_limits(l: &Limits, range: u64, err: ValidationError) -> Result<()> {
     Ok(())
 }
 
-/// valid: memtype
+/// valid: memtype — the limits' range depends on the address type and page size.
 fn check_mem_type(t: &MemType) -> Result<()> {
-    check_limits(&t.limits, 0x1_0000, ValidationError::MemorySizeTooLarge)
+    // spec: custom-page-sizes — only 1 and 64 KiB pages.
+    if t.page_size_log2 != 0 && t.page_size_log2 != 16 {
+        return Err(ValidationError::InvalidCustomPageSize);
+    }
+    check_limits(
+        &t.limits,
+        t.max_pages(),
+        ValidationError::MemorySizeTooLarge {
+            idx64: t.idx64,
+            page_size_log2: t.page_size_log2,
+        },
+    )
 }
 
 /// valid: tabletype
 fn check_table_type(t: &TableType) -> Result<()> {
-    check_limits(&t.limits, 0xffff_ffff, ValidationError::TableSizeTooLarge)
+    let range = if t.idx64 { u64::MAX } else { 0xffff_ffff };
+    check_limits(&t.limits, range, ValidationError::TableSizeTooLarge)
+}
+
+/// The address type of a memory or table (memory64/table64).
+pub(crate) fn addr_type(idx64: bool) -> ValType {
+    if idx64 { ValType::I64 } else { ValType::I32 }
 }
 
 /// Validates a module and translates its functions.
@@ -346,14 +387,14 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
             if !matches_val(ValType::Ref(e.ty), ValType::Ref(tt.elem)) {
                 return mismatch("element segment's type does not match table's element type");
             }
-            check_const(&c, offset, ValType::I32, nglobals)?;
+            check_const(&c, offset, addr_type(tt.idx64), nglobals)?;
         }
     }
     // valid: data
     for d in &m.datas {
         if let DataMode::Active { mem, offset } = &d.mode {
-            c.mem(*mem)?;
-            check_const(&c, offset, ValType::I32, nglobals)?;
+            let mt = c.mem(*mem)?;
+            check_const(&c, offset, addr_type(mt.idx64), nglobals)?;
         }
     }
     // valid: func (and translation)
