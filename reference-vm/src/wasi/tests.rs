@@ -471,3 +471,73 @@ fn hostfs_sandbox() {
     );
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+fn wasm(sections: &[&[u8]]) -> Vec<u8> {
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    for s in sections {
+        m.extend_from_slice(s);
+    }
+    m
+}
+
+/// `(func (export "_start") (call $proc_exit (i32.const 7)))` importing proc_exit from `module`.
+fn exit7(module: &str) -> Vec<u8> {
+    let mut imp = vec![1u8, module.len() as u8];
+    imp.extend_from_slice(module.as_bytes());
+    imp.push(9);
+    imp.extend_from_slice(b"proc_exit");
+    imp.extend_from_slice(&[0, 0]);
+    let mut import = vec![2u8, imp.len() as u8];
+    import.extend_from_slice(&imp);
+    wasm(&[
+        &[1, 8, 2, 0x60, 1, 0x7f, 0, 0x60, 0, 0],
+        &import,
+        &[3, 2, 1, 1],
+        &[7, 10, 1, 6, b'_', b's', b't', b'a', b'r', b't', 0, 1],
+        &[10, 8, 1, 6, 0, 0x41, 7, 0x10, 0, 0x0b],
+    ])
+}
+
+#[test]
+fn run_command_proc_exit_is_the_exit_code() {
+    let r = run_command(
+        &exit7(MODULE),
+        WasiCtx::builder().build(),
+        crate::Config::default(),
+    );
+    assert_eq!(r, Ok(RunResult { exit_code: 7 }));
+}
+
+#[test]
+fn run_command_unknown_import_is_unlinkable() {
+    let r = run_command(
+        &exit7("env"),
+        WasiCtx::builder().build(),
+        crate::Config::default(),
+    );
+    assert!(matches!(r, Err(RunError::Link(_))), "{r:?}");
+}
+
+#[test]
+fn run_command_trap_and_no_start() {
+    let traps = wasm(&[
+        &[1, 4, 1, 0x60, 0, 0],
+        &[3, 2, 1, 0],
+        &[7, 10, 1, 6, b'_', b's', b't', b'a', b'r', b't', 0, 0],
+        &[10, 5, 1, 3, 0, 0, 0x0b],
+    ]);
+    let r = run_command(&traps, WasiCtx::builder().build(), crate::Config::default());
+    assert!(
+        matches!(&r, Err(RunError::Trap { message, .. }) if message.contains("unreachable")),
+        "{r:?}"
+    );
+    let empty = wasm(&[]);
+    let r = run_command(&empty, WasiCtx::builder().build(), crate::Config::default());
+    assert_eq!(r, Err(RunError::NoStart));
+    let r = run_command(
+        b"\0asm\x01\0\0\0\x99",
+        WasiCtx::builder().build(),
+        crate::Config::default(),
+    );
+    assert!(matches!(r, Err(RunError::Decode(_))), "{r:?}");
+}
