@@ -5,6 +5,7 @@
 //! checked afterwards (`section size mismatch`), so that error messages agree
 //! with the official test suite.
 
+pub mod custom;
 mod reader;
 
 use std::fmt;
@@ -144,6 +145,7 @@ pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
         r: Reader::new(bytes),
         f: *features,
         uses_data_index: false,
+        offsets: None,
     }
     .module()
 }
@@ -152,6 +154,8 @@ struct Decoder<'a> {
     r: Reader<'a>,
     f: Features,
     uses_data_index: bool,
+    /// While decoding a function body: each instruction's start position.
+    offsets: Option<Vec<u32>>,
 }
 
 // Section ids in their required order.
@@ -569,11 +573,22 @@ impl Decoder<'_> {
         if total >= 1 << 32 {
             return Err(DecodeError::TooManyLocals);
         }
-        let body = self.expr()?;
+        self.offsets = Some(Vec::new());
+        let body = self.expr();
+        let offsets = self.offsets.take().unwrap_or_default();
+        let body = body?;
+        // Instruction offsets relative to the function's start (its locals),
+        // as code metadata such as branch hints count them.
+        let offsets = offsets.iter().map(|&p| p - start as u32).collect();
         if self.r.pos() != start + size {
             return Err(DecodeError::SectionSizeMismatch);
         }
-        Ok(Func { ty, locals, body })
+        Ok(Func {
+            ty,
+            locals,
+            body,
+            offsets,
+        })
     }
 
     /// binary: expr — a nested instruction sequence up to and including its `end`.
@@ -590,6 +605,9 @@ impl Decoder<'_> {
                     Some(is_if @ true) => *is_if = false,
                     _ => return Err(DecodeError::EndExpected),
                 }
+            }
+            if let Some(o) = &mut self.offsets {
+                o.push(self.r.pos() as u32);
             }
             let i = self.instr()?;
             match i.op {

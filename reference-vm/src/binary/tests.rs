@@ -78,3 +78,56 @@ fn custom_page_sizes_are_decoded_only_when_enabled() {
         DecodeError::InvalidCustomPageSize
     );
 }
+
+/// `(func (param i32) local.get 0 if end)` with a branch hint section of the
+/// given hint entry (offset, reserved size, value).
+fn hinted(entry: &[u8]) -> Vec<u8> {
+    let mut m = b"\0asm\x01\0\0\0\x01\x05\x01\x60\x01\x7f\x00\x03\x02\x01\x00".to_vec();
+    // Code: locals at offset 0, local.get at 1, if at 3, end at 5, end at 6.
+    m.extend_from_slice(b"\x0a\x09\x01\x07\x00\x20\x00\x04\x40\x0b\x0b");
+    let name = custom::BRANCH_HINT_SECTION.as_bytes();
+    let mut content = vec![name.len() as u8];
+    content.extend_from_slice(name);
+    content.extend_from_slice(&[1, 0, 1]); // one function (0), one hint
+    content.extend_from_slice(entry);
+    m.push(0);
+    m.push(content.len() as u8);
+    m.extend_from_slice(&content);
+    m
+}
+
+#[test]
+fn branch_hints_are_decoded_and_validated() {
+    let f = Features::v3();
+    let check = |entry: &[u8]| {
+        let m = decode_module(&hinted(entry), &f).unwrap();
+        custom::check_custom_sections(&m).map(|c| c.branch_hints)
+    };
+    assert_eq!(
+        check(&[3, 1, 1]),
+        Ok(vec![custom::BranchHint {
+            func: 0,
+            instr: 1,
+            likely: true
+        }])
+    );
+    let err = |e: std::result::Result<_, custom::CustomError>| e.unwrap_err().to_string();
+    assert_eq!(
+        err(check(&[1, 1, 0])),
+        "@metadata.code.branch_hint annotation: invalid target"
+    );
+    assert_eq!(
+        err(check(&[7, 1, 0])),
+        "metadata.code.branch_hint section: invalid offset"
+    );
+    assert_eq!(
+        err(check(&[3, 2, 0])),
+        "metadata.code.branch_hint section: missing reserved byte"
+    );
+    assert_eq!(
+        err(check(&[3, 1, 2])),
+        "metadata.code.branch_hint section: invalid hint value"
+    );
+    // Custom section errors never make the module itself malformed.
+    assert!(crate::validate_module(&decode_module(&hinted(&[1, 1, 0]), &f).unwrap(), &f).is_ok());
+}

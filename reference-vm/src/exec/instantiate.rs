@@ -94,6 +94,14 @@ impl Store {
             });
             inst.funcs.push((self.funcs.len() - 1) as u32);
         }
+        // custom: the name section names functions in traps and traces.
+        for (idx, name) in m.names().funcs {
+            if let Some(&a) = inst.funcs.get(idx as usize) {
+                self.func_names
+                    .entry(a)
+                    .or_insert_with(|| Arc::from(name.as_str()));
+            }
+        }
         for t in &m.tables {
             let init = match &t.init {
                 Some(e) => match self.eval_const(&inst, e)? {

@@ -22,6 +22,9 @@ enum Next {
 /// Marks the bottom frame.
 const NO_FUNC: u32 = u32::MAX;
 
+/// The most frames a backtrace keeps (innermost first).
+pub const MAX_BACKTRACE: usize = 64;
+
 fn trunc_err(e: float::TruncError) -> Trap {
     match e {
         float::TruncError::Overflow => Trap::IntegerOverflow,
@@ -108,7 +111,11 @@ impl Store {
                     }
                     s += t.slots() as usize;
                 }
+                self.backtrace.clear();
                 let r = self.run(f.0);
+                if r.is_err() {
+                    self.capture_backtrace();
+                }
                 self.frames.clear();
                 r?;
                 let mut out = Vec::with_capacity(ty.results.len());
@@ -122,6 +129,27 @@ impl Store {
                 Ok(out)
             }
         }
+    }
+
+    /// Builds the backtrace of a trap from the trap site and the frame stack:
+    /// innermost first, at most [`MAX_BACKTRACE`] frames.
+    fn capture_backtrace(&mut self) {
+        let (site_func, site_pc) = self.trap_site;
+        let sites = std::iter::once((site_func, site_pc)).chain(
+            self.frames
+                .iter()
+                .rev()
+                .map(|fr| (fr.func, fr.pc.saturating_sub(1))),
+        );
+        self.backtrace = sites
+            .filter(|&(f, _)| f != NO_FUNC)
+            .take(MAX_BACKTRACE)
+            .map(|(f, pc)| BacktraceFrame {
+                func: FuncAddr(f),
+                name: self.func_names.get(&f).map(|n| n.to_string()),
+                pc,
+            })
+            .collect();
     }
 
     /// Runs `entry` with its arguments in slots 0.. until it returns.
@@ -140,6 +168,7 @@ impl Store {
             stack,
             frames,
             fuel,
+            trap_site,
             ..
         } = self;
         let funcs: &[FuncInst] = funcs;
@@ -158,6 +187,13 @@ impl Store {
             base: 0,
             tail: false,
         };
+        // Records where execution stopped (for the backtrace) and fails.
+        macro_rules! fail {
+            ($e:expr) => {{
+                *trap_site = (fa, pc.saturating_sub(1) as u32);
+                return Err($e);
+            }};
+        }
         loop {
             match next {
                 Next::Call {
@@ -171,16 +207,16 @@ impl Store {
                         unreachable!("matched above");
                     };
                     if cf.too_big {
-                        return Err(Trap::CallStackExhausted);
+                        fail!(Trap::CallStackExhausted);
                     }
                     if *fuel == 0 {
-                        return Err(Trap::OutOfFuel);
+                        fail!(Trap::OutOfFuel);
                     }
                     *fuel -= 1;
                     let need = fp + cf.frame_size as usize;
                     if need > stack.len() {
                         if need > max_slots {
-                            return Err(Trap::CallStackExhausted);
+                            fail!(Trap::CallStackExhausted);
                         }
                         let len = need.max(stack.len() * 2).min(max_slots);
                         stack.resize(len, 0);
@@ -196,17 +232,17 @@ impl Store {
                     Some(FuncInst::Wasm { code: cf, .. }) => {
                         // exec: call — push a frame with zeroed locals and the constant pool.
                         if frames.len() >= max_depth || cf.too_big {
-                            return Err(Trap::CallStackExhausted);
+                            fail!(Trap::CallStackExhausted);
                         }
                         if *fuel == 0 {
-                            return Err(Trap::OutOfFuel);
+                            fail!(Trap::OutOfFuel);
                         }
                         *fuel -= 1;
                         let new_fp = fp + base as usize;
                         let need = new_fp + cf.frame_size as usize;
                         if need > stack.len() {
                             if need > max_slots {
-                                return Err(Trap::CallStackExhausted);
+                                fail!(Trap::CallStackExhausted);
                             }
                             let len = need.max(stack.len() * 2).min(max_slots);
                             stack.resize(len, 0);
@@ -244,11 +280,14 @@ impl Store {
                             globals,
                             instance,
                         };
-                        let res = (hosts[*host as usize])(&mut caller, &args)?;
+                        let res = match (hosts[*host as usize])(&mut caller, &args) {
+                            Ok(r) => r,
+                            Err(t) => fail!(t),
+                        };
                         if res.len() != ft.results.len()
                             || !res.iter().zip(&ft.results).all(|(v, t)| v.has_type(*t))
                         {
-                            return Err(Trap::Host(format!(
+                            fail!(Trap::Host(format!(
                                 "host function returned values not of type {ft}"
                             )));
                         }
@@ -273,7 +312,7 @@ impl Store {
                             return Ok(());
                         }
                     }
-                    None => return Err(Trap::Host("call of an unknown function".into())),
+                    None => fail!(Trap::Host("call of an unknown function".into())),
                 },
                 Next::Return => {
                     let Some(fr) = frames.pop() else {
@@ -286,7 +325,7 @@ impl Store {
                 }
                 Next::Ext(idx) => {
                     let Some(FuncInst::Wasm { code: cf, inst, .. }) = funcs.get(fa as usize) else {
-                        return Err(Trap::Host("internal: frame of a host function".into()));
+                        fail!(Trap::Host("internal: frame of a host function".into()));
                     };
                     let mut cx = super::ext::ExtCtx {
                         inst: &instances[*inst as usize],
@@ -298,9 +337,11 @@ impl Store {
                         max_mem,
                         max_table,
                     };
-                    if let Some(c) =
-                        super::ext::exec(&cf.ext[idx as usize], &mut stack[fp..], &mut cx)?
-                    {
+                    let r = super::ext::exec(&cf.ext[idx as usize], &mut stack[fp..], &mut cx);
+                    if let Some(c) = match r {
+                        Ok(c) => c,
+                        Err(t) => fail!(t),
+                    } {
                         next = Next::Call {
                             callee: c.callee,
                             base: c.base,
@@ -309,10 +350,10 @@ impl Store {
                         continue;
                     }
                 }
-                Next::Trap(t) => return Err(t),
+                Next::Trap(t) => fail!(t),
             }
             let Some(FuncInst::Wasm { code: cf, inst, .. }) = funcs.get(fa as usize) else {
-                return Err(Trap::Host("internal: frame of a host function".into()));
+                fail!(Trap::Host("internal: frame of a host function".into()));
             };
             let inst = &instances[*inst as usize];
             let code: &[Ins] = &cf.code;

@@ -432,6 +432,34 @@ pub struct Store {
     pub(crate) stack: Vec<u64>,
     pub(crate) frames: Vec<Frame>,
     pub(crate) fuel: u64,
+    /// Names of functions from their modules' name sections, by address.
+    pub(crate) func_names: HashMap<u32, Arc<str>>,
+    /// Where the last trap happened: function address and instruction index.
+    pub(crate) trap_site: (u32, u32),
+    /// The backtrace of the last trapping invocation.
+    pub(crate) backtrace: Vec<BacktraceFrame>,
+}
+
+/// One frame of a trap's backtrace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BacktraceFrame {
+    /// The function.
+    pub func: FuncAddr,
+    /// Its name from the name section of the module that defined (or first
+    /// imported) it.
+    pub name: Option<String>,
+    /// The index of the trapping (or calling) instruction in the function's
+    /// internal code.
+    pub pc: u32,
+}
+
+impl fmt::Display for BacktraceFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "${n} (func {}) at {}", self.func.0, self.pc),
+            None => write!(f, "func {} at {}", self.func.0, self.pc),
+        }
+    }
 }
 
 impl Store {
@@ -453,6 +481,9 @@ impl Store {
             stack: Vec::new(),
             frames: Vec::new(),
             fuel,
+            func_names: HashMap::new(),
+            trap_site: (u32::MAX, 0),
+            backtrace: Vec::new(),
         }
     }
 
@@ -479,6 +510,17 @@ impl Store {
         self.types.push(t.clone());
         self.type_ids.insert(t.clone(), id);
         id
+    }
+
+    /// The name of a function, from the name section of its module.
+    pub fn func_name(&self, f: FuncAddr) -> Option<&str> {
+        self.func_names.get(&f.0).map(|n| &**n)
+    }
+
+    /// The backtrace of the last invocation that trapped (innermost frame
+    /// first; empty after a successful one), with function names.
+    pub fn last_backtrace(&self) -> &[BacktraceFrame] {
+        &self.backtrace
     }
 
     /// Exports of an instance, in order.

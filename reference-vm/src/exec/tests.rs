@@ -103,3 +103,28 @@ fn memory64_with_a_huge_maximum_allocates_only_its_minimum() {
     // Growing to 2^48 pages is refused by the configured cap, not attempted.
     assert_eq!(s.mems[mem.0 as usize].grow((1 << 48) - 1, 4 << 30), None);
 }
+
+/// (func $inner unreachable) (func $outer (export "run") call $inner), with a
+/// name section naming both.
+const NAMED: &[u8] = &[
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 3, 2, 0, 0, 7, 7, 1, 3, b'r', b'u',
+    b'n', 0, 1, 10, 10, 2, 3, 0, 0, 0x0b, 4, 0, 0x10, 0, 0x0b, 0, 22, 4, b'n', b'a', b'm', b'e', 1,
+    15, 2, 0, 5, b'i', b'n', b'n', b'e', b'r', 1, 5, b'o', b'u', b't', b'e', b'r',
+];
+
+#[test]
+fn traps_carry_a_backtrace_with_names() {
+    let f = Features::v3();
+    let m = decode_module(NAMED, &f).unwrap();
+    assert_eq!(m.names().funcs.get(&1).map(String::as_str), Some("outer"));
+    let v = validate_module(&m, &f).unwrap();
+    let mut s = Store::new(Config::default());
+    let inst = s.instantiate(&v, &[]).unwrap();
+    let Some(ExternVal::Func(run)) = s.export(inst, "run") else {
+        panic!()
+    };
+    assert_eq!(s.func_name(run), Some("outer"));
+    assert_eq!(s.invoke(run, &[]), Err(Trap::Unreachable));
+    let bt: Vec<String> = s.last_backtrace().iter().map(|f| f.to_string()).collect();
+    assert_eq!(bt, ["$inner (func 0) at 0", "$outer (func 1) at 0"]);
+}

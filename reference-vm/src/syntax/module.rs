@@ -68,6 +68,9 @@ pub struct Func {
     pub locals: Vec<(u32, ValType)>,
     /// The body, including the final `end`.
     pub body: Expr,
+    /// Byte offset of each instruction of `body` from the start of the
+    /// function's code entry (its local declarations), for code metadata.
+    pub offsets: Vec<u32>,
 }
 
 /// A defined table.
