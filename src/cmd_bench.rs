@@ -27,10 +27,12 @@ pub struct BenchArgs {
 
 /// Runs `wasm-conform bench`; exits 1 if any result was wrong.
 pub fn bench(args: BenchArgs) -> u8 {
-    let readme = args
-        .expected
-        .clone()
-        .or_else(|| args.programs.first().and_then(|p| p.parent()).map(|d| d.join("README.md")));
+    let readme = args.expected.clone().or_else(|| {
+        args.programs
+            .first()
+            .and_then(|p| p.parent())
+            .map(|d| d.join("README.md"))
+    });
     let expected = readme
         .and_then(|p| std::fs::read_to_string(p).ok())
         .map(|t| bench::expected_from_readme(&t))

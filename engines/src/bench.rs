@@ -58,7 +58,9 @@ pub struct BenchReport {
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Runs the plan. Errors are per measurement (recorded as outcomes), except
@@ -74,11 +76,20 @@ pub fn run(plan: &BenchPlan, mut progress: impl FnMut(&str)) -> Result<BenchRepo
         let mut row: Vec<Measurement> = plan
             .engines
             .iter()
-            .map(|_| Measurement { times: Vec::new(), outcome: String::new(), correct: expected.map(|_| true) })
+            .map(|_| Measurement {
+                times: Vec::new(),
+                outcome: String::new(),
+                correct: expected.map(|_| true),
+            })
             .collect();
         for round in 0..plan.rounds {
             for (i, name) in plan.engines.iter().enumerate() {
-                progress(&format!("{} on {name}, round {}/{}", stem(program), round + 1, plan.rounds));
+                progress(&format!(
+                    "{} on {name}, round {}/{}",
+                    stem(program),
+                    round + 1,
+                    plan.rounds
+                ));
                 let m = &mut row[i];
                 let mut engine = create_engine(name)?;
                 engine.set_budget(Budget { fuel: None });
@@ -92,7 +103,11 @@ pub fn run(plan: &BenchPlan, mut progress: impl FnMut(&str)) -> Result<BenchRepo
                     Err(e) => Outcome::EngineError(e.to_string()),
                 };
                 m.outcome = match &outcome {
-                    Outcome::Returned(v) => v.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" "),
+                    Outcome::Returned(v) => v
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     o => o.to_string(),
                 };
                 if let Some(want) = expected {
@@ -103,7 +118,10 @@ pub fn run(plan: &BenchPlan, mut progress: impl FnMut(&str)) -> Result<BenchRepo
         }
         results.push(row);
     }
-    Ok(BenchReport { plan: plan.clone(), results })
+    Ok(BenchReport {
+        plan: plan.clone(),
+        results,
+    })
 }
 
 impl BenchReport {
@@ -148,7 +166,11 @@ impl BenchReport {
             let verdict = if row.iter().all(|m| m.correct == Some(true)) {
                 format!("ok ({})", row[0].outcome)
             } else {
-                let parts: Vec<String> = engines.iter().zip(row).map(|(e, m)| format!("{e}: {}", m.outcome)).collect();
+                let parts: Vec<String> = engines
+                    .iter()
+                    .zip(row)
+                    .map(|(e, m)| format!("{e}: {}", m.outcome))
+                    .collect();
                 format!("MISMATCH {}", parts.join("; "))
             };
             let _ = writeln!(line, " {verdict} |");
@@ -159,7 +181,10 @@ impl BenchReport {
 
     /// Whether every engine returned the expected value on every program.
     pub fn all_correct(&self) -> bool {
-        self.results.iter().flatten().all(|m| m.correct != Some(false))
+        self.results
+            .iter()
+            .flatten()
+            .all(|m| m.correct != Some(false))
     }
 }
 
@@ -176,8 +201,12 @@ pub fn expected_from_readme(text: &str) -> BTreeMap<String, Value> {
         // `dispatch (WAT only)` names the program `dispatch`.
         let name = cells[1].split_whitespace().next().unwrap_or("");
         let last = cells[cells.len() - 2];
-        let Some((_, dec)) = last.split_once('/') else { continue };
-        let Ok(v) = dec.trim().parse::<u64>() else { continue };
+        let Some((_, dec)) = last.split_once('/') else {
+            continue;
+        };
+        let Ok(v) = dec.trim().parse::<u64>() else {
+            continue;
+        };
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue;
         }

@@ -117,7 +117,12 @@ impl<'a> Lines<'a> {
     /// Indexes the lines of `src`.
     pub fn new(src: &'a str) -> Lines<'a> {
         let starts = std::iter::once(0)
-            .chain(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+            .chain(
+                src.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
             .collect();
         Lines { src, starts }
     }
@@ -127,7 +132,10 @@ impl<'a> Lines<'a> {
         let offset = offset.min(self.src.len());
         let line = self.starts.partition_point(|s| *s <= offset) - 1;
         let start = self.starts[line];
-        let col = self.src.get(start..offset).map_or(offset - start, |t| t.chars().count());
+        let col = self
+            .src
+            .get(start..offset)
+            .map_or(offset - start, |t| t.chars().count());
         (line as u32 + 1, col as u32 + 1)
     }
 }

