@@ -8,7 +8,9 @@ fn bin() -> Command {
 }
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
     if p.exists() {
         return Some(p);
     }
@@ -53,9 +55,17 @@ fn exit_code_and_stdout_of_a_command() {
     let Some(t) = shared("wasi-testsuite/tests/assemblyscript/testsuite/wasm32-wasip1") else {
         return;
     };
-    let out = bin().arg("run").arg(t.join("proc_exit-failure.wasm")).output().unwrap();
+    let out = bin()
+        .arg("run")
+        .arg(t.join("proc_exit-failure.wasm"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(33));
-    let out = bin().arg("run").arg(t.join("fd_write-to-stdout.wasm")).output().unwrap();
+    let out = bin()
+        .arg("run")
+        .arg(t.join("fd_write-to-stdout.wasm"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.starts_with(b"hello"));
 }
@@ -64,8 +74,15 @@ fn exit_code_and_stdout_of_a_command() {
 fn bench_programs_print_their_checksums() {
     let Some(b) = shared("bench") else { return };
     let out = bin().arg("run").arg(b.join("hello.wasm")).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\nchecksum 000000000000002a\n");
-    let out = bin().args(["run", "--invoke", "run"]).arg(b.join("hello-nowasi.wasm")).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello\nchecksum 000000000000002a\n"
+    );
+    let out = bin()
+        .args(["run", "--invoke", "run"])
+        .arg(b.join("hello-nowasi.wasm"))
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "i64:42\n");
 }
 
@@ -77,13 +94,21 @@ fn dir_preopens_on_both_file_systems() {
     for fs in ["host", "memory"] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("fs-tests.dir")).unwrap();
-        let d = format!("{}::fs-tests.dir", dir.path().join("fs-tests.dir").display());
+        let d = format!(
+            "{}::fs-tests.dir",
+            dir.path().join("fs-tests.dir").display()
+        );
         let out = bin()
             .args(["run", "--fs", fs, "--dir", &d])
             .arg(t.join("fd_readdir.wasm"))
             .arg("fs-tests.dir")
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{fs}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{fs}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
