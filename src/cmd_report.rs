@@ -49,6 +49,10 @@ struct RunArgs {
     /// Default: the bundled suite (wasm-latest and every proposal).
     #[arg(long = "spec-suite")]
     spec_suite: Vec<PathBuf>,
+    /// A bundled spec suite (wasm-v1, wasm-v2, wasm-v3, wasm-latest,
+    /// proposals/NAME) instead of the default selection; repeatable.
+    #[arg(long)]
+    bundled: Vec<String>,
     /// A WASI testsuite folder. Default: $WASM_CONFORM_WASI_SUITE or
     /// ../shared/wasi-testsuite/tests, when it exists.
     #[arg(long = "wasi-suite")]
@@ -119,7 +123,7 @@ pub fn report(args: ReportArgs) -> u8 {
 }
 
 fn diff(args: DiffArgs) -> u8 {
-    let load = |p: &PathBuf| render::load_docs(std::slice::from_ref(p));
+    let load = |p: &PathBuf| render::load_docs(std::slice::from_ref(p)).map(render::merge_runs);
     let (before, after) = match (load(&args.before), load(&args.after)) {
         (Ok(b), Ok(a)) => (b, a),
         (Err(e), _) | (_, Err(e)) => {
@@ -147,7 +151,7 @@ fn diff(args: DiffArgs) -> u8 {
 }
 
 fn render_cmd(args: RenderArgs) -> u8 {
-    let docs = match render::load_docs(&args.results) {
+    let docs = match render::load_docs(&args.results).map(render::merge_runs) {
         Ok(d) if !d.is_empty() => d,
         Ok(_) => {
             eprintln!("wasm-conform report render: no results documents found");
@@ -232,7 +236,12 @@ fn run(args: RunArgs) -> u8 {
     let suites = if args.no_spec {
         Vec::new()
     } else if args.spec_suite.is_empty() {
-        match suite::bundled_default()
+        let names = if args.bundled.is_empty() {
+            suite::bundled_default()
+        } else {
+            args.bundled.clone()
+        };
+        match names
             .iter()
             .map(|n| suite::bundled(n))
             .collect::<Result<Vec<_>, _>>()
@@ -248,6 +257,7 @@ fn run(args: RunArgs) -> u8 {
             .spec_suite
             .iter()
             .map(|d| suite::discover(d))
+            .chain(args.bundled.iter().map(|n| suite::bundled(n)))
             .collect::<Result<Vec<_>, _>>()
         {
             Ok(s) => s,

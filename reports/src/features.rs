@@ -4,9 +4,9 @@
 //! For each engine, each proposal that has a key in the website's table gets:
 //! - the engine's version string, when every judged assertion passes;
 //! - `["flag", note]` when the engine needs a flag for it (the engine's
-//!   config has `flag.<proposal>`) and it passes at least partly;
-//! - `[version, note]` when it passes partly (the note gives the numbers);
-//! - `false` when nothing passes.
+//!   config has `flag.<proposal>`) and at least half passes;
+//! - `[version, note]` when at least half passes (the note gives the numbers);
+//! - `[false, note]` when less than half passes, `false` when nothing ran.
 //!
 //! Every value also carries the counts under `"_evidence"`, so the numbers
 //! behind a claim stay next to it.
@@ -50,9 +50,13 @@ pub fn render(docs: &[ResultsDoc]) -> Value {
                 .and_then(|v| v.as_str().map(str::to_string));
             let value = match (cell.grade(), flag) {
                 (Grade::Unsupported | Grade::Empty, _) => Value::Bool(false),
-                (Grade::Bad, _) if t.pass == 0 => Value::Bool(false),
+                (Grade::Bad, Some(flag)) => {
+                    json!([false, format!("Behind flag `{flag}`, but only {counts}")])
+                }
+                (Grade::Bad, None) => json!([false, format!("Only {counts}")]),
                 (_, Some(flag)) => json!(["flag", format!("Requires flag `{flag}`; {counts}")]),
                 (Grade::Full, None) => Value::String(version.clone()),
+                (Grade::Good, None) => json!([version.clone(), counts]),
                 (_, None) => json!([version.clone(), format!("Partial: {counts}")]),
             };
             features.insert(key.to_string(), value);

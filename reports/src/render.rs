@@ -87,3 +87,43 @@ pub fn load_docs(paths: &[PathBuf]) -> Result<Vec<ResultsDoc>, String> {
     }
     Ok(docs)
 }
+
+/// Merges documents of the same run split over several files (CI shards):
+/// documents with the same engine name, version and kind become one, their
+/// units concatenated (a unit id seen twice keeps the later one) and sorted
+/// by id, totals recomputed; partial if any part is. Order of first
+/// appearance is kept.
+pub fn merge_runs(docs: Vec<ResultsDoc>) -> Vec<ResultsDoc> {
+    let mut out: Vec<ResultsDoc> = Vec::new();
+    for doc in docs {
+        let same = out.iter_mut().find(|d| {
+            d.engine.name == doc.engine.name
+                && d.engine.version == doc.engine.version
+                && d.kind == doc.kind
+        });
+        match same {
+            None => out.push(doc),
+            Some(d) => {
+                let mut units = std::mem::take(&mut d.units);
+                units.retain(|u| !doc.units.iter().any(|n| n.id == u.id));
+                units.extend(doc.units);
+                units.sort_by(|a, b| a.id.cmp(&b.id));
+                d.totals = Default::default();
+                for u in units {
+                    d.push(u);
+                }
+                d.partial |= doc.partial;
+                d.duration_ms += doc.duration_ms;
+                if doc.started_at < d.started_at {
+                    d.started_at = doc.started_at;
+                }
+                for root in doc.suite.root.split(", ") {
+                    if !d.suite.root.split(", ").any(|r| r == root) {
+                        d.suite.root = format!("{}, {root}", d.suite.root);
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -121,3 +121,26 @@ fn write_all_and_load_back() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn shards_merge_into_one_run() {
+    let docs = fixtures();
+    let mut a = docs[1].clone();
+    let mut b = docs[1].clone();
+    a.units.truncate(1);
+    b.units.remove(0);
+    b.partial = true;
+    for d in [&mut a, &mut b] {
+        let units = std::mem::take(&mut d.units);
+        d.totals = Totals::default();
+        for u in units {
+            d.push(u);
+        }
+    }
+    let merged = render::merge_runs(vec![docs[0].clone(), a, b, docs[2].clone()]);
+    assert_eq!(merged.len(), 3);
+    assert_eq!(merged[1].totals, docs[1].totals);
+    assert_eq!(merged[1].units.len(), 3);
+    assert!(merged[1].partial);
+    assert!(!merged[0].partial);
+}

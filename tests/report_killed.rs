@@ -1,0 +1,106 @@
+//! `wasm-conform report` killed mid-way (SIGKILL, SIGINT) leaves a valid
+//! partial Results JSON, and `report render` turns it into a dashboard.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wasm-conform");
+
+/// Waits until one of the results files is a partial document with at
+/// least one unit; returns it.
+fn wait_for_partial(paths: &[PathBuf], limit: Duration) -> Option<PathBuf> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        for path in paths {
+            if let Ok(text) = std::fs::read_to_string(path)
+                && let Ok(doc) = reports::ResultsDoc::from_json(&text)
+                && doc.partial
+                && !doc.units.is_empty()
+            {
+                return Some(path.clone());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn killed_run_renders(signal: &str) {
+    let dir = std::env::temp_dir().join(format!("wc-killed-{signal}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The upstream suite when it is there (a long run), else the bundled one.
+    let upstream = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec-testsuite/test/core");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "report",
+        "--engines",
+        "reference-vm,wasmi",
+        "--no-wasi",
+        "--jobs",
+        "1",
+    ]);
+    if upstream.is_dir() {
+        cmd.arg("--spec-suite").arg(&upstream);
+    }
+    let mut child = cmd
+        .arg("--out")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start wasm-conform report");
+    let found = wait_for_partial(
+        &[
+            dir.join("reference-vm.spec.json"),
+            dir.join("wasmi.spec.json"),
+        ],
+        Duration::from_secs(300),
+    );
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    let json = found.expect("no partial document with units within the time limit");
+    assert!(!exit.success(), "the run finished before it was killed");
+
+    let doc = reports::ResultsDoc::from_json(&std::fs::read_to_string(&json).unwrap())
+        .expect("a killed run leaves a valid document");
+    assert!(doc.partial, "the document says it is partial");
+    assert!(!doc.units.is_empty());
+    let counted: u64 = doc.units.iter().map(|u| u.totals.total()).sum();
+    assert_eq!(doc.totals.total(), counted, "totals agree with the units");
+
+    let out = dir.join("rendered");
+    let render = Command::new(BIN)
+        .args(["report", "render"])
+        .arg(&json)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<span class=\"badge partial\">partial</span>"));
+    assert!(html.contains("<table id=\"matrix\">"));
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("**(partial)**"), "{md}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sigkill_leaves_a_partial_report_that_renders() {
+    killed_run_renders("KILL");
+}
+
+#[test]
+fn sigint_leaves_a_partial_report_that_renders() {
+    killed_run_renders("INT");
+}
