@@ -382,7 +382,7 @@ fn run_spec(
                 b.set_message(unit.id.clone());
                 b.inc(1);
             }
-            None if n % 50 == 0 || n == total => {
+            None if n.is_multiple_of(50) || n == total => {
                 eprintln!("[{engine} spec {n}/{total}] {}", unit.id)
             }
             None => {}

@@ -103,7 +103,7 @@ fn write_all_and_load_back() {
         std::fs::create_dir_all(&dir).unwrap();
         write_atomic(&dir.join(format!("{i}.json")), d).unwrap();
     }
-    let loaded = render::load_docs(&[dir.clone()]).unwrap();
+    let loaded = render::load_docs(std::slice::from_ref(&dir)).unwrap();
     assert_eq!(loaded, docs);
     let out = dir.join("out");
     let written = render::write_all(
