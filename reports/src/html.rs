@@ -106,7 +106,7 @@ fn short_suite(root: &str) -> String {
     format!("<span title=\"{}\">{}</span>", esc(root), esc(&short))
 }
 
-fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>) -> String {
+fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>, flag: Option<&str>) -> String {
     match cell {
         Some(c) if c.engine.total() > 0 || c.text.total() > 0 => {
             let t = &c.engine;
@@ -130,8 +130,11 @@ fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>) -> String {
             } else {
                 String::new()
             };
+            let flag = flag.map_or(String::new(), |f| {
+                format!("<small class=\"fl\">behind {}</small>", esc(f))
+            });
             format!(
-                "<td class=\"cell {} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><b>{}%</b> <span class=\"cnt\">{}/{}</span>{fails}{text}</td>",
+                "<td class=\"cell {} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><b>{}%</b> <span class=\"cnt\">{}/{}</span>{fails}{text}{flag}</td>",
                 c.grade().as_str(),
                 esc(proposal),
                 esc(&title),
@@ -203,13 +206,19 @@ pub fn render(docs: &[ResultsDoc]) -> String {
             esc(row)
         );
         for (i, col) in m.columns.iter().enumerate() {
-            out.push_str(&cell_html(i, row, col.cells.get(row)));
+            let flag = col.doc.engine.config.get(&format!("flag.{row}"));
+            out.push_str(&cell_html(
+                i,
+                row,
+                col.cells.get(row),
+                flag.and_then(|f| f.as_str()),
+            ));
         }
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody><tfoot><tr><th>total</th>");
     for (i, col) in m.columns.iter().enumerate() {
-        out.push_str(&cell_html(i, "*", Some(&m.column_total(col))));
+        out.push_str(&cell_html(i, "*", Some(&m.column_total(col)), None));
     }
     out.push_str("</tr></tfoot></table>\n<p class=\"legend\"><span class=\"cell full\">all pass</span><span class=\"cell good\">&ge; 90%</span><span class=\"cell partial\">&ge; 50%</span><span class=\"cell bad\">&lt; 50%</span><span class=\"cell unsupported\">unsupported</span></p></section>\n");
 
@@ -260,7 +269,7 @@ table.runs td,table.runs th{font-size:13px}
 #matrix th{background:#f3f3f3}#matrix tbody th{font-weight:600;white-space:nowrap}
 #matrix td.cell{min-width:120px;text-align:right;cursor:pointer;white-space:nowrap}
 #matrix td.cell b{font-size:15px}#matrix td.cell small{display:block;font-size:11px}
-#matrix td.cell .cnt{color:#333}
+#matrix td.cell .cnt{color:#333}#matrix td.cell .fl{color:#0a58ca}
 .cell.full{background:#b7e4b7}.cell.good{background:#dff0c0}.cell.partial{background:#fbe3a8}.cell.bad{background:#f5b5b0}
 .cell.unsupported{background:#e0e0e0;color:#555}.cell.empty{background:#fff;color:#aaa;cursor:default}
 #matrix td.cell.selected{outline:3px solid #0a58ca;outline-offset:-3px}

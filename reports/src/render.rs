@@ -62,7 +62,8 @@ pub fn write_all(
 }
 
 /// Reads results documents from files, or from every `*.json` results
-/// document in a folder (other JSON files there are skipped).
+/// document in a folder. JSON files without a `schema` (other outputs such
+/// as `features.json`) are skipped; a wrong schema is an error.
 pub fn load_docs(paths: &[PathBuf]) -> Result<Vec<ResultsDoc>, String> {
     let mut docs = Vec::new();
     for p in paths {
@@ -82,6 +83,13 @@ pub fn load_docs(paths: &[PathBuf]) -> Result<Vec<ResultsDoc>, String> {
             }
         } else {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            // Other JSON next to results (features.json) is skipped, so
+            // `out/*.json` works as an argument.
+            let is_other = serde_json::from_str::<serde_json::Value>(&text)
+                .is_ok_and(|v| v.get("schema").is_none());
+            if is_other {
+                continue;
+            }
             docs.push(ResultsDoc::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))?);
         }
     }
