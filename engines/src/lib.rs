@@ -81,6 +81,17 @@ pub trait Engine {
     /// Reads every exported global, memory and table.
     fn snapshot(&mut self, instance: InstanceId) -> Result<InstanceState, String>;
 
+    /// Decodes a module and checks the custom sections the engine knows
+    /// (name section, branch hints): `Malformed` when one does not decode,
+    /// `Invalid` when one does not fit the module.
+    fn check_custom_sections(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        let _ = bytes;
+        Err(ModuleError::Unsupported(format!(
+            "custom-section checks: {} does not report them",
+            self.name()
+        )))
+    }
+
     /// Sets the per-call limits.
     fn set_budget(&mut self, budget: Budget);
 

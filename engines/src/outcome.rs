@@ -79,6 +79,17 @@ impl TrapKind {
             .map(|(_, k)| *k)
     }
 
+    /// Every kind an expected message can mean: the kinds whose spec message
+    /// starts with it (`"out of bounds"` means memory, table or array bounds),
+    /// or whose message it extends (`"uninitialized element 2"`).
+    pub fn candidates(message: &str) -> Vec<TrapKind> {
+        TRAP_MESSAGES
+            .iter()
+            .filter(|(prefix, _)| message.starts_with(prefix) || prefix.starts_with(message))
+            .map(|(_, k)| *k)
+            .collect()
+    }
+
     /// A short stable name, for reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -240,6 +251,13 @@ mod tests {
         }
         assert_eq!(TrapKind::from_spec_message("something else"), None);
         assert!(UndefinedElement.matches(TableOutOfBounds));
+        let oob = TrapKind::candidates("out of bounds");
+        assert!(oob.contains(&MemoryOutOfBounds) && oob.contains(&ArrayOutOfBounds));
+        assert_eq!(
+            TrapKind::candidates("integer divide by zero"),
+            vec![IntegerDivideByZero]
+        );
+        assert!(TrapKind::candidates("no such trap").is_empty());
         assert!(!IntegerOverflow.matches(IntegerDivideByZero));
     }
 }

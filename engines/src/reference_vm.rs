@@ -220,6 +220,17 @@ impl Engine for ReferenceVmEngine {
             .map_err(|e| ModuleError::Invalid(e.to_string()))
     }
 
+    fn check_custom_sections(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        use ::reference_vm::binary::custom::{CustomError, check_custom_sections};
+        let module = decode_module(bytes, &self.features)
+            .map_err(|e| ModuleError::Malformed(e.to_string()))?;
+        match check_custom_sections(&module) {
+            Ok(_) => Ok(()),
+            Err(CustomError::Malformed(m)) => Err(ModuleError::Malformed(m)),
+            Err(CustomError::Invalid(m)) => Err(ModuleError::Invalid(m)),
+        }
+    }
+
     fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
         let module = decode_module(bytes, &self.features)
             .map_err(|e| ModuleError::Malformed(e.to_string()))?;
