@@ -45,8 +45,30 @@ fn trap_kind(t: &exec::Trap) -> TrapKind {
         T::NullReference => TrapKind::NullReference,
         T::CallStackExhausted => TrapKind::CallStackExhausted,
         T::OutOfFuel => TrapKind::OutOfFuel,
-        T::BadArguments(_) | T::Host(_) | T::Exit(_) => TrapKind::HostError,
+        T::NullFuncRef | T::NullStructRef | T::NullArrayRef | T::NullI31Ref | T::NullExnRef => {
+            TrapKind::NullReference
+        }
+        T::CastFailure => TrapKind::CastFailure,
+        T::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
+        T::Exception(_) => TrapKind::UncaughtException,
+        T::BadArguments(_) | T::Host(_) | T::Exit(_) | T::OutOfMemory => TrapKind::HostError,
     }
+}
+
+/// Turns a reference-vm trap into an outcome; an uncaught exception is shown
+/// with its payload.
+fn trap_outcome_in(store: &Store, t: &exec::Trap) -> Outcome {
+    if let exec::Trap::Exception(e) = t {
+        let payload = match store.exception(*e) {
+            Some((tag, vals)) => {
+                let vals: Vec<String> = vals.iter().map(|v| from_vm(v).to_string()).collect();
+                format!("tag {} [{}]", tag.0, vals.join(" "))
+            }
+            None => String::new(),
+        };
+        return Outcome::Exception(payload);
+    }
+    trap_outcome(t)
 }
 
 /// Turns a reference-vm trap into an outcome.
@@ -74,7 +96,12 @@ fn to_vm(v: &Value) -> Result<Val, String> {
         Value::V128(x) => Val::V128(x),
         Value::Ref(RefValue::Null(NullKind::Func)) => Val::Ref(Ref::Null(HeapType::Func)),
         Value::Ref(RefValue::Null(NullKind::Extern)) => Val::Ref(Ref::Null(HeapType::Extern)),
+        Value::Ref(RefValue::Null(NullKind::Any)) => Val::Ref(Ref::Null(HeapType::Any)),
+        Value::Ref(RefValue::Null(NullKind::Exn)) => Val::Ref(Ref::Null(HeapType::Exn)),
+        Value::Ref(RefValue::Null(NullKind::Unknown)) => Val::Ref(Ref::Null(HeapType::None)),
         Value::Ref(RefValue::Extern(n)) => Val::Ref(Ref::Extern(n)),
+        Value::Ref(RefValue::Host(n)) => Val::Ref(Ref::Host(n)),
+        Value::Ref(RefValue::I31(n)) => Val::Ref(Ref::I31(n)),
         Value::Ref(r) => return Err(format!("reference-vm has no reference like {r}")),
     })
 }
@@ -88,11 +115,20 @@ fn from_vm(v: &Val) -> Value {
         Val::V128(x) => Value::V128(x),
         Val::Ref(r) => Value::Ref(match r {
             Ref::Null(h) => RefValue::Null(match h {
-                HeapType::Func => NullKind::Func,
-                HeapType::Extern => NullKind::Extern,
+                HeapType::Func | HeapType::NoFunc => NullKind::Func,
+                HeapType::Extern | HeapType::NoExtern => NullKind::Extern,
+                HeapType::Exn | HeapType::NoExn => NullKind::Exn,
+                HeapType::Concrete(_) => NullKind::Unknown,
+                _ => NullKind::Any,
             }),
             Ref::Func(a) => RefValue::Func(Some(u64::from(a.0))),
             Ref::Extern(n) => RefValue::Extern(n),
+            Ref::Host(n) => RefValue::Host(n),
+            Ref::I31(n) => RefValue::I31(n),
+            Ref::Struct(a) => RefValue::Struct(Some(u64::from(a))),
+            Ref::Array(a) => RefValue::Array(Some(u64::from(a))),
+            Ref::Exn(a) => RefValue::Exn(Some(u64::from(a))),
+            Ref::Externalized(_) => RefValue::Opaque,
         }),
     }
 }
@@ -260,7 +296,10 @@ impl Engine for ReferenceVmEngine {
                 Ok(self.instances.len() - 1)
             }
             Err(InstantiateError::Link(e)) => Err(ModuleError::Unlinkable(e.to_string())),
-            Err(InstantiateError::Trap(t)) => Err(ModuleError::Uninstantiable(trap_outcome(&t))),
+            Err(InstantiateError::Trap(t)) => Err(ModuleError::Uninstantiable(trap_outcome_in(
+                &self.store,
+                &t,
+            ))),
         }
     }
 
@@ -289,7 +328,7 @@ impl Engine for ReferenceVmEngine {
         self.store.set_fuel(self.budget.fuel);
         match self.store.invoke(f, &vm_args) {
             Ok(results) => Outcome::Returned(results.iter().map(from_vm).collect()),
-            Err(t) => trap_outcome(&t),
+            Err(t) => trap_outcome_in(&self.store, &t),
         }
     }
 
@@ -324,7 +363,7 @@ impl Engine for ReferenceVmEngine {
                         .collect();
                     state.tables.push((name, elems));
                 }
-                ExternVal::Func(_) => {}
+                ExternVal::Func(_) | ExternVal::Tag(_) => {}
             }
         }
         Ok(state)

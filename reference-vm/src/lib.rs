@@ -50,11 +50,11 @@ pub struct Features {
     pub multi_memory: bool,
     /// 64-bit memories and tables (3.0).
     pub memory64: bool,
-    /// Typed function references (3.0). Not implemented yet.
+    /// Typed function references (3.0).
     pub function_references: bool,
-    /// Garbage collection (3.0). Not implemented yet.
+    /// Garbage collection (3.0).
     pub gc: bool,
-    /// Exception handling (3.0). Not implemented yet.
+    /// Exception handling (3.0), including the legacy `try` instructions.
     pub exceptions: bool,
     /// Threads and atomics. Not implemented yet.
     pub threads: bool,
@@ -108,6 +108,9 @@ impl Features {
     pub const fn v3() -> Features {
         Features {
             extended_const: true,
+            function_references: true,
+            gc: true,
+            exceptions: true,
             relaxed_simd: true,
             tail_call: true,
             multi_memory: true,
@@ -149,6 +152,9 @@ pub struct Config {
     pub max_table_elems: u64,
     /// Maximum number of 64-bit value slots on the operand/locals stack.
     pub max_stack_slots: usize,
+    /// GC heap cap in bytes (structs, arrays, exceptions); exceeding it traps
+    /// with `out of memory`.
+    pub max_heap_bytes: u64,
 }
 
 impl Default for Config {
@@ -160,6 +166,7 @@ impl Default for Config {
             max_memory_bytes: 4 << 30,
             max_table_elems: 10_000_000,
             max_stack_slots: 16 << 20,
+            max_heap_bytes: 1 << 30,
         }
     }
 }

@@ -81,6 +81,17 @@ pub enum DecodeError {
     MalformedLaneIndex,
     /// `invalid custom page size` (a page size that does not fit in 64 bits)
     InvalidCustomPageSize,
+    /// `malformed definition type`
+    MalformedDefType,
+
+    /// `malformed storage type`
+    MalformedStorageType,
+    /// `malformed tag attribute`
+    MalformedTagAttribute,
+    /// `malformed catch clause`
+    MalformedCatch,
+    /// `malformed table type` (table with initialiser)
+    MalformedTable,
     /// Something the enabled feature set does not allow: the message names the feature.
     FeatureDisabled {
         /// The reference interpreter's message for the construct.
@@ -127,6 +138,12 @@ impl fmt::Display for DecodeError {
             DataCountRequired => "data count section required",
             MalformedLaneIndex => "malformed lane index",
             InvalidCustomPageSize => "invalid custom page size",
+            MalformedDefType => "malformed definition type",
+
+            MalformedStorageType => "malformed storage type",
+            MalformedTagAttribute => "malformed tag attribute",
+            MalformedCatch => "malformed catch clause",
+            MalformedTable => "malformed table",
             FeatureDisabled { what, feature } => {
                 return write!(f, "{what} (feature {feature} is not enabled)");
             }
@@ -141,8 +158,11 @@ type Result<T> = std::result::Result<T, DecodeError>;
 
 /// Decodes a module from its binary representation.
 pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
+    let mut r = Reader::new(bytes);
+    // 3.0: lengths are bounded by the rest of the input, not its whole length.
+    r.strict_len = !features.legacy_v2_messages();
     Decoder {
-        r: Reader::new(bytes),
+        r,
         f: *features,
         uses_data_index: false,
         offsets: None,
@@ -159,7 +179,7 @@ struct Decoder<'a> {
 }
 
 // Section ids in their required order.
-const ORDER: [u8; 12] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+const ORDER: [u8; 13] = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
 
 impl Decoder<'_> {
     /// binary: module
@@ -177,7 +197,7 @@ impl Decoder<'_> {
         let mut code_count: Option<usize> = None;
         let mut order_pos = 0;
         while let Some(id) = self.r.peek() {
-            if id > 12 {
+            if id > 13 || (id == 13 && !self.f.exceptions) {
                 return Err(DecodeError::MalformedSectionId);
             }
             if id == 0 {
@@ -194,7 +214,8 @@ impl Decoder<'_> {
             let size = self.r.section_len()?;
             let start = self.r.pos();
             match id {
-                1 => m.types = self.vec(|d| d.func_type())?,
+                1 => self.type_section(&mut m)?,
+                13 => m.tags = self.vec(|d| d.tag_type())?,
                 2 => m.imports = self.vec(|d| d.import())?,
                 3 => func_types = self.vec(|d| d.r.u32())?,
                 4 => m.tables = self.vec(|d| d.table())?,
@@ -280,7 +301,7 @@ impl Decoder<'_> {
                 }
                 Ok(self.skip(ValType::V128))
             }
-            b if b > 0x70 => Err(DecodeError::MalformedNumType),
+            b if b > 0x74 => Err(DecodeError::MalformedNumType),
             _ => {
                 let rt = self.ref_type()?;
                 if !self.f.reference_types {
@@ -297,22 +318,162 @@ impl Decoder<'_> {
         t
     }
 
-    /// binary: reftype
+    /// binary: reftype (`0x63 ht`, `0x64 ht`, or an abstract shorthand)
     fn ref_type(&mut self) -> Result<RefType> {
-        match self.r.s33()? {
-            -0x10 => Ok(RefType::FUNCREF),
-            -0x11 => Ok(RefType::EXTERNREF),
-            _ => Err(DecodeError::MalformedRefType),
+        let b = self.r.peek().ok_or(DecodeError::UnexpectedEnd)?;
+        match b {
+            0x63 | 0x64 => {
+                if !self.f.function_references {
+                    return self.disabled("malformed reference type", "function_references");
+                }
+                self.r.advance(1);
+                let heap = self.heap_type()?;
+                Ok(RefType::new(b == 0x63, heap))
+            }
+            _ => {
+                let x = self.r.s33()?;
+                match self.abstract_heap(x) {
+                    Some(h) => Ok(RefType::new(true, h)),
+                    None if x >= 0 || self.f.gc => Err(DecodeError::MalformedRefType),
+                    None => Err(DecodeError::MalformedRefType),
+                }
+            }
         }
+    }
+
+    /// binary: absheaptype — `None` if not an (enabled) abstract heap type.
+    fn abstract_heap(&self, x: i64) -> Option<HeapType> {
+        let h = match x {
+            -0x10 => HeapType::Func,
+            -0x11 => HeapType::Extern,
+            -0x12 => HeapType::Any,
+            -0x13 => HeapType::Eq,
+            -0x14 => HeapType::I31,
+            -0x15 => HeapType::Struct,
+            -0x16 => HeapType::Array,
+            -0x0f => HeapType::None,
+            -0x0e => HeapType::NoExtern,
+            -0x0d => HeapType::NoFunc,
+            -0x17 => HeapType::Exn,
+            -0x0c => HeapType::NoExn,
+            _ => return None,
+        };
+        let ok = match h {
+            HeapType::Func | HeapType::Extern => true,
+            HeapType::Exn => self.f.exceptions,
+            HeapType::NoExn => self.f.exceptions && self.f.gc,
+            _ => self.f.gc,
+        };
+        ok.then_some(h)
     }
 
     /// binary: heaptype
     fn heap_type(&mut self) -> Result<HeapType> {
-        match self.r.s33()? {
-            -0x10 => Ok(HeapType::Func),
-            -0x11 => Ok(HeapType::Extern),
-            _ => Err(DecodeError::MalformedHeapType),
+        let x = self.r.s33()?;
+        if x >= 0 {
+            if !self.f.function_references {
+                return Err(DecodeError::MalformedHeapType);
+            }
+            return Ok(HeapType::Concrete(x as u32));
         }
+        self.abstract_heap(x).ok_or(DecodeError::MalformedHeapType)
+    }
+
+    /// binary: typesec — recursive groups of sub types.
+    fn type_section(&mut self, m: &mut Module) -> Result<()> {
+        let n = self.r.len32()?;
+        for _ in 0..n {
+            let start = m.type_defs.len() as u32;
+            if self.r.peek() == Some(0x4e) && self.f.gc {
+                self.r.advance(1);
+                let k = self.r.len32()?;
+                for _ in 0..k {
+                    let st = self.sub_type()?;
+                    m.types.push(match &st.comp {
+                        CompType::Func(ft) => ft.clone(),
+                        _ => FuncType::default(),
+                    });
+                    m.type_defs.push(st);
+                }
+            } else {
+                let st = self.sub_type()?;
+                m.types.push(match &st.comp {
+                    CompType::Func(ft) => ft.clone(),
+                    _ => FuncType::default(),
+                });
+                m.type_defs.push(st);
+            }
+            let len = m.type_defs.len() as u32 - start;
+            m.rec_groups.push((start, len));
+        }
+        Ok(())
+    }
+
+    /// binary: subtype
+    fn sub_type(&mut self) -> Result<SubType> {
+        match self.r.peek() {
+            Some(b @ (0x50 | 0x4f)) if self.f.gc => {
+                self.r.advance(1);
+                let supers = self.vec(|d| d.r.u32())?;
+                let comp = self.comp_type()?;
+                Ok(SubType {
+                    is_final: b == 0x4f,
+                    supers,
+                    comp,
+                })
+            }
+            _ => Ok(SubType {
+                is_final: true,
+                supers: Vec::new(),
+                comp: self.comp_type()?,
+            }),
+        }
+    }
+
+    /// binary: comptype
+    fn comp_type(&mut self) -> Result<CompType> {
+        match self.r.peek() {
+            Some(0x60) => Ok(CompType::Func(self.func_type()?)),
+            Some(0x5f) if self.f.gc => {
+                self.r.advance(1);
+                Ok(CompType::Struct(self.vec(|d| d.field_type())?))
+            }
+            Some(0x5e) if self.f.gc => {
+                self.r.advance(1);
+                Ok(CompType::Array(self.field_type()?))
+            }
+            _ if self.f.gc => {
+                self.r.byte()?;
+                Err(DecodeError::MalformedDefType)
+            }
+            _ => {
+                self.r.byte()?;
+                Err(DecodeError::MalformedFuncType)
+            }
+        }
+    }
+
+    /// binary: fieldtype
+    fn field_type(&mut self) -> Result<FieldType> {
+        let storage = match self.r.peek() {
+            Some(0x78) => self.skip(StorageType::I8),
+            Some(0x77) => self.skip(StorageType::I16),
+            _ => StorageType::Val(self.val_type()?),
+        };
+        let mutable = match self.r.byte()? {
+            0 => false,
+            1 => true,
+            _ => return Err(DecodeError::MalformedMutability),
+        };
+        Ok(FieldType { storage, mutable })
+    }
+
+    /// binary: tagtype
+    fn tag_type(&mut self) -> Result<TagType> {
+        if self.r.byte()? != 0 {
+            return Err(DecodeError::MalformedTagAttribute);
+        }
+        Ok(TagType { ty: self.r.u32()? })
     }
 
     /// binary: functype
@@ -418,12 +579,26 @@ impl Decoder<'_> {
             1 => ImportDesc::Table(self.table_type()?),
             2 => ImportDesc::Mem(self.mem_type()?),
             3 => ImportDesc::Global(self.global_type()?),
+            4 if self.f.exceptions => ImportDesc::Tag(self.tag_type()?),
             _ => return Err(DecodeError::MalformedImportKind),
         };
         Ok(Import { module, name, desc })
     }
 
+    /// binary: table (3.0: `0x40 0x00 tabletype expr`)
     fn table(&mut self) -> Result<Table> {
+        if self.r.peek() == Some(0x40) && self.f.function_references {
+            self.r.advance(1);
+            if self.r.byte()? != 0 {
+                return Err(DecodeError::MalformedTable);
+            }
+            let ty = self.table_type()?;
+            let init = self.expr()?;
+            return Ok(Table {
+                ty,
+                init: Some(init),
+            });
+        }
         Ok(Table {
             ty: self.table_type()?,
             init: None,
@@ -446,15 +621,25 @@ impl Decoder<'_> {
             1 => ExportDesc::Table(idx),
             2 => ExportDesc::Mem(idx),
             3 => ExportDesc::Global(idx),
+            4 if self.f.exceptions => ExportDesc::Tag(idx),
             _ => return Err(DecodeError::MalformedExportKind),
         };
         Ok(Export { name, desc })
     }
 
+    /// binary: elemkind — function indices are non-null with typed references.
     fn elem_kind(&mut self) -> Result<RefType> {
         match self.r.byte()? {
-            0 => Ok(RefType::FUNCREF),
+            0 => Ok(self.func_index_elem_type()),
             _ => Err(DecodeError::MalformedElemKind),
+        }
+    }
+
+    fn func_index_elem_type(&self) -> RefType {
+        if self.f.function_references {
+            RefType::new(false, HeapType::Func)
+        } else {
+            RefType::FUNCREF
         }
     }
 
@@ -484,7 +669,7 @@ impl Decoder<'_> {
             0 => {
                 let offset = self.expr()?;
                 (
-                    RefType::FUNCREF,
+                    self.func_index_elem_type(),
                     self.func_indices()?,
                     ElemMode::Active { table: 0, offset },
                 )
@@ -594,15 +779,16 @@ impl Decoder<'_> {
     /// binary: expr — a nested instruction sequence up to and including its `end`.
     fn expr(&mut self) -> Result<Expr> {
         let mut out = Vec::new();
-        // Open constructs: true for an `if` that has not seen `else` yet.
-        let mut open: Vec<bool> = vec![false];
+        // Open constructs: 1 for an `if` that has not seen `else` yet, 2 for a
+        // legacy `try`, 0 otherwise.
+        let mut open: Vec<u8> = vec![0];
         loop {
             let Some(b) = self.r.peek() else {
                 return Err(DecodeError::UnexpectedEnd);
             };
             if b == 0x05 {
                 match open.last_mut() {
-                    Some(is_if @ true) => *is_if = false,
+                    Some(k @ 1) => *k = 0,
                     _ => return Err(DecodeError::EndExpected),
                 }
             }
@@ -611,9 +797,10 @@ impl Decoder<'_> {
             }
             let i = self.instr()?;
             match i.op {
-                Opcode::Block | Opcode::Loop => open.push(false),
-                Opcode::If => open.push(true),
-                Opcode::End => {
+                Opcode::Block | Opcode::Loop | Opcode::TryTable => open.push(0),
+                Opcode::If => open.push(1),
+                Opcode::Try => open.push(2),
+                Opcode::End | Opcode::Delegate => {
                     open.pop();
                 }
                 _ => {}
@@ -684,7 +871,7 @@ impl Decoder<'_> {
     fn instr(&mut self) -> Result<Instr> {
         let b = self.r.byte()?;
         let (op, code) = match b {
-            0xfc | 0xfd => {
+            0xfb | 0xfc | 0xfd => {
                 let c = self.r.u32()?;
                 (
                     Opcode::from_encoding(b, c).ok_or(DecodeError::IllegalOpcode(b, Some(c)))?,
@@ -758,6 +945,55 @@ impl Decoder<'_> {
             }
             ImmKind::HeapType => Imm::Heap(self.heap_type()?),
             ImmKind::SelectT => Imm::Types(self.vec(|d| d.val_type())?.into_boxed_slice()),
+            ImmKind::Tag | ImmKind::TypeIdx => Imm::Idx(self.r.u32()?),
+            ImmKind::TypeField => {
+                let x = self.r.u32()?;
+                Imm::Idx2(x, self.r.u32()?)
+            }
+            ImmKind::TypeData => {
+                let x = self.r.u32()?;
+                Imm::Idx2(x, self.r.u32()?)
+            }
+            ImmKind::RefTest => {
+                let nullable = matches!(op, Opcode::RefTestNull | Opcode::RefCastNull);
+                Imm::Ref(RefType::new(nullable, self.heap_type()?))
+            }
+            ImmKind::BrOnCast => {
+                let flags = self.r.byte()?;
+                if flags > 3 {
+                    return Err(DecodeError::MalformedRefType);
+                }
+                let l = self.r.u32()?;
+                let h1 = self.heap_type()?;
+                let h2 = self.heap_type()?;
+                Imm::Cast(Box::new((
+                    l,
+                    RefType::new(flags & 1 != 0, h1),
+                    RefType::new(flags & 2 != 0, h2),
+                )))
+            }
+            ImmKind::TryTable => {
+                let bt = self.block_type()?;
+                let catches = self.vec(|d| {
+                    let kind = match d.r.byte()? {
+                        0 => CatchKind::Catch,
+                        1 => CatchKind::CatchRef,
+                        2 => CatchKind::CatchAll,
+                        3 => CatchKind::CatchAllRef,
+                        _ => return Err(DecodeError::MalformedCatch),
+                    };
+                    let tag = match kind {
+                        CatchKind::Catch | CatchKind::CatchRef => d.r.u32()?,
+                        _ => 0,
+                    };
+                    Ok(Catch {
+                        kind,
+                        tag,
+                        label: d.r.u32()?,
+                    })
+                })?;
+                Imm::TryTable(Box::new((bt, catches)))
+            }
         };
         Ok(Instr { op, imm })
     }

@@ -8,7 +8,43 @@
 
 use std::sync::Arc;
 
-use crate::syntax::{FuncType, Opcode};
+use crate::syntax::{FuncType, Opcode, RefType};
+
+/// An exception handler: a code range and what to do for exceptions thrown in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handler {
+    /// First instruction covered.
+    pub start: u32,
+    /// First instruction not covered.
+    pub end: u32,
+    /// Nesting depth of its block (inner handlers are deeper).
+    pub depth: u32,
+    /// The action.
+    pub kind: HandlerKind,
+}
+
+/// What a handler does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandlerKind {
+    /// Catch exceptions of `tag` (module tag index; `u32::MAX` = all): write the
+    /// payload to `dst`, the exception reference to `ref_dst` (`u32::MAX` = none)
+    /// and continue at `target`.
+    Catch {
+        /// Tag index or `u32::MAX`.
+        tag: u32,
+        /// Continuation.
+        target: u32,
+        /// Payload slots.
+        dst: u32,
+        /// Exception reference slot or `u32::MAX`.
+        ref_dst: u32,
+    },
+    /// Legacy `delegate`: continue the search among handlers at most this deep.
+    Delegate {
+        /// Depth bound.
+        limit: u32,
+    },
+}
 
 macro_rules! define_ins {
     (
@@ -95,6 +131,52 @@ macro_rules! define_ins {
             DataDrop { data: u32 },
             RefIsNull { dst: u32, a: u32 },
             RefFunc { dst: u32, func: u32 },
+            /// Jump if the reference in `cond` is null.
+            BrIfNull { cond: u32, target: u32 },
+            /// Jump if the reference in `cond` is not null.
+            BrIfNonNull { cond: u32, target: u32 },
+            /// Jump if the reference in `a` matches `ref_types[rt]`.
+            BrIfCast { a: u32, rt: u32, target: u32 },
+            /// Jump if it does not.
+            BrIfNotCast { a: u32, rt: u32, target: u32 },
+            RefAsNonNull { dst: u32, a: u32 },
+            RefTest { dst: u32, a: u32, rt: u32 },
+            RefCast { dst: u32, a: u32, rt: u32 },
+            RefEq { dst: u32, a: u32, b: u32 },
+            RefI31 { dst: u32, a: u32 },
+            I31Get { signed: u16, dst: u32, a: u32 },
+            AnyConvertExtern { dst: u32, a: u32 },
+            ExternConvertAny { dst: u32, a: u32 },
+            /// call_ref: arguments at `base`, the function reference in `r`.
+            CallRef { base: u32, r: u32 },
+            ReturnCallRef { base: u32, r: u32 },
+            /// Field values at base; the reference is written to base.
+            StructNew { ty: u32, base: u32 },
+            StructNewDefault { ty: u32, dst: u32 },
+            /// `sx`: 0 plain, 1 signed, 2 unsigned.
+            StructGet { sx: u16, field: u32, dst: u32, a: u32 },
+            StructSet { field: u32, a: u32, v: u32 },
+            /// Operands (init?, n) at base.
+            ArrayNew { default: u16, ty: u32, base: u32 },
+            ArrayNewFixed { ty: u32, base: u32, n: u32 },
+            /// Operands (s, n) at base.
+            ArrayNewData { ty: u32, data: u32, base: u32 },
+            ArrayNewElem { ty: u32, elem: u32, base: u32 },
+            /// Operands (ref, i) at base, result at base.
+            ArrayGet { sx: u16, base: u32 },
+            /// Operands (ref, i, v) at base.
+            ArraySet { base: u32 },
+            ArrayLen { dst: u32, a: u32 },
+            /// Operands (ref, i, v, n) at base.
+            ArrayFill { base: u32 },
+            /// Operands (dref, d, sref, s, n) at base.
+            ArrayCopy { base: u32 },
+            /// Operands (ref, d, s, n) at base.
+            ArrayInitData { data: u32, base: u32 },
+            ArrayInitElem { elem: u32, base: u32 },
+            /// Payload at base.
+            Throw { tag: u32, base: u32 },
+            ThrowRef { a: u32 },
             VUn { op: u16, dst: u32, a: u32 },
             VBin { op: u16, dst: u32, a: u32, b: u32 },
             /// Operands at dst, dst+2, dst+4.
@@ -145,6 +227,9 @@ macro_rules! define_ins {
                     Ins::GlobalGet { dst, .. } | Ins::GlobalGet2 { dst, .. } | Ins::TableGet { dst, .. }
                     | Ins::TableSize { dst, .. } | Ins::MemorySize { dst } | Ins::MemoryGrow { dst, .. }
                     | Ins::RefIsNull { dst, .. } | Ins::RefFunc { dst, .. } | Ins::VUn { dst, .. }
+                    | Ins::RefTest { dst, .. } | Ins::RefEq { dst, .. } | Ins::RefI31 { dst, .. }
+                    | Ins::I31Get { dst, .. } | Ins::ArrayLen { dst, .. }
+                    | Ins::AnyConvertExtern { dst, .. } | Ins::ExternConvertAny { dst, .. }
                     | Ins::VBin { dst, .. } | Ins::VTest { dst, .. } | Ins::VShift { dst, .. }
                     | Ins::VSplat { dst, .. } | Ins::VExtract { dst, .. } | Ins::VReplace { dst, .. }
                     | Ins::VLoad { dst, .. } | Ins::Const32 { dst, .. } | Ins::Const64 { dst, .. } => Some(dst),
@@ -269,6 +354,10 @@ pub struct CompiledFunc {
     pub shuffles: Vec<[u8; 16]>,
     /// Instructions off the fast path, for `Ins::Ext`.
     pub ext: Vec<Ext>,
+    /// Exception handlers, innermost first.
+    pub handlers: Vec<Handler>,
+    /// Reference types of casts and tests (module type indices).
+    pub ref_types: Vec<RefType>,
     /// Slots taken by parameters.
     pub param_slots: u32,
     /// Slots taken by parameters and locals.

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::valid::{ValidModule, matches_val};
+use crate::valid::ValidModule;
+use crate::valid::types::{REC_BIT, map_val};
 
 fn incompatible<T>(what: impl Into<String>) -> Result<T, InstantiateError> {
     Err(InstantiateError::Link(LinkError::IncompatibleImportType(
@@ -36,6 +37,24 @@ impl Store {
                 given: externvals.len(),
             }));
         }
+        // exec: type canonicalisation — each rec group to store type ids.
+        let mut type_ids: Vec<u32> = Vec::with_capacity(m.type_defs.len());
+        for &(start, len) in &m.rec_groups {
+            let group: Vec<SubType> = m.type_defs[start as usize..(start + len) as usize]
+                .iter()
+                .map(|st| {
+                    crate::valid::types::map_sub(st, &|y| {
+                        if y >= start { REC_BIT | (y - start) } else { y }
+                    })
+                })
+                .collect();
+            let ids = &type_ids;
+            let first = self.intern_group(&group, &|y| ids.get(y as usize).copied().unwrap_or(0));
+            for i in 0..len {
+                type_ids.push(first + i);
+            }
+        }
+        let sv = |t: ValType| map_val(t, &|y| type_ids.get(y as usize).copied().unwrap_or(0));
         // exec: import matching
         for (im, ev) in m.imports.iter().zip(externvals) {
             let Some(actual) = self.extern_type(*ev) else {
@@ -45,9 +64,27 @@ impl Store {
                 ))));
             };
             let ok = match (&im.desc, &actual) {
-                (ImportDesc::Func(t), ExternType::Func(a)) => m.types.get(*t as usize) == Some(a),
+                // match: func — the provided function's type is a subtype.
+                (ImportDesc::Func(t), ExternType::Func(_)) => match *ev {
+                    ExternVal::Func(f) => self
+                        .func_type_id(f)
+                        .zip(type_ids.get(*t as usize))
+                        .is_some_and(|(a, &e)| self.is_sub_id(a, e)),
+                    _ => false,
+                },
+                (ImportDesc::Tag(t), ExternType::Tag(_)) => match *ev {
+                    ExternVal::Tag(a) => self
+                        .tags
+                        .get(a.0 as usize)
+                        .zip(type_ids.get(t.ty as usize))
+                        .is_some_and(|(a, &e)| a.ty == e),
+                    _ => false,
+                },
                 (ImportDesc::Table(e), ExternType::Table(a)) => {
-                    a.elem == e.elem && a.idx64 == e.idx64 && limits_match(&a.limits, &e.limits)
+                    let et = sv(ValType::Ref(e.elem));
+                    ValType::Ref(a.elem) == et
+                        && a.idx64 == e.idx64
+                        && limits_match(&a.limits, &e.limits)
                 }
                 (ImportDesc::Mem(e), ExternType::Mem(a)) => {
                     a.idx64 == e.idx64
@@ -56,11 +93,12 @@ impl Store {
                         && limits_match(&a.limits, &e.limits)
                 }
                 (ImportDesc::Global(e), ExternType::Global(a)) => {
+                    let et = sv(e.ty);
                     a.mutable == e.mutable
                         && if e.mutable {
-                            a.ty == e.ty
+                            a.ty == et
                         } else {
-                            matches_val(a.ty, e.ty)
+                            self.match_val(a.ty, et)
                         }
                 }
                 _ => false,
@@ -72,8 +110,7 @@ impl Store {
         // exec: allocmodule
         let inst_idx = self.instances.len() as u32;
         let mut inst = ModuleInst::default();
-        for t in &m.types {
-            let id = self.intern_type(t);
+        for (t, &id) in m.types.iter().zip(&type_ids) {
             let slots: u32 = t.params.iter().map(|p| p.slots()).sum();
             inst.types.push((id, slots));
         }
@@ -83,7 +120,13 @@ impl Store {
                 ExternVal::Table(a) => inst.tables.push(a.0),
                 ExternVal::Mem(a) => inst.mems.push(a.0),
                 ExternVal::Global(a) => inst.globals.push(a.0),
+                ExternVal::Tag(a) => inst.tags.push(a.0),
             }
+        }
+        for t in &m.tags {
+            let ty = type_ids.get(t.ty as usize).copied().unwrap_or(0);
+            self.tags.push(TagInst { ty });
+            inst.tags.push((self.tags.len() - 1) as u32);
         }
         for (f, code) in m.funcs.iter().zip(&module.code) {
             let ty = inst.types.get(f.ty as usize).map_or(0, |t| t.0);
@@ -102,28 +145,45 @@ impl Store {
                     .or_insert_with(|| Arc::from(name.as_str()));
             }
         }
-        for t in &m.tables {
-            let init = match &t.init {
-                Some(e) => match self.eval_const(&inst, e)? {
-                    Val::Ref(r) => r,
-                    _ => Ref::Null(t.ty.elem.heap),
-                },
-                None => Ref::Null(t.ty.elem.heap),
-            };
-            inst.tables.push(self.alloc_table(t.ty, init).0);
-        }
         for t in &m.mems {
             inst.mems.push(self.alloc_mem(*t).0);
         }
+        // exec: globals and tables are allocated in order of their initialisers'
+        // dependencies: globals first (they may be read by table initialisers).
         for g in &m.globals {
             let v = self.eval_const(&inst, &g.init)?;
-            inst.globals.push(self.alloc_global(g.ty, v).0);
+            let ty = GlobalType {
+                mutable: g.ty.mutable,
+                ty: sv(g.ty.ty),
+            };
+            let (lo, hi) = v;
+            self.globals.push(GlobalInst { ty, val: [lo, hi] });
+            inst.globals.push((self.globals.len() - 1) as u32);
+        }
+        let num_imported_tables = inst.tables.len();
+        let _ = num_imported_tables;
+        for t in &m.tables {
+            let bits = match &t.init {
+                Some(e) => self.eval_const(&inst, e)?.0,
+                None => 0,
+            };
+            let ValType::Ref(elem) = sv(ValType::Ref(t.ty.elem)) else {
+                unreachable!("reference type")
+            };
+            let ty = TableType { elem, ..t.ty };
+            let n = usize::try_from(ty.limits.min)
+                .unwrap_or(usize::MAX)
+                .min(self.config.max_table_elems as usize);
+            self.tables.push(TableInst {
+                ty,
+                elems: vec![bits; n],
+            });
+            inst.tables.push((self.tables.len() - 1) as u32);
         }
         for e in &m.elems {
             let mut elems = Vec::with_capacity(e.init.len());
             for x in &e.init {
-                let v = self.eval_const(&inst, x)?;
-                elems.push(v.to_slots().0);
+                elems.push(self.eval_const(&inst, x)?.0);
             }
             self.elems.push(ElemInst { elems });
             inst.elems.push((self.elems.len() - 1) as u32);
@@ -140,6 +200,7 @@ impl Store {
                 ExportDesc::Table(x) => ExternVal::Table(TableAddr(inst.tables[x as usize])),
                 ExportDesc::Mem(x) => ExternVal::Mem(MemAddr(inst.mems[x as usize])),
                 ExportDesc::Global(x) => ExternVal::Global(GlobalAddr(inst.globals[x as usize])),
+                ExportDesc::Tag(x) => ExternVal::Tag(TagAddr(inst.tags[x as usize])),
             };
             inst.exports.push((e.name.clone(), v));
         }
@@ -153,10 +214,7 @@ impl Store {
             .map(|e| match &e.mode {
                 ElemMode::Active { table, offset } => Some((
                     *table,
-                    self.eval_const(&inst, offset).map_or(0, |v| match v {
-                        Val::I32(x) => u64::from(x),
-                        v => v.to_slots().0,
-                    }),
+                    self.eval_const(&inst, offset).map_or(0, |v| v.0 as u32 as u64),
                 )),
                 _ => None,
             })
@@ -167,10 +225,7 @@ impl Store {
             .map(|d| match &d.mode {
                 DataMode::Active { mem, offset } => Some((
                     *mem,
-                    self.eval_const(&inst, offset).map_or(0, |v| match v {
-                        Val::I32(x) => u64::from(x),
-                        v => v.to_slots().0,
-                    }),
+                    self.eval_const(&inst, offset).map_or(0, |v| v.0 as u32 as u64),
                 )),
                 DataMode::Passive => None,
             })
@@ -219,38 +274,129 @@ impl Store {
         Ok(ModuleAddr(inst_idx))
     }
 
-    /// exec: constant expressions.
-    fn eval_const(&self, inst: &ModuleInst, e: &Expr) -> Result<Val, Trap> {
-        let mut st: Vec<Val> = Vec::new();
+    /// exec: constant expressions — evaluated on slot pairs (low, high).
+    fn eval_const(&mut self, inst: &ModuleInst, e: &Expr) -> Result<(u64, u64), Trap> {
+        let mut st: Vec<(u64, u64)> = Vec::new();
         let bad = || Trap::Host("invalid constant expression".into());
+        let cap = self.config.max_heap_bytes;
         for i in e {
             let v = match (i.op, &i.imm) {
                 (Opcode::End, _) => break,
-                (Opcode::I32Const, Imm::I32(v)) => Val::I32(*v),
-                (Opcode::I64Const, Imm::I64(v)) => Val::I64(*v),
-                (Opcode::F32Const, Imm::F32(v)) => Val::F32(*v),
-                (Opcode::F64Const, Imm::F64(v)) => Val::F64(*v),
-                (Opcode::V128Const, Imm::V128(b)) => Val::V128(u128::from_le_bytes(*b)),
-                (Opcode::RefNull, Imm::Heap(h)) => Val::Ref(Ref::Null(*h)),
-                (Opcode::RefFunc, Imm::Idx(x)) => Val::Ref(Ref::Func(FuncAddr(
-                    *inst.funcs.get(*x as usize).ok_or_else(bad)?,
-                ))),
+                (Opcode::I32Const, Imm::I32(v)) => (u64::from(*v), 0),
+                (Opcode::I64Const, Imm::I64(v)) => (*v, 0),
+                (Opcode::F32Const, Imm::F32(v)) => (u64::from(*v), 0),
+                (Opcode::F64Const, Imm::F64(v)) => (*v, 0),
+                (Opcode::V128Const, Imm::V128(b)) => {
+                    let v = u128::from_le_bytes(*b);
+                    (v as u64, (v >> 64) as u64)
+                }
+                (Opcode::RefNull, _) => (0, 0),
+                (Opcode::RefFunc, Imm::Idx(x)) => (
+                    FUNC_TAG | u64::from(*inst.funcs.get(*x as usize).ok_or_else(bad)?),
+                    0,
+                ),
                 (Opcode::GlobalGet, Imm::Idx(x)) => {
                     let a = *inst.globals.get(*x as usize).ok_or_else(bad)?;
-                    self.globals.get(a as usize).ok_or_else(bad)?.get()
+                    let g = self.globals.get(a as usize).ok_or_else(bad)?;
+                    (g.val[0], g.val[1])
+                }
+                (Opcode::RefI31, _) => {
+                    let (a, _) = st.pop().ok_or_else(bad)?;
+                    (I31_TAG | (a & 0x7fff_ffff), 0)
+                }
+                (Opcode::AnyConvertExtern | Opcode::ExternConvertAny, _) => {
+                    let (a, _) = st.pop().ok_or_else(bad)?;
+                    let r = match (a, i.op) {
+                        (0, _) => 0,
+                        (a, Opcode::AnyConvertExtern) => a & !EXTERN_BIT,
+                        (a, _) => a | EXTERN_BIT,
+                    };
+                    (r, 0)
+                }
+                (
+                    Opcode::StructNew
+                    | Opcode::StructNewDefault
+                    | Opcode::ArrayNew
+                    | Opcode::ArrayNewDefault
+                    | Opcode::ArrayNewFixed,
+                    _,
+                ) => {
+                    let x = match i.imm {
+                        Imm::Idx(x) | Imm::Idx2(x, _) => x,
+                        _ => return Err(bad()),
+                    };
+                    let ty = inst.types.get(x as usize).ok_or_else(bad)?.0;
+                    let info = &self.infos[ty as usize];
+                    let slots = info.slots as usize;
+                    let fields = info.fields.clone();
+                    let (is_struct, data) = match i.op {
+                        Opcode::StructNew => {
+                            let n = fields.len();
+                            let vals = st.split_off(st.len().checked_sub(n).ok_or_else(bad)?);
+                            let mut data = vec![0; slots];
+                            for ((off, s), (lo, hi)) in fields.iter().zip(vals) {
+                                data[*off as usize] = gc::pack(*s, lo);
+                                if s.unpacked().slots() == 2 {
+                                    data[*off as usize + 1] = hi;
+                                }
+                            }
+                            (true, data)
+                        }
+                        Opcode::StructNewDefault => (true, vec![0; slots]),
+                        _ => {
+                            let (n, init): (u64, Vec<(u64, u64)>) = match i.op {
+                                Opcode::ArrayNewFixed => {
+                                    let n = match i.imm {
+                                        Imm::Idx2(_, n) => n as usize,
+                                        _ => 0,
+                                    };
+                                    let v = st.split_off(st.len().checked_sub(n).ok_or_else(bad)?);
+                                    (n as u64, v)
+                                }
+                                Opcode::ArrayNew => {
+                                    let (n, _) = st.pop().ok_or_else(bad)?;
+                                    let v = st.pop().ok_or_else(bad)?;
+                                    (n as u32 as u64, vec![v])
+                                }
+                                _ => {
+                                    let (n, _) = st.pop().ok_or_else(bad)?;
+                                    (n as u32 as u64, vec![(0, 0)])
+                                }
+                            };
+                            gc::charge(&mut self.heap_bytes, cap, n * slots as u64)?;
+                            let s = fields[0].1;
+                            let mut data = Vec::with_capacity(n as usize * slots);
+                            for k in 0..n as usize {
+                                let (lo, hi) = if init.len() == 1 { init[0] } else { init[k] };
+                                data.push(gc::pack(s, lo));
+                                if slots == 2 {
+                                    data.push(hi);
+                                }
+                            }
+                            (false, data)
+                        }
+                    };
+                    if is_struct {
+                        gc::charge(&mut self.heap_bytes, cap, slots as u64)?;
+                    }
+                    let a = gc::alloc(&mut self.heap, ty, data)?;
+                    let tag = if is_struct { STRUCT_TAG } else { ARRAY_TAG };
+                    (tag | u64::from(a), 0)
                 }
                 (op, _) => {
-                    let b = st.pop().ok_or_else(bad)?;
-                    let a = st.pop().ok_or_else(bad)?;
-                    match (op, a, b) {
-                        (Opcode::I32Add, Val::I32(a), Val::I32(b)) => Val::I32(a.wrapping_add(b)),
-                        (Opcode::I32Sub, Val::I32(a), Val::I32(b)) => Val::I32(a.wrapping_sub(b)),
-                        (Opcode::I32Mul, Val::I32(a), Val::I32(b)) => Val::I32(a.wrapping_mul(b)),
-                        (Opcode::I64Add, Val::I64(a), Val::I64(b)) => Val::I64(a.wrapping_add(b)),
-                        (Opcode::I64Sub, Val::I64(a), Val::I64(b)) => Val::I64(a.wrapping_sub(b)),
-                        (Opcode::I64Mul, Val::I64(a), Val::I64(b)) => Val::I64(a.wrapping_mul(b)),
+                    let (b, _) = st.pop().ok_or_else(bad)?;
+                    let (a, _) = st.pop().ok_or_else(bad)?;
+                    let (a32, b32) = (a as u32, b as u32);
+                    let r = match op {
+                        Opcode::I32Add => u64::from(a32.wrapping_add(b32)),
+                        Opcode::I32Sub => u64::from(a32.wrapping_sub(b32)),
+                        Opcode::I32Mul => u64::from(a32.wrapping_mul(b32)),
+                        Opcode::I64Add => a.wrapping_add(b),
+                        Opcode::I64Sub => a.wrapping_sub(b),
+                        Opcode::I64Mul => a.wrapping_mul(b),
                         _ => return Err(bad()),
-                    }
+                    };
+                    (r, 0)
                 }
             };
             st.push(v);

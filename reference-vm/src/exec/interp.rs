@@ -16,6 +16,8 @@ enum Next {
     Return,
     /// Run `ext[idx]` of the current function.
     Ext(u32),
+    /// Throw the exception at this address from the current instruction.
+    Throw(u32),
     Trap(Trap),
 }
 
@@ -81,7 +83,7 @@ impl Store {
             .ok_or_else(|| Trap::BadArguments("unknown function".into()))?;
         let ty = self.types[fi.ty_id() as usize].clone();
         if args.len() != ty.params.len()
-            || !args.iter().zip(&ty.params).all(|(a, t)| a.has_type(*t))
+            || !args.iter().zip(&ty.params).all(|(a, t)| self.val_matches(a, *t))
         {
             return Err(Trap::BadArguments(format!("function expects {ty}")));
         }
@@ -123,7 +125,7 @@ impl Store {
                 for t in &ty.results {
                     let lo = self.stack.get(s).copied().unwrap_or(0);
                     let hi = self.stack.get(s + 1).copied().unwrap_or(0);
-                    out.push(Val::from_slots(*t, lo, hi));
+                    out.push(self.val_from_slots(*t, lo, hi));
                     s += t.slots() as usize;
                 }
                 Ok(out)
@@ -169,8 +171,16 @@ impl Store {
             frames,
             fuel,
             trap_site,
+            infos,
+            heap,
+            heap_bytes,
+            exns,
+            tags,
             ..
         } = self;
+        let infos: &[TypeInfo] = infos;
+        let tags: &[TagInst] = tags;
+        let max_heap = config.max_heap_bytes;
         let funcs: &[FuncInst] = funcs;
         let instances: &[ModuleInst] = instances;
         let max_depth = config.max_call_depth;
@@ -351,6 +361,60 @@ impl Store {
                     }
                 }
                 Next::Trap(t) => fail!(t),
+                Next::Throw(exn) => {
+                    // exec: throw — unwind frames to the innermost matching handler.
+                    let tag = exns[exn as usize].tag;
+                    let mut at = pc.wrapping_sub(1);
+                    loop {
+                        let Some(FuncInst::Wasm { code: cf, inst, .. }) = funcs.get(fa as usize)
+                        else {
+                            fail!(Trap::Exception(exn));
+                        };
+                        let inst = &instances[*inst as usize];
+                        let mut limit = u32::MAX;
+                        let mut found = None;
+                        for h in &cf.handlers {
+                            if h.depth > limit || (at as u32) < h.start || (at as u32) >= h.end {
+                                continue;
+                            }
+                            match h.kind {
+                                code::HandlerKind::Delegate { limit: l } => limit = l,
+                                code::HandlerKind::Catch {
+                                    tag: t,
+                                    target,
+                                    dst,
+                                    ref_dst,
+                                } => {
+                                    if t == u32::MAX || inst.tags[t as usize] == tag {
+                                        found = Some((t, target, dst, ref_dst));
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        if let Some((t, target, dst, ref_dst)) = found {
+                            let regs = &mut stack[fp..];
+                            if t != u32::MAX {
+                                let vals = &exns[exn as usize].vals;
+                                regs[dst as usize..dst as usize + vals.len()]
+                                    .copy_from_slice(vals);
+                            }
+                            if ref_dst != u32::MAX {
+                                regs[ref_dst as usize] = EXN_TAG | u64::from(exn);
+                            }
+                            pc = target as usize;
+                            break;
+                        }
+                        let Some(fr) = frames.pop() else {
+                            fail!(Trap::Exception(exn));
+                        };
+                        if fr.func == NO_FUNC {
+                            fail!(Trap::Exception(exn));
+                        }
+                        (fa, fp, pc) = (fr.func, fr.fp as usize, fr.pc as usize);
+                        at = pc.wrapping_sub(1);
+                    }
+                }
             }
             let Some(FuncInst::Wasm { code: cf, inst, .. }) = funcs.get(fa as usize) else {
                 fail!(Trap::Host("internal: frame of a host function".into()));
@@ -475,6 +539,18 @@ impl Store {
                         }
                     }};
                 }
+                macro_rules! rt {
+                    ($i:expr) => {{
+                        let r = cf.ref_types[$i as usize];
+                        match r.heap {
+                            HeapType::Concrete(x) => RefType::new(
+                                r.nullable,
+                                HeapType::Concrete(inst.types[x as usize].0),
+                            ),
+                            _ => r,
+                        }
+                    }};
+                }
                 macro_rules! table {
                     ($t:expr) => {
                         &mut tables[inst.tables[$t as usize] as usize]
@@ -493,7 +569,9 @@ impl Store {
                             trap!(Trap::UninitializedElement(u64::from(i)));
                         }
                         let callee = r as u32;
-                        if funcs.get(callee as usize).map(|f| f.ty_id()) != Some(tid) {
+                        // exec: call_indirect — the function's type must match (3.0: subtype).
+                        let fty = funcs.get(callee as usize).map_or(u32::MAX, |f| f.ty_id());
+                        if fty != tid && !is_sub_id(infos, fty, tid) {
                             trap!(Trap::IndirectCallTypeMismatch);
                         }
                         break 'exec Next::Call {
@@ -732,6 +810,373 @@ impl Store {
                     Ins::RefIsNull { dst, a } => set!(dst, u64::from(r64!(a) == 0)),
                     Ins::RefFunc { dst, func } => {
                         set!(dst, FUNC_TAG | u64::from(inst.funcs[func as usize]))
+                    }
+                    // ---- typed references, GC, exceptions (spec: exec/instructions) ----
+                    Ins::BrIfNull { cond, target } => {
+                        if r64!(cond) == 0 {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrIfNonNull { cond, target } => {
+                        if r64!(cond) != 0 {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrIfCast { a, rt, target } => {
+                        if ref_matches(infos, funcs, heap, r64!(a), rt!(rt)) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrIfNotCast { a, rt, target } => {
+                        if !ref_matches(infos, funcs, heap, r64!(a), rt!(rt)) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::RefAsNonNull { dst, a } => {
+                        let v = r64!(a);
+                        if v == 0 {
+                            trap!(Trap::NullReference);
+                        }
+                        set!(dst, v)
+                    }
+                    Ins::RefTest { dst, a, rt } => {
+                        let ok = ref_matches(infos, funcs, heap, r64!(a), rt!(rt));
+                        set!(dst, u64::from(ok))
+                    }
+                    Ins::RefCast { dst, a, rt } => {
+                        // exec: ref.cast
+                        let v = r64!(a);
+                        if !ref_matches(infos, funcs, heap, v, rt!(rt)) {
+                            trap!(Trap::CastFailure);
+                        }
+                        set!(dst, v)
+                    }
+                    Ins::RefEq { dst, a, b } => set!(dst, u64::from(r64!(a) == r64!(b))),
+                    Ins::RefI31 { dst, a } => set!(dst, I31_TAG | (r64!(a) & 0x7fff_ffff)),
+                    Ins::I31Get { signed, dst, a } => {
+                        let v = r64!(a);
+                        if v == 0 {
+                            trap!(Trap::NullI31Ref);
+                        }
+                        let x = (v as u32) & 0x7fff_ffff;
+                        let r = if signed != 0 {
+                            (((x << 1) as i32) >> 1) as u32
+                        } else {
+                            x
+                        };
+                        set!(dst, u64::from(r))
+                    }
+                    Ins::AnyConvertExtern { dst, a } => {
+                        let v = r64!(a);
+                        set!(dst, if v == 0 { 0 } else { v & !EXTERN_BIT })
+                    }
+                    Ins::ExternConvertAny { dst, a } => {
+                        let v = r64!(a);
+                        set!(dst, if v == 0 { 0 } else { v | EXTERN_BIT })
+                    }
+                    Ins::CallRef { base, r } | Ins::ReturnCallRef { base, r } => {
+                        // exec: call_ref
+                        let v = r64!(r);
+                        if v == 0 {
+                            trap!(Trap::NullFuncRef);
+                        }
+                        break 'exec Next::Call {
+                            callee: v as u32,
+                            base,
+                            tail: matches!(ins, Ins::ReturnCallRef { .. }),
+                        };
+                    }
+                    Ins::StructNew { ty, base } => {
+                        // exec: struct.new — operands are laid out like the fields.
+                        let tid = inst.types[ty as usize].0;
+                        let info = &infos[tid as usize];
+                        let n = info.slots as usize;
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
+                            trap!(t);
+                        }
+                        let mut data = regs[base as usize..base as usize + n].to_vec();
+                        for &(off, st) in &info.fields {
+                            data[off as usize] = gc::pack(st, data[off as usize]);
+                        }
+                        match gc::alloc(heap, tid, data) {
+                            Ok(a) => set!(base, STRUCT_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::StructNewDefault { ty, dst } => {
+                        let tid = inst.types[ty as usize].0;
+                        let n = infos[tid as usize].slots as usize;
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
+                            trap!(t);
+                        }
+                        match gc::alloc(heap, tid, vec![0; n]) {
+                            Ok(a) => set!(dst, STRUCT_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::StructGet { sx, field, dst, a } => {
+                        let v = r64!(a);
+                        if v == 0 {
+                            trap!(Trap::NullStructRef);
+                        }
+                        let o = &heap[v as u32 as usize];
+                        let (off, st) = infos[o.ty as usize].fields[field as usize];
+                        let x = gc::unpack(st, sx, o.data[off as usize]);
+                        if st.unpacked().slots() == 2 {
+                            let hi = o.data[off as usize + 1];
+                            set!(dst, x);
+                            set!(dst + 1, hi);
+                        } else {
+                            set!(dst, x);
+                        }
+                    }
+                    Ins::StructSet { field, a, v } => {
+                        let r = r64!(a);
+                        if r == 0 {
+                            trap!(Trap::NullStructRef);
+                        }
+                        let o = &mut heap[r as u32 as usize];
+                        let (off, st) = infos[o.ty as usize].fields[field as usize];
+                        o.data[off as usize] = gc::pack(st, r64!(v));
+                        if st.unpacked().slots() == 2 {
+                            o.data[off as usize + 1] = r64!(v + 1);
+                        }
+                    }
+                    Ins::ArrayNew { default, ty, base } => {
+                        // exec: array.new, array.new_default
+                        let tid = inst.types[ty as usize].0;
+                        let info = &infos[tid as usize];
+                        let (s, st) = (info.slots, info.fields[0].1);
+                        let (lo, hi, n) = if default != 0 {
+                            (0, 0, r32!(base))
+                        } else {
+                            (
+                                gc::pack(st, r64!(base)),
+                                if s == 2 { r64!(base + 1) } else { 0 },
+                                r32!(base + s),
+                            )
+                        };
+                        let total = u64::from(n) * u64::from(s);
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, total) {
+                            trap!(t);
+                        }
+                        let data = if s == 2 {
+                            let mut d = Vec::with_capacity(total as usize);
+                            for _ in 0..n {
+                                d.push(lo);
+                                d.push(hi);
+                            }
+                            d
+                        } else {
+                            vec![lo; n as usize]
+                        };
+                        match gc::alloc(heap, tid, data) {
+                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::ArrayNewFixed { ty, base, n } => {
+                        let tid = inst.types[ty as usize].0;
+                        let info = &infos[tid as usize];
+                        let (s, st) = (info.slots, info.fields[0].1);
+                        let total = u64::from(n) * u64::from(s);
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, total) {
+                            trap!(t);
+                        }
+                        let mut data = regs[base as usize..base as usize + total as usize].to_vec();
+                        if s == 1 {
+                            for x in &mut data {
+                                *x = gc::pack(st, *x);
+                            }
+                        }
+                        match gc::alloc(heap, tid, data) {
+                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::ArrayNewData { ty, data, base } => {
+                        let tid = inst.types[ty as usize].0;
+                        let st = infos[tid as usize].fields[0].1;
+                        let (s, n) = (r32!(base) as usize, r32!(base + 1) as usize);
+                        let bytes = &datas[inst.datas[data as usize] as usize].bytes;
+                        let Some(vals) = gc::read_data(bytes, s, n, st) else {
+                            trap!(Trap::MemoryOutOfBounds)
+                        };
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, vals.len() as u64) {
+                            trap!(t);
+                        }
+                        match gc::alloc(heap, tid, vals) {
+                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::ArrayNewElem { ty, elem, base } => {
+                        let tid = inst.types[ty as usize].0;
+                        let (s, n) = (r32!(base) as usize, r32!(base + 1) as usize);
+                        let seg = &elems[inst.elems[elem as usize] as usize].elems;
+                        let Some(src) = s.checked_add(n).and_then(|e| seg.get(s..e)) else {
+                            trap!(Trap::TableOutOfBounds)
+                        };
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
+                            trap!(t);
+                        }
+                        match gc::alloc(heap, tid, src.to_vec()) {
+                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::ArrayGet { sx, base } => {
+                        let r = r64!(base);
+                        if r == 0 {
+                            trap!(Trap::NullArrayRef);
+                        }
+                        let i = r32!(base + 1) as usize;
+                        let o = &heap[r as u32 as usize];
+                        let info = &infos[o.ty as usize];
+                        let (s, st) = (info.slots as usize, info.fields[0].1);
+                        if i >= o.data.len() / s {
+                            trap!(Trap::ArrayOutOfBounds);
+                        }
+                        let x = gc::unpack(st, sx, o.data[i * s]);
+                        if s == 2 {
+                            let hi = o.data[i * s + 1];
+                            set!(base, x);
+                            set!(base + 1, hi);
+                        } else {
+                            set!(base, x);
+                        }
+                    }
+                    Ins::ArraySet { base } => {
+                        let r = r64!(base);
+                        if r == 0 {
+                            trap!(Trap::NullArrayRef);
+                        }
+                        let i = r32!(base + 1) as usize;
+                        let o = &mut heap[r as u32 as usize];
+                        let info = &infos[o.ty as usize];
+                        let (s, st) = (info.slots as usize, info.fields[0].1);
+                        if i >= o.data.len() / s {
+                            trap!(Trap::ArrayOutOfBounds);
+                        }
+                        o.data[i * s] = gc::pack(st, r64!(base + 2));
+                        if s == 2 {
+                            o.data[i * s + 1] = r64!(base + 3);
+                        }
+                    }
+                    Ins::ArrayLen { dst, a } => {
+                        let r = r64!(a);
+                        if r == 0 {
+                            trap!(Trap::NullArrayRef);
+                        }
+                        let o = &heap[r as u32 as usize];
+                        let s = infos[o.ty as usize].slots as usize;
+                        set!(dst, (o.data.len() / s) as u64)
+                    }
+                    Ins::ArrayFill { base } => {
+                        let r = r64!(base);
+                        if r == 0 {
+                            trap!(Trap::NullArrayRef);
+                        }
+                        let d = r32!(base + 1) as usize;
+                        let o = &mut heap[r as u32 as usize];
+                        let info = &infos[o.ty as usize];
+                        let (s, st) = (info.slots as usize, info.fields[0].1);
+                        let (lo, hi) = (gc::pack(st, r64!(base + 2)), r64!(base + 3));
+                        let n = r32!(base + 2 + s as u32) as usize;
+                        if d + n > o.data.len() / s {
+                            trap!(Trap::ArrayOutOfBounds);
+                        }
+                        for k in d..d + n {
+                            o.data[k * s] = lo;
+                            if s == 2 {
+                                o.data[k * s + 1] = hi;
+                            }
+                        }
+                    }
+                    Ins::ArrayCopy { base } => {
+                        // exec: array.copy (overlapping ranges like memmove)
+                        let (dr, sr) = (r64!(base), r64!(base + 2));
+                        if dr == 0 || sr == 0 {
+                            trap!(Trap::NullArrayRef);
+                        }
+                        let (d, s, n) = (
+                            r32!(base + 1) as usize,
+                            r32!(base + 3) as usize,
+                            r32!(base + 4) as usize,
+                        );
+                        let (da, sa) = (dr as u32 as usize, sr as u32 as usize);
+                        let sl = infos[heap[da].ty as usize].slots as usize;
+                        let (dlen, slen) = (heap[da].data.len() / sl, heap[sa].data.len() / sl);
+                        if d + n > dlen || s + n > slen {
+                            trap!(Trap::ArrayOutOfBounds);
+                        }
+                        if da == sa {
+                            heap[da].data.copy_within(s * sl..(s + n) * sl, d * sl);
+                        } else {
+                            let src = heap[sa].data[s * sl..(s + n) * sl].to_vec();
+                            heap[da].data[d * sl..(d + n) * sl].copy_from_slice(&src);
+                        }
+                    }
+                    Ins::ArrayInitData { data, base } => {
+                        let r = r64!(base);
+                        if r == 0 {
+                            trap!(Trap::NullArrayRef);
+                        }
+                        let (d, s, n) = (
+                            r32!(base + 1) as usize,
+                            r32!(base + 2) as usize,
+                            r32!(base + 3) as usize,
+                        );
+                        let o = &mut heap[r as u32 as usize];
+                        let info = &infos[o.ty as usize];
+                        let (sl, st) = (info.slots as usize, info.fields[0].1);
+                        if d + n > o.data.len() / sl {
+                            trap!(Trap::ArrayOutOfBounds);
+                        }
+                        let bytes = &datas[inst.datas[data as usize] as usize].bytes;
+                        let Some(vals) = gc::read_data(bytes, s, n, st) else {
+                            trap!(Trap::MemoryOutOfBounds)
+                        };
+                        o.data[d * sl..(d + n) * sl].copy_from_slice(&vals);
+                    }
+                    Ins::ArrayInitElem { elem, base } => {
+                        let r = r64!(base);
+                        if r == 0 {
+                            trap!(Trap::NullArrayRef);
+                        }
+                        let (d, s, n) = (
+                            r32!(base + 1) as usize,
+                            r32!(base + 2) as usize,
+                            r32!(base + 3) as usize,
+                        );
+                        let o = &mut heap[r as u32 as usize];
+                        if d + n > o.data.len() {
+                            trap!(Trap::ArrayOutOfBounds);
+                        }
+                        let seg = &elems[inst.elems[elem as usize] as usize].elems;
+                        let Some(src) = s.checked_add(n).and_then(|e| seg.get(s..e)) else {
+                            trap!(Trap::TableOutOfBounds)
+                        };
+                        o.data[d..d + n].copy_from_slice(src);
+                    }
+                    Ins::Throw { tag, base } => {
+                        // exec: throw — allocate the exception, then unwind.
+                        let ta = inst.tags[tag as usize];
+                        let ft = &types[tags[ta as usize].ty as usize];
+                        let n: usize = ft.params.iter().map(|t| t.slots() as usize).sum();
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
+                            trap!(t);
+                        }
+                        let vals = regs[base as usize..base as usize + n].into();
+                        exns.push(ExnInst { tag: ta, vals });
+                        break 'exec Next::Throw((exns.len() - 1) as u32);
+                    }
+                    Ins::ThrowRef { a } => {
+                        let v = r64!(a);
+                        if v == 0 {
+                            trap!(Trap::NullExnRef);
+                        }
+                        break 'exec Next::Throw(v as u32);
                     }
                     Ins::VUn { op, dst, a } => set128!(dst, v128::unary(u32::from(op), r128!(a))),
                     Ins::VBin { op, dst, a, b } => {

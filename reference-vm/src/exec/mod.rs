@@ -6,6 +6,7 @@
 
 pub mod code;
 mod ext;
+mod gc;
 mod instantiate;
 mod interp;
 pub mod numerics;
@@ -34,6 +35,10 @@ pub struct GlobalAddr(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ModuleAddr(pub u32);
 
+/// Address of a tag in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TagAddr(pub u32);
+
 /// References.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ref {
@@ -41,8 +46,22 @@ pub enum Ref {
     Null(HeapType),
     /// A function reference.
     Func(FuncAddr),
-    /// A host reference `ref.extern N`.
+    /// A host reference in the external hierarchy, `ref.extern N`.
     Extern(u32),
+    /// A host reference in the internal hierarchy, `ref.host N`
+    /// (`any.convert_extern (ref.extern N)`).
+    Host(u32),
+    /// An unboxed 31-bit integer.
+    I31(u32),
+    /// A struct on the GC heap.
+    Struct(u32),
+    /// An array on the GC heap.
+    Array(u32),
+    /// An exception.
+    Exn(u32),
+    /// An internal reference converted to `externref` (raw slot bits of the
+    /// internal reference).
+    Externalized(u64),
 }
 
 /// Values. Floats are kept as bits so that NaN payloads are exact.
@@ -62,9 +81,17 @@ pub enum Val {
     Ref(Ref),
 }
 
-const TAG_MASK: u64 = 3 << 62;
-const FUNC_TAG: u64 = 1 << 62;
-const EXTERN_TAG: u64 = 2 << 62;
+// Slot encoding of references: 0 is null; otherwise a kind in the top four
+// bits, the "externalized" bit, and an address or payload in the low 32 bits.
+pub(crate) const TAG_MASK: u64 = 15 << 60;
+pub(crate) const FUNC_TAG: u64 = 1 << 60;
+pub(crate) const HOST_TAG: u64 = 2 << 60;
+pub(crate) const I31_TAG: u64 = 3 << 60;
+pub(crate) const STRUCT_TAG: u64 = 4 << 60;
+pub(crate) const ARRAY_TAG: u64 = 5 << 60;
+pub(crate) const EXN_TAG: u64 = 6 << 60;
+/// Set on internal references converted to `externref`.
+pub(crate) const EXTERN_BIT: u64 = 1 << 59;
 
 impl Ref {
     /// The slot encoding: 0 is null.
@@ -72,14 +99,31 @@ impl Ref {
         match self {
             Ref::Null(_) => 0,
             Ref::Func(a) => FUNC_TAG | u64::from(a.0),
-            Ref::Extern(n) => EXTERN_TAG | u64::from(n),
+            Ref::Extern(n) => HOST_TAG | EXTERN_BIT | u64::from(n),
+            Ref::Host(n) => HOST_TAG | u64::from(n),
+            Ref::I31(n) => I31_TAG | u64::from(n & 0x7fff_ffff),
+            Ref::Struct(a) => STRUCT_TAG | u64::from(a),
+            Ref::Array(a) => ARRAY_TAG | u64::from(a),
+            Ref::Exn(a) => EXN_TAG | u64::from(a),
+            Ref::Externalized(b) => b | EXTERN_BIT,
         }
     }
 
     pub(crate) fn from_bits(bits: u64, heap: HeapType) -> Ref {
+        if bits == 0 {
+            return Ref::Null(heap);
+        }
+        let ext = bits & EXTERN_BIT != 0;
+        let low = bits as u32;
         match bits & TAG_MASK {
-            FUNC_TAG => Ref::Func(FuncAddr(bits as u32)),
-            EXTERN_TAG => Ref::Extern(bits as u32),
+            HOST_TAG if ext => Ref::Extern(low),
+            _ if ext => Ref::Externalized(bits & !EXTERN_BIT),
+            FUNC_TAG => Ref::Func(FuncAddr(low)),
+            HOST_TAG => Ref::Host(low),
+            I31_TAG => Ref::I31(low),
+            STRUCT_TAG => Ref::Struct(low),
+            ARRAY_TAG => Ref::Array(low),
+            EXN_TAG => Ref::Exn(low),
             _ => Ref::Null(heap),
         }
     }
@@ -103,8 +147,18 @@ impl Val {
                 nullable: true,
                 heap: *h,
             }),
-            Val::Ref(Ref::Func(_)) => ValType::FUNCREF,
-            Val::Ref(Ref::Extern(_)) => ValType::EXTERNREF,
+            Val::Ref(r) => ValType::Ref(RefType::new(
+                false,
+                match r {
+                    Ref::Func(_) => HeapType::Func,
+                    Ref::Extern(_) | Ref::Externalized(_) => HeapType::Extern,
+                    Ref::Host(_) => HeapType::Any,
+                    Ref::I31(_) => HeapType::I31,
+                    Ref::Struct(_) => HeapType::Struct,
+                    Ref::Array(_) => HeapType::Array,
+                    Ref::Exn(_) | Ref::Null(_) => HeapType::Exn,
+                },
+            )),
         }
     }
 
@@ -133,11 +187,12 @@ impl Val {
         }
     }
 
-    /// Whether the value belongs to type `t` (spec: value typing).
+    /// Whether the value plausibly belongs to type `t` without looking into the
+    /// store (see [`Store::val_matches`] for the exact check).
     pub fn has_type(&self, t: ValType) -> bool {
         match (self, t) {
-            (Val::Ref(Ref::Null(h)), ValType::Ref(r)) => r.nullable && *h == r.heap,
-            (Val::Ref(_), ValType::Ref(r)) => crate::valid::matches_val(self.ty(), ValType::Ref(r)),
+            (Val::Ref(Ref::Null(_)), ValType::Ref(r)) => r.nullable,
+            (Val::Ref(_), ValType::Ref(_)) => true,
             _ => self.ty() == t,
         }
     }
@@ -176,6 +231,24 @@ pub enum Trap {
     Host(String),
     /// WASI `proc_exit` with this status.
     Exit(i32),
+    /// `cast failure`
+    CastFailure,
+    /// `null function reference`
+    NullFuncRef,
+    /// `null structure reference`
+    NullStructRef,
+    /// `null array reference`
+    NullArrayRef,
+    /// `null i31 reference`
+    NullI31Ref,
+    /// `null exception reference`
+    NullExnRef,
+    /// `out of bounds array access`
+    ArrayOutOfBounds,
+    /// `out of memory` — the GC heap's configured size cap was reached.
+    OutOfMemory,
+    /// An exception (its address in the store) reached the host.
+    Exception(u32),
 }
 
 impl fmt::Display for Trap {
@@ -196,6 +269,15 @@ impl fmt::Display for Trap {
             Trap::BadArguments(s) => return write!(f, "invalid arguments: {s}"),
             Trap::Host(s) => s,
             Trap::Exit(c) => return write!(f, "exit with status {c}"),
+            Trap::CastFailure => "cast failure",
+            Trap::NullFuncRef => "null function reference",
+            Trap::NullStructRef => "null structure reference",
+            Trap::NullArrayRef => "null array reference",
+            Trap::NullI31Ref => "null i31 reference",
+            Trap::NullExnRef => "null exception reference",
+            Trap::ArrayOutOfBounds => "out of bounds array access",
+            Trap::OutOfMemory => "out of memory",
+            Trap::Exception(_) => "uncaught exception",
         };
         f.write_str(s)
     }
@@ -273,6 +355,8 @@ pub enum ExternVal {
     Mem(MemAddr),
     /// A global.
     Global(GlobalAddr),
+    /// A tag.
+    Tag(TagAddr),
 }
 
 /// A host function: receives the caller's context and the arguments.
@@ -335,7 +419,7 @@ pub(crate) enum FuncInst {
 }
 
 impl FuncInst {
-    fn ty_id(&self) -> u32 {
+    pub(crate) fn ty_id(&self) -> u32 {
         match self {
             FuncInst::Wasm { ty, .. } | FuncInst::Host { ty, .. } => *ty,
         }
@@ -387,6 +471,38 @@ impl GlobalInst {
     }
 }
 
+/// A defined type in the store: its sub type in store type ids, its
+/// supertype chain and the slot layout of its instances.
+pub(crate) struct TypeInfo {
+    pub sub: SubType,
+    /// This type and all its supertypes.
+    pub ancestors: Vec<u32>,
+    /// Struct: slot offset and storage type per field; array: one entry.
+    pub fields: Vec<(u32, StorageType)>,
+    /// Struct: total slots; array: slots per element.
+    pub slots: u32,
+}
+
+/// A struct or array on the GC heap.
+pub(crate) struct Obj {
+    pub ty: u32,
+    pub data: Vec<u64>,
+}
+
+/// An exception: its tag and payload slots.
+pub(crate) struct ExnInst {
+    pub tag: u32,
+    pub vals: Box<[u64]>,
+}
+
+pub(crate) struct TagInst {
+    /// Store type id of the payload's function type.
+    pub ty: u32,
+}
+
+/// Bytes charged per heap object beyond its slots.
+pub(crate) const OBJ_OVERHEAD: u64 = 32;
+
 pub(crate) struct ElemInst {
     pub elems: Vec<u64>,
 }
@@ -406,6 +522,7 @@ pub(crate) struct ModuleInst {
     pub globals: Vec<u32>,
     pub elems: Vec<u32>,
     pub datas: Vec<u32>,
+    pub tags: Vec<u32>,
     pub exports: Vec<(String, ExternVal)>,
 }
 
@@ -419,8 +536,15 @@ pub(crate) struct Frame {
 /// The store: all runtime objects, plus the interpreter's stacks.
 pub struct Store {
     pub(crate) config: Config,
+    /// Function type of each store type id (a default for struct/array types).
     pub(crate) types: Vec<FuncType>,
-    type_ids: HashMap<FuncType, u32>,
+    pub(crate) infos: Vec<TypeInfo>,
+    /// Canonical rec groups (internal references marked) to their first type id.
+    rec_ids: HashMap<Vec<SubType>, u32>,
+    pub(crate) heap: Vec<Obj>,
+    pub(crate) heap_bytes: u64,
+    pub(crate) exns: Vec<ExnInst>,
+    pub(crate) tags: Vec<TagInst>,
     pub(crate) funcs: Vec<FuncInst>,
     pub(crate) hosts: Vec<HostFunc>,
     pub(crate) tables: Vec<TableInst>,
@@ -469,7 +593,12 @@ impl Store {
         Store {
             config,
             types: Vec::new(),
-            type_ids: HashMap::new(),
+            infos: Vec::new(),
+            rec_ids: HashMap::new(),
+            heap: Vec::new(),
+            heap_bytes: 0,
+            exns: Vec::new(),
+            tags: Vec::new(),
             funcs: Vec::new(),
             hosts: Vec::new(),
             tables: Vec::new(),
@@ -503,13 +632,154 @@ impl Store {
     }
 
     pub(crate) fn intern_type(&mut self, t: &FuncType) -> u32 {
-        if let Some(&id) = self.type_ids.get(t) {
+        self.intern_group(&[SubType::func(t.clone())], &|x| x)
+    }
+
+    /// exec: type canonicalisation — interns a rec group whose external type
+    /// indices `ext` maps to store type ids; returns the id of its first type.
+    pub(crate) fn intern_group(&mut self, group: &[SubType], ext: &dyn Fn(u32) -> u32) -> u32 {
+        use crate::valid::types::{REC_BIT, map_sub};
+        let n = group.len() as u32;
+        // Within a module's group, indices >= the group's own start are internal:
+        // callers pass them already as REC_BIT | i.
+        let key: Vec<SubType> = group
+            .iter()
+            .map(|st| map_sub(st, &|y| if y & REC_BIT != 0 { y } else { ext(y) }))
+            .collect();
+        if let Some(&id) = self.rec_ids.get(&key) {
             return id;
         }
-        let id = self.types.len() as u32;
-        self.types.push(t.clone());
-        self.type_ids.insert(t.clone(), id);
-        id
+        let first = self.infos.len() as u32;
+        for st in &key {
+            let sub = map_sub(st, &|y| {
+                if y & REC_BIT != 0 {
+                    first + (y & !REC_BIT)
+                } else {
+                    y
+                }
+            });
+            let id = self.infos.len() as u32;
+            let mut ancestors = vec![id];
+            if let Some(&s) = sub.supers.first()
+                && let Some(p) = self.infos.get(s as usize)
+            {
+                ancestors.extend_from_slice(&p.ancestors);
+            }
+            let (mut fields, mut slots) = (Vec::new(), 0);
+            match &sub.comp {
+                CompType::Struct(fs) => {
+                    for f in fs {
+                        fields.push((slots, f.storage));
+                        slots += f.storage.unpacked().slots();
+                    }
+                }
+                CompType::Array(f) => {
+                    fields.push((0, f.storage));
+                    slots = f.storage.unpacked().slots();
+                }
+                CompType::Func(_) => {}
+            }
+            self.types.push(match &sub.comp {
+                CompType::Func(ft) => ft.clone(),
+                _ => FuncType::default(),
+            });
+            self.infos.push(TypeInfo {
+                sub,
+                ancestors,
+                fields,
+                slots,
+            });
+        }
+        let _ = n;
+        self.rec_ids.insert(key, first);
+        first
+    }
+
+    /// Whether store type `a` is `b` or a declared subtype of it.
+    pub(crate) fn is_sub_id(&self, a: u32, b: u32) -> bool {
+        is_sub_id(&self.infos, a, b)
+    }
+
+    /// match: heaptype over store type ids.
+    pub(crate) fn match_heap(&self, a: HeapType, b: HeapType) -> bool {
+        use HeapType::*;
+        let kind = |x: u32| self.infos.get(x as usize).map(|i| &i.sub.comp);
+        let top = |h: HeapType| match h {
+            Func | NoFunc => Func,
+            Extern | NoExtern => Extern,
+            Exn | NoExn => Exn,
+            Concrete(x) => match kind(x) {
+                Some(CompType::Func(_)) => Func,
+                _ => Any,
+            },
+            _ => Any,
+        };
+        if a == b {
+            return true;
+        }
+        match (a, b) {
+            (Concrete(x), Concrete(y)) => self.is_sub_id(x, y),
+            (Concrete(x), b) => match kind(x) {
+                Some(CompType::Func(_)) => b == Func,
+                Some(CompType::Struct(_)) => matches!(b, Struct | Eq | Any),
+                Some(CompType::Array(_)) => matches!(b, Array | Eq | Any),
+                Option::None => false,
+            },
+            (None, b) => top(b) == Any,
+            (NoFunc, b) => top(b) == Func,
+            (NoExtern, b) => b == Extern,
+            (NoExn, b) => b == Exn,
+            (I31 | Struct | Array, Eq | Any) | (Eq, Any) => true,
+            _ => false,
+        }
+    }
+
+    /// match: valtype over store type ids.
+    pub(crate) fn match_val(&self, a: ValType, b: ValType) -> bool {
+        match (a, b) {
+            (ValType::Ref(a), ValType::Ref(b)) => {
+                (b.nullable || !a.nullable) && self.match_heap(a.heap, b.heap)
+            }
+            _ => a == b,
+        }
+    }
+
+    /// Whether a value belongs to a type given in store type ids (spec: value typing).
+    pub fn val_matches(&self, v: &Val, t: ValType) -> bool {
+        match (v, t) {
+            (Val::Ref(r), ValType::Ref(rt)) => ref_matches(
+                &self.infos,
+                &self.funcs,
+                &self.heap,
+                r.to_bits(),
+                rt,
+            ),
+            _ => v.ty() == t,
+        }
+    }
+
+    /// The abstract top type of a heap type given in store type ids.
+    pub(crate) fn top_heap(&self, h: HeapType) -> HeapType {
+        use HeapType::*;
+        match h {
+            Func | NoFunc => Func,
+            Extern | NoExtern => Extern,
+            Exn | NoExn => Exn,
+            Concrete(x) => match self.infos.get(x as usize).map(|i| &i.sub.comp) {
+                Some(CompType::Func(_)) => Func,
+                _ => Any,
+            },
+            _ => Any,
+        }
+    }
+
+    /// A value read from slots of a type in store type ids; nulls report the
+    /// abstract top of their hierarchy.
+    pub(crate) fn val_from_slots(&self, t: ValType, lo: u64, hi: u64) -> Val {
+        match t {
+            ValType::Ref(r) => Val::Ref(Ref::from_bits(lo, self.top_heap(r.heap))),
+            t => Val::from_slots(t, lo, hi),
+        }
     }
 
     /// The name of a function, from the name section of its module.
@@ -537,6 +807,11 @@ impl Store {
         i.exports.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
     }
 
+    /// The type id of a function in the store.
+    pub fn func_type_id(&self, f: FuncAddr) -> Option<u32> {
+        self.funcs.get(f.0 as usize).map(|fi| fi.ty_id())
+    }
+
     /// The type of a function.
     pub fn func_type(&self, f: FuncAddr) -> FuncType {
         self.funcs
@@ -548,24 +823,25 @@ impl Store {
 
     /// The current value of a global.
     pub fn global_get(&self, g: GlobalAddr) -> Val {
-        self.globals
-            .get(g.0 as usize)
-            .map_or(Val::I32(0), |g| g.get())
+        self.globals.get(g.0 as usize).map_or(Val::I32(0), |g| {
+            self.val_from_slots(g.ty.ty, g.val[0], g.val[1])
+        })
     }
 
     /// Sets a mutable global (checks the type).
     pub fn global_set(&mut self, g: GlobalAddr, v: Val) -> Result<(), Trap> {
-        let gi = self
+        let ty = self
             .globals
-            .get_mut(g.0 as usize)
-            .ok_or_else(|| Trap::BadArguments("no such global".into()))?;
-        if !gi.ty.mutable || !v.has_type(gi.ty.ty) {
+            .get(g.0 as usize)
+            .ok_or_else(|| Trap::BadArguments("no such global".into()))?
+            .ty;
+        if !ty.mutable || !self.val_matches(&v, ty.ty) {
             return Err(Trap::BadArguments(
                 "global is immutable or of another type".into(),
             ));
         }
         let (lo, hi) = v.to_slots();
-        gi.val = [lo, hi];
+        self.globals[g.0 as usize].val = [lo, hi];
         Ok(())
     }
 
@@ -609,7 +885,7 @@ impl Store {
     pub fn table_get(&self, t: TableAddr, i: u64) -> Option<Val> {
         let ti = self.tables.get(t.0 as usize)?;
         let bits = *ti.elems.get(usize::try_from(i).ok()?)?;
-        Some(Val::Ref(Ref::from_bits(bits, ti.ty.elem.heap)))
+        Some(Val::Ref(Ref::from_bits(bits, self.top_heap(ti.ty.elem.heap))))
     }
 
     /// The type of a table (with its current size as the minimum).
@@ -675,7 +951,73 @@ impl Store {
             ExternVal::Table(t) => ExternType::Table(self.table_type(t)?),
             ExternVal::Mem(m) => ExternType::Mem(self.memory_type(m)?),
             ExternVal::Global(g) => ExternType::Global(self.global_type(g)?),
+            ExternVal::Tag(t) => {
+                ExternType::Tag(self.types.get(self.tags.get(t.0 as usize)?.ty as usize)?.clone())
+            }
         })
+    }
+
+    /// Allocates a tag with a payload of function type `ty`.
+    pub fn alloc_tag(&mut self, ty: FuncType) -> TagAddr {
+        let ty = self.intern_type(&ty);
+        self.tags.push(TagInst { ty });
+        TagAddr((self.tags.len() - 1) as u32)
+    }
+
+    /// The tag and payload of an exception (e.g. one that escaped as [`Trap::Exception`]).
+    pub fn exception(&self, exn: u32) -> Option<(TagAddr, Vec<Val>)> {
+        let e = self.exns.get(exn as usize)?;
+        let ty = &self.types[self.tags[e.tag as usize].ty as usize];
+        let mut s = 0;
+        let mut vals = Vec::new();
+        for &t in &ty.params {
+            let lo = e.vals.get(s).copied().unwrap_or(0);
+            let hi = e.vals.get(s + 1).copied().unwrap_or(0);
+            vals.push(self.val_from_slots(t, lo, hi));
+            s += t.slots() as usize;
+        }
+        Some((TagAddr(e.tag), vals))
+    }
+}
+
+/// Whether store type `a` is `b` or a declared subtype of it.
+pub(crate) fn is_sub_id(infos: &[TypeInfo], a: u32, b: u32) -> bool {
+    a == b || infos.get(a as usize).is_some_and(|i| i.ancestors.contains(&b))
+}
+
+/// exec: value typing of a reference's slot bits against a reference type in
+/// store type ids (ref.test, ref.cast, br_on_cast, host arguments).
+pub(crate) fn ref_matches(
+    infos: &[TypeInfo],
+    funcs: &[FuncInst],
+    heap: &[Obj],
+    bits: u64,
+    rt: RefType,
+) -> bool {
+    if bits == 0 {
+        return rt.nullable;
+    }
+    let ext = bits & EXTERN_BIT != 0;
+    let kind = bits & TAG_MASK;
+    let low = bits as u32 as usize;
+    match rt.heap {
+        HeapType::Extern => ext,
+        _ if ext => false,
+        HeapType::Any => matches!(kind, HOST_TAG | I31_TAG | STRUCT_TAG | ARRAY_TAG),
+        HeapType::Eq => matches!(kind, I31_TAG | STRUCT_TAG | ARRAY_TAG),
+        HeapType::I31 => kind == I31_TAG,
+        HeapType::Struct => kind == STRUCT_TAG,
+        HeapType::Array => kind == ARRAY_TAG,
+        HeapType::Func => kind == FUNC_TAG,
+        HeapType::Exn => kind == EXN_TAG,
+        HeapType::Concrete(id) => match kind {
+            FUNC_TAG => funcs
+                .get(low)
+                .is_some_and(|f| is_sub_id(infos, f.ty_id(), id)),
+            STRUCT_TAG | ARRAY_TAG => heap.get(low).is_some_and(|o| is_sub_id(infos, o.ty, id)),
+            _ => false,
+        },
+        _ => false,
     }
 }
 

@@ -8,7 +8,7 @@
 //! SIMD class (`simd`), followed by the proposal that introduced it. The decoder,
 //! validator, translator and interpreter are all generated from or checked against it.
 
-use super::types::{HeapType, NumType, ValType};
+use super::types::{HeapType, NumType, RefType, ValType};
 
 /// Invokes `$m!` with the opcode table.
 #[macro_export]
@@ -64,6 +64,51 @@ macro_rules! for_each_instr {
         I64Sub128 0xfc 0x14 "i64.sub128" None WideArithmetic;
         I64MulWideS 0xfc 0x15 "i64.mul_wide_s" None WideArithmetic;
         I64MulWideU 0xfc 0x16 "i64.mul_wide_u" None WideArithmetic;
+        Try 0x00 0x06 "try" Block LegacyExceptions;
+        Catch 0x00 0x07 "catch" Tag LegacyExceptions;
+        Throw 0x00 0x08 "throw" Tag Exceptions;
+        Rethrow 0x00 0x09 "rethrow" Label LegacyExceptions;
+        ThrowRef 0x00 0x0a "throw_ref" None Exceptions;
+        Delegate 0x00 0x18 "delegate" Label LegacyExceptions;
+        CatchAll 0x00 0x19 "catch_all" None LegacyExceptions;
+        TryTable 0x00 0x1f "try_table" TryTable Exceptions;
+        CallRef 0x00 0x14 "call_ref" TypeIdx FunctionReferences;
+        ReturnCallRef 0x00 0x15 "return_call_ref" TypeIdx FunctionReferences;
+        RefEq 0x00 0xd3 "ref.eq" None Gc;
+        RefAsNonNull 0x00 0xd4 "ref.as_non_null" None FunctionReferences;
+        BrOnNull 0x00 0xd5 "br_on_null" Label FunctionReferences;
+        BrOnNonNull 0x00 0xd6 "br_on_non_null" Label FunctionReferences;
+        StructNew 0xfb 0x00 "struct.new" TypeIdx Gc;
+        StructNewDefault 0xfb 0x01 "struct.new_default" TypeIdx Gc;
+        StructGet 0xfb 0x02 "struct.get" TypeField Gc;
+        StructGetS 0xfb 0x03 "struct.get_s" TypeField Gc;
+        StructGetU 0xfb 0x04 "struct.get_u" TypeField Gc;
+        StructSet 0xfb 0x05 "struct.set" TypeField Gc;
+        ArrayNew 0xfb 0x06 "array.new" TypeIdx Gc;
+        ArrayNewDefault 0xfb 0x07 "array.new_default" TypeIdx Gc;
+        ArrayNewFixed 0xfb 0x08 "array.new_fixed" TypeField Gc;
+        ArrayNewData 0xfb 0x09 "array.new_data" TypeData Gc;
+        ArrayNewElem 0xfb 0x0a "array.new_elem" TypeField Gc;
+        ArrayGet 0xfb 0x0b "array.get" TypeIdx Gc;
+        ArrayGetS 0xfb 0x0c "array.get_s" TypeIdx Gc;
+        ArrayGetU 0xfb 0x0d "array.get_u" TypeIdx Gc;
+        ArraySet 0xfb 0x0e "array.set" TypeIdx Gc;
+        ArrayLen 0xfb 0x0f "array.len" None Gc;
+        ArrayFill 0xfb 0x10 "array.fill" TypeIdx Gc;
+        ArrayCopy 0xfb 0x11 "array.copy" TypeField Gc;
+        ArrayInitData 0xfb 0x12 "array.init_data" TypeData Gc;
+        ArrayInitElem 0xfb 0x13 "array.init_elem" TypeField Gc;
+        RefTest 0xfb 0x14 "ref.test" RefTest Gc;
+        RefTestNull 0xfb 0x15 "ref.test" RefTest Gc;
+        RefCast 0xfb 0x16 "ref.cast" RefTest Gc;
+        RefCastNull 0xfb 0x17 "ref.cast" RefTest Gc;
+        BrOnCast 0xfb 0x18 "br_on_cast" BrOnCast Gc;
+        BrOnCastFail 0xfb 0x19 "br_on_cast_fail" BrOnCast Gc;
+        AnyConvertExtern 0xfb 0x1a "any.convert_extern" None Gc;
+        ExternConvertAny 0xfb 0x1b "extern.convert_any" None Gc;
+        RefI31 0xfb 0x1c "ref.i31" None Gc;
+        I31GetS 0xfb 0x1d "i31.get_s" None Gc;
+        I31GetU 0xfb 0x1e "i31.get_u" None Gc;
     }
     unop {
         I32Eqz 0x00 0x45 "i32.eqz" I32 I32 Mvp;
@@ -515,6 +560,14 @@ pub enum Feature {
     TailCall,
     /// Wide arithmetic (128-bit add/sub, wide multiplication).
     WideArithmetic,
+    /// Typed function references.
+    FunctionReferences,
+    /// Garbage collection.
+    Gc,
+    /// Exception handling.
+    Exceptions,
+    /// Legacy exception handling (`try`, `catch`, `delegate`, `rethrow`).
+    LegacyExceptions,
 }
 
 impl Feature {
@@ -530,6 +583,9 @@ impl Feature {
             Feature::RelaxedSimd => f.relaxed_simd,
             Feature::TailCall => f.tail_call,
             Feature::WideArithmetic => f.wide_arithmetic,
+            Feature::FunctionReferences => f.function_references,
+            Feature::Gc => f.gc,
+            Feature::Exceptions | Feature::LegacyExceptions => f.exceptions,
         }
     }
 
@@ -545,6 +601,9 @@ impl Feature {
             Feature::RelaxedSimd => "relaxed_simd",
             Feature::TailCall => "tail_call",
             Feature::WideArithmetic => "wide_arithmetic",
+            Feature::FunctionReferences => "function_references",
+            Feature::Gc => "gc",
+            Feature::Exceptions | Feature::LegacyExceptions => "exceptions",
         }
     }
 }
@@ -606,6 +665,20 @@ pub enum ImmKind {
     HeapType,
     /// A vector of value types (typed select).
     SelectT,
+    /// A tag index.
+    Tag,
+    /// A type index.
+    TypeIdx,
+    /// A type index and a second index (field, count, segment or type).
+    TypeField,
+    /// A type index and a data segment index.
+    TypeData,
+    /// A heap type; the nullability comes from the opcode.
+    RefTest,
+    /// Cast flags, a label and two heap types.
+    BrOnCast,
+    /// A block type and catch clauses.
+    TryTable,
 }
 
 /// SIMD validation classes.
@@ -746,6 +819,7 @@ impl Opcode {
             0x00 => &TABLE_PLAIN,
             0xfc => &TABLE_FC,
             0xfd => &TABLE_FD,
+            0xfb => &TABLE_FB,
             _ => return None,
         };
         table.get(usize::try_from(code).ok()?).copied().flatten()
@@ -768,6 +842,7 @@ const fn build_table<const N: usize>(prefix: u8) -> [Option<Opcode>; N] {
 
 static TABLE_PLAIN: [Option<Opcode>; 256] = build_table(0x00);
 static TABLE_FC: [Option<Opcode>; 32] = build_table(0xfc);
+static TABLE_FB: [Option<Opcode>; 32] = build_table(0xfb);
 static TABLE_FD: [Option<Opcode>; 0x120] = build_table(0xfd);
 
 /// A memory operand: alignment exponent, offset, memory index.
@@ -827,6 +902,36 @@ pub enum Imm {
     Heap(HeapType),
     /// Value types of a typed select.
     Types(Box<[ValType]>),
+    /// A reference type (`ref.test`, `ref.cast`).
+    Ref(RefType),
+    /// `br_on_cast(_fail)`: label, source and target types.
+    Cast(Box<(u32, RefType, RefType)>),
+    /// `try_table`: block type and catch clauses.
+    TryTable(Box<(BlockType, Vec<Catch>)>),
+}
+
+/// Catch clause kinds of `try_table`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatchKind {
+    /// `catch x l`
+    Catch,
+    /// `catch_ref x l`
+    CatchRef,
+    /// `catch_all l`
+    CatchAll,
+    /// `catch_all_ref l`
+    CatchAllRef,
+}
+
+/// A catch clause of `try_table`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Catch {
+    /// Its kind.
+    pub kind: CatchKind,
+    /// Tag index (unused for `catch_all`).
+    pub tag: u32,
+    /// Label index.
+    pub label: u32,
 }
 
 /// One instruction.
@@ -865,6 +970,6 @@ mod tests {
             let (p, c) = op.encoding();
             assert_eq!(Opcode::from_encoding(p, c), Some(op), "{}", op.name());
         }
-        assert_eq!(Opcode::ALL.len(), 48 + 60 + 76 + 14 + 9 + 256);
+        assert_eq!(Opcode::ALL.len(), 48 + 45 + 60 + 76 + 14 + 9 + 256);
     }
 }

@@ -9,8 +9,15 @@ pub type Expr = Vec<Instr>;
 /// A module as decoded from the binary format.
 #[derive(Clone, Debug, Default)]
 pub struct Module {
-    /// Type section.
+    /// Type section: the function type of each type index (a default for
+    /// struct and array types; see `type_defs`).
     pub types: Vec<FuncType>,
+    /// Type section: every defined type with its supertypes (GC).
+    pub type_defs: Vec<SubType>,
+    /// Recursive type groups as (first type index, count).
+    pub rec_groups: Vec<(u32, u32)>,
+    /// Tag section (exception handling).
+    pub tags: Vec<TagType>,
     /// Import section.
     pub imports: Vec<Import>,
     /// Defined functions (function + code sections).
@@ -57,6 +64,8 @@ pub enum ImportDesc {
     Mem(MemType),
     /// A global.
     Global(GlobalType),
+    /// A tag.
+    Tag(TagType),
 }
 
 /// A defined function.
@@ -111,6 +120,8 @@ pub enum ExportDesc {
     Mem(u32),
     /// Global index.
     Global(u32),
+    /// Tag index.
+    Tag(u32),
 }
 
 /// Element segment modes.
@@ -175,6 +186,16 @@ pub struct Custom {
 impl Module {
     /// Number of imported functions.
     pub fn num_imported_funcs(&self) -> usize {
+        self.num_imported(|d| matches!(d, ImportDesc::Func(_)))
+    }
+
+    /// Number of imports of one kind.
+    pub fn num_imported(&self, kind: impl Fn(&ImportDesc) -> bool) -> usize {
+        self.imports.iter().filter(|i| kind(&i.desc)).count()
+    }
+
+    #[allow(dead_code)]
+    fn num_imported_funcs_old(&self) -> usize {
         self.imports
             .iter()
             .filter(|i| matches!(i.desc, ImportDesc::Func(_)))

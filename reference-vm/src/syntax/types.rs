@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Number types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NumType {
     /// 32-bit integer.
     I32,
@@ -15,17 +15,47 @@ pub enum NumType {
     F64,
 }
 
-/// Heap types (2.0: `func` and `extern`; more arrive with GC).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Heap types: the abstract ones and concrete type indices (typed function
+/// references, GC, exception handling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HeapType {
     /// Function references.
     Func,
+    /// Bottom of the function hierarchy.
+    NoFunc,
     /// External (host) references.
     Extern,
+    /// Bottom of the external hierarchy.
+    NoExtern,
+    /// Top of the internal (GC) hierarchy.
+    Any,
+    /// References comparable with `ref.eq`.
+    Eq,
+    /// Unboxed 31-bit integers.
+    I31,
+    /// All structs.
+    Struct,
+    /// All arrays.
+    Array,
+    /// Bottom of the internal hierarchy.
+    None,
+    /// Exception references.
+    Exn,
+    /// Bottom of the exception hierarchy.
+    NoExn,
+    /// A defined type: a type index in a module, a canonical type id in a store.
+    Concrete(u32),
+}
+
+impl HeapType {
+    /// Whether this is an abstract heap type.
+    pub fn is_abstract(self) -> bool {
+        !matches!(self, HeapType::Concrete(_))
+    }
 }
 
 /// Reference types: a nullability and a heap type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RefType {
     /// Whether null is a member.
     pub nullable: bool,
@@ -44,10 +74,20 @@ impl RefType {
         nullable: true,
         heap: HeapType::Extern,
     };
+    /// `exnref` = `(ref null exn)`.
+    pub const EXNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Exn,
+    };
+
+    /// `(ref null? ht)`.
+    pub const fn new(nullable: bool, heap: HeapType) -> RefType {
+        RefType { nullable, heap }
+    }
 }
 
 /// Value types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ValType {
     /// i32
     I32,
@@ -108,7 +148,7 @@ impl From<NumType> for ValType {
 }
 
 /// Function types `[params] -> [results]`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct FuncType {
     /// Parameter types.
     pub params: Vec<ValType>,
@@ -124,6 +164,92 @@ impl FuncType {
             results: results.into(),
         }
     }
+}
+
+/// Storage types of struct fields and array elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StorageType {
+    /// A value type.
+    Val(ValType),
+    /// Packed 8-bit integer.
+    I8,
+    /// Packed 16-bit integer.
+    I16,
+}
+
+impl StorageType {
+    /// The value type it unpacks to.
+    pub fn unpacked(self) -> ValType {
+        match self {
+            StorageType::Val(t) => t,
+            StorageType::I8 | StorageType::I16 => ValType::I32,
+        }
+    }
+
+    /// Whether it is packed.
+    pub fn is_packed(self) -> bool {
+        !matches!(self, StorageType::Val(_))
+    }
+
+    /// Size in bytes (for `array.new_data`).
+    pub fn byte_size(self) -> u32 {
+        match self {
+            StorageType::I8 => 1,
+            StorageType::I16 => 2,
+            StorageType::Val(ValType::I32 | ValType::F32) => 4,
+            StorageType::Val(ValType::V128) => 16,
+            StorageType::Val(_) => 8,
+        }
+    }
+}
+
+/// Field types: a storage type and a mutability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldType {
+    /// The storage type.
+    pub storage: StorageType,
+    /// Whether the field is mutable.
+    pub mutable: bool,
+}
+
+/// Composite types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CompType {
+    /// A function type.
+    Func(FuncType),
+    /// A struct type.
+    Struct(Vec<FieldType>),
+    /// An array type.
+    Array(FieldType),
+}
+
+/// Sub types: a composite type with its declared supertypes and finality.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubType {
+    /// `final` (no subtypes may be declared).
+    pub is_final: bool,
+    /// Declared supertypes (at most one is valid).
+    pub supers: Vec<u32>,
+    /// The composite type.
+    pub comp: CompType,
+}
+
+impl SubType {
+    /// A final function type without supertypes.
+    pub fn func(ft: FuncType) -> SubType {
+        SubType {
+            is_final: true,
+            supers: Vec::new(),
+            comp: CompType::Func(ft),
+        }
+    }
+}
+
+/// Tag types (exception handling): the function type index of the payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TagType {
+    /// Type index of a function type with no results.
+    pub ty: u32,
 }
 
 /// Limits `{min, max?}` (in pages for memories, elements for tables).
@@ -227,23 +353,51 @@ pub enum ExternType {
     Mem(MemType),
     /// A global.
     Global(GlobalType),
+    /// A tag with its payload type.
+    Tag(FuncType),
 }
 
 impl fmt::Display for HeapType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             HeapType::Func => "func",
+            HeapType::NoFunc => "nofunc",
             HeapType::Extern => "extern",
+            HeapType::NoExtern => "noextern",
+            HeapType::Any => "any",
+            HeapType::Eq => "eq",
+            HeapType::I31 => "i31",
+            HeapType::Struct => "struct",
+            HeapType::Array => "array",
+            HeapType::None => "none",
+            HeapType::Exn => "exn",
+            HeapType::NoExn => "noexn",
+            HeapType::Concrete(x) => return write!(f, "{x}"),
         })
     }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.nullable, self.heap) {
-            (true, HeapType::Func) => f.write_str("funcref"),
-            (true, HeapType::Extern) => f.write_str("externref"),
-            (false, h) => write!(f, "(ref {h})"),
+        if self.nullable {
+            let short = match self.heap {
+                HeapType::Func => "funcref",
+                HeapType::NoFunc => "nullfuncref",
+                HeapType::Extern => "externref",
+                HeapType::NoExtern => "nullexternref",
+                HeapType::Any => "anyref",
+                HeapType::Eq => "eqref",
+                HeapType::I31 => "i31ref",
+                HeapType::Struct => "structref",
+                HeapType::Array => "arrayref",
+                HeapType::None => "nullref",
+                HeapType::Exn => "exnref",
+                HeapType::NoExn => "nullexnref",
+                HeapType::Concrete(x) => return write!(f, "(ref null {x})"),
+            };
+            f.write_str(short)
+        } else {
+            write!(f, "(ref {})", self.heap)
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::{Ctx, Result, ValidationError, addr_type, matches_val, mismatch};
-use crate::exec::code::{CompiledFunc, Ext, Ins};
+use super::{Ctx, Result, ValidationError, addr_type, mismatch};
+use crate::exec::code::{CompiledFunc, Ext, Handler, HandlerKind, Ins};
 use crate::syntax::*;
 
 /// Maximum slots used for a function's constant pool (copied on every call).
@@ -39,12 +39,18 @@ enum Kind {
     If,
     Else,
     Func,
+    TryTable,
+    /// Legacy `try` body.
+    Try,
+    /// Legacy `catch`/`catch_all` body.
+    Catch,
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Fixup {
     Ins(usize),
     Table(usize),
+    Handler(usize),
 }
 
 struct Ctrl {
@@ -59,6 +65,13 @@ struct Ctrl {
     start_pc: u32,
     fixups: Vec<Fixup>,
     else_fixup: Option<usize>,
+    /// Length of the initialised-locals list on entry.
+    inits: usize,
+    /// `try_table`: its handler entries; legacy `try`: its exception slot and
+    /// the end of its body.
+    try_handlers: Vec<usize>,
+    exn_slot: u32,
+    body_end: u32,
 }
 
 impl Ctrl {
@@ -82,6 +95,7 @@ struct Compiler<'a> {
     /// (first index, first slot, type, count) per local run.
     locals: Vec<(u64, u64, ValType, u64)>,
     num_locals: u64,
+    num_params: u64,
     code: Vec<Ins>,
     br_table: Vec<u32>,
     consts: Vec<u64>,
@@ -94,6 +108,14 @@ struct Compiler<'a> {
     height: u32,
     max_height: u32,
     last_result: Option<usize>,
+    /// Non-defaultable locals initialised so far (valid: local initialisation).
+    inits: Vec<u32>,
+    handlers: Vec<Handler>,
+    ref_types: Vec<RefType>,
+    /// Next hidden slot for a legacy `try`'s caught exception.
+    next_exn_slot: u32,
+    /// Constant-expression mode: only constant instructions, globals below the bound.
+    const_globals: Option<usize>,
 }
 
 /// Validates and translates one function body.
@@ -111,7 +133,8 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         if n == 0 {
             continue;
         }
-        if !t.defaultable() {
+        c.check_val(t)?;
+        if !t.defaultable() && !c.f.function_references {
             return Err(ValidationError::FeatureDisabled {
                 what: "non-defaultable local".into(),
                 feature: "function_references",
@@ -121,6 +144,9 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         idx += u64::from(n);
         slot += u64::from(n) * u64::from(t.slots());
     }
+    let num_tries = f.body.iter().filter(|i| i.op == Opcode::Try).count() as u64;
+    let exn_base = slot;
+    slot += num_tries;
     let local_slots = slot;
     // Pre-count distinct constants to size the constant area.
     let mut distinct = std::collections::HashSet::new();
@@ -155,6 +181,7 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         ctrls: Vec::new(),
         locals,
         num_locals: idx,
+        num_params: ft.params.len() as u64,
         code: Vec::new(),
         br_table: Vec::new(),
         consts: Vec::new(),
@@ -167,6 +194,11 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         height: stack_base,
         max_height: stack_base,
         last_result: None,
+        inits: Vec::new(),
+        handlers: Vec::new(),
+        ref_types: Vec::new(),
+        next_exn_slot: exn_base.min(MAX_FRAME_SLOTS) as u32,
+        const_globals: None,
     };
     k.ctrls.push(Ctrl {
         kind: Kind::Func,
@@ -179,6 +211,10 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         start_pc: 0,
         fixups: Vec::new(),
         else_fixup: None,
+        inits: 0,
+        try_handlers: Vec::new(),
+        exn_slot: 0,
+        body_end: 0,
     });
     for ins in &f.body {
         if k.ctrls.is_empty() {
@@ -191,7 +227,11 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         return mismatch("function body not terminated");
     }
     let result_slots = slots_of(&ft.results);
+    // Innermost handlers first; clauses of one try in order.
+    k.handlers.sort_by_key(|h| std::cmp::Reverse(h.depth));
     Ok(CompiledFunc {
+        handlers: k.handlers,
+        ref_types: k.ref_types,
         ty: ft,
         code: k.code,
         br_table: k.br_table,
@@ -253,9 +293,13 @@ impl Compiler<'_> {
     }
 
     fn pop_expect(&mut self, t: ValType) -> Result<Opd> {
+        let ctrl = self.ctrls.last().expect("control stack");
+        if self.vals.len() == ctrl.height && !ctrl.unreachable {
+            return mismatch(format!("instruction requires [{t}] but stack has []"));
+        }
         let o = self.pop()?;
         if let Some(a) = o.ty
-            && !matches_val(a, t)
+            && !self.c.match_val(a, t)
         {
             return mismatch(format!("instruction requires [{t}] but stack has [{a}]"));
         }
@@ -280,6 +324,23 @@ impl Compiler<'_> {
         }
         v.reverse();
         Ok(v)
+    }
+
+    /// `block requires [results] but stack has [...]` for values left over.
+    fn leftover(&self, results: &[ValType], opds: &[Opd]) -> ValidationError {
+        let h = self.ctrls.last().map_or(0, |c| c.height);
+        let show = |t: Option<ValType>| t.map_or("(bot)".to_string(), |t| t.to_string());
+        let have: Vec<String> = self.vals[h.min(self.vals.len())..]
+            .iter()
+            .chain(opds)
+            .map(|o| show(o.ty))
+            .collect();
+        let want: Vec<String> = results.iter().map(|t| t.to_string()).collect();
+        ValidationError::TypeMismatch(format!(
+            "block requires [{}] but stack has [{}]",
+            want.join(" "),
+            have.join(" ")
+        ))
     }
 
     fn src(o: &Opd) -> u32 {
@@ -407,7 +468,10 @@ impl Compiler<'_> {
     fn block_type(&self, bt: &BlockType) -> Result<(Vec<ValType>, Vec<ValType>)> {
         Ok(match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Val(t) => (vec![], vec![*t]),
+            BlockType::Val(t) => {
+                self.c.check_val(*t)?;
+                (vec![], vec![*t])
+            }
             BlockType::Func(x) => {
                 let t = self.c.ty(*x)?;
                 (t.params.clone(), t.results.clone())
@@ -436,6 +500,10 @@ impl Compiler<'_> {
             start_pc: self.code.len() as u32,
             fixups: Vec::new(),
             else_fixup: None,
+            inits: self.inits.len(),
+            try_handlers: Vec::new(),
+            exn_slot: 0,
+            body_end: 0,
         });
         self.last_result = None;
         Ok(())
@@ -502,10 +570,19 @@ impl Compiler<'_> {
     fn patch(&mut self, f: Fixup, target: u32) {
         match f {
             Fixup::Table(i) => self.br_table[i] = target,
+            Fixup::Handler(i) => {
+                if let HandlerKind::Catch { target: t, .. } = &mut self.handlers[i].kind {
+                    *t = target;
+                }
+            }
             Fixup::Ins(pc) => match &mut self.code[pc] {
                 Ins::Br { target: t }
                 | Ins::BrIfNz { target: t, .. }
-                | Ins::BrIfZ { target: t, .. } => *t = target,
+                | Ins::BrIfZ { target: t, .. }
+                | Ins::BrIfNull { target: t, .. }
+                | Ins::BrIfNonNull { target: t, .. }
+                | Ins::BrIfCast { target: t, .. }
+                | Ins::BrIfNotCast { target: t, .. } => *t = target,
                 _ => {}
             },
         }
@@ -517,7 +594,7 @@ impl Compiler<'_> {
         {
             let c = self.ctrls.last().expect("control");
             if self.vals.len() != c.height {
-                return mismatch("block has values left on the stack");
+                return Err(self.leftover(&results, &opds));
             }
             if c.kind == Kind::If && c.params != c.results {
                 return mismatch("if without else must have matching parameter and result types");
@@ -527,7 +604,13 @@ impl Compiler<'_> {
             self.materialize_opd(o);
         }
         let c = self.ctrls.pop().expect("control");
+        self.inits.truncate(c.inits);
         let here = self.code.len() as u32;
+        if c.kind == Kind::TryTable {
+            for &h in &c.try_handlers {
+                self.handlers[h].end = here;
+            }
+        }
         for f in &c.fixups {
             self.patch(*f, here);
         }
@@ -609,6 +692,21 @@ impl Compiler<'_> {
 
     fn instr(&mut self, i: &Instr) -> Result<()> {
         let op = i.op;
+        if let Some(visible) = self.const_globals {
+            // valid: constant expressions — constant instructions only.
+            if !is_constant(op, &self.c.f) {
+                return Err(ValidationError::ConstantExprRequired);
+            }
+            if op == Opcode::GlobalGet {
+                let x = i.idx();
+                if x as usize >= visible {
+                    return Err(ValidationError::Unknown("global", x));
+                }
+                if self.c.global(x)?.mutable {
+                    return Err(ValidationError::ConstantExprRequired);
+                }
+            }
+        }
         match op.class() {
             Class::Unop(a, r) => {
                 let x = self.pop_expect(Self::num(a))?;
@@ -708,7 +806,7 @@ impl Compiler<'_> {
                 let results = self.ctrls.last().expect("control").results.clone();
                 let mut opds = self.pop_types(&results)?;
                 if self.vals.len() != self.ctrls.last().expect("control").height {
-                    return mismatch("block has values left on the stack");
+                    return Err(self.leftover(&results, &opds));
                 }
                 for o in opds.iter_mut() {
                     self.materialize_opd(o);
@@ -725,6 +823,8 @@ impl Compiler<'_> {
                 c.kind = Kind::Else;
                 c.unreachable = false;
                 let (slot, params) = (c.slot, c.params.clone());
+                let inits = c.inits;
+                self.inits.truncate(inits);
                 self.height = slot;
                 for t in params {
                     self.push(t);
@@ -785,7 +885,7 @@ impl Compiler<'_> {
                     }
                     for (o, &ty) in opds.iter().zip(lt) {
                         if let Some(a) = o.ty
-                            && !matches_val(a, ty)
+                            && !self.c.match_val(a, ty)
                         {
                             return mismatch(format!(
                                 "br_table requires [{ty}] but stack has [{a}]"
@@ -860,7 +960,7 @@ impl Compiler<'_> {
                 let (ty, table) = i.idx2();
                 let tt = self.c.table(table)?;
                 let ft = self.c.ty(ty)?.clone();
-                if tt.elem.heap != HeapType::Func {
+                if !self.c.match_ref(tt.elem, RefType::FUNCREF) {
                     return mismatch("call_indirect requires a table of function type");
                 }
                 let tail = op == Opcode::ReturnCallIndirect;
@@ -910,6 +1010,7 @@ impl Compiler<'_> {
                     if ts.len() != 1 {
                         return Err(ValidationError::InvalidResultArity);
                     }
+                    self.c.check_val(ts[0])?;
                     let b = self.pop_expect(ts[0])?;
                     let a = self.pop_expect(ts[0])?;
                     (Some(ts[0]), b, a)
@@ -946,11 +1047,21 @@ impl Compiler<'_> {
             }
             Opcode::LocalGet => {
                 let (t, s) = self.local(i.idx())?;
+                // valid: local.get — non-defaultable locals must be initialised.
+                if !t.defaultable()
+                    && u64::from(i.idx()) >= self.num_params
+                    && !self.inits.contains(&i.idx())
+                {
+                    return Err(ValidationError::UninitializedLocal(i.idx()));
+                }
                 self.push_opd(Some(t), Loc::Slot(s), true);
             }
             Opcode::LocalSet | Opcode::LocalTee => {
                 let (t, s) = self.local(i.idx())?;
                 let v = self.pop_expect(t)?;
+                if !t.defaultable() && !self.inits.contains(&i.idx()) {
+                    self.inits.push(i.idx());
+                }
                 if self.live() {
                     self.materialize_locals(Some(s));
                     let retarget = matches!(v.loc, Loc::Stack)
@@ -1062,7 +1173,7 @@ impl Compiler<'_> {
                 let (d, s) = i.idx2();
                 let td = self.c.table(d)?;
                 let ts = self.c.table(s)?;
-                if !matches_val(ValType::Ref(ts.elem), ValType::Ref(td.elem)) {
+                if !self.c.match_val(ValType::Ref(ts.elem), ValType::Ref(td.elem)) {
                     return mismatch("table.copy element types differ");
                 }
                 // valid: table.copy — the length has the smaller of the two address types.
@@ -1087,7 +1198,7 @@ impl Compiler<'_> {
                 let (e, t) = i.idx2();
                 let tt = self.c.table(t)?;
                 let et = self.c.elem(e)?;
-                if !matches_val(ValType::Ref(et), ValType::Ref(tt.elem)) {
+                if !self.c.match_val(ValType::Ref(et), ValType::Ref(tt.elem)) {
                     return mismatch("table.init element type does not match the table");
                 }
                 let base =
@@ -1217,6 +1328,7 @@ impl Compiler<'_> {
                 let Imm::Heap(h) = i.imm else {
                     return mismatch("");
                 };
+                self.c.check_heap(h)?;
                 self.push_const(
                     ValType::Ref(RefType {
                         nullable: true,
@@ -1238,18 +1350,19 @@ impl Compiler<'_> {
             Opcode::RefFunc => {
                 let x = i.idx();
                 self.c.func(x)?;
-                if !self.c.refs.contains(&x) {
+                if self.const_globals.is_none() && !self.c.refs.contains(&x) {
                     return Err(ValidationError::UndeclaredFuncRef(x));
                 }
+                // valid: ref.func — typed `(ref $t)` with function references.
+                let ty = if self.c.f.function_references {
+                    ValType::Ref(RefType::new(false, HeapType::Concrete(self.c.funcs[x as usize])))
+                } else {
+                    ValType::FUNCREF
+                };
                 let dst = self.height;
-                self.emit_result(Ins::RefFunc { dst, func: x }, ValType::FUNCREF);
+                self.emit_result(Ins::RefFunc { dst, func: x }, ty);
             }
-            _ => {
-                return Err(ValidationError::FeatureDisabled {
-                    what: format!("instruction {}", op.name()),
-                    feature: "unimplemented",
-                });
-            }
+            _ => return self.instr3(i),
         }
         Ok(())
     }
@@ -1257,7 +1370,7 @@ impl Compiler<'_> {
     /// valid: return_call* — the callee's results match the caller's.
     fn check_tail_results(&self, results: &[ValType]) -> Result<()> {
         let own = &self.ctrls[0].results;
-        if results.len() != own.len() || !results.iter().zip(own).all(|(&a, &e)| matches_val(a, e))
+        if results.len() != own.len() || !results.iter().zip(own).all(|(&a, &e)| self.c.match_val(a, e))
         {
             let list = |ts: &[ValType]| {
                 ts.iter()
@@ -1491,6 +1604,723 @@ impl Compiler<'_> {
                     b: Self::src(&y),
                 };
                 self.emit_result(ins, v128);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// valid: constant expressions — typed by the function validator in constant mode.
+pub(super) fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
+    let mut k = Compiler {
+        c,
+        vals: Vec::new(),
+        ctrls: Vec::new(),
+        locals: Vec::new(),
+        num_locals: 0,
+        num_params: 0,
+        code: Vec::new(),
+        br_table: Vec::new(),
+        consts: Vec::new(),
+        const_map: HashMap::new(),
+        const_base: 0,
+        const_cap: 0,
+        v128s: Vec::new(),
+        shuffles: Vec::new(),
+        ext: Vec::new(),
+        height: 0,
+        max_height: 0,
+        last_result: None,
+        inits: Vec::new(),
+        handlers: Vec::new(),
+        ref_types: Vec::new(),
+        next_exn_slot: 0,
+        const_globals: Some(visible_globals),
+    };
+    k.ctrls.push(Ctrl {
+        kind: Kind::Func,
+        params: Vec::new(),
+        results: vec![t],
+        height: 0,
+        slot: 0,
+        unreachable: false,
+        dead: false,
+        start_pc: 0,
+        fixups: Vec::new(),
+        else_fixup: None,
+        inits: 0,
+        try_handlers: Vec::new(),
+        exn_slot: 0,
+        body_end: 0,
+    });
+    for ins in e {
+        if k.ctrls.is_empty() {
+            return mismatch("instructions after constant expression end");
+        }
+        k.instr(ins)?;
+    }
+    if !k.ctrls.is_empty() {
+        return mismatch("constant expression not terminated");
+    }
+    Ok(())
+}
+
+/// Whether an instruction may appear in a constant expression.
+fn is_constant(op: Opcode, f: &crate::Features) -> bool {
+    use Opcode::*;
+    match op {
+        I32Const | I64Const | F32Const | F64Const | V128Const | RefNull | RefFunc | GlobalGet
+        | End => true,
+        I32Add | I32Sub | I32Mul | I64Add | I64Sub | I64Mul => f.extended_const,
+        RefI31 | StructNew | StructNewDefault | ArrayNew | ArrayNewDefault | ArrayNewFixed
+        | AnyConvertExtern | ExternConvertAny => f.gc,
+        _ => false,
+    }
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl Compiler<'_> {
+    fn ref_ty(nullable: bool, heap: HeapType) -> ValType {
+        ValType::Ref(RefType::new(nullable, heap))
+    }
+
+    /// Pops a reference operand; `None` type for the bottom type.
+    fn pop_any_ref(&mut self) -> Result<(Opd, Option<RefType>)> {
+        let o = self.pop()?;
+        match o.ty {
+            None => Ok((o, None)),
+            Some(ValType::Ref(r)) => Ok((o, Some(r))),
+            Some(t) => mismatch(format!(
+                "instruction requires reference type but stack has {t}"
+            )),
+        }
+    }
+
+    fn add_ref_type(&mut self, rt: RefType) -> u32 {
+        self.ref_types.push(rt);
+        (self.ref_types.len() - 1) as u32
+    }
+
+    /// Emits a conditional branch to label `t` carrying `opds`: `taken` jumps
+    /// when the condition holds, `not_taken` is its negation (used to skip copies).
+    fn cond_branch(&mut self, t: usize, opds: &[Opd], taken: impl Fn(u32) -> Ins, not_taken: Ins) {
+        if !self.live() {
+            return;
+        }
+        let copies = self.branch_copies(t, opds);
+        if copies.is_empty() {
+            self.emit_jump(t, taken);
+        } else {
+            let skip = self.emit(not_taken);
+            for ins in copies {
+                self.emit(ins);
+            }
+            self.emit_jump(t, |t| Ins::Br { target: t });
+            let here = self.code.len() as u32;
+            self.patch(Fixup::Ins(skip), here);
+        }
+    }
+
+    fn field(&self, x: u32, y: u32) -> Result<FieldType> {
+        self.c
+            .struct_type(x)?
+            .get(y as usize)
+            .copied()
+            .ok_or(ValidationError::Unknown("field", y))
+    }
+
+    /// Typing of the 3.0 instructions (typed references, GC, exceptions).
+    fn instr3(&mut self, i: &Instr) -> Result<()> {
+        let op = i.op;
+        let i32t = ValType::I32;
+        match op {
+            Opcode::RefAsNonNull => {
+                let (o, rt) = self.pop_any_ref()?;
+                let ty = rt.map(|r| Self::ref_ty(false, r.heap));
+                let a = Self::src(&o);
+                self.emit(Ins::RefAsNonNull { dst: o.slot, a });
+                self.push_opd(ty, Loc::Stack, false);
+            }
+            Opcode::BrOnNull => {
+                let t = self.label(i.idx())?;
+                let (o, rt) = self.pop_any_ref()?;
+                let lt = self.ctrls[t].label_types().to_vec();
+                let opds = self.pop_types(&lt)?;
+                let cond = Self::src(&o);
+                self.cond_branch(
+                    t,
+                    &opds,
+                    |target| Ins::BrIfNull { cond, target },
+                    Ins::BrIfNonNull { cond, target: 0 },
+                );
+                for (p, &ty) in opds.iter().zip(&lt) {
+                    self.push_opd(Some(ty), p.loc, p.local);
+                }
+                let ty = rt.map(|r| Self::ref_ty(false, r.heap));
+                self.push_opd(ty, o.loc, o.local);
+            }
+            Opcode::BrOnNonNull => {
+                let t = self.label(i.idx())?;
+                let lt = self.ctrls[t].label_types().to_vec();
+                let Some(ValType::Ref(last)) = lt.last().copied() else {
+                    return mismatch("br_on_non_null requires a label of reference type");
+                };
+                let (mut o, rt) = self.pop_any_ref()?;
+                if let Some(r) = rt
+                    && !self.c.match_ref(RefType::new(false, r.heap), last)
+                {
+                    return mismatch(format!(
+                        "br_on_non_null requires [{last}] but stack has [{r}]"
+                    ));
+                }
+                let mut opds = self.pop_types(&lt[..lt.len() - 1])?;
+                let cond = Self::src(&o);
+                o.ty = rt.map(|r| Self::ref_ty(false, r.heap));
+                opds.push(o);
+                self.cond_branch(
+                    t,
+                    &opds,
+                    |target| Ins::BrIfNonNull { cond, target },
+                    Ins::BrIfNull { cond, target: 0 },
+                );
+                opds.pop();
+                for (p, &ty) in opds.iter().zip(&lt) {
+                    self.push_opd(Some(ty), p.loc, p.local);
+                }
+            }
+            Opcode::BrOnCast | Opcode::BrOnCastFail => {
+                let Imm::Cast(b) = &i.imm else {
+                    return mismatch("");
+                };
+                let (l, rt1, rt2) = **b;
+                self.c.check_heap(rt1.heap)?;
+                self.c.check_heap(rt2.heap)?;
+                let t = self.label(l)?;
+                if !self.c.match_ref(rt2, rt1) {
+                    return mismatch(format!("type {rt2} does not match {rt1}"));
+                }
+                let diff = RefType::new(rt1.nullable && !rt2.nullable, rt1.heap);
+                let (branch_ty, fall_ty) = if op == Opcode::BrOnCast {
+                    (rt2, diff)
+                } else {
+                    (diff, rt2)
+                };
+                let lt = self.ctrls[t].label_types().to_vec();
+                let Some(ValType::Ref(last)) = lt.last().copied() else {
+                    return mismatch("br_on_cast requires a label of reference type");
+                };
+                if !self.c.match_ref(branch_ty, last) {
+                    return mismatch(format!("type {branch_ty} does not match {last}"));
+                }
+                let mut o = self.pop_expect(ValType::Ref(rt1))?;
+                let mut opds = self.pop_types(&lt[..lt.len() - 1])?;
+                let (a, rt) = (Self::src(&o), self.add_ref_type(rt2));
+                o.ty = Some(ValType::Ref(branch_ty));
+                opds.push(o);
+                let (taken, not): (fn(u32, u32, u32) -> Ins, fn(u32, u32, u32) -> Ins) =
+                    if op == Opcode::BrOnCast {
+                        (
+                            |a, rt, target| Ins::BrIfCast { a, rt, target },
+                            |a, rt, target| Ins::BrIfNotCast { a, rt, target },
+                        )
+                    } else {
+                        (
+                            |a, rt, target| Ins::BrIfNotCast { a, rt, target },
+                            |a, rt, target| Ins::BrIfCast { a, rt, target },
+                        )
+                    };
+                self.cond_branch(t, &opds, |target| taken(a, rt, target), not(a, rt, 0));
+                opds.pop();
+                for (p, &ty) in opds.iter().zip(&lt) {
+                    self.push_opd(Some(ty), p.loc, p.local);
+                }
+                self.push_opd(Some(ValType::Ref(fall_ty)), o.loc, o.local);
+            }
+            Opcode::RefTest | Opcode::RefTestNull | Opcode::RefCast | Opcode::RefCastNull => {
+                let Imm::Ref(rt) = i.imm else {
+                    return mismatch("");
+                };
+                self.c.check_heap(rt.heap)?;
+                let top = Self::ref_ty(true, self.c.top(rt.heap));
+                let o = self.pop_expect(top)?;
+                let idx = self.add_ref_type(rt);
+                let a = Self::src(&o);
+                if matches!(op, Opcode::RefTest | Opcode::RefTestNull) {
+                    self.emit_result(Ins::RefTest { dst: o.slot, a, rt: idx }, i32t);
+                } else {
+                        self.emit(Ins::RefCast { dst: o.slot, a, rt: idx });
+                    self.push(ValType::Ref(rt));
+                }
+            }
+            Opcode::RefEq => {
+                let eqref = Self::ref_ty(true, HeapType::Eq);
+                let b = self.pop_expect(eqref)?;
+                let a = self.pop_expect(eqref)?;
+                self.emit_result(
+                    Ins::RefEq {
+                        dst: a.slot,
+                        a: Self::src(&a),
+                        b: Self::src(&b),
+                    },
+                    i32t,
+                );
+            }
+            Opcode::RefI31 => {
+                let a = self.pop_expect(i32t)?;
+                self.emit_result(
+                    Ins::RefI31 {
+                        dst: a.slot,
+                        a: Self::src(&a),
+                    },
+                    Self::ref_ty(false, HeapType::I31),
+                );
+            }
+            Opcode::I31GetS | Opcode::I31GetU => {
+                let a = self.pop_expect(Self::ref_ty(true, HeapType::I31))?;
+                let signed = u16::from(op == Opcode::I31GetS);
+                self.emit_result(
+                    Ins::I31Get {
+                        signed,
+                        dst: a.slot,
+                        a: Self::src(&a),
+                    },
+                    i32t,
+                );
+            }
+            Opcode::AnyConvertExtern | Opcode::ExternConvertAny => {
+                let (from, to) = if op == Opcode::AnyConvertExtern {
+                    (HeapType::Extern, HeapType::Any)
+                } else {
+                    (HeapType::Any, HeapType::Extern)
+                };
+                let o = self.pop_expect(Self::ref_ty(true, from))?;
+                let nullable = match o.ty {
+                    Some(ValType::Ref(r)) => r.nullable,
+                    _ => false,
+                };
+                let a = Self::src(&o);
+                let ins = if op == Opcode::AnyConvertExtern {
+                    Ins::AnyConvertExtern { dst: o.slot, a }
+                } else {
+                    Ins::ExternConvertAny { dst: o.slot, a }
+                };
+                self.emit_result(ins, Self::ref_ty(nullable, to));
+            }
+            Opcode::StructNew => {
+                let x = i.idx();
+                let ts: Vec<ValType> = self
+                    .c
+                    .struct_type(x)?
+                    .iter()
+                    .map(|f| f.storage.unpacked())
+                    .collect();
+                let base = self.pop_contiguous(&ts)?;
+                self.emit(Ins::StructNew { ty: x, base });
+                self.height = base;
+                self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+            }
+            Opcode::StructNewDefault => {
+                let x = i.idx();
+                if self
+                    .c
+                    .struct_type(x)?
+                    .iter()
+                    .any(|f| !f.storage.unpacked().defaultable())
+                {
+                    return mismatch(format!("field type of struct {x} is not defaultable"));
+                }
+                let dst = self.height;
+                self.emit_result(
+                    Ins::StructNewDefault { ty: x, dst },
+                    Self::ref_ty(false, HeapType::Concrete(x)),
+                );
+            }
+            Opcode::StructGet | Opcode::StructGetS | Opcode::StructGetU => {
+                let (x, y) = i.idx2();
+                let ft = self.field(x, y)?;
+                let packed = ft.storage.is_packed();
+                if packed == (op == Opcode::StructGet) {
+                    return mismatch(if packed {
+                        "field is packed"
+                    } else {
+                        "field is not packed"
+                    });
+                }
+                let o = self.pop_expect(Self::ref_ty(true, HeapType::Concrete(x)))?;
+                let sx = match op {
+                    Opcode::StructGetS => 1,
+                    Opcode::StructGetU => 2,
+                    _ => 0,
+                };
+                self.emit(Ins::StructGet {
+                    sx,
+                    field: y,
+                    dst: o.slot,
+                    a: Self::src(&o),
+                });
+                self.push(ft.storage.unpacked());
+            }
+            Opcode::StructSet => {
+                let (x, y) = i.idx2();
+                let ft = self.field(x, y)?;
+                if !ft.mutable {
+                    return Err(ValidationError::ImmutableField);
+                }
+                let v = self.pop_expect(ft.storage.unpacked())?;
+                let o = self.pop_expect(Self::ref_ty(true, HeapType::Concrete(x)))?;
+                self.emit(Ins::StructSet {
+                    field: y,
+                    a: Self::src(&o),
+                    v: Self::src(&v),
+                });
+            }
+            Opcode::ArrayNew | Opcode::ArrayNewDefault => {
+                let x = i.idx();
+                let ft = self.c.array_type(x)?;
+                let t = ft.storage.unpacked();
+                let base = if op == Opcode::ArrayNew {
+                    self.pop_contiguous(&[t, i32t])?
+                } else {
+                    if !t.defaultable() {
+                        return mismatch(format!("array type {x} is not defaultable"));
+                    }
+                    self.pop_contiguous(&[i32t])?
+                };
+                let default = u16::from(op == Opcode::ArrayNewDefault);
+                self.emit(Ins::ArrayNew { default, ty: x, base });
+                self.height = base;
+                self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+            }
+            Opcode::ArrayNewFixed => {
+                let (x, n) = i.idx2();
+                let t = self.c.array_type(x)?.storage.unpacked();
+                if n as usize > self.vals.len() + 1 && !self.ctrls.last().is_some_and(|c| c.unreachable) {
+                    return mismatch("array.new_fixed: not enough operands");
+                }
+                let ts = vec![t; n as usize];
+                let base = self.pop_contiguous(&ts)?;
+                self.emit(Ins::ArrayNewFixed { ty: x, base, n });
+                self.height = base;
+                self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+            }
+            Opcode::ArrayNewData | Opcode::ArrayInitData => {
+                let (x, d) = i.idx2();
+                let ft = self.c.array_type(x)?;
+                if op == Opcode::ArrayInitData && !ft.mutable {
+                    return Err(ValidationError::ImmutableArray);
+                }
+                let numeric = match ft.storage {
+                    StorageType::Val(t) => t.is_num() || t == ValType::V128,
+                    _ => true,
+                };
+                if !numeric {
+                    return Err(ValidationError::ArrayNotNumeric);
+                }
+                self.c.data(d)?;
+                if op == Opcode::ArrayNewData {
+                    let base = self.pop_contiguous(&[i32t, i32t])?;
+                    self.emit(Ins::ArrayNewData { ty: x, data: d, base });
+                    self.height = base;
+                    self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+                } else {
+                    let r = Self::ref_ty(true, HeapType::Concrete(x));
+                    let base = self.pop_contiguous(&[r, i32t, i32t, i32t])?;
+                    self.emit(Ins::ArrayInitData { data: d, base });
+                }
+            }
+            Opcode::ArrayNewElem | Opcode::ArrayInitElem => {
+                let (x, e) = i.idx2();
+                let ft = self.c.array_type(x)?;
+                if op == Opcode::ArrayInitElem && !ft.mutable {
+                    return Err(ValidationError::ImmutableArray);
+                }
+                let et = self.c.elem(e)?;
+                if !self.c.match_val(ValType::Ref(et), ft.storage.unpacked())
+                    || ft.storage.is_packed()
+                {
+                    return mismatch(format!("element segment {e} does not match array {x}"));
+                }
+                if op == Opcode::ArrayNewElem {
+                    let base = self.pop_contiguous(&[i32t, i32t])?;
+                    self.emit(Ins::ArrayNewElem { ty: x, elem: e, base });
+                    self.height = base;
+                    self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+                } else {
+                    let r = Self::ref_ty(true, HeapType::Concrete(x));
+                    let base = self.pop_contiguous(&[r, i32t, i32t, i32t])?;
+                    self.emit(Ins::ArrayInitElem { elem: e, base });
+                }
+            }
+            Opcode::ArrayGet | Opcode::ArrayGetS | Opcode::ArrayGetU => {
+                let x = i.idx();
+                let ft = self.c.array_type(x)?;
+                let packed = ft.storage.is_packed();
+                if packed == (op == Opcode::ArrayGet) {
+                    return mismatch(if packed {
+                        "array is packed"
+                    } else {
+                        "array is not packed"
+                    });
+                }
+                let r = Self::ref_ty(true, HeapType::Concrete(x));
+                let base = self.pop_contiguous(&[r, i32t])?;
+                let sx = match op {
+                    Opcode::ArrayGetS => 1,
+                    Opcode::ArrayGetU => 2,
+                    _ => 0,
+                };
+                self.emit(Ins::ArrayGet { sx, base });
+                self.height = base;
+                self.push(ft.storage.unpacked());
+            }
+            Opcode::ArraySet => {
+                let x = i.idx();
+                let ft = self.c.array_type(x)?;
+                if !ft.mutable {
+                    return Err(ValidationError::ImmutableArray);
+                }
+                let r = Self::ref_ty(true, HeapType::Concrete(x));
+                let base = self.pop_contiguous(&[r, i32t, ft.storage.unpacked()])?;
+                self.emit(Ins::ArraySet { base });
+            }
+            Opcode::ArrayLen => {
+                let o = self.pop_expect(Self::ref_ty(true, HeapType::Array))?;
+                self.emit_result(
+                    Ins::ArrayLen {
+                        dst: o.slot,
+                        a: Self::src(&o),
+                    },
+                    i32t,
+                );
+            }
+            Opcode::ArrayFill => {
+                let x = i.idx();
+                let ft = self.c.array_type(x)?;
+                if !ft.mutable {
+                    return Err(ValidationError::ImmutableArray);
+                }
+                let r = Self::ref_ty(true, HeapType::Concrete(x));
+                let base = self.pop_contiguous(&[r, i32t, ft.storage.unpacked(), i32t])?;
+                self.emit(Ins::ArrayFill { base });
+            }
+            Opcode::ArrayCopy => {
+                let (x, y) = i.idx2();
+                let fd = self.c.array_type(x)?;
+                let fs = self.c.array_type(y)?;
+                if !fd.mutable {
+                    return Err(ValidationError::ImmutableArray);
+                }
+                let ok = match (fs.storage, fd.storage) {
+                    (StorageType::Val(a), StorageType::Val(b)) => self.c.match_val(a, b),
+                    (a, b) => a == b,
+                };
+                if !ok {
+                    return Err(ValidationError::ArrayTypesMismatch);
+                }
+                let rd = Self::ref_ty(true, HeapType::Concrete(x));
+                let rs = Self::ref_ty(true, HeapType::Concrete(y));
+                let base = self.pop_contiguous(&[rd, i32t, rs, i32t, i32t])?;
+                self.emit(Ins::ArrayCopy { base });
+            }
+            Opcode::CallRef | Opcode::ReturnCallRef => {
+                let x = i.idx();
+                let ft = self.c.ty(x)?.clone();
+                if op == Opcode::ReturnCallRef {
+                    let results = self.ctrls[0].results.clone();
+                    if ft.results.len() != results.len()
+                        || !ft
+                            .results
+                            .iter()
+                            .zip(&results)
+                            .all(|(a, b)| self.c.match_val(*a, *b))
+                    {
+                        return mismatch("return_call_ref result types do not match");
+                    }
+                }
+                let mut r = self.pop_expect(Self::ref_ty(true, HeapType::Concrete(x)))?;
+                let base = self.pop_contiguous(&ft.params)?;
+                self.materialize_opd(&mut r);
+                let rs = Self::src(&r);
+                if op == Opcode::CallRef {
+                    self.emit(Ins::CallRef { base, r: rs });
+                    self.height = base;
+                    for &t in &ft.results {
+                        self.push(t);
+                    }
+                } else {
+                    self.emit(Ins::ReturnCallRef { base, r: rs });
+                    self.set_unreachable();
+                }
+            }
+            Opcode::Throw => {
+                let x = i.idx();
+                let ft = self.c.tag(x)?.clone();
+                let base = self.pop_contiguous(&ft.params)?;
+                self.emit(Ins::Throw { tag: x, base });
+                self.set_unreachable();
+            }
+            Opcode::ThrowRef => {
+                let o = self.pop_expect(ValType::Ref(RefType::EXNREF))?;
+                self.emit(Ins::ThrowRef { a: Self::src(&o) });
+                self.set_unreachable();
+            }
+            Opcode::TryTable => {
+                let Imm::TryTable(b) = &i.imm else {
+                    return mismatch("");
+                };
+                let (bt, catches) = &**b;
+                let (p, r) = self.block_type(bt)?;
+                let exn = Self::ref_ty(false, HeapType::Exn);
+                let mut targets = Vec::with_capacity(catches.len());
+                for ct in catches {
+                    let t = self.label(ct.label)?;
+                    let mut ts = match ct.kind {
+                        CatchKind::Catch | CatchKind::CatchRef => self.c.tag(ct.tag)?.params.clone(),
+                        _ => Vec::new(),
+                    };
+                    if matches!(ct.kind, CatchKind::CatchRef | CatchKind::CatchAllRef) {
+                        ts.push(exn);
+                    }
+                    let lt = self.ctrls[t].label_types();
+                    if lt.len() != ts.len()
+                        || !ts.iter().zip(lt).all(|(a, b)| self.c.match_val(*a, *b))
+                    {
+                        return mismatch("catch clause does not match its label");
+                    }
+                    targets.push((t, ts));
+                }
+                self.push_ctrl(Kind::TryTable, p, r)?;
+                if self.live() {
+                    let depth = (self.ctrls.len() - 1) as u32;
+                    let start = self.code.len() as u32;
+                    let mut hs = Vec::new();
+                    for (ct, (t, ts)) in catches.iter().zip(targets) {
+                        let c = &self.ctrls[t];
+                        let dst = c.slot;
+                        let nvals = ts.len() - usize::from(matches!(ct.kind, CatchKind::CatchRef | CatchKind::CatchAllRef));
+                        let val_slots = slots_of(&ts[..nvals]);
+                        let ref_dst = match ct.kind {
+                            CatchKind::CatchRef | CatchKind::CatchAllRef => dst + val_slots,
+                            _ => NO_SLOT,
+                        };
+                        let tag = match ct.kind {
+                            CatchKind::Catch | CatchKind::CatchRef => ct.tag,
+                            _ => NO_SLOT,
+                        };
+                        let (is_loop, lpc) = (c.kind == Kind::Loop, c.start_pc);
+                        let h = self.handlers.len();
+                        self.handlers.push(Handler {
+                            start,
+                            end: u32::MAX,
+                            depth,
+                            kind: HandlerKind::Catch {
+                                tag,
+                                target: if is_loop { lpc } else { u32::MAX },
+                                dst,
+                                ref_dst,
+                            },
+                        });
+                        if !is_loop {
+                            self.ctrls[t].fixups.push(Fixup::Handler(h));
+                        }
+                        hs.push(h);
+                    }
+                    self.ctrls.last_mut().expect("control").try_handlers = hs;
+                }
+            }
+            Opcode::Try => {
+                let Imm::Block(bt) = &i.imm else {
+                    return mismatch("");
+                };
+                let (p, r) = self.block_type(bt)?;
+                self.push_ctrl(Kind::Try, p, r)?;
+                let slot = self.next_exn_slot;
+                self.next_exn_slot += 1;
+                self.ctrls.last_mut().expect("control").exn_slot = slot;
+            }
+            Opcode::Catch | Opcode::CatchAll => {
+                let kind = self.ctrls.last().map(|c| c.kind);
+                if !matches!(kind, Some(Kind::Try | Kind::Catch)) {
+                    return mismatch("catch without try");
+                }
+                let params = if op == Opcode::Catch {
+                    self.c.tag(i.idx())?.params.clone()
+                } else {
+                    Vec::new()
+                };
+                let results = self.ctrls.last().expect("control").results.clone();
+                let mut opds = self.pop_types(&results)?;
+                if self.vals.len() != self.ctrls.last().expect("control").height {
+                    return Err(self.leftover(&results, &opds));
+                }
+                for o in opds.iter_mut() {
+                    self.materialize_opd(o);
+                }
+                let top = self.ctrls.len() - 1;
+                if kind == Some(Kind::Try) {
+                    self.ctrls[top].body_end = self.code.len() as u32;
+                }
+                self.emit_jump(top, |t| Ins::Br { target: t });
+                let live_block = !self.ctrls[top].dead;
+                let here = self.code.len() as u32;
+                let c = &mut self.ctrls[top];
+                if live_block {
+                    let tag = if op == Opcode::Catch { i.idx() } else { NO_SLOT };
+                    self.handlers.push(Handler {
+                        start: c.start_pc,
+                        end: c.body_end,
+                        depth: top as u32,
+                        kind: HandlerKind::Catch {
+                            tag,
+                            target: here,
+                            dst: c.slot,
+                            ref_dst: c.exn_slot,
+                        },
+                    });
+                }
+                c.kind = Kind::Catch;
+                c.unreachable = false;
+                let (slot, inits) = (c.slot, c.inits);
+                self.inits.truncate(inits);
+                self.height = slot;
+                for t in params {
+                    self.push(t);
+                }
+                self.last_result = None;
+            }
+            Opcode::Delegate => {
+                let top = self.ctrls.len() - 1;
+                if self.ctrls[top].kind != Kind::Try {
+                    return mismatch("delegate without try");
+                }
+                let (start, dead) = (self.ctrls[top].start_pc, self.ctrls[top].dead);
+                let end = self.code.len() as u32;
+                self.end()?;
+                let t = self.label(i.idx())?;
+                if !dead {
+                    self.handlers.push(Handler {
+                        start,
+                        end,
+                        depth: top as u32,
+                        kind: HandlerKind::Delegate { limit: t as u32 },
+                    });
+                }
+            }
+            Opcode::Rethrow => {
+                let t = self.label(i.idx())?;
+                if self.ctrls[t].kind != Kind::Catch {
+                    return Err(ValidationError::InvalidRethrowLabel);
+                }
+                let a = self.ctrls[t].exn_slot;
+                self.emit(Ins::ThrowRef { a });
+                self.set_unreachable();
+            }
+            _ => {
+                return Err(ValidationError::FeatureDisabled {
+                    what: format!("instruction {}", op.name()),
+                    feature: "unimplemented",
+                });
             }
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! interpreter's internal code ([`crate::exec::code`]).
 
 mod func;
+pub(crate) mod types;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -59,6 +60,22 @@ pub enum ValidationError {
     InvalidLaneIndex,
     /// `offset out of range`
     OffsetOutOfRange,
+    /// `sub type X does not match super type Y`
+    SubType(u32, u32),
+    /// `uninitialized local X`
+    UninitializedLocal(u32),
+    /// `immutable field`
+    ImmutableField,
+    /// `immutable array`
+    ImmutableArray,
+    /// `array type is not numeric or vector`
+    ArrayNotNumeric,
+    /// `array types do not match`
+    ArrayTypesMismatch,
+    /// `non-empty tag result type`
+    NonEmptyTagResult,
+    /// `invalid rethrow label`
+    InvalidRethrowLabel,
     /// A construct the enabled feature set does not allow.
     FeatureDisabled {
         /// What was found.
@@ -107,6 +124,14 @@ impl fmt::Display for ValidationError {
             UndeclaredFuncRef(i) => write!(f, "undeclared function reference {i}"),
             InvalidLaneIndex => f.write_str("invalid lane index"),
             OffsetOutOfRange => f.write_str("offset out of range"),
+            SubType(x, y) => write!(f, "sub type {x} does not match super type {y}"),
+            UninitializedLocal(x) => write!(f, "uninitialized local {x}"),
+            ImmutableField => f.write_str("immutable field"),
+            ImmutableArray => f.write_str("immutable array"),
+            ArrayNotNumeric => f.write_str("array type is not numeric or vector"),
+            ArrayTypesMismatch => f.write_str("array types do not match"),
+            NonEmptyTagResult => f.write_str("non-empty tag result type"),
+            InvalidRethrowLabel => f.write_str("invalid rethrow label"),
             FeatureDisabled { what, feature } => {
                 write!(f, "{what} (feature {feature} is not enabled)")
             }
@@ -129,6 +154,8 @@ pub struct ValidModule {
     pub func_types: Vec<u32>,
     /// The feature set it was validated with.
     pub features: Features,
+    /// Canonical representative of each type index (iso-recursive equivalence).
+    pub canon: Vec<u32>,
 }
 
 impl ValidModule {
@@ -149,6 +176,13 @@ impl ValidModule {
                     ImportDesc::Table(t) => ExternType::Table(*t),
                     ImportDesc::Mem(t) => ExternType::Mem(*t),
                     ImportDesc::Global(t) => ExternType::Global(*t),
+                    ImportDesc::Tag(t) => ExternType::Tag(
+                        self.module
+                            .types
+                            .get(t.ty as usize)
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
                 };
                 (im.module.clone(), im.name.clone(), ty)
             })
@@ -169,6 +203,11 @@ impl ValidModule {
 pub(crate) struct Ctx<'a> {
     pub f: Features,
     pub types: &'a [FuncType],
+    pub defs: &'a [SubType],
+    /// Canonical representative of each type index.
+    pub canon: Vec<u32>,
+    /// Type index of each tag.
+    pub tags: Vec<u32>,
     pub funcs: Vec<u32>,
     pub tables: Vec<TableType>,
     pub mems: Vec<MemType>,
@@ -180,9 +219,30 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn ty(&self, x: u32) -> Result<&FuncType> {
-        self.types
+        match self.defs.get(x as usize).map(|d| &d.comp) {
+            Some(CompType::Func(ft)) => Ok(ft),
+            Some(_) => mismatch(format!("non-function type {x}")),
+            None => Err(ValidationError::Unknown("type", x)),
+        }
+    }
+    pub fn tag(&self, x: u32) -> Result<&FuncType> {
+        let t = *self
+            .tags
             .get(x as usize)
-            .ok_or(ValidationError::Unknown("type", x))
+            .ok_or(ValidationError::Unknown("tag", x))?;
+        self.ty(t)
+    }
+    pub fn struct_type(&self, x: u32) -> Result<&[FieldType]> {
+        match self.def(x)?.comp {
+            CompType::Struct(ref fs) => Ok(fs),
+            _ => mismatch(format!("non-struct type {x}")),
+        }
+    }
+    pub fn array_type(&self, x: u32) -> Result<FieldType> {
+        match self.def(x)?.comp {
+            CompType::Array(ft) => Ok(ft),
+            _ => mismatch(format!("non-array type {x}")),
+        }
     }
     pub fn func(&self, x: u32) -> Result<&FuncType> {
         let t = *self
@@ -224,15 +284,7 @@ impl Ctx<'_> {
     }
 }
 
-/// valid: subtyping on value types (2.0: only the bottom type matches everything).
-pub fn matches_val(actual: ValType, expected: ValType) -> bool {
-    match (actual, expected) {
-        (ValType::Ref(a), ValType::Ref(e)) => a.heap == e.heap && (e.nullable || !a.nullable),
-        _ => actual == expected,
-    }
-}
-
-fn mismatch<T>(detail: impl Into<String>) -> Result<T> {
+pub(crate) fn mismatch<T>(detail: impl Into<String>) -> Result<T> {
     Err(ValidationError::TypeMismatch(detail.into()))
 }
 
@@ -284,6 +336,9 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     let mut c = Ctx {
         f: *features,
         types: &m.types,
+        defs: &m.type_defs,
+        canon: Vec::new(),
+        tags: Vec::new(),
         funcs: Vec::new(),
         tables: Vec::new(),
         mems: Vec::new(),
@@ -292,15 +347,41 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
         datas: 0,
         refs: HashSet::new(),
     };
+    types::validate_types(&mut c, m)?;
+    for st in &m.type_defs {
+        let mut r = Ok(());
+        let mut chk = |t: ValType| {
+            if r.is_ok() {
+                r = c.check_val(t);
+            }
+        };
+        match &st.comp {
+            CompType::Func(ft) => ft.params.iter().chain(&ft.results).for_each(|&t| chk(t)),
+            CompType::Struct(fs) => fs.iter().for_each(|f| chk(f.storage.unpacked())),
+            CompType::Array(f) => chk(f.storage.unpacked()),
+        }
+        r?;
+    }
+    let check_tag = |c: &Ctx<'_>, t: &TagType| -> Result<()> {
+        if !c.ty(t.ty)?.results.is_empty() {
+            return Err(ValidationError::NonEmptyTagResult);
+        }
+        Ok(())
+    };
     // valid: imports
     for im in &m.imports {
         match &im.desc {
+            ImportDesc::Tag(t) => {
+                check_tag(&c, t)?;
+                c.tags.push(t.ty);
+            }
             ImportDesc::Func(x) => {
                 c.ty(*x)?;
                 c.funcs.push(*x);
             }
             ImportDesc::Table(t) => {
                 check_table_type(t)?;
+                c.check_val(ValType::Ref(t.elem))?;
                 c.tables.push(*t);
             }
             ImportDesc::Mem(t) => {
@@ -308,6 +389,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
                 c.mems.push(*t);
             }
             ImportDesc::Global(t) => {
+                c.check_val(t.ty)?;
                 if t.mutable && !features.mutable_globals {
                     return Err(ValidationError::FeatureDisabled {
                         what: "mutable global import".into(),
@@ -325,6 +407,10 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     }
     c.tables.extend(m.tables.iter().map(|t| t.ty));
     c.mems.extend(m.mems.iter().copied());
+    for t in &m.tags {
+        check_tag(&c, t)?;
+        c.tags.push(t.ty);
+    }
     // valid: C.refs — functions referenced outside function bodies.
     let note_refs = |e: &Expr, refs: &mut HashSet<u32>| {
         for i in e {
@@ -343,6 +429,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
         }
     }
     for e in &m.elems {
+        c.check_val(ValType::Ref(e.ty))?;
         for x in &e.init {
             note_refs(x, &mut refs);
         }
@@ -357,6 +444,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     let globals_see_defined =
         features.extended_const || features.function_references || features.gc;
     for g in &m.globals {
+        c.check_val(g.ty.ty)?;
         let visible = if globals_see_defined {
             c.globals.len()
         } else {
@@ -370,8 +458,13 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     let nglobals = c.globals.len();
     for t in &m.tables {
         check_table_type(&t.ty)?;
-        if let Some(e) = &t.init {
-            check_const(&c, e, ValType::Ref(t.ty.elem), nglobals)?;
+        c.check_val(ValType::Ref(t.ty.elem))?;
+        match &t.init {
+            // valid: table — initialisers see the imported globals only.
+            Some(e) => check_const(&c, e, ValType::Ref(t.ty.elem), num_imported_globals)?,
+            // valid: table — a table without initialiser needs a nullable type.
+            None if !t.ty.elem.nullable => return mismatch("table of non-nullable type needs an initialiser"),
+            None => {}
         }
     }
     for t in &m.mems {
@@ -379,12 +472,13 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     }
     // valid: elem
     for e in &m.elems {
+        c.check_val(ValType::Ref(e.ty))?;
         for x in &e.init {
             check_const(&c, x, ValType::Ref(e.ty), nglobals)?;
         }
         if let ElemMode::Active { table, offset } = &e.mode {
             let tt = c.table(*table)?;
-            if !matches_val(ValType::Ref(e.ty), ValType::Ref(tt.elem)) {
+            if !c.match_val(ValType::Ref(e.ty), ValType::Ref(tt.elem)) {
                 return mismatch("element segment's type does not match table's element type");
             }
             check_const(&c, offset, addr_type(tt.idx64), nglobals)?;
@@ -422,6 +516,9 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
             ExportDesc::Mem(x) => {
                 c.mem(x)?;
             }
+            ExportDesc::Tag(x) => {
+                c.tag(x)?;
+            }
             ExportDesc::Global(x) => {
                 let g = c.global(x)?;
                 if g.mutable && !features.mutable_globals && x as usize >= num_imported_globals {
@@ -443,6 +540,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
         return Err(ValidationError::MultipleTables);
     }
     Ok(ValidModule {
+        canon: c.canon.clone(),
         module: Arc::new(m.clone()),
         code,
         func_types: c.funcs.clone(),
@@ -452,60 +550,5 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
 
 /// valid: constant expressions (`visible_globals` = how many globals may be read).
 fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
-    let mut stack: Vec<ValType> = Vec::new();
-    for (i, ins) in e.iter().enumerate() {
-        let last = i + 1 == e.len();
-        let ext = c.f.extended_const;
-        match ins.op {
-            Opcode::End if last => {}
-            Opcode::I32Const => stack.push(ValType::I32),
-            Opcode::I64Const => stack.push(ValType::I64),
-            Opcode::F32Const => stack.push(ValType::F32),
-            Opcode::F64Const => stack.push(ValType::F64),
-            Opcode::V128Const => stack.push(ValType::V128),
-            Opcode::RefNull => {
-                let Imm::Heap(h) = ins.imm else {
-                    return Err(ValidationError::ConstantExprRequired);
-                };
-                stack.push(ValType::Ref(RefType {
-                    nullable: true,
-                    heap: h,
-                }));
-            }
-            Opcode::RefFunc => {
-                c.func(ins.idx())?;
-                stack.push(ValType::FUNCREF);
-            }
-            Opcode::GlobalGet => {
-                let x = ins.idx();
-                if x as usize >= visible_globals {
-                    return Err(ValidationError::Unknown("global", x));
-                }
-                let g = c.global(x)?;
-                if g.mutable {
-                    return Err(ValidationError::ConstantExprRequired);
-                }
-                stack.push(g.ty);
-            }
-            Opcode::I32Add | Opcode::I32Sub | Opcode::I32Mul if ext => {
-                let ok = stack.pop() == Some(ValType::I32) && stack.pop() == Some(ValType::I32);
-                if !ok {
-                    return mismatch("");
-                }
-                stack.push(ValType::I32);
-            }
-            Opcode::I64Add | Opcode::I64Sub | Opcode::I64Mul if ext => {
-                let ok = stack.pop() == Some(ValType::I64) && stack.pop() == Some(ValType::I64);
-                if !ok {
-                    return mismatch("");
-                }
-                stack.push(ValType::I64);
-            }
-            _ => return Err(ValidationError::ConstantExprRequired),
-        }
-    }
-    if stack.len() != 1 || !matches_val(stack[0], t) {
-        return mismatch(format!("constant expression requires [{t}]"));
-    }
-    Ok(())
+    func::check_const(c, e, t, visible_globals)
 }

@@ -1,0 +1,70 @@
+//! The GC heap and exceptions (spec: Execution › Store › structures, arrays,
+//! exceptions): allocation against a configured byte cap, field access with
+//! packing.
+
+use super::*;
+
+/// exec: allocation — charges `slots` 64-bit slots against the heap cap
+/// before allocating, so an allocation bomb ends in a trap.
+pub(crate) fn charge(bytes: &mut u64, cap: u64, slots: u64) -> Result<(), Trap> {
+    let need = slots
+        .checked_mul(8)
+        .and_then(|b| b.checked_add(OBJ_OVERHEAD))
+        .ok_or(Trap::OutOfMemory)?;
+    let total = bytes.checked_add(need).ok_or(Trap::OutOfMemory)?;
+    if total > cap {
+        return Err(Trap::OutOfMemory);
+    }
+    *bytes = total;
+    Ok(())
+}
+
+/// Allocates an object whose slots were charged already.
+pub(crate) fn alloc(heap: &mut Vec<Obj>, ty: u32, data: Vec<u64>) -> Result<u32, Trap> {
+    let a = u32::try_from(heap.len()).map_err(|_| Trap::OutOfMemory)?;
+    if a >= (1 << 31) {
+        return Err(Trap::OutOfMemory);
+    }
+    heap.push(Obj { ty, data });
+    Ok(a)
+}
+
+/// exec: packing — the value stored for a field of storage type `st`.
+#[inline]
+pub(crate) fn pack(st: StorageType, v: u64) -> u64 {
+    match st {
+        StorageType::I8 => v & 0xff,
+        StorageType::I16 => v & 0xffff,
+        StorageType::Val(ValType::I32 | ValType::F32) => v & 0xffff_ffff,
+        _ => v,
+    }
+}
+
+/// exec: unpacking — `sx` 1 sign-extends, otherwise zero-extends.
+#[inline]
+pub(crate) fn unpack(st: StorageType, sx: u16, v: u64) -> u64 {
+    match (st, sx) {
+        (StorageType::I8, 1) => u64::from(v as u8 as i8 as i32 as u32),
+        (StorageType::I16, 1) => u64::from(v as u16 as i16 as i32 as u32),
+        _ => v,
+    }
+}
+
+/// exec: array.new_data — reads `n` elements of `st` from bytes at `s`.
+pub(crate) fn read_data(bytes: &[u8], s: usize, n: usize, st: StorageType) -> Option<Vec<u64>> {
+    let size = st.byte_size() as usize;
+    let len = n.checked_mul(size)?;
+    let src = bytes.get(s..s.checked_add(len)?)?;
+    let slots = st.unpacked().slots() as usize;
+    let mut out = Vec::with_capacity(n * slots);
+    for c in src.chunks_exact(size) {
+        let mut b = [0u8; 16];
+        b[..size].copy_from_slice(c);
+        let v = u128::from_le_bytes(b);
+        out.push(v as u64);
+        if slots == 2 {
+            out.push((v >> 64) as u64);
+        }
+    }
+    Some(out)
+}
