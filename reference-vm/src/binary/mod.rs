@@ -158,9 +158,7 @@ type Result<T> = std::result::Result<T, DecodeError>;
 
 /// Decodes a module from its binary representation.
 pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
-    let mut r = Reader::new(bytes);
-    // 3.0: lengths are bounded by the rest of the input, not its whole length.
-    r.strict_len = !features.legacy_v2_messages();
+    let r = Reader::new(bytes);
     Decoder {
         r,
         f: *features,
@@ -442,13 +440,14 @@ impl Decoder<'_> {
                 self.r.advance(1);
                 Ok(CompType::Array(self.field_type()?))
             }
-            _ if self.f.gc => {
-                self.r.byte()?;
-                Err(DecodeError::MalformedDefType)
-            }
+            // The form is a signed 7-bit LEB128 (`integer representation too long`).
             _ => {
-                self.r.byte()?;
-                Err(DecodeError::MalformedFuncType)
+                self.r.leb_s(7)?;
+                Err(if self.f.gc {
+                    DecodeError::MalformedDefType
+                } else {
+                    DecodeError::MalformedFuncType
+                })
             }
         }
     }
@@ -871,7 +870,7 @@ impl Decoder<'_> {
     fn instr(&mut self) -> Result<Instr> {
         let b = self.r.byte()?;
         let (op, code) = match b {
-            0xfb | 0xfc | 0xfd => {
+            0xfb..=0xfd => {
                 let c = self.r.u32()?;
                 (
                     Opcode::from_encoding(b, c).ok_or(DecodeError::IllegalOpcode(b, Some(c)))?,

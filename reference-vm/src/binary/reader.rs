@@ -5,25 +5,15 @@ use super::{DecodeError, Result};
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
-    /// Bound lengths by the remaining input (3.0) instead of the whole input.
-    pub strict_len: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Reader {
-            bytes,
-            pos: 0,
-            strict_len: false,
-        }
+        Reader { bytes, pos: 0 }
     }
 
     pub fn pos(&self) -> usize {
         self.pos
-    }
-
-    pub fn remaining(&self) -> usize {
-        self.bytes.len().saturating_sub(self.pos)
     }
 
     pub fn at_end(&self) -> bool {

@@ -214,7 +214,8 @@ impl Store {
             .map(|e| match &e.mode {
                 ElemMode::Active { table, offset } => Some((
                     *table,
-                    self.eval_const(&inst, offset).map_or(0, |v| v.0 as u32 as u64),
+                    self.eval_const(&inst, offset)
+                        .map_or(0, |v| v.0 as u32 as u64),
                 )),
                 _ => None,
             })
@@ -225,7 +226,8 @@ impl Store {
             .map(|d| match &d.mode {
                 DataMode::Active { mem, offset } => Some((
                     *mem,
-                    self.eval_const(&inst, offset).map_or(0, |v| v.0 as u32 as u64),
+                    self.eval_const(&inst, offset)
+                        .map_or(0, |v| v.0 as u32 as u64),
                 )),
                 DataMode::Passive => None,
             })

@@ -83,7 +83,10 @@ impl Store {
             .ok_or_else(|| Trap::BadArguments("unknown function".into()))?;
         let ty = self.types[fi.ty_id() as usize].clone();
         if args.len() != ty.params.len()
-            || !args.iter().zip(&ty.params).all(|(a, t)| self.val_matches(a, *t))
+            || !args
+                .iter()
+                .zip(&ty.params)
+                .all(|(a, t)| self.val_matches(a, *t))
         {
             return Err(Trap::BadArguments(format!("function expects {ty}")));
         }
@@ -396,8 +399,7 @@ impl Store {
                             let regs = &mut stack[fp..];
                             if t != u32::MAX {
                                 let vals = &exns[exn as usize].vals;
-                                regs[dst as usize..dst as usize + vals.len()]
-                                    .copy_from_slice(vals);
+                                regs[dst as usize..dst as usize + vals.len()].copy_from_slice(vals);
                             }
                             if ref_dst != u32::MAX {
                                 regs[ref_dst as usize] = EXN_TAG | u64::from(exn);

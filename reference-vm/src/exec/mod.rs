@@ -747,13 +747,9 @@ impl Store {
     /// Whether a value belongs to a type given in store type ids (spec: value typing).
     pub fn val_matches(&self, v: &Val, t: ValType) -> bool {
         match (v, t) {
-            (Val::Ref(r), ValType::Ref(rt)) => ref_matches(
-                &self.infos,
-                &self.funcs,
-                &self.heap,
-                r.to_bits(),
-                rt,
-            ),
+            (Val::Ref(r), ValType::Ref(rt)) => {
+                ref_matches(&self.infos, &self.funcs, &self.heap, r.to_bits(), rt)
+            }
             _ => v.ty() == t,
         }
     }
@@ -885,7 +881,10 @@ impl Store {
     pub fn table_get(&self, t: TableAddr, i: u64) -> Option<Val> {
         let ti = self.tables.get(t.0 as usize)?;
         let bits = *ti.elems.get(usize::try_from(i).ok()?)?;
-        Some(Val::Ref(Ref::from_bits(bits, self.top_heap(ti.ty.elem.heap))))
+        Some(Val::Ref(Ref::from_bits(
+            bits,
+            self.top_heap(ti.ty.elem.heap),
+        )))
     }
 
     /// The type of a table (with its current size as the minimum).
@@ -951,9 +950,11 @@ impl Store {
             ExternVal::Table(t) => ExternType::Table(self.table_type(t)?),
             ExternVal::Mem(m) => ExternType::Mem(self.memory_type(m)?),
             ExternVal::Global(g) => ExternType::Global(self.global_type(g)?),
-            ExternVal::Tag(t) => {
-                ExternType::Tag(self.types.get(self.tags.get(t.0 as usize)?.ty as usize)?.clone())
-            }
+            ExternVal::Tag(t) => ExternType::Tag(
+                self.types
+                    .get(self.tags.get(t.0 as usize)?.ty as usize)?
+                    .clone(),
+            ),
         })
     }
 
@@ -982,7 +983,10 @@ impl Store {
 
 /// Whether store type `a` is `b` or a declared subtype of it.
 pub(crate) fn is_sub_id(infos: &[TypeInfo], a: u32, b: u32) -> bool {
-    a == b || infos.get(a as usize).is_some_and(|i| i.ancestors.contains(&b))
+    a == b
+        || infos
+            .get(a as usize)
+            .is_some_and(|i| i.ancestors.contains(&b))
 }
 
 /// exec: value typing of a reference's slot bits against a reference type in

@@ -128,3 +128,111 @@ fn traps_carry_a_backtrace_with_names() {
     let bt: Vec<String> = s.last_backtrace().iter().map(|f| f.to_string()).collect();
     assert_eq!(bt, ["$inner (func 0) at 0", "$outer (func 1) at 0"]);
 }
+/// A module from raw sections (id, contents).
+fn module(sections: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut m = vec![0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+    for (id, c) in sections {
+        m.push(*id);
+        m.push(c.len() as u8);
+        m.extend_from_slice(c);
+    }
+    m
+}
+
+fn instantiate(bytes: &[u8], config: Config) -> (Store, FuncAddr) {
+    let f = Features::v3();
+    let v = validate_module(&decode_module(bytes, &f).unwrap(), &f).unwrap();
+    let mut s = Store::new(config);
+    let m = s.instantiate(&v, &[]).unwrap();
+    let Some(ExternVal::Func(func)) = s.export(m, "f") else {
+        panic!("no export f")
+    };
+    (s, func)
+}
+
+#[test]
+fn gc_allocation_bomb_traps_cleanly() {
+    // (type (array (mut i32))) (func (export "f") (param i32) (result i32)
+    //   local.get 0 array.new_default 0 array.len)
+    let bytes = module(&[
+        (1, &[2, 0x5e, 0x7f, 1, 0x60, 1, 0x7f, 1, 0x7f]),
+        (3, &[1, 1]),
+        (7, &[1, 1, b'f', 0, 0]),
+        (10, &[1, 9, 0, 0x20, 0, 0xfb, 7, 0, 0xfb, 15, 0x0b]),
+    ]);
+    let config = Config {
+        max_heap_bytes: 1 << 20,
+        ..Config::default()
+    };
+    let (mut s, f) = instantiate(&bytes, config);
+    assert_eq!(s.invoke(f, &[Val::I32(10)]), Ok(vec![Val::I32(10)]));
+    // 2^32-1 elements would need 32 GiB: a trap, not a host allocation.
+    assert_eq!(s.invoke(f, &[Val::I32(u32::MAX)]), Err(Trap::OutOfMemory));
+    // Repeated allocations hit the cap too.
+    let mut last = Ok(vec![]);
+    for _ in 0..100 {
+        last = s.invoke(f, &[Val::I32(10_000)]);
+    }
+    assert_eq!(last, Err(Trap::OutOfMemory));
+}
+
+#[test]
+fn exceptions_are_caught_or_escape() {
+    // (type (func (param i32))) (type (func (param i32) (result i32)))
+    // (tag $e (param i32))
+    // (func (export "f") (param i32) (result i32)
+    //   (block $h (result i32)
+    //     (try_table (catch $e $h)
+    //       (if (local.get 0) (then (throw $e (i32.const 42)))))
+    //     (i32.const 7))
+    //   ... the uncaught case: parameter 2 throws outside the try_table)
+    let body: &[u8] = &[
+        0, // no locals
+        0x02, 0x7f, // block (result i32)
+        0x1f, 0x40, 1, 0, 0, 0, // try_table (catch 0 0)
+        0x20, 0, 0x04, 0x40, // local.get 0, if
+        0x41, 42, 0x08, 0, // i32.const 42, throw 0
+        0x0b, 0x0b, // end if, end try_table
+        0x41, 7, 0x0c, 0,    // i32.const 7, br 0
+        0x0b, // end block
+        0x20, 0, 0x41, 2, 0x46, 0x04, 0x40, // local.get 0, i32.const 2, i32.eq, if
+        0x41, 1, 0x08, 0, // i32.const 1, throw 0
+        0x0b, 0x0b, // end if, end
+    ];
+    let mut code = vec![1, body.len() as u8];
+    code.extend_from_slice(body);
+    let bytes = module(&[
+        (1, &[2, 0x60, 1, 0x7f, 0, 0x60, 1, 0x7f, 1, 0x7f]),
+        (3, &[1, 1]),
+        (13, &[1, 0, 0]),
+        (7, &[1, 1, b'f', 0, 0]),
+        (10, &code),
+    ]);
+    let (mut s, f) = instantiate(&bytes, Config::default());
+    assert_eq!(s.invoke(f, &[Val::I32(0)]), Ok(vec![Val::I32(7)]));
+    assert_eq!(s.invoke(f, &[Val::I32(1)]), Ok(vec![Val::I32(42)]));
+    let Err(Trap::Exception(e)) = s.invoke(f, &[Val::I32(2)]) else {
+        panic!("expected an uncaught exception")
+    };
+    assert_eq!(s.exception(e).map(|x| x.1), Some(vec![Val::I32(1)]));
+}
+
+#[test]
+fn gc_refs_round_trip() {
+    for r in [
+        Ref::Host(5),
+        Ref::I31(0x7fff_ffff),
+        Ref::Struct(2),
+        Ref::Array(9),
+        Ref::Exn(1),
+        Ref::Externalized(Ref::Struct(4).to_bits()),
+        Ref::Externalized(Ref::I31(3).to_bits()),
+    ] {
+        assert_eq!(Ref::from_bits(r.to_bits(), HeapType::Any), r);
+    }
+    // extern.convert_any of ref.host N is ref.extern N.
+    assert_eq!(
+        Ref::Host(8).to_bits() | EXTERN_BIT,
+        Ref::Extern(8).to_bits()
+    );
+}

@@ -1173,7 +1173,10 @@ impl Compiler<'_> {
                 let (d, s) = i.idx2();
                 let td = self.c.table(d)?;
                 let ts = self.c.table(s)?;
-                if !self.c.match_val(ValType::Ref(ts.elem), ValType::Ref(td.elem)) {
+                if !self
+                    .c
+                    .match_val(ValType::Ref(ts.elem), ValType::Ref(td.elem))
+                {
                     return mismatch("table.copy element types differ");
                 }
                 // valid: table.copy — the length has the smaller of the two address types.
@@ -1355,7 +1358,10 @@ impl Compiler<'_> {
                 }
                 // valid: ref.func — typed `(ref $t)` with function references.
                 let ty = if self.c.f.function_references {
-                    ValType::Ref(RefType::new(false, HeapType::Concrete(self.c.funcs[x as usize])))
+                    ValType::Ref(RefType::new(
+                        false,
+                        HeapType::Concrete(self.c.funcs[x as usize]),
+                    ))
                 } else {
                     ValType::FUNCREF
                 };
@@ -1370,7 +1376,11 @@ impl Compiler<'_> {
     /// valid: return_call* — the callee's results match the caller's.
     fn check_tail_results(&self, results: &[ValType]) -> Result<()> {
         let own = &self.ctrls[0].results;
-        if results.len() != own.len() || !results.iter().zip(own).all(|(&a, &e)| self.c.match_val(a, e))
+        if results.len() != own.len()
+            || !results
+                .iter()
+                .zip(own)
+                .all(|(&a, &e)| self.c.match_val(a, e))
         {
             let list = |ts: &[ValType]| {
                 ts.iter()
@@ -1680,6 +1690,9 @@ fn is_constant(op: Opcode, f: &crate::Features) -> bool {
 
 const NO_SLOT: u32 = u32::MAX;
 
+/// Builds a conditional cast branch `(a, rt, target)`.
+type CastJump = fn(u32, u32, u32) -> Ins;
+
 impl Compiler<'_> {
     fn ref_ty(nullable: bool, heap: HeapType) -> ValType {
         ValType::Ref(RefType::new(nullable, heap))
@@ -1818,18 +1831,17 @@ impl Compiler<'_> {
                 let (a, rt) = (Self::src(&o), self.add_ref_type(rt2));
                 o.ty = Some(ValType::Ref(branch_ty));
                 opds.push(o);
-                let (taken, not): (fn(u32, u32, u32) -> Ins, fn(u32, u32, u32) -> Ins) =
-                    if op == Opcode::BrOnCast {
-                        (
-                            |a, rt, target| Ins::BrIfCast { a, rt, target },
-                            |a, rt, target| Ins::BrIfNotCast { a, rt, target },
-                        )
-                    } else {
-                        (
-                            |a, rt, target| Ins::BrIfNotCast { a, rt, target },
-                            |a, rt, target| Ins::BrIfCast { a, rt, target },
-                        )
-                    };
+                let (taken, not): (CastJump, CastJump) = if op == Opcode::BrOnCast {
+                    (
+                        |a, rt, target| Ins::BrIfCast { a, rt, target },
+                        |a, rt, target| Ins::BrIfNotCast { a, rt, target },
+                    )
+                } else {
+                    (
+                        |a, rt, target| Ins::BrIfNotCast { a, rt, target },
+                        |a, rt, target| Ins::BrIfCast { a, rt, target },
+                    )
+                };
                 self.cond_branch(t, &opds, |target| taken(a, rt, target), not(a, rt, 0));
                 opds.pop();
                 for (p, &ty) in opds.iter().zip(&lt) {
@@ -1847,9 +1859,20 @@ impl Compiler<'_> {
                 let idx = self.add_ref_type(rt);
                 let a = Self::src(&o);
                 if matches!(op, Opcode::RefTest | Opcode::RefTestNull) {
-                    self.emit_result(Ins::RefTest { dst: o.slot, a, rt: idx }, i32t);
+                    self.emit_result(
+                        Ins::RefTest {
+                            dst: o.slot,
+                            a,
+                            rt: idx,
+                        },
+                        i32t,
+                    );
                 } else {
-                        self.emit(Ins::RefCast { dst: o.slot, a, rt: idx });
+                    self.emit(Ins::RefCast {
+                        dst: o.slot,
+                        a,
+                        rt: idx,
+                    });
                     self.push(ValType::Ref(rt));
                 }
             }
@@ -1988,14 +2011,20 @@ impl Compiler<'_> {
                     self.pop_contiguous(&[i32t])?
                 };
                 let default = u16::from(op == Opcode::ArrayNewDefault);
-                self.emit(Ins::ArrayNew { default, ty: x, base });
+                self.emit(Ins::ArrayNew {
+                    default,
+                    ty: x,
+                    base,
+                });
                 self.height = base;
                 self.push(Self::ref_ty(false, HeapType::Concrete(x)));
             }
             Opcode::ArrayNewFixed => {
                 let (x, n) = i.idx2();
                 let t = self.c.array_type(x)?.storage.unpacked();
-                if n as usize > self.vals.len() + 1 && !self.ctrls.last().is_some_and(|c| c.unreachable) {
+                if n as usize > self.vals.len() + 1
+                    && !self.ctrls.last().is_some_and(|c| c.unreachable)
+                {
                     return mismatch("array.new_fixed: not enough operands");
                 }
                 let ts = vec![t; n as usize];
@@ -2020,7 +2049,11 @@ impl Compiler<'_> {
                 self.c.data(d)?;
                 if op == Opcode::ArrayNewData {
                     let base = self.pop_contiguous(&[i32t, i32t])?;
-                    self.emit(Ins::ArrayNewData { ty: x, data: d, base });
+                    self.emit(Ins::ArrayNewData {
+                        ty: x,
+                        data: d,
+                        base,
+                    });
                     self.height = base;
                     self.push(Self::ref_ty(false, HeapType::Concrete(x)));
                 } else {
@@ -2043,7 +2076,11 @@ impl Compiler<'_> {
                 }
                 if op == Opcode::ArrayNewElem {
                     let base = self.pop_contiguous(&[i32t, i32t])?;
-                    self.emit(Ins::ArrayNewElem { ty: x, elem: e, base });
+                    self.emit(Ins::ArrayNewElem {
+                        ty: x,
+                        elem: e,
+                        base,
+                    });
                     self.height = base;
                     self.push(Self::ref_ty(false, HeapType::Concrete(x)));
                 } else {
@@ -2176,7 +2213,9 @@ impl Compiler<'_> {
                 for ct in catches {
                     let t = self.label(ct.label)?;
                     let mut ts = match ct.kind {
-                        CatchKind::Catch | CatchKind::CatchRef => self.c.tag(ct.tag)?.params.clone(),
+                        CatchKind::Catch | CatchKind::CatchRef => {
+                            self.c.tag(ct.tag)?.params.clone()
+                        }
                         _ => Vec::new(),
                     };
                     if matches!(ct.kind, CatchKind::CatchRef | CatchKind::CatchAllRef) {
@@ -2198,7 +2237,11 @@ impl Compiler<'_> {
                     for (ct, (t, ts)) in catches.iter().zip(targets) {
                         let c = &self.ctrls[t];
                         let dst = c.slot;
-                        let nvals = ts.len() - usize::from(matches!(ct.kind, CatchKind::CatchRef | CatchKind::CatchAllRef));
+                        let nvals = ts.len()
+                            - usize::from(matches!(
+                                ct.kind,
+                                CatchKind::CatchRef | CatchKind::CatchAllRef
+                            ));
                         let val_slots = slots_of(&ts[..nvals]);
                         let ref_dst = match ct.kind {
                             CatchKind::CatchRef | CatchKind::CatchAllRef => dst + val_slots,
@@ -2266,7 +2309,11 @@ impl Compiler<'_> {
                 let here = self.code.len() as u32;
                 let c = &mut self.ctrls[top];
                 if live_block {
-                    let tag = if op == Opcode::Catch { i.idx() } else { NO_SLOT };
+                    let tag = if op == Opcode::Catch {
+                        i.idx()
+                    } else {
+                        NO_SLOT
+                    };
                     self.handlers.push(Handler {
                         start: c.start_pc,
                         end: c.body_end,

@@ -202,7 +202,6 @@ impl ValidModule {
 /// The validation context C (spec: Validation › Contexts).
 pub(crate) struct Ctx<'a> {
     pub f: Features,
-    pub types: &'a [FuncType],
     pub defs: &'a [SubType],
     /// Canonical representative of each type index.
     pub canon: Vec<u32>,
@@ -335,7 +334,6 @@ pub(crate) fn addr_type(idx64: bool) -> ValType {
 pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     let mut c = Ctx {
         f: *features,
-        types: &m.types,
         defs: &m.type_defs,
         canon: Vec::new(),
         tags: Vec::new(),
@@ -463,7 +461,9 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
             // valid: table — initialisers see the imported globals only.
             Some(e) => check_const(&c, e, ValType::Ref(t.ty.elem), num_imported_globals)?,
             // valid: table — a table without initialiser needs a nullable type.
-            None if !t.ty.elem.nullable => return mismatch("table of non-nullable type needs an initialiser"),
+            None if !t.ty.elem.nullable => {
+                return mismatch("table of non-nullable type needs an initialiser");
+            }
             None => {}
         }
     }

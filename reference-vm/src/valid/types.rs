@@ -119,16 +119,6 @@ impl Ctx<'_> {
         }
     }
 
-    /// The bottom type of a heap type's hierarchy.
-    pub fn bottom(&self, h: HeapType) -> HeapType {
-        match self.top(h) {
-            HeapType::Func => HeapType::NoFunc,
-            HeapType::Extern => HeapType::NoExtern,
-            HeapType::Exn => HeapType::NoExn,
-            _ => HeapType::None,
-        }
-    }
-
     /// Type equality of defined types (iso-recursive: same canonical group).
     pub fn type_eq(&self, x: u32, y: u32) -> bool {
         x == y || self.canon.get(x as usize) == self.canon.get(y as usize)
