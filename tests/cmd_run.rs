@@ -112,3 +112,31 @@ fn dir_preopens_on_both_file_systems() {
         );
     }
 }
+
+/// `_start` ($main) calls $boom, which traps; a name section names both.
+const NAMED_TRAP: &[u8] = &[
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // header
+    1, 4, 1, 0x60, 0, 0, // type () -> ()
+    3, 3, 2, 0, 0, // two functions
+    7, 10, 1, 6, b'_', b's', b't', b'a', b'r', b't', 0, 1, // export _start = func 1
+    10, 10, 2, 3, 0, 0, 0x0b, 4, 0, 0x10, 0, 0x0b, // boom: unreachable; main: call 0
+    0, 20, 4, b'n', b'a', b'm', b'e', 1, 13, 2, 0, 4, b'b', b'o', b'o', b'm', 1, 4, b'm', b'a',
+    b'i', b'n', // name section: function names
+];
+
+#[test]
+fn trap_prints_backtrace_with_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("named.wasm");
+    std::fs::write(&f, NAMED_TRAP).unwrap();
+    let out = bin().arg("run").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(134));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let boom = err
+        .find("$boom")
+        .unwrap_or_else(|| panic!("no $boom frame in {err}"));
+    let main = err
+        .find("$main")
+        .unwrap_or_else(|| panic!("no $main frame in {err}"));
+    assert!(boom < main, "innermost frame first: {err}");
+}

@@ -142,7 +142,7 @@ pub fn instantiate(
         Err(crate::exec::InstantiateError::Trap(Trap::Exit(c))) => Ok(Err(c)),
         Err(crate::exec::InstantiateError::Trap(t)) => Err(RunError::Trap {
             message: t.to_string(),
-            backtrace: vec![],
+            backtrace: backtrace(&store),
         }),
         Err(crate::exec::InstantiateError::Link(e)) => Err(RunError::Link(e.to_string())),
     }
@@ -164,7 +164,17 @@ pub fn run_command(bytes: &[u8], ctx: WasiCtx, config: Config) -> Result<RunResu
         Err(Trap::Exit(c)) => Ok(RunResult { exit_code: c }),
         Err(t) => Err(RunError::Trap {
             message: t.to_string(),
-            backtrace: vec![],
+            backtrace: backtrace(&store),
         }),
     }
+}
+
+/// The frames of the store's last trap, innermost first, with names from the
+/// name section where the module has one.
+fn backtrace(store: &Store) -> Vec<String> {
+    store
+        .last_backtrace()
+        .iter()
+        .map(|f| f.to_string())
+        .collect()
 }
