@@ -2,6 +2,7 @@
 //! calls into the crates; the logic lives there.
 
 mod cmd_bench;
+mod cmd_fuzz;
 mod cmd_report;
 mod cmd_run;
 mod cmd_spec;
@@ -33,6 +34,8 @@ enum Command {
     /// Run the suites on engines and write the conformance dashboard
     /// (also `report diff A B`, `report render RESULTS...`).
     Report(cmd_report::ReportArgs),
+    /// Differential fuzzing: compare engines on generated modules (also `fuzz replay DIR`).
+    Fuzz(cmd_fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run::run(args),
         Command::Bench(args) => cmd_bench::bench(args),
         Command::Report(args) => cmd_report::report(args),
+        Command::Fuzz(args) => cmd_fuzz::fuzz(args),
     };
     ExitCode::from(code)
 }

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod external;
+pub mod oracle;
 pub mod outcome;
 mod reference_vm;
 pub mod value;

@@ -106,30 +106,20 @@ impl fmt::Display for Proposal {
 /// The reference-vm column is read from the VM's own feature switches
 /// (`reference_vm::Features::default()`), so the fuzzer widens by itself as
 /// the VM gains proposals. The wasmi column is what the wasmi adapter enables
-/// (wasmi 2.0). Unknown engines support nothing beyond the MVP.
+/// (wasmi 2.0). `node` and `external:` engines are assumed to support
+/// WebAssembly 2.0. Unknown engines support nothing beyond the MVP.
 pub fn supports(engine: &str, p: Proposal) -> bool {
-    match engine.strip_suffix("-faulty").unwrap_or(engine) {
-        "reference-vm" => {
-            let f = reference_vm::Features::default();
-            match p {
-                Proposal::SignExtension => f.sign_extension,
-                Proposal::SaturatingFloatToInt => f.saturating_float_to_int,
-                Proposal::MultiValue => f.multi_value,
-                Proposal::BulkMemory => f.bulk_memory,
-                Proposal::ReferenceTypes => f.reference_types,
-                Proposal::Simd => f.simd,
-                Proposal::RelaxedSimd => f.relaxed_simd,
-                Proposal::ExtendedConst => f.extended_const,
-                Proposal::TailCall => f.tail_call,
-                Proposal::MultiMemory => f.multi_memory,
-                Proposal::Memory64 => f.memory64,
-                Proposal::Gc => f.gc && f.function_references,
-                Proposal::Exceptions => f.exceptions,
-                Proposal::Threads => f.threads,
-                Proposal::CustomPageSizes => f.custom_page_sizes,
-                Proposal::WideArithmetic => f.wide_arithmetic,
-            }
+    let base = engine.strip_suffix("-faulty").unwrap_or(engine);
+    if base.starts_with("external:") {
+        return web_2_0(p);
+    }
+    match base {
+        "reference-vm" | "reference-vm@3.0" => {
+            reference_vm_set(&reference_vm::Features::v3()).has(p)
         }
+        "reference-vm@2.0" => reference_vm_set(&reference_vm::Features::v2()).has(p),
+        "reference-vm@1.0" => false,
+        "node" => web_2_0(p),
         "wasmi" => matches!(
             p,
             Proposal::SignExtension
@@ -148,6 +138,79 @@ pub fn supports(engine: &str, p: Proposal) -> bool {
         ),
         _ => false,
     }
+}
+
+/// The wasmparser feature set that matches a reference-vm feature set, for
+/// the `validate` fuzz target (our validator against wasmparser's).
+pub fn wasmparser_features(f: &reference_vm::Features) -> wasmparser::WasmFeatures {
+    use wasmparser::WasmFeatures as W;
+    let mut w = W::MVP;
+    let switches = [
+        (f.mutable_globals, W::MUTABLE_GLOBAL),
+        (f.sign_extension, W::SIGN_EXTENSION),
+        (f.saturating_float_to_int, W::SATURATING_FLOAT_TO_INT),
+        (f.multi_value, W::MULTI_VALUE),
+        (f.bulk_memory, W::BULK_MEMORY),
+        (f.reference_types, W::REFERENCE_TYPES),
+        (f.simd, W::SIMD),
+        (f.relaxed_simd, W::RELAXED_SIMD),
+        (f.tail_call, W::TAIL_CALL),
+        (f.extended_const, W::EXTENDED_CONST),
+        (f.multi_memory, W::MULTI_MEMORY),
+        (f.memory64, W::MEMORY64),
+        (f.function_references, W::FUNCTION_REFERENCES),
+        (f.gc, W::GC),
+        (f.exceptions, W::EXCEPTIONS),
+        (f.threads, W::THREADS),
+        (f.custom_page_sizes, W::CUSTOM_PAGE_SIZES),
+        (f.wide_arithmetic, W::WIDE_ARITHMETIC),
+    ];
+    for (on, flag) in switches {
+        w.set(flag, on);
+    }
+    w
+}
+
+/// The proposals of a reference-vm feature set (what the `validate` target generates).
+pub fn reference_vm_set(f: &reference_vm::Features) -> FeatureSet {
+    FeatureSet(
+        Proposal::ALL
+            .iter()
+            .copied()
+            .filter(|p| match p {
+                Proposal::SignExtension => f.sign_extension,
+                Proposal::SaturatingFloatToInt => f.saturating_float_to_int,
+                Proposal::MultiValue => f.multi_value,
+                Proposal::BulkMemory => f.bulk_memory,
+                Proposal::ReferenceTypes => f.reference_types,
+                Proposal::Simd => f.simd,
+                Proposal::RelaxedSimd => f.relaxed_simd,
+                Proposal::ExtendedConst => f.extended_const,
+                Proposal::TailCall => f.tail_call,
+                Proposal::MultiMemory => f.multi_memory,
+                Proposal::Memory64 => f.memory64,
+                Proposal::Gc => f.gc && f.function_references,
+                Proposal::Exceptions => f.exceptions,
+                Proposal::Threads => f.threads,
+                Proposal::CustomPageSizes => f.custom_page_sizes,
+                Proposal::WideArithmetic => f.wide_arithmetic,
+            })
+            .collect(),
+    )
+}
+
+/// The WebAssembly 2.0 proposals: what external engines (Node.js included)
+/// are assumed to support, since their drivers do not report more.
+fn web_2_0(p: Proposal) -> bool {
+    matches!(
+        p,
+        Proposal::SignExtension
+            | Proposal::SaturatingFloatToInt
+            | Proposal::MultiValue
+            | Proposal::BulkMemory
+            | Proposal::ReferenceTypes
+            | Proposal::Simd
+    )
 }
 
 /// A set of proposals.
@@ -180,6 +243,33 @@ impl FeatureSet {
     /// The proposals, in [`Proposal::ALL`] order.
     pub fn proposals(&self) -> &[Proposal] {
         &self.0
+    }
+
+    /// The wasmparser features of this set (the MVP and mutable globals always on).
+    pub fn wasmparser(&self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as W;
+        let mut w = W::WASM1;
+        for p in &self.0 {
+            w |= match p {
+                Proposal::SignExtension => W::SIGN_EXTENSION,
+                Proposal::SaturatingFloatToInt => W::SATURATING_FLOAT_TO_INT,
+                Proposal::MultiValue => W::MULTI_VALUE,
+                Proposal::BulkMemory => W::BULK_MEMORY,
+                Proposal::ReferenceTypes => W::REFERENCE_TYPES,
+                Proposal::Simd => W::SIMD,
+                Proposal::RelaxedSimd => W::RELAXED_SIMD,
+                Proposal::ExtendedConst => W::EXTENDED_CONST,
+                Proposal::TailCall => W::TAIL_CALL,
+                Proposal::MultiMemory => W::MULTI_MEMORY,
+                Proposal::Memory64 => W::MEMORY64,
+                Proposal::Gc => W::GC | W::FUNCTION_REFERENCES,
+                Proposal::Exceptions => W::EXCEPTIONS,
+                Proposal::Threads => W::THREADS,
+                Proposal::CustomPageSizes => W::CUSTOM_PAGE_SIZES,
+                Proposal::WideArithmetic => W::WIDE_ARITHMETIC,
+            };
+        }
+        w
     }
 
     /// Removes a proposal.
@@ -250,6 +340,18 @@ mod tests {
         assert_eq!(
             FeatureSet::common(&["reference-vm-faulty", "reference-vm"]),
             FeatureSet::common(&["reference-vm"])
+        );
+    }
+
+    #[test]
+    fn presets_and_wasmparser_features() {
+        assert!(supports("reference-vm@2.0", Proposal::Simd));
+        assert!(!supports("reference-vm@2.0", Proposal::ExtendedConst));
+        assert!(!supports("reference-vm@1.0", Proposal::SignExtension));
+        assert!(supports("node", Proposal::BulkMemory));
+        assert_eq!(
+            wasmparser_features(&reference_vm::Features::v2()),
+            wasmparser::WasmFeatures::WASM2
         );
     }
 

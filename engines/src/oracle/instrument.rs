@@ -1,0 +1,660 @@
+//! Reading and rewriting generated modules: what a module exports, and the
+//! small helper functions the oracle appends to it.
+//!
+//! The helpers are ordinary exported functions appended after the module's
+//! own types and functions (no existing index moves), named with the
+//! [`ORACLE_PREFIX`] so the oracle never calls them as test subjects:
+//! - `__oracle_fuel (param i32)` sets wasm-smith's fuel global (the global
+//!   `ensure_termination` adds is not exported, so the oracle needs a setter
+//!   to reset it before every call);
+//! - `__oracle_peek (param i32) (result i32)` loads a byte of memory 0, so a
+//!   `.wast` reproducer can show a memory divergence.
+//!
+//! The same pass can replace some integer constants in code by small
+//! integers ([`SmallConsts`]): wasm-smith draws constants from the whole
+//! range or from bit patterns, rarely from the small values where
+//! off-by-one faults live (divisors, shift counts, lane indices, bounds).
+
+use super::plan::Rng;
+use wasm_encoder::reencode::{self, Reencode};
+use wasm_encoder::{
+    CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, MemArg,
+    SectionId, TypeSection, ValType,
+};
+use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
+
+/// Exports whose name starts with this are the oracle's own helpers.
+pub const ORACLE_PREFIX: &str = "__oracle_";
+/// The fuel setter's export name.
+pub const FUEL_EXPORT: &str = "__oracle_fuel";
+/// The memory peek helper's export name.
+pub const PEEK_EXPORT: &str = "__oracle_peek";
+
+/// A value type as far as the oracle needs it to make arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// `v128`.
+    V128,
+    /// `funcref` (nullable).
+    FuncRef,
+    /// `externref` (nullable).
+    ExternRef,
+    /// Any other reference type: the oracle cannot make an argument of it.
+    OtherRef,
+}
+
+impl ParamType {
+    fn from_wasmparser(t: wasmparser::ValType) -> ParamType {
+        match t {
+            wasmparser::ValType::I32 => ParamType::I32,
+            wasmparser::ValType::I64 => ParamType::I64,
+            wasmparser::ValType::F32 => ParamType::F32,
+            wasmparser::ValType::F64 => ParamType::F64,
+            wasmparser::ValType::V128 => ParamType::V128,
+            wasmparser::ValType::Ref(r) if r == wasmparser::RefType::FUNCREF => ParamType::FuncRef,
+            wasmparser::ValType::Ref(r) if r == wasmparser::RefType::EXTERNREF => {
+                ParamType::ExternRef
+            }
+            wasmparser::ValType::Ref(_) => ParamType::OtherRef,
+        }
+    }
+
+    /// The text-format name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::I32 => "i32",
+            ParamType::I64 => "i64",
+            ParamType::F32 => "f32",
+            ParamType::F64 => "f64",
+            ParamType::V128 => "v128",
+            ParamType::FuncRef => "funcref",
+            ParamType::ExternRef => "externref",
+            ParamType::OtherRef => "ref",
+        }
+    }
+}
+
+/// An exported function and its signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedFunc {
+    /// The export name.
+    pub name: String,
+    /// Parameter types.
+    pub params: Vec<ParamType>,
+    /// Result types.
+    pub results: Vec<ParamType>,
+}
+
+/// What the oracle needs to know about a module's shape.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// Types in the type index space; `None` for non-function types.
+    pub func_types: Vec<Option<(Vec<ParamType>, Vec<ParamType>)>>,
+    /// The type index of each function in the function index space.
+    pub funcs: Vec<u32>,
+    /// Number of imported functions.
+    pub imported_funcs: u32,
+    /// Exports: name, kind, index.
+    pub exports: Vec<(String, ExternalKind, u32)>,
+    /// Whether memory 0 exists and is a 32-bit memory.
+    pub memory0_is_32bit: Option<bool>,
+    /// Number of imports of any kind.
+    pub imports: u32,
+}
+
+impl ModuleInfo {
+    /// Reads the shape of a module (not validated; a malformed module is an error).
+    pub fn parse(wasm: &[u8]) -> Result<ModuleInfo, String> {
+        let mut info = ModuleInfo::default();
+        for payload in Parser::new(0).parse_all(wasm) {
+            match payload.map_err(|e| e.to_string())? {
+                Payload::TypeSection(r) => {
+                    for group in r {
+                        let group = group.map_err(|e| e.to_string())?;
+                        for sub in group.types() {
+                            info.func_types.push(match &sub.composite_type.inner {
+                                wasmparser::CompositeInnerType::Func(f) => Some((
+                                    f.params()
+                                        .iter()
+                                        .map(|t| ParamType::from_wasmparser(*t))
+                                        .collect(),
+                                    f.results()
+                                        .iter()
+                                        .map(|t| ParamType::from_wasmparser(*t))
+                                        .collect(),
+                                )),
+                                _ => None,
+                            });
+                        }
+                    }
+                }
+                Payload::ImportSection(r) => {
+                    for import in r.into_imports() {
+                        let import = import.map_err(|e| e.to_string())?;
+                        info.imports += 1;
+                        match import.ty {
+                            TypeRef::Func(t) | TypeRef::FuncExact(t) => {
+                                info.funcs.push(t);
+                                info.imported_funcs += 1;
+                            }
+                            TypeRef::Memory(m) if info.memory0_is_32bit.is_none() => {
+                                info.memory0_is_32bit = Some(!m.memory64);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Payload::FunctionSection(r) => {
+                    for t in r {
+                        info.funcs.push(t.map_err(|e| e.to_string())?);
+                    }
+                }
+                Payload::MemorySection(r) => {
+                    for m in r {
+                        let m = m.map_err(|e| e.to_string())?;
+                        if info.memory0_is_32bit.is_none() {
+                            info.memory0_is_32bit = Some(!m.memory64);
+                        }
+                    }
+                }
+                Payload::ExportSection(r) => {
+                    for e in r {
+                        let e = e.map_err(|e| e.to_string())?;
+                        info.exports.push((e.name.to_string(), e.kind, e.index));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(info)
+    }
+
+    /// The exported functions in export order, with signatures.
+    pub fn exported_funcs(&self) -> Vec<ExportedFunc> {
+        self.exports
+            .iter()
+            .filter(|(_, kind, _)| *kind == ExternalKind::Func)
+            .filter_map(|(name, _, idx)| {
+                let ty = *self.funcs.get(*idx as usize)?;
+                let (params, results) = self.func_types.get(ty as usize)?.clone()?;
+                Some(ExportedFunc {
+                    name: name.clone(),
+                    params,
+                    results,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether an export of this name exists.
+    pub fn has_export(&self, name: &str) -> bool {
+        self.exports.iter().any(|(n, _, _)| n == name)
+    }
+}
+
+/// A function to append to a module.
+pub struct ExtraFunc {
+    /// Its parameters.
+    pub params: Vec<ValType>,
+    /// Its results.
+    pub results: Vec<ValType>,
+    /// Its body (locals and instructions, ending with `end`).
+    pub body: Function,
+    /// The export name, if exported.
+    pub export: Option<String>,
+}
+
+/// Rank of a section in the binary order (custom sections aside).
+fn rank(id: SectionId) -> u8 {
+    match id {
+        SectionId::Type => 1,
+        SectionId::Import => 2,
+        SectionId::Function => 3,
+        SectionId::Table => 4,
+        SectionId::Memory => 5,
+        SectionId::Tag => 6,
+        SectionId::Global => 7,
+        SectionId::Export => 8,
+        SectionId::Start => 9,
+        SectionId::Element => 10,
+        SectionId::DataCount => 11,
+        SectionId::Code => 12,
+        SectionId::Data => 13,
+        _ => 0,
+    }
+}
+
+/// A reencoder that appends functions (with their types and exports) and
+/// optionally replaces `i32.rem_s` by a call.
+struct Appender<'a> {
+    first_type: u32,
+    first_func: u32,
+    extras: &'a [ExtraFunc],
+    rem_s_to_call: Option<u32>,
+    done: [bool; 4],
+    small_consts: Option<SmallConsts>,
+    /// Whether the previous instruction read the fuel global (the constant
+    /// after it is the fuel decrement, which must stay as it is).
+    after_fuel_get: bool,
+    /// Whether a function body is being reencoded.
+    in_body: bool,
+}
+
+/// Replacement of integer constants in code by small integers.
+#[derive(Debug, Clone)]
+pub struct SmallConsts {
+    /// The random source of which constants and which values.
+    pub rng: Rng,
+    /// Each constant is replaced with probability `per_256 / 256`.
+    pub per_256: u64,
+    /// wasm-smith's fuel global, whose decrement constant is kept.
+    pub fuel_global: Option<u32>,
+}
+
+const SECTIONS: [SectionId; 4] = [
+    SectionId::Type,
+    SectionId::Function,
+    SectionId::Export,
+    SectionId::Code,
+];
+
+impl Appender<'_> {
+    fn add_types(&self, s: &mut TypeSection) {
+        for f in self.extras {
+            s.ty()
+                .function(f.params.iter().copied(), f.results.iter().copied());
+        }
+    }
+    fn add_funcs(&self, s: &mut FunctionSection) {
+        for i in 0..self.extras.len() as u32 {
+            s.function(self.first_type + i);
+        }
+    }
+    fn add_exports(&self, s: &mut ExportSection) {
+        for (i, f) in self.extras.iter().enumerate() {
+            if let Some(name) = &f.export {
+                s.export(name, ExportKind::Func, self.first_func + i as u32);
+            }
+        }
+    }
+    fn add_code(&self, s: &mut CodeSection) {
+        for f in self.extras {
+            s.function(&f.body);
+        }
+    }
+}
+
+type ReError = reencode::Error<std::convert::Infallible>;
+
+impl Reencode for Appender<'_> {
+    type Error = std::convert::Infallible;
+
+    fn parse_type_section(
+        &mut self,
+        types: &mut TypeSection,
+        section: wasmparser::TypeSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_type_section(self, types, section)?;
+        self.add_types(types);
+        self.done[0] = true;
+        Ok(())
+    }
+
+    fn parse_function_section(
+        &mut self,
+        funcs: &mut FunctionSection,
+        section: wasmparser::FunctionSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_function_section(self, funcs, section)?;
+        self.add_funcs(funcs);
+        self.done[1] = true;
+        Ok(())
+    }
+
+    fn parse_export_section(
+        &mut self,
+        exports: &mut ExportSection,
+        section: wasmparser::ExportSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_export_section(self, exports, section)?;
+        self.add_exports(exports);
+        self.done[2] = true;
+        Ok(())
+    }
+
+    fn parse_code_section(
+        &mut self,
+        code: &mut CodeSection,
+        section: wasmparser::CodeSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_code_section(self, code, section)?;
+        self.add_code(code);
+        self.done[3] = true;
+        Ok(())
+    }
+
+    fn parse_function_body(
+        &mut self,
+        code: &mut CodeSection,
+        func: wasmparser::FunctionBody<'_>,
+    ) -> Result<(), ReError> {
+        // Constants are only made small in function bodies, never in
+        // constant expressions (the fuel global's initial value is one).
+        self.in_body = true;
+        let result = reencode::utils::parse_function_body(self, code, func);
+        self.in_body = false;
+        result
+    }
+
+    fn parse_instruction<'a>(
+        &mut self,
+        reader: &mut wasmparser::OperatorsReader<'a>,
+    ) -> Result<Instruction<'a>, ReError> {
+        let insn = reencode::utils::parse_instruction(self, reader)?;
+        let after_fuel_get = std::mem::replace(
+            &mut self.after_fuel_get,
+            matches!((&insn, &self.small_consts), (Instruction::GlobalGet(g), Some(c)) if c.fuel_global == Some(*g)),
+        );
+        if let Some(c) = &mut self.small_consts
+            && self.in_body
+            && !after_fuel_get
+            && matches!(insn, Instruction::I32Const(_) | Instruction::I64Const(_))
+            && c.rng.below(256) < c.per_256
+        {
+            let v = c.rng.below(17) as i64 - 8;
+            return Ok(match insn {
+                Instruction::I32Const(_) => Instruction::I32Const(v as i32),
+                _ => Instruction::I64Const(v),
+            });
+        }
+        Ok(match (insn, self.rem_s_to_call) {
+            (Instruction::I32RemS, Some(f)) => Instruction::Call(f),
+            (insn, _) => insn,
+        })
+    }
+
+    fn intersperse_section_hook(
+        &mut self,
+        module: &mut wasm_encoder::Module,
+        _after: Option<SectionId>,
+        before: Option<SectionId>,
+    ) -> Result<(), ReError> {
+        for (i, id) in SECTIONS.iter().enumerate() {
+            if self.done[i] || before.is_some_and(|b| rank(b) <= rank(*id)) {
+                continue;
+            }
+            self.done[i] = true;
+            match id {
+                SectionId::Type => {
+                    let mut s = TypeSection::new();
+                    self.add_types(&mut s);
+                    module.section(&s);
+                }
+                SectionId::Function => {
+                    let mut s = FunctionSection::new();
+                    self.add_funcs(&mut s);
+                    module.section(&s);
+                }
+                SectionId::Export => {
+                    let mut s = ExportSection::new();
+                    self.add_exports(&mut s);
+                    module.section(&s);
+                }
+                _ => {
+                    let mut s = CodeSection::new();
+                    self.add_code(&mut s);
+                    module.section(&s);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Appends functions to a module; `rem_s_to_extra` replaces every `i32.rem_s`
+/// in the module's own code by a call to that extra function (by position in
+/// `extras`), for the deliberately faulty test engine.
+pub fn append_funcs(
+    wasm: &[u8],
+    extras: &[ExtraFunc],
+    rem_s_to_extra: Option<usize>,
+) -> Result<Vec<u8>, String> {
+    rewrite(wasm, extras, rem_s_to_extra, None)
+}
+
+/// [`append_funcs`], and replaces integer constants in code by small
+/// integers as `small_consts` says.
+pub fn rewrite(
+    wasm: &[u8],
+    extras: &[ExtraFunc],
+    rem_s_to_extra: Option<usize>,
+    small_consts: Option<SmallConsts>,
+) -> Result<Vec<u8>, String> {
+    let info = ModuleInfo::parse(wasm)?;
+    let first_type = info.func_types.len() as u32;
+    let first_func = info.funcs.len() as u32;
+    let mut appender = Appender {
+        first_type,
+        first_func,
+        extras,
+        rem_s_to_call: rem_s_to_extra.map(|i| first_func + i as u32),
+        done: [false; 4],
+        small_consts,
+        after_fuel_get: false,
+        in_body: false,
+    };
+    let mut module = wasm_encoder::Module::new();
+    appender
+        .parse_core_module(&mut module, Parser::new(0), wasm)
+        .map_err(|e| e.to_string())?;
+    Ok(module.finish())
+}
+
+/// Adds the oracle's helper exports to a generated module: the fuel setter
+/// (when `fuel_global` is given) and the memory peek (when memory 0 is a
+/// 32-bit memory); `small_consts` also replaces some integer constants.
+pub fn add_oracle_exports(
+    wasm: &[u8],
+    fuel_global: Option<u32>,
+    small_consts: Option<SmallConsts>,
+) -> Result<Vec<u8>, String> {
+    let info = ModuleInfo::parse(wasm)?;
+    let mut extras = Vec::new();
+    if let Some(g) = fuel_global {
+        let mut body = Function::new([]);
+        body.instruction(&Instruction::LocalGet(0))
+            .instruction(&Instruction::GlobalSet(g))
+            .instruction(&Instruction::End);
+        extras.push(ExtraFunc {
+            params: vec![ValType::I32],
+            results: vec![],
+            body,
+            export: Some(unique_name(&info, FUEL_EXPORT)),
+        });
+    }
+    if info.memory0_is_32bit == Some(true) {
+        let mut body = Function::new([]);
+        body.instruction(&Instruction::LocalGet(0))
+            .instruction(&Instruction::I32Load8U(MemArg {
+                offset: 0,
+                align: 0,
+                target: wasm_encoder::MemArgTarget::Memory(0),
+                ordering: None,
+            }))
+            .instruction(&Instruction::End);
+        extras.push(ExtraFunc {
+            params: vec![ValType::I32],
+            results: vec![ValType::I32],
+            body,
+            export: Some(unique_name(&info, PEEK_EXPORT)),
+        });
+    }
+    if extras.is_empty() && small_consts.is_none() {
+        return Ok(wasm.to_vec());
+    }
+    rewrite(wasm, &extras, None, small_consts)
+}
+
+/// `name`, or `name_N` if the module already exports `name`.
+fn unique_name(info: &ModuleInfo, name: &str) -> String {
+    let mut candidate = name.to_string();
+    let mut n = 1;
+    while info.has_export(&candidate) {
+        candidate = format!("{name}_{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// Rewrites a module so that every `i32.rem_s` in its code returns one more
+/// than it should when the divisor is 7: the deliberately faulty engine of
+/// the oracle's self-test (see [`super::faulty`]).
+pub fn fault_rem_s_by_7(wasm: &[u8]) -> Result<Vec<u8>, String> {
+    // (func (param i32 i32) (result i32)
+    //   local.get 0 local.get 1 i32.rem_s
+    //   local.get 1 i32.const 7 i32.eq i32.add)
+    let mut body = Function::new([]);
+    for insn in [
+        Instruction::LocalGet(0),
+        Instruction::LocalGet(1),
+        Instruction::I32RemS,
+        Instruction::LocalGet(1),
+        Instruction::I32Const(7),
+        Instruction::I32Eq,
+        Instruction::I32Add,
+        Instruction::End,
+    ] {
+        body.instruction(&insn);
+    }
+    let extra = ExtraFunc {
+        params: vec![ValType::I32, ValType::I32],
+        results: vec![ValType::I32],
+        body,
+        export: None,
+    };
+    append_funcs(wasm, &[extra], Some(0))
+}
+
+/// Number of instructions in all function bodies (each `end` included).
+pub fn count_instructions(wasm: &[u8]) -> Result<usize, String> {
+    let mut n = 0;
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::CodeSectionEntry(body) = payload.map_err(|e| e.to_string())? {
+            let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
+            while !ops.eof() {
+                ops.read().map_err(|e| e.to_string())?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// A plain round trip through the reencoder (for tests).
+#[cfg(test)]
+pub fn roundtrip(wasm: &[u8]) -> Vec<u8> {
+    use wasm_encoder::reencode::RoundtripReencoder;
+    let mut module = wasm_encoder::Module::new();
+    RoundtripReencoder
+        .parse_core_module(&mut module, Parser::new(0), wasm)
+        .unwrap();
+    module.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (module (memory 1) (global (mut i32) (i32.const 0))
+    ///   (func (export "f") (param i32 i32) (result i32)
+    ///     local.get 0 local.get 1 i32.rem_s))
+    fn sample() -> Vec<u8> {
+        let mut m = wasm_encoder::Module::new();
+        let mut types = TypeSection::new();
+        types
+            .ty()
+            .function([ValType::I32, ValType::I32], [ValType::I32]);
+        m.section(&types);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        m.section(&funcs);
+        let mut mems = wasm_encoder::MemorySection::new();
+        mems.memory(wasm_encoder::MemoryType {
+            minimum: 1,
+            maximum: Some(1),
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        m.section(&mems);
+        let mut globals = wasm_encoder::GlobalSection::new();
+        globals.global(
+            wasm_encoder::GlobalType {
+                val_type: ValType::I32,
+                mutable: true,
+                shared: false,
+            },
+            &wasm_encoder::ConstExpr::i32_const(0),
+        );
+        m.section(&globals);
+        let mut exports = ExportSection::new();
+        exports.export("f", ExportKind::Func, 0);
+        m.section(&exports);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        f.instruction(&Instruction::LocalGet(0))
+            .instruction(&Instruction::LocalGet(1))
+            .instruction(&Instruction::I32RemS)
+            .instruction(&Instruction::End);
+        code.function(&f);
+        m.section(&code);
+        m.finish()
+    }
+
+    #[test]
+    fn helpers_are_appended_and_valid() {
+        let wasm = add_oracle_exports(&sample(), Some(0), None).unwrap();
+        wasmparser::Validator::new().validate_all(&wasm).unwrap();
+        let info = ModuleInfo::parse(&wasm).unwrap();
+        let names: Vec<String> = info.exported_funcs().into_iter().map(|f| f.name).collect();
+        assert_eq!(names, ["f", FUEL_EXPORT, PEEK_EXPORT]);
+        assert_eq!(count_instructions(&wasm).unwrap(), 4 + 3 + 3);
+    }
+
+    #[test]
+    fn helpers_go_into_an_empty_module() {
+        let empty = wasm_encoder::Module::new().finish();
+        let wasm = add_oracle_exports(&empty, None, None).unwrap();
+        assert_eq!(wasm, empty);
+        let extra = ExtraFunc {
+            params: vec![],
+            results: vec![],
+            body: {
+                let mut f = Function::new([]);
+                f.instruction(&Instruction::End);
+                f
+            },
+            export: Some("x".into()),
+        };
+        let wasm = append_funcs(&empty, &[extra], None).unwrap();
+        wasmparser::Validator::new().validate_all(&wasm).unwrap();
+        assert!(ModuleInfo::parse(&wasm).unwrap().has_export("x"));
+    }
+
+    #[test]
+    fn faulty_rewrite_calls_the_helper() {
+        let wasm = fault_rem_s_by_7(&sample()).unwrap();
+        wasmparser::Validator::new().validate_all(&wasm).unwrap();
+        let text = wasmprinter::print_bytes(&wasm).unwrap();
+        assert!(text.contains("call 1"), "{text}");
+        assert_eq!(roundtrip(&sample()), sample());
+    }
+}

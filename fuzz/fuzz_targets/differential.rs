@@ -1,0 +1,43 @@
+//! `cargo fuzz run differential`: the differential oracle of
+//! `engines::oracle` on a libFuzzer input. Engines default to
+//! `reference-vm,wasmi`; set `WASM_CONFORM_FUZZ_ENGINES` to compare others
+//! (e.g. `wasmi,wasmi`, or `reference-vm-faulty,reference-vm` to see a
+//! finding). A divergence panics with its key, so libFuzzer saves the input
+//! as an artifact; `wasm-conform fuzz replay ARTIFACT --out DIR` turns it into a
+//! reduced case with a `.wast` reproducer.
+#![no_main]
+
+use engines::oracle::{self, GenOptions, Verdict};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+struct Setup {
+    engines: Vec<String>,
+    opts: GenOptions,
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let list = std::env::var("WASM_CONFORM_FUZZ_ENGINES")
+            .unwrap_or_else(|_| "reference-vm,wasmi".to_string());
+        let engines: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+        let names: Vec<&str> = engines.iter().map(String::as_str).collect();
+        let opts = GenOptions::differential(&names);
+        Setup { engines, opts }
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let s = setup();
+    let names: Vec<&str> = s.engines.iter().map(String::as_str).collect();
+    let (_, run) = oracle::run_input(data, &names, &s.opts).expect("engines can be created");
+    if let Verdict::Diverge(d) = &run.verdict {
+        panic!(
+            "divergence {} between {}: {}",
+            d.key,
+            names.join(" and "),
+            d.observed.join(" | ")
+        );
+    }
+});
