@@ -126,12 +126,19 @@ fn reduce_lines(
     }
 }
 
+/// The pair pass of [`reduce_lines`] runs on texts of at most this many lines.
+const MAX_PAIR_LINES: usize = 120;
+
 /// Tries removing two lines at once; true if one pair could go.
 fn remove_pairs(
     lines: &mut Vec<&str>,
     best: &mut Vec<u8>,
     predicate: &mut dyn FnMut(&[u8]) -> anyhow::Result<bool>,
 ) -> bool {
+    // Quadratic: only for modules already small.
+    if lines.len() > MAX_PAIR_LINES {
+        return false;
+    }
     for i in 0..lines.len() {
         for j in i + 1..lines.len() {
             let candidate: Vec<&str> = lines
