@@ -1,7 +1,7 @@
 //! `wasm-conform report` killed mid-way (SIGKILL, SIGINT) leaves a valid
 //! partial Results JSON, and `report render` turns it into a dashboard.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,20 +29,34 @@ fn wait_for_partial(paths: &[PathBuf], limit: Duration) -> Option<PathBuf> {
 fn killed_run_renders(signal: &str) {
     let dir = std::env::temp_dir().join(format!("wc-killed-{signal}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    // The upstream suite when it is there (a long run), else the bundled one.
-    let upstream = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec-testsuite/test/core");
+    // A suite that cannot finish before the kill: one quick script, then one
+    // that loops until its fuel runs out (many seconds on either engine).
+    let suite = dir.join("suite");
+    std::fs::create_dir_all(&suite).unwrap();
+    std::fs::write(
+        suite.join("a.wast"),
+        "(module (func (export \"f\") (result i32) (i32.const 1)))\n\
+         (assert_return (invoke \"f\") (i32.const 1))\n",
+    )
+    .unwrap();
+    std::fs::write(
+        suite.join("b.wast"),
+        "(module (func (export \"spin\") (loop (br 0))))\n\
+         (assert_return (invoke \"spin\"))\n",
+    )
+    .unwrap();
     let mut cmd = Command::new(BIN);
     cmd.args([
         "report",
         "--engines",
         "reference-vm,wasmi",
         "--no-wasi",
+        "--no-history",
         "--jobs",
         "1",
-    ]);
-    if upstream.is_dir() {
-        cmd.arg("--spec-suite").arg(&upstream);
-    }
+        "--spec-suite",
+    ])
+    .arg(&suite);
     let mut child = cmd
         .arg("--out")
         .arg(&dir)

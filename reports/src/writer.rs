@@ -36,7 +36,10 @@ impl IncrementalWriter {
     /// Adds a unit; flushes if the interval has passed.
     pub fn push(&mut self, unit: Unit) -> std::io::Result<()> {
         self.doc.push(unit);
-        if self.last_flush.is_none_or(|t| t.elapsed() >= self.interval) {
+        // The first unit is written at once, so a run killed while its
+        // second unit is still running leaves something to render.
+        let first = self.doc.units.len() == 1;
+        if first || self.last_flush.is_none_or(|t| t.elapsed() >= self.interval) {
             self.flush()?;
         }
         Ok(())
