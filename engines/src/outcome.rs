@@ -62,8 +62,8 @@ const TRAP_MESSAGES: &[(&str, TrapKind)] = &[
         TrapKind::InvalidConversionToInteger,
     ),
     ("null", TrapKind::NullReference),
-    ("descriptor cast failure", TrapKind::CastFailure),
     ("cast failure", TrapKind::CastFailure),
+    ("descriptor cast failure", TrapKind::CastFailure),
     ("unaligned atomic", TrapKind::UnalignedAtomic),
     ("out of fuel", TrapKind::OutOfFuel),
     ("call stack exhausted", TrapKind::CallStackExhausted),
@@ -88,6 +88,15 @@ impl TrapKind {
             .filter(|(prefix, _)| message.starts_with(prefix) || prefix.starts_with(message))
             .map(|(_, k)| *k)
             .collect()
+    }
+
+    /// The spec interpreter's message (prefix) for this kind, as a script's
+    /// `assert_trap` would write it; empty for host errors.
+    pub fn spec_message(self) -> &'static str {
+        TRAP_MESSAGES
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(m, _)| m)
     }
 
     /// A short stable name, for reports.

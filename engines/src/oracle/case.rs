@@ -246,29 +246,7 @@ pub fn wast_result(v: &Value) -> String {
 
 /// The spec interpreter's message for a trap kind (the testsuite's words).
 pub fn spec_message(kind: TrapKind) -> &'static str {
-    const CANDIDATES: &[&str] = &[
-        "unreachable",
-        "out of bounds memory access",
-        "out of bounds table access",
-        "out of bounds array access",
-        "undefined element",
-        "uninitialized element",
-        "indirect call type mismatch",
-        "integer divide by zero",
-        "integer overflow",
-        "invalid conversion to integer",
-        "null reference",
-        "cast failure",
-        "unaligned atomic",
-        "out of fuel",
-        "call stack exhausted",
-        "uncaught exception",
-    ];
-    CANDIDATES
-        .iter()
-        .find(|m| TrapKind::from_spec_message(m) == Some(kind))
-        .copied()
-        .unwrap_or("")
+    kind.spec_message()
 }
 
 fn quote(s: &str) -> String {
