@@ -47,7 +47,11 @@ enum FuzzAction {
 #[derive(Args)]
 struct LoopArgs {
     /// Engines to compare, comma-separated (reference-vm, wasmi, reference-vm-faulty).
-    #[arg(long, default_value = "reference-vm,wasmi", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "reference-vm@latest,wasmi",
+        value_delimiter = ','
+    )]
     engines: Vec<String>,
     /// Seed of the input sequence: the same seed replays the same inputs.
     #[arg(long, default_value_t = 0)]
@@ -58,6 +62,10 @@ struct LoopArgs {
     /// Stop after this many executions (0: no limit).
     #[arg(long, default_value_t = 0)]
     execs: u64,
+    /// Start at this input of the seed's sequence (re-runs the case a
+    /// report names by "exec N (seed S)" with `--from N --execs 1`).
+    #[arg(long, default_value_t = 0)]
+    from: u64,
     /// Folder for divergent cases (one sub-folder each).
     #[arg(long, default_value = "fuzz-out")]
     out: PathBuf,
@@ -126,6 +134,8 @@ struct Tally {
     divergences: u64,
     inconclusive: BTreeMap<&'static str, u64>,
     by_key: BTreeMap<String, usize>,
+    /// Divergences confirmed as known faults (`fuzz/findings/`), by name.
+    known: BTreeMap<&'static str, u64>,
     /// Time spent saving and reducing (not fuzzing).
     saving: Duration,
 }
@@ -212,10 +222,11 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
             let worker = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES);
             let spawned = worker.spawn_scoped(s, || {
                 while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if args.execs > 0 && i >= args.execs {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if args.execs > 0 && n >= args.execs {
                         break;
                     }
+                    let i = args.from + n;
                     let data = loop_input(args.seed, i);
                     let (c, run) = match oracle::run_input(&data, &engines, &opts) {
                         Ok(r) => r,
@@ -225,9 +236,24 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                             break;
                         }
                     };
+                    // A divergence confirmed as a known fault is counted apart.
+                    let known = c
+                        .as_ref()
+                        .and_then(|c| oracle::known::confirm(c, &run, &engines));
                     let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
                     t.execs += 1;
                     t.calls += run.calls.len() as u64;
+                    if let Some(fault) = known {
+                        let n = t.known.entry(fault.name).or_default();
+                        *n += 1;
+                        if *n == 1 {
+                            eprintln!(
+                                "\rfuzz: known fault {} at exec {i} (not counted as a divergence; fuzz/findings/{})",
+                                fault.name, fault.name
+                            );
+                        }
+                        continue;
+                    }
                     match &run.verdict {
                         Verdict::Agree => {}
                         Verdict::Inconclusive(r) => {
@@ -323,6 +349,13 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
             .collect();
         println!("inconclusive: {}", parts.join(", "));
     }
+    if !t.known.is_empty() {
+        let parts: Vec<String> = t.known.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "known faults (confirmed on each case, see fuzz/findings/): {}",
+            parts.join(", ")
+        );
+    }
     if !t.by_key.is_empty() {
         let parts: Vec<String> = t.by_key.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!(
@@ -360,10 +393,14 @@ fn replay_case(dir: &Path, override_engines: &[String]) -> Result<bool, String> 
     }
     for (name, c) in variants {
         let run = oracle::run_case(&c, &engines)?;
-        let what = match &run.verdict {
-            Verdict::Agree => "engines agree".to_string(),
-            Verdict::Inconclusive(r) => format!("inconclusive ({})", r.name()),
-            Verdict::Diverge(d) => {
+        let known = oracle::known::confirm(&c, &run, &engines);
+        let what = match (&run.verdict, known) {
+            (Verdict::Agree, _) => "engines agree".to_string(),
+            (Verdict::Inconclusive(r), _) => format!("inconclusive ({})", r.name()),
+            (Verdict::Diverge(d), Some(fault)) => {
+                format!("known fault {} ({}): {}", fault.name, d.key, fault.summary)
+            }
+            (Verdict::Diverge(d), None) => {
                 diverges = true;
                 let same = loaded.key.as_deref() == Some(d.key.as_str());
                 format!(
@@ -414,10 +451,16 @@ fn replay_input(path: &Path, engines: &[&str], out: Option<&Path>) -> Result<boo
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let opts = GenOptions::differential(engines);
     let (c, run) = oracle::run_input(&data, engines, &opts)?;
-    let line = match &run.verdict {
-        Verdict::Agree => format!("engines agree ({} calls)", run.calls.len()),
-        Verdict::Inconclusive(r) => format!("inconclusive ({})", r.name()),
-        Verdict::Diverge(d) => {
+    let known = c
+        .as_ref()
+        .and_then(|c| oracle::known::confirm(c, &run, engines));
+    let line = match (&run.verdict, known) {
+        (Verdict::Agree, _) => format!("engines agree ({} calls)", run.calls.len()),
+        (Verdict::Inconclusive(r), _) => format!("inconclusive ({})", r.name()),
+        (Verdict::Diverge(d), Some(fault)) => {
+            format!("known fault {} ({}): {}", fault.name, d.key, fault.summary)
+        }
+        (Verdict::Diverge(d), None) => {
             let mut s = format!("DIVERGES: {} | {}", d.key, d.observed.join(" | "));
             if let (Some(out), Some(c)) = (out, &c) {
                 let stem = path
@@ -434,7 +477,7 @@ fn replay_input(path: &Path, engines: &[&str], out: Option<&Path>) -> Result<boo
         }
     };
     println!("{}: {line}", path.display());
-    Ok(run.divergence().is_some())
+    Ok(run.divergence().is_some() && known.is_none())
 }
 
 fn replay(args: ReplayArgs) -> u8 {
@@ -515,13 +558,11 @@ mod tests {
     fn faulty_engine_reproducer_replays() {
         let names = [oracle::faulty::FAULTY_NAME, "reference-vm"];
         let opts = GenOptions::differential(&names);
-        let started = Instant::now();
+        // A bound in inputs, not in time (the time target is measured by
+        // the CI smoke and BENCHMARKS.md): seed 7 finds it within ~19,000.
         let mut i = 0;
         let (c, run, data) = loop {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "not caught in 60 s"
-            );
+            assert!(i < 200_000, "not caught in {i} inputs");
             let data = loop_input(7, i);
             i += 1;
             if let Ok((Some(c), run)) = oracle::run_input(&data, &names, &opts)
@@ -551,6 +592,38 @@ mod tests {
             "replay shows the divergence"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Every finding in `fuzz/findings/NAME/` has its README section and a
+    /// `minimal.wast` with the spec's answers that passes on reference-vm and
+    /// still fails on the engine at fault (the name's first word): when that
+    /// engine is fixed, this test says the finding must be retired. Every
+    /// known fault the oracle puts divergences down to is one of them.
+    #[test]
+    fn findings_are_written_up_and_still_reproduce() {
+        let findings = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/findings");
+        let readme = std::fs::read_to_string(findings.join("README.md")).unwrap();
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&findings).unwrap() {
+            let dir = entry.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            let engine = name.split('-').next().unwrap().to_string();
+            assert!(readme.contains(&format!("## {name}:")), "{name}");
+            let script = std::fs::read_to_string(dir.join("minimal.wast"))
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            assert!(reproducer_passes(&script, "reference-vm@latest"), "{name}");
+            assert!(
+                !reproducer_passes(&script, &engine),
+                "{name} passes on {engine} now: retire the finding"
+            );
+            names.push(name);
+        }
+        for fault in oracle::known::KNOWN_FAULTS {
+            assert!(names.iter().any(|n| n == fault.name), "{}", fault.name);
+        }
     }
 
     #[test]

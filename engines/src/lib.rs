@@ -108,6 +108,19 @@ pub const ENGINE_NAMES: &[&str] = &["reference-vm", "wasmi"];
 /// The feature presets of the reference VM, selected as `reference-vm@PRESET`.
 pub const REFERENCE_VM_PRESETS: &[&str] = &["1.0", "2.0", "3.0", "latest"];
 
+/// The feature set of a reference-vm preset (`None`: plain `reference-vm`,
+/// the 3.0 preset); `None` for an unknown preset.
+pub fn reference_vm_features(preset: Option<&str>) -> Option<::reference_vm::Features> {
+    use ::reference_vm::Features;
+    Some(match preset {
+        None | Some("3.0") => Features::v3(),
+        Some("2.0") => Features::v2(),
+        Some("1.0") => Features::v1(),
+        Some("latest") => Features::latest(),
+        Some(_) => return None,
+    })
+}
+
 /// Creates a fresh engine by its CLI name. `reference-vm@2.0` (or `@1.0`,
 /// `@3.0`, `@latest`) selects a feature preset of the reference VM; plain
 /// `reference-vm` is the 3.0 preset, and `@latest` adds the proposals beyond
@@ -125,18 +138,13 @@ pub fn create_engine(name: &str) -> Result<Box<dyn Engine + Send>, String> {
     };
     match (base, preset) {
         ("reference-vm", preset) => {
-            let features = match preset {
-                None | Some("3.0") => ::reference_vm::Features::v3(),
-                Some("2.0") => ::reference_vm::Features::v2(),
-                Some("1.0") => ::reference_vm::Features::v1(),
-                Some("latest") => ::reference_vm::Features::latest(),
-                Some(other) => {
-                    return Err(format!(
-                        "unknown reference-vm preset {other:?} (available: {})",
-                        REFERENCE_VM_PRESETS.join(", ")
-                    ));
-                }
-            };
+            let features = reference_vm_features(preset).ok_or_else(|| {
+                format!(
+                    "unknown reference-vm preset {:?} (available: {})",
+                    preset.unwrap_or_default(),
+                    REFERENCE_VM_PRESETS.join(", ")
+                )
+            })?;
             Ok(Box::new(ReferenceVmEngine::new(name, features)))
         }
         ("wasmi", None) => Ok(Box::new(WasmiEngine::new())),

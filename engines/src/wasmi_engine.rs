@@ -103,7 +103,7 @@ impl WasmiEngine {
             .ok_or_else(|| Outcome::EngineError(format!("no instance #{id}")))
     }
 
-    fn to_wasmi(&mut self, v: &Value) -> Result<Val, String> {
+    fn wasmi_val(&mut self, v: &Value) -> Result<Val, String> {
         Ok(match *v {
             Value::I32(x) => Val::I32(x as i32),
             Value::I64(x) => Val::I64(x as i64),
@@ -119,19 +119,19 @@ impl WasmiEngine {
         })
     }
 
-    fn from_wasmi(&self, v: &Val) -> Value {
+    fn value_of(&self, v: &Val) -> Value {
         match v {
             Val::I32(x) => Value::I32(*x as u32),
             Val::I64(x) => Value::I64(*x as u64),
             Val::F32(x) => Value::F32(x.to_bits()),
             Val::F64(x) => Value::F64(x.to_bits()),
             Val::V128(x) => Value::V128(x.as_u128()),
-            Val::FuncRef(f) => self.from_ref(&Ref::Func(*f)),
-            Val::ExternRef(e) => self.from_ref(&Ref::Extern(*e)),
+            Val::FuncRef(f) => self.ref_value_of(&Ref::Func(*f)),
+            Val::ExternRef(e) => self.ref_value_of(&Ref::Extern(*e)),
         }
     }
 
-    fn from_ref(&self, r: &Ref) -> Value {
+    fn ref_value_of(&self, r: &Ref) -> Value {
         Value::Ref(match r {
             Ref::Func(Nullable::Null) => RefValue::Null(NullKind::Func),
             Ref::Func(Nullable::Val(_)) => RefValue::Func(None),
@@ -306,7 +306,7 @@ impl Engine for WasmiEngine {
         };
         let mut inputs = Vec::with_capacity(args.len());
         for a in args {
-            match self.to_wasmi(a) {
+            match self.wasmi_val(a) {
                 Ok(v) => inputs.push(v),
                 Err(e) => return Outcome::Unsupported(e),
             }
@@ -319,7 +319,7 @@ impl Engine for WasmiEngine {
             .collect();
         self.refuel();
         match func.call(&mut self.store, &inputs, &mut outputs) {
-            Ok(()) => Outcome::Returned(outputs.iter().map(|v| self.from_wasmi(v)).collect()),
+            Ok(()) => Outcome::Returned(outputs.iter().map(|v| self.value_of(v)).collect()),
             Err(e) => run_error(&e),
         }
     }
@@ -330,7 +330,7 @@ impl Engine for WasmiEngine {
             Err(o) => return o,
         };
         match inst.get_global(&self.store, export) {
-            Some(g) => Outcome::Returned(vec![self.from_wasmi(&g.get(&self.store))]),
+            Some(g) => Outcome::Returned(vec![self.value_of(&g.get(&self.store))]),
             None => Outcome::EngineError(format!("no exported global {export:?}")),
         }
     }
@@ -345,14 +345,14 @@ impl Engine for WasmiEngine {
         for (name, ext) in exports {
             match ext {
                 Extern::Global(g) => {
-                    let v = self.from_wasmi(&g.get(&self.store));
+                    let v = self.value_of(&g.get(&self.store));
                     state.globals.push((name, v));
                 }
                 Extern::Memory(m) => state.memories.push((name, m.data(&self.store).to_vec())),
                 Extern::Table(t) => {
                     let elems = (0..t.size(&self.store))
                         .filter_map(|i| t.get(&self.store, i))
-                        .map(|r| self.from_ref(&r))
+                        .map(|r| self.ref_value_of(&r))
                         .collect();
                     state.tables.push((name, elems));
                 }

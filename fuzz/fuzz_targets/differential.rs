@@ -1,6 +1,7 @@
 //! `cargo fuzz run differential`: the differential oracle of
 //! `engines::oracle` on a libFuzzer input. Engines default to
-//! `reference-vm,wasmi`; set `WASM_CONFORM_FUZZ_ENGINES` to compare others
+//! `reference-vm,wasmi`; divergences confirmed as a known fault of an
+//! engine (`engines::oracle::known`, `fuzz/findings/`) are not reported. Set `WASM_CONFORM_FUZZ_ENGINES` to compare others
 //! (e.g. `wasmi,wasmi`, or `reference-vm-faulty,reference-vm` to see a
 //! finding). A divergence panics with its key, so libFuzzer saves the input
 //! as an artifact; `wasm-conform fuzz replay ARTIFACT --out DIR` turns it into a
@@ -31,8 +32,12 @@ fn setup() -> &'static Setup {
 fuzz_target!(|data: &[u8]| {
     let s = setup();
     let names: Vec<&str> = s.engines.iter().map(String::as_str).collect();
-    let (_, run) = oracle::run_input(data, &names, &s.opts).expect("engines can be created");
-    if let Verdict::Diverge(d) = &run.verdict {
+    let (case, run) = oracle::run_input(data, &names, &s.opts).expect("engines can be created");
+    // A divergence confirmed as a known fault (fuzz/findings/) is not a new finding.
+    let known = case
+        .as_ref()
+        .and_then(|c| oracle::known::confirm(c, &run, &names));
+    if let (Verdict::Diverge(d), None) = (&run.verdict, known) {
         panic!(
             "divergence {} between {}: {}",
             d.key,

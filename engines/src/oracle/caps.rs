@@ -103,9 +103,9 @@ impl fmt::Display for Proposal {
 
 /// Whether an engine (by its CLI name) implements a proposal.
 ///
-/// The reference-vm column is read from the VM's own feature switches
-/// (`reference_vm::Features::default()`), so the fuzzer widens by itself as
-/// the VM gains proposals. The wasmi column is what the wasmi adapter enables
+/// The reference-vm column is read from the VM's own feature switches (the
+/// preset the engine name selects, see [`crate::reference_vm_features`]), so
+/// the fuzzer widens by itself as the VM gains proposals. The wasmi column is what the wasmi adapter enables
 /// (wasmi 2.0). `node` and `external:` engines are assumed to support
 /// WebAssembly 2.0. Unknown engines support nothing beyond the MVP.
 pub fn supports(engine: &str, p: Proposal) -> bool {
@@ -113,12 +113,13 @@ pub fn supports(engine: &str, p: Proposal) -> bool {
     if base.starts_with("external:") {
         return web_2_0(p);
     }
+    if let Some(preset) = base.strip_prefix("reference-vm")
+        && (preset.is_empty() || preset.starts_with('@'))
+    {
+        return crate::reference_vm_features(preset.strip_prefix('@'))
+            .is_some_and(|f| reference_vm_set(&f).has(p));
+    }
     match base {
-        "reference-vm" | "reference-vm@3.0" => {
-            reference_vm_set(&reference_vm::Features::v3()).has(p)
-        }
-        "reference-vm@2.0" => reference_vm_set(&reference_vm::Features::v2()).has(p),
-        "reference-vm@1.0" => false,
         "node" => web_2_0(p),
         "wasmi" => matches!(
             p,

@@ -75,7 +75,7 @@ pub fn reduce(case: &Case, engines: &[&str], key: &str, attempts: u32) -> Result
 }
 
 /// Text to binary with the `wast` crate.
-fn assemble(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn assemble(text: &str) -> Option<Vec<u8>> {
     let buf = wast::parser::ParseBuffer::new(text).ok()?;
     let mut module: wast::Wat = wast::parser::parse(&buf).ok()?;
     module.encode().ok()

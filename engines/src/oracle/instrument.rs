@@ -233,12 +233,14 @@ fn rank(id: SectionId) -> u8 {
 }
 
 /// A reencoder that appends functions (with their types and exports) and
-/// optionally replaces `i32.rem_s` by a call.
+/// optionally replaces `i32.rem_s` by a call or masks conditions.
 struct Appender<'a> {
     first_type: u32,
     first_func: u32,
     extras: &'a [ExtraFunc],
     rem_s_to_call: Option<u32>,
+    /// Follow every `i32.eqz` and `ref.is_null` with `i32.const 1; i32.and`.
+    mask_conditions: bool,
     done: [bool; 4],
     small_consts: Option<SmallConsts>,
     /// Whether the previous instruction read the fuel global (the constant
@@ -349,9 +351,21 @@ impl Reencode for Appender<'_> {
         // Constants are only made small in function bodies, never in
         // constant expressions (the fuel global's initial value is one).
         self.in_body = true;
-        let result = reencode::utils::parse_function_body(self, code, func);
+        let mut f = reencode::utils::new_function_with_parsed_locals(self, &func)?;
+        let mut reader = func.get_operators_reader()?;
+        while !reader.eof() {
+            let insn = self.parse_instruction(&mut reader)?;
+            f.instruction(&insn);
+            if self.mask_conditions && matches!(insn, Instruction::I32Eqz | Instruction::RefIsNull)
+            {
+                // 0 or 1 stays 0 or 1: the meaning is unchanged.
+                f.instruction(&Instruction::I32Const(1));
+                f.instruction(&Instruction::I32And);
+            }
+        }
+        code.function(&f);
         self.in_body = false;
-        result
+        Ok(())
     }
 
     fn parse_instruction<'a>(
@@ -446,6 +460,7 @@ pub fn rewrite(
         first_func,
         extras,
         rem_s_to_call: rem_s_to_extra.map(|i| first_func + i as u32),
+        mask_conditions: false,
         done: [false; 4],
         small_consts,
         after_fuel_get: false,
@@ -541,6 +556,30 @@ pub fn fault_rem_s_by_7(wasm: &[u8]) -> Result<Vec<u8>, String> {
         export: None,
     };
     append_funcs(wasm, &[extra], Some(0))
+}
+
+/// Rewrites a module so that every `i32.eqz` and `ref.is_null` in its code
+/// is followed by `i32.const 1; i32.and`: the same meaning, but an engine
+/// can no longer fuse the test into the instruction that consumes it (used
+/// to confirm a known fault, see [`super::known`]).
+pub fn mask_conditions(wasm: &[u8]) -> Result<Vec<u8>, String> {
+    let info = ModuleInfo::parse(wasm)?;
+    let mut appender = Appender {
+        first_type: info.func_types.len() as u32,
+        first_func: info.funcs.len() as u32,
+        extras: &[],
+        rem_s_to_call: None,
+        mask_conditions: true,
+        done: [true; 4],
+        small_consts: None,
+        after_fuel_get: false,
+        in_body: false,
+    };
+    let mut module = wasm_encoder::Module::new();
+    appender
+        .parse_core_module(&mut module, Parser::new(0), wasm)
+        .map_err(|e| e.to_string())?;
+    Ok(module.finish())
 }
 
 /// Number of instructions in all function bodies (each `end` included).

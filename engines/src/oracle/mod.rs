@@ -22,6 +22,7 @@ pub mod compare;
 pub mod faulty;
 pub mod generate;
 pub mod instrument;
+pub mod known;
 pub mod plan;
 
 pub use caps::{FeatureSet, Proposal};
@@ -95,7 +96,7 @@ pub enum Verdict {
     /// Nothing could be concluded.
     Inconclusive(Reason),
     /// The engines disagree.
-    Diverge(Divergence),
+    Diverge(Box<Divergence>),
 }
 
 /// Everything a run of one case observed.
@@ -157,25 +158,25 @@ pub fn run_case(case: &Case, engines: &[&str]) -> Result<Run, String> {
             .cloned()
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "panic".into());
-        run.verdict = Verdict::Diverge(Divergence {
+        run.verdict = Verdict::Diverge(Box::new(Divergence {
             class: Class::Panic,
             key: "panic".into(),
             call: None,
             state: None,
             observed: vec![format!("panicked: {msg}")],
-        });
+        }));
     }
     Ok(run)
 }
 
 fn diverge(run: &mut Run, class: Class, key: String, call: Option<usize>, observed: Vec<String>) {
-    run.verdict = Verdict::Diverge(Divergence {
+    run.verdict = Verdict::Diverge(Box::new(Divergence {
         class,
         key,
         call,
         state: None,
         observed,
-    });
+    }));
 }
 
 fn run_on(case: &Case, engines: &mut [Box<dyn Engine + Send>], names: &[&str], run: &mut Run) {
@@ -269,13 +270,13 @@ fn run_on(case: &Case, engines: &mut [Box<dyn Engine + Send>], names: &[&str], r
         for s in &states[1..] {
             if let Some(d) = compare::compare_states(&states[0], s, identity) {
                 let observed = vec![format!("{} {:?}: {}", d.class, d.name, d.detail)];
-                run.verdict = Verdict::Diverge(Divergence {
+                run.verdict = Verdict::Diverge(Box::new(Divergence {
                     class: d.class,
                     key: d.class.name().to_string(),
                     call: Some(index),
                     state: Some(d),
                     observed,
-                });
+                }));
                 return;
             }
         }
