@@ -134,10 +134,16 @@ struct Tally {
     divergences: u64,
     inconclusive: BTreeMap<&'static str, u64>,
     by_key: BTreeMap<String, usize>,
-    /// Divergences confirmed as known faults (`fuzz/findings/`), by name.
-    known: BTreeMap<&'static str, u64>,
+    /// Divergences confirmed as known faults (`fuzz/findings/`), by name
+    /// (names joined by `+` when only their rewrites together explain a case).
+    known: BTreeMap<String, u64>,
     /// Time spent saving and reducing (not fuzzing).
     saving: Duration,
+}
+
+/// The names of confirmed known faults, joined by `+` (empty: none).
+fn known_names(faults: &[&oracle::known::KnownFault]) -> String {
+    faults.iter().map(|f| f.name).collect::<Vec<_>>().join("+")
 }
 
 fn sanitize(key: &str) -> String {
@@ -239,17 +245,17 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                     // A divergence confirmed as a known fault is counted apart.
                     let known = c
                         .as_ref()
-                        .and_then(|c| oracle::known::confirm(c, &run, &engines));
+                        .map(|c| known_names(&oracle::known::confirm(c, &run, &engines)))
+                        .unwrap_or_default();
                     let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
                     t.execs += 1;
                     t.calls += run.calls.len() as u64;
-                    if let Some(fault) = known {
-                        let n = t.known.entry(fault.name).or_default();
+                    if !known.is_empty() {
+                        let n = t.known.entry(known.clone()).or_default();
                         *n += 1;
                         if *n == 1 {
                             eprintln!(
-                                "\rfuzz: known fault {} at exec {i} (not counted as a divergence; fuzz/findings/{})",
-                                fault.name, fault.name
+                                "\rfuzz: known fault {known} at exec {i} (not counted as a divergence; see fuzz/findings/)"
                             );
                         }
                         continue;
@@ -394,13 +400,13 @@ fn replay_case(dir: &Path, override_engines: &[String]) -> Result<bool, String> 
     for (name, c) in variants {
         let run = oracle::run_case(&c, &engines)?;
         let known = oracle::known::confirm(&c, &run, &engines);
-        let what = match (&run.verdict, known) {
-            (Verdict::Agree, _) => "engines agree".to_string(),
-            (Verdict::Inconclusive(r), _) => format!("inconclusive ({})", r.name()),
-            (Verdict::Diverge(d), Some(fault)) => {
-                format!("known fault {} ({}): {}", fault.name, d.key, fault.summary)
+        let what = match &run.verdict {
+            Verdict::Agree => "engines agree".to_string(),
+            Verdict::Inconclusive(r) => format!("inconclusive ({})", r.name()),
+            Verdict::Diverge(d) if !known.is_empty() => {
+                format!("known fault {} ({})", known_names(&known), d.key)
             }
-            (Verdict::Diverge(d), None) => {
+            Verdict::Diverge(d) => {
                 diverges = true;
                 let same = loaded.key.as_deref() == Some(d.key.as_str());
                 format!(
@@ -453,14 +459,15 @@ fn replay_input(path: &Path, engines: &[&str], out: Option<&Path>) -> Result<boo
     let (c, run) = oracle::run_input(&data, engines, &opts)?;
     let known = c
         .as_ref()
-        .and_then(|c| oracle::known::confirm(c, &run, engines));
-    let line = match (&run.verdict, known) {
-        (Verdict::Agree, _) => format!("engines agree ({} calls)", run.calls.len()),
-        (Verdict::Inconclusive(r), _) => format!("inconclusive ({})", r.name()),
-        (Verdict::Diverge(d), Some(fault)) => {
-            format!("known fault {} ({}): {}", fault.name, d.key, fault.summary)
+        .map(|c| oracle::known::confirm(c, &run, engines))
+        .unwrap_or_default();
+    let line = match &run.verdict {
+        Verdict::Agree => format!("engines agree ({} calls)", run.calls.len()),
+        Verdict::Inconclusive(r) => format!("inconclusive ({})", r.name()),
+        Verdict::Diverge(d) if !known.is_empty() => {
+            format!("known fault {} ({})", known_names(&known), d.key)
         }
-        (Verdict::Diverge(d), None) => {
+        Verdict::Diverge(d) => {
             let mut s = format!("DIVERGES: {} | {}", d.key, d.observed.join(" | "));
             if let (Some(out), Some(c)) = (out, &c) {
                 let stem = path
@@ -477,7 +484,7 @@ fn replay_input(path: &Path, engines: &[&str], out: Option<&Path>) -> Result<boo
         }
     };
     println!("{}: {line}", path.display());
-    Ok(run.divergence().is_some() && known.is_none())
+    Ok(run.divergence().is_some() && known.is_empty())
 }
 
 fn replay(args: ReplayArgs) -> u8 {

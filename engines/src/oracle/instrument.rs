@@ -239,8 +239,8 @@ struct Appender<'a> {
     first_func: u32,
     extras: &'a [ExtraFunc],
     rem_s_to_call: Option<u32>,
-    /// Follow every `i32.eqz` and `ref.is_null` with `i32.const 1; i32.and`.
-    mask_conditions: bool,
+    /// A meaning-preserving rewrite of every function body.
+    body_rewrite: Option<BodyRewrite>,
     done: [bool; 4],
     small_consts: Option<SmallConsts>,
     /// Whether the previous instruction read the fuel global (the constant
@@ -353,15 +353,38 @@ impl Reencode for Appender<'_> {
         self.in_body = true;
         let mut f = reencode::utils::new_function_with_parsed_locals(self, &func)?;
         let mut reader = func.get_operators_reader()?;
+        let mut body = Vec::new();
         while !reader.eof() {
-            let insn = self.parse_instruction(&mut reader)?;
-            f.instruction(&insn);
-            if self.mask_conditions && matches!(insn, Instruction::I32Eqz | Instruction::RefIsNull)
-            {
-                // 0 or 1 stays 0 or 1: the meaning is unchanged.
-                f.instruction(&Instruction::I32Const(1));
-                f.instruction(&Instruction::I32And);
+            body.push(self.parse_instruction(&mut reader)?);
+        }
+        let mut i = 0;
+        while i < body.len() {
+            let insn = &body[i];
+            match (self.body_rewrite, insn, body.get(i + 1)) {
+                // An `if` with no type and no instructions only pops its condition.
+                (
+                    Some(BodyRewrite::EmptyIfToDrop),
+                    Instruction::If(wasm_encoder::BlockType::Empty),
+                    Some(Instruction::End),
+                ) => {
+                    f.instruction(&Instruction::Drop);
+                    i += 1;
+                }
+                // 0 or 1 stays 0 or 1.
+                (
+                    Some(BodyRewrite::MaskConditions),
+                    Instruction::I32Eqz | Instruction::RefIsNull,
+                    _,
+                ) => {
+                    f.instruction(insn);
+                    f.instruction(&Instruction::I32Const(1));
+                    f.instruction(&Instruction::I32And);
+                }
+                _ => {
+                    f.instruction(insn);
+                }
             }
+            i += 1;
         }
         code.function(&f);
         self.in_body = false;
@@ -460,7 +483,7 @@ pub fn rewrite(
         first_func,
         extras,
         rem_s_to_call: rem_s_to_extra.map(|i| first_func + i as u32),
-        mask_conditions: false,
+        body_rewrite: None,
         done: [false; 4],
         small_consts,
         after_fuel_get: false,
@@ -558,18 +581,26 @@ pub fn fault_rem_s_by_7(wasm: &[u8]) -> Result<Vec<u8>, String> {
     append_funcs(wasm, &[extra], Some(0))
 }
 
-/// Rewrites a module so that every `i32.eqz` and `ref.is_null` in its code
-/// is followed by `i32.const 1; i32.and`: the same meaning, but an engine
-/// can no longer fuse the test into the instruction that consumes it (used
-/// to confirm a known fault, see [`super::known`]).
-pub fn mask_conditions(wasm: &[u8]) -> Result<Vec<u8>, String> {
+/// A rewrite of function bodies that keeps their meaning (used to confirm a
+/// known fault of an engine, see [`super::known`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRewrite {
+    /// `i32.const 1; i32.and` after every `i32.eqz` and `ref.is_null`, so an
+    /// engine can no longer fuse the test into the instruction consuming it.
+    MaskConditions,
+    /// Every `if` without type or instructions (`if end`) becomes `drop`.
+    EmptyIfToDrop,
+}
+
+/// Applies a [`BodyRewrite`] to every function body of a module.
+pub fn rewrite_bodies(wasm: &[u8], rewrite: BodyRewrite) -> Result<Vec<u8>, String> {
     let info = ModuleInfo::parse(wasm)?;
     let mut appender = Appender {
         first_type: info.func_types.len() as u32,
         first_func: info.funcs.len() as u32,
         extras: &[],
         rem_s_to_call: None,
-        mask_conditions: true,
+        body_rewrite: Some(rewrite),
         done: [true; 4],
         small_consts: None,
         after_fuel_get: false,
