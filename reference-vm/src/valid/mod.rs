@@ -76,6 +76,9 @@ pub enum ValidationError {
     NonEmptyTagResult,
     /// `invalid rethrow label`
     InvalidRethrowLabel,
+    /// A rule of the custom descriptors proposal, with the reference
+    /// interpreter's message (e.g. `descriptor type must be a struct`).
+    Descriptor(String),
     /// A construct the enabled feature set does not allow.
     FeatureDisabled {
         /// What was found.
@@ -132,6 +135,7 @@ impl fmt::Display for ValidationError {
             ArrayTypesMismatch => f.write_str("array types do not match"),
             NonEmptyTagResult => f.write_str("non-empty tag result type"),
             InvalidRethrowLabel => f.write_str("invalid rethrow label"),
+            Descriptor(m) => f.write_str(m),
             FeatureDisabled { what, feature } => {
                 write!(f, "{what} (feature {feature} is not enabled)")
             }
@@ -166,7 +170,7 @@ impl ValidModule {
             .iter()
             .map(|im| {
                 let ty = match &im.desc {
-                    ImportDesc::Func(t) => ExternType::Func(
+                    ImportDesc::Func(t) | ImportDesc::FuncExact(t) => ExternType::Func(
                         self.module
                             .types
                             .get(*t as usize)
@@ -208,6 +212,9 @@ pub(crate) struct Ctx<'a> {
     /// Type index of each tag.
     pub tags: Vec<u32>,
     pub funcs: Vec<u32>,
+    /// custom-descriptors: whether `ref.func` of each function is exact
+    /// (defined functions and exact imports).
+    pub funcs_exact: Vec<bool>,
     pub tables: Vec<TableType>,
     pub mems: Vec<MemType>,
     pub globals: Vec<GlobalType>,
@@ -338,6 +345,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
         canon: Vec::new(),
         tags: Vec::new(),
         funcs: Vec::new(),
+        funcs_exact: Vec::new(),
         tables: Vec::new(),
         mems: Vec::new(),
         globals: Vec::new(),
@@ -376,6 +384,12 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
             ImportDesc::Func(x) => {
                 c.ty(*x)?;
                 c.funcs.push(*x);
+                c.funcs_exact.push(false);
+            }
+            ImportDesc::FuncExact(x) => {
+                c.ty(*x)?;
+                c.funcs.push(*x);
+                c.funcs_exact.push(true);
             }
             ImportDesc::Table(t) => {
                 check_table_type(t)?;
@@ -402,6 +416,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     for f in &m.funcs {
         c.ty(f.ty)?;
         c.funcs.push(f.ty);
+        c.funcs_exact.push(true);
     }
     c.tables.extend(m.tables.iter().map(|t| t.ty));
     c.mems.extend(m.mems.iter().copied());
