@@ -1744,6 +1744,24 @@ impl Compiler<'_> {
         }
     }
 
+    /// valid: br_on_cast(_fail) — the target type `rt2` matches the source
+    /// type `rt1`; custom-descriptors relaxes this to both having the same top
+    /// type.
+    fn check_cast_types(&self, rt1: RefType, rt2: RefType) -> Result<()> {
+        if self.c.f.custom_descriptors {
+            let (t1, t2) = (self.c.top(rt1.heap), self.c.top(rt2.heap));
+            if t1 != t2 {
+                return mismatch(format!(
+                    "on cast: type {} has a different top type than type {}",
+                    rt1.heap, rt2.heap
+                ));
+            }
+        } else if !self.c.match_ref(rt2, rt1) {
+            return mismatch(format!("type {rt2} does not match {rt1}"));
+        }
+        Ok(())
+    }
+
     /// custom-descriptors: valid br_on_cast_desc_eq(_fail) — `br_on_cast(_fail)`
     /// with a descriptor operand `(ref null exact? y)` on top of the reference.
     fn br_on_cast_desc(&mut self, i: &Instr) -> Result<()> {
@@ -1754,9 +1772,7 @@ impl Compiler<'_> {
         self.c.check_heap(rt1.heap)?;
         self.c.check_heap(rt2.heap)?;
         let t = self.label(l)?;
-        if !self.c.match_ref(rt2, rt1) {
-            return mismatch(format!("type {rt2} does not match {rt1}"));
-        }
+        self.check_cast_types(rt1, rt2)?;
         let on_cast = i.op == Opcode::BrOnCastDescEq;
         let diff = RefType::new(rt1.nullable && !rt2.nullable, rt1.heap);
         let (branch_ty, fall_ty) = if on_cast { (rt2, diff) } else { (diff, rt2) };
@@ -1923,9 +1939,7 @@ impl Compiler<'_> {
                 self.c.check_heap(rt1.heap)?;
                 self.c.check_heap(rt2.heap)?;
                 let t = self.label(l)?;
-                if !self.c.match_ref(rt2, rt1) {
-                    return mismatch(format!("type {rt2} does not match {rt1}"));
-                }
+                self.check_cast_types(rt1, rt2)?;
                 let diff = RefType::new(rt1.nullable && !rt2.nullable, rt1.heap);
                 let (branch_ty, fall_ty) = if op == Opcode::BrOnCast {
                     (rt2, diff)
