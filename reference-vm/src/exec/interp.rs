@@ -549,10 +549,9 @@ impl Store {
                                 r.nullable,
                                 HeapType::Concrete(inst.types[x as usize].0),
                             ),
-                            HeapType::Exact(x) => RefType::new(
-                                r.nullable,
-                                HeapType::Exact(inst.types[x as usize].0),
-                            ),
+                            HeapType::Exact(x) => {
+                                RefType::new(r.nullable, HeapType::Exact(inst.types[x as usize].0))
+                            }
                             _ => r,
                         }
                     }};
@@ -969,7 +968,12 @@ impl Store {
                         }
                         set!(dst, gc::desc_of(infos, heap, v))
                     }
-                    Ins::RefCastDesc { nullable, dst, a, d } => {
+                    Ins::RefCastDesc {
+                        nullable,
+                        dst,
+                        a,
+                        d,
+                    } => {
                         // exec: ref.cast_desc_eq
                         let (v, d) = (r64!(a), r64!(d));
                         if d == 0 {

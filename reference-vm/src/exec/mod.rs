@@ -1050,4 +1050,6 @@ pub(crate) fn ref_matches(
 }
 
 #[cfg(test)]
+mod desc_tests;
+#[cfg(test)]
 mod tests;

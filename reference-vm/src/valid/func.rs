@@ -2094,7 +2094,11 @@ impl Compiler<'_> {
                     Some(y) => {
                         let d = self.pop_expect(Self::ref_ty(true, HeapType::Exact(y)))?;
                         let a = Self::src(&d);
-                        self.emit(Ins::StructNewDefaultDesc { ty: x, dst: d.slot, a });
+                        self.emit(Ins::StructNewDefaultDesc {
+                            ty: x,
+                            dst: d.slot,
+                            a,
+                        });
                         self.push(ty);
                     }
                     None => {

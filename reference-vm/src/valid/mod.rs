@@ -567,3 +567,6 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
 fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
     func::check_const(c, e, t, visible_globals)
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
