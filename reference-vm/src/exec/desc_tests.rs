@@ -66,6 +66,9 @@ fn desc_module() -> Module {
     m
 }
 
+/// An exported function: its name, body and expected result.
+type Case = (&'static str, Vec<Instr>, Result<Vec<Val>, Trap>);
+
 #[test]
 fn descriptors_are_allocated_read_and_compared() {
     use HeapType::{Concrete, Exact};
@@ -87,7 +90,7 @@ fn descriptors_are_allocated_read_and_compared() {
             Imm::Cast(Box::new((0, anyref, RefType::new(false, Concrete(x))))),
         )
     };
-    let bodies: Vec<(&str, Vec<Instr>, Result<Vec<Val>, Trap>)> = vec![
+    let bodies: Vec<Case> = vec![
         (
             "get_desc",
             vec![
