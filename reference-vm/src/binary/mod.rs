@@ -1049,6 +1049,7 @@ impl Features {
             || self.relaxed_simd
             || self.custom_page_sizes
             || self.wide_arithmetic
+            || self.custom_descriptors
             || self.threads)
     }
 }

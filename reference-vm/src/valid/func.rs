@@ -1751,10 +1751,7 @@ impl Compiler<'_> {
         if self.c.f.custom_descriptors {
             let (t1, t2) = (self.c.top(rt1.heap), self.c.top(rt2.heap));
             if t1 != t2 {
-                return mismatch(format!(
-                    "on cast: type {} has a different top type than type {}",
-                    rt1.heap, rt2.heap
-                ));
+                return Err(ValidationError::CastTopMismatch(rt1.heap, rt2.heap));
             }
         } else if !self.c.match_ref(rt2, rt1) {
             return mismatch(format!("type {rt2} does not match {rt1}"));

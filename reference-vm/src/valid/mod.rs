@@ -76,6 +76,9 @@ pub enum ValidationError {
     NonEmptyTagResult,
     /// `invalid rethrow label`
     InvalidRethrowLabel,
+    /// `type mismatch on cast: type X has a different top type than type Y`
+    /// (custom descriptors: the source and target types of `br_on_cast`).
+    CastTopMismatch(HeapType, HeapType),
     /// A rule of the custom descriptors proposal, with the reference
     /// interpreter's message (e.g. `descriptor type must be a struct`).
     Descriptor(String),
@@ -136,6 +139,10 @@ impl fmt::Display for ValidationError {
             NonEmptyTagResult => f.write_str("non-empty tag result type"),
             InvalidRethrowLabel => f.write_str("invalid rethrow label"),
             Descriptor(m) => f.write_str(m),
+            CastTopMismatch(a, b) => write!(
+                f,
+                "type mismatch on cast: type {a} has a different top type than type {b}"
+            ),
             FeatureDisabled { what, feature } => {
                 write!(f, "{what} (feature {feature} is not enabled)")
             }

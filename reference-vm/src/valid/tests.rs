@@ -401,6 +401,15 @@ fn br_on_cast_target_need_not_match_source_with_custom_descriptors() {
     validate_module(&m, &Features::latest()).expect("valid with custom descriptors");
     let err = validate_module(&m, &Features::v3()).expect_err("invalid in 3.0");
     assert!(err.to_string().starts_with("type mismatch"), "{err}");
+    // Different top types stay invalid, with the reference interpreter's message.
+    let Imm::Cast(c) = &mut m.funcs[0].body[2].imm else {
+        panic!("br_on_cast")
+    };
+    c.2 = RefType::new(true, HeapType::Func);
+    assert_eq!(
+        error(&m),
+        "type mismatch on cast: type any has a different top type than type func"
+    );
 }
 
 /// A type section holding the given bytes of one type definition.
