@@ -48,7 +48,8 @@ fn trap_kind(t: &exec::Trap) -> TrapKind {
         T::NullFuncRef | T::NullStructRef | T::NullArrayRef | T::NullI31Ref | T::NullExnRef => {
             TrapKind::NullReference
         }
-        T::CastFailure => TrapKind::CastFailure,
+        T::CastFailure | T::DescriptorCastFailure => TrapKind::CastFailure,
+        T::NullDescriptorRef => TrapKind::NullReference,
         T::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
         T::Exception(_) => TrapKind::UncaughtException,
         T::BadArguments(_) | T::Host(_) | T::Exit(_) | T::OutOfMemory => TrapKind::HostError,
@@ -118,7 +119,7 @@ fn from_vm(v: &Val) -> Value {
                 HeapType::Func | HeapType::NoFunc => NullKind::Func,
                 HeapType::Extern | HeapType::NoExtern => NullKind::Extern,
                 HeapType::Exn | HeapType::NoExn => NullKind::Exn,
-                HeapType::Concrete(_) => NullKind::Unknown,
+                HeapType::Concrete(_) | HeapType::Exact(_) => NullKind::Unknown,
                 _ => NullKind::Any,
             }),
             Ref::Func(a) => RefValue::Func(Some(u64::from(a.0))),

@@ -62,6 +62,9 @@ pub struct Features {
     pub custom_page_sizes: bool,
     /// Wide arithmetic (128-bit add/sub, wide multiplication).
     pub wide_arithmetic: bool,
+    /// Custom descriptors (proposal): exact reference types, `descriptor` and
+    /// `describes` clauses, descriptor allocation and descriptor casts.
+    pub custom_descriptors: bool,
 }
 
 impl Features {
@@ -86,6 +89,7 @@ impl Features {
             threads: false,
             custom_page_sizes: false,
             wide_arithmetic: false,
+            custom_descriptors: false,
         }
     }
 
@@ -119,13 +123,16 @@ impl Features {
         }
     }
 
-    /// WebAssembly 3.0 plus the proposals beyond it: custom page sizes and wide
-    /// arithmetic. Kept apart from [`Features::v3`] because the 3.0 suite
-    /// requires what they add to be malformed (limits flag 0x08, opcodes 0xFC 19-22).
+    /// WebAssembly 3.0 plus the proposals beyond it: custom page sizes, wide
+    /// arithmetic and custom descriptors. Kept apart from [`Features::v3`]
+    /// because the 3.0 suite requires what they add to be malformed (limits
+    /// flag 0x08, opcodes 0xFC 19-22 and 0xFB 32-38, the exact prefix 0x62).
     pub const fn latest() -> Features {
         Features {
             custom_page_sizes: true,
             wide_arithmetic: true,
+            // Custom descriptors proposal.
+            custom_descriptors: true,
             ..Features::v3()
         }
     }

@@ -165,6 +165,8 @@ pub fn wasmparser_features(f: &reference_vm::Features) -> wasmparser::WasmFeatur
         (f.threads, W::THREADS),
         (f.custom_page_sizes, W::CUSTOM_PAGE_SIZES),
         (f.wide_arithmetic, W::WIDE_ARITHMETIC),
+        // Custom descriptors proposal.
+        (f.custom_descriptors, W::CUSTOM_DESCRIPTORS),
     ];
     for (on, flag) in switches {
         w.set(flag, on);

@@ -367,6 +367,16 @@ impl Decoder<'_> {
 
     /// binary: heaptype
     fn heap_type(&mut self) -> Result<HeapType> {
+        // custom-descriptors: binary format — `0x62 x` is the exact heap type
+        // `(exact x)`; the index is an s33 that must be non-negative.
+        if self.f.custom_descriptors && self.r.peek() == Some(0x62) {
+            self.r.advance(1);
+            let x = self.r.s33()?;
+            if x < 0 {
+                return Err(DecodeError::MalformedHeapType);
+            }
+            return Ok(HeapType::Exact(x as u32));
+        }
         let x = self.r.s33()?;
         if x >= 0 {
             if !self.f.function_references {
@@ -409,23 +419,33 @@ impl Decoder<'_> {
 
     /// binary: subtype
     fn sub_type(&mut self) -> Result<SubType> {
-        match self.r.peek() {
+        let (is_final, supers) = match self.r.peek() {
             Some(b @ (0x50 | 0x4f)) if self.f.gc => {
                 self.r.advance(1);
-                let supers = self.vec(|d| d.r.u32())?;
-                let comp = self.comp_type()?;
-                Ok(SubType {
-                    is_final: b == 0x4f,
-                    supers,
-                    comp,
-                })
+                (b == 0x4f, self.vec(|d| d.r.u32())?)
             }
-            _ => Ok(SubType {
-                is_final: true,
-                supers: Vec::new(),
-                comp: self.comp_type()?,
-            }),
+            _ => (true, Vec::new()),
+        };
+        // custom-descriptors: binary format — `0x4C x` (describes) then
+        // `0x4D y` (descriptor), each at most once, before the composite type.
+        let (mut describes, mut descriptor) = (None, None);
+        if self.f.custom_descriptors {
+            if self.r.peek() == Some(0x4c) {
+                self.r.advance(1);
+                describes = Some(self.r.u32()?);
+            }
+            if self.r.peek() == Some(0x4d) {
+                self.r.advance(1);
+                descriptor = Some(self.r.u32()?);
+            }
         }
+        Ok(SubType {
+            is_final,
+            supers,
+            describes,
+            descriptor,
+            comp: self.comp_type()?,
+        })
     }
 
     /// binary: comptype
@@ -457,6 +477,17 @@ impl Decoder<'_> {
         let storage = match self.r.peek() {
             Some(0x78) => self.skip(StorageType::I8),
             Some(0x77) => self.skip(StorageType::I16),
+            // binary: storagetype — when neither a value type nor a packed
+            // type, the reference interpreter reports the storage type.
+            _ if self.f.custom_descriptors => match self.val_type() {
+                Ok(t) => StorageType::Val(t),
+                Err(
+                    DecodeError::MalformedRefType
+                    | DecodeError::MalformedHeapType
+                    | DecodeError::MalformedNumType,
+                ) => return Err(DecodeError::MalformedStorageType),
+                Err(e) => return Err(e),
+            },
             _ => StorageType::Val(self.val_type()?),
         };
         let mutable = match self.r.byte()? {
@@ -579,6 +610,8 @@ impl Decoder<'_> {
             2 => ImportDesc::Mem(self.mem_type()?),
             3 => ImportDesc::Global(self.global_type()?),
             4 if self.f.exceptions => ImportDesc::Tag(self.tag_type()?),
+            // custom-descriptors: binary format — exact function imports.
+            0x20 if self.f.custom_descriptors => ImportDesc::FuncExact(self.r.u32()?),
             _ => return Err(DecodeError::MalformedImportKind),
         };
         Ok(Import { module, name, desc })
@@ -954,7 +987,10 @@ impl Decoder<'_> {
                 Imm::Idx2(x, self.r.u32()?)
             }
             ImmKind::RefTest => {
-                let nullable = matches!(op, Opcode::RefTestNull | Opcode::RefCastNull);
+                let nullable = matches!(
+                    op,
+                    Opcode::RefTestNull | Opcode::RefCastNull | Opcode::RefCastDescEqNull
+                );
                 Imm::Ref(RefType::new(nullable, self.heap_type()?))
             }
             ImmKind::BrOnCast => {
@@ -1013,6 +1049,7 @@ impl Features {
             || self.relaxed_simd
             || self.custom_page_sizes
             || self.wide_arithmetic
+            || self.custom_descriptors
             || self.threads)
     }
 }

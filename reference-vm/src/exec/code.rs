@@ -153,6 +153,21 @@ macro_rules! define_ins {
             /// Field values at base; the reference is written to base.
             StructNew { ty: u32, base: u32 },
             StructNewDefault { ty: u32, dst: u32 },
+            // ---- custom descriptors ----
+            /// struct.new_desc: field values then the descriptor at base; the
+            /// reference is written to base.
+            StructNewDesc { ty: u32, base: u32 },
+            /// struct.new_default_desc: the descriptor in `a`.
+            StructNewDefaultDesc { ty: u32, dst: u32, a: u32 },
+            /// ref.get_desc
+            RefGetDesc { dst: u32, a: u32 },
+            /// ref.cast_desc_eq: the reference in `a`, the descriptor in `d`.
+            RefCastDesc { nullable: u16, dst: u32, a: u32, d: u32 },
+            /// Jump if the reference in `a` has the descriptor in `d` (or is a
+            /// null and `nullable`).
+            BrIfCastDesc { nullable: u16, a: u32, d: u32, target: u32 },
+            /// Jump if it does not.
+            BrIfNotCastDesc { nullable: u16, a: u32, d: u32, target: u32 },
             /// `sx`: 0 plain, 1 signed, 2 unsigned.
             StructGet { sx: u16, field: u32, dst: u32, a: u32 },
             StructSet { field: u32, a: u32, v: u32 },
@@ -228,6 +243,7 @@ macro_rules! define_ins {
                     | Ins::TableSize { dst, .. } | Ins::MemorySize { dst } | Ins::MemoryGrow { dst, .. }
                     | Ins::RefIsNull { dst, .. } | Ins::RefFunc { dst, .. } | Ins::VUn { dst, .. }
                     | Ins::RefTest { dst, .. } | Ins::RefEq { dst, .. } | Ins::RefI31 { dst, .. }
+                    | Ins::RefGetDesc { dst, .. }
                     | Ins::I31Get { dst, .. } | Ins::ArrayLen { dst, .. }
                     | Ins::AnyConvertExtern { dst, .. } | Ins::ExternConvertAny { dst, .. }
                     | Ins::VBin { dst, .. } | Ins::VTest { dst, .. } | Ins::VShift { dst, .. }

@@ -68,3 +68,36 @@ pub(crate) fn read_data(bytes: &[u8], s: usize, n: usize, st: StorageType) -> Op
     }
     Some(out)
 }
+
+/// custom-descriptors: the descriptor reference of the (non-null) reference
+/// `bits`, or 0 (null) when it is not a struct with a descriptor.
+#[inline]
+pub(crate) fn desc_of(infos: &[TypeInfo], heap: &[Obj], bits: u64) -> u64 {
+    if bits & (TAG_MASK | EXTERN_BIT) != STRUCT_TAG {
+        return 0;
+    }
+    heap.get(bits as u32 as usize)
+        .and_then(|o| {
+            let slot = infos.get(o.ty as usize)?.desc_slot?;
+            o.data.get(slot as usize).copied()
+        })
+        .unwrap_or(0)
+}
+
+/// custom-descriptors: exec ref.cast_desc_eq, br_on_cast_desc_eq — whether the
+/// reference `bits` passes a descriptor cast against the non-null descriptor
+/// `desc`: a null passes when the target type is nullable; otherwise the
+/// reference's descriptor must be `desc` itself (which fixes its exact type).
+#[inline]
+pub(crate) fn desc_matches(
+    infos: &[TypeInfo],
+    heap: &[Obj],
+    bits: u64,
+    desc: u64,
+    nullable: bool,
+) -> bool {
+    if bits == 0 {
+        return nullable;
+    }
+    desc_of(infos, heap, bits) == desc
+}

@@ -72,6 +72,14 @@ impl Store {
                         .is_some_and(|(a, &e)| self.is_sub_id(a, e)),
                     _ => false,
                 },
+                // custom-descriptors: match func exact — exactly the type.
+                (ImportDesc::FuncExact(t), ExternType::Func(_)) => match *ev {
+                    ExternVal::Func(f) => self
+                        .func_type_id(f)
+                        .zip(type_ids.get(*t as usize))
+                        .is_some_and(|(a, &e)| a == e),
+                    _ => false,
+                },
                 (ImportDesc::Tag(t), ExternType::Tag(_)) => match *ev {
                     ExternVal::Tag(a) => self
                         .tags
@@ -318,6 +326,8 @@ impl Store {
                 (
                     Opcode::StructNew
                     | Opcode::StructNewDefault
+                    | Opcode::StructNewDesc
+                    | Opcode::StructNewDefaultDesc
                     | Opcode::ArrayNew
                     | Opcode::ArrayNewDefault
                     | Opcode::ArrayNewFixed,
@@ -331,8 +341,19 @@ impl Store {
                     let info = &self.infos[ty as usize];
                     let slots = info.slots as usize;
                     let fields = info.fields.clone();
-                    let (is_struct, data) = match i.op {
-                        Opcode::StructNew => {
+                    // custom-descriptors: the descriptor operand is on top.
+                    let desc = match (i.op, info.desc_slot) {
+                        (Opcode::StructNewDesc | Opcode::StructNewDefaultDesc, Some(ds)) => {
+                            let (d, _) = st.pop().ok_or_else(bad)?;
+                            if d == 0 {
+                                return Err(Trap::NullDescriptorRef);
+                            }
+                            Some((ds as usize, d))
+                        }
+                        _ => None,
+                    };
+                    let (is_struct, mut data) = match i.op {
+                        Opcode::StructNew | Opcode::StructNewDesc => {
                             let n = fields.len();
                             let vals = st.split_off(st.len().checked_sub(n).ok_or_else(bad)?);
                             let mut data = vec![0; slots];
@@ -344,7 +365,9 @@ impl Store {
                             }
                             (true, data)
                         }
-                        Opcode::StructNewDefault => (true, vec![0; slots]),
+                        Opcode::StructNewDefault | Opcode::StructNewDefaultDesc => {
+                            (true, vec![0; slots])
+                        }
                         _ => {
                             let (n, init): (u64, Vec<(u64, u64)>) = match i.op {
                                 Opcode::ArrayNewFixed => {
@@ -378,6 +401,9 @@ impl Store {
                             (false, data)
                         }
                     };
+                    if let Some((ds, d)) = desc {
+                        data[ds] = d;
+                    }
                     if is_struct {
                         gc::charge(&mut self.heap_bytes, cap, slots as u64)?;
                     }

@@ -549,6 +549,9 @@ impl Store {
                                 r.nullable,
                                 HeapType::Concrete(inst.types[x as usize].0),
                             ),
+                            HeapType::Exact(x) => {
+                                RefType::new(r.nullable, HeapType::Exact(inst.types[x as usize].0))
+                            }
                             _ => r,
                         }
                     }};
@@ -914,6 +917,93 @@ impl Store {
                         match gc::alloc(heap, tid, vec![0; n]) {
                             Ok(a) => set!(dst, STRUCT_TAG | u64::from(a)),
                             Err(t) => trap!(t),
+                        }
+                    }
+                    // ---- custom descriptors (spec: proposal exec rules) ----
+                    Ins::StructNewDesc { ty, base } => {
+                        // exec: struct.new_desc — fields then the descriptor,
+                        // laid out like the struct's slots.
+                        let tid = inst.types[ty as usize].0;
+                        let info = &infos[tid as usize];
+                        let n = info.slots as usize;
+                        let ds = info.desc_slot.unwrap_or(0) as usize;
+                        if regs[base as usize + ds] == 0 {
+                            trap!(Trap::NullDescriptorRef);
+                        }
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
+                            trap!(t);
+                        }
+                        let mut data = regs[base as usize..base as usize + n].to_vec();
+                        for &(off, st) in &info.fields {
+                            data[off as usize] = gc::pack(st, data[off as usize]);
+                        }
+                        match gc::alloc(heap, tid, data) {
+                            Ok(a) => set!(base, STRUCT_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::StructNewDefaultDesc { ty, dst, a } => {
+                        let d = r64!(a);
+                        if d == 0 {
+                            trap!(Trap::NullDescriptorRef);
+                        }
+                        let tid = inst.types[ty as usize].0;
+                        let info = &infos[tid as usize];
+                        let n = info.slots as usize;
+                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
+                            trap!(t);
+                        }
+                        let mut data = vec![0; n];
+                        data[info.desc_slot.unwrap_or(0) as usize] = d;
+                        match gc::alloc(heap, tid, data) {
+                            Ok(a) => set!(dst, STRUCT_TAG | u64::from(a)),
+                            Err(t) => trap!(t),
+                        }
+                    }
+                    Ins::RefGetDesc { dst, a } => {
+                        // exec: ref.get_desc
+                        let v = r64!(a);
+                        if v == 0 {
+                            trap!(Trap::NullReference);
+                        }
+                        set!(dst, gc::desc_of(infos, heap, v))
+                    }
+                    Ins::RefCastDesc {
+                        nullable,
+                        dst,
+                        a,
+                        d,
+                    } => {
+                        // exec: ref.cast_desc_eq
+                        let (v, d) = (r64!(a), r64!(d));
+                        if d == 0 {
+                            trap!(Trap::NullDescriptorRef);
+                        }
+                        if !gc::desc_matches(infos, heap, v, d, nullable != 0) {
+                            trap!(Trap::DescriptorCastFailure);
+                        }
+                        set!(dst, v)
+                    }
+                    Ins::BrIfCastDesc {
+                        nullable,
+                        a,
+                        d,
+                        target,
+                    }
+                    | Ins::BrIfNotCastDesc {
+                        nullable,
+                        a,
+                        d,
+                        target,
+                    } => {
+                        // exec: br_on_cast_desc_eq(_fail)
+                        let (v, d) = (r64!(a), r64!(d));
+                        if d == 0 {
+                            trap!(Trap::NullDescriptorRef);
+                        }
+                        let ok = gc::desc_matches(infos, heap, v, d, nullable != 0);
+                        if ok == matches!(ins, Ins::BrIfCastDesc { .. }) {
+                            jump!(target)
                         }
                     }
                     Ins::StructGet { sx, field, dst, a } => {

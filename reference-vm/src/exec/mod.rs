@@ -249,6 +249,11 @@ pub enum Trap {
     OutOfMemory,
     /// An exception (its address in the store) reached the host.
     Exception(u32),
+    /// `null descriptor reference` (custom descriptors: allocation or
+    /// descriptor cast with a null descriptor).
+    NullDescriptorRef,
+    /// `descriptor cast failure` (custom descriptors: `ref.cast_desc_eq`).
+    DescriptorCastFailure,
 }
 
 impl fmt::Display for Trap {
@@ -278,6 +283,8 @@ impl fmt::Display for Trap {
             Trap::ArrayOutOfBounds => "out of bounds array access",
             Trap::OutOfMemory => "out of memory",
             Trap::Exception(_) => "uncaught exception",
+            Trap::NullDescriptorRef => "null descriptor reference",
+            Trap::DescriptorCastFailure => "descriptor cast failure",
         };
         f.write_str(s)
     }
@@ -481,6 +488,9 @@ pub(crate) struct TypeInfo {
     pub fields: Vec<(u32, StorageType)>,
     /// Struct: total slots; array: slots per element.
     pub slots: u32,
+    /// custom-descriptors: the slot holding a struct's descriptor reference
+    /// (after the fields), for types with a `descriptor` clause.
+    pub desc_slot: Option<u32>,
 }
 
 /// A struct or array on the GC heap.
@@ -665,12 +675,16 @@ impl Store {
             {
                 ancestors.extend_from_slice(&p.ancestors);
             }
-            let (mut fields, mut slots) = (Vec::new(), 0);
+            let (mut fields, mut slots, mut desc_slot) = (Vec::new(), 0, None);
             match &sub.comp {
                 CompType::Struct(fs) => {
                     for f in fs {
                         fields.push((slots, f.storage));
                         slots += f.storage.unpacked().slots();
+                    }
+                    if sub.descriptor.is_some() {
+                        desc_slot = Some(slots);
+                        slots += 1;
                     }
                 }
                 CompType::Array(f) => {
@@ -688,6 +702,7 @@ impl Store {
                 ancestors,
                 fields,
                 slots,
+                desc_slot,
             });
         }
         let _ = n;
@@ -708,7 +723,7 @@ impl Store {
             Func | NoFunc => Func,
             Extern | NoExtern => Extern,
             Exn | NoExn => Exn,
-            Concrete(x) => match kind(x) {
+            Concrete(x) | Exact(x) => match kind(x) {
                 Some(CompType::Func(_)) => Func,
                 _ => Any,
             },
@@ -718,8 +733,11 @@ impl Store {
             return true;
         }
         match (a, b) {
-            (Concrete(x), Concrete(y)) => self.is_sub_id(x, y),
-            (Concrete(x), b) => match kind(x) {
+            (Concrete(x) | Exact(x), Concrete(y)) => self.is_sub_id(x, y),
+            // custom-descriptors: exact types match only themselves (store
+            // type ids are canonical, so equality is type equality).
+            (Exact(_) | Concrete(_), Exact(_)) => false,
+            (Concrete(x) | Exact(x), b) => match kind(x) {
                 Some(CompType::Func(_)) => b == Func,
                 Some(CompType::Struct(_)) => matches!(b, Struct | Eq | Any),
                 Some(CompType::Array(_)) => matches!(b, Array | Eq | Any),
@@ -761,7 +779,7 @@ impl Store {
             Func | NoFunc => Func,
             Extern | NoExtern => Extern,
             Exn | NoExn => Exn,
-            Concrete(x) => match self.infos.get(x as usize).map(|i| &i.sub.comp) {
+            Concrete(x) | Exact(x) => match self.infos.get(x as usize).map(|i| &i.sub.comp) {
                 Some(CompType::Func(_)) => Func,
                 _ => Any,
             },
@@ -1021,9 +1039,17 @@ pub(crate) fn ref_matches(
             STRUCT_TAG | ARRAY_TAG => heap.get(low).is_some_and(|o| is_sub_id(infos, o.ty, id)),
             _ => false,
         },
+        // custom-descriptors: exact casts — only references of exactly the type.
+        HeapType::Exact(id) => match kind {
+            FUNC_TAG => funcs.get(low).is_some_and(|f| f.ty_id() == id),
+            STRUCT_TAG | ARRAY_TAG => heap.get(low).is_some_and(|o| o.ty == id),
+            _ => false,
+        },
         _ => false,
     }
 }
 
+#[cfg(test)]
+mod desc_tests;
 #[cfg(test)]
 mod tests;

@@ -109,6 +109,14 @@ macro_rules! for_each_instr {
         RefI31 0xfb 0x1c "ref.i31" None Gc;
         I31GetS 0xfb 0x1d "i31.get_s" None Gc;
         I31GetU 0xfb 0x1e "i31.get_u" None Gc;
+        // Custom descriptors proposal.
+        StructNewDesc 0xfb 0x20 "struct.new_desc" TypeIdx CustomDescriptors;
+        StructNewDefaultDesc 0xfb 0x21 "struct.new_default_desc" TypeIdx CustomDescriptors;
+        RefGetDesc 0xfb 0x22 "ref.get_desc" TypeIdx CustomDescriptors;
+        RefCastDescEq 0xfb 0x23 "ref.cast_desc_eq" RefTest CustomDescriptors;
+        RefCastDescEqNull 0xfb 0x24 "ref.cast_desc_eq" RefTest CustomDescriptors;
+        BrOnCastDescEq 0xfb 0x25 "br_on_cast_desc_eq" BrOnCast CustomDescriptors;
+        BrOnCastDescEqFail 0xfb 0x26 "br_on_cast_desc_eq_fail" BrOnCast CustomDescriptors;
     }
     unop {
         I32Eqz 0x00 0x45 "i32.eqz" I32 I32 Mvp;
@@ -568,6 +576,8 @@ pub enum Feature {
     Exceptions,
     /// Legacy exception handling (`try`, `catch`, `delegate`, `rethrow`).
     LegacyExceptions,
+    /// Custom descriptors.
+    CustomDescriptors,
 }
 
 impl Feature {
@@ -586,6 +596,7 @@ impl Feature {
             Feature::FunctionReferences => f.function_references,
             Feature::Gc => f.gc,
             Feature::Exceptions | Feature::LegacyExceptions => f.exceptions,
+            Feature::CustomDescriptors => f.custom_descriptors,
         }
     }
 
@@ -604,6 +615,7 @@ impl Feature {
             Feature::FunctionReferences => "function_references",
             Feature::Gc => "gc",
             Feature::Exceptions | Feature::LegacyExceptions => "exceptions",
+            Feature::CustomDescriptors => "custom_descriptors",
         }
     }
 }
@@ -842,7 +854,7 @@ const fn build_table<const N: usize>(prefix: u8) -> [Option<Opcode>; N] {
 
 static TABLE_PLAIN: [Option<Opcode>; 256] = build_table(0x00);
 static TABLE_FC: [Option<Opcode>; 32] = build_table(0xfc);
-static TABLE_FB: [Option<Opcode>; 32] = build_table(0xfb);
+static TABLE_FB: [Option<Opcode>; 40] = build_table(0xfb);
 static TABLE_FD: [Option<Opcode>; 0x120] = build_table(0xfd);
 
 /// A memory operand: alignment exponent, offset, memory index.
@@ -970,6 +982,6 @@ mod tests {
             let (p, c) = op.encoding();
             assert_eq!(Opcode::from_encoding(p, c), Some(op), "{}", op.name());
         }
-        assert_eq!(Opcode::ALL.len(), 48 + 45 + 60 + 76 + 14 + 9 + 256);
+        assert_eq!(Opcode::ALL.len(), 48 + 45 + 60 + 76 + 14 + 9 + 256 + 7);
     }
 }

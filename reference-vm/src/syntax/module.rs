@@ -58,6 +58,9 @@ pub struct Import {
 pub enum ImportDesc {
     /// A function of the given type index.
     Func(u32),
+    /// A function of exactly the given type index, `func exact x` (custom
+    /// descriptors): its subtypes do not match.
+    FuncExact(u32),
     /// A table.
     Table(TableType),
     /// A memory.
@@ -186,7 +189,7 @@ pub struct Custom {
 impl Module {
     /// Number of imported functions.
     pub fn num_imported_funcs(&self) -> usize {
-        self.num_imported(|d| matches!(d, ImportDesc::Func(_)))
+        self.num_imported(|d| matches!(d, ImportDesc::Func(_) | ImportDesc::FuncExact(_)))
     }
 
     /// Number of imports of one kind.
@@ -198,7 +201,7 @@ impl Module {
     fn num_imported_funcs_old(&self) -> usize {
         self.imports
             .iter()
-            .filter(|i| matches!(i.desc, ImportDesc::Func(_)))
+            .filter(|i| matches!(i.desc, ImportDesc::Func(_) | ImportDesc::FuncExact(_)))
             .count()
     }
 }

@@ -45,12 +45,23 @@ pub enum HeapType {
     NoExn,
     /// A defined type: a type index in a module, a canonical type id in a store.
     Concrete(u32),
+    /// An exact defined type `(exact x)` (custom descriptors): the defined type
+    /// itself without its strict subtypes.
+    Exact(u32),
 }
 
 impl HeapType {
     /// Whether this is an abstract heap type.
     pub fn is_abstract(self) -> bool {
-        !matches!(self, HeapType::Concrete(_))
+        !matches!(self, HeapType::Concrete(_) | HeapType::Exact(_))
+    }
+
+    /// The type index (type id) of a defined heap type, exact or not.
+    pub fn def_index(self) -> Option<u32> {
+        match self {
+            HeapType::Concrete(x) | HeapType::Exact(x) => Some(x),
+            _ => None,
+        }
     }
 }
 
@@ -223,13 +234,18 @@ pub enum CompType {
     Array(FieldType),
 }
 
-/// Sub types: a composite type with its declared supertypes and finality.
+/// Sub types: a composite type with its declared supertypes and finality,
+/// and (custom descriptors) its `describes` and `descriptor` clauses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SubType {
     /// `final` (no subtypes may be declared).
     pub is_final: bool,
     /// Declared supertypes (at most one is valid).
     pub supers: Vec<u32>,
+    /// `describes x`: the type this descriptor type describes.
+    pub describes: Option<u32>,
+    /// `descriptor x`: the type of this type's custom descriptors.
+    pub descriptor: Option<u32>,
     /// The composite type.
     pub comp: CompType,
 }
@@ -240,6 +256,8 @@ impl SubType {
         SubType {
             is_final: true,
             supers: Vec::new(),
+            describes: None,
+            descriptor: None,
             comp: CompType::Func(ft),
         }
     }
@@ -373,6 +391,7 @@ impl fmt::Display for HeapType {
             HeapType::Exn => "exn",
             HeapType::NoExn => "noexn",
             HeapType::Concrete(x) => return write!(f, "{x}"),
+            HeapType::Exact(x) => return write!(f, "(exact {x})"),
         })
     }
 }
@@ -393,7 +412,9 @@ impl fmt::Display for RefType {
                 HeapType::None => "nullref",
                 HeapType::Exn => "exnref",
                 HeapType::NoExn => "nullexnref",
-                HeapType::Concrete(x) => return write!(f, "(ref null {x})"),
+                HeapType::Concrete(_) | HeapType::Exact(_) => {
+                    return write!(f, "(ref null {})", self.heap);
+                }
             };
             f.write_str(short)
         } else {

@@ -582,7 +582,9 @@ impl Compiler<'_> {
                 | Ins::BrIfNull { target: t, .. }
                 | Ins::BrIfNonNull { target: t, .. }
                 | Ins::BrIfCast { target: t, .. }
-                | Ins::BrIfNotCast { target: t, .. } => *t = target,
+                | Ins::BrIfNotCast { target: t, .. }
+                | Ins::BrIfCastDesc { target: t, .. }
+                | Ins::BrIfNotCastDesc { target: t, .. } => *t = target,
                 _ => {}
             },
         }
@@ -1356,12 +1358,16 @@ impl Compiler<'_> {
                 if self.const_globals.is_none() && !self.c.refs.contains(&x) {
                     return Err(ValidationError::UndeclaredFuncRef(x));
                 }
-                // valid: ref.func — typed `(ref $t)` with function references.
+                // valid: ref.func — typed `(ref $t)` with function references;
+                // custom-descriptors: `(ref (exact $t))` unless an inexact import.
                 let ty = if self.c.f.function_references {
-                    ValType::Ref(RefType::new(
-                        false,
-                        HeapType::Concrete(self.c.funcs[x as usize]),
-                    ))
+                    let t = self.c.funcs[x as usize];
+                    let heap = if self.c.funcs_exact[x as usize] {
+                        self.alloc_heap(t)
+                    } else {
+                        HeapType::Concrete(t)
+                    };
+                    ValType::Ref(RefType::new(false, heap))
                 } else {
                     ValType::FUNCREF
                 };
@@ -1684,6 +1690,7 @@ fn is_constant(op: Opcode, f: &crate::Features) -> bool {
         I32Add | I32Sub | I32Mul | I64Add | I64Sub | I64Mul => f.extended_const,
         RefI31 | StructNew | StructNewDefault | ArrayNew | ArrayNewDefault | ArrayNewFixed
         | AnyConvertExtern | ExternConvertAny => f.gc,
+        StructNewDesc | StructNewDefaultDesc => f.custom_descriptors,
         _ => false,
     }
 }
@@ -1696,6 +1703,124 @@ type CastJump = fn(u32, u32, u32) -> Ins;
 impl Compiler<'_> {
     fn ref_ty(nullable: bool, heap: HeapType) -> ValType {
         ValType::Ref(RefType::new(nullable, heap))
+    }
+
+    /// custom-descriptors: allocations (and defined functions) produce exact
+    /// references `(ref (exact x))`; without the proposal, `(ref x)`.
+    fn alloc_heap(&self, x: u32) -> HeapType {
+        if self.c.f.custom_descriptors {
+            HeapType::Exact(x)
+        } else {
+            HeapType::Concrete(x)
+        }
+    }
+
+    /// custom-descriptors: valid desc_cast_ref — the descriptor operand type
+    /// `(ref null exact? y)` of a descriptor cast to `rt = (ref null? exact? x)`
+    /// where `x` has `descriptor y`.
+    fn desc_cast_ref(&self, rt: RefType) -> Result<RefType> {
+        let none =
+            || ValidationError::Descriptor(format!("type {} does not have a descriptor", rt.heap));
+        let x = rt.heap.def_index().ok_or_else(none)?;
+        let y = self.c.def(x)?.descriptor.ok_or_else(none)?;
+        let heap = match rt.heap {
+            HeapType::Exact(_) => HeapType::Exact(y),
+            _ => HeapType::Concrete(y),
+        };
+        Ok(RefType::new(true, heap))
+    }
+
+    /// custom-descriptors: the descriptor type of a struct type allocated with
+    /// a descriptor, or the reference interpreter's error.
+    fn alloc_desc(&self, x: u32, with_desc: bool) -> Result<Option<u32>> {
+        match (self.c.def(x)?.descriptor, with_desc) {
+            (Some(_), false) => Err(ValidationError::Descriptor(
+                "type with descriptor requires descriptor allocation".into(),
+            )),
+            (None, true) => Err(ValidationError::Descriptor(
+                "type without descriptor requires non-descriptor allocation".into(),
+            )),
+            (d, _) => Ok(d),
+        }
+    }
+
+    /// valid: br_on_cast(_fail) — the target type `rt2` matches the source
+    /// type `rt1`; custom-descriptors relaxes this to both having the same top
+    /// type.
+    fn check_cast_types(&self, rt1: RefType, rt2: RefType) -> Result<()> {
+        if self.c.f.custom_descriptors {
+            let (t1, t2) = (self.c.top(rt1.heap), self.c.top(rt2.heap));
+            if t1 != t2 {
+                return Err(ValidationError::CastTopMismatch(rt1.heap, rt2.heap));
+            }
+        } else if !self.c.match_ref(rt2, rt1) {
+            return mismatch(format!("type {rt2} does not match {rt1}"));
+        }
+        Ok(())
+    }
+
+    /// custom-descriptors: valid br_on_cast_desc_eq(_fail) — `br_on_cast(_fail)`
+    /// with a descriptor operand `(ref null exact? y)` on top of the reference.
+    fn br_on_cast_desc(&mut self, i: &Instr) -> Result<()> {
+        let Imm::Cast(b) = &i.imm else {
+            return mismatch("");
+        };
+        let (l, rt1, rt2) = **b;
+        self.c.check_heap(rt1.heap)?;
+        self.c.check_heap(rt2.heap)?;
+        let t = self.label(l)?;
+        self.check_cast_types(rt1, rt2)?;
+        let on_cast = i.op == Opcode::BrOnCastDescEq;
+        let diff = RefType::new(rt1.nullable && !rt2.nullable, rt1.heap);
+        let (branch_ty, fall_ty) = if on_cast { (rt2, diff) } else { (diff, rt2) };
+        let lt = self.ctrls[t].label_types().to_vec();
+        let Some(ValType::Ref(last)) = lt.last().copied() else {
+            return mismatch("br_on_cast_desc_eq requires a label of reference type");
+        };
+        if !self.c.match_ref(branch_ty, last) {
+            return mismatch(format!("type {branch_ty} does not match {last}"));
+        }
+        let dt = self.desc_cast_ref(rt2)?;
+        let d = self.pop_expect(ValType::Ref(dt))?;
+        let mut o = self.pop_expect(ValType::Ref(rt1))?;
+        let mut opds = self.pop_types(&lt[..lt.len() - 1])?;
+        let (a, d, nullable) = (Self::src(&o), Self::src(&d), u16::from(rt2.nullable));
+        o.ty = Some(ValType::Ref(branch_ty));
+        opds.push(o);
+        let cast = move |target| Ins::BrIfCastDesc {
+            nullable,
+            a,
+            d,
+            target,
+        };
+        let not_cast = move |target| Ins::BrIfNotCastDesc {
+            nullable,
+            a,
+            d,
+            target,
+        };
+        if on_cast {
+            self.cond_branch(t, &opds, cast, not_cast(0));
+        } else {
+            self.cond_branch(t, &opds, not_cast, cast(0));
+        }
+        opds.pop();
+        for (p, &ty) in opds.iter().zip(&lt) {
+            self.push_opd(Some(ty), p.loc, p.local);
+        }
+        self.push_opd(Some(ValType::Ref(fall_ty)), o.loc, o.local);
+        Ok(())
+    }
+
+    /// The type of the topmost operand without popping it; `None` for the
+    /// bottom type (unreachable code or an empty stack).
+    fn peek_type(&self) -> Option<ValType> {
+        let h = self.ctrls.last().map_or(0, |c| c.height);
+        if self.vals.len() > h {
+            self.vals.last().and_then(|o| o.ty)
+        } else {
+            None
+        }
     }
 
     /// Pops a reference operand; `None` type for the bottom type.
@@ -1802,6 +1927,7 @@ impl Compiler<'_> {
                     self.push_opd(Some(ty), p.loc, p.local);
                 }
             }
+            Opcode::BrOnCastDescEq | Opcode::BrOnCastDescEqFail => self.br_on_cast_desc(i)?,
             Opcode::BrOnCast | Opcode::BrOnCastFail => {
                 let Imm::Cast(b) = &i.imm else {
                     return mismatch("");
@@ -1810,9 +1936,7 @@ impl Compiler<'_> {
                 self.c.check_heap(rt1.heap)?;
                 self.c.check_heap(rt2.heap)?;
                 let t = self.label(l)?;
-                if !self.c.match_ref(rt2, rt1) {
-                    return mismatch(format!("type {rt2} does not match {rt1}"));
-                }
+                self.check_cast_types(rt1, rt2)?;
                 let diff = RefType::new(rt1.nullable && !rt2.nullable, rt1.heap);
                 let (branch_ty, fall_ty) = if op == Opcode::BrOnCast {
                     (rt2, diff)
@@ -1930,20 +2054,29 @@ impl Compiler<'_> {
                 };
                 self.emit_result(ins, Self::ref_ty(nullable, to));
             }
-            Opcode::StructNew => {
+            Opcode::StructNew | Opcode::StructNewDesc => {
                 let x = i.idx();
-                let ts: Vec<ValType> = self
+                let mut ts: Vec<ValType> = self
                     .c
                     .struct_type(x)?
                     .iter()
                     .map(|f| f.storage.unpacked())
                     .collect();
+                // custom-descriptors: struct.new_desc takes `(ref null (exact y))`
+                // last, for `x` with `descriptor y`; struct.new needs no descriptor.
+                if let Some(y) = self.alloc_desc(x, op == Opcode::StructNewDesc)? {
+                    ts.push(Self::ref_ty(true, HeapType::Exact(y)));
+                }
                 let base = self.pop_contiguous(&ts)?;
-                self.emit(Ins::StructNew { ty: x, base });
+                if op == Opcode::StructNew {
+                    self.emit(Ins::StructNew { ty: x, base });
+                } else {
+                    self.emit(Ins::StructNewDesc { ty: x, base });
+                }
                 self.height = base;
-                self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+                self.push(Self::ref_ty(false, self.alloc_heap(x)));
             }
-            Opcode::StructNewDefault => {
+            Opcode::StructNewDefault | Opcode::StructNewDefaultDesc => {
                 let x = i.idx();
                 if self
                     .c
@@ -1953,11 +2086,64 @@ impl Compiler<'_> {
                 {
                     return mismatch(format!("field type of struct {x} is not defaultable"));
                 }
-                let dst = self.height;
-                self.emit_result(
-                    Ins::StructNewDefault { ty: x, dst },
-                    Self::ref_ty(false, HeapType::Concrete(x)),
-                );
+                let ty = Self::ref_ty(false, self.alloc_heap(x));
+                match self.alloc_desc(x, op == Opcode::StructNewDefaultDesc)? {
+                    Some(y) => {
+                        let d = self.pop_expect(Self::ref_ty(true, HeapType::Exact(y)))?;
+                        let a = Self::src(&d);
+                        self.emit(Ins::StructNewDefaultDesc {
+                            ty: x,
+                            dst: d.slot,
+                            a,
+                        });
+                        self.push(ty);
+                    }
+                    None => {
+                        let dst = self.height;
+                        self.emit_result(Ins::StructNewDefault { ty: x, dst }, ty);
+                    }
+                }
+            }
+            Opcode::RefGetDesc => {
+                // custom-descriptors: valid ref.get_desc — exact operands (and
+                // the bottom type) give an exact descriptor.
+                let x = i.idx();
+                let Some(y) = self.c.def(x)?.descriptor else {
+                    return Err(ValidationError::Descriptor(format!(
+                        "type without descriptor {x}"
+                    )));
+                };
+                let exact = match self.peek_type() {
+                    None => true,
+                    Some(ValType::Ref(r)) => self.c.match_heap(r.heap, HeapType::Exact(x)),
+                    Some(_) => false,
+                };
+                let (hx, hy) = if exact {
+                    (HeapType::Exact(x), HeapType::Exact(y))
+                } else {
+                    (HeapType::Concrete(x), HeapType::Concrete(y))
+                };
+                let o = self.pop_expect(Self::ref_ty(true, hx))?;
+                let a = Self::src(&o);
+                self.emit(Ins::RefGetDesc { dst: o.slot, a });
+                self.push(Self::ref_ty(false, hy));
+            }
+            Opcode::RefCastDescEq | Opcode::RefCastDescEqNull => {
+                // custom-descriptors: valid ref.cast_desc_eq
+                let Imm::Ref(rt) = i.imm else {
+                    return mismatch("");
+                };
+                self.c.check_heap(rt.heap)?;
+                let dt = self.desc_cast_ref(rt)?;
+                let d = self.pop_expect(ValType::Ref(dt))?;
+                let o = self.pop_expect(Self::ref_ty(true, self.c.top(rt.heap)))?;
+                self.emit(Ins::RefCastDesc {
+                    nullable: u16::from(rt.nullable),
+                    dst: o.slot,
+                    a: Self::src(&o),
+                    d: Self::src(&d),
+                });
+                self.push(ValType::Ref(rt));
             }
             Opcode::StructGet | Opcode::StructGetS | Opcode::StructGetU => {
                 let (x, y) = i.idx2();
@@ -2017,7 +2203,7 @@ impl Compiler<'_> {
                     base,
                 });
                 self.height = base;
-                self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+                self.push(Self::ref_ty(false, self.alloc_heap(x)));
             }
             Opcode::ArrayNewFixed => {
                 let (x, n) = i.idx2();
@@ -2031,7 +2217,7 @@ impl Compiler<'_> {
                 let base = self.pop_contiguous(&ts)?;
                 self.emit(Ins::ArrayNewFixed { ty: x, base, n });
                 self.height = base;
-                self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+                self.push(Self::ref_ty(false, self.alloc_heap(x)));
             }
             Opcode::ArrayNewData | Opcode::ArrayInitData => {
                 let (x, d) = i.idx2();
@@ -2055,7 +2241,7 @@ impl Compiler<'_> {
                         base,
                     });
                     self.height = base;
-                    self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+                    self.push(Self::ref_ty(false, self.alloc_heap(x)));
                 } else {
                     let r = Self::ref_ty(true, HeapType::Concrete(x));
                     let base = self.pop_contiguous(&[r, i32t, i32t, i32t])?;
@@ -2082,7 +2268,7 @@ impl Compiler<'_> {
                         base,
                     });
                     self.height = base;
-                    self.push(Self::ref_ty(false, HeapType::Concrete(x)));
+                    self.push(Self::ref_ty(false, self.alloc_heap(x)));
                 } else {
                     let r = Self::ref_ty(true, HeapType::Concrete(x));
                     let base = self.pop_contiguous(&[r, i32t, i32t, i32t])?;

@@ -76,6 +76,12 @@ pub enum ValidationError {
     NonEmptyTagResult,
     /// `invalid rethrow label`
     InvalidRethrowLabel,
+    /// `type mismatch on cast: type X has a different top type than type Y`
+    /// (custom descriptors: the source and target types of `br_on_cast`).
+    CastTopMismatch(HeapType, HeapType),
+    /// A rule of the custom descriptors proposal, with the reference
+    /// interpreter's message (e.g. `descriptor type must be a struct`).
+    Descriptor(String),
     /// A construct the enabled feature set does not allow.
     FeatureDisabled {
         /// What was found.
@@ -132,6 +138,11 @@ impl fmt::Display for ValidationError {
             ArrayTypesMismatch => f.write_str("array types do not match"),
             NonEmptyTagResult => f.write_str("non-empty tag result type"),
             InvalidRethrowLabel => f.write_str("invalid rethrow label"),
+            Descriptor(m) => f.write_str(m),
+            CastTopMismatch(a, b) => write!(
+                f,
+                "type mismatch on cast: type {a} has a different top type than type {b}"
+            ),
             FeatureDisabled { what, feature } => {
                 write!(f, "{what} (feature {feature} is not enabled)")
             }
@@ -166,7 +177,7 @@ impl ValidModule {
             .iter()
             .map(|im| {
                 let ty = match &im.desc {
-                    ImportDesc::Func(t) => ExternType::Func(
+                    ImportDesc::Func(t) | ImportDesc::FuncExact(t) => ExternType::Func(
                         self.module
                             .types
                             .get(*t as usize)
@@ -208,6 +219,9 @@ pub(crate) struct Ctx<'a> {
     /// Type index of each tag.
     pub tags: Vec<u32>,
     pub funcs: Vec<u32>,
+    /// custom-descriptors: whether `ref.func` of each function is exact
+    /// (defined functions and exact imports).
+    pub funcs_exact: Vec<bool>,
     pub tables: Vec<TableType>,
     pub mems: Vec<MemType>,
     pub globals: Vec<GlobalType>,
@@ -338,6 +352,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
         canon: Vec::new(),
         tags: Vec::new(),
         funcs: Vec::new(),
+        funcs_exact: Vec::new(),
         tables: Vec::new(),
         mems: Vec::new(),
         globals: Vec::new(),
@@ -376,6 +391,12 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
             ImportDesc::Func(x) => {
                 c.ty(*x)?;
                 c.funcs.push(*x);
+                c.funcs_exact.push(false);
+            }
+            ImportDesc::FuncExact(x) => {
+                c.ty(*x)?;
+                c.funcs.push(*x);
+                c.funcs_exact.push(true);
             }
             ImportDesc::Table(t) => {
                 check_table_type(t)?;
@@ -402,6 +423,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     for f in &m.funcs {
         c.ty(f.ty)?;
         c.funcs.push(f.ty);
+        c.funcs_exact.push(true);
     }
     c.tables.extend(m.tables.iter().map(|t| t.ty));
     c.mems.extend(m.mems.iter().copied());
@@ -552,3 +574,6 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
 fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
     func::check_const(c, e, t, visible_globals)
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -13,6 +13,7 @@ pub(crate) const REC_BIT: u32 = 1 << 31;
 pub(crate) fn map_heap(h: HeapType, f: &impl Fn(u32) -> u32) -> HeapType {
     match h {
         HeapType::Concrete(x) => HeapType::Concrete(f(x)),
+        HeapType::Exact(x) => HeapType::Exact(f(x)),
         h => h,
     }
 }
@@ -48,6 +49,8 @@ pub(crate) fn map_sub(st: &SubType, f: &impl Fn(u32) -> u32) -> SubType {
     SubType {
         is_final: st.is_final,
         supers: st.supers.iter().map(|&x| f(x)).collect(),
+        describes: st.describes.map(f),
+        descriptor: st.descriptor.map(f),
         comp: match &st.comp {
             CompType::Func(ft) => CompType::Func(map_func(ft, f)),
             CompType::Struct(fs) => CompType::Struct(fs.iter().map(|&t| map_field(t, f)).collect()),
@@ -58,10 +61,8 @@ pub(crate) fn map_sub(st: &SubType, f: &impl Fn(u32) -> u32) -> SubType {
 
 fn for_each_index(st: &SubType, mut f: impl FnMut(u32)) {
     let mut val = |t: ValType| {
-        if let ValType::Ref(RefType {
-            heap: HeapType::Concrete(x),
-            ..
-        }) = t
+        if let ValType::Ref(r) = t
+            && let Some(x) = r.heap.def_index()
         {
             f(x);
         }
@@ -89,9 +90,9 @@ impl Ctx<'_> {
             .ok_or(ValidationError::Unknown("type", x))
     }
 
-    /// valid: heaptype — concrete indices must be defined.
+    /// valid: heaptype — concrete (and exact) indices must be defined.
     pub fn check_heap(&self, h: HeapType) -> Result<()> {
-        if let HeapType::Concrete(x) = h {
+        if let Some(x) = h.def_index() {
             self.def(x)?;
         }
         Ok(())
@@ -111,7 +112,7 @@ impl Ctx<'_> {
             HeapType::Func | HeapType::NoFunc => HeapType::Func,
             HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
             HeapType::Exn | HeapType::NoExn => HeapType::Exn,
-            HeapType::Concrete(x) => self
+            HeapType::Concrete(x) | HeapType::Exact(x) => self
                 .defs
                 .get(x as usize)
                 .map_or(HeapType::Any, |d| top_of_kind(&d.comp)),
@@ -145,8 +146,12 @@ impl Ctx<'_> {
             return true;
         }
         match (a, b) {
-            (Concrete(x), Concrete(y)) => self.sub_idx(x, y),
-            (Concrete(x), b) => match self.defs.get(x as usize).map(|d| &d.comp) {
+            (Concrete(x) | Exact(x), Concrete(y)) => self.sub_idx(x, y),
+            // custom-descriptors: subtyping — `(exact x) <: (exact y)` iff the
+            // types are equal; an inexact type never matches an exact one.
+            (Exact(x), Exact(y)) => self.type_eq(x, y),
+            (Concrete(_), Exact(_)) => false,
+            (Concrete(x) | Exact(x), b) => match self.defs.get(x as usize).map(|d| &d.comp) {
                 Some(CompType::Func(_)) => b == Func,
                 Some(CompType::Struct(_)) => matches!(b, Struct | Eq | Any),
                 Some(CompType::Array(_)) => matches!(b, Array | Eq | Any),
@@ -222,6 +227,7 @@ pub(crate) fn validate_types(c: &mut Ctx<'_>, m: &Module) -> Result<()> {
     c.canon = Vec::with_capacity(m.type_defs.len());
     for &(start, len) in &m.rec_groups {
         let end = start + len;
+        check_descriptors(m, start, end)?;
         // valid: rectype — references only to earlier groups or this one.
         for x in start..end {
             let st = &m.type_defs[x as usize];
@@ -239,6 +245,7 @@ pub(crate) fn validate_types(c: &mut Ctx<'_>, m: &Module) -> Result<()> {
                     return Err(ValidationError::Unknown("type", s));
                 }
             }
+            check_desc_comp(st)?;
         }
         let canon = &c.canon;
         let key: Vec<SubType> = (start..end)
@@ -264,11 +271,86 @@ pub(crate) fn validate_types(c: &mut Ctx<'_>, m: &Module) -> Result<()> {
             }
             if let Some(&s) = st.supers.first() {
                 let sup = &m.type_defs[s as usize];
-                if sup.is_final || !c.match_comp(&st.comp, &sup.comp) {
+                if sup.is_final {
+                    return Err(ValidationError::SubType(x, s));
+                }
+                check_desc_sub(c, st, sup, x, s)?;
+                if !c.match_comp(&st.comp, &sup.comp) {
                     return Err(ValidationError::SubType(x, s));
                 }
             }
         }
     }
     Ok(())
+}
+
+/// custom-descriptors: valid rectype — `describes` and `descriptor` clauses
+/// point into the same rec group and agree with each other; a described type
+/// precedes its descriptor (so no type is in its own descriptor chain).
+fn check_descriptors(m: &Module, start: u32, end: u32) -> Result<()> {
+    let err = |s: &str| Err(ValidationError::Descriptor(s.into()));
+    for x in start..end {
+        let st = &m.type_defs[x as usize];
+        if let Some(y) = st.describes {
+            if !(start..end).contains(&y) {
+                return err("described type is outside rec group");
+            }
+            if m.type_defs[y as usize].descriptor != Some(x) {
+                return err("described type is not described by descriptor");
+            }
+            if y >= x {
+                return err("forward use of described type");
+            }
+        }
+        if let Some(y) = st.descriptor {
+            if !(start..end).contains(&y) {
+                return err("descriptor type is outside rec group");
+            }
+            if m.type_defs[y as usize].describes != Some(x) {
+                return err("type is not described by its descriptor");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// custom-descriptors: valid desctype — only struct types have `descriptor`
+/// or `describes` clauses.
+fn check_desc_comp(st: &SubType) -> Result<()> {
+    if matches!(st.comp, CompType::Struct(_)) {
+        return Ok(());
+    }
+    if st.descriptor.is_some() {
+        return Err(ValidationError::Descriptor(
+            "descriptor type must be a struct".into(),
+        ));
+    }
+    if st.describes.is_some() {
+        return Err(ValidationError::Descriptor(
+            "described type must be a struct".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// custom-descriptors: valid subtype — a subtype describes a subtype of what
+/// its supertype describes, and has a descriptor (a subtype of the
+/// supertype's) whenever the supertype has one.
+fn check_desc_sub(c: &Ctx<'_>, st: &SubType, sup: &SubType, x: u32, s: u32) -> Result<()> {
+    match (st.describes, sup.describes) {
+        (Some(a), Some(b)) if !c.sub_idx(a, b) => {
+            return Err(ValidationError::Descriptor(format!(
+                "described type {a} does not match {b}"
+            )));
+        }
+        (Some(_), None) | (None, Some(_)) => return Err(ValidationError::SubType(x, s)),
+        _ => {}
+    }
+    match (st.descriptor, sup.descriptor) {
+        (Some(a), Some(b)) if !c.sub_idx(a, b) => Err(ValidationError::Descriptor(format!(
+            "descriptor type {a} does not match {b}"
+        ))),
+        (None, Some(_)) => Err(ValidationError::SubType(x, s)),
+        _ => Ok(()),
+    }
 }

@@ -121,7 +121,9 @@ pub fn instantiate(
                 imp.module, imp.name
             )));
         };
-        if let (ImportDesc::Func(ti), ExternVal::Func(f)) = (&imp.desc, v) {
+        if let (ImportDesc::Func(ti) | ImportDesc::FuncExact(ti), ExternVal::Func(f)) =
+            (&imp.desc, v)
+        {
             let want = module.types.get(*ti as usize);
             if want != Some(&store.func_type(f)) {
                 return Err(RunError::Link(format!(
