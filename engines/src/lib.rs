@@ -106,10 +106,13 @@ pub trait Engine {
 pub const ENGINE_NAMES: &[&str] = &["reference-vm", "wasmi"];
 
 /// The feature presets of the reference VM, selected as `reference-vm@PRESET`.
+/// (A proposal's name is a preset too: see [`reference_vm_features`].)
 pub const REFERENCE_VM_PRESETS: &[&str] = &["1.0", "2.0", "3.0", "latest"];
 
 /// The feature set of a reference-vm preset (`None`: plain `reference-vm`,
-/// the 3.0 preset); `None` for an unknown preset.
+/// the 3.0 preset): a release (`1.0`, `2.0`, `3.0`), `latest`, or a
+/// proposal's name (`reference_vm::Features::proposal`); `None` for an
+/// unknown preset.
 pub fn reference_vm_features(preset: Option<&str>) -> Option<::reference_vm::Features> {
     use ::reference_vm::Features;
     Some(match preset {
@@ -117,8 +120,28 @@ pub fn reference_vm_features(preset: Option<&str>) -> Option<::reference_vm::Fea
         Some("2.0") => Features::v2(),
         Some("1.0") => Features::v1(),
         Some("latest") => Features::latest(),
-        Some(_) => return None,
+        Some(name) => return Features::proposal(name),
     })
+}
+
+/// The reference-vm preset a spec file is written for, from its path in the
+/// suite: the bundled release suites (`wasm-v1/`, `wasm-v2/`, `wasm-v3/`,
+/// `wasm-latest/`) their release, `proposals/NAME/` the proposal's own
+/// preset (or `latest` for a proposal without one), everything else
+/// (`test/`) 3.0.
+pub fn reference_vm_preset_for(file_id: &str) -> &'static str {
+    let mut parts = file_id.split('/');
+    match (parts.next(), parts.next()) {
+        (Some("wasm-v1"), _) => "1.0",
+        (Some("wasm-v2"), _) => "2.0",
+        (Some("wasm-latest"), _) => "latest",
+        (Some("proposals"), Some(name)) => ::reference_vm::Features::PROPOSALS
+            .iter()
+            .find(|p| **p == name)
+            .copied()
+            .unwrap_or("latest"),
+        _ => "3.0",
+    }
 }
 
 /// Creates a fresh engine by its CLI name. `reference-vm@2.0` (or `@1.0`,
@@ -140,9 +163,10 @@ pub fn create_engine(name: &str) -> Result<Box<dyn Engine + Send>, String> {
         ("reference-vm", preset) => {
             let features = reference_vm_features(preset).ok_or_else(|| {
                 format!(
-                    "unknown reference-vm preset {:?} (available: {})",
+                    "unknown reference-vm preset {:?} (available: {}, or a proposal: {})",
                     preset.unwrap_or_default(),
-                    REFERENCE_VM_PRESETS.join(", ")
+                    REFERENCE_VM_PRESETS.join(", "),
+                    ::reference_vm::Features::PROPOSALS.join(", ")
                 )
             })?;
             Ok(Box::new(ReferenceVmEngine::new(name, features)))

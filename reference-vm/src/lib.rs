@@ -136,6 +136,78 @@ impl Features {
             ..Features::v3()
         }
     }
+
+    /// The feature set a proposal's own test suite assumes (the folders
+    /// `proposals/NAME` of the upstream testsuite): the proposal on top of
+    /// the release it was written against. The snapshots of the proposals
+    /// merged into 3.0 predate the 3.0 rules (e.g. they expect the memory
+    /// index byte of `memory.size` to be zero), those beyond 3.0 build on
+    /// it. `None` for a name not in [`Features::PROPOSALS`].
+    pub fn proposal(name: &str) -> Option<Features> {
+        let v2 = Features::v2();
+        let v3 = Features::v3();
+        Some(match name {
+            "tail-call" => Features {
+                tail_call: true,
+                ..v2
+            },
+            "extended-const" => Features {
+                extended_const: true,
+                ..v2
+            },
+            "multi-memory" => Features {
+                multi_memory: true,
+                ..v2
+            },
+            "memory64" => Features {
+                memory64: true,
+                ..v2
+            },
+            "relaxed-simd" => Features {
+                relaxed_simd: true,
+                ..v2
+            },
+            "function-references" => Features {
+                tail_call: true,
+                function_references: true,
+                ..v2
+            },
+            "gc" | "exceptions" => v3,
+            "custom-page-sizes" => Features {
+                custom_page_sizes: true,
+                ..v3
+            },
+            "wide-arithmetic" => Features {
+                wide_arithmetic: true,
+                ..v3
+            },
+            "threads" => Features {
+                threads: true,
+                ..v3
+            },
+            "custom-descriptors" => Features {
+                custom_descriptors: true,
+                ..v3
+            },
+            _ => return None,
+        })
+    }
+
+    /// The proposal names [`Features::proposal`] knows.
+    pub const PROPOSALS: &[&str] = &[
+        "tail-call",
+        "extended-const",
+        "multi-memory",
+        "memory64",
+        "relaxed-simd",
+        "function-references",
+        "gc",
+        "exceptions",
+        "custom-page-sizes",
+        "wide-arithmetic",
+        "threads",
+        "custom-descriptors",
+    ];
 }
 
 impl Default for Features {
@@ -162,6 +234,10 @@ pub struct Config {
     /// GC heap cap in bytes (structs, arrays, exceptions); exceeding it traps
     /// with `out of memory`.
     pub max_heap_bytes: u64,
+    /// The choice for each relaxed-SIMD parameter (spec: exec/numerics,
+    /// relaxed operations): the deterministic profile by default, or any
+    /// permitted behaviour, e.g. `RelaxedMode::X86` / `RelaxedMode::ARM64`.
+    pub relaxed_simd: exec::numerics::v128::RelaxedMode,
 }
 
 impl Default for Config {
@@ -174,6 +250,7 @@ impl Default for Config {
             max_table_elems: 10_000_000,
             max_stack_slots: 16 << 20,
             max_heap_bytes: 1 << 30,
+            relaxed_simd: exec::numerics::v128::RelaxedMode::DETERMINISTIC,
         }
     }
 }

@@ -115,10 +115,6 @@ const SHIPPED: &[(&str, &str)] = &[
         "reference-vm",
         include_str!("../expectations/reference-vm.toml"),
     ),
-    (
-        "reference-vm@latest",
-        include_str!("../expectations/reference-vm@latest.toml"),
-    ),
     ("wasmi", include_str!("../expectations/wasmi.toml")),
 ];
 

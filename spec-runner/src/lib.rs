@@ -14,8 +14,31 @@ pub use suite::{Suite, SuiteFile};
 use rayon::prelude::*;
 use reports::Unit;
 
-/// Runs one suite file and fills in each verdict's reproducing command.
+/// The engine that runs a suite file: plain `reference-vm` runs each file
+/// with the preset its suite is written for (3.0 for `test/`, a proposal's
+/// own for `proposals/NAME`, see [`engines::reference_vm_preset_for`]); any
+/// other name is used as given.
+pub fn engine_for_file(engine: &str, file_id: &str) -> String {
+    if engine == "reference-vm" {
+        format!("reference-vm@{}", engines::reference_vm_preset_for(file_id))
+    } else {
+        engine.to_string()
+    }
+}
+
+/// Runs one suite file (with [`engine_for_file`]'s engine) and fills in
+/// each verdict's reproducing command.
 pub fn run_file(file: &SuiteFile, cfg: &ScriptConfig) -> Unit {
+    let resolved;
+    let cfg = if cfg.engine == "reference-vm" {
+        resolved = ScriptConfig {
+            engine: engine_for_file(&cfg.engine, &file.id),
+            ..cfg.clone()
+        };
+        &resolved
+    } else {
+        cfg
+    };
     let mut unit = run_script(&file.id, &file.source, cfg);
     let command = file.command(&cfg.engine);
     for v in &mut unit.verdicts {

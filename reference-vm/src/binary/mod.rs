@@ -1035,18 +1035,18 @@ impl Decoder<'_> {
 }
 
 impl Features {
-    /// True when no 3.0 proposal is enabled: the decoder then reports errors with
-    /// the 2.0 reference interpreter's wording where the 2.0 and 3.0 suites differ
-    /// (limits flags read as a 1-bit LEB128, memop flags bounded by 32).
+    /// True when no proposal that changed the reference interpreter's error
+    /// wording is enabled: the decoder and validator then use the 2.0 wording
+    /// where the 2.0 and 3.0 suites differ (limits flags read as a 1-bit
+    /// LEB128, memop flags bounded by 32, "global is immutable"). Tail calls,
+    /// extended constants, typed function references and relaxed SIMD kept
+    /// the 2.0 wording (their proposal suites use it); the memory proposals,
+    /// GC, exceptions and the later proposals use the 3.0 wording.
     pub fn legacy_v2_messages(&self) -> bool {
-        !(self.extended_const
-            || self.tail_call
-            || self.multi_memory
+        !(self.multi_memory
             || self.memory64
-            || self.function_references
             || self.gc
             || self.exceptions
-            || self.relaxed_simd
             || self.custom_page_sizes
             || self.wide_arithmetic
             || self.custom_descriptors

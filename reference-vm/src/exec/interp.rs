@@ -190,6 +190,8 @@ impl Store {
         let max_slots = config.max_stack_slots;
         let max_mem = config.max_memory_bytes;
         let max_table = config.max_table_elems;
+        // exec/numerics: the implementation's relaxed-SIMD parameters.
+        let relaxed = config.relaxed_simd;
         let mut no_mem = MemInst {
             ty: MemType::new(0, Some(0)),
             data: Vec::new(),
@@ -1270,18 +1272,24 @@ impl Store {
                         }
                         break 'exec Next::Throw(v as u32);
                     }
-                    Ins::VUn { op, dst, a } => set128!(dst, v128::unary(u32::from(op), r128!(a))),
+                    Ins::VUn { op, dst, a } => {
+                        set128!(dst, v128::unary_with(u32::from(op), r128!(a), &relaxed))
+                    }
                     Ins::VBin { op, dst, a, b } => {
-                        set128!(dst, v128::binary(u32::from(op), r128!(a), r128!(b)))
+                        set128!(
+                            dst,
+                            v128::binary_with(u32::from(op), r128!(a), r128!(b), &relaxed)
+                        )
                     }
                     Ins::VTern { op, dst } => {
                         set128!(
                             dst,
-                            v128::ternary(
+                            v128::ternary_with(
                                 u32::from(op),
                                 r128!(dst),
                                 r128!(dst + 2),
-                                r128!(dst + 4)
+                                r128!(dst + 4),
+                                &relaxed
                             )
                         )
                     }

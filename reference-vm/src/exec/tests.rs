@@ -236,3 +236,49 @@ fn gc_refs_round_trip() {
         Ref::Extern(8).to_bits()
     );
 }
+
+/// (func (export "s") (param v128 v128) (result v128)
+///   local.get 0 local.get 1 i8x16.relaxed_swizzle)
+const RELAXED_SWIZZLE: &[u8] = &[
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 7, 1, 0x60, 2, 0x7b, 0x7b, 1, 0x7b, 3, 2, 1, 0, 7, 5, 1, 1,
+    b's', 0, 0, 10, 11, 1, 9, 0, 0x20, 0, 0x20, 1, 0xfd, 0x80, 0x02, 0x0b,
+];
+
+/// `Config::relaxed_simd` selects the implementation's relaxed behaviour
+/// (spec: exec/numerics, relaxed operations), and every mode's answer is
+/// one the spec permits.
+#[test]
+fn relaxed_simd_mode_is_selectable() {
+    use crate::exec::numerics::v128::{RelaxedMode, relaxed_permitted};
+    let f = Features::v3();
+    let v = validate_module(&decode_module(RELAXED_SWIZZLE, &f).unwrap(), &f).unwrap();
+    let a = u128::from_le_bytes(std::array::from_fn(|i| 100 + i as u8));
+    let idx = u128::from_le_bytes([17; 16]);
+    let run = |mode: RelaxedMode| {
+        let mut s = Store::new(Config {
+            relaxed_simd: mode,
+            ..Config::default()
+        });
+        let m = s.instantiate(&v, &[]).unwrap();
+        let Some(ExternVal::Func(f)) = s.export(m, "s") else {
+            panic!()
+        };
+        match s.invoke(f, &[Val::V128(a), Val::V128(idx)]).unwrap()[..] {
+            [Val::V128(r)] => r,
+            ref other => panic!("{other:?}"),
+        }
+    };
+    // Index 17 is out of range: 0 in the deterministic profile, a[17 mod 16]
+    // with x86's pshufb.
+    assert_eq!(run(RelaxedMode::DETERMINISTIC), 0);
+    assert_eq!(run(RelaxedMode::X86), u128::from_le_bytes([101; 16]));
+    assert_eq!(run(RelaxedMode::ARM64), 0);
+    let permitted = relaxed_permitted(0x100, a, idx, 0);
+    for mode in [
+        RelaxedMode::DETERMINISTIC,
+        RelaxedMode::X86,
+        RelaxedMode::ARM64,
+    ] {
+        assert!(permitted.contains(&run(mode)), "{mode:?}");
+    }
+}

@@ -1103,8 +1103,9 @@ impl Compiler<'_> {
             Opcode::GlobalSet => {
                 let g = self.c.global(i.idx())?;
                 if !g.mutable {
+                    // The wording changed with typed function references.
                     return Err(ValidationError::ImmutableGlobal {
-                        legacy: self.c.f.legacy_v2_messages(),
+                        legacy: self.c.f.legacy_v2_messages() && !self.c.f.function_references,
                     });
                 }
                 let v = self.pop_expect(g.ty)?;

@@ -25,7 +25,7 @@
 //! 16-bit pair sums, `ivdot_sat`; AArch64's `smull`+`addp` wraps them; x86
 //! VNNI `vpdpbusd` has no 16-bit intermediate at all).
 //!
-//! The reference VM runs [`RelaxedMode::DETERMINISTIC`] unless told otherwise.
+//! The reference VM runs [`RelaxedMode::DETERMINISTIC`] unless `Config::relaxed_simd` says otherwise.
 //! [`relaxed_permitted`] lists every result the allowed choices give for an
 //! input and [`relaxed_accepts`] checks another engine's result against them,
 //! comparing NaN lanes by the spec's NaN classes; both assume, as the spec

@@ -200,6 +200,11 @@ fn bad(kind: &str, op: u32) -> u128 {
 ///   nearest even), `demote_f64x2_zero`, `promote_low_f32x4`;
 /// - relaxed `relaxed_trunc_*` (deterministic profile).
 pub fn unary(op: u32, a: u128) -> u128 {
+    unary_with(op, a, &RelaxedMode::DETERMINISTIC)
+}
+
+/// [`unary`] with the relaxed-SIMD parameters of `mode`.
+pub fn unary_with(op: u32, a: u128, mode: &RelaxedMode) -> u128 {
     match op {
         0x4D => !a,
         // f32x4.demote_f64x2_zero / f64x2.promote_low_f32x4
@@ -284,7 +289,7 @@ pub fn unary(op: u32, a: u128) -> u128 {
             let x = lanes::<u32, 4>(a);
             pack::<f64, 2>([x[0] as f64, x[1] as f64])
         }
-        0x101..=0x104 => relaxed::eval(op, a, 0, 0, &RelaxedMode::DETERMINISTIC),
+        0x101..=0x104 => relaxed::eval(op, a, 0, 0, mode),
         _ => bad("unary", op),
     }
 }
@@ -307,6 +312,11 @@ pub fn unary(op: u32, a: u128) -> u128 {
 /// - relaxed `relaxed_swizzle`, `relaxed_min/max`, `relaxed_q15mulr_s`,
 ///   `relaxed_dot_i8x16_i7x16_s` (deterministic profile).
 pub fn binary(op: u32, a: u128, b: u128) -> u128 {
+    binary_with(op, a, b, &RelaxedMode::DETERMINISTIC)
+}
+
+/// [`binary`] with the relaxed-SIMD parameters of `mode`.
+pub fn binary_with(op: u32, a: u128, b: u128, mode: &RelaxedMode) -> u128 {
     match op {
         0x0E => {
             let (x, s) = (lanes::<u8, 16>(a), lanes::<u8, 16>(b));
@@ -450,7 +460,7 @@ pub fn binary(op: u32, a: u128, b: u128) -> u128 {
         0xF5 => zip::<f64, 2>(a, b, f64_max),
         0xF6 => zip::<f64, 2>(a, b, |x, y| if y < x { y } else { x }),
         0xF7 => zip::<f64, 2>(a, b, |x, y| if x < y { y } else { x }),
-        0x100 | 0x10D..=0x112 => relaxed::eval(op, a, b, 0, &RelaxedMode::DETERMINISTIC),
+        0x100 | 0x10D..=0x112 => relaxed::eval(op, a, b, 0, mode),
         _ => bad("binary", op),
     }
 }
@@ -464,9 +474,14 @@ pub fn binary(op: u32, a: u128, b: u128) -> u128 {
 /// relaxed `relaxed_madd/nmadd`, `relaxed_laneselect`,
 /// `relaxed_dot_i8x16_i7x16_add_s` (deterministic profile).
 pub fn ternary(op: u32, a: u128, b: u128, c: u128) -> u128 {
+    ternary_with(op, a, b, c, &RelaxedMode::DETERMINISTIC)
+}
+
+/// [`ternary`] with the relaxed-SIMD parameters of `mode`.
+pub fn ternary_with(op: u32, a: u128, b: u128, c: u128, mode: &RelaxedMode) -> u128 {
     match op {
         0x52 => bitselect(a, b, c),
-        0x105..=0x10C | 0x113 => relaxed::eval(op, a, b, c, &RelaxedMode::DETERMINISTIC),
+        0x105..=0x10C | 0x113 => relaxed::eval(op, a, b, c, mode),
         _ => bad("ternary", op),
     }
 }
