@@ -371,11 +371,7 @@ impl Reencode for Appender<'_> {
                     i += 1;
                 }
                 // 0 or 1 stays 0 or 1.
-                (
-                    Some(BodyRewrite::MaskConditions),
-                    Instruction::I32Eqz | Instruction::RefIsNull,
-                    _,
-                ) => {
+                (Some(BodyRewrite::MaskConditions), insn, _) if is_test(insn) => {
                     f.instruction(insn);
                     f.instruction(&Instruction::I32Const(1));
                     f.instruction(&Instruction::I32And);
@@ -585,11 +581,56 @@ pub fn fault_rem_s_by_7(wasm: &[u8]) -> Result<Vec<u8>, String> {
 /// known fault of an engine, see [`super::known`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyRewrite {
-    /// `i32.const 1; i32.and` after every `i32.eqz` and `ref.is_null`, so an
-    /// engine can no longer fuse the test into the instruction consuming it.
+    /// `i32.const 1; i32.and` after every test (`eqz`, comparisons,
+    /// `ref.is_null`, `ref.eq`), so an engine can no longer fuse the test
+    /// into the instruction consuming it.
     MaskConditions,
     /// Every `if` without type or instructions (`if end`) becomes `drop`.
     EmptyIfToDrop,
+}
+
+/// Whether an instruction is a test: its result is an `i32` that is 0 or 1.
+fn is_test(insn: &Instruction<'_>) -> bool {
+    use Instruction as I;
+    matches!(
+        insn,
+        I::I32Eqz
+            | I::I32Eq
+            | I::I32Ne
+            | I::I32LtS
+            | I::I32LtU
+            | I::I32GtS
+            | I::I32GtU
+            | I::I32LeS
+            | I::I32LeU
+            | I::I32GeS
+            | I::I32GeU
+            | I::I64Eqz
+            | I::I64Eq
+            | I::I64Ne
+            | I::I64LtS
+            | I::I64LtU
+            | I::I64GtS
+            | I::I64GtU
+            | I::I64LeS
+            | I::I64LeU
+            | I::I64GeS
+            | I::I64GeU
+            | I::F32Eq
+            | I::F32Ne
+            | I::F32Lt
+            | I::F32Gt
+            | I::F32Le
+            | I::F32Ge
+            | I::F64Eq
+            | I::F64Ne
+            | I::F64Lt
+            | I::F64Gt
+            | I::F64Le
+            | I::F64Ge
+            | I::RefIsNull
+            | I::RefEq
+    )
 }
 
 /// Applies a [`BodyRewrite`] to every function body of a module.

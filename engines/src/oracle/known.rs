@@ -30,7 +30,7 @@ pub const KNOWN_FAULTS: &[KnownFault] = &[
         name: "wasmi-select-condition",
         engine: "wasmi",
         summary: "wasmi 2.0.0 picks the wrong operand of a `select` whose condition \
-                  is computed by `i32.eqz` or `ref.is_null`",
+                  is computed by a test (`i32.eqz`, `i32.ne`, `ref.is_null`, ...)",
         rewrite: |wasm| instrument::rewrite_bodies(wasm, BodyRewrite::MaskConditions),
     },
     KnownFault {
