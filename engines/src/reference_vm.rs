@@ -51,6 +51,8 @@ fn trap_kind(t: &exec::Trap) -> TrapKind {
         T::CastFailure => TrapKind::CastFailure,
         T::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
         T::Exception(_) => TrapKind::UncaughtException,
+        T::UnalignedAtomic => TrapKind::UnalignedAtomic,
+        T::ExpectedSharedMemory => TrapKind::ExpectedSharedMemory,
         T::BadArguments(_) | T::Host(_) | T::Exit(_) | T::OutOfMemory => TrapKind::HostError,
     }
 }
@@ -355,7 +357,7 @@ impl Engine for ReferenceVmEngine {
                     .push((name, from_vm(&self.store.global_get(g)))),
                 ExternVal::Mem(m) => state
                     .memories
-                    .push((name, self.store.memory_data(m).to_vec())),
+                    .push((name, self.store.memory_to_vec(m))),
                 ExternVal::Table(t) => {
                     let elems = (0..self.store.table_size(t))
                         .filter_map(|i| self.store.table_get(t, i))

@@ -56,7 +56,7 @@ pub struct Features {
     pub gc: bool,
     /// Exception handling (3.0), including the legacy `try` instructions.
     pub exceptions: bool,
-    /// Threads and atomics. Not implemented yet.
+    /// Threads: shared memories and atomic instructions (prefix 0xFE).
     pub threads: bool,
     /// Custom page sizes (1-byte or 64 KiB pages).
     pub custom_page_sizes: bool,
@@ -119,13 +119,15 @@ impl Features {
         }
     }
 
-    /// WebAssembly 3.0 plus the proposals beyond it: custom page sizes and wide
-    /// arithmetic. Kept apart from [`Features::v3`] because the 3.0 suite
-    /// requires what they add to be malformed (limits flag 0x08, opcodes 0xFC 19-22).
+    /// WebAssembly 3.0 plus the proposals beyond it: custom page sizes, wide
+    /// arithmetic and threads. Kept apart from [`Features::v3`] because the 3.0
+    /// suite requires what they add to be malformed (limits flags 0x02 and 0x08,
+    /// opcodes 0xFC 19-22, the 0xFE prefix).
     pub const fn latest() -> Features {
         Features {
             custom_page_sizes: true,
             wide_arithmetic: true,
+            threads: true,
             ..Features::v3()
         }
     }

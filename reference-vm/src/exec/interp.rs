@@ -190,10 +190,7 @@ impl Store {
         let max_slots = config.max_stack_slots;
         let max_mem = config.max_memory_bytes;
         let max_table = config.max_table_elems;
-        let mut no_mem = MemInst {
-            ty: MemType::new(0, Some(0)),
-            data: Vec::new(),
-        };
+        let mut no_mem = MemInst::unshared(MemType::new(0, Some(0)), 0);
         let (mut fa, mut fp, mut pc) = (NO_FUNC, 0usize, 0usize);
         let mut next = Next::Call {
             callee: entry,

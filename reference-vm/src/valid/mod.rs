@@ -76,6 +76,10 @@ pub enum ValidationError {
     NonEmptyTagResult,
     /// `invalid rethrow label`
     InvalidRethrowLabel,
+    /// `shared memory must have maximum` (threads)
+    SharedMemoryNoMax,
+    /// `atomic alignment must be natural` (threads)
+    AtomicAlignment,
     /// A construct the enabled feature set does not allow.
     FeatureDisabled {
         /// What was found.
@@ -132,6 +136,8 @@ impl fmt::Display for ValidationError {
             ArrayTypesMismatch => f.write_str("array types do not match"),
             NonEmptyTagResult => f.write_str("non-empty tag result type"),
             InvalidRethrowLabel => f.write_str("invalid rethrow label"),
+            SharedMemoryNoMax => f.write_str("shared memory must have maximum"),
+            AtomicAlignment => f.write_str("atomic alignment must be natural"),
             FeatureDisabled { what, feature } => {
                 write!(f, "{what} (feature {feature} is not enabled)")
             }
@@ -316,7 +322,12 @@ fn check_mem_type(t: &MemType) -> Result<()> {
             idx64: t.idx64,
             page_size_log2: t.page_size_log2,
         },
-    )
+    )?;
+    // threads: valid memtype — a shared memory declares its maximum.
+    if t.shared && t.limits.max.is_none() {
+        return Err(ValidationError::SharedMemoryNoMax);
+    }
+    Ok(())
 }
 
 /// valid: tabletype
