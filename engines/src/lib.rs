@@ -109,7 +109,10 @@ pub trait Engine {
     /// Engines without threads keep this default: unsupported.
     fn spawn_thread(&mut self, shared: &[InstanceId]) -> Result<SpawnedThread, String> {
         let _ = shared;
-        Err(format!("threads: {} does not run thread blocks", self.name()))
+        Err(format!(
+            "threads: {} does not run thread blocks",
+            self.name()
+        ))
     }
 }
 

@@ -196,7 +196,10 @@ impl ReferenceVmEngine {
             if let ExternVal::Mem(m) = ev
                 && let Some(shared) = self.store.shared_memory(*m)
             {
-                out.push((name.clone(), ExternVal::Mem(into.import_shared_memory(shared))));
+                out.push((
+                    name.clone(),
+                    ExternVal::Mem(into.import_shared_memory(shared)),
+                ));
             }
         }
         out
@@ -392,9 +395,7 @@ impl Engine for ReferenceVmEngine {
                 ExternVal::Global(g) => state
                     .globals
                     .push((name, from_vm(&self.store.global_get(g)))),
-                ExternVal::Mem(m) => state
-                    .memories
-                    .push((name, self.store.memory_to_vec(m))),
+                ExternVal::Mem(m) => state.memories.push((name, self.store.memory_to_vec(m))),
                 ExternVal::Table(t) => {
                     let elems = (0..self.store.table_size(t))
                         .filter_map(|i| self.store.table_get(t, i))

@@ -34,10 +34,10 @@ fn name(s: &str, out: &mut Vec<u8>) {
 
 /// Function types of the test modules.
 const TYPES: &[(&[u8], &[u8])] = &[
-    (&[0x7f], &[]),           // 0: (i32) -> ()
-    (&[], &[0x7f]),           // 1: () -> i32
-    (&[0x7e], &[0x7f]),       // 2: (i64) -> i32
-    (&[0x7f, 0x7f], &[]),     // 3: (i32 i32) -> ()
+    (&[0x7f], &[]),       // 0: (i32) -> ()
+    (&[], &[0x7f]),       // 1: () -> i32
+    (&[0x7e], &[0x7f]),   // 2: (i64) -> i32
+    (&[0x7f, 0x7f], &[]), // 3: (i32 i32) -> ()
 ];
 
 /// A module whose memory 0 is imported as `env.mem` with limits flags
@@ -209,7 +209,11 @@ fn wait_notify_handshake_passes_a_message() {
         std::thread::yield_now();
     }
     let (woke, data) = waiter.join().unwrap();
-    assert_eq!(woke, vec![Val::I32(0)], "woken: ok (after {spins} empty notifies)");
+    assert_eq!(
+        woke,
+        vec![Val::I32(0)],
+        "woken: ok (after {spins} empty notifies)"
+    );
     assert_eq!(data, vec![Val::I32(42)]);
 }
 
@@ -218,12 +222,21 @@ fn wait_results_not_equal_and_timed_out() {
     let mem = Arc::new(SharedMemory::new(shared_type(), u64::MAX));
     let mut a = Agent::new(mem.clone());
     // The value is 0: a zero timeout times out at once, a short one too.
-    assert_eq!(a.call("wait_for", &[Val::I64(0)]).unwrap(), vec![Val::I32(2)]);
-    assert_eq!(a.call("wait_for", &[Val::I64(1_000_000)]).unwrap(), vec![Val::I32(2)]);
+    assert_eq!(
+        a.call("wait_for", &[Val::I64(0)]).unwrap(),
+        vec![Val::I32(2)]
+    );
+    assert_eq!(
+        a.call("wait_for", &[Val::I64(1_000_000)]).unwrap(),
+        vec![Val::I32(2)]
+    );
     // Nobody waits: notify wakes none.
     assert_eq!(a.call("notify", &[]).unwrap(), vec![Val::I32(0)]);
     mem.atomic_store(8, 4, 5).unwrap();
-    assert_eq!(a.call("wait_for", &[Val::I64(u64::MAX)]).unwrap(), vec![Val::I32(1)]);
+    assert_eq!(
+        a.call("wait_for", &[Val::I64(u64::MAX)]).unwrap(),
+        vec![Val::I32(1)]
+    );
     assert_eq!(mem.atomic_load(6, 4), Err(Trap::UnalignedAtomic));
     assert_eq!(mem.atomic_load(65536, 4), Err(Trap::MemoryOutOfBounds));
     // Alignment is checked before bounds.

@@ -150,8 +150,9 @@ struct Runner<'a> {
     /// The text of the chunk being run when it is a `thread` block (the
     /// thread re-parses it on its own OS thread).
     thread_text: Option<String>,
-    /// Running `thread` blocks not yet waited for, in start order.
-    threads: Vec<(String, ThreadHandle)>,
+    /// `thread` blocks not yet waited for, in start order; `None` for one
+    /// that did not start (its assertions already have verdicts).
+    threads: Vec<(String, Option<ThreadHandle>)>,
     /// The script, shared with threads (made on the first `thread`).
     shared_src: Option<Arc<str>>,
 }
@@ -828,6 +829,7 @@ impl Runner<'_> {
             })
             .collect();
         let all = |me: &mut Self, status: Status, reason: String| {
+            me.threads.push((name.clone(), None));
             for (line, col, kind) in &assertions {
                 let mut v = Verdict::new(*line, *col, *kind, status);
                 v.reason = Some(reason.clone());
@@ -849,7 +851,13 @@ impl Runner<'_> {
         }
         let spawned = match self.engine.spawn_thread(&ids) {
             Ok(s) => s,
-            Err(e) => return all(self, Status::Error, format!("cannot start thread ${name}: {e}")),
+            Err(e) => {
+                return all(
+                    self,
+                    Status::Error,
+                    format!("cannot start thread ${name}: {e}"),
+                );
+            }
         };
         // The block's own text: from its '(' to the matching ')'.
         let own = self.thread_text.as_deref().and_then(|t| {
@@ -882,15 +890,19 @@ impl Runner<'_> {
         match spawned {
             Ok(join) => self.threads.push((
                 name,
-                ThreadHandle {
+                Some(ThreadHandle {
                     verdicts: rx,
                     join,
                     line,
                     col,
                     assertions,
-                },
+                }),
             )),
-            Err(e) => all(self, Status::Error, format!("cannot start an OS thread: {e}")),
+            Err(e) => all(
+                self,
+                Status::Error,
+                format!("cannot start an OS thread: {e}"),
+            ),
         }
     }
 
@@ -898,8 +910,9 @@ impl Runner<'_> {
     fn wait_thread(&mut self, span: wast::token::Span, name: &str) {
         match self.threads.iter().position(|(n, _)| n == name) {
             Some(i) => {
-                let (_, h) = self.threads.remove(i);
-                self.join_thread(h);
+                if let (_, Some(h)) = self.threads.remove(i) {
+                    self.join_thread(h);
+                }
             }
             None => {
                 self.verdict(span, "wait", Status::Error).reason =
@@ -911,7 +924,9 @@ impl Runner<'_> {
     /// Joins every thread still running, in start order.
     fn join_all_threads(&mut self) {
         for (_, h) in std::mem::take(&mut self.threads) {
-            self.join_thread(h);
+            if let Some(h) = h {
+                self.join_thread(h);
+            }
         }
     }
 

@@ -90,6 +90,87 @@ fn modules_on_wasmi() {
     run_on_wasmi("modules.wast");
 }
 
+/// Runs a self-test script on the reference VM with every proposal on.
+fn run_on_reference_latest(name: &str) {
+    let src = selftest_file(name);
+    let unit = run_script(name, &src, &ScriptConfig::for_engine("reference-vm@latest"));
+    check(name, &unit, &src);
+}
+
+#[test]
+fn threads_on_reference_vm() {
+    run_on_reference_latest("threads.wast");
+}
+
+/// An engine without threads reports every assertion inside a `thread`
+/// block as unsupported, and runs the rest of the script.
+#[test]
+fn thread_blocks_are_unsupported_without_threads() {
+    let src = "(thread $T\n  (module (func (export \"f\")))\n  (assert_return (invoke \"f\"))\n)\n(wait $T)\n(module (func (export \"g\") (result i32) (i32.const 1)))\n(assert_return (invoke \"g\") (i32.const 1))";
+    for engine in ["wasmi", "reference-vm"] {
+        let unit = run_script("t", src, &ScriptConfig::for_engine(engine));
+        let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+        assert_eq!(
+            got,
+            vec![(3, Status::Unsupported), (7, Status::Pass)],
+            "{engine}"
+        );
+    }
+}
+
+/// The threads folder of the suite and the thread self-test, many times in a
+/// row: every verdict as expected each time (a race would show as a flake).
+#[test]
+fn threads_stress_fifty_runs() {
+    let suite_dir = std::env::var_os("WASM_CONFORM_SPEC_SUITE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(spec_runner::suite::default_suite_dir)
+        .join("proposals/threads");
+    let expectations =
+        spec_runner::Expectations::load("reference-vm@latest").expect("expectations");
+    let cfg = ScriptConfig::for_engine("reference-vm@latest");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&suite_dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+                .map(|p| {
+                    let id = format!(
+                        "proposals/threads/{}",
+                        p.file_name().unwrap().to_string_lossy()
+                    );
+                    (id, std::fs::read_to_string(&p).unwrap())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    if files.is_empty() {
+        eprintln!(
+            "note: no suite at {}; stressing the self-test only",
+            suite_dir.display()
+        );
+    }
+    let selftest = selftest_file("threads.wast");
+    for round in 0..50 {
+        for (id, src) in &files {
+            let mut unit = run_script(id, src, &cfg);
+            let problems = expectations.apply_file(&mut unit);
+            assert!(problems.is_empty(), "round {round}: {id}: {problems:?}");
+            assert!(
+                unit.verdicts.iter().all(|v| v.status == Status::Pass
+                    || expectations
+                        .files
+                        .iter()
+                        .any(|e| e.id == *id && e.lines.contains(&v.line))),
+                "round {round}: {id}"
+            );
+        }
+        let unit = run_script("threads.wast", &selftest, &cfg);
+        check("threads.wast", &unit, &selftest);
+    }
+}
+
 /// An engine that reports decode and validation stages the way the
 /// reference interpreter does, with fixed messages: a wrong binary version
 /// is malformed, anything else invalid.

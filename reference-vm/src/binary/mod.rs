@@ -871,7 +871,7 @@ impl Decoder<'_> {
         let b = self.r.byte()?;
         let (op, code) = match b {
             // binary: the 0xFE prefix exists only with threads (else `illegal opcode fe`).
-            0xfb..=0xfd | 0xfe if b != 0xfe || self.f.threads => {
+            0xfb..=0xfe if b != 0xfe || self.f.threads => {
                 let c = self.r.u32()?;
                 (
                     Opcode::from_encoding(b, c).ok_or(DecodeError::IllegalOpcode(b, Some(c)))?,

@@ -124,7 +124,7 @@ fn atomic(m: &mut MemInst, ac: AtomicClass, ea: Option<u64>, a: u64, b: u64) -> 
     let Some(ea) = ea else {
         return Err(Trap::MemoryOutOfBounds);
     };
-    if ea % u64::from(w) != 0 {
+    if !ea.is_multiple_of(u64::from(w)) {
         return Err(Trap::UnalignedAtomic);
     }
     if let Some(sh) = &m.shared {

@@ -285,7 +285,7 @@ impl SharedMemory {
 
     /// threads: exec — a misaligned atomic access traps before its bounds check.
     fn atomic_at(g: &Words, ea: u64, width: u32) -> Result<usize, Trap> {
-        if ea % u64::from(width) != 0 {
+        if !ea.is_multiple_of(u64::from(width)) {
             return Err(Trap::UnalignedAtomic);
         }
         g.range(ea, u64::from(width))
@@ -408,7 +408,7 @@ pub(crate) mod local {
 
     /// threads: exec — alignment first, then bounds.
     pub fn at(data: &[u8], ea: u64, width: u32) -> Result<usize, Trap> {
-        if ea % u64::from(width) != 0 {
+        if !ea.is_multiple_of(u64::from(width)) {
             return Err(Trap::UnalignedAtomic);
         }
         match ea.checked_add(u64::from(width)) {
