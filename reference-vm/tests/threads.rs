@@ -312,3 +312,75 @@ fn grow_is_seen_by_every_store_and_capped_by_the_maximum() {
         Err(Trap::MemoryOutOfBounds)
     );
 }
+
+/// A module with one function `f: [] -> []` of `body`, over memory `mem`
+/// given as its memory type bytes (limits flags, min, max).
+fn one_func(mem: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+    section(1, &[1, 0x60, 0, 0], &mut m);
+    section(3, &[1, 0], &mut m);
+    let mut c = vec![1];
+    c.extend_from_slice(mem);
+    section(5, &c, &mut m);
+    let mut c = vec![1];
+    let mut b = vec![0];
+    b.extend_from_slice(body);
+    leb(b.len() as u32, &mut c);
+    c.extend_from_slice(&b);
+    section(10, &c, &mut m);
+    m
+}
+
+fn check(bytes: &[u8], f: &Features) -> Result<(), String> {
+    let m = decode_module(bytes, f).map_err(|e| format!("malformed: {e}"))?;
+    validate_module(&m, f)
+        .map(|_| ())
+        .map_err(|e| format!("invalid: {e}"))
+}
+
+#[test]
+fn validation_follows_the_threads_rules() {
+    let latest = Features::latest();
+    // (i32.atomic.load align=N (i32.const 0)) drop
+    let load = |align: u8| vec![0x41, 0, 0xfe, 0x10, align, 0, 0x1a, 0x0b];
+    assert_eq!(check(&one_func(&[3, 1, 1], &load(2)), &latest), Ok(()));
+    for align in [0, 1, 3] {
+        assert_eq!(
+            check(&one_func(&[3, 1, 1], &load(align)), &latest),
+            Err("invalid: atomic alignment must be natural".into()),
+            "align {align}"
+        );
+    }
+    // Atomics are valid on an unshared memory, and need a memory at all.
+    assert_eq!(check(&one_func(&[1, 1, 1], &load(2)), &latest), Ok(()));
+    // A shared memory declares its maximum.
+    assert_eq!(
+        check(&one_func(&[2, 1], &[0x0b]), &latest),
+        Err("invalid: shared memory must have maximum".into())
+    );
+    // atomic.fence has a zero byte.
+    assert_eq!(
+        check(&one_func(&[1, 1, 1], &[0xfe, 0x03, 0x00, 0x0b]), &latest),
+        Ok(())
+    );
+    assert!(
+        check(&one_func(&[1, 1, 1], &[0xfe, 0x03, 0x01, 0x0b]), &latest)
+            .is_err_and(|e| e.starts_with("malformed")),
+    );
+}
+
+#[test]
+fn without_threads_the_flag_and_prefix_stay_malformed() {
+    let v3 = Features::v3();
+    let load = [0x41, 0, 0xfe, 0x10, 2, 0, 0x1a, 0x0b];
+    assert!(
+        check(&one_func(&[3, 1, 1], &[0x0b]), &v3)
+            .is_err_and(|e| e.starts_with("malformed: malformed limits flags")),
+    );
+    assert!(
+        check(&one_func(&[1, 1, 1], &load), &v3)
+            .is_err_and(|e| e.starts_with("malformed: illegal opcode fe")),
+        "{:?}",
+        check(&one_func(&[1, 1, 1], &load), &v3)
+    );
+}

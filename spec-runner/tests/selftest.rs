@@ -102,6 +102,36 @@ fn threads_on_reference_vm() {
     run_on_reference_latest("threads.wast");
 }
 
+#[test]
+fn shared_memory_on_reference_vm() {
+    run_on_reference_latest("shared_memory.wast");
+}
+
+/// A thread that never ends (it waits on a value nobody changes) costs its
+/// assertions a timeout verdict each at the script's deadline; the script
+/// does not hang, and the other verdicts stay.
+#[test]
+fn a_hung_thread_times_out_without_losing_verdicts() {
+    let src = r#"(module $M (memory (export "m") 1 1 shared))
+(thread $T (shared (module $M))
+  (register "m" $M)
+  (module
+    (memory (import "m" "m") 1 1 shared)
+    (func (export "one") (result i32) (i32.const 1))
+    (func (export "forever") (result i32)
+      (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))
+  (assert_return (invoke "one") (i32.const 1))
+  (assert_return (invoke "forever") (i32.const 0))
+)
+(wait $T)
+"#;
+    let mut cfg = ScriptConfig::for_engine("reference-vm@latest");
+    cfg.timeout = std::time::Duration::from_millis(300);
+    let unit = run_script("hung", src, &cfg);
+    let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+    assert_eq!(got, vec![(9, Status::Pass), (10, Status::Timeout)]);
+}
+
 /// An engine without threads reports every assertion inside a `thread`
 /// block as unsupported, and runs the rest of the script.
 #[test]
