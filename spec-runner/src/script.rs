@@ -862,8 +862,7 @@ impl Runner<'_> {
         // The block's own text: from its '(' to the matching ')'.
         let own = self.thread_text.as_deref().and_then(|t| {
             let start = t.get(..span.offset())?.rfind('(')?;
-            let form = chunk::split(&t[start..]).ok()?.into_iter().next()?;
-            Some((start, form.text.to_string()))
+            Some((start, chunk::first_form(&t[start..])?.to_string()))
         });
         let Some((start, text)) = own else {
             return all(self, Status::Error, "internal: thread text missing".into());

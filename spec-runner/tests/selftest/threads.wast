@@ -108,3 +108,15 @@
   (assert_return (invoke "one") (i32.const 1))                                 ;; expect: pass
   (assert_return (invoke "one") (i32.const 2))                                 ;; expect: fail
 )
+
+;; A thread may start threads of its own.
+(thread $Outer
+  (module (func (export "two") (result i32) (i32.const 2)))
+  (thread $Inner
+    (module (func (export "three") (result i32) (i32.const 3)))
+    (assert_return (invoke "three") (i32.const 3))                             ;; expect: pass
+  )
+  (wait $Inner)
+  (assert_return (invoke "two") (i32.const 2))                                 ;; expect: pass
+)
+(wait $Outer)
