@@ -851,13 +851,9 @@ impl Runner<'_> {
         }
         let spawned = match self.engine.spawn_thread(&ids) {
             Ok(s) => s,
-            Err(e) => {
-                return all(
-                    self,
-                    Status::Error,
-                    format!("cannot start thread ${name}: {e}"),
-                );
-            }
+            // E.g. an external driver that promises threads the host cannot
+            // give it yet: the engine's answer, not a runner error.
+            Err(e) => return all(self, Status::Unsupported, e),
         };
         // The block's own text: from its '(' to the matching ')'.
         let own = self.thread_text.as_deref().and_then(|t| {

@@ -148,6 +148,60 @@ fn thread_blocks_are_unsupported_without_threads() {
     }
 }
 
+/// An engine that promises threads but keeps the default `spawn_thread`
+/// (like an external driver): its thread assertions are unsupported, not errors.
+struct ClaimsThreads(Box<dyn Engine + Send>);
+
+impl Engine for ClaimsThreads {
+    fn name(&self) -> &str {
+        "claims-threads"
+    }
+    fn version(&self) -> String {
+        self.0.version()
+    }
+    fn config(&self) -> Vec<(String, String)> {
+        self.0.config()
+    }
+    fn validate(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        self.0.validate(bytes)
+    }
+    fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
+        self.0.instantiate(bytes)
+    }
+    fn register(&mut self, name: &str, id: InstanceId) -> Result<(), String> {
+        self.0.register(name, id)
+    }
+    fn invoke(&mut self, id: InstanceId, export: &str, args: &[Value]) -> Outcome {
+        self.0.invoke(id, export, args)
+    }
+    fn get_global(&mut self, id: InstanceId, export: &str) -> Outcome {
+        self.0.get_global(id, export)
+    }
+    fn snapshot(&mut self, id: InstanceId) -> Result<InstanceState, String> {
+        self.0.snapshot(id)
+    }
+    fn set_budget(&mut self, budget: Budget) {
+        self.0.set_budget(budget)
+    }
+    fn supports_threads(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_promise_of_threads_without_spawn_is_unsupported() {
+    let src = "(thread $T\n  (module (func (export \"f\")))\n  (assert_return (invoke \"f\"))\n)\n(wait $T)";
+    let mut engine = ClaimsThreads(engines::create_engine("wasmi").unwrap());
+    let unit = run_script_on(
+        &mut engine,
+        "t",
+        src,
+        &ScriptConfig::for_engine("claims-threads"),
+    );
+    let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+    assert_eq!(got, vec![(3, Status::Unsupported)]);
+}
+
 /// The threads folder of the suite and the thread self-test, many times in a
 /// row: every verdict as expected each time (a race would show as a flake).
 #[test]
