@@ -169,7 +169,7 @@ impl Agent {
 #[test]
 fn atomic_increments_from_four_threads_all_count() {
     const THREADS: u32 = 4;
-    const N: u32 = 20_000;
+    const N: u32 = 200_000;
     let mem = Arc::new(SharedMemory::new(shared_type(), u64::MAX));
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -266,7 +266,7 @@ fn wait_on_unshared_memory_traps_and_notify_returns_zero() {
 fn concurrent_byte_stores_never_lose_a_neighbour() {
     // Four threads store to four bytes of one word; a store that rewrote the
     // whole word from a stale copy would lose a neighbour's last byte.
-    const N: u32 = 5_000;
+    const N: u32 = 50_000;
     let mem = Arc::new(SharedMemory::new(shared_type(), u64::MAX));
     let handles: Vec<_> = (0..4u32)
         .map(|k| {
