@@ -346,6 +346,7 @@ const TRAP_KINDS: &[TrapKind] = &[
     TrapKind::CastFailure,
     TrapKind::ArrayOutOfBounds,
     TrapKind::UnalignedAtomic,
+    TrapKind::ExpectedSharedMemory,
     TrapKind::OutOfFuel,
     TrapKind::CallStackExhausted,
     TrapKind::UncaughtException,

@@ -100,6 +100,29 @@ pub trait Engine {
     fn supports_threads(&self) -> bool {
         false
     }
+
+    /// A fresh engine for a script's `(thread $T (shared (module $M)) ...)`
+    /// block, to run on another OS thread. It sees what the instances in
+    /// `shared` can share across threads (for the reference VM: their shared
+    /// memories, and the `spectest` shared memory), as instances of its own,
+    /// returned in the same order, which the thread may `register`.
+    /// Engines without threads keep this default: unsupported.
+    fn spawn_thread(&mut self, shared: &[InstanceId]) -> Result<SpawnedThread, String> {
+        let _ = shared;
+        Err(format!(
+            "threads: {} does not run thread blocks",
+            self.name()
+        ))
+    }
+}
+
+/// An engine created by [`Engine::spawn_thread`] and the ids, in that engine,
+/// of the shared instances it was given.
+pub struct SpawnedThread {
+    /// The thread's engine.
+    pub engine: Box<dyn Engine + Send>,
+    /// One instance per shared instance, in order.
+    pub instances: Vec<InstanceId>,
 }
 
 /// The engines this build can create, by CLI name.

@@ -32,6 +32,8 @@ pub enum TrapKind {
     ArrayOutOfBounds,
     /// Atomic access not naturally aligned.
     UnalignedAtomic,
+    /// `memory.atomic.wait*` on an unshared memory.
+    ExpectedSharedMemory,
     /// The instruction budget ran out.
     OutOfFuel,
     /// The call stack budget ran out.
@@ -65,6 +67,7 @@ const TRAP_MESSAGES: &[(&str, TrapKind)] = &[
     ("cast failure", TrapKind::CastFailure),
     ("descriptor cast failure", TrapKind::CastFailure),
     ("unaligned atomic", TrapKind::UnalignedAtomic),
+    ("expected shared memory", TrapKind::ExpectedSharedMemory),
     ("out of fuel", TrapKind::OutOfFuel),
     ("call stack exhausted", TrapKind::CallStackExhausted),
     ("uncaught exception", TrapKind::UncaughtException),
@@ -115,6 +118,7 @@ impl TrapKind {
             TrapKind::CastFailure => "cast failure",
             TrapKind::ArrayOutOfBounds => "array out of bounds",
             TrapKind::UnalignedAtomic => "unaligned atomic",
+            TrapKind::ExpectedSharedMemory => "expected shared memory",
             TrapKind::OutOfFuel => "out of fuel",
             TrapKind::CallStackExhausted => "call stack exhausted",
             TrapKind::UncaughtException => "uncaught exception",

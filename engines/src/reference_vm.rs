@@ -3,7 +3,7 @@
 
 use crate::outcome::{ModuleError, Outcome, Trap, TrapKind};
 use crate::value::{NullKind, RefValue, Value};
-use crate::{Budget, Engine, InstanceId, InstanceState, spectest};
+use crate::{Budget, Engine, InstanceId, InstanceState, SpawnedThread, spectest};
 use reference_vm::exec::{self, ExternVal, InstantiateError, ModuleAddr, Ref, Val};
 use reference_vm::syntax::{FuncType, GlobalType, HeapType, MemType, RefType, TableType, ValType};
 use reference_vm::{Config, Features, Store, decode_module, validate_module};
@@ -19,8 +19,18 @@ pub struct ReferenceVmEngine {
     store: Store,
     features: Features,
     registry: HashMap<String, Exports>,
-    instances: Vec<ModuleAddr>,
+    instances: Vec<Inst>,
     budget: Budget,
+}
+
+/// An instance as the runner sees it.
+#[derive(Clone, Debug)]
+enum Inst {
+    /// A module instance of this store.
+    Module(ModuleAddr),
+    /// What a module instance of another thread's store shares with this
+    /// one ([`Engine::spawn_thread`]): its shared memories, by export name.
+    Shared(Vec<(String, ExternVal)>),
 }
 
 impl Default for ReferenceVmEngine {
@@ -52,6 +62,8 @@ fn trap_kind(t: &exec::Trap) -> TrapKind {
         T::NullDescriptorRef => TrapKind::NullReference,
         T::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
         T::Exception(_) => TrapKind::UncaughtException,
+        T::UnalignedAtomic => TrapKind::UnalignedAtomic,
+        T::ExpectedSharedMemory => TrapKind::ExpectedSharedMemory,
         T::BadArguments(_) | T::Host(_) | T::Exit(_) | T::OutOfMemory => TrapKind::HostError,
     }
 }
@@ -156,10 +168,42 @@ impl ReferenceVmEngine {
     }
 
     fn instance(&self, id: InstanceId) -> Result<ModuleAddr, Outcome> {
-        self.instances
-            .get(id)
-            .copied()
-            .ok_or_else(|| Outcome::EngineError(format!("no instance #{id}")))
+        match self.instances.get(id) {
+            Some(Inst::Module(a)) => Ok(*a),
+            Some(Inst::Shared(_)) => Err(Outcome::EngineError(format!(
+                "instance #{id} belongs to another thread: only its shared memories are visible here"
+            ))),
+            None => Err(Outcome::EngineError(format!("no instance #{id}"))),
+        }
+    }
+
+    /// The exports of an instance (for a shared one, what crossed threads).
+    fn exports_of(&self, id: InstanceId) -> Result<Vec<(String, ExternVal)>, String> {
+        match self.instances.get(id) {
+            Some(Inst::Module(a)) => Ok(self.store.exports(*a)),
+            Some(Inst::Shared(e)) => Ok(e.clone()),
+            None => Err(format!("no instance #{id}")),
+        }
+    }
+
+    /// Imports into `into` the shared memories among `exports` of this store.
+    fn share_memories(
+        &self,
+        exports: &[(String, ExternVal)],
+        into: &mut Store,
+    ) -> Vec<(String, ExternVal)> {
+        let mut out = Vec::new();
+        for (name, ev) in exports {
+            if let ExternVal::Mem(m) = ev
+                && let Some(shared) = self.store.shared_memory(*m)
+            {
+                out.push((
+                    name.clone(),
+                    ExternVal::Mem(into.import_shared_memory(shared)),
+                ));
+            }
+        }
+        out
     }
 }
 
@@ -293,7 +337,7 @@ impl Engine for ReferenceVmEngine {
         self.store.set_fuel(self.budget.fuel);
         match self.store.instantiate(&valid, &externvals) {
             Ok(addr) => {
-                self.instances.push(addr);
+                self.instances.push(Inst::Module(addr));
                 Ok(self.instances.len() - 1)
             }
             Err(InstantiateError::Link(e)) => Err(ModuleError::Unlinkable(e.to_string())),
@@ -305,8 +349,7 @@ impl Engine for ReferenceVmEngine {
     }
 
     fn register(&mut self, name: &str, instance: InstanceId) -> Result<(), String> {
-        let addr = self.instance(instance).map_err(|o| o.to_string())?;
-        let exports = self.store.exports(addr).into_iter().collect();
+        let exports = self.exports_of(instance)?.into_iter().collect();
         self.registry.insert(name.to_string(), exports);
         Ok(())
     }
@@ -347,16 +390,13 @@ impl Engine for ReferenceVmEngine {
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<InstanceState, String> {
-        let addr = self.instance(instance).map_err(|o| o.to_string())?;
         let mut state = InstanceState::default();
-        for (name, ext) in self.store.exports(addr) {
+        for (name, ext) in self.exports_of(instance)? {
             match ext {
                 ExternVal::Global(g) => state
                     .globals
                     .push((name, from_vm(&self.store.global_get(g)))),
-                ExternVal::Mem(m) => state
-                    .memories
-                    .push((name, self.store.memory_data(m).to_vec())),
+                ExternVal::Mem(m) => state.memories.push((name, self.store.memory_to_vec(m))),
                 ExternVal::Table(t) => {
                     let elems = (0..self.store.table_size(t))
                         .filter_map(|i| self.store.table_get(t, i))
@@ -372,5 +412,39 @@ impl Engine for ReferenceVmEngine {
 
     fn set_budget(&mut self, budget: Budget) {
         self.budget = budget;
+    }
+
+    fn supports_threads(&self) -> bool {
+        self.features.threads
+    }
+
+    /// threads: a new agent — a store of its own that holds the same shared
+    /// memories (those of `shared`, and `spectest.shared_memory`).
+    fn spawn_thread(&mut self, shared: &[InstanceId]) -> Result<SpawnedThread, String> {
+        if !self.features.threads {
+            return Err(format!("threads: {} has threads disabled", self.name));
+        }
+        let mut t = ReferenceVmEngine::new(&self.name, self.features);
+        t.budget = self.budget;
+        // The spectest module is one instance for all agents.
+        if let Some(spectest) = self.registry.get("spectest") {
+            let exports: Vec<(String, ExternVal)> =
+                spectest.iter().map(|(n, v)| (n.clone(), *v)).collect();
+            let carried = self.share_memories(&exports, &mut t.store);
+            if let Some(theirs) = t.registry.get_mut("spectest") {
+                theirs.extend(carried);
+            }
+        }
+        let mut ids = Vec::with_capacity(shared.len());
+        for &id in shared {
+            let exports = self.exports_of(id)?;
+            let carried = self.share_memories(&exports, &mut t.store);
+            t.instances.push(Inst::Shared(carried));
+            ids.push(t.instances.len() - 1);
+        }
+        Ok(SpawnedThread {
+            engine: Box::new(t),
+            instances: ids,
+        })
     }
 }

@@ -56,7 +56,7 @@ pub struct Features {
     pub gc: bool,
     /// Exception handling (3.0), including the legacy `try` instructions.
     pub exceptions: bool,
-    /// Threads and atomics. Not implemented yet.
+    /// Threads: shared memories and atomic instructions (prefix 0xFE).
     pub threads: bool,
     /// Custom page sizes (1-byte or 64 KiB pages).
     pub custom_page_sizes: bool,
@@ -124,15 +124,17 @@ impl Features {
     }
 
     /// WebAssembly 3.0 plus the proposals beyond it: custom page sizes, wide
-    /// arithmetic and custom descriptors. Kept apart from [`Features::v3`]
-    /// because the 3.0 suite requires what they add to be malformed (limits
-    /// flag 0x08, opcodes 0xFC 19-22 and 0xFB 32-38, the exact prefix 0x62).
+    /// arithmetic, threads and custom descriptors. Kept apart from
+    /// [`Features::v3`] because the 3.0 suite requires what they add to be
+    /// malformed (limits flags 0x02 and 0x08, opcodes 0xFC 19-22 and 0xFB
+    /// 32-38, the 0xFE prefix, the exact prefix 0x62).
     pub const fn latest() -> Features {
         Features {
             custom_page_sizes: true,
             wide_arithmetic: true,
             // Custom descriptors proposal.
             custom_descriptors: true,
+            threads: true,
             ..Features::v3()
         }
     }
@@ -181,9 +183,12 @@ impl Features {
                 wide_arithmetic: true,
                 ..v3
             },
+            // The threads suite predates reference types and multi-memory: a
+            // second table or memory is invalid there.
             "threads" => Features {
                 threads: true,
-                ..v3
+                reference_types: false,
+                ..v2
             },
             "custom-descriptors" => Features {
                 custom_descriptors: true,

@@ -66,6 +66,44 @@ pub fn split(src: &str) -> Result<Vec<Chunk<'_>>, (usize, String)> {
     Ok(chunks)
 }
 
+/// The first parenthesised form of `src` (which starts at its first '('),
+/// ignoring whatever follows it: the text of a directive nested in another.
+pub fn first_form(src: &str) -> Option<&str> {
+    let bytes = src.as_bytes();
+    let (mut depth, mut start, mut i) = (0usize, None, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b';' if bytes.get(i + 1) == Some(&b';') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' if bytes.get(i + 1) == Some(&b';') => {
+                i = skip_block_comment(bytes, i)?;
+                continue;
+            }
+            b'"' => {
+                i = skip_string(bytes, i)?;
+                continue;
+            }
+            b'(' => {
+                start.get_or_insert(i);
+                depth += 1;
+            }
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(&src[start?..=i]);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Returns the index after a (nested) block comment starting at `i`.
 fn skip_block_comment(bytes: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0usize;
@@ -143,6 +181,16 @@ impl<'a> Lines<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_form_ignores_what_follows() {
+        let src = "(thread $I (module) \")\" ;; )\n (wait $I)) (wait $O))";
+        assert_eq!(
+            first_form(src),
+            Some("(thread $I (module) \")\" ;; )\n (wait $I))")
+        );
+        assert_eq!(first_form("(a (b)"), None);
+    }
 
     #[test]
     fn splits_around_comments_and_strings() {

@@ -11,6 +11,8 @@ use engines::{Budget, Engine, InstanceId, ModuleError, Outcome, TrapKind, Value}
 use reports::{Category, Status, Unit, Verdict};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
@@ -86,6 +88,7 @@ pub fn run_script_on(
     let mut runner = Runner {
         engine,
         cfg,
+        src,
         lines: Lines::new(src),
         base: 0,
         current: None,
@@ -95,6 +98,9 @@ pub fn run_script_on(
         verdicts: Vec::new(),
         deadline: started + cfg.timeout,
         poisoned: None,
+        thread_text: None,
+        threads: Vec::new(),
+        shared_src: None,
     };
     match chunk::split(src) {
         Ok(chunks) => {
@@ -110,6 +116,8 @@ pub fn run_script_on(
             runner.verdicts.push(v);
         }
     }
+    // threads: a thread never waited for is joined at the end.
+    runner.join_all_threads();
     let mut unit = Unit::new(id, runner.verdicts);
     unit.duration_ms = Some(started.elapsed().as_millis() as u64);
     unit
@@ -126,6 +134,8 @@ enum ModState {
 struct Runner<'a> {
     engine: &'a mut (dyn Engine + Send),
     cfg: &'a ScriptConfig,
+    /// The whole script (positions are offsets into it).
+    src: &'a str,
     lines: Lines<'a>,
     /// Offset of the chunk being run, for positions.
     base: usize,
@@ -137,6 +147,14 @@ struct Runner<'a> {
     deadline: Instant,
     /// Set when the engine panicked: its state is no longer trusted.
     poisoned: Option<String>,
+    /// The text of the chunk being run when it is a `thread` block (the
+    /// thread re-parses it on its own OS thread).
+    thread_text: Option<String>,
+    /// `thread` blocks not yet waited for, in start order; `None` for one
+    /// that did not start (its assertions already have verdicts).
+    threads: Vec<(String, Option<ThreadHandle>)>,
+    /// The script, shared with threads (made on the first `thread`).
+    shared_src: Option<Arc<str>>,
 }
 
 /// The keyword a directive starts with, for directives that fail to parse.
@@ -237,6 +255,7 @@ impl Runner<'_> {
         // may shift; the directive's own position is unaffected.
         let unfolded = chunk::unfold_legacy_try(text);
         let text = unfolded.as_str();
+        self.thread_text = (leading_keyword(text) == "thread").then(|| text.to_string());
         let mut lexer = Lexer::new(text);
         lexer.allow_confusing_unicode(true);
         let parsed = ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
@@ -447,15 +466,8 @@ impl Runner<'_> {
                 self.verdict(span, kind, Status::Unsupported).reason =
                     Some("stack-switching".into());
             }
-            WastDirective::Thread(thread) => {
-                // No engine of this build runs `thread` blocks yet: every
-                // assertion inside is unsupported rather than silently dropped.
-                let reason = format!("threads: {} does not run thread blocks", self.engine.name());
-                for (span, kind) in assertions_in(&thread.directives) {
-                    self.verdict(span, kind, Status::Unsupported).reason = Some(reason.clone());
-                }
-            }
-            WastDirective::Wait { .. } => {}
+            WastDirective::Thread(thread) => self.start_thread(span, thread),
+            WastDirective::Wait { thread, .. } => self.wait_thread(span, thread.name()),
         }
     }
 
@@ -722,6 +734,245 @@ impl Runner<'_> {
         v.expected = Some(expected);
         v.actual = Some(actual);
         v.message = note;
+    }
+}
+
+// ---- threads: `(thread $T (shared (module $M)) ...)` and `(wait $T)` ----
+
+/// A `thread` block running on an OS thread of its own. It streams its
+/// verdicts as it produces them, so none is lost if it panics or hangs.
+struct ThreadHandle {
+    verdicts: mpsc::Receiver<Verdict>,
+    join: std::thread::JoinHandle<()>,
+    /// Where the block starts, for a verdict about the thread itself.
+    line: u32,
+    col: u32,
+    /// Every assertion inside: (line, col, kind).
+    assertions: Vec<(u32, u32, &'static str)>,
+}
+
+/// What a thread needs to run its block without borrowing the main runner.
+struct ThreadJob {
+    engine: Box<dyn Engine + Send>,
+    cfg: ScriptConfig,
+    src: Arc<str>,
+    /// Offset of the block in `src`, and its (unfolded) text.
+    base: usize,
+    text: String,
+    /// The shared module's name and its instance in the thread's engine.
+    shared: Option<(String, InstanceId)>,
+    deadline: Instant,
+}
+
+impl ThreadJob {
+    /// Runs the block's directives with the main script's verdict logic.
+    fn run(mut self, out: mpsc::Sender<Verdict>) {
+        let mut runner = Runner {
+            engine: self.engine.as_mut(),
+            cfg: &self.cfg,
+            src: &self.src,
+            lines: Lines::new(&self.src),
+            base: self.base,
+            current: None,
+            named: HashMap::new(),
+            definitions: HashMap::new(),
+            last_definition: None,
+            verdicts: Vec::new(),
+            deadline: self.deadline,
+            poisoned: None,
+            thread_text: None,
+            threads: Vec::new(),
+            shared_src: Some(self.src.clone()),
+        };
+        if let Some((name, id)) = self.shared.take() {
+            runner.named.insert(name, ModState::Ready(id));
+        }
+        let text = self.text.as_str();
+        let mut lexer = Lexer::new(text);
+        lexer.allow_confusing_unicode(true);
+        let parsed = ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
+            let OneDirective(d) = parser::parse::<OneDirective>(&buf)?;
+            if let WastDirective::Thread(mut t) = d {
+                for d in t.directives.iter_mut() {
+                    if matches!(d, WastDirective::Thread(_)) {
+                        // A nested block finds its own text in this one.
+                        runner.thread_text = Some(text.to_string());
+                    }
+                    runner.run_directive_guarded(d);
+                    for v in runner.verdicts.drain(..) {
+                        let _ = out.send(v);
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = parsed {
+            runner.parse_failure(text, &e.message());
+        }
+        runner.join_all_threads();
+        for v in runner.verdicts.drain(..) {
+            let _ = out.send(v);
+        }
+    }
+}
+
+impl Runner<'_> {
+    /// threads: starts a `thread` block on an OS thread with an engine of
+    /// its own that sees the shared module's shared memories.
+    fn start_thread(&mut self, span: wast::token::Span, thread: &wast::WastThread<'_>) {
+        let name = thread.name.name().to_string();
+        let assertions: Vec<(u32, u32, &'static str)> = assertions_in(&thread.directives)
+            .into_iter()
+            .map(|(sp, kind)| {
+                let (l, c) = self.pos(sp);
+                (l, c, kind)
+            })
+            .collect();
+        let all = |me: &mut Self, status: Status, reason: String| {
+            me.threads.push((name.clone(), None));
+            for (line, col, kind) in &assertions {
+                let mut v = Verdict::new(*line, *col, *kind, status);
+                v.reason = Some(reason.clone());
+                me.verdicts.push(v);
+            }
+        };
+        if !self.engine.supports_threads() {
+            // Every assertion inside is unsupported rather than silently dropped.
+            let reason = format!("threads: {} does not run thread blocks", self.engine.name());
+            return all(self, Status::Unsupported, reason);
+        }
+        let shared_name = thread.shared_module.map(|m| m.name().to_string());
+        let mut ids = Vec::new();
+        if let Some(n) = &shared_name {
+            match self.lookup(Some(n)) {
+                ModState::Ready(id) => ids.push(id),
+                ModState::Failed(status, reason) => return all(self, status, reason),
+            }
+        }
+        let spawned = match self.engine.spawn_thread(&ids) {
+            Ok(s) => s,
+            // E.g. an external driver that promises threads the host cannot
+            // give it yet: the engine's answer, not a runner error.
+            Err(e) => return all(self, Status::Unsupported, e),
+        };
+        // The block's own text: from its '(' to the matching ')'.
+        let own = self.thread_text.as_deref().and_then(|t| {
+            let start = t.get(..span.offset())?.rfind('(')?;
+            Some((start, chunk::first_form(&t[start..])?.to_string()))
+        });
+        let Some((start, text)) = own else {
+            return all(self, Status::Error, "internal: thread text missing".into());
+        };
+        let src = self
+            .shared_src
+            .get_or_insert_with(|| Arc::from(self.src))
+            .clone();
+        let job = ThreadJob {
+            engine: spawned.engine,
+            cfg: self.cfg.clone(),
+            src,
+            base: self.base + start,
+            text,
+            shared: shared_name.zip(spawned.instances.first().copied()),
+            deadline: self.deadline,
+        };
+        let (line, col) = self.pos(span);
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name(format!("wast thread ${name}"))
+            .stack_size(SCRIPT_STACK_BYTES)
+            .spawn(move || job.run(tx));
+        match spawned {
+            Ok(join) => self.threads.push((
+                name,
+                Some(ThreadHandle {
+                    verdicts: rx,
+                    join,
+                    line,
+                    col,
+                    assertions,
+                }),
+            )),
+            Err(e) => all(
+                self,
+                Status::Error,
+                format!("cannot start an OS thread: {e}"),
+            ),
+        }
+    }
+
+    /// threads: `(wait $T)` joins the thread and takes its verdicts.
+    fn wait_thread(&mut self, span: wast::token::Span, name: &str) {
+        match self.threads.iter().position(|(n, _)| n == name) {
+            Some(i) => {
+                if let (_, Some(h)) = self.threads.remove(i) {
+                    self.join_thread(h);
+                }
+            }
+            None => {
+                self.verdict(span, "wait", Status::Error).reason =
+                    Some(format!("no running thread ${name}"));
+            }
+        }
+    }
+
+    /// Joins every thread still running, in start order.
+    fn join_all_threads(&mut self) {
+        for (_, h) in std::mem::take(&mut self.threads) {
+            if let Some(h) = h {
+                self.join_thread(h);
+            }
+        }
+    }
+
+    /// Takes a thread's verdicts until it ends or the script's deadline
+    /// passes; assertions it never reported become timeouts (it is left
+    /// running) or errors (it panicked).
+    fn join_thread(&mut self, h: ThreadHandle) {
+        let mut got: Vec<Verdict> = Vec::new();
+        let ended = loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            match h.verdicts.recv_timeout(left) {
+                Ok(v) => got.push(v),
+                Err(RecvTimeoutError::Disconnected) => break true,
+                Err(RecvTimeoutError::Timeout) => break false,
+            }
+        };
+        let reported: std::collections::HashSet<(u32, u32)> =
+            got.iter().map(|v| (v.line, v.col)).collect();
+        self.verdicts.extend(got);
+        let (status, reason) = if ended {
+            match h.join.join() {
+                Ok(()) => return,
+                Err(panic) => {
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    (Status::Error, format!("the thread panicked: {msg}"))
+                }
+            }
+        } else {
+            (
+                Status::Timeout,
+                format!("thread still running after {:?}", self.cfg.timeout),
+            )
+        };
+        let mut missing = 0;
+        for (line, col, kind) in &h.assertions {
+            if !reported.contains(&(*line, *col)) {
+                let mut v = Verdict::new(*line, *col, *kind, status);
+                v.reason = Some(reason.clone());
+                self.verdicts.push(v);
+                missing += 1;
+            }
+        }
+        if missing == 0 {
+            let mut v = Verdict::new(h.line, h.col, "thread", status);
+            v.reason = Some(reason);
+            self.verdicts.push(v);
+        }
     }
 }
 

@@ -90,6 +90,181 @@ fn modules_on_wasmi() {
     run_on_wasmi("modules.wast");
 }
 
+/// Runs a self-test script on the reference VM with every proposal on.
+fn run_on_reference_latest(name: &str) {
+    let src = selftest_file(name);
+    let unit = run_script(name, &src, &ScriptConfig::for_engine("reference-vm@latest"));
+    check(name, &unit, &src);
+}
+
+#[test]
+fn threads_on_reference_vm() {
+    run_on_reference_latest("threads.wast");
+}
+
+#[test]
+fn shared_memory_on_reference_vm() {
+    run_on_reference_latest("shared_memory.wast");
+}
+
+/// A thread that never ends (it waits on a value nobody changes) costs its
+/// assertions a timeout verdict each at the script's deadline; the script
+/// does not hang, and the other verdicts stay.
+#[test]
+fn a_hung_thread_times_out_without_losing_verdicts() {
+    let src = r#"(module $M (memory (export "m") 1 1 shared))
+(thread $T (shared (module $M))
+  (register "m" $M)
+  (module
+    (memory (import "m" "m") 1 1 shared)
+    (func (export "one") (result i32) (i32.const 1))
+    (func (export "forever") (result i32)
+      (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))
+  (assert_return (invoke "one") (i32.const 1))
+  (assert_return (invoke "forever") (i32.const 0))
+)
+(wait $T)
+"#;
+    let mut cfg = ScriptConfig::for_engine("reference-vm@latest");
+    cfg.timeout = std::time::Duration::from_millis(300);
+    let unit = run_script("hung", src, &cfg);
+    let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+    assert_eq!(got, vec![(9, Status::Pass), (10, Status::Timeout)]);
+}
+
+/// An engine without threads reports every assertion inside a `thread`
+/// block as unsupported, and runs the rest of the script.
+#[test]
+fn thread_blocks_are_unsupported_without_threads() {
+    let src = "(thread $T\n  (module (func (export \"f\")))\n  (assert_return (invoke \"f\"))\n)\n(wait $T)\n(module (func (export \"g\") (result i32) (i32.const 1)))\n(assert_return (invoke \"g\") (i32.const 1))";
+    for engine in ["wasmi", "reference-vm"] {
+        let unit = run_script("t", src, &ScriptConfig::for_engine(engine));
+        let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+        assert_eq!(
+            got,
+            vec![(3, Status::Unsupported), (7, Status::Pass)],
+            "{engine}"
+        );
+    }
+}
+
+/// An engine that promises threads but keeps the default `spawn_thread`
+/// (like an external driver): its thread assertions are unsupported, not errors.
+struct ClaimsThreads(Box<dyn Engine + Send>);
+
+impl Engine for ClaimsThreads {
+    fn name(&self) -> &str {
+        "claims-threads"
+    }
+    fn version(&self) -> String {
+        self.0.version()
+    }
+    fn config(&self) -> Vec<(String, String)> {
+        self.0.config()
+    }
+    fn validate(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        self.0.validate(bytes)
+    }
+    fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
+        self.0.instantiate(bytes)
+    }
+    fn register(&mut self, name: &str, id: InstanceId) -> Result<(), String> {
+        self.0.register(name, id)
+    }
+    fn invoke(&mut self, id: InstanceId, export: &str, args: &[Value]) -> Outcome {
+        self.0.invoke(id, export, args)
+    }
+    fn get_global(&mut self, id: InstanceId, export: &str) -> Outcome {
+        self.0.get_global(id, export)
+    }
+    fn snapshot(&mut self, id: InstanceId) -> Result<InstanceState, String> {
+        self.0.snapshot(id)
+    }
+    fn set_budget(&mut self, budget: Budget) {
+        self.0.set_budget(budget)
+    }
+    fn supports_threads(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_promise_of_threads_without_spawn_is_unsupported() {
+    let src = "(thread $T\n  (module (func (export \"f\")))\n  (assert_return (invoke \"f\"))\n)\n(wait $T)";
+    let mut engine = ClaimsThreads(engines::create_engine("wasmi").unwrap());
+    let unit = run_script_on(
+        &mut engine,
+        "t",
+        src,
+        &ScriptConfig::for_engine("claims-threads"),
+    );
+    let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+    assert_eq!(got, vec![(3, Status::Unsupported)]);
+}
+
+/// The threads folder of the suite and the thread self-test, many times in a
+/// row: every verdict as expected each time (a race would show as a flake).
+#[test]
+fn threads_stress_fifty_runs() {
+    let suite_dir = std::env::var_os("WASM_CONFORM_SPEC_SUITE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(spec_runner::suite::default_suite_dir)
+        .join("proposals/threads");
+    // The suite's files run as `cargo test` runs them: plain reference-vm,
+    // which picks the threads proposal's own preset for them.
+    let expectations = spec_runner::Expectations::load("reference-vm").expect("expectations");
+    let cfg = ScriptConfig::for_engine(&spec_runner::engine_for_file(
+        "reference-vm",
+        "proposals/threads/atomic.wast",
+    ));
+    let selftest_cfg = ScriptConfig::for_engine("reference-vm@latest");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&suite_dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+                .map(|p| {
+                    let id = format!(
+                        "proposals/threads/{}",
+                        p.file_name().unwrap().to_string_lossy()
+                    );
+                    (id, std::fs::read_to_string(&p).unwrap())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    if files.is_empty() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "no threads suite at {} (CI requires it)",
+            suite_dir.display()
+        );
+        eprintln!(
+            "note: no suite at {}; stressing the self-test only",
+            suite_dir.display()
+        );
+    }
+    let selftest = selftest_file("threads.wast");
+    for round in 0..50 {
+        for (id, src) in &files {
+            let mut unit = run_script(id, src, &cfg);
+            let problems = expectations.apply_file(&mut unit);
+            assert!(problems.is_empty(), "round {round}: {id}: {problems:?}");
+            assert!(
+                unit.verdicts.iter().all(|v| v.status == Status::Pass
+                    || expectations
+                        .files
+                        .iter()
+                        .any(|e| e.id == *id && e.lines.contains(&v.line))),
+                "round {round}: {id}"
+            );
+        }
+        let unit = run_script("threads.wast", &selftest, &selftest_cfg);
+        check("threads.wast", &unit, &selftest);
+    }
+}
+
 /// An engine that reports decode and validation stages the way the
 /// reference interpreter does, with fixed messages: a wrong binary version
 /// is malformed, anything else invalid.

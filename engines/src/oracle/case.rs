@@ -455,6 +455,7 @@ fn trap_kind_by_name(msg: &str) -> Option<TrapKind> {
         CastFailure,
         ArrayOutOfBounds,
         UnalignedAtomic,
+        ExpectedSharedMemory,
     ]
     .into_iter()
     .find(|k| msg.contains(k.name()) || msg.contains(spec_message(*k)))

@@ -903,7 +903,8 @@ impl Decoder<'_> {
     fn instr(&mut self) -> Result<Instr> {
         let b = self.r.byte()?;
         let (op, code) = match b {
-            0xfb..=0xfd => {
+            // binary: the 0xFE prefix exists only with threads (else `illegal opcode fe`).
+            0xfb..=0xfe if b != 0xfe || self.f.threads => {
                 let c = self.r.u32()?;
                 (
                     Opcode::from_encoding(b, c).ok_or(DecodeError::IllegalOpcode(b, Some(c)))?,
@@ -922,6 +923,11 @@ impl Decoder<'_> {
             return self.disabled(what, feat.name());
         }
         let imm = match op.imm_kind() {
+            ImmKind::None if op == Opcode::AtomicFence => {
+                // binary: atomic.fence carries one reserved zero byte.
+                self.zero()?;
+                Imm::None
+            }
             ImmKind::None => Imm::None,
             ImmKind::Block => Imm::Block(self.block_type()?),
             ImmKind::Label | ImmKind::Func | ImmKind::Local | ImmKind::Global | ImmKind::Elem => {

@@ -54,6 +54,7 @@ macro_rules! define_ins {
         load { $( $ln:ident $lp:literal $lc:literal $lt:literal $la:ident $lw:literal $lf:ident; )* }
         store { $( $tn:ident $tp:literal $tc:literal $tt:literal $ta:ident $tw:literal $tf:ident; )* }
         simd { $($simd:tt)* }
+        atomic { $($atomic:tt)* }
     ) => {
         /// One internal instruction. Field names: `dst` result slot, `a`/`b` operand
         /// slots, `base` first of several contiguous operand slots, `off` memarg offset.
@@ -259,7 +260,8 @@ macro_rules! define_ins {
 crate::for_each_instr!(define_ins);
 
 /// Memory and table instructions off the fast path: a memory other than
-/// memory 0, a 64-bit memory or table, a static offset of 2^32 or more.
+/// memory 0, a 64-bit or shared memory, a 64-bit table, a static offset of
+/// 2^32 or more, and the atomic instructions.
 /// Address operands are read as i64 when the memory (table) is 64-bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -343,6 +345,14 @@ pub enum Ext {
         table: u32,
         elem: u32,
         base: u32,
+    },
+    /// An atomic instruction (threads), on any memory: operands (address,
+    /// values) at base, the result, if any, at base.
+    Atomic {
+        op: Opcode,
+        mem: u32,
+        base: u32,
+        off: u64,
     },
     /// call_indirect / return_call_indirect through a 64-bit table.
     CallIndirect {

@@ -114,6 +114,60 @@ fn two_mut<T>(s: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
     }
 }
 
+/// threads: exec — one atomic access of memory `m` at effective address
+/// `ea` (`None` when it overflowed) with value operands `a`, `b`. Alignment
+/// is checked first, then (for `wait`) sharedness, then bounds. Returns the
+/// result slot value (unused for stores).
+fn atomic(m: &mut MemInst, ac: AtomicClass, ea: Option<u64>, a: u64, b: u64) -> Result<u64, Trap> {
+    use super::shared::local;
+    let w = ac.width();
+    let Some(ea) = ea else {
+        return Err(Trap::MemoryOutOfBounds);
+    };
+    if !ea.is_multiple_of(u64::from(w)) {
+        return Err(Trap::UnalignedAtomic);
+    }
+    if let Some(sh) = &m.shared {
+        return match ac {
+            AtomicClass::Load(..) => sh.atomic_load(ea, w),
+            AtomicClass::Store(..) => sh.atomic_store(ea, w, a).map(|_| 0),
+            AtomicClass::Rmw(_, _, op) => sh.atomic_rmw(ea, w, op, a),
+            AtomicClass::Cmpxchg(..) => sh.atomic_cmpxchg(ea, w, a, b),
+            // The timeout is a signed i64 in nanoseconds.
+            AtomicClass::Wait(_) => sh.wait(ea, w, a, b as i64).map(u64::from),
+            AtomicClass::Notify => sh.notify(ea, a as u32).map(u64::from),
+            AtomicClass::Fence => Ok(0),
+        };
+    }
+    if matches!(ac, AtomicClass::Wait(_)) {
+        // threads: exec — waiting needs a shared memory.
+        return Err(Trap::ExpectedSharedMemory);
+    }
+    let at = local::at(&m.data, ea, w)?;
+    let data = &mut m.data;
+    Ok(match ac {
+        AtomicClass::Load(..) => local::load(data, at, w),
+        AtomicClass::Store(..) => {
+            local::store(data, at, w, a);
+            0
+        }
+        AtomicClass::Rmw(_, _, op) => {
+            let old = local::load(data, at, w);
+            local::store(data, at, w, super::shared::rmw_apply(op, old, a));
+            old
+        }
+        AtomicClass::Cmpxchg(..) => {
+            let old = local::load(data, at, w);
+            if old == local::wrap(a, w) {
+                local::store(data, at, w, b);
+            }
+            old
+        }
+        // No other agent can wait on an unshared memory.
+        AtomicClass::Notify | AtomicClass::Wait(_) | AtomicClass::Fence => 0,
+    })
+}
+
 /// Runs one off-fast-path instruction over the frame's slots `regs`.
 pub(super) fn exec(
     e: &Ext,
@@ -138,9 +192,8 @@ pub(super) fn exec(
             let ea = rd(regs, addr, m.ty.idx64)
                 .checked_add(off)
                 .ok_or(oob.clone())?;
-            let start = within(ea, n as u64, m.data.len()).ok_or(oob)?;
             let mut b = [0u8; 16];
-            b[..n].copy_from_slice(&m.data[start..start + n]);
+            m.read(ea, &mut b[..n])?;
             let d = dst as usize;
             let vector = !matches!(op.class(), Class::Load(..));
             let old = if matches!(op.class(), Class::Simd(SimdClass::LoadLane(_))) {
@@ -167,14 +220,13 @@ pub(super) fn exec(
             let ea = rd(regs, addr, m.ty.idx64)
                 .checked_add(off)
                 .ok_or(oob.clone())?;
-            let start = within(ea, n as u64, m.data.len()).ok_or(oob)?;
             let vector = !matches!(op.class(), Class::Store(..));
             let v = if vector {
                 u128::from(regs[val as usize]) | (u128::from(regs[val as usize + 1]) << 64)
             } else {
                 u128::from(regs[val as usize])
             };
-            m.data[start..start + n].copy_from_slice(&stored(op, v, lane)[..n]);
+            m.write(ea, &stored(op, v, lane)[..n])?;
         }
         Ext::MemorySize { mem, dst } => regs[dst as usize] = cx.mems[mem_addr(mem)].pages(),
         Ext::MemoryGrow { mem, dst, delta } => {
@@ -190,6 +242,9 @@ pub(super) fn exec(
                 regs[base as usize + 1] as u8,
                 rd(regs, base + 2, m.ty.idx64),
             );
+            if let Some(sh) = &m.shared {
+                return sh.fill(d, v, n).map(|_| None);
+            }
             let d = within(d, n, m.data.len()).ok_or(oob)?;
             m.data[d..d + n as usize].fill(v);
         }
@@ -206,8 +261,17 @@ pub(super) fn exec(
                 rd(regs, base + 1, s64),
                 rd(regs, base + 2, d64 && s64),
             );
-            let d = within(d, n, cx.mems[da].data.len()).ok_or(oob.clone())?;
-            let s = within(s, n, cx.mems[sa].data.len()).ok_or(oob)?;
+            let d = within(d, n, cx.mems[da].len()).ok_or(oob.clone())?;
+            let s = within(s, n, cx.mems[sa].len()).ok_or(oob)?;
+            if let (true, Some(sh)) = (da == sa, &cx.mems[da].shared) {
+                return sh.copy_within(d as u64, s as u64, n).map(|_| None);
+            }
+            if cx.mems[da].shared.is_some() || cx.mems[sa].shared.is_some() {
+                // A shared memory on either side: copy out, then in.
+                let mut tmp = vec![0u8; n as usize];
+                cx.mems[sa].read(s as u64, &mut tmp)?;
+                return cx.mems[da].write(d as u64, &tmp).map(|_| None);
+            }
             let n = n as usize;
             if da == sa {
                 cx.mems[da].data.copy_within(s..s + n, d);
@@ -226,9 +290,27 @@ pub(super) fn exec(
                 rd(regs, base + 2, false),
             );
             let s = within(s, n, bytes.len()).ok_or(oob.clone())?;
-            let d = within(d, n, m.data.len()).ok_or(oob)?;
+            let d = within(d, n, m.len()).ok_or(oob)?;
             let n = n as usize;
-            m.data[d..d + n].copy_from_slice(&bytes[s..s + n]);
+            m.write(d as u64, &bytes[s..s + n])?;
+        }
+        Ext::Atomic { op, mem, base, off } => {
+            let Class::Atomic(ac) = op.class() else {
+                return Err(Trap::Host("internal: not an atomic instruction".into()));
+            };
+            if ac == AtomicClass::Fence {
+                // threads: exec — atomic.fence orders like any SeqCst operation.
+                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                return Ok(None);
+            }
+            let m = &mut cx.mems[mem_addr(mem)];
+            let ea = rd(regs, base, m.ty.idx64).checked_add(off);
+            let opd = |k: usize| regs.get(base as usize + k).copied().unwrap_or(0);
+            let (a, b) = (opd(1), opd(2));
+            let r = atomic(m, ac, ea, a, b)?;
+            if !matches!(ac, AtomicClass::Store(..)) {
+                regs[base as usize] = r;
+            }
         }
         Ext::TableGet { table, dst, idx } => {
             let t = &cx.tables[table_addr(table)];

@@ -266,14 +266,8 @@ impl Store {
             if let Some((mi, off)) = data_offsets[i] {
                 let da = data_addrs[i] as usize;
                 let bytes = std::mem::replace(&mut self.datas[da].bytes, Arc::from(&[][..]));
-                let mem = &mut self.mems[mem_addrs[mi as usize] as usize].data;
-                let end = off
-                    .checked_add(bytes.len() as u64)
-                    .filter(|&e| e <= mem.len() as u64);
-                let Some(end) = end else {
-                    return Err(Trap::MemoryOutOfBounds.into());
-                };
-                mem[off as usize..end as usize].copy_from_slice(&bytes);
+                // A shared memory takes the bytes through its own accessors.
+                self.mems[mem_addrs[mi as usize] as usize].write(off, &bytes)?;
             }
         }
         // exec: start function

@@ -192,10 +192,7 @@ impl Store {
         let max_table = config.max_table_elems;
         // exec/numerics: the implementation's relaxed-SIMD parameters.
         let relaxed = config.relaxed_simd;
-        let mut no_mem = MemInst {
-            ty: MemType::new(0, Some(0)),
-            data: Vec::new(),
-        };
+        let mut no_mem = MemInst::unshared(MemType::new(0, Some(0)), 0);
         let (mut fa, mut fp, mut pc) = (NO_FUNC, 0usize, 0usize);
         let mut next = Next::Call {
             callee: entry,

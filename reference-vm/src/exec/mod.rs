@@ -10,6 +10,7 @@ mod gc;
 mod instantiate;
 mod interp;
 pub mod numerics;
+pub mod shared;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use crate::Config;
 use crate::syntax::*;
 use code::CompiledFunc;
+pub use shared::SharedMemory;
 
 /// Address of a function in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -254,6 +256,10 @@ pub enum Trap {
     NullDescriptorRef,
     /// `descriptor cast failure` (custom descriptors: `ref.cast_desc_eq`).
     DescriptorCastFailure,
+    /// `unaligned atomic memory access` (threads)
+    UnalignedAtomic,
+    /// `expected shared memory`: `memory.atomic.wait*` on an unshared memory (threads)
+    ExpectedSharedMemory,
 }
 
 impl fmt::Display for Trap {
@@ -285,6 +291,8 @@ impl fmt::Display for Trap {
             Trap::Exception(_) => "uncaught exception",
             Trap::NullDescriptorRef => "null descriptor reference",
             Trap::DescriptorCastFailure => "descriptor cast failure",
+            Trap::UnalignedAtomic => "unaligned atomic memory access",
+            Trap::ExpectedSharedMemory => "expected shared memory",
         };
         f.write_str(s)
     }
@@ -385,7 +393,8 @@ impl Caller<'_> {
             .map(|(_, v)| *v)
     }
 
-    /// The calling instance's exported memory `export_name` (e.g. "memory").
+    /// The calling instance's exported memory `export_name` (e.g. "memory");
+    /// empty for a shared memory (see [`Caller::memory_read`]).
     pub fn memory_mut(&mut self, export_name: &str) -> Option<&mut [u8]> {
         match self.export(export_name)? {
             ExternVal::Mem(m) => self
@@ -401,6 +410,31 @@ impl Caller<'_> {
         match self.export(export_name)? {
             ExternVal::Mem(m) => self.mems.get(m.0 as usize).map(|m| m.data.as_slice()),
             _ => None,
+        }
+    }
+
+    /// Copies bytes out of the calling instance's exported memory, shared or
+    /// not (`memory`/`memory_mut` give no slice of a shared memory).
+    pub fn memory_read(&self, export_name: &str, addr: u64, buf: &mut [u8]) -> Result<(), Trap> {
+        match self.export(export_name) {
+            Some(ExternVal::Mem(m)) => self
+                .mems
+                .get(m.0 as usize)
+                .ok_or(Trap::MemoryOutOfBounds)?
+                .read(addr, buf),
+            _ => Err(Trap::Host(format!("no exported memory {export_name:?}"))),
+        }
+    }
+
+    /// Copies bytes into the calling instance's exported memory, shared or not.
+    pub fn memory_write(&mut self, export_name: &str, addr: u64, bytes: &[u8]) -> Result<(), Trap> {
+        match self.export(export_name) {
+            Some(ExternVal::Mem(m)) => self
+                .mems
+                .get_mut(m.0 as usize)
+                .ok_or(Trap::MemoryOutOfBounds)?
+                .write(addr, bytes),
+            _ => Err(Trap::Host(format!("no exported memory {export_name:?}"))),
         }
     }
 
@@ -438,18 +472,77 @@ pub(crate) struct TableInst {
     pub elems: Vec<u64>,
 }
 
+/// A memory instance. An unshared memory owns its bytes (`data`, the
+/// interpreter's fast path); a shared one (threads) keeps `data` empty and
+/// lives in `shared`, which other stores may hold too.
 pub(crate) struct MemInst {
     pub ty: MemType,
     pub data: Vec<u8>,
+    pub shared: Option<Arc<SharedMemory>>,
 }
 
 impl MemInst {
+    /// An unshared memory of `bytes` zero bytes.
+    pub(crate) fn unshared(ty: MemType, bytes: usize) -> MemInst {
+        MemInst {
+            ty,
+            data: vec![0; bytes],
+            shared: None,
+        }
+    }
+
     pub(crate) fn pages(&self) -> u64 {
-        self.data.len() as u64 >> self.ty.page_size_log2
+        match &self.shared {
+            Some(s) => s.pages(),
+            None => self.data.len() as u64 >> self.ty.page_size_log2,
+        }
+    }
+
+    /// The current size in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match &self.shared {
+            Some(s) => s.len(),
+            None => self.data.len(),
+        }
+    }
+
+    /// Copies bytes out at `addr` (bounds-checked).
+    pub(crate) fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Trap> {
+        match &self.shared {
+            Some(s) => s.read(addr, buf),
+            None => {
+                let a = addr
+                    .checked_add(buf.len() as u64)
+                    .filter(|end| *end <= self.data.len() as u64)
+                    .map(|_| addr as usize)
+                    .ok_or(Trap::MemoryOutOfBounds)?;
+                buf.copy_from_slice(&self.data[a..a + buf.len()]);
+                Ok(())
+            }
+        }
+    }
+
+    /// Copies bytes in at `addr` (bounds-checked).
+    pub(crate) fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Trap> {
+        match &self.shared {
+            Some(s) => s.write(addr, bytes),
+            None => {
+                let a = addr
+                    .checked_add(bytes.len() as u64)
+                    .filter(|end| *end <= self.data.len() as u64)
+                    .map(|_| addr as usize)
+                    .ok_or(Trap::MemoryOutOfBounds)?;
+                self.data[a..a + bytes.len()].copy_from_slice(bytes);
+                Ok(())
+            }
+        }
     }
 
     /// exec: memory.grow — `None` when the limits or the configured cap forbid it.
     pub(crate) fn grow(&mut self, delta: u64, cap_bytes: u64) -> Option<u64> {
+        if let Some(s) = &self.shared {
+            return s.grow(delta, cap_bytes);
+        }
         let old = self.pages();
         let new = old.checked_add(delta)?;
         let range = self.ty.max_pages();
@@ -864,19 +957,72 @@ impl Store {
         self.globals.get(g.0 as usize).map(|g| g.ty)
     }
 
-    /// The bytes of a memory.
+    /// The bytes of an unshared memory. A shared memory (threads) cannot be
+    /// lent out as a slice: this is empty for it; use [`Store::memory_read`],
+    /// [`Store::memory_write`] or [`Store::memory_to_vec`].
     pub fn memory_data(&self, m: MemAddr) -> &[u8] {
         self.mems
             .get(m.0 as usize)
             .map_or(&[], |m| m.data.as_slice())
     }
 
-    /// The bytes of a memory, writable.
+    /// The bytes of an unshared memory, writable (empty for a shared memory,
+    /// as [`Store::memory_data`]).
     pub fn memory_data_mut(&mut self, m: MemAddr) -> &mut [u8] {
         match self.mems.get_mut(m.0 as usize) {
             Some(m) => m.data.as_mut_slice(),
             None => &mut [],
         }
+    }
+
+    /// The current size of a memory in bytes (shared or not).
+    pub fn memory_len(&self, m: MemAddr) -> usize {
+        self.mems.get(m.0 as usize).map_or(0, MemInst::len)
+    }
+
+    /// Copies `buf.len()` bytes at `addr` out of a memory, shared or not.
+    pub fn memory_read(&self, m: MemAddr, addr: u64, buf: &mut [u8]) -> Result<(), Trap> {
+        self.mems
+            .get(m.0 as usize)
+            .ok_or(Trap::MemoryOutOfBounds)?
+            .read(addr, buf)
+    }
+
+    /// Copies `bytes` into a memory at `addr`, shared or not.
+    pub fn memory_write(&mut self, m: MemAddr, addr: u64, bytes: &[u8]) -> Result<(), Trap> {
+        self.mems
+            .get_mut(m.0 as usize)
+            .ok_or(Trap::MemoryOutOfBounds)?
+            .write(addr, bytes)
+    }
+
+    /// A copy of all bytes of a memory, shared or not.
+    pub fn memory_to_vec(&self, m: MemAddr) -> Vec<u8> {
+        match self.mems.get(m.0 as usize) {
+            Some(MemInst {
+                shared: Some(s), ..
+            }) => s.to_vec(),
+            Some(mi) => mi.data.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The shared memory behind `m`, to import into another store (possibly
+    /// on another thread) with [`Store::import_shared_memory`]; `None` for an
+    /// unshared memory.
+    pub fn shared_memory(&self, m: MemAddr) -> Option<Arc<SharedMemory>> {
+        self.mems.get(m.0 as usize)?.shared.clone()
+    }
+
+    /// Makes a shared memory of another store (or a fresh one) a memory of
+    /// this store: both see the same bytes.
+    pub fn import_shared_memory(&mut self, mem: Arc<SharedMemory>) -> MemAddr {
+        self.mems.push(MemInst {
+            ty: mem.ty(),
+            data: Vec::new(),
+            shared: Some(mem),
+        });
+        MemAddr((self.mems.len() - 1) as u32)
     }
 
     /// The type of a memory (with its current size as the minimum).
@@ -937,17 +1083,19 @@ impl Store {
         TableAddr((self.tables.len() - 1) as u32)
     }
 
-    /// Allocates a memory of its minimum size.
+    /// Allocates a memory of its minimum size (a [`SharedMemory`] when the
+    /// type is shared).
     pub fn alloc_mem(&mut self, ty: MemType) -> MemAddr {
+        if ty.shared {
+            let mem = Arc::new(SharedMemory::new(ty, self.config.max_memory_bytes));
+            return self.import_shared_memory(mem);
+        }
         let bytes = ty
             .limits
             .min
             .saturating_mul(ty.page_size())
             .min(self.config.max_memory_bytes);
-        self.mems.push(MemInst {
-            ty,
-            data: vec![0; bytes as usize],
-        });
+        self.mems.push(MemInst::unshared(ty, bytes as usize));
         MemAddr((self.mems.len() - 1) as u32)
     }
 

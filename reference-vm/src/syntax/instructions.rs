@@ -2,10 +2,11 @@
 //! Binary Format › Instructions).
 //!
 //! [`for_each_instr!`](crate::for_each_instr) lists every instruction exactly once:
-//! variant name, prefix byte (0x00 = none, 0xFC, 0xFD), (sub)opcode, text name, and
-//! either its immediate kind (`special` group), its operand/result number types
-//! (`unop`, `binop`), its type and access width in bytes (`load`, `store`), or its
-//! SIMD class (`simd`), followed by the proposal that introduced it. The decoder,
+//! variant name, prefix byte (0x00 = none, 0xFB, 0xFC, 0xFD, 0xFE), (sub)opcode, text
+//! name, and either its immediate kind (`special` group), its operand/result number
+//! types (`unop`, `binop`), its type and access width in bytes (`load`, `store`), its
+//! SIMD class (`simd`) or its atomic class (`atomic`, threads), followed by the
+//! proposal that introduced it. The decoder,
 //! validator, translator and interpreter are all generated from or checked against it.
 
 use super::types::{HeapType, NumType, RefType, ValType};
@@ -543,6 +544,76 @@ macro_rules! for_each_instr {
         I16x8RelaxedDotI8x16I7x16S 0xfd 0x112 "i16x8.relaxed_dot_i8x16_i7x16_s" [Bin] RelaxedSimd;
         I32x4RelaxedDotI8x16I7x16AddS 0xfd 0x113 "i32x4.relaxed_dot_i8x16_i7x16_add_s" [Tern] RelaxedSimd;
     }
+    // Threads proposal: the 0xFE prefix, kept as its own group.
+    atomic {
+        MemoryAtomicNotify 0xfe 0x00 "memory.atomic.notify" [Notify] Threads;
+        MemoryAtomicWait32 0xfe 0x01 "memory.atomic.wait32" [Wait(I32)] Threads;
+        MemoryAtomicWait64 0xfe 0x02 "memory.atomic.wait64" [Wait(I64)] Threads;
+        AtomicFence 0xfe 0x03 "atomic.fence" [Fence] Threads;
+        I32AtomicLoad 0xfe 0x10 "i32.atomic.load" [Load(I32, 4)] Threads;
+        I64AtomicLoad 0xfe 0x11 "i64.atomic.load" [Load(I64, 8)] Threads;
+        I32AtomicLoad8U 0xfe 0x12 "i32.atomic.load8_u" [Load(I32, 1)] Threads;
+        I32AtomicLoad16U 0xfe 0x13 "i32.atomic.load16_u" [Load(I32, 2)] Threads;
+        I64AtomicLoad8U 0xfe 0x14 "i64.atomic.load8_u" [Load(I64, 1)] Threads;
+        I64AtomicLoad16U 0xfe 0x15 "i64.atomic.load16_u" [Load(I64, 2)] Threads;
+        I64AtomicLoad32U 0xfe 0x16 "i64.atomic.load32_u" [Load(I64, 4)] Threads;
+        I32AtomicStore 0xfe 0x17 "i32.atomic.store" [Store(I32, 4)] Threads;
+        I64AtomicStore 0xfe 0x18 "i64.atomic.store" [Store(I64, 8)] Threads;
+        I32AtomicStore8 0xfe 0x19 "i32.atomic.store8" [Store(I32, 1)] Threads;
+        I32AtomicStore16 0xfe 0x1a "i32.atomic.store16" [Store(I32, 2)] Threads;
+        I64AtomicStore8 0xfe 0x1b "i64.atomic.store8" [Store(I64, 1)] Threads;
+        I64AtomicStore16 0xfe 0x1c "i64.atomic.store16" [Store(I64, 2)] Threads;
+        I64AtomicStore32 0xfe 0x1d "i64.atomic.store32" [Store(I64, 4)] Threads;
+        I32AtomicRmwAdd 0xfe 0x1e "i32.atomic.rmw.add" [Rmw(I32, 4, Add)] Threads;
+        I64AtomicRmwAdd 0xfe 0x1f "i64.atomic.rmw.add" [Rmw(I64, 8, Add)] Threads;
+        I32AtomicRmw8AddU 0xfe 0x20 "i32.atomic.rmw8.add_u" [Rmw(I32, 1, Add)] Threads;
+        I32AtomicRmw16AddU 0xfe 0x21 "i32.atomic.rmw16.add_u" [Rmw(I32, 2, Add)] Threads;
+        I64AtomicRmw8AddU 0xfe 0x22 "i64.atomic.rmw8.add_u" [Rmw(I64, 1, Add)] Threads;
+        I64AtomicRmw16AddU 0xfe 0x23 "i64.atomic.rmw16.add_u" [Rmw(I64, 2, Add)] Threads;
+        I64AtomicRmw32AddU 0xfe 0x24 "i64.atomic.rmw32.add_u" [Rmw(I64, 4, Add)] Threads;
+        I32AtomicRmwSub 0xfe 0x25 "i32.atomic.rmw.sub" [Rmw(I32, 4, Sub)] Threads;
+        I64AtomicRmwSub 0xfe 0x26 "i64.atomic.rmw.sub" [Rmw(I64, 8, Sub)] Threads;
+        I32AtomicRmw8SubU 0xfe 0x27 "i32.atomic.rmw8.sub_u" [Rmw(I32, 1, Sub)] Threads;
+        I32AtomicRmw16SubU 0xfe 0x28 "i32.atomic.rmw16.sub_u" [Rmw(I32, 2, Sub)] Threads;
+        I64AtomicRmw8SubU 0xfe 0x29 "i64.atomic.rmw8.sub_u" [Rmw(I64, 1, Sub)] Threads;
+        I64AtomicRmw16SubU 0xfe 0x2a "i64.atomic.rmw16.sub_u" [Rmw(I64, 2, Sub)] Threads;
+        I64AtomicRmw32SubU 0xfe 0x2b "i64.atomic.rmw32.sub_u" [Rmw(I64, 4, Sub)] Threads;
+        I32AtomicRmwAnd 0xfe 0x2c "i32.atomic.rmw.and" [Rmw(I32, 4, And)] Threads;
+        I64AtomicRmwAnd 0xfe 0x2d "i64.atomic.rmw.and" [Rmw(I64, 8, And)] Threads;
+        I32AtomicRmw8AndU 0xfe 0x2e "i32.atomic.rmw8.and_u" [Rmw(I32, 1, And)] Threads;
+        I32AtomicRmw16AndU 0xfe 0x2f "i32.atomic.rmw16.and_u" [Rmw(I32, 2, And)] Threads;
+        I64AtomicRmw8AndU 0xfe 0x30 "i64.atomic.rmw8.and_u" [Rmw(I64, 1, And)] Threads;
+        I64AtomicRmw16AndU 0xfe 0x31 "i64.atomic.rmw16.and_u" [Rmw(I64, 2, And)] Threads;
+        I64AtomicRmw32AndU 0xfe 0x32 "i64.atomic.rmw32.and_u" [Rmw(I64, 4, And)] Threads;
+        I32AtomicRmwOr 0xfe 0x33 "i32.atomic.rmw.or" [Rmw(I32, 4, Or)] Threads;
+        I64AtomicRmwOr 0xfe 0x34 "i64.atomic.rmw.or" [Rmw(I64, 8, Or)] Threads;
+        I32AtomicRmw8OrU 0xfe 0x35 "i32.atomic.rmw8.or_u" [Rmw(I32, 1, Or)] Threads;
+        I32AtomicRmw16OrU 0xfe 0x36 "i32.atomic.rmw16.or_u" [Rmw(I32, 2, Or)] Threads;
+        I64AtomicRmw8OrU 0xfe 0x37 "i64.atomic.rmw8.or_u" [Rmw(I64, 1, Or)] Threads;
+        I64AtomicRmw16OrU 0xfe 0x38 "i64.atomic.rmw16.or_u" [Rmw(I64, 2, Or)] Threads;
+        I64AtomicRmw32OrU 0xfe 0x39 "i64.atomic.rmw32.or_u" [Rmw(I64, 4, Or)] Threads;
+        I32AtomicRmwXor 0xfe 0x3a "i32.atomic.rmw.xor" [Rmw(I32, 4, Xor)] Threads;
+        I64AtomicRmwXor 0xfe 0x3b "i64.atomic.rmw.xor" [Rmw(I64, 8, Xor)] Threads;
+        I32AtomicRmw8XorU 0xfe 0x3c "i32.atomic.rmw8.xor_u" [Rmw(I32, 1, Xor)] Threads;
+        I32AtomicRmw16XorU 0xfe 0x3d "i32.atomic.rmw16.xor_u" [Rmw(I32, 2, Xor)] Threads;
+        I64AtomicRmw8XorU 0xfe 0x3e "i64.atomic.rmw8.xor_u" [Rmw(I64, 1, Xor)] Threads;
+        I64AtomicRmw16XorU 0xfe 0x3f "i64.atomic.rmw16.xor_u" [Rmw(I64, 2, Xor)] Threads;
+        I64AtomicRmw32XorU 0xfe 0x40 "i64.atomic.rmw32.xor_u" [Rmw(I64, 4, Xor)] Threads;
+        I32AtomicRmwXchg 0xfe 0x41 "i32.atomic.rmw.xchg" [Rmw(I32, 4, Xchg)] Threads;
+        I64AtomicRmwXchg 0xfe 0x42 "i64.atomic.rmw.xchg" [Rmw(I64, 8, Xchg)] Threads;
+        I32AtomicRmw8XchgU 0xfe 0x43 "i32.atomic.rmw8.xchg_u" [Rmw(I32, 1, Xchg)] Threads;
+        I32AtomicRmw16XchgU 0xfe 0x44 "i32.atomic.rmw16.xchg_u" [Rmw(I32, 2, Xchg)] Threads;
+        I64AtomicRmw8XchgU 0xfe 0x45 "i64.atomic.rmw8.xchg_u" [Rmw(I64, 1, Xchg)] Threads;
+        I64AtomicRmw16XchgU 0xfe 0x46 "i64.atomic.rmw16.xchg_u" [Rmw(I64, 2, Xchg)] Threads;
+        I64AtomicRmw32XchgU 0xfe 0x47 "i64.atomic.rmw32.xchg_u" [Rmw(I64, 4, Xchg)] Threads;
+        I32AtomicRmwCmpxchg 0xfe 0x48 "i32.atomic.rmw.cmpxchg" [Cmpxchg(I32, 4)] Threads;
+        I64AtomicRmwCmpxchg 0xfe 0x49 "i64.atomic.rmw.cmpxchg" [Cmpxchg(I64, 8)] Threads;
+        I32AtomicRmw8CmpxchgU 0xfe 0x4a "i32.atomic.rmw8.cmpxchg_u" [Cmpxchg(I32, 1)] Threads;
+        I32AtomicRmw16CmpxchgU 0xfe 0x4b "i32.atomic.rmw16.cmpxchg_u" [Cmpxchg(I32, 2)] Threads;
+        I64AtomicRmw8CmpxchgU 0xfe 0x4c "i64.atomic.rmw8.cmpxchg_u" [Cmpxchg(I64, 1)] Threads;
+        I64AtomicRmw16CmpxchgU 0xfe 0x4d "i64.atomic.rmw16.cmpxchg_u" [Cmpxchg(I64, 2)] Threads;
+        I64AtomicRmw32CmpxchgU 0xfe 0x4e "i64.atomic.rmw32.cmpxchg_u" [Cmpxchg(I64, 4)] Threads;
+    }
         }
     };
 }
@@ -578,6 +649,8 @@ pub enum Feature {
     LegacyExceptions,
     /// Custom descriptors.
     CustomDescriptors,
+    /// Threads: shared memories and atomic instructions (prefix 0xFE).
+    Threads,
 }
 
 impl Feature {
@@ -597,6 +670,7 @@ impl Feature {
             Feature::Gc => f.gc,
             Feature::Exceptions | Feature::LegacyExceptions => f.exceptions,
             Feature::CustomDescriptors => f.custom_descriptors,
+            Feature::Threads => f.threads,
         }
     }
 
@@ -616,6 +690,7 @@ impl Feature {
             Feature::Gc => "gc",
             Feature::Exceptions | Feature::LegacyExceptions => "exceptions",
             Feature::CustomDescriptors => "custom_descriptors",
+            Feature::Threads => "threads",
         }
     }
 }
@@ -741,6 +816,61 @@ pub enum Class {
     Store(NumType, u32),
     /// A SIMD instruction.
     Simd(SimdClass),
+    /// An atomic instruction (threads).
+    Atomic(AtomicClass),
+}
+
+/// The read-modify-write operators of the threads proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RmwOp {
+    /// Wrapping addition.
+    Add,
+    /// Wrapping subtraction.
+    Sub,
+    /// Bitwise and.
+    And,
+    /// Bitwise or.
+    Or,
+    /// Bitwise exclusive or.
+    Xor,
+    /// Exchange: the new value is the operand.
+    Xchg,
+}
+
+/// Validation classes of the atomic instructions (prefix 0xFE). Widths are
+/// the accessed bytes; narrow accesses zero-extend (`_u`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtomicClass {
+    /// `memory.atomic.notify`: `[addr i32] -> [i32]`, a 4-byte access.
+    Notify,
+    /// `memory.atomic.waitN`: `[addr t i64] -> [i32]`.
+    Wait(NumType),
+    /// `atomic.fence`: `[] -> []`, a zero byte immediate.
+    Fence,
+    /// `[addr] -> [t]`.
+    Load(NumType, u32),
+    /// `[addr t] -> []`.
+    Store(NumType, u32),
+    /// `[addr t] -> [t]`, returns the old value.
+    Rmw(NumType, u32, RmwOp),
+    /// `[addr t t] -> [t]` (expected, replacement), returns the old value.
+    Cmpxchg(NumType, u32),
+}
+
+impl AtomicClass {
+    /// The accessed width in bytes (0 for the fence).
+    pub const fn width(self) -> u32 {
+        match self {
+            AtomicClass::Notify => 4,
+            AtomicClass::Wait(NumType::I64) => 8,
+            AtomicClass::Wait(_) => 4,
+            AtomicClass::Fence => 0,
+            AtomicClass::Load(_, w)
+            | AtomicClass::Store(_, w)
+            | AtomicClass::Rmw(_, w, _)
+            | AtomicClass::Cmpxchg(_, w) => w,
+        }
+    }
 }
 
 macro_rules! define_opcodes {
@@ -751,18 +881,21 @@ macro_rules! define_opcodes {
         load { $( $ln:ident $lp:literal $lc:literal $lt:literal $la:ident $lw:literal $lf:ident; )* }
         store { $( $tn:ident $tp:literal $tc:literal $tt:literal $ta:ident $tw:literal $tf:ident; )* }
         simd { $( $vn:ident $vp:literal $vc:literal $vt:literal [$($vk:tt)*] $vf:ident; )* }
+        atomic { $( $an:ident $ap:literal $ac:literal $at:literal [$($ak:tt)*] $af:ident; )* }
     ) => {
         /// Every instruction's opcode.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[allow(missing_docs)]
         pub enum Opcode {
             $($sn,)* $($un,)* $($bn,)* $($ln,)* $($tn,)* $($vn,)*
+            $($an,)*
         }
 
         impl Opcode {
             /// All opcodes, in table order.
             pub const ALL: &'static [Opcode] = &[
                 $(Opcode::$sn,)* $(Opcode::$un,)* $(Opcode::$bn,)* $(Opcode::$ln,)* $(Opcode::$tn,)* $(Opcode::$vn,)*
+                $(Opcode::$an,)*
             ];
 
             /// The text-format name.
@@ -770,6 +903,7 @@ macro_rules! define_opcodes {
                 match self {
                     $(Opcode::$sn => $st,)* $(Opcode::$un => $ut,)* $(Opcode::$bn => $bt,)*
                     $(Opcode::$ln => $lt,)* $(Opcode::$tn => $tt,)* $(Opcode::$vn => $vt,)*
+                    $(Opcode::$an => $at,)*
                 }
             }
 
@@ -778,6 +912,7 @@ macro_rules! define_opcodes {
                 match self {
                     $(Opcode::$sn => ($sp, $sc),)* $(Opcode::$un => ($up, $uc),)* $(Opcode::$bn => ($bp, $bc),)*
                     $(Opcode::$ln => ($lp, $lc),)* $(Opcode::$tn => ($tp, $tc),)* $(Opcode::$vn => ($vp, $vc),)*
+                    $(Opcode::$an => ($ap, $ac),)*
                 }
             }
 
@@ -786,12 +921,14 @@ macro_rules! define_opcodes {
                 match self {
                     $(Opcode::$sn => Feature::$sf,)* $(Opcode::$un => Feature::$uf,)* $(Opcode::$bn => Feature::$bf,)*
                     $(Opcode::$ln => Feature::$lf,)* $(Opcode::$tn => Feature::$tf,)* $(Opcode::$vn => Feature::$vf,)*
+                    $(Opcode::$an => Feature::$af,)*
                 }
             }
 
             /// The typing class.
             pub const fn class(self) -> Class {
                 use NumType::*;
+                use RmwOp::*;
                 match self {
                     $(Opcode::$sn => Class::Special(ImmKind::$simm),)*
                     $(Opcode::$un => Class::Unop($ua, $ub),)*
@@ -799,6 +936,7 @@ macro_rules! define_opcodes {
                     $(Opcode::$ln => Class::Load($la, $lw),)*
                     $(Opcode::$tn => Class::Store($ta, $tw),)*
                     $(Opcode::$vn => Class::Simd(SimdClass::$($vk)*),)*
+                    $(Opcode::$an => Class::Atomic(AtomicClass::$($ak)*),)*
                 }
             }
         }
@@ -822,16 +960,20 @@ impl Opcode {
                 SimdClass::Extract(..) | SimdClass::Replace(..) => ImmKind::Lane,
                 _ => ImmKind::None,
             },
+            // binary: the fence's zero byte is read by the decoder itself.
+            Class::Atomic(AtomicClass::Fence) => ImmKind::None,
+            Class::Atomic(_) => ImmKind::MemArg,
         }
     }
 
-    /// Looks up an opcode by prefix (0, 0xFC, 0xFD) and (sub)opcode.
+    /// Looks up an opcode by prefix (0, 0xFB, 0xFC, 0xFD, 0xFE) and (sub)opcode.
     pub fn from_encoding(prefix: u8, code: u32) -> Option<Opcode> {
         let table: &[Option<Opcode>] = match prefix {
             0x00 => &TABLE_PLAIN,
             0xfc => &TABLE_FC,
             0xfd => &TABLE_FD,
             0xfb => &TABLE_FB,
+            0xfe => &TABLE_FE,
             _ => return None,
         };
         table.get(usize::try_from(code).ok()?).copied().flatten()
@@ -856,6 +998,7 @@ static TABLE_PLAIN: [Option<Opcode>; 256] = build_table(0x00);
 static TABLE_FC: [Option<Opcode>; 32] = build_table(0xfc);
 static TABLE_FB: [Option<Opcode>; 40] = build_table(0xfb);
 static TABLE_FD: [Option<Opcode>; 0x120] = build_table(0xfd);
+static TABLE_FE: [Option<Opcode>; 0x50] = build_table(0xfe);
 
 /// A memory operand: alignment exponent, offset, memory index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -982,6 +1125,14 @@ mod tests {
             let (p, c) = op.encoding();
             assert_eq!(Opcode::from_encoding(p, c), Some(op), "{}", op.name());
         }
-        assert_eq!(Opcode::ALL.len(), 48 + 45 + 60 + 76 + 14 + 9 + 256 + 7);
+        let atomic = Opcode::ALL
+            .iter()
+            .filter(|o| o.feature() == Feature::Threads)
+            .count();
+        assert_eq!(atomic, 67, "threads: 4 + 7 loads + 7 stores + 7 x 7 rmw");
+        assert_eq!(
+            Opcode::ALL.len() - atomic,
+            48 + 45 + 60 + 76 + 14 + 9 + 256 + 7
+        );
     }
 }

@@ -659,8 +659,61 @@ impl Compiler<'_> {
         if !mt.idx64 && m.offset > u64::from(u32::MAX) {
             return Err(ValidationError::OffsetOutOfRange);
         }
-        let fast = (m.mem == 0 && !mt.idx64).then_some(m.offset as u32);
+        let fast = (m.mem == 0 && !mt.idx64 && !mt.shared).then_some(m.offset as u32);
         Ok((m, mt, fast))
+    }
+
+    /// Whether memory `x` is served by the interpreter's fast path: memory 0,
+    /// 32-bit and unshared (a shared memory's bytes are atomic words).
+    fn mem_fast(&self, x: u32) -> Result<bool> {
+        let mt = self.c.mem(x)?;
+        Ok(x == 0 && !mt.idx64 && !mt.shared)
+    }
+
+    /// threads: valid — atomic instructions. The memory must exist, the
+    /// alignment must be exactly natural; all run off the fast path.
+    fn atomic(&mut self, i: &Instr, ac: AtomicClass) -> Result<()> {
+        if ac == AtomicClass::Fence {
+            self.emit_ext(Ext::Atomic {
+                op: i.op,
+                mem: 0,
+                base: self.height,
+                off: 0,
+            });
+            return Ok(());
+        }
+        let Imm::MemArg(m) = i.imm else {
+            return mismatch("");
+        };
+        self.c.mem(m.mem)?;
+        // threads: valid — an atomic access's alignment equals its width.
+        if m.align >= 32 || 1u64 << m.align != u64::from(ac.width()) {
+            return Err(ValidationError::AtomicAlignment);
+        }
+        let (m, mt, _) = self.memarg(&i.imm, ac.width())?;
+        let at = addr_type(mt.idx64);
+        let num = |t: NumType| -> ValType { t.into() };
+        let (params, result): (Vec<ValType>, Option<ValType>) = match ac {
+            AtomicClass::Notify => (vec![at, ValType::I32], Some(ValType::I32)),
+            AtomicClass::Wait(t) => (vec![at, num(t), ValType::I64], Some(ValType::I32)),
+            AtomicClass::Load(t, _) => (vec![at], Some(num(t))),
+            AtomicClass::Store(t, _) => (vec![at, num(t)], None),
+            AtomicClass::Rmw(t, ..) => (vec![at, num(t)], Some(num(t))),
+            AtomicClass::Cmpxchg(t, _) => (vec![at, num(t), num(t)], Some(num(t))),
+            AtomicClass::Fence => (vec![], None),
+        };
+        let base = self.pop_contiguous(&params)?;
+        self.emit_ext(Ext::Atomic {
+            op: i.op,
+            mem: m.mem,
+            base,
+            off: m.offset,
+        });
+        if let Some(t) = result {
+            self.height = base;
+            self.push(t);
+        }
+        Ok(())
     }
 
     /// Emits `Ins::Ext` for an instruction off the fast path.
@@ -761,6 +814,7 @@ impl Compiler<'_> {
                 return Ok(());
             }
             Class::Simd(sc) => return self.simd(i, sc),
+            Class::Atomic(ac) => return self.atomic(i, ac),
             Class::Special(_) => {}
         }
         match op {
@@ -1224,7 +1278,7 @@ impl Compiler<'_> {
                 let mem = i.idx();
                 let at = self.mem_at(mem)?;
                 let dst = self.height;
-                if mem == 0 && at == ValType::I32 {
+                if self.mem_fast(mem)? {
                     self.emit_result(Ins::MemorySize { dst }, ValType::I32);
                 } else {
                     self.emit_ext(Ext::MemorySize { mem, dst });
@@ -1236,7 +1290,7 @@ impl Compiler<'_> {
                 let at = self.mem_at(mem)?;
                 let d = self.pop_expect(at)?;
                 let (dst, delta) = (d.slot, Self::src(&d));
-                if mem == 0 && at == ValType::I32 {
+                if self.mem_fast(mem)? {
                     self.emit_result(Ins::MemoryGrow { dst, delta }, ValType::I32);
                 } else {
                     self.emit_ext(Ext::MemoryGrow { mem, dst, delta });
@@ -1247,7 +1301,7 @@ impl Compiler<'_> {
                 let mem = i.idx();
                 let at = self.mem_at(mem)?;
                 let base = self.pop_contiguous(&[at, ValType::I32, at])?;
-                if mem == 0 && at == ValType::I32 {
+                if self.mem_fast(mem)? {
                     self.emit(Ins::MemoryFill { base });
                 } else {
                     self.emit_ext(Ext::MemoryFill { mem, base });
@@ -1263,7 +1317,7 @@ impl Compiler<'_> {
                     ValType::I32
                 };
                 let base = self.pop_contiguous(&[ad, as_, n])?;
-                if d == 0 && s == 0 && n == ValType::I32 && ad == ValType::I32 {
+                if self.mem_fast(d)? && self.mem_fast(s)? {
                     self.emit(Ins::MemoryCopy { base });
                 } else {
                     self.emit_ext(Ext::MemoryCopy {
@@ -1278,7 +1332,7 @@ impl Compiler<'_> {
                 let at = self.mem_at(m)?;
                 self.c.data(x)?;
                 let base = self.pop_contiguous(&[at, ValType::I32, ValType::I32])?;
-                if m == 0 && at == ValType::I32 {
+                if self.mem_fast(m)? {
                     self.emit(Ins::MemoryInit { data: x, base });
                 } else {
                     self.emit_ext(Ext::MemoryInit {

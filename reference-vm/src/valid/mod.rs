@@ -82,6 +82,10 @@ pub enum ValidationError {
     /// A rule of the custom descriptors proposal, with the reference
     /// interpreter's message (e.g. `descriptor type must be a struct`).
     Descriptor(String),
+    /// `shared memory must have maximum` (threads)
+    SharedMemoryNoMax,
+    /// `atomic alignment must be natural` (threads)
+    AtomicAlignment,
     /// A construct the enabled feature set does not allow.
     FeatureDisabled {
         /// What was found.
@@ -143,6 +147,8 @@ impl fmt::Display for ValidationError {
                 f,
                 "type mismatch on cast: type {a} has a different top type than type {b}"
             ),
+            SharedMemoryNoMax => f.write_str("shared memory must have maximum"),
+            AtomicAlignment => f.write_str("atomic alignment must be natural"),
             FeatureDisabled { what, feature } => {
                 write!(f, "{what} (feature {feature} is not enabled)")
             }
@@ -330,7 +336,12 @@ fn check_mem_type(t: &MemType) -> Result<()> {
             idx64: t.idx64,
             page_size_log2: t.page_size_log2,
         },
-    )
+    )?;
+    // threads: valid memtype — a shared memory declares its maximum.
+    if t.shared && t.limits.max.is_none() {
+        return Err(ValidationError::SharedMemoryNoMax);
+    }
+    Ok(())
 }
 
 /// valid: tabletype
