@@ -82,6 +82,16 @@ impl TrapKind {
             .map(|(_, k)| *k)
     }
 
+    /// The trap kind a free-form message mentions, by its spec message or its
+    /// [`TrapKind::name`] anywhere in the text (an engine's own wording such
+    /// as "uninstantiable: wasm trap: integer divide by zero").
+    pub fn mentioned_in(text: &str) -> Option<TrapKind> {
+        TRAP_MESSAGES
+            .iter()
+            .map(|(_, k)| *k)
+            .find(|k| text.contains(k.name()) || text.contains(k.spec_message()))
+    }
+
     /// Every kind an expected message can mean: the kinds whose spec message
     /// starts with it (`"out of bounds"` means memory, table or array bounds),
     /// or whose message it extends (`"uninitialized element 2"`).

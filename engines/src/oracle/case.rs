@@ -372,7 +372,7 @@ pub fn reproducer(case: &Case, run: &Run, text: bool) -> String {
             if expected == "instantiated" {
                 let _ = writeln!(out, "{module}");
             } else if let Some(msg) = expected.strip_prefix("uninstantiable: ") {
-                let kind = TrapKind::from_spec_message(msg).or_else(|| trap_kind_by_name(msg));
+                let kind = TrapKind::from_spec_message(msg).or_else(|| TrapKind::mentioned_in(msg));
                 let msg = kind.map(spec_message).unwrap_or("");
                 let _ = writeln!(out, "(assert_trap\n{module}\n{})", quote(msg));
             } else {
@@ -437,28 +437,6 @@ pub fn reproducer(case: &Case, run: &Run, text: bool) -> String {
         }
     }
     out
-}
-
-fn trap_kind_by_name(msg: &str) -> Option<TrapKind> {
-    use TrapKind::*;
-    [
-        Unreachable,
-        MemoryOutOfBounds,
-        TableOutOfBounds,
-        UndefinedElement,
-        UninitializedElement,
-        IndirectCallTypeMismatch,
-        IntegerDivideByZero,
-        IntegerOverflow,
-        InvalidConversionToInteger,
-        NullReference,
-        CastFailure,
-        ArrayOutOfBounds,
-        UnalignedAtomic,
-        ExpectedSharedMemory,
-    ]
-    .into_iter()
-    .find(|k| msg.contains(k.name()) || msg.contains(spec_message(*k)))
 }
 
 /// `case.json` for a run.
