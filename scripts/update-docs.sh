@@ -50,5 +50,17 @@ if [ "${1:-}" = "--bench" ]; then
     2>/dev/null > "$tmp/bench.md"
   { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
   splice BENCHMARKS.md bench "$tmp/bench-full.md"
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the start)."; echo
+    echo "| engines | execs | exec/s | divergences | known-fault cases |"; echo "|---|---:|---:|---:|---:|"
+    for pair in reference-vm@latest,wasmi wasmi,wasmi reference-vm@latest,reference-vm@latest; do
+      out=$("$WC" fuzz --engines "$pair" --seed 0 --time 30 --out "$tmp/fuzz" 2>/dev/null || true)
+      line=$(echo "$out" | grep '^fuzz:' | tail -n 1)
+      execs=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) execs.*/\1/')
+      rate=$(echo "$line" | sed -E 's/.* ([0-9]+) exec\/s.*/\1/')
+      div=$(echo "$line" | sed -E 's/.* ([0-9]+) divergences.*/\1/')
+      known=$(echo "$out" | grep '^known faults' | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
+      echo "| ${pair/,/ vs } | $execs | $rate | $div | $known |"
+    done; } > "$tmp/fuzz.md"
+  splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
 fi
 echo "updated README.md and BENCHMARKS.md"
