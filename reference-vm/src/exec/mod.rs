@@ -260,6 +260,8 @@ pub enum Trap {
     UnalignedAtomic,
     /// `expected shared memory`: `memory.atomic.wait*` on an unshared memory (threads)
     ExpectedSharedMemory,
+    /// `interrupted`: [`crate::Config::interrupt`] was set.
+    Interrupted,
 }
 
 impl fmt::Display for Trap {
@@ -293,6 +295,7 @@ impl fmt::Display for Trap {
             Trap::DescriptorCastFailure => "descriptor cast failure",
             Trap::UnalignedAtomic => "unaligned atomic memory access",
             Trap::ExpectedSharedMemory => "expected shared memory",
+            Trap::Interrupted => "interrupted",
         };
         f.write_str(s)
     }
