@@ -441,6 +441,15 @@ impl Caller<'_> {
         }
     }
 
+    /// The shared memory behind the calling instance's exported memory
+    /// `export_name`; `None` when it is unshared or missing.
+    pub fn shared_memory(&self, export_name: &str) -> Option<&SharedMemory> {
+        match self.export(export_name)? {
+            ExternVal::Mem(m) => self.mems.get(m.0 as usize)?.shared.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The value of the calling instance's exported global.
     pub fn global(&self, export_name: &str) -> Option<Val> {
         match self.export(export_name)? {

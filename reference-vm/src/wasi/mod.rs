@@ -18,6 +18,8 @@ pub mod stdio;
 pub mod types;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -176,6 +178,13 @@ pub struct WasiCtx {
     urandom: Option<std::fs::File>,
     limits: Limits,
     exit_code: Option<u32>,
+    /// The run's stop request, shared with the interpreter
+    /// ([`crate::Config::interrupt`]): blocking calls wait in slices and
+    /// give up once it is set.
+    interrupt: Arc<AtomicBool>,
+    /// A `poll_oneoff` sleep still to do, when the caller sleeps without
+    /// holding the context ([`WasiCtx::call_deferring_sleep`]).
+    pending_sleep: Option<Duration>,
 }
 
 /// Builds a [`WasiCtx`].
@@ -189,6 +198,7 @@ pub struct WasiCtxBuilder {
     clock: Clock,
     random: RandomSource,
     limits: Limits,
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for WasiCtxBuilder {
@@ -203,6 +213,7 @@ impl Default for WasiCtxBuilder {
             clock: Clock::System,
             random: RandomSource::System,
             limits: Limits::default(),
+            interrupt: None,
         }
     }
 }
@@ -276,8 +287,14 @@ impl WasiCtxBuilder {
         self.limits = l;
         self
     }
+    /// Uses `flag` as the run's stop request (see [`WasiCtx::interrupt_handle`]).
+    pub fn interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
+    }
     /// Builds the context: fds 0-2 are the standard streams, preopens follow.
     pub fn build(self) -> WasiCtx {
+        let interrupt = self.interrupt.unwrap_or_default();
         let mut fds = BTreeMap::new();
         let stdio_rights = rights::STDIO_BASE;
         fds.insert(
@@ -286,6 +303,7 @@ impl WasiCtxBuilder {
                 handle: Handle::File(Box::new(stdio::StdinFile {
                     src: self.stdin,
                     pos: 0,
+                    interrupt: interrupt.clone(),
                 })),
                 base: stdio_rights & !rights::FD_WRITE,
                 inheriting: 0,
@@ -343,6 +361,8 @@ impl WasiCtxBuilder {
             urandom: None,
             limits: self.limits,
             exit_code: None,
+            interrupt,
+            pending_sleep: None,
         }
     }
 }
@@ -365,6 +385,43 @@ impl WasiCtx {
         self.exit_code
     }
 
+    /// The stop request of runs of this context: setting it makes
+    /// [`run_command`] end every thread of the guest soon (the running code
+    /// traps with `interrupted`, blocking calls give up) and return
+    /// [`RunError::Interrupted`]. `run_command` also sets it itself when the
+    /// program ends, to stop its other threads.
+    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+        self.interrupt.clone()
+    }
+
+    /// Sleeps `d` in slices, giving up when the stop request is set.
+    pub(crate) fn sleep_interruptibly(flag: &AtomicBool, d: Duration) {
+        let end = Instant::now() + d;
+        loop {
+            if flag.load(Ordering::Relaxed) {
+                return;
+            }
+            let now = Instant::now();
+            if now >= end {
+                return;
+            }
+            std::thread::sleep((end - now).min(crate::exec::shared::INTERRUPT_POLL));
+        }
+    }
+
+    /// [`WasiCtx::call_on`], except that a `poll_oneoff` sleep is not done
+    /// but returned, so that the caller can sleep without holding the
+    /// context (other threads keep using it meanwhile).
+    pub fn call_deferring_sleep(
+        &mut self,
+        func: &str,
+        args: &[u64],
+        memory: &mut dyn GuestMemory,
+    ) -> (Result<u32, WasiExit>, Option<Duration>) {
+        let r = self.dispatch(func, args, memory);
+        (r, self.pending_sleep.take())
+    }
+
     /// How many descriptors are open.
     pub fn open_fds(&self) -> usize {
         self.fds.len()
@@ -379,6 +436,19 @@ impl WasiCtx {
 
     /// [`WasiCtx::call`] on any guest memory, e.g. a shared one ([`mem::Shared`]).
     pub fn call_on(
+        &mut self,
+        func: &str,
+        args: &[u64],
+        memory: &mut dyn GuestMemory,
+    ) -> Result<u32, WasiExit> {
+        let (r, sleep) = self.call_deferring_sleep(func, args, memory);
+        if let Some(d) = sleep {
+            Self::sleep_interruptibly(&self.interrupt, d);
+        }
+        r
+    }
+
+    fn dispatch(
         &mut self,
         func: &str,
         args: &[u64],
@@ -1174,7 +1244,9 @@ impl WasiCtx {
             let wait = clocks.iter().map(|c| c.1).min().unwrap_or(0);
             match self.clock {
                 Clock::System => {
-                    std::thread::sleep(Duration::from_nanos(wait).min(self.limits.max_sleep))
+                    // Done by the caller, after the events are written.
+                    self.pending_sleep =
+                        Some(Duration::from_nanos(wait).min(self.limits.max_sleep))
                 }
                 Clock::Deterministic { .. } => {
                     self.virtual_now = self.virtual_now.saturating_add(wait)
