@@ -432,3 +432,54 @@ fn stop_request_interrupts_a_run() {
         assert_eq!(r, Err(RunError::Interrupted), "{body}");
     }
 }
+
+/// The runner: a test spec without its module is reported as a missing
+/// test module (skipped, neither a pass nor a crash); a wasi-threads
+/// program runs in process, and one that never ends is a timeout, stopped
+/// through the stop request (its blocked thread too).
+#[test]
+fn runner_missing_modules_threads_and_timeouts() {
+    use wasi_testsuite::refvm::RefVm;
+    use wasi_testsuite::{Options, Outcome, run_suites};
+
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("threads-suite");
+    std::fs::create_dir(&suite).unwrap();
+    std::fs::write(suite.join("manifest.json"), r#"{"name": "threads"}"#).unwrap();
+    std::fs::write(suite.join("only_spec.json"), r#"{"exit_code": 99}"#).unwrap();
+    std::fs::write(
+        suite.join("exits.wasm"),
+        exit_main("$block", "(call $exit (i32.const 99))"),
+    )
+    .unwrap();
+    std::fs::write(suite.join("exits.json"), r#"{"exit_code": 99}"#).unwrap();
+    std::fs::write(suite.join("hangs.wasm"), exit_main("$block", "(call $spin)")).unwrap();
+    let opts = Options {
+        testsuites: vec![suite],
+        timeout: Duration::from_secs(1),
+        jobs: 1,
+        ..Options::default()
+    };
+    let report = run_suites(&RefVm { memfs: true }, &opts).unwrap();
+    let got: Vec<(String, Outcome)> = report
+        .results
+        .iter()
+        .map(|r| (r.id.rsplit('/').next().unwrap().to_string(), r.outcome))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("exits".to_string(), Outcome::Pass),
+            ("hangs".to_string(), Outcome::Timeout),
+            ("only_spec".to_string(), Outcome::Skip),
+        ],
+        "{:#?}",
+        report.results
+    );
+    let missing = &report.results[2];
+    assert!(
+        missing.message.contains("missing test module"),
+        "{}",
+        missing.message
+    );
+}
