@@ -3,8 +3,8 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use reference_vm::{Config, Features};
 use reference_vm::wasi::{OutputSink, RunError, StdinSource, WasiCtx, memfs::MemFs, run_command};
+use reference_vm::{Config, Features};
 
 use super::runtime::{RunOutput, RunRequest, RunStatus, Runtime, shell_quote};
 

@@ -208,12 +208,18 @@ fn exit_main(what: &str, end: &str) -> Vec<u8> {
 
 #[test]
 fn exit_main_block() {
-    assert_eq!(exit_code(exit_main("$block", "(call $exit (i32.const 99))")), 99);
+    assert_eq!(
+        exit_code(exit_main("$block", "(call $exit (i32.const 99))")),
+        99
+    );
 }
 
 #[test]
 fn exit_main_busy() {
-    assert_eq!(exit_code(exit_main("$spin", "(call $exit (i32.const 99))")), 99);
+    assert_eq!(
+        exit_code(exit_main("$spin", "(call $exit (i32.const 99))")),
+        99
+    );
 }
 
 #[test]
@@ -428,7 +434,9 @@ fn stop_request_interrupts_a_run() {
         // Whether the flag is set before or during the run, it stops.
         std::thread::sleep(Duration::from_millis(20));
         stop.store(true, Ordering::SeqCst);
-        let r = rx.recv_timeout(HANG_GUARD).expect("interrupt ignored (hang)");
+        let r = rx
+            .recv_timeout(HANG_GUARD)
+            .expect("interrupt ignored (hang)");
         assert_eq!(r, Err(RunError::Interrupted), "{body}");
     }
 }
@@ -453,7 +461,11 @@ fn runner_missing_modules_threads_and_timeouts() {
     )
     .unwrap();
     std::fs::write(suite.join("exits.json"), r#"{"exit_code": 99}"#).unwrap();
-    std::fs::write(suite.join("hangs.wasm"), exit_main("$block", "(call $spin)")).unwrap();
+    std::fs::write(
+        suite.join("hangs.wasm"),
+        exit_main("$block", "(call $spin)"),
+    )
+    .unwrap();
     let opts = Options {
         testsuites: vec![suite],
         timeout: Duration::from_secs(1),

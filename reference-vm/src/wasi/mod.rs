@@ -18,9 +18,9 @@ pub mod stdio;
 pub mod types;
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::io::Read;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fs::{OpenOptions, Opened, WasiDir, WasiFile};
@@ -539,14 +539,24 @@ impl WasiCtx {
 
     // ---- args, environ -------------------------------------------------
 
-    fn strings_sizes(list: &[Vec<u8>], m: &mut dyn GuestMemory, count: u32, size: u32) -> Result<(), Errno> {
+    fn strings_sizes(
+        list: &[Vec<u8>],
+        m: &mut dyn GuestMemory,
+        count: u32,
+        size: u32,
+    ) -> Result<(), Errno> {
         let total: usize = list.iter().map(|s| s.len() + 1).sum();
         let total = u32::try_from(total).map_err(|_| errno::OVERFLOW)?;
         mem::write_u32(m, count, list.len() as u32)?;
         mem::write_u32(m, size, total)
     }
 
-    fn strings_get(list: &[Vec<u8>], m: &mut dyn GuestMemory, ptrs: u32, buf: u32) -> Result<(), Errno> {
+    fn strings_get(
+        list: &[Vec<u8>],
+        m: &mut dyn GuestMemory,
+        ptrs: u32,
+        buf: u32,
+    ) -> Result<(), Errno> {
         let total: u64 = list.iter().map(|s| s.len() as u64 + 1).sum();
         mem::range(m, ptrs, list.len() as u64 * 4)?;
         mem::range(m, buf, total)?;
@@ -944,7 +954,14 @@ impl WasiCtx {
         Ok(())
     }
 
-    fn fd_seek(&mut self, m: &mut dyn GuestMemory, fd: u32, off: i64, wh: u32, out: u32) -> Result<(), Errno> {
+    fn fd_seek(
+        &mut self,
+        m: &mut dyn GuestMemory,
+        fd: u32,
+        off: i64,
+        wh: u32,
+        out: u32,
+    ) -> Result<(), Errno> {
         mem::range(m, out, 8)?;
         let need = if off == 0 && wh == whence::CUR as u32 {
             rights::FD_TELL
@@ -1245,8 +1262,7 @@ impl WasiCtx {
             match self.clock {
                 Clock::System => {
                     // Done by the caller, after the events are written.
-                    self.pending_sleep =
-                        Some(Duration::from_nanos(wait).min(self.limits.max_sleep))
+                    self.pending_sleep = Some(Duration::from_nanos(wait).min(self.limits.max_sleep))
                 }
                 Clock::Deterministic { .. } => {
                     self.virtual_now = self.virtual_now.saturating_add(wait)
