@@ -84,9 +84,13 @@ fn link_with(
                     })
                     .collect();
                 if *name == "proc_exit" {
-                    // Without the lock: another thread may hold it in a
-                    // blocking call, and exiting must not wait for that.
-                    return Err(Trap::Exit(a[0] as u32 as i32));
+                    // Without waiting for the lock: another thread may hold
+                    // it in a blocking call, and exiting must not wait for that.
+                    let code = a[0] as u32;
+                    if let Ok(mut c) = ctx.try_lock() {
+                        c.exit_code = Some(code);
+                    }
+                    return Err(Trap::Exit(code as i32));
                 }
                 if stop.load(Ordering::Relaxed) {
                     return Err(Trap::Interrupted);
@@ -370,6 +374,9 @@ impl Program {
         match store.instantiate(&self.module, &externs) {
             Ok(m) => Ok(Ok((store, m))),
             Err(crate::exec::InstantiateError::Trap(Trap::Exit(c))) => Ok(Err(c)),
+            Err(crate::exec::InstantiateError::Trap(Trap::Interrupted)) => {
+                Err(RunError::Interrupted)
+            }
             Err(crate::exec::InstantiateError::Trap(t)) => Err(RunError::Trap {
                 message: t.to_string(),
                 backtrace: backtrace(&store),
