@@ -138,7 +138,11 @@ pub fn run(args: RunArgs) -> u8 {
         }
     };
     let config = Config {
-        features: Features::default(),
+        // 3.0 plus threads, for wasi-threads programs.
+        features: Features {
+            threads: true,
+            ..Features::default()
+        },
         fuel: args.fuel,
         ..Config::default()
     };

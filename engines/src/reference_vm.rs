@@ -54,7 +54,8 @@ fn trap_kind(t: &exec::Trap) -> TrapKind {
         T::InvalidConversionToInteger => TrapKind::InvalidConversionToInteger,
         T::NullReference => TrapKind::NullReference,
         T::CallStackExhausted => TrapKind::CallStackExhausted,
-        T::OutOfFuel => TrapKind::OutOfFuel,
+        // A stop request (Config::interrupt) ends a run like running out of fuel.
+        T::OutOfFuel | T::Interrupted => TrapKind::OutOfFuel,
         T::NullFuncRef | T::NullStructRef | T::NullArrayRef | T::NullI31Ref | T::NullExnRef => {
             TrapKind::NullReference
         }

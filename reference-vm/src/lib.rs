@@ -243,6 +243,12 @@ pub struct Config {
     /// relaxed operations): the deterministic profile by default, or any
     /// permitted behaviour, e.g. `RelaxedMode::X86` / `RelaxedMode::ARM64`.
     pub relaxed_simd: exec::numerics::v128::RelaxedMode,
+    /// A stop request: once the flag is true, running code traps with
+    /// `interrupted` ([`exec::Trap::Interrupted`]) at its next call or
+    /// backward branch (where fuel is charged), and `memory.atomic.wait*`
+    /// wakes up to the same trap. Another thread (a timeout, or the WASI host
+    /// ending a multi-threaded program) sets it; `None` = never.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for Config {
@@ -256,6 +262,7 @@ impl Default for Config {
             max_stack_slots: 16 << 20,
             max_heap_bytes: 1 << 30,
             relaxed_simd: exec::numerics::v128::RelaxedMode::DETERMINISTIC,
+            interrupt: None,
         }
     }
 }

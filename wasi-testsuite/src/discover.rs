@@ -12,7 +12,8 @@ pub struct Suite {
     pub dir: PathBuf,
     /// Id prefix of its tests (the folder relative to the `--testsuite` root).
     pub id_prefix: String,
-    /// The tests, sorted by name.
+    /// The tests, sorted by name: each `.wasm`, and the `.wasm` path of each
+    /// test spec (`NAME.json`) whose module is missing.
     pub tests: Vec<PathBuf>,
 }
 
@@ -76,10 +77,26 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<Suite>) -> std::io::Result<()> {
             .ok()
             .and_then(|v| v["name"].as_str().map(str::to_string))
             .unwrap_or_else(|| dir.display().to_string());
-        let mut tests: Vec<PathBuf> = std::fs::read_dir(dir)?
+        let files: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+            .filter(|p| p.is_file())
             .collect();
+        let mut tests: Vec<PathBuf> = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+            .cloned()
+            .collect();
+        // A test spec without its module (e.g. a suite whose modules are
+        // built from sources not shipped): listed by its would-be `.wasm`
+        // path, which the runner reports as a missing test module.
+        for p in &files {
+            if p.extension().is_some_and(|e| e == "json")
+                && p.file_name().is_some_and(|n| n != "manifest.json")
+                && !p.with_extension("wasm").is_file()
+            {
+                tests.push(p.with_extension("wasm"));
+            }
+        }
         tests.sort();
         let id_prefix = dir
             .strip_prefix(base)

@@ -3,13 +3,15 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use reference_vm::Config;
 use reference_vm::wasi::{OutputSink, RunError, StdinSource, WasiCtx, memfs::MemFs, run_command};
+use reference_vm::{Config, Features};
 
 use super::runtime::{RunOutput, RunRequest, RunStatus, Runtime, shell_quote};
 
 /// Exit status `wasm-conform run` uses for a trap (as `abort()` would).
 pub const TRAP_EXIT: i32 = 134;
+/// How long a timed-out run may take to stop once asked.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Exit status `wasm-conform run` uses when the module cannot be run at all.
 pub const LOAD_ERROR_EXIT: i32 = 125;
 
@@ -120,9 +122,16 @@ impl Runtime for RefVm {
             }
         }
         let ctx = b.build();
-        // A fuel budget backs up the wall-clock timeout, so that a runaway guest
-        // stops rather than spinning on in a detached thread.
+        // On timeout the run is stopped through the context's stop request
+        // (every guest thread, including ones blocked in a wait or a WASI
+        // call); a fuel budget per thread backs it up.
+        let stop = ctx.interrupt_handle();
         let config = Config {
+            // WASI programs may use threads (wasi-threads) on top of 3.0.
+            features: Features {
+                threads: true,
+                ..Features::default()
+            },
             fuel: Some(req.timeout.as_secs().max(1).saturating_mul(2_000_000_000)),
             ..Config::default()
         };
@@ -139,7 +148,14 @@ impl Runtime for RefVm {
         if let Err(e) = spawned {
             return fail(RunStatus::AdapterError(format!("thread: {e}")));
         }
-        let result = rx.recv_timeout(req.timeout + Duration::from_millis(100));
+        let mut result = rx.recv_timeout(req.timeout + Duration::from_millis(100));
+        if result.is_err() {
+            // Stop the guest and give it a moment to wind down, so that it does
+            // not run on in a detached thread; it is a timeout either way.
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = rx.recv_timeout(STOP_GRACE);
+            result = Err(mpsc::RecvTimeoutError::Timeout);
+        }
         let stdout = out_h.lock().map(|c| c.bytes.clone()).unwrap_or_default();
         let mut stderr = err_h.lock().map(|c| c.bytes.clone()).unwrap_or_default();
         let (status, exit_code) = match result {
@@ -159,6 +175,7 @@ impl Runtime for RefVm {
             Ok(Ok(Err(RunError::Trap { message, .. }))) if message == "out of fuel" => {
                 (RunStatus::Timeout, None)
             }
+            Ok(Ok(Err(RunError::Interrupted))) => (RunStatus::Timeout, None),
             Ok(Ok(Err(e))) => {
                 stderr.extend_from_slice(format!("\nwasm-conform: {e}\n").as_bytes());
                 let code = if matches!(e, RunError::Trap { .. }) {

@@ -330,6 +330,21 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
         res.message = format!("skip: {}", e.reason);
         return res;
     }
+    if !wasm.is_file() {
+        // Discovery lists a spec without its module: nothing to run, and
+        // nothing that passed.
+        res.outcome = Outcome::Skip;
+        let name = wasm.file_name().unwrap_or_default().to_string_lossy();
+        res.reason = Some("missing test module".into());
+        res.message = format!(
+            "missing test module: {name} is not in the suite (only its spec {} is)",
+            wasm.with_extension("json")
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        );
+        return res;
+    }
     if wasm_kind(wasm) == WasmKind::Component && !runtime.supports_components() {
         res.outcome = Outcome::Unsupported;
         res.message =

@@ -20,6 +20,8 @@ pub(super) struct ExtCtx<'a> {
     pub datas: &'a [DataInst],
     pub max_mem: u64,
     pub max_table: u64,
+    /// The stop request of [`crate::Config::interrupt`], which ends a wait.
+    pub interrupt: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// A call requested by `call_indirect` through a 64-bit table.
@@ -118,7 +120,13 @@ fn two_mut<T>(s: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
 /// `ea` (`None` when it overflowed) with value operands `a`, `b`. Alignment
 /// is checked first, then (for `wait`) sharedness, then bounds. Returns the
 /// result slot value (unused for stores).
-fn atomic(m: &mut MemInst, ac: AtomicClass, ea: Option<u64>, a: u64, b: u64) -> Result<u64, Trap> {
+fn atomic(
+    m: &mut MemInst,
+    ac: AtomicClass,
+    ea: Option<u64>,
+    (a, b): (u64, u64),
+    interrupt: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<u64, Trap> {
     use super::shared::local;
     let w = ac.width();
     let Some(ea) = ea else {
@@ -134,7 +142,9 @@ fn atomic(m: &mut MemInst, ac: AtomicClass, ea: Option<u64>, a: u64, b: u64) -> 
             AtomicClass::Rmw(_, _, op) => sh.atomic_rmw(ea, w, op, a),
             AtomicClass::Cmpxchg(..) => sh.atomic_cmpxchg(ea, w, a, b),
             // The timeout is a signed i64 in nanoseconds.
-            AtomicClass::Wait(_) => sh.wait(ea, w, a, b as i64).map(u64::from),
+            AtomicClass::Wait(_) => sh
+                .wait_interruptible(ea, w, a, b as i64, interrupt)
+                .map(u64::from),
             AtomicClass::Notify => sh.notify(ea, a as u32).map(u64::from),
             AtomicClass::Fence => Ok(0),
         };
@@ -307,7 +317,7 @@ pub(super) fn exec(
             let ea = rd(regs, base, m.ty.idx64).checked_add(off);
             let opd = |k: usize| regs.get(base as usize + k).copied().unwrap_or(0);
             let (a, b) = (opd(1), opd(2));
-            let r = atomic(m, ac, ea, a, b)?;
+            let r = atomic(m, ac, ea, (a, b), cx.interrupt)?;
             if !matches!(ac, AtomicClass::Store(..)) {
                 regs[base as usize] = r;
             }

@@ -192,6 +192,10 @@ impl Store {
         let max_table = config.max_table_elems;
         // exec/numerics: the implementation's relaxed-SIMD parameters.
         let relaxed = config.relaxed_simd;
+        // A stop request is polled where fuel is charged (calls, backward branches).
+        let interrupt: Option<&std::sync::atomic::AtomicBool> = config.interrupt.as_deref();
+        let interrupted =
+            || interrupt.is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed));
         let mut no_mem = MemInst::unshared(MemType::new(0, Some(0)), 0);
         let (mut fa, mut fp, mut pc) = (NO_FUNC, 0usize, 0usize);
         let mut next = Next::Call {
@@ -225,6 +229,9 @@ impl Store {
                         fail!(Trap::OutOfFuel);
                     }
                     *fuel -= 1;
+                    if interrupted() {
+                        fail!(Trap::Interrupted);
+                    }
                     let need = fp + cf.frame_size as usize;
                     if need > stack.len() {
                         if need > max_slots {
@@ -250,6 +257,9 @@ impl Store {
                             fail!(Trap::OutOfFuel);
                         }
                         *fuel -= 1;
+                        if interrupted() {
+                            fail!(Trap::Interrupted);
+                        }
                         let new_fp = fp + base as usize;
                         let need = new_fp + cf.frame_size as usize;
                         if need > stack.len() {
@@ -348,6 +358,7 @@ impl Store {
                         datas,
                         max_mem,
                         max_table,
+                        interrupt,
                     };
                     let r = super::ext::exec(&cf.ext[idx as usize], &mut stack[fp..], &mut cx);
                     if let Some(c) = match r {
@@ -482,6 +493,9 @@ impl Store {
                                 trap!(Trap::OutOfFuel);
                             }
                             *fuel -= 1;
+                            if interrupted() {
+                                trap!(Trap::Interrupted);
+                            }
                         }
                         pc = t;
                     }};

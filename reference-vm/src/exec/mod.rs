@@ -260,6 +260,8 @@ pub enum Trap {
     UnalignedAtomic,
     /// `expected shared memory`: `memory.atomic.wait*` on an unshared memory (threads)
     ExpectedSharedMemory,
+    /// `interrupted`: [`crate::Config::interrupt`] was set.
+    Interrupted,
 }
 
 impl fmt::Display for Trap {
@@ -293,6 +295,7 @@ impl fmt::Display for Trap {
             Trap::DescriptorCastFailure => "descriptor cast failure",
             Trap::UnalignedAtomic => "unaligned atomic memory access",
             Trap::ExpectedSharedMemory => "expected shared memory",
+            Trap::Interrupted => "interrupted",
         };
         f.write_str(s)
     }
@@ -435,6 +438,15 @@ impl Caller<'_> {
                 .ok_or(Trap::MemoryOutOfBounds)?
                 .write(addr, bytes),
             _ => Err(Trap::Host(format!("no exported memory {export_name:?}"))),
+        }
+    }
+
+    /// The shared memory behind the calling instance's exported memory
+    /// `export_name`; `None` when it is unshared or missing.
+    pub fn shared_memory(&self, export_name: &str) -> Option<&SharedMemory> {
+        match self.export(export_name)? {
+            ExternVal::Mem(m) => self.mems.get(m.0 as usize)?.shared.as_deref(),
+            _ => None,
         }
     }
 

@@ -35,12 +35,15 @@
 //! are ordinary accesses (one thread can see them).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use super::Trap;
 use crate::syntax::{MemType, RmwOp};
+
+/// How often a waiter with an interrupt flag checks it.
+pub const INTERRUPT_POLL: Duration = Duration::from_millis(10);
 
 /// A shared linear memory: atomic words behind a read-write lock, plus the
 /// wait queues of `memory.atomic.wait*` / `memory.atomic.notify`.
@@ -331,6 +334,21 @@ impl SharedMemory {
     /// exec: memory.atomic.waitN — 0 "ok" (woken), 1 "not-equal", 2
     /// "timed-out". A negative `timeout_ns` waits forever.
     pub fn wait(&self, ea: u64, width: u32, expected: u64, timeout_ns: i64) -> Result<u32, Trap> {
+        self.wait_interruptible(ea, width, expected, timeout_ns, None)
+    }
+
+    /// [`SharedMemory::wait`] that also ends with [`Trap::Interrupted`] soon
+    /// after `interrupt` becomes true: with a flag, the waiter sleeps in
+    /// slices of at most [`INTERRUPT_POLL`] and checks it between them
+    /// (whoever sets the flag need not know which memories have waiters).
+    pub fn wait_interruptible(
+        &self,
+        ea: u64,
+        width: u32,
+        expected: u64,
+        timeout_ns: i64,
+        interrupt: Option<&AtomicBool>,
+    ) -> Result<u32, Trap> {
         let deadline = u64::try_from(timeout_ns)
             .ok()
             .map(|ns| Instant::now() + Duration::from_nanos(ns));
@@ -346,30 +364,43 @@ impl SharedMemory {
         let ticket = q.next;
         q.next += 1;
         q.queues.entry(ea).or_default().push_back(ticket);
+        let leave = |q: &mut WaitQueues| {
+            if let Some(list) = q.queues.get_mut(&ea) {
+                list.retain(|t| *t != ticket);
+                if list.is_empty() {
+                    q.queues.remove(&ea);
+                }
+            }
+        };
         loop {
             if q.woken.remove(&ticket) {
                 return Ok(0);
             }
-            match deadline {
-                None => q = self.woken.wait(q).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        if let Some(list) = q.queues.get_mut(&ea) {
-                            list.retain(|t| *t != ticket);
-                            if list.is_empty() {
-                                q.queues.remove(&ea);
-                            }
-                        }
-                        return Ok(2);
-                    }
-                    q = self
-                        .woken
-                        .wait_timeout(q, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
+            if interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
+                leave(&mut q);
+                return Err(Trap::Interrupted);
             }
+            let now = Instant::now();
+            let mut slice = match deadline {
+                None => None,
+                Some(d) if now >= d => {
+                    leave(&mut q);
+                    return Ok(2);
+                }
+                Some(d) => Some(d - now),
+            };
+            if interrupt.is_some() {
+                slice = Some(slice.map_or(INTERRUPT_POLL, |s| s.min(INTERRUPT_POLL)));
+            }
+            q = match slice {
+                None => self.woken.wait(q).unwrap_or_else(|e| e.into_inner()),
+                Some(s) => {
+                    self.woken
+                        .wait_timeout(q, s)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
         }
     }
 

@@ -282,3 +282,40 @@ fn relaxed_simd_mode_is_selectable() {
         assert!(permitted.contains(&run(mode)), "{mode:?}");
     }
 }
+
+#[test]
+fn interrupt_stops_loops_and_calls() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // (func (export "f") (param i32)
+    //   (if (local.get 0) (then (loop $l (br $l))))   ;; spin
+    //   (call 0 (i32.const 0)))                        ;; endless recursion...
+    // ... with a depth limit high enough that only the flag ends it quickly:
+    // the call path is checked as well as the backward branch.
+    let bytes = module(&[
+        (1, &[1, 0x60, 1, 0x7f, 0]),
+        (3, &[1, 0]),
+        (7, &[1, 1, b'f', 0, 0]),
+        (
+            10,
+            &[
+                1, 16, 0, 0x20, 0, 0x04, 0x40, 0x03, 0x40, 0x0c, 0, 0x0b, 0x0b, 0x41, 0, 0x10, 0,
+                0x0b,
+            ],
+        ),
+    ]);
+    let flag = Arc::new(AtomicBool::new(false));
+    let config = Config {
+        interrupt: Some(flag.clone()),
+        fuel: Some(1_000_000),
+        ..Config::default()
+    };
+    let (mut s, f) = instantiate(&bytes, config);
+    // Unset: the budget ends the spin, as without a flag.
+    assert_eq!(s.invoke(f, &[Val::I32(1)]), Err(Trap::OutOfFuel));
+    flag.store(true, Ordering::Relaxed);
+    s.set_fuel(None);
+    assert_eq!(s.invoke(f, &[Val::I32(1)]), Err(Trap::Interrupted));
+    assert_eq!(s.invoke(f, &[Val::I32(0)]), Err(Trap::Interrupted));
+    assert_eq!(Trap::Interrupted.to_string(), "interrupted");
+}

@@ -19,9 +19,12 @@ pub mod types;
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fs::{OpenOptions, Opened, WasiDir, WasiFile};
+pub use mem::GuestMemory;
 pub use run::{RunError, RunResult, instantiate, link, run_command};
 pub use stdio::{CaptureHandle, Captured, OutputSink, StdinSource};
 use types::{
@@ -175,6 +178,13 @@ pub struct WasiCtx {
     urandom: Option<std::fs::File>,
     limits: Limits,
     exit_code: Option<u32>,
+    /// The run's stop request, shared with the interpreter
+    /// ([`crate::Config::interrupt`]): blocking calls wait in slices and
+    /// give up once it is set.
+    interrupt: Arc<AtomicBool>,
+    /// A `poll_oneoff` sleep still to do, when the caller sleeps without
+    /// holding the context ([`WasiCtx::call_deferring_sleep`]).
+    pending_sleep: Option<Duration>,
 }
 
 /// Builds a [`WasiCtx`].
@@ -188,6 +198,7 @@ pub struct WasiCtxBuilder {
     clock: Clock,
     random: RandomSource,
     limits: Limits,
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for WasiCtxBuilder {
@@ -202,6 +213,7 @@ impl Default for WasiCtxBuilder {
             clock: Clock::System,
             random: RandomSource::System,
             limits: Limits::default(),
+            interrupt: None,
         }
     }
 }
@@ -275,8 +287,14 @@ impl WasiCtxBuilder {
         self.limits = l;
         self
     }
+    /// Uses `flag` as the run's stop request (see [`WasiCtx::interrupt_handle`]).
+    pub fn interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
+    }
     /// Builds the context: fds 0-2 are the standard streams, preopens follow.
     pub fn build(self) -> WasiCtx {
+        let interrupt = self.interrupt.unwrap_or_default();
         let mut fds = BTreeMap::new();
         let stdio_rights = rights::STDIO_BASE;
         fds.insert(
@@ -285,6 +303,7 @@ impl WasiCtxBuilder {
                 handle: Handle::File(Box::new(stdio::StdinFile {
                     src: self.stdin,
                     pos: 0,
+                    interrupt: interrupt.clone(),
                 })),
                 base: stdio_rights & !rights::FD_WRITE,
                 inheriting: 0,
@@ -342,6 +361,8 @@ impl WasiCtxBuilder {
             urandom: None,
             limits: self.limits,
             exit_code: None,
+            interrupt,
+            pending_sleep: None,
         }
     }
 }
@@ -364,6 +385,43 @@ impl WasiCtx {
         self.exit_code
     }
 
+    /// The stop request of runs of this context: setting it makes
+    /// [`run_command`] end every thread of the guest soon (the running code
+    /// traps with `interrupted`, blocking calls give up) and return
+    /// [`RunError::Interrupted`]. `run_command` also sets it itself when the
+    /// program ends, to stop its other threads.
+    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+        self.interrupt.clone()
+    }
+
+    /// Sleeps `d` in slices, giving up when the stop request is set.
+    pub(crate) fn sleep_interruptibly(flag: &AtomicBool, d: Duration) {
+        let end = Instant::now() + d;
+        loop {
+            if flag.load(Ordering::Relaxed) {
+                return;
+            }
+            let now = Instant::now();
+            if now >= end {
+                return;
+            }
+            std::thread::sleep((end - now).min(crate::exec::shared::INTERRUPT_POLL));
+        }
+    }
+
+    /// [`WasiCtx::call_on`], except that a `poll_oneoff` sleep is not done
+    /// but returned, so that the caller can sleep without holding the
+    /// context (other threads keep using it meanwhile).
+    pub fn call_deferring_sleep(
+        &mut self,
+        func: &str,
+        args: &[u64],
+        memory: &mut dyn GuestMemory,
+    ) -> (Result<u32, WasiExit>, Option<Duration>) {
+        let r = self.dispatch(func, args, memory);
+        (r, self.pending_sleep.take())
+    }
+
     /// How many descriptors are open.
     pub fn open_fds(&self) -> usize {
         self.fds.len()
@@ -373,6 +431,29 @@ impl WasiCtx {
     /// i64 values as bits) on the guest memory `memory`. Returns the errno the
     /// function returns to the guest, or why the guest must stop.
     pub fn call(&mut self, func: &str, args: &[u64], memory: &mut [u8]) -> Result<u32, WasiExit> {
+        self.call_on(func, args, &mut mem::Slice(memory))
+    }
+
+    /// [`WasiCtx::call`] on any guest memory, e.g. a shared one ([`mem::Shared`]).
+    pub fn call_on(
+        &mut self,
+        func: &str,
+        args: &[u64],
+        memory: &mut dyn GuestMemory,
+    ) -> Result<u32, WasiExit> {
+        let (r, sleep) = self.call_deferring_sleep(func, args, memory);
+        if let Some(d) = sleep {
+            Self::sleep_interruptibly(&self.interrupt, d);
+        }
+        r
+    }
+
+    fn dispatch(
+        &mut self,
+        func: &str,
+        args: &[u64],
+        memory: &mut dyn GuestMemory,
+    ) -> Result<u32, WasiExit> {
         let Some((params, _)) = signature(func) else {
             return Err(WasiExit::Trap(format!("unknown WASI function {func}")));
         };
@@ -458,14 +539,24 @@ impl WasiCtx {
 
     // ---- args, environ -------------------------------------------------
 
-    fn strings_sizes(list: &[Vec<u8>], m: &mut [u8], count: u32, size: u32) -> Result<(), Errno> {
+    fn strings_sizes(
+        list: &[Vec<u8>],
+        m: &mut dyn GuestMemory,
+        count: u32,
+        size: u32,
+    ) -> Result<(), Errno> {
         let total: usize = list.iter().map(|s| s.len() + 1).sum();
         let total = u32::try_from(total).map_err(|_| errno::OVERFLOW)?;
         mem::write_u32(m, count, list.len() as u32)?;
         mem::write_u32(m, size, total)
     }
 
-    fn strings_get(list: &[Vec<u8>], m: &mut [u8], ptrs: u32, buf: u32) -> Result<(), Errno> {
+    fn strings_get(
+        list: &[Vec<u8>],
+        m: &mut dyn GuestMemory,
+        ptrs: u32,
+        buf: u32,
+    ) -> Result<(), Errno> {
         let total: u64 = list.iter().map(|s| s.len() as u64 + 1).sum();
         mem::range(m, ptrs, list.len() as u64 * 4)?;
         mem::range(m, buf, total)?;
@@ -501,7 +592,7 @@ impl WasiCtx {
         }
     }
 
-    fn clock_res_get(&mut self, m: &mut [u8], id: u32, out: u32) -> Result<(), Errno> {
+    fn clock_res_get(&mut self, m: &mut dyn GuestMemory, id: u32, out: u32) -> Result<(), Errno> {
         if id > clockid::THREAD_CPUTIME_ID {
             return Err(errno::INVAL);
         }
@@ -512,7 +603,7 @@ impl WasiCtx {
         mem::write_u64(m, out, res)
     }
 
-    fn clock_time_get(&mut self, m: &mut [u8], id: u32, out: u32) -> Result<(), Errno> {
+    fn clock_time_get(&mut self, m: &mut dyn GuestMemory, id: u32, out: u32) -> Result<(), Errno> {
         mem::range(m, out, 8)?;
         let t = self.now(id)?;
         mem::write_u64(m, out, t)
@@ -527,9 +618,15 @@ impl WasiCtx {
         z ^ (z >> 31)
     }
 
-    fn random_get(&mut self, m: &mut [u8], buf: u32, len: u32) -> Result<(), Errno> {
+    fn random_get(&mut self, m: &mut dyn GuestMemory, buf: u32, len: u32) -> Result<(), Errno> {
         let r = mem::range(m, buf, len as u64)?;
-        let out = &mut m[r];
+        let mut bytes = vec![0u8; r.len()];
+        self.fill_random(&mut bytes);
+        m.store(r.start, &bytes);
+        Ok(())
+    }
+
+    fn fill_random(&mut self, out: &mut [u8]) {
         if self.random == RandomSource::System {
             if self.urandom.is_none() {
                 self.urandom = std::fs::File::open("/dev/urandom").ok();
@@ -537,14 +634,13 @@ impl WasiCtx {
             if let Some(f) = self.urandom.as_mut()
                 && f.read_exact(out).is_ok()
             {
-                return Ok(());
+                return;
             }
         }
         for chunk in out.chunks_mut(8) {
             let v = self.next_random().to_le_bytes();
             chunk.copy_from_slice(&v[..chunk.len()]);
         }
-        Ok(())
     }
 
     // ---- descriptors ---------------------------------------------------
@@ -617,7 +713,7 @@ impl WasiCtx {
         }
     }
 
-    fn fd_fdstat_get(&mut self, m: &mut [u8], fd: u32, out: u32) -> Result<(), Errno> {
+    fn fd_fdstat_get(&mut self, m: &mut dyn GuestMemory, fd: u32, out: u32) -> Result<(), Errno> {
         mem::range(m, out, FDSTAT_SIZE as u64)?;
         let e = self.entry(fd, 0)?;
         let ft = match &e.handle {
@@ -651,7 +747,7 @@ impl WasiCtx {
         Ok(())
     }
 
-    fn fd_filestat_get(&mut self, m: &mut [u8], fd: u32, out: u32) -> Result<(), Errno> {
+    fn fd_filestat_get(&mut self, m: &mut dyn GuestMemory, fd: u32, out: u32) -> Result<(), Errno> {
         mem::range(m, out, types::FILESTAT_SIZE as u64)?;
         let e = self.entry(fd, rights::FD_FILESTAT_GET)?;
         let st = match &e.handle {
@@ -698,7 +794,7 @@ impl WasiCtx {
     #[allow(clippy::too_many_arguments)]
     fn fd_rw(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         iovs: u32,
         n_iovs: u32,
@@ -745,11 +841,28 @@ impl WasiCtx {
             // The sum is returned as a u32 size: never go past it.
             let room = (u32::MAX as u64 - total) as usize;
             let r = r.start..r.start + len.min(room);
-            let res = match (write, offset) {
-                (false, None) => f.read(&mut m[r]),
-                (false, Some(o)) => f.read_at(&mut m[r], o + total),
-                (true, None) => f.write(&m[r], append),
-                (true, Some(o)) => f.write_at(&m[r], o + total),
+            let mut io = |buf: &mut [u8]| match (write, offset) {
+                (false, None) => f.read(buf),
+                (false, Some(o)) => f.read_at(buf, o + total),
+                (true, None) => f.write(buf, append),
+                (true, Some(o)) => f.write_at(buf, o + total),
+            };
+            let res = match m.as_slice_mut() {
+                // Unshared: straight from and into guest memory.
+                Some(s) => io(&mut s[r]),
+                // Shared: through a copy (only the bytes read are copied back).
+                None => {
+                    let mut buf = if write {
+                        mem::read_range(m, r.clone())
+                    } else {
+                        vec![0u8; r.len()]
+                    };
+                    let res = io(&mut buf);
+                    if let (false, Ok(n)) = (write, &res) {
+                        m.store(r.start, &buf[..(*n).min(buf.len())]);
+                    }
+                    res
+                }
             };
             let n = match res {
                 Ok(n) => n,
@@ -764,7 +877,7 @@ impl WasiCtx {
         mem::write_u32(m, out, total as u32)
     }
 
-    fn fd_prestat_get(&mut self, m: &mut [u8], fd: u32, out: u32) -> Result<(), Errno> {
+    fn fd_prestat_get(&mut self, m: &mut dyn GuestMemory, fd: u32, out: u32) -> Result<(), Errno> {
         let e = self.fds.get(&fd).ok_or(errno::BADF)?;
         let name = e.preopen.as_ref().ok_or(errno::BADF)?;
         let mut b = [0u8; 8];
@@ -775,7 +888,7 @@ impl WasiCtx {
 
     fn fd_prestat_dir_name(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         buf: u32,
         len: u32,
@@ -790,7 +903,7 @@ impl WasiCtx {
 
     fn fd_readdir(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         buf: u32,
         buf_len: u32,
@@ -807,7 +920,7 @@ impl WasiCtx {
             return Err(errno::NOTDIR);
         };
         let entries = d.entries()?;
-        let dst = &mut m[r];
+        let mut dst = vec![0u8; r.len()];
         let mut used = 0usize;
         let start = usize::try_from(cookie).unwrap_or(usize::MAX);
         for (i, ent) in entries.iter().enumerate().skip(start) {
@@ -825,6 +938,7 @@ impl WasiCtx {
                 break;
             }
         }
+        m.store(r.start, &dst[..used]);
         mem::write_u32(m, out, used as u32)
     }
 
@@ -840,7 +954,14 @@ impl WasiCtx {
         Ok(())
     }
 
-    fn fd_seek(&mut self, m: &mut [u8], fd: u32, off: i64, wh: u32, out: u32) -> Result<(), Errno> {
+    fn fd_seek(
+        &mut self,
+        m: &mut dyn GuestMemory,
+        fd: u32,
+        off: i64,
+        wh: u32,
+        out: u32,
+    ) -> Result<(), Errno> {
         mem::range(m, out, 8)?;
         let need = if off == 0 && wh == whence::CUR as u32 {
             rights::FD_TELL
@@ -863,16 +984,16 @@ impl WasiCtx {
 
     // ---- paths ---------------------------------------------------------
 
-    fn path(&self, m: &[u8], ptr: u32, len: u32) -> Result<String, Errno> {
+    fn path(&self, m: &dyn GuestMemory, ptr: u32, len: u32) -> Result<String, Errno> {
         let r = mem::range(m, ptr, len as u64)?;
         if len > self.limits.max_path_len {
             return Err(errno::NAMETOOLONG);
         }
-        let bytes = &m[r];
+        let bytes = mem::read_range(m, r);
         if bytes.contains(&0) {
             return Err(errno::INVAL);
         }
-        let s = std::str::from_utf8(bytes).map_err(|_| errno::ILSEQ)?;
+        let s = std::str::from_utf8(&bytes).map_err(|_| errno::ILSEQ)?;
         if s.is_empty() {
             return Err(errno::NOENT);
         }
@@ -884,7 +1005,7 @@ impl WasiCtx {
 
     fn path_simple(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         p: u32,
         len: u32,
@@ -906,7 +1027,7 @@ impl WasiCtx {
 
     fn path_filestat_get(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         flags: u32,
         p: u32,
@@ -923,7 +1044,7 @@ impl WasiCtx {
     #[allow(clippy::too_many_arguments)]
     fn path_filestat_set_times(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         flags: u32,
         p: u32,
@@ -941,7 +1062,7 @@ impl WasiCtx {
     #[allow(clippy::too_many_arguments)]
     fn path_link(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         old_fd: u32,
         old_flags: u32,
         op: u32,
@@ -960,7 +1081,7 @@ impl WasiCtx {
     #[allow(clippy::too_many_arguments)]
     fn path_open(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         dirflags: u32,
         p: u32,
@@ -1022,7 +1143,7 @@ impl WasiCtx {
     #[allow(clippy::too_many_arguments)]
     fn path_readlink(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         p: u32,
         len: u32,
@@ -1036,14 +1157,14 @@ impl WasiCtx {
         mem::range(m, out, 4)?;
         let target = d.readlink(&path)?;
         let n = target.len().min(r.len());
-        m[r.start..r.start + n].copy_from_slice(&target[..n]);
+        m.store(r.start, &target[..n]);
         mem::write_u32(m, out, n as u32)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn path_rename(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         fd: u32,
         op: u32,
         ol: u32,
@@ -1060,7 +1181,7 @@ impl WasiCtx {
 
     fn path_symlink(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         op: u32,
         ol: u32,
         fd: u32,
@@ -1079,7 +1200,7 @@ impl WasiCtx {
 
     fn poll_oneoff(
         &mut self,
-        m: &mut [u8],
+        m: &mut dyn GuestMemory,
         input: u32,
         output: u32,
         n: u32,
@@ -1097,7 +1218,7 @@ impl WasiCtx {
         for i in 0..n {
             let s = input + i * SUBSCRIPTION_SIZE;
             let userdata = mem::read_u64(m, s)?;
-            let tag = m[(s + 8) as usize];
+            let [tag] = mem::read::<1>(m, s + 8)?;
             match tag {
                 eventtype::CLOCK => {
                     let id = mem::read_u32(m, s + 16)?;
@@ -1140,7 +1261,8 @@ impl WasiCtx {
             let wait = clocks.iter().map(|c| c.1).min().unwrap_or(0);
             match self.clock {
                 Clock::System => {
-                    std::thread::sleep(Duration::from_nanos(wait).min(self.limits.max_sleep))
+                    // Done by the caller, after the events are written.
+                    self.pending_sleep = Some(Duration::from_nanos(wait).min(self.limits.max_sleep))
                 }
                 Clock::Deterministic { .. } => {
                     self.virtual_now = self.virtual_now.saturating_add(wait)

@@ -1,7 +1,9 @@
 //! The standard streams: inherited from the host, captured, or fixed bytes.
 
 use std::io::{IsTerminal, Read, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::fs::WasiFile;
 use super::types::{Errno, Filestat, TimeSet, errno, filetype};
@@ -53,6 +55,76 @@ impl OutputSink {
 pub(crate) struct StdinFile {
     pub(crate) src: StdinSource,
     pub(crate) pos: usize,
+    /// The run's stop request: a read of the host's stdin gives up once set.
+    pub(crate) interrupt: Arc<AtomicBool>,
+}
+
+/// The host's stdin, read by one helper thread (started on first use) and
+/// handed over in chunks, so that a guest read can wait for input in slices
+/// and give up when its run is stopped (a blocking read of the process's
+/// stdin cannot be interrupted; the helper thread lives on, outside any run,
+/// and whatever it read but no run consumed stays for the next reader).
+struct StdinPump {
+    chunks: Receiver<Option<Vec<u8>>>,
+    buf: Vec<u8>,
+    pos: usize,
+    eof: bool,
+}
+
+fn stdin_pump() -> &'static Mutex<StdinPump> {
+    static PUMP: OnceLock<Mutex<StdinPump>> = OnceLock::new();
+    PUMP.get_or_init(|| {
+        let (tx, rx) = sync_channel::<Option<Vec<u8>>>(1);
+        let started = std::thread::Builder::new()
+            .name("wasi-stdin".into())
+            .spawn(move || {
+                let mut b = vec![0u8; 64 << 10];
+                loop {
+                    match std::io::stdin().read(&mut b) {
+                        Ok(0) | Err(_) => {
+                            let _ = tx.send(None);
+                            return;
+                        }
+                        Ok(n) => {
+                            if tx.send(Some(b[..n].to_vec())).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        Mutex::new(StdinPump {
+            chunks: rx,
+            buf: Vec::new(),
+            pos: 0,
+            // No helper thread: read as end of file.
+            eof: started.is_err(),
+        })
+    })
+}
+
+/// Reads the host's stdin through the pump; `INTR` when `stop` is set first.
+fn read_host_stdin(buf: &mut [u8], stop: &AtomicBool) -> Result<usize, Errno> {
+    let mut p = stdin_pump().lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if p.pos < p.buf.len() {
+            let n = buf.len().min(p.buf.len() - p.pos);
+            buf[..n].copy_from_slice(&p.buf[p.pos..p.pos + n]);
+            p.pos += n;
+            return Ok(n);
+        }
+        if p.eof || buf.is_empty() {
+            return Ok(0);
+        }
+        if stop.load(Ordering::Relaxed) {
+            return Err(errno::INTR);
+        }
+        match p.chunks.recv_timeout(crate::exec::shared::INTERRUPT_POLL) {
+            Ok(Some(chunk)) => (p.buf, p.pos) = (chunk, 0),
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => p.eof = true,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
 }
 
 fn no_stat(tty: bool) -> Filestat {
@@ -78,7 +150,7 @@ impl WasiFile for StdinFile {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
         match &self.src {
             StdinSource::Null => Ok(0),
-            StdinSource::Inherit => std::io::stdin().read(buf).map_err(|_| errno::IO),
+            StdinSource::Inherit => read_host_stdin(buf, &self.interrupt),
             StdinSource::Bytes(b) => {
                 let rest = &b[self.pos.min(b.len())..];
                 let n = rest.len().min(buf.len());
