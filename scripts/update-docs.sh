@@ -58,7 +58,7 @@ if [ "${1:-}" = "--bench" ]; then
       execs=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) execs.*/\1/')
       rate=$(echo "$line" | sed -E 's/.* ([0-9]+) exec\/s.*/\1/')
       div=$(echo "$line" | sed -E 's/.* ([0-9]+) divergences.*/\1/')
-      known=$(echo "$out" | grep '^known faults' | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
+      known=$( (echo "$out" | grep '^known faults' || true) | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
       echo "| ${pair/,/ vs } | $execs | $rate | $div | $known |"
     done; } > "$tmp/fuzz.md"
   splice BENCHMARKS.md fuzz "$tmp/fuzz.md"

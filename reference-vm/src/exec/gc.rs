@@ -29,6 +29,55 @@ pub(crate) fn alloc(heap: &mut Vec<Obj>, ty: u32, data: Vec<u64>) -> Result<u32,
     Ok(a)
 }
 
+/// exec: struct.new_desc (custom descriptors) — allocates a struct of type
+/// `tid` from its slot values (fields, then the descriptor); kept out of the
+/// interpreter loop, where it is rare.
+#[cold]
+#[inline(never)]
+pub(crate) fn struct_new_desc(
+    infos: &[TypeInfo],
+    heap: &mut Vec<Obj>,
+    heap_bytes: &mut u64,
+    max_heap: u64,
+    tid: u32,
+    slots: &[u64],
+) -> Result<u64, Trap> {
+    let info = &infos[tid as usize];
+    let ds = info.desc_slot.unwrap_or(0) as usize;
+    if slots[ds] == 0 {
+        return Err(Trap::NullDescriptorRef);
+    }
+    charge(heap_bytes, max_heap, slots.len() as u64)?;
+    let mut data = slots.to_vec();
+    for &(off, st) in &info.fields {
+        data[off as usize] = pack(st, data[off as usize]);
+    }
+    Ok(STRUCT_TAG | u64::from(alloc(heap, tid, data)?))
+}
+
+/// exec: struct.new_default_desc (custom descriptors) — default fields and
+/// the descriptor `desc`.
+#[cold]
+#[inline(never)]
+pub(crate) fn struct_new_default_desc(
+    infos: &[TypeInfo],
+    heap: &mut Vec<Obj>,
+    heap_bytes: &mut u64,
+    max_heap: u64,
+    tid: u32,
+    desc: u64,
+) -> Result<u64, Trap> {
+    if desc == 0 {
+        return Err(Trap::NullDescriptorRef);
+    }
+    let info = &infos[tid as usize];
+    let n = info.slots as usize;
+    charge(heap_bytes, max_heap, n as u64)?;
+    let mut data = vec![0; n];
+    data[info.desc_slot.unwrap_or(0) as usize] = desc;
+    Ok(STRUCT_TAG | u64::from(alloc(heap, tid, data)?))
+}
+
 /// exec: packing — the value stored for a field of storage type `st`.
 #[inline]
 pub(crate) fn pack(st: StorageType, v: u64) -> u64 {

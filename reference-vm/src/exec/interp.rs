@@ -935,41 +935,21 @@ impl Store {
                     // ---- custom descriptors (spec: proposal exec rules) ----
                     Ins::StructNewDesc { ty, base } => {
                         // exec: struct.new_desc — fields then the descriptor,
-                        // laid out like the struct's slots.
+                        // laid out like the struct's slots (out of line: rare).
                         let tid = inst.types[ty as usize].0;
-                        let info = &infos[tid as usize];
-                        let n = info.slots as usize;
-                        let ds = info.desc_slot.unwrap_or(0) as usize;
-                        if regs[base as usize + ds] == 0 {
-                            trap!(Trap::NullDescriptorRef);
-                        }
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
-                            trap!(t);
-                        }
-                        let mut data = regs[base as usize..base as usize + n].to_vec();
-                        for &(off, st) in &info.fields {
-                            data[off as usize] = gc::pack(st, data[off as usize]);
-                        }
-                        match gc::alloc(heap, tid, data) {
-                            Ok(a) => set!(base, STRUCT_TAG | u64::from(a)),
+                        let n = infos[tid as usize].slots as usize;
+                        let fields = &regs[base as usize..base as usize + n];
+                        match gc::struct_new_desc(infos, heap, heap_bytes, max_heap, tid, fields) {
+                            Ok(r) => set!(base, r),
                             Err(t) => trap!(t),
                         }
                     }
                     Ins::StructNewDefaultDesc { ty, dst, a } => {
-                        let d = r64!(a);
-                        if d == 0 {
-                            trap!(Trap::NullDescriptorRef);
-                        }
                         let tid = inst.types[ty as usize].0;
-                        let info = &infos[tid as usize];
-                        let n = info.slots as usize;
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
-                            trap!(t);
-                        }
-                        let mut data = vec![0; n];
-                        data[info.desc_slot.unwrap_or(0) as usize] = d;
-                        match gc::alloc(heap, tid, data) {
-                            Ok(a) => set!(dst, STRUCT_TAG | u64::from(a)),
+                        let d = r64!(a);
+                        match gc::struct_new_default_desc(infos, heap, heap_bytes, max_heap, tid, d)
+                        {
+                            Ok(r) => set!(dst, r),
                             Err(t) => trap!(t),
                         }
                     }
