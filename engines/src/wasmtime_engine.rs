@@ -57,11 +57,6 @@ const UNSUPPORTED_PHRASES: &[&str] = &[
     "require the function-references proposal",
 ];
 
-/// What an `anyref` made by the host (`ref.host N` in scripts) carries, so
-/// that it can be told apart from an `externref` (`ref.extern N`).
-#[derive(Debug, Clone, Copy)]
-struct HostRef(u32);
-
 /// A wasmtime store with the spectest module and a linker of registered instances.
 pub struct WasmtimeEngine {
     store: Store<()>,
@@ -78,10 +73,34 @@ impl Default for WasmtimeEngine {
 
 /// The wasmtime configuration of the adapter.
 fn config() -> wasmtime::Config {
+    // Fuel is an instruction budget, as in the other adapters: a bulk
+    // operation costs its flat cost only, not one unit per byte or element
+    // (otherwise a `memory.fill` of 4 GiB runs out of fuel before its
+    // bounds check traps).
+    let mut cost = wasmtime::OperatorCost::new();
+    cost.variable = wasmtime::VariableOperatorCost {
+        memory_copy_per_byte: 0,
+        memory_fill_per_byte: 0,
+        memory_init_per_byte: 0,
+        memory_grow_per_page: 0,
+        table_copy_per_element: 0,
+        table_fill_per_element: 0,
+        table_init_per_element: 0,
+        table_grow_per_element: 0,
+        array_copy_per_element: 0,
+        array_fill_per_element: 0,
+        array_new_data_per_element: 0,
+        array_init_data_per_element: 0,
+        array_new_elem_per_element: 0,
+        array_init_elem_per_element: 0,
+        array_new_default_per_element: 0,
+        array_new_per_element: 0,
+    };
     let mut config = wasmtime::Config::new();
     config
         .cranelift_opt_level(OptLevel::None)
         .consume_fuel(true)
+        .operator_cost(cost)
         .wasm_backtrace_max_frames(None)
         .wasm_multi_value(true)
         .wasm_bulk_memory(true)
@@ -148,7 +167,9 @@ impl WasmtimeEngine {
                 ExternRef::new(&mut self.store, n).map_err(|e| e.to_string())?,
             )),
             Value::Ref(RefValue::Host(n)) => {
-                let e = ExternRef::new(&mut self.store, HostRef(n)).map_err(|e| e.to_string())?;
+                // The host value `n` seen in the `any` hierarchy: an
+                // internalised `ref.extern n`.
+                let e = ExternRef::new(&mut self.store, n).map_err(|e| e.to_string())?;
                 Val::AnyRef(Some(
                     AnyRef::convert_extern(&mut self.store, e).map_err(|e| e.to_string())?,
                 ))
@@ -193,15 +214,10 @@ impl WasmtimeEngine {
 
     fn extern_value(&mut self, e: &Rooted<ExternRef>) -> RefValue {
         match e.data(&self.store) {
-            Ok(Some(data)) => {
-                if let Some(n) = data.downcast_ref::<u32>() {
-                    RefValue::Extern(*n)
-                } else if let Some(HostRef(n)) = data.downcast_ref::<HostRef>() {
-                    RefValue::Host(*n)
-                } else {
-                    RefValue::Opaque
-                }
-            }
+            Ok(Some(data)) => match data.downcast_ref::<u32>() {
+                Some(n) => RefValue::Extern(*n),
+                None => RefValue::Opaque,
+            },
             // An externalised internal reference (`extern.convert_any`).
             _ => RefValue::Opaque,
         }
@@ -220,7 +236,7 @@ impl WasmtimeEngine {
         // Not an eqref: an internalised host reference (`any.convert_extern`).
         match ExternRef::convert_any(&mut self.store, a) {
             Ok(e) => match self.extern_value(&e) {
-                RefValue::Host(n) => RefValue::Host(n),
+                RefValue::Extern(n) => RefValue::Host(n),
                 _ => RefValue::Opaque,
             },
             Err(_) => RefValue::Opaque,
@@ -578,6 +594,20 @@ mod tests {
             e.invoke(id, "v128", &[Value::V128(v)]),
             Outcome::Returned(vec![Value::V128(v)])
         );
+        let conv = wasm(
+            r#"(module
+                 (func (export "in") (param externref) (result anyref) local.get 0 any.convert_extern)
+                 (func (export "out") (param anyref) (result externref) local.get 0 extern.convert_any))"#,
+        );
+        let c = e.instantiate(&conv).unwrap();
+        assert_eq!(
+            e.invoke(c, "in", &[Value::Ref(RefValue::Extern(1))]),
+            Outcome::Returned(vec![Value::Ref(RefValue::Host(1))])
+        );
+        assert_eq!(
+            e.invoke(c, "out", &[Value::Ref(RefValue::Host(2))]),
+            Outcome::Returned(vec![Value::Ref(RefValue::Extern(2))])
+        );
         for r in [RefValue::Extern(42), RefValue::Null(NullKind::Extern)] {
             assert_eq!(
                 e.invoke(id, "ext", &[Value::Ref(r)]),
@@ -667,6 +697,16 @@ mod tests {
             Outcome::Exhausted(t) => assert_eq!(t.kind, TrapKind::OutOfFuel),
             o => panic!("expected exhaustion, got {o}"),
         }
+        let fill = wasm(
+            r#"(module (memory 1)
+                 (func (export "fill") (memory.fill (i32.const 1) (i32.const 0) (i32.const -1))))"#,
+        );
+        let f = e.instantiate(&fill).unwrap();
+        assert_eq!(
+            trap_of(e.invoke(f, "fill", &[])),
+            TrapKind::MemoryOutOfBounds,
+            "bulk operations cost no fuel per byte"
+        );
         let m = wasm(r#"(module (func $r (export "rec") call $r))"#);
         let id = e.instantiate(&m).unwrap();
         e.set_budget(Budget::default());
