@@ -46,7 +46,8 @@ enum FuzzAction {
 /// Arguments of the fuzz loop.
 #[derive(Args)]
 struct LoopArgs {
-    /// Engines to compare, comma-separated (reference-vm, wasmi, reference-vm-faulty).
+    /// Engines to compare, comma-separated (reference-vm, wasmi, reference-vm-faulty;
+    /// wasmtime with the `wasmtime` feature).
     #[arg(
         long,
         default_value = "reference-vm@latest,wasmi",

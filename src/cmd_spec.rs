@@ -19,7 +19,7 @@ pub const EXIT_USAGE: u8 = 2;
 /// Arguments of `wasm-conform spec`.
 #[derive(Args)]
 pub struct SpecArgs {
-    /// Engine to test: reference-vm, wasmi.
+    /// Engine to test: reference-vm, wasmi (wasmtime with the `wasmtime` feature).
     #[arg(long, default_value = "reference-vm")]
     engine: String,
     /// A suite folder (every .wast under it), e.g. ../shared/spec-testsuite.

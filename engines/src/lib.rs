@@ -9,11 +9,15 @@ pub mod outcome;
 mod reference_vm;
 pub mod value;
 mod wasmi_engine;
+#[cfg(feature = "wasmtime")]
+mod wasmtime_engine;
 
 pub use outcome::{ModuleError, Outcome, Trap, TrapKind};
 pub use reference_vm::ReferenceVmEngine;
 pub use value::{NullKind, RefValue, Value, ValueType};
 pub use wasmi_engine::WasmiEngine;
+#[cfg(feature = "wasmtime")]
+pub use wasmtime_engine::WasmtimeEngine;
 
 /// An instance created by [`Engine::instantiate`], valid for that engine only.
 pub type InstanceId = usize;
@@ -125,8 +129,14 @@ pub struct SpawnedThread {
     pub instances: Vec<InstanceId>,
 }
 
-/// The engines this build can create, by CLI name.
+/// The engines this build can create, by CLI name (`wasmtime` with the
+/// cargo feature of that name).
+#[cfg(not(feature = "wasmtime"))]
 pub const ENGINE_NAMES: &[&str] = &["reference-vm", "wasmi"];
+/// The engines this build can create, by CLI name (`wasmtime` with the
+/// cargo feature of that name).
+#[cfg(feature = "wasmtime")]
+pub const ENGINE_NAMES: &[&str] = &["reference-vm", "wasmi", "wasmtime"];
 
 /// The feature presets of the reference VM, selected as `reference-vm@PRESET`.
 /// (A proposal's name is a preset too: see [`reference_vm_features`].)
@@ -195,6 +205,8 @@ pub fn create_engine(name: &str) -> Result<Box<dyn Engine + Send>, String> {
             Ok(Box::new(ReferenceVmEngine::new(name, features)))
         }
         ("wasmi", None) => Ok(Box::new(WasmiEngine::new())),
+        #[cfg(feature = "wasmtime")]
+        ("wasmtime", None) => Ok(Box::new(WasmtimeEngine::new())),
         _ => Err(format!(
             "unknown engine {name:?} (available: {}, reference-vm@{{{}}})",
             ENGINE_NAMES.join(", "),

@@ -1,6 +1,7 @@
 //! `cargo fuzz run differential`: the differential oracle of
 //! `engines::oracle` on a libFuzzer input. Engines default to
-//! `reference-vm,wasmi`; divergences confirmed as a known fault of an
+//! `reference-vm,wasmi` (`reference-vm,wasmi,wasmtime` when built with
+//! `--features wasmtime`); divergences confirmed as a known fault of an
 //! engine (`engines::oracle::known`, `fuzz/findings/`) are not reported. Set `WASM_CONFORM_FUZZ_ENGINES` to compare others
 //! (e.g. `wasmi,wasmi`, or `reference-vm-faulty,reference-vm` to see a
 //! finding). A divergence panics with its key, so libFuzzer saves the input
@@ -12,6 +13,13 @@ use engines::oracle::{self, GenOptions, Verdict};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
+/// The engines compared when `WASM_CONFORM_FUZZ_ENGINES` is not set.
+#[cfg(not(feature = "wasmtime"))]
+const DEFAULT_ENGINES: &str = "reference-vm,wasmi";
+/// The engines compared when `WASM_CONFORM_FUZZ_ENGINES` is not set.
+#[cfg(feature = "wasmtime")]
+const DEFAULT_ENGINES: &str = "reference-vm,wasmi,wasmtime";
+
 struct Setup {
     engines: Vec<String>,
     opts: GenOptions,
@@ -21,7 +29,7 @@ fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
         let list = std::env::var("WASM_CONFORM_FUZZ_ENGINES")
-            .unwrap_or_else(|_| "reference-vm,wasmi".to_string());
+            .unwrap_or_else(|_| DEFAULT_ENGINES.to_string());
         let engines: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
         let names: Vec<&str> = engines.iter().map(String::as_str).collect();
         let opts = GenOptions::differential(&names);

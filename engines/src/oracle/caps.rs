@@ -106,7 +106,9 @@ impl fmt::Display for Proposal {
 /// The reference-vm column is read from the VM's own feature switches (the
 /// preset the engine name selects, see [`crate::reference_vm_features`]), so
 /// the fuzzer widens by itself as the VM gains proposals. The wasmi column is what the wasmi adapter enables
-/// (wasmi 2.0). `node` and `external:` engines are assumed to support
+/// (wasmi 2.0); the wasmtime column is what the wasmtime adapter enables
+/// (wasmtime 48, cargo feature `wasmtime`: everything but threads).
+/// `node` and `external:` engines are assumed to support
 /// WebAssembly 2.0. Unknown engines support nothing beyond the MVP.
 pub fn supports(engine: &str, p: Proposal) -> bool {
     let base = engine.strip_suffix("-faulty").unwrap_or(engine);
@@ -137,6 +139,7 @@ pub fn supports(engine: &str, p: Proposal) -> bool {
                 | Proposal::CustomPageSizes
                 | Proposal::WideArithmetic
         ),
+        "wasmtime" if cfg!(feature = "wasmtime") => !matches!(p, Proposal::Threads),
         _ => false,
     }
 }
@@ -365,5 +368,23 @@ mod tests {
             assert!(t.contains(p.name()));
         }
         assert!(t.contains("| relaxed-simd | yes | yes | no (nondeterministic) |"));
+    }
+
+    #[cfg(feature = "wasmtime")]
+    #[test]
+    fn wasmtime_column() {
+        let common = FeatureSet::common(&["reference-vm@latest", "wasmtime"]);
+        for p in [
+            Proposal::Simd,
+            Proposal::TailCall,
+            Proposal::Memory64,
+            Proposal::MultiMemory,
+            Proposal::ExtendedConst,
+        ] {
+            assert!(common.has(p), "{p}");
+        }
+        assert!(!common.has(Proposal::RelaxedSimd), "nondeterministic");
+        assert!(!common.has(Proposal::Threads), "built without threads");
+        assert!(super::super::is_oracle_engine("wasmtime"));
     }
 }

@@ -37,7 +37,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// The engines the oracle can compare, by CLI name (the faulty one is for
 /// the oracle's own self-test). `reference-vm@PRESET`, `node` and
 /// `external:COMMAND` are accepted too (see [`is_oracle_engine`]).
+#[cfg(not(feature = "wasmtime"))]
 pub const ORACLE_ENGINES: &[&str] = &["reference-vm", "wasmi", faulty::FAULTY_NAME];
+/// The engines the oracle can compare, by CLI name (with wasmtime: the
+/// cargo feature `wasmtime` is on).
+#[cfg(feature = "wasmtime")]
+pub const ORACLE_ENGINES: &[&str] = &["reference-vm", "wasmi", "wasmtime", faulty::FAULTY_NAME];
 
 /// Whether the oracle can create an engine of this name.
 pub fn is_oracle_engine(name: &str) -> bool {

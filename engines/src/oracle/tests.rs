@@ -37,6 +37,21 @@ fn wasmi_agrees_with_itself() {
     agree_with_itself("wasmi", 150);
 }
 
+#[cfg(feature = "wasmtime")]
+#[test]
+fn wasmtime_agrees_with_itself_and_the_reference_vm() {
+    agree_with_itself("wasmtime", 150);
+    let engines = ["reference-vm@latest", "wasmtime"];
+    let opts = GenOptions::differential(&engines);
+    let mut rng = Rng::new(0x5eed);
+    for i in 0..150 {
+        let (_, run) = run_input(&input(&mut rng), &engines, &opts).unwrap();
+        if let Verdict::Diverge(d) = &run.verdict {
+            panic!("reference-vm@latest and wasmtime disagree on input {i}: {d:?}");
+        }
+    }
+}
+
 /// Acceptance (issue 8): a deliberately faulty engine (`i32.rem_s` one too
 /// large when the divisor is 7, see [`faulty`]) is caught within 60 seconds,
 /// reduced to under 20 instructions, and the reproducer shows the fault.
