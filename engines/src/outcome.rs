@@ -44,6 +44,38 @@ pub enum TrapKind {
     HostError,
 }
 
+/// Phrases by which wasmparser (inside wasmi and wasmtime) says a proposal
+/// is switched off.
+const WASMPARSER_UNSUPPORTED: &[&str] = &[
+    "not enabled",
+    "to be enabled",
+    "must be enabled",
+    "not supported",
+    "function references required",
+    "require the function-references proposal",
+];
+
+/// The stage of a compile error of a wasmparser-based engine: `Unsupported`
+/// when the message says a proposal is switched off (wasmparser's phrases,
+/// plus the engine's own `extra` ones), else `Rejected`. A component binary
+/// is `Rejected` (malformed for a core engine), whatever the engine says
+/// about its component-model switch.
+pub(crate) fn wasmparser_compile_error(
+    msg: String,
+    component: bool,
+    extra: &[&str],
+) -> ModuleError {
+    let switched_off = WASMPARSER_UNSUPPORTED
+        .iter()
+        .chain(extra)
+        .any(|p| msg.contains(p));
+    if switched_off && !component {
+        ModuleError::Unsupported(msg)
+    } else {
+        ModuleError::Rejected(msg)
+    }
+}
+
 /// Each trap kind with the spec interpreter's message prefix that selects it.
 /// Longer, more specific prefixes come first.
 const TRAP_MESSAGES: &[(&str, TrapKind)] = &[

@@ -34,16 +34,6 @@ const TRAP_CODES: &[(TrapCode, TrapKind)] = &[
     (TrapCode::OutOfSystemMemory, TrapKind::HostError),
 ];
 
-/// Phrases by which wasmparser (inside wasmi) says a proposal is switched off.
-const UNSUPPORTED_PHRASES: &[&str] = &[
-    "not enabled",
-    "to be enabled",
-    "must be enabled",
-    "not supported",
-    "function references required",
-    "require the function-references proposal",
-];
-
 /// A wasmi store with the spectest module and a linker of registered instances.
 pub struct WasmiEngine {
     store: Store<()>,
@@ -227,14 +217,8 @@ fn run_error(err: &wasmi::Error) -> Outcome {
 /// Maps a wasmi error raised while compiling a module.
 fn compile_error(err: &wasmi::Error) -> ModuleError {
     let msg = err.to_string();
-    // A component binary is malformed for a core engine, whatever wasmi
-    // says about its component-model switch.
     let component = msg.contains("component model");
-    if !component && UNSUPPORTED_PHRASES.iter().any(|p| msg.contains(p)) {
-        ModuleError::Unsupported(msg)
-    } else {
-        ModuleError::Rejected(msg)
-    }
+    crate::outcome::wasmparser_compile_error(msg, component, &[])
 }
 
 impl Engine for WasmiEngine {

@@ -44,18 +44,9 @@ const TRAP_CODES: &[(wasmtime::Trap, TrapKind)] = {
     ]
 };
 
-/// Phrases by which wasmtime (or wasmparser inside it) says a proposal is
-/// switched off or not implemented.
-const UNSUPPORTED_PHRASES: &[&str] = &[
-    "not enabled",
-    "to be enabled",
-    "must be enabled",
-    "not supported",
-    "Unsupported feature",
-    "unsupported",
-    "function references required",
-    "require the function-references proposal",
-];
+/// Phrases by which wasmtime itself (beyond wasmparser's, see
+/// `outcome::wasmparser_compile_error`) says a proposal is not implemented.
+const UNSUPPORTED_PHRASES: &[&str] = &["Unsupported feature", "unsupported"];
 
 /// A wasmtime store with the spectest module and a linker of registered instances.
 pub struct WasmtimeEngine {
@@ -303,14 +294,8 @@ fn error_message(err: &wasmtime::Error) -> String {
 /// Maps a wasmtime error raised while compiling a module.
 fn compile_error(err: &wasmtime::Error) -> ModuleError {
     let msg = error_message(err);
-    // A component binary is malformed for a core engine, whatever wasmtime
-    // says about its component-model switch.
     let component = msg.contains("component");
-    if !component && UNSUPPORTED_PHRASES.iter().any(|p| msg.contains(p)) {
-        ModuleError::Unsupported(msg)
-    } else {
-        ModuleError::Rejected(msg)
-    }
+    crate::outcome::wasmparser_compile_error(msg, component, UNSUPPORTED_PHRASES)
 }
 
 /// Builds the reference interpreter's `spectest` module in wasmtime.
