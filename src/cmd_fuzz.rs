@@ -233,7 +233,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                     if args.execs > 0 && n >= args.execs {
                         break;
                     }
-                    let i = args.from + n;
+                    let i = args.from.wrapping_add(n);
                     let data = loop_input(args.seed, i);
                     let (c, run) = match oracle::run_input(&data, &engines, &opts) {
                         Ok(r) => r,
@@ -632,6 +632,26 @@ mod tests {
         for fault in oracle::known::KNOWN_FAULTS {
             assert!(names.iter().any(|n| n == fault.name), "{}", fault.name);
         }
+    }
+
+    /// `--from` near the end of the input sequence wraps instead of
+    /// overflowing (a panic in a debug build).
+    #[test]
+    fn from_wraps_at_the_end_of_the_sequence() {
+        let out = std::env::temp_dir().join(format!("wc-fuzz-from-{}", std::process::id()));
+        let status = fuzz_loop(LoopArgs {
+            engines: vec!["reference-vm".into(), "reference-vm".into()],
+            seed: 0,
+            time: 600,
+            execs: 2,
+            from: u64::MAX,
+            out: out.clone(),
+            reduce_attempts: 0,
+            jobs: 1,
+            capabilities: false,
+        });
+        assert_eq!(status, EXIT_OK);
+        let _ = std::fs::remove_dir_all(&out);
     }
 
     #[test]
