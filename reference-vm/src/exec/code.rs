@@ -69,6 +69,28 @@ macro_rules! define_ins {
             BrIfNz { cond: u32, target: u32 },
             /// Jump if the i32 in `cond` is zero.
             BrIfZ { cond: u32, target: u32 },
+            // An i32 or i64 comparison fused with the `br_if` or `if` that consumes
+            // its result (see `Ins::fuse_branch`): jump if `a OP b`.
+            BrI32Eq { a: u32, b: u32, target: u32 },
+            BrI32Ne { a: u32, b: u32, target: u32 },
+            BrI32LtS { a: u32, b: u32, target: u32 },
+            BrI32LtU { a: u32, b: u32, target: u32 },
+            BrI32GtS { a: u32, b: u32, target: u32 },
+            BrI32GtU { a: u32, b: u32, target: u32 },
+            BrI32LeS { a: u32, b: u32, target: u32 },
+            BrI32LeU { a: u32, b: u32, target: u32 },
+            BrI32GeS { a: u32, b: u32, target: u32 },
+            BrI32GeU { a: u32, b: u32, target: u32 },
+            BrI64Eq { a: u32, b: u32, target: u32 },
+            BrI64Ne { a: u32, b: u32, target: u32 },
+            BrI64LtS { a: u32, b: u32, target: u32 },
+            BrI64LtU { a: u32, b: u32, target: u32 },
+            BrI64GtS { a: u32, b: u32, target: u32 },
+            BrI64GtU { a: u32, b: u32, target: u32 },
+            BrI64LeS { a: u32, b: u32, target: u32 },
+            BrI64LeU { a: u32, b: u32, target: u32 },
+            BrI64GeS { a: u32, b: u32, target: u32 },
+            BrI64GeU { a: u32, b: u32, target: u32 },
             /// Jump to `br_table[start + min(idx, len)]`.
             BrTable { idx: u32, start: u32, len: u32 },
             /// Copy one slot.
@@ -258,6 +280,74 @@ macro_rules! define_ins {
 }
 
 crate::for_each_instr!(define_ins);
+
+/// Each i32 and i64 comparison with the fused jumps taken when it holds and when it
+/// does not (its negation).
+macro_rules! fused_comparisons {
+    ($m:ident) => {
+        $m! {
+            I32Eq => BrI32Eq, BrI32Ne;
+            I32Ne => BrI32Ne, BrI32Eq;
+            I32LtS => BrI32LtS, BrI32GeS;
+            I32LtU => BrI32LtU, BrI32GeU;
+            I32GtS => BrI32GtS, BrI32LeS;
+            I32GtU => BrI32GtU, BrI32LeU;
+            I32LeS => BrI32LeS, BrI32GtS;
+            I32LeU => BrI32LeU, BrI32GtU;
+            I32GeS => BrI32GeS, BrI32LtS;
+            I32GeU => BrI32GeU, BrI32LtU;
+            I64Eq => BrI64Eq, BrI64Ne;
+            I64Ne => BrI64Ne, BrI64Eq;
+            I64LtS => BrI64LtS, BrI64GeS;
+            I64LtU => BrI64LtU, BrI64GeU;
+            I64GtS => BrI64GtS, BrI64LeS;
+            I64GtU => BrI64GtU, BrI64LeU;
+            I64LeS => BrI64LeS, BrI64GtS;
+            I64LeU => BrI64LeU, BrI64GtU;
+            I64GeS => BrI64GeS, BrI64LtS;
+            I64GeU => BrI64GeU, BrI64LtU;
+        }
+    };
+}
+
+macro_rules! define_fusion {
+    ($( $cmp:ident => $yes:ident, $no:ident; )*) => {
+        impl Ins {
+            /// The jump to `target` taken when the i32 result of this
+            /// instruction is non-zero (`when`) or zero (`!when`), with the
+            /// comparison done by the jump itself: an integer comparison or
+            /// `i32.eqz`. `None` for any other instruction.
+            pub fn fuse_branch(&self, when: bool, target: u32) -> Option<Ins> {
+                Some(match *self {
+                    $( Ins::$cmp { a, b, .. } if when => Ins::$yes { a, b, target },
+                       Ins::$cmp { a, b, .. } => Ins::$no { a, b, target }, )*
+                    Ins::I32Eqz { a, .. } if when => Ins::BrIfZ { cond: a, target },
+                    Ins::I32Eqz { a, .. } => Ins::BrIfNz { cond: a, target },
+                    _ => return None,
+                })
+            }
+
+            /// The jump target of a (conditional) jump.
+            pub fn target_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    Ins::Br { target }
+                    | Ins::BrIfNz { target, .. }
+                    | Ins::BrIfZ { target, .. }
+                    | Ins::BrIfNull { target, .. }
+                    | Ins::BrIfNonNull { target, .. }
+                    | Ins::BrIfCast { target, .. }
+                    | Ins::BrIfNotCast { target, .. }
+                    | Ins::BrIfCastDesc { target, .. }
+                    | Ins::BrIfNotCastDesc { target, .. } => Some(target),
+                    $( Ins::$yes { target, .. } => Some(target), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+fused_comparisons!(define_fusion);
 
 /// Memory and table instructions off the fast path: a memory other than
 /// memory 0, a 64-bit or shared memory, a 64-bit table, a static offset of

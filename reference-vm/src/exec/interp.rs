@@ -192,10 +192,13 @@ impl Store {
         let max_table = config.max_table_elems;
         // exec/numerics: the implementation's relaxed-SIMD parameters.
         let relaxed = config.relaxed_simd;
-        // A stop request is polled where fuel is charged (calls, backward branches).
+        // A stop request is polled where fuel is charged (calls, backward
+        // branches), once every 1024 units so the hot loops stay cheap.
         let interrupt: Option<&std::sync::atomic::AtomicBool> = config.interrupt.as_deref();
-        let interrupted =
-            || interrupt.is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed));
+        let poll = |fuel: u64| {
+            fuel % 1024 == 0
+                && interrupt.is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed))
+        };
         let mut no_mem = MemInst::unshared(MemType::new(0, Some(0)), 0);
         let (mut fa, mut fp, mut pc) = (NO_FUNC, 0usize, 0usize);
         let mut next = Next::Call {
@@ -229,7 +232,7 @@ impl Store {
                         fail!(Trap::OutOfFuel);
                     }
                     *fuel -= 1;
-                    if interrupted() {
+                    if poll(*fuel) {
                         fail!(Trap::Interrupted);
                     }
                     let need = fp + cf.frame_size as usize;
@@ -257,7 +260,7 @@ impl Store {
                             fail!(Trap::OutOfFuel);
                         }
                         *fuel -= 1;
-                        if interrupted() {
+                        if poll(*fuel) {
                             fail!(Trap::Interrupted);
                         }
                         let new_fp = fp + base as usize;
@@ -493,7 +496,7 @@ impl Store {
                                 trap!(Trap::OutOfFuel);
                             }
                             *fuel -= 1;
-                            if interrupted() {
+                            if poll(*fuel) {
                                 trap!(Trap::Interrupted);
                             }
                         }
@@ -610,6 +613,107 @@ impl Store {
                     }
                     Ins::BrIfZ { cond, target } => {
                         if r32!(cond) == 0 {
+                            jump!(target)
+                        }
+                    }
+                    // A comparison fused with its br_if/if (valid/func.rs: cond_jump).
+                    Ins::BrI32Eq { a, b, target } => {
+                        if r32!(a) == r32!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32Ne { a, b, target } => {
+                        if r32!(a) != r32!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32LtS { a, b, target } => {
+                        if (r32!(a) as i32) < (r32!(b) as i32) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32LtU { a, b, target } => {
+                        if r32!(a) < r32!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32GtS { a, b, target } => {
+                        if (r32!(a) as i32) > (r32!(b) as i32) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32GtU { a, b, target } => {
+                        if r32!(a) > r32!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32LeS { a, b, target } => {
+                        if (r32!(a) as i32) <= (r32!(b) as i32) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32LeU { a, b, target } => {
+                        if r32!(a) <= r32!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32GeS { a, b, target } => {
+                        if (r32!(a) as i32) >= (r32!(b) as i32) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI32GeU { a, b, target } => {
+                        if r32!(a) >= r32!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64Eq { a, b, target } => {
+                        if r64!(a) == r64!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64Ne { a, b, target } => {
+                        if r64!(a) != r64!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64LtS { a, b, target } => {
+                        if (r64!(a) as i64) < (r64!(b) as i64) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64LtU { a, b, target } => {
+                        if r64!(a) < r64!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64GtS { a, b, target } => {
+                        if (r64!(a) as i64) > (r64!(b) as i64) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64GtU { a, b, target } => {
+                        if r64!(a) > r64!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64LeS { a, b, target } => {
+                        if (r64!(a) as i64) <= (r64!(b) as i64) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64LeU { a, b, target } => {
+                        if r64!(a) <= r64!(b) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64GeS { a, b, target } => {
+                        if (r64!(a) as i64) >= (r64!(b) as i64) {
+                            jump!(target)
+                        }
+                    }
+                    Ins::BrI64GeU { a, b, target } => {
+                        if r64!(a) >= r64!(b) {
                             jump!(target)
                         }
                     }
@@ -904,78 +1008,38 @@ impl Store {
                             tail: matches!(ins, Ins::ReturnCallRef { .. }),
                         };
                     }
-                    Ins::StructNew { ty, base } => {
-                        // exec: struct.new — operands are laid out like the fields.
-                        let tid = inst.types[ty as usize].0;
-                        let info = &infos[tid as usize];
-                        let n = info.slots as usize;
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
+                    Ins::StructNew { .. }
+                    | Ins::StructNewDefault { .. }
+                    | Ins::StructNewDesc { .. }
+                    | Ins::StructNewDefaultDesc { .. }
+                    | Ins::RefGetDesc { .. }
+                    | Ins::RefCastDesc { .. }
+                    | Ins::StructGet { .. }
+                    | Ins::StructSet { .. }
+                    | Ins::ArrayNew { .. }
+                    | Ins::ArrayNewFixed { .. }
+                    | Ins::ArrayNewData { .. }
+                    | Ins::ArrayNewElem { .. }
+                    | Ins::ArrayGet { .. }
+                    | Ins::ArraySet { .. }
+                    | Ins::ArrayLen { .. }
+                    | Ins::ArrayFill { .. }
+                    | Ins::ArrayCopy { .. }
+                    | Ins::ArrayInitData { .. }
+                    | Ins::ArrayInitElem { .. } => {
+                        // exec: struct and array instructions (out of line, see gc::exec).
+                        let mut cx = gc::Ctx {
+                            inst,
+                            infos,
+                            heap,
+                            heap_bytes,
+                            max_heap,
+                            datas,
+                            elems,
+                        };
+                        if let Err(t) = gc::exec(&code[pc - 1], regs, &mut cx) {
                             trap!(t);
                         }
-                        let mut data = regs[base as usize..base as usize + n].to_vec();
-                        for &(off, st) in &info.fields {
-                            data[off as usize] = gc::pack(st, data[off as usize]);
-                        }
-                        match gc::alloc(heap, tid, data) {
-                            Ok(a) => set!(base, STRUCT_TAG | u64::from(a)),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    Ins::StructNewDefault { ty, dst } => {
-                        let tid = inst.types[ty as usize].0;
-                        let n = infos[tid as usize].slots as usize;
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
-                            trap!(t);
-                        }
-                        match gc::alloc(heap, tid, vec![0; n]) {
-                            Ok(a) => set!(dst, STRUCT_TAG | u64::from(a)),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    // ---- custom descriptors (spec: proposal exec rules) ----
-                    Ins::StructNewDesc { ty, base } => {
-                        // exec: struct.new_desc — fields then the descriptor,
-                        // laid out like the struct's slots (out of line: rare).
-                        let tid = inst.types[ty as usize].0;
-                        let n = infos[tid as usize].slots as usize;
-                        let fields = &regs[base as usize..base as usize + n];
-                        match gc::struct_new_desc(infos, heap, heap_bytes, max_heap, tid, fields) {
-                            Ok(r) => set!(base, r),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    Ins::StructNewDefaultDesc { ty, dst, a } => {
-                        let tid = inst.types[ty as usize].0;
-                        let d = r64!(a);
-                        match gc::struct_new_default_desc(infos, heap, heap_bytes, max_heap, tid, d)
-                        {
-                            Ok(r) => set!(dst, r),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    Ins::RefGetDesc { dst, a } => {
-                        // exec: ref.get_desc
-                        let v = r64!(a);
-                        if v == 0 {
-                            trap!(Trap::NullReference);
-                        }
-                        set!(dst, gc::desc_of(infos, heap, v))
-                    }
-                    Ins::RefCastDesc {
-                        nullable,
-                        dst,
-                        a,
-                        d,
-                    } => {
-                        // exec: ref.cast_desc_eq
-                        let (v, d) = (r64!(a), r64!(d));
-                        if d == 0 {
-                            trap!(Trap::NullDescriptorRef);
-                        }
-                        if !gc::desc_matches(infos, heap, v, d, nullable != 0) {
-                            trap!(Trap::DescriptorCastFailure);
-                        }
-                        set!(dst, v)
                     }
                     Ins::BrIfCastDesc {
                         nullable,
@@ -998,251 +1062,6 @@ impl Store {
                         if ok == matches!(ins, Ins::BrIfCastDesc { .. }) {
                             jump!(target)
                         }
-                    }
-                    Ins::StructGet { sx, field, dst, a } => {
-                        let v = r64!(a);
-                        if v == 0 {
-                            trap!(Trap::NullStructRef);
-                        }
-                        let o = &heap[v as u32 as usize];
-                        let (off, st) = infos[o.ty as usize].fields[field as usize];
-                        let x = gc::unpack(st, sx, o.data[off as usize]);
-                        if st.unpacked().slots() == 2 {
-                            let hi = o.data[off as usize + 1];
-                            set!(dst, x);
-                            set!(dst + 1, hi);
-                        } else {
-                            set!(dst, x);
-                        }
-                    }
-                    Ins::StructSet { field, a, v } => {
-                        let r = r64!(a);
-                        if r == 0 {
-                            trap!(Trap::NullStructRef);
-                        }
-                        let o = &mut heap[r as u32 as usize];
-                        let (off, st) = infos[o.ty as usize].fields[field as usize];
-                        o.data[off as usize] = gc::pack(st, r64!(v));
-                        if st.unpacked().slots() == 2 {
-                            o.data[off as usize + 1] = r64!(v + 1);
-                        }
-                    }
-                    Ins::ArrayNew { default, ty, base } => {
-                        // exec: array.new, array.new_default
-                        let tid = inst.types[ty as usize].0;
-                        let info = &infos[tid as usize];
-                        let (s, st) = (info.slots, info.fields[0].1);
-                        let (lo, hi, n) = if default != 0 {
-                            (0, 0, r32!(base))
-                        } else {
-                            (
-                                gc::pack(st, r64!(base)),
-                                if s == 2 { r64!(base + 1) } else { 0 },
-                                r32!(base + s),
-                            )
-                        };
-                        let total = u64::from(n) * u64::from(s);
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, total) {
-                            trap!(t);
-                        }
-                        let data = if s == 2 {
-                            let mut d = Vec::with_capacity(total as usize);
-                            for _ in 0..n {
-                                d.push(lo);
-                                d.push(hi);
-                            }
-                            d
-                        } else {
-                            vec![lo; n as usize]
-                        };
-                        match gc::alloc(heap, tid, data) {
-                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    Ins::ArrayNewFixed { ty, base, n } => {
-                        let tid = inst.types[ty as usize].0;
-                        let info = &infos[tid as usize];
-                        let (s, st) = (info.slots, info.fields[0].1);
-                        let total = u64::from(n) * u64::from(s);
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, total) {
-                            trap!(t);
-                        }
-                        let mut data = regs[base as usize..base as usize + total as usize].to_vec();
-                        if s == 1 {
-                            for x in &mut data {
-                                *x = gc::pack(st, *x);
-                            }
-                        }
-                        match gc::alloc(heap, tid, data) {
-                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    Ins::ArrayNewData { ty, data, base } => {
-                        let tid = inst.types[ty as usize].0;
-                        let st = infos[tid as usize].fields[0].1;
-                        let (s, n) = (r32!(base) as usize, r32!(base + 1) as usize);
-                        let bytes = &datas[inst.datas[data as usize] as usize].bytes;
-                        let Some(vals) = gc::read_data(bytes, s, n, st) else {
-                            trap!(Trap::MemoryOutOfBounds)
-                        };
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, vals.len() as u64) {
-                            trap!(t);
-                        }
-                        match gc::alloc(heap, tid, vals) {
-                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    Ins::ArrayNewElem { ty, elem, base } => {
-                        let tid = inst.types[ty as usize].0;
-                        let (s, n) = (r32!(base) as usize, r32!(base + 1) as usize);
-                        let seg = &elems[inst.elems[elem as usize] as usize].elems;
-                        let Some(src) = s.checked_add(n).and_then(|e| seg.get(s..e)) else {
-                            trap!(Trap::TableOutOfBounds)
-                        };
-                        if let Err(t) = gc::charge(heap_bytes, max_heap, n as u64) {
-                            trap!(t);
-                        }
-                        match gc::alloc(heap, tid, src.to_vec()) {
-                            Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
-                            Err(t) => trap!(t),
-                        }
-                    }
-                    Ins::ArrayGet { sx, base } => {
-                        let r = r64!(base);
-                        if r == 0 {
-                            trap!(Trap::NullArrayRef);
-                        }
-                        let i = r32!(base + 1) as usize;
-                        let o = &heap[r as u32 as usize];
-                        let info = &infos[o.ty as usize];
-                        let (s, st) = (info.slots as usize, info.fields[0].1);
-                        if i >= o.data.len() / s {
-                            trap!(Trap::ArrayOutOfBounds);
-                        }
-                        let x = gc::unpack(st, sx, o.data[i * s]);
-                        if s == 2 {
-                            let hi = o.data[i * s + 1];
-                            set!(base, x);
-                            set!(base + 1, hi);
-                        } else {
-                            set!(base, x);
-                        }
-                    }
-                    Ins::ArraySet { base } => {
-                        let r = r64!(base);
-                        if r == 0 {
-                            trap!(Trap::NullArrayRef);
-                        }
-                        let i = r32!(base + 1) as usize;
-                        let o = &mut heap[r as u32 as usize];
-                        let info = &infos[o.ty as usize];
-                        let (s, st) = (info.slots as usize, info.fields[0].1);
-                        if i >= o.data.len() / s {
-                            trap!(Trap::ArrayOutOfBounds);
-                        }
-                        o.data[i * s] = gc::pack(st, r64!(base + 2));
-                        if s == 2 {
-                            o.data[i * s + 1] = r64!(base + 3);
-                        }
-                    }
-                    Ins::ArrayLen { dst, a } => {
-                        let r = r64!(a);
-                        if r == 0 {
-                            trap!(Trap::NullArrayRef);
-                        }
-                        let o = &heap[r as u32 as usize];
-                        let s = infos[o.ty as usize].slots as usize;
-                        set!(dst, (o.data.len() / s) as u64)
-                    }
-                    Ins::ArrayFill { base } => {
-                        let r = r64!(base);
-                        if r == 0 {
-                            trap!(Trap::NullArrayRef);
-                        }
-                        let d = r32!(base + 1) as usize;
-                        let o = &mut heap[r as u32 as usize];
-                        let info = &infos[o.ty as usize];
-                        let (s, st) = (info.slots as usize, info.fields[0].1);
-                        let (lo, hi) = (gc::pack(st, r64!(base + 2)), r64!(base + 3));
-                        let n = r32!(base + 2 + s as u32) as usize;
-                        if d + n > o.data.len() / s {
-                            trap!(Trap::ArrayOutOfBounds);
-                        }
-                        for k in d..d + n {
-                            o.data[k * s] = lo;
-                            if s == 2 {
-                                o.data[k * s + 1] = hi;
-                            }
-                        }
-                    }
-                    Ins::ArrayCopy { base } => {
-                        // exec: array.copy (overlapping ranges like memmove)
-                        let (dr, sr) = (r64!(base), r64!(base + 2));
-                        if dr == 0 || sr == 0 {
-                            trap!(Trap::NullArrayRef);
-                        }
-                        let (d, s, n) = (
-                            r32!(base + 1) as usize,
-                            r32!(base + 3) as usize,
-                            r32!(base + 4) as usize,
-                        );
-                        let (da, sa) = (dr as u32 as usize, sr as u32 as usize);
-                        let sl = infos[heap[da].ty as usize].slots as usize;
-                        let (dlen, slen) = (heap[da].data.len() / sl, heap[sa].data.len() / sl);
-                        if d + n > dlen || s + n > slen {
-                            trap!(Trap::ArrayOutOfBounds);
-                        }
-                        if da == sa {
-                            heap[da].data.copy_within(s * sl..(s + n) * sl, d * sl);
-                        } else {
-                            let src = heap[sa].data[s * sl..(s + n) * sl].to_vec();
-                            heap[da].data[d * sl..(d + n) * sl].copy_from_slice(&src);
-                        }
-                    }
-                    Ins::ArrayInitData { data, base } => {
-                        let r = r64!(base);
-                        if r == 0 {
-                            trap!(Trap::NullArrayRef);
-                        }
-                        let (d, s, n) = (
-                            r32!(base + 1) as usize,
-                            r32!(base + 2) as usize,
-                            r32!(base + 3) as usize,
-                        );
-                        let o = &mut heap[r as u32 as usize];
-                        let info = &infos[o.ty as usize];
-                        let (sl, st) = (info.slots as usize, info.fields[0].1);
-                        if d + n > o.data.len() / sl {
-                            trap!(Trap::ArrayOutOfBounds);
-                        }
-                        let bytes = &datas[inst.datas[data as usize] as usize].bytes;
-                        let Some(vals) = gc::read_data(bytes, s, n, st) else {
-                            trap!(Trap::MemoryOutOfBounds)
-                        };
-                        o.data[d * sl..(d + n) * sl].copy_from_slice(&vals);
-                    }
-                    Ins::ArrayInitElem { elem, base } => {
-                        let r = r64!(base);
-                        if r == 0 {
-                            trap!(Trap::NullArrayRef);
-                        }
-                        let (d, s, n) = (
-                            r32!(base + 1) as usize,
-                            r32!(base + 2) as usize,
-                            r32!(base + 3) as usize,
-                        );
-                        let o = &mut heap[r as u32 as usize];
-                        if d + n > o.data.len() {
-                            trap!(Trap::ArrayOutOfBounds);
-                        }
-                        let seg = &elems[inst.elems[elem as usize] as usize].elems;
-                        let Some(src) = s.checked_add(n).and_then(|e| seg.get(s..e)) else {
-                            trap!(Trap::TableOutOfBounds)
-                        };
-                        o.data[d..d + n].copy_from_slice(src);
                     }
                     Ins::Throw { tag, base } => {
                         // exec: throw — allocate the exception, then unwind.

@@ -319,3 +319,190 @@ fn interrupt_stops_loops_and_calls() {
     assert_eq!(s.invoke(f, &[Val::I32(0)]), Err(Trap::Interrupted));
     assert_eq!(Trap::Interrupted.to_string(), "interrupted");
 }
+
+/// A module of five functions `(param t t) (result i32)` around the
+/// comparison `op` (opcode byte; `unary` for eqz): the plain comparison, an
+/// `if` on it, a `br_if` on it, a `br_if` carrying a value, and a `br_if`
+/// on its `i32.eqz`. All but the first compile to fused jumps.
+fn comparison_module(t: u8, op: u8, unary: bool) -> Vec<u8> {
+    let args: &[u8] = if unary {
+        &[0x20, 0]
+    } else {
+        &[0x20, 0, 0x20, 1]
+    };
+    let cmp = |tail: &[u8], head: &[u8]| -> Vec<u8> {
+        let mut b = vec![0];
+        b.extend_from_slice(head);
+        b.extend_from_slice(args);
+        b.push(op);
+        b.extend_from_slice(tail);
+        b.insert(0, b.len() as u8);
+        b
+    };
+    let bodies = [
+        cmp(&[0x0b], &[]),
+        cmp(&[0x04, 0x7f, 0x41, 1, 0x05, 0x41, 0, 0x0b, 0x0b], &[]),
+        cmp(
+            &[0x0d, 0, 0x41, 0, 0x0f, 0x0b, 0x41, 1, 0x0b],
+            &[0x02, 0x40],
+        ),
+        cmp(
+            &[0x0d, 0, 0x1a, 0x41, 0, 0x0b, 0x0b],
+            &[0x02, 0x7f, 0x41, 1],
+        ),
+        cmp(
+            &[0x45, 0x0d, 0, 0x41, 1, 0x0f, 0x0b, 0x41, 0, 0x0b],
+            &[0x02, 0x40],
+        ),
+    ];
+    let mut m = vec![0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+    m.extend_from_slice(&[1, 7, 1, 0x60, 2, t, t, 1, 0x7f]);
+    m.extend_from_slice(&[3, 6, 5, 0, 0, 0, 0, 0]);
+    let mut exports = vec![5];
+    for (i, name) in [b'p', b'i', b'b', b'v', b'n'].into_iter().enumerate() {
+        exports.extend_from_slice(&[1, name, 0, i as u8]);
+    }
+    m.push(7);
+    m.push(exports.len() as u8);
+    m.extend(exports);
+    let mut code = vec![5];
+    for b in bodies {
+        code.extend(b);
+    }
+    m.push(10);
+    m.push(code.len() as u8);
+    m.extend(code);
+    m
+}
+
+/// Regression guard for fused compare-and-branch (valid/func.rs cond_jump):
+/// every integer comparison and eqz gives the same answer through `if` and
+/// `br_if` (with and without a value, and on its eqz) as on its own.
+#[test]
+fn fused_comparisons_branch_like_the_plain_comparison() {
+    let f = Features::v2();
+    let i32s: [u32; 6] = [0, 1, 2, u32::MAX, 0x8000_0000, 0x7fff_ffff];
+    let i64s: [u64; 6] = [0, 1, 2, u64::MAX, 1 << 63, (1 << 63) - 1];
+    // (value type, opcodes, eqz opcode, the comparison in Rust)
+    type Cmp = fn(u64, u64, bool) -> [bool; 10];
+    let ops32: Cmp = |a, b, _| {
+        let (x, y) = (a as u32, b as u32);
+        let (s, t) = (x as i32, y as i32);
+        [
+            x == y,
+            x != y,
+            s < t,
+            x < y,
+            s > t,
+            x > y,
+            s <= t,
+            x <= y,
+            s >= t,
+            x >= y,
+        ]
+    };
+    let ops64: Cmp = |x, y, _| {
+        let (s, t) = (x as i64, y as i64);
+        [
+            x == y,
+            x != y,
+            s < t,
+            x < y,
+            s > t,
+            x > y,
+            s <= t,
+            x <= y,
+            s >= t,
+            x >= y,
+        ]
+    };
+    let cases: [(u8, u8, u8, Cmp, Vec<u64>); 2] = [
+        (
+            0x7f,
+            0x46,
+            0x45,
+            ops32,
+            i32s.iter().map(|&v| u64::from(v)).collect(),
+        ),
+        (0x7e, 0x51, 0x50, ops64, i64s.to_vec()),
+    ];
+    let mut checked = 0;
+    for (t, first, eqz, rust, vals) in cases {
+        let val = |v: u64| {
+            if t == 0x7f {
+                Val::I32(v as u32)
+            } else {
+                Val::I64(v)
+            }
+        };
+        for k in 0..=10u8 {
+            let (op, unary) = if k == 10 {
+                (eqz, true)
+            } else {
+                (first + k, false)
+            };
+            let bytes = comparison_module(t, op, unary);
+            let v = validate_module(&decode_module(&bytes, &f).unwrap(), &f).unwrap();
+            let mut s = Store::new(Config::default());
+            let m = s.instantiate(&v, &[]).unwrap();
+            for &a in &vals {
+                for &b in &vals {
+                    let want = if unary {
+                        a == 0
+                    } else {
+                        rust(a, b, false)[k as usize]
+                    };
+                    for (name, expect) in [
+                        ("p", want),
+                        ("i", want),
+                        ("b", want),
+                        ("v", want),
+                        ("n", want),
+                    ] {
+                        let Some(ExternVal::Func(fu)) = s.export(m, name) else {
+                            panic!("export {name}")
+                        };
+                        let got = s.invoke(fu, &[val(a), val(b)]);
+                        assert_eq!(
+                            got,
+                            Ok(vec![Val::I32(u32::from(expect))]),
+                            "opcode {op:#x} function {name} on {a:#x}, {b:#x}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 11 * 36 * 5);
+}
+
+#[test]
+fn comparisons_fuse_into_their_jumps() {
+    let lt = code::Ins::I32LtS { dst: 7, a: 1, b: 2 };
+    assert_eq!(
+        lt.fuse_branch(true, 9),
+        Some(code::Ins::BrI32LtS {
+            a: 1,
+            b: 2,
+            target: 9
+        })
+    );
+    assert_eq!(
+        lt.fuse_branch(false, 9),
+        Some(code::Ins::BrI32GeS {
+            a: 1,
+            b: 2,
+            target: 9
+        })
+    );
+    let eqz = code::Ins::I64Eqz { dst: 7, a: 3 };
+    assert_eq!(eqz.fuse_branch(true, 4), None, "i64.eqz has no fused jump");
+    let eqz = code::Ins::I32Eqz { dst: 7, a: 3 };
+    assert_eq!(
+        eqz.fuse_branch(true, 4),
+        Some(code::Ins::BrIfZ { cond: 3, target: 4 })
+    );
+    let add = code::Ins::I32Add { dst: 7, a: 1, b: 2 };
+    assert_eq!(add.fuse_branch(true, 4), None);
+}

@@ -74,6 +74,14 @@ struct Ctrl {
     body_end: u32,
 }
 
+/// A jump made by `Compiler::cond_jump` with its target set.
+fn with_target(mut jump: Ins, target: u32) -> Ins {
+    if let Some(t) = jump.target_mut() {
+        *t = target;
+    }
+    jump
+}
+
 impl Ctrl {
     fn label_types(&self) -> &[ValType] {
         if self.kind == Kind::Loop {
@@ -575,18 +583,11 @@ impl Compiler<'_> {
                     *t = target;
                 }
             }
-            Fixup::Ins(pc) => match &mut self.code[pc] {
-                Ins::Br { target: t }
-                | Ins::BrIfNz { target: t, .. }
-                | Ins::BrIfZ { target: t, .. }
-                | Ins::BrIfNull { target: t, .. }
-                | Ins::BrIfNonNull { target: t, .. }
-                | Ins::BrIfCast { target: t, .. }
-                | Ins::BrIfNotCast { target: t, .. }
-                | Ins::BrIfCastDesc { target: t, .. }
-                | Ins::BrIfNotCastDesc { target: t, .. } => *t = target,
-                _ => {}
-            },
+            Fixup::Ins(pc) => {
+                if let Some(t) = self.code[pc].target_mut() {
+                    *t = target;
+                }
+            }
         }
     }
 
@@ -844,11 +845,9 @@ impl Compiler<'_> {
                 };
                 let (p, r) = self.block_type(bt)?;
                 let cond = self.pop_expect(ValType::I32)?;
+                let skip = self.cond_jump(&cond, false);
                 self.push_ctrl(Kind::If, p, r)?;
-                let pc = self.emit(Ins::BrIfZ {
-                    cond: Self::src(&cond),
-                    target: u32::MAX,
-                });
+                let pc = self.emit(with_target(skip, u32::MAX));
                 let c = self.ctrls.last_mut().expect("control");
                 c.start_pc = (pc.wrapping_add(1)) as u32;
                 if pc != usize::MAX {
@@ -872,7 +871,7 @@ impl Compiler<'_> {
                 let here = self.code.len() as u32;
                 let c = self.ctrls.last_mut().expect("control");
                 if let Some(pc) = c.else_fixup.take()
-                    && let Ins::BrIfZ { target, .. } = &mut self.code[pc]
+                    && let Some(target) = self.code[pc].target_mut()
                 {
                     *target = here;
                 }
@@ -907,11 +906,12 @@ impl Compiler<'_> {
                 let opds = self.pop_types(&lt)?;
                 if self.live() {
                     let copies = self.branch_copies(t, &opds);
-                    let c = Self::src(&cond);
                     if copies.is_empty() {
-                        self.emit_jump(t, |t| Ins::BrIfNz { cond: c, target: t });
+                        let jump = self.cond_jump(&cond, true);
+                        self.emit_jump(t, |t| with_target(jump, t));
                     } else {
-                        let skip = self.emit(Ins::BrIfZ { cond: c, target: 0 });
+                        let skip = self.cond_jump(&cond, false);
+                        let skip = self.emit(skip);
                         for ins in copies {
                             self.emit(ins);
                         }
@@ -1456,6 +1456,27 @@ impl Compiler<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// The jump on the popped i32 `cond` taken when it is non-zero (`when`)
+    /// or zero, its target still to be set. When `cond` is the result of the
+    /// comparison just emitted, that comparison becomes part of the jump.
+    fn cond_jump(&mut self, cond: &Opd, when: bool) -> Ins {
+        if matches!(cond.loc, Loc::Stack)
+            && let Some(pc) = self.last_result_pc()
+            && self.code[pc].dst_mut().is_some_and(|d| *d == cond.slot)
+            && let Some(jump) = self.code[pc].fuse_branch(when, 0)
+        {
+            self.code.pop();
+            self.last_result = None;
+            return jump;
+        }
+        let cond = Self::src(cond);
+        if when {
+            Ins::BrIfNz { cond, target: 0 }
+        } else {
+            Ins::BrIfZ { cond, target: 0 }
+        }
     }
 
     fn last_result_pc(&self) -> Option<usize> {
