@@ -325,3 +325,49 @@ impl Default for Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_proposal_has_a_preset() {
+        for name in Features::PROPOSALS {
+            assert!(Features::proposal(name).is_some(), "{name}");
+        }
+        assert_eq!(Features::proposal("no-such-proposal"), None);
+    }
+
+    #[test]
+    fn v1_includes_mutable_globals_under_the_1_0_rules() {
+        let v1 = Features::v1();
+        assert!(v1.mutable_globals && !v1.bulk_memory && !v1.multi_value);
+        assert_eq!(v1.legacy, Legacy::V1);
+        assert!(v1.pre_v2_rules() && v1.legacy_v1_messages());
+        for f in [Features::v2(), Features::v3(), Features::latest()] {
+            assert!(!f.pre_v2_rules() && !f.legacy_v1_messages());
+        }
+    }
+
+    #[test]
+    fn pre_v2_drafts_build_on_1_0_with_the_drafts_interpreter() {
+        let drafts_v1 = Features {
+            legacy: Legacy::Drafts,
+            ..Features::v1()
+        };
+        assert_eq!(Features::proposal("mutable-global"), Some(drafts_v1));
+        assert_eq!(
+            Features::proposal("multi-value"),
+            Some(Features {
+                multi_value: true,
+                ..drafts_v1
+            })
+        );
+        let rt = Features::proposal("reference-types").unwrap();
+        assert!(rt.reference_types && rt.bulk_memory && rt.multi_value);
+        assert!(!rt.simd, "the draft predates SIMD");
+        assert_eq!(rt.legacy, Legacy::Drafts);
+        // 1.0 wording needs the 1.0 binary format (no bulk memory, no reference types).
+        assert!(rt.pre_v2_rules() && !rt.legacy_v1_messages());
+    }
+}

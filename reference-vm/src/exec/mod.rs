@@ -1228,4 +1228,6 @@ pub(crate) fn ref_matches(
 #[cfg(test)]
 mod desc_tests;
 #[cfg(test)]
+mod legacy_tests;
+#[cfg(test)]
 mod tests;
