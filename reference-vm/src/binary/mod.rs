@@ -190,8 +190,9 @@ impl DecodeError {
             // 1.0: a block type is 0x40 or a value type; anything else
             // (a type index, with multi-value off) is an invalid value type.
             FeatureDisabled { what, feature }
-                if v1 && (what == MalformedBlockType.to_string()
-                    || what.starts_with(&MalformedNumType.to_string())) =>
+                if v1
+                    && (what == MalformedBlockType.to_string()
+                        || what.starts_with(&MalformedNumType.to_string())) =>
             {
                 FeatureDisabled {
                     what: InvalidValueType.to_string(),

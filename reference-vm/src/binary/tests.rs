@@ -162,7 +162,10 @@ fn v1_says_invalid_utf8_encoding() {
     );
     // The mutable-global draft is 1.0: same wording.
     let draft = Features::proposal("mutable-global").unwrap();
-    assert_eq!(decode_module(&m, &draft).unwrap_err(), DecodeError::InvalidUtf8);
+    assert_eq!(
+        decode_module(&m, &draft).unwrap_err(),
+        DecodeError::InvalidUtf8
+    );
 }
 
 #[test]
@@ -264,7 +267,10 @@ fn pre_v2_bounds_section_sizes_by_the_input_length() {
     // off the end. A size beyond the whole input is still out of bounds.
     let m = b"\0asm\x01\0\0\0\x01\x07\x02\x60\0\0";
     for f in [Features::v1(), reference_types_draft()] {
-        assert_eq!(decode_module(m, &f).unwrap_err(), DecodeError::UnexpectedEnd);
+        assert_eq!(
+            decode_module(m, &f).unwrap_err(),
+            DecodeError::UnexpectedEnd
+        );
     }
     let m = b"\0asm\x01\0\0\0\x00\x61sm\x01\0\0\0";
     assert_eq!(

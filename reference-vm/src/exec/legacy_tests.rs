@@ -21,7 +21,11 @@ fn store(f: Features) -> Store {
     })
 }
 
-fn instantiate(s: &mut Store, bytes: &[u8], imports: &[ExternVal]) -> Result<ModuleAddr, InstantiateError> {
+fn instantiate(
+    s: &mut Store,
+    bytes: &[u8],
+    imports: &[ExternVal],
+) -> Result<ModuleAddr, InstantiateError> {
     let f = s.config.features;
     let v = validate_module(&decode_module(bytes, &f).unwrap(), &f).unwrap();
     s.instantiate(&v, imports)
@@ -39,7 +43,10 @@ fn data_does_not_fit(f: Features) -> (InstantiateError, u8) {
     };
     let importer = sections(&[
         (2, b"\x01\x01m\x03mem\x02\x00\x01"),
-        (11, b"\x02\x00\x41\x00\x0b\x01a\x00\x41\x80\x80\x04\x0b\x01b"),
+        (
+            11,
+            b"\x02\x00\x41\x00\x0b\x01a\x00\x41\x80\x80\x04\x0b\x01b",
+        ),
     ]);
     let e = instantiate(&mut s, &importer, &[ExternVal::Mem(mem)]).unwrap_err();
     (e, s.memory_data(mem)[0])

@@ -11,8 +11,8 @@ const BR_TABLE_MIXED_LABELS: &[u8] = &[
     1, 4, 1, 0x60, 0, 0, // type () -> ()
     3, 2, 1, 0, // func section
     10, 29, 1, 27, 0, // code section, one body, no locals
-    0x02, 0x7c, 0x02, 0x7d, 0x00, 0x41, 0x01, 0x0e, 0x02, 0x00, 0x01, 0x01, 0x0b, 0x1a, 0x44, 0,
-    0, 0, 0, 0, 0, 0, 0, 0x0b, 0x1a, 0x0b,
+    0x02, 0x7c, 0x02, 0x7d, 0x00, 0x41, 0x01, 0x0e, 0x02, 0x00, 0x01, 0x01, 0x0b, 0x1a, 0x44, 0, 0,
+    0, 0, 0, 0, 0, 0, 0x0b, 0x1a, 0x0b,
 ];
 
 fn check(f: &Features) -> Result<(), String> {
@@ -24,7 +24,10 @@ fn check(f: &Features) -> Result<(), String> {
 
 #[test]
 fn pre_v2_br_table_labels_have_one_type() {
-    for f in [Features::v1(), Features::proposal("reference-types").unwrap()] {
+    for f in [
+        Features::v1(),
+        Features::proposal("reference-types").unwrap(),
+    ] {
         let e = check(&f).unwrap_err();
         assert!(e.starts_with("type mismatch"), "{e}");
     }
