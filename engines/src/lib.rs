@@ -235,3 +235,26 @@ pub mod spectest {
         assert_eq!(f64::from_bits(GLOBAL_F64_BITS), 666.6f64);
     }
 }
+
+#[cfg(test)]
+mod preset_tests {
+    use super::*;
+
+    #[test]
+    fn bundled_suites_pick_their_presets() {
+        assert_eq!(reference_vm_preset_for("wasm-v1/binary.wast"), "1.0");
+        assert_eq!(reference_vm_preset_for("wasm-v2/binary.wast"), "2.0");
+        // The pre-2.0 drafts have presets of their own.
+        for p in ["multi-value", "mutable-global", "reference-types"] {
+            assert_eq!(
+                reference_vm_preset_for(&format!("proposals/{p}/binary.wast")),
+                p
+            );
+            assert!(create_engine(&format!("reference-vm@{p}")).is_ok());
+        }
+        assert_eq!(
+            reference_vm_preset_for("proposals/annotations/id.wast"),
+            "latest"
+        );
+    }
+}

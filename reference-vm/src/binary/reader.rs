@@ -5,11 +5,18 @@ use super::{DecodeError, Result};
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Section sizes and name lengths are bounded by the input's length
+    /// (before 2.0) rather than by the bytes left.
+    pub input_bounded_lengths: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0 }
+        Reader {
+            bytes,
+            pos: 0,
+            input_bounded_lengths: false,
+        }
     }
 
     pub fn pos(&self) -> usize {
@@ -148,6 +155,9 @@ impl<'a> Reader<'a> {
 
     /// A section's size or a name's length: must not exceed the bytes left in the input.
     pub fn section_len(&mut self) -> Result<usize> {
+        if self.input_bounded_lengths {
+            return self.len32();
+        }
         let n = self.u32()? as usize;
         if n > self.bytes.len() - self.pos.min(self.bytes.len()) {
             return Err(DecodeError::LengthOutOfBounds);

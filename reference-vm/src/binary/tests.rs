@@ -131,3 +131,182 @@ fn branch_hints_are_decoded_and_validated() {
     // Custom section errors never make the module itself malformed.
     assert!(crate::validate_module(&decode_module(&hinted(&[1, 1, 0]), &f).unwrap(), &f).is_ok());
 }
+
+/// A module of the given sections (id, contents), sizes filled in.
+fn sections(list: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    for (id, body) in list {
+        m.push(*id);
+        m.push(body.len() as u8);
+        m.extend_from_slice(body);
+    }
+    m
+}
+
+/// The reference-types draft's preset (2.0 binary format, pre-2.0 rules).
+fn reference_types_draft() -> Features {
+    Features::proposal("reference-types").unwrap()
+}
+
+#[test]
+fn v1_says_invalid_utf8_encoding() {
+    // An import whose module name is the lone byte 0xff (utf8-import-module.wast).
+    let m = sections(&[(2, b"\x01\x01\xff\x00\x00\x00")]);
+    assert_eq!(
+        decode_module(&m, &Features::v1()).unwrap_err().to_string(),
+        "invalid UTF-8 encoding"
+    );
+    assert_eq!(
+        decode_module(&m, &Features::v2()).unwrap_err().to_string(),
+        "malformed UTF-8 encoding"
+    );
+    // The mutable-global draft is 1.0: same wording.
+    let draft = Features::proposal("mutable-global").unwrap();
+    assert_eq!(
+        decode_module(&m, &draft).unwrap_err(),
+        DecodeError::InvalidUtf8
+    );
+}
+
+#[test]
+fn v1_says_invalid_mutability() {
+    // A global of type i32 with mutability byte 2 (globals.wast).
+    let m = sections(&[(6, b"\x01\x7f\x02\x41\x00\x0b")]);
+    assert_eq!(
+        decode_module(&m, &Features::v1()).unwrap_err().to_string(),
+        "invalid mutability"
+    );
+    assert_eq!(
+        decode_module(&m, &Features::v2()).unwrap_err(),
+        DecodeError::MalformedMutability
+    );
+    // The reference-types draft already used the 2.0 word.
+    assert_eq!(
+        decode_module(&m, &reference_types_draft()).unwrap_err(),
+        DecodeError::MalformedMutability
+    );
+}
+
+#[test]
+fn v1_says_invalid_section_id() {
+    let m = b"\0asm\x01\0\0\0\x0e\x01\0";
+    assert_eq!(
+        decode_module(m, &Features::v1()).unwrap_err().to_string(),
+        "invalid section id"
+    );
+    // The data count section came with bulk memory.
+    let m = sections(&[(12, b"\x00")]);
+    assert_eq!(
+        decode_module(&m, &Features::v1()).unwrap_err(),
+        DecodeError::InvalidSectionId
+    );
+    assert!(decode_module(&m, &Features::v2()).is_ok());
+}
+
+#[test]
+fn v1_says_invalid_value_type() {
+    // A function type with parameter type 0x6f (externref, not a 1.0 type).
+    let m = sections(&[(1, b"\x01\x60\x01\x6f\x00")]);
+    assert!(
+        decode_module(&m, &Features::v1())
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid value type")
+    );
+    // Block type 0x0b: neither 0x40 nor a value type (binary.wast, br_table).
+    let m = sections(&[
+        (1, b"\x01\x60\x00\x00"),
+        (3, b"\x01\x00"),
+        (10, b"\x01\x04\x00\x02\x0b\x0b"),
+    ]);
+    let e = decode_module(&m, &Features::v1()).unwrap_err().to_string();
+    assert!(e.starts_with("invalid value type"), "{e}");
+    assert!(e.contains("multi_value"), "{e}");
+}
+
+#[test]
+fn pre_v2_says_zero_flag_expected() {
+    // memory.size with reserved byte 1 (binary.wast of the drafts).
+    let m = sections(&[
+        (1, b"\x01\x60\x00\x00"),
+        (3, b"\x01\x00"),
+        (5, b"\x01\x00\x00"),
+        (10, b"\x01\x05\x00\x3f\x01\x1a\x0b"),
+    ]);
+    for f in [Features::v1(), reference_types_draft()] {
+        assert_eq!(
+            decode_module(&m, &f).unwrap_err().to_string(),
+            "zero flag expected"
+        );
+    }
+    assert_eq!(
+        decode_module(&m, &Features::v2()).unwrap_err(),
+        DecodeError::ZeroByteExpected
+    );
+}
+
+#[test]
+fn pre_v2_says_junk_after_last_section() {
+    // A type section after the code section ends the module early.
+    let m = sections(&[(10, b"\x00"), (1, b"\x00")]);
+    for f in [Features::v1(), reference_types_draft()] {
+        assert_eq!(
+            decode_module(&m, &f).unwrap_err().to_string(),
+            "junk after last section"
+        );
+    }
+    assert_eq!(
+        decode_module(&m, &Features::v2()).unwrap_err(),
+        DecodeError::UnexpectedContent
+    );
+}
+
+#[test]
+fn pre_v2_bounds_section_sizes_by_the_input_length() {
+    // Type section of declared size 7 with only 4 bytes left: reading runs
+    // off the end. A size beyond the whole input is still out of bounds.
+    let m = b"\0asm\x01\0\0\0\x01\x07\x02\x60\0\0";
+    for f in [Features::v1(), reference_types_draft()] {
+        assert_eq!(
+            decode_module(m, &f).unwrap_err(),
+            DecodeError::UnexpectedEnd
+        );
+    }
+    let m = b"\0asm\x01\0\0\0\x00\x61sm\x01\0\0\0";
+    assert_eq!(
+        decode_module(m, &Features::v1()).unwrap_err(),
+        DecodeError::LengthOutOfBounds
+    );
+}
+
+#[test]
+fn v1_element_segment_prefix_is_a_table_index() {
+    let f = Features::v1();
+    let active = |m: &Module| match &m.elems[0].mode {
+        ElemMode::Active { table, .. } => *table,
+        other => panic!("{other:?}"),
+    };
+    // 0: table 0, offset, function indices (the 1.0 form).
+    let m = sections(&[(9, b"\x01\x00\x41\x00\x0b\x01\x00")]);
+    assert_eq!(active(&decode_module(&m, &f).unwrap()), 0);
+    // 2: the 2.0 explicit-table form (what text tools emit for 1.0 inline
+    // table elements): table index, offset, elemkind 0, function indices.
+    let m = sections(&[(9, b"\x01\x02\x00\x41\x00\x0b\x00\x01\x00")]);
+    let d = decode_module(&m, &f).unwrap();
+    assert_eq!(active(&d), 0);
+    assert_eq!(d.elems[0].init.len(), 1);
+    // Any other prefix is a table index, left to validation (unknown table).
+    let m = sections(&[(9, b"\x01\x0a\x41\x00\x0b\x01\x00")]);
+    assert_eq!(active(&decode_module(&m, &f).unwrap()), 10);
+    // With bulk memory, 0x0a is not a segment kind.
+    assert_eq!(
+        decode_module(&m, &Features::v2()).unwrap_err(),
+        DecodeError::MalformedElemSegmentKind
+    );
+    // Data segments likewise start with a memory index in 1.0.
+    let m = sections(&[(11, b"\x01\x01\x41\x00\x0b\x00")]);
+    match &decode_module(&m, &f).unwrap().datas[0].mode {
+        DataMode::Active { mem, .. } => assert_eq!(*mem, 1),
+        other => panic!("{other:?}"),
+    }
+}

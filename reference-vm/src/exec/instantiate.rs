@@ -241,6 +241,29 @@ impl Store {
             })
             .collect();
         self.instances.push(inst);
+        // exec 1.0: instantiation (the interpreter of the pre-2.0 drafts) —
+        // without bulk memory, every active segment is bounds-checked before
+        // any is written, and one that does not fit makes the module
+        // unlinkable. The maintained 1.0 suite expects the 2.0 order instead.
+        let f = &self.config.features;
+        if !f.bulk_memory && f.legacy == crate::Legacy::Drafts {
+            for (e, o) in m.elems.iter().zip(&offsets) {
+                if let Some((t, off)) = *o {
+                    let len = self.tables[table_addrs[t as usize] as usize].elems.len();
+                    if off + e.init.len() as u64 > len as u64 {
+                        return Err(LinkError::ElemSegmentDoesNotFit.into());
+                    }
+                }
+            }
+            for (d, o) in m.datas.iter().zip(&data_offsets) {
+                if let Some((mi, off)) = *o {
+                    let len = self.mems[mem_addrs[mi as usize] as usize].len();
+                    if off + d.init.len() as u64 > len as u64 {
+                        return Err(LinkError::DataSegmentDoesNotFit.into());
+                    }
+                }
+            }
+        }
         // exec: active and declarative element segments (table.init; elem.drop)
         for (i, e) in m.elems.iter().enumerate() {
             let ea = elem_addrs[i] as usize;

@@ -317,6 +317,14 @@ pub enum LinkError {
         /// External values given.
         given: usize,
     },
+    /// `elements segment does not fit` (instantiation before bulk memory, as
+    /// the pre-2.0 drafts check it: an active element segment out of its
+    /// table's bounds makes the module unlinkable).
+    ElemSegmentDoesNotFit,
+    /// `data segment does not fit` (instantiation before bulk memory, as the
+    /// pre-2.0 drafts check it: an active data segment out of its memory's
+    /// bounds makes the module unlinkable).
+    DataSegmentDoesNotFit,
 }
 
 impl fmt::Display for LinkError {
@@ -324,6 +332,8 @@ impl fmt::Display for LinkError {
         match self {
             LinkError::UnknownImport(s) => write!(f, "unknown import {s}"),
             LinkError::IncompatibleImportType(s) => write!(f, "incompatible import type {s}"),
+            LinkError::ElemSegmentDoesNotFit => f.write_str("elements segment does not fit"),
+            LinkError::DataSegmentDoesNotFit => f.write_str("data segment does not fit"),
             LinkError::WrongImportCount { expected, given } => {
                 write!(
                     f,
@@ -355,6 +365,12 @@ impl fmt::Display for InstantiateError {
 }
 
 impl std::error::Error for InstantiateError {}
+
+impl From<LinkError> for InstantiateError {
+    fn from(e: LinkError) -> Self {
+        InstantiateError::Link(e)
+    }
+}
 
 impl From<Trap> for InstantiateError {
     fn from(t: Trap) -> Self {
@@ -1211,5 +1227,7 @@ pub(crate) fn ref_matches(
 
 #[cfg(test)]
 mod desc_tests;
+#[cfg(test)]
+mod legacy_tests;
 #[cfg(test)]
 mod tests;

@@ -939,6 +939,10 @@ impl Compiler<'_> {
                     if lt.len() != arity {
                         return mismatch("br_table labels have inconsistent arity");
                     }
+                    // valid 1.0: br_table — every label has the default label's type.
+                    if self.c.f.pre_v2_rules() && lt != self.ctrls[dt].label_types() {
+                        return mismatch("br_table labels have different types");
+                    }
                     for (o, &ty) in opds.iter().zip(lt) {
                         if let Some(a) = o.ty
                             && !self.c.match_val(a, ty)

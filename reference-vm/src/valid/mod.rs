@@ -587,4 +587,6 @@ fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: usize) -> Res
 }
 
 #[cfg(test)]
+mod legacy_tests;
+#[cfg(test)]
 pub(crate) mod tests;
