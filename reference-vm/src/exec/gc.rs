@@ -212,9 +212,7 @@ pub(crate) fn exec(ins: &Ins, regs: &mut [u64], cx: &mut Ctx<'_>) -> Result<(), 
             let tid = inst.types[ty as usize].0;
             let info = &infos[tid as usize];
             let n = info.slots as usize;
-            if let Err(t) = charge(heap_bytes, max_heap, n as u64) {
-                trap!(t);
-            }
+            charge(heap_bytes, max_heap, n as u64)?;
             let mut data = regs[base as usize..base as usize + n].to_vec();
             for &(off, st) in &info.fields {
                 data[off as usize] = pack(st, data[off as usize]);
@@ -227,9 +225,7 @@ pub(crate) fn exec(ins: &Ins, regs: &mut [u64], cx: &mut Ctx<'_>) -> Result<(), 
         Ins::StructNewDefault { ty, dst } => {
             let tid = inst.types[ty as usize].0;
             let n = infos[tid as usize].slots as usize;
-            if let Err(t) = charge(heap_bytes, max_heap, n as u64) {
-                trap!(t);
-            }
+            charge(heap_bytes, max_heap, n as u64)?;
             match alloc(heap, tid, vec![0; n]) {
                 Ok(a) => set!(dst, STRUCT_TAG | u64::from(a)),
                 Err(t) => trap!(t),
@@ -322,9 +318,7 @@ pub(crate) fn exec(ins: &Ins, regs: &mut [u64], cx: &mut Ctx<'_>) -> Result<(), 
                 )
             };
             let total = u64::from(n) * u64::from(s);
-            if let Err(t) = charge(heap_bytes, max_heap, total) {
-                trap!(t);
-            }
+            charge(heap_bytes, max_heap, total)?;
             let data = if s == 2 {
                 let mut d = Vec::with_capacity(total as usize);
                 for _ in 0..n {
@@ -345,9 +339,7 @@ pub(crate) fn exec(ins: &Ins, regs: &mut [u64], cx: &mut Ctx<'_>) -> Result<(), 
             let info = &infos[tid as usize];
             let (s, st) = (info.slots, info.fields[0].1);
             let total = u64::from(n) * u64::from(s);
-            if let Err(t) = charge(heap_bytes, max_heap, total) {
-                trap!(t);
-            }
+            charge(heap_bytes, max_heap, total)?;
             let mut data = regs[base as usize..base as usize + total as usize].to_vec();
             if s == 1 {
                 for x in &mut data {
@@ -367,9 +359,7 @@ pub(crate) fn exec(ins: &Ins, regs: &mut [u64], cx: &mut Ctx<'_>) -> Result<(), 
             let Some(vals) = read_data(bytes, s, n, st) else {
                 trap!(Trap::MemoryOutOfBounds)
             };
-            if let Err(t) = charge(heap_bytes, max_heap, vals.len() as u64) {
-                trap!(t);
-            }
+            charge(heap_bytes, max_heap, vals.len() as u64)?;
             match alloc(heap, tid, vals) {
                 Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
                 Err(t) => trap!(t),
@@ -382,9 +372,7 @@ pub(crate) fn exec(ins: &Ins, regs: &mut [u64], cx: &mut Ctx<'_>) -> Result<(), 
             let Some(src) = s.checked_add(n).and_then(|e| seg.get(s..e)) else {
                 trap!(Trap::TableOutOfBounds)
             };
-            if let Err(t) = charge(heap_bytes, max_heap, n as u64) {
-                trap!(t);
-            }
+            charge(heap_bytes, max_heap, n as u64)?;
             match alloc(heap, tid, src.to_vec()) {
                 Ok(a) => set!(base, ARRAY_TAG | u64::from(a)),
                 Err(t) => trap!(t),

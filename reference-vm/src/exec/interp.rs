@@ -196,7 +196,7 @@ impl Store {
         // branches), once every 1024 units so the hot loops stay cheap.
         let interrupt: Option<&std::sync::atomic::AtomicBool> = config.interrupt.as_deref();
         let poll = |fuel: u64| {
-            fuel % 1024 == 0
+            fuel.is_multiple_of(1024)
                 && interrupt.is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed))
         };
         let mut no_mem = MemInst::unshared(MemType::new(0, Some(0)), 0);
