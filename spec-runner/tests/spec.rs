@@ -5,8 +5,9 @@
 //!
 //! The suite is `../shared/spec-testsuite` (or `$WASM_CONFORM_SPEC_SUITE`).
 //! `reference-vm` runs each file with the preset its suite is written for
-//! (`engines::reference_vm_preset_for`); it also runs the bundled 1.0 and
-//! 2.0 suites with their 1.0 and 2.0 presets and the bundled proposal suites
+//! (`engines::reference_vm_preset_for`); it also runs the bundled release
+//! suites (1.0 and 2.0 with their presets, 3.0 and the draft `wasm-latest`
+//! with 3.0's) and the bundled proposal suites
 //! the upstream suite has no newer copy of, among them the pre-2.0 drafts
 //! (multi-value, mutable-global, reference-types, ...), each with its
 //! proposal's preset (trials named `reference-vm/bundled/...`).
@@ -54,14 +55,17 @@ fn main() {
             std::process::exit(1);
         }
     };
-    // The 1.0 and 2.0 suites must pass as written under their feature sets.
-    let [v1, v2] = ["wasm-v1", "wasm-v2"].map(|name| match suite::bundled(name) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    });
+    // The bundled release suites must pass as written under their feature
+    // sets (the 3.0 release and the spec's draft of the next one are older
+    // copies of `test/core`, run too: their files differ in places).
+    let [v1, v2, v3, draft] =
+        ["wasm-v1", "wasm-v2", "wasm-v3", "wasm-latest"].map(|name| match suite::bundled(name) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        });
     let all: Vec<SuiteFile> = suites
         .iter()
         .flat_map(|s| s.files.iter().cloned())
@@ -85,6 +89,8 @@ fn main() {
         ("reference-vm", "bundled/", bundled_proposals),
         ("reference-vm@1.0", "bundled/", v1.files),
         ("reference-vm@2.0", "bundled/", v2.files),
+        ("reference-vm", "bundled/", v3.files),
+        ("reference-vm", "bundled/", draft.files),
         ("wasmi", "", all),
     ];
     let mut trials = Vec::new();
