@@ -3,7 +3,7 @@
 //! libFuzzer artifacts. The oracle itself lives in `engines::oracle`.
 
 use clap::{Args, Subcommand};
-use engines::oracle::{self, Class, GenOptions, Run, Verdict, case, plan::Rng};
+use engines::oracle::{self, GenOptions, Run, Verdict, case, plan::Rng};
 use reports::Status;
 use spec_runner::ScriptConfig;
 use std::collections::BTreeMap;
@@ -215,7 +215,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
     );
     // An engine panic is caught and reported as a divergence; keep the
     // default hook's message off the status line.
-    std::panic::set_hook(Box::new(|_| {}));
+    oracle::install_panic_hook();
     let tally = Mutex::new(Tally::default());
     let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
@@ -283,10 +283,10 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                                 && let Some(c) = &c
                             {
                                 let name = format!("{}-{i}", sanitize(&d.key));
-                                let attempts = if d.class == Class::Panic {
-                                    0
-                                } else {
+                                let attempts = if d.reducible() {
                                     args.reduce_attempts
+                                } else {
+                                    0
                                 };
                                 line.push_str(&format!(
                                     "\n      {}",
@@ -502,7 +502,7 @@ fn replay(args: ReplayArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    std::panic::set_hook(Box::new(|_| {}));
+    oracle::install_panic_hook();
     let mut targets: Vec<PathBuf> = Vec::new();
     for p in &args.paths {
         if p.is_dir() && !p.join("case.json").exists() {

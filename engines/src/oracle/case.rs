@@ -75,7 +75,7 @@ pub fn reduce(case: &Case, engines: &[&str], key: &str, attempts: u32) -> Result
 }
 
 /// Text to binary with the `wast` crate.
-pub(crate) fn assemble(text: &str) -> Option<Vec<u8>> {
+pub fn assemble(text: &str) -> Option<Vec<u8>> {
     let buf = wast::parser::ParseBuffer::new(text).ok()?;
     let mut module: wast::Wat = wast::parser::parse(&buf).ok()?;
     module.encode().ok()
@@ -566,7 +566,7 @@ pub fn save(
     let original_count = instrument::count_instructions(&case.wasm).unwrap_or(0);
     let mut reduced = None;
     if let (Some(d), true) = (run.divergence(), reduce_attempts > 0)
-        && d.class != Class::Panic
+        && d.reducible()
         && let Ok(small) = reduce(case, &engines, &d.key, reduce_attempts)
         && small.wasm != case.wasm
     {

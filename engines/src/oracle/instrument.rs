@@ -104,8 +104,8 @@ pub struct ModuleInfo {
     pub imported_funcs: u32,
     /// Exports: name, kind, index.
     pub exports: Vec<(String, ExternalKind, u32)>,
-    /// Whether memory 0 exists and is a 32-bit memory.
-    pub memory0_is_32bit: Option<bool>,
+    /// Whether each memory (imported ones first) is a 64-bit memory.
+    pub memories_64: Vec<bool>,
     /// Number of imports of any kind.
     pub imports: u32,
 }
@@ -145,9 +145,7 @@ impl ModuleInfo {
                                 info.funcs.push(t);
                                 info.imported_funcs += 1;
                             }
-                            TypeRef::Memory(m) if info.memory0_is_32bit.is_none() => {
-                                info.memory0_is_32bit = Some(!m.memory64);
-                            }
+                            TypeRef::Memory(m) => info.memories_64.push(m.memory64),
                             _ => {}
                         }
                     }
@@ -159,10 +157,8 @@ impl ModuleInfo {
                 }
                 Payload::MemorySection(r) => {
                     for m in r {
-                        let m = m.map_err(|e| e.to_string())?;
-                        if info.memory0_is_32bit.is_none() {
-                            info.memory0_is_32bit = Some(!m.memory64);
-                        }
+                        info.memories_64
+                            .push(m.map_err(|e| e.to_string())?.memory64);
                     }
                 }
                 Payload::ExportSection(r) => {
@@ -241,6 +237,9 @@ struct Appender<'a> {
     rem_s_to_call: Option<u32>,
     /// A meaning-preserving rewrite of every function body.
     body_rewrite: Option<BodyRewrite>,
+    /// The module's shape and the function index of the next body (for
+    /// rewrites that add locals).
+    info: Option<(&'a ModuleInfo, u32)>,
     done: [bool; 4],
     small_consts: Option<SmallConsts>,
     /// Whether the previous instruction read the fuel global (the constant
@@ -357,6 +356,30 @@ impl Reencode for Appender<'_> {
         while !reader.eof() {
             body.push(self.parse_instruction(&mut reader)?);
         }
+        // A local per operand (address or value) and type for the store
+        // operands, after the function's own.
+        let mut spill: Vec<((bool, ValType), u32)> = Vec::new();
+        if let (Some(BodyRewrite::StoreOperandsViaLocals), Some((info, func_index))) =
+            (self.body_rewrite, &mut self.info)
+        {
+            let own = store_locals_base(info, *func_index, &func)?;
+            *func_index += 1;
+            for (addr, value) in body.iter().filter_map(|i| store_operands(i, info)) {
+                for key in [(false, addr), (true, value)] {
+                    if !spill.iter().any(|(k, _)| *k == key) {
+                        spill.push((key, own + spill.len() as u32));
+                    }
+                }
+            }
+            let mut locals = Vec::new();
+            for pair in func.get_locals_reader()? {
+                let (n, t) = pair?;
+                locals.push((n, self.val_type(t)?));
+            }
+            locals.extend(spill.iter().map(|((_, t), _)| (1, *t)));
+            f = Function::new(locals);
+        }
+        let local_of = |key| spill.iter().find(|(k, _)| *k == key).map(|(_, i)| *i);
         let mut i = 0;
         while i < body.len() {
             let insn = &body[i];
@@ -369,6 +392,19 @@ impl Reencode for Appender<'_> {
                 ) => {
                     f.instruction(&Instruction::Drop);
                     i += 1;
+                }
+                // `a v` -> `set v; set a; get a; get v`: the same operands.
+                (Some(BodyRewrite::StoreOperandsViaLocals), insn, _)
+                    if let Some((addr, value)) =
+                        self.info.and_then(|(info, _)| store_operands(insn, info))
+                        && let (Some(a), Some(v)) =
+                            (local_of((false, addr)), local_of((true, value))) =>
+                {
+                    f.instruction(&Instruction::LocalSet(v));
+                    f.instruction(&Instruction::LocalSet(a));
+                    f.instruction(&Instruction::LocalGet(a));
+                    f.instruction(&Instruction::LocalGet(v));
+                    f.instruction(insn);
                 }
                 // 0 or 1 stays 0 or 1.
                 (Some(BodyRewrite::MaskConditions), insn, _) if is_test(insn) => {
@@ -480,6 +516,7 @@ pub fn rewrite(
         extras,
         rem_s_to_call: rem_s_to_extra.map(|i| first_func + i as u32),
         body_rewrite: None,
+        info: None,
         done: [false; 4],
         small_consts,
         after_fuel_get: false,
@@ -514,7 +551,7 @@ pub fn add_oracle_exports(
             export: Some(unique_name(&info, FUEL_EXPORT)),
         });
     }
-    if info.memory0_is_32bit == Some(true) {
+    if info.memories_64.first() == Some(&false) {
         let mut body = Function::new([]);
         body.instruction(&Instruction::LocalGet(0))
             .instruction(&Instruction::I32Load8U(MemArg {
@@ -587,6 +624,52 @@ pub enum BodyRewrite {
     MaskConditions,
     /// Every `if` without type or instructions (`if end`) becomes `drop`.
     EmptyIfToDrop,
+    /// The address and value of every store pass through fresh locals
+    /// (`local.set v; local.set a; local.get a; local.get v` before it), so
+    /// an engine sees two plain local reads as the store's operands.
+    StoreOperandsViaLocals,
+}
+
+/// The address and value types of a store instruction (the address type
+/// is its memory's index type); `None` for anything else.
+fn store_operands(insn: &Instruction<'_>, info: &ModuleInfo) -> Option<(ValType, ValType)> {
+    use Instruction as I;
+    let (m, value) = match insn {
+        I::I32Store(m) | I::I32Store8(m) | I::I32Store16(m) => (m, ValType::I32),
+        I::I64Store(m) | I::I64Store8(m) | I::I64Store16(m) | I::I64Store32(m) => (m, ValType::I64),
+        I::F32Store(m) => (m, ValType::F32),
+        I::F64Store(m) => (m, ValType::F64),
+        I::V128Store(m)
+        | I::V128Store8Lane { memarg: m, .. }
+        | I::V128Store16Lane { memarg: m, .. }
+        | I::V128Store32Lane { memarg: m, .. }
+        | I::V128Store64Lane { memarg: m, .. } => (m, ValType::V128),
+        _ => return None,
+    };
+    let wasm_encoder::MemArgTarget::Memory(index) = m.target else {
+        return None;
+    };
+    let memory64 = *info.memories_64.get(index as usize)?;
+    Some((if memory64 { ValType::I64 } else { ValType::I32 }, value))
+}
+
+/// The number of locals (parameters included) of a function body, which
+/// is the index of the first local a rewrite adds.
+fn store_locals_base(
+    info: &ModuleInfo,
+    func_index: u32,
+    body: &wasmparser::FunctionBody<'_>,
+) -> Result<u32, ReError> {
+    let params = info
+        .funcs
+        .get(func_index as usize)
+        .and_then(|t| info.func_types.get(*t as usize)?.as_ref())
+        .map_or(0, |(params, _)| params.len() as u32);
+    let mut n = params;
+    for pair in body.get_locals_reader()? {
+        n += pair?.0;
+    }
+    Ok(n)
 }
 
 /// Whether an instruction is a test: its result is an `i32` that is 0 or 1.
@@ -642,6 +725,7 @@ pub fn rewrite_bodies(wasm: &[u8], rewrite: BodyRewrite) -> Result<Vec<u8>, Stri
         extras: &[],
         rem_s_to_call: None,
         body_rewrite: Some(rewrite),
+        info: Some((&info, info.imported_funcs)),
         done: [true; 4],
         small_consts: None,
         after_fuel_get: false,
@@ -767,5 +851,36 @@ mod tests {
         let text = wasmprinter::print_bytes(&wasm).unwrap();
         assert!(text.contains("call 1"), "{text}");
         assert_eq!(roundtrip(&sample()), sample());
+    }
+
+    #[test]
+    fn store_operands_go_through_fresh_locals_of_the_right_types() {
+        // An imported function shifts the function indices; `g` has a
+        // parameter and a local of its own, stores to a 32-bit and a 64-bit
+        // memory, of i32, f64 and v128 values.
+        let wat = r#"(module
+          (import "m" "h" (func (param f32)))
+          (memory 1) (memory i64 1)
+          (func (export "g") (param i32) (local f32)
+            local.get 0 i32.const 7 i32.store
+            i64.const 8 f64.const 2.5 f64.store 1
+            i32.const 16 v128.const i64x2 1 2 v128.store8_lane 0 1
+            i32.const 24 local.get 0 i32.store16))"#;
+        let wasm = crate::oracle::case::assemble(wat).unwrap();
+        let out = rewrite_bodies(&wasm, BodyRewrite::StoreOperandsViaLocals).unwrap();
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        let text = wasmprinter::print_bytes(&out).unwrap();
+        // Locals 0 and 1 are the function's own; 2.. are added, one per
+        // operand and type: address i32, value i32, address i64, value f64,
+        // value v128.
+        assert!(text.contains("(local f32 i32 i32 i64 f64 v128)"), "{text}");
+        for spill in [
+            "local.set 3\n    local.set 2\n    local.get 2\n    local.get 3\n    i32.store\n",
+            "local.set 5\n    local.set 4\n    local.get 4\n    local.get 5\n    f64.store 1",
+            "local.set 6\n    local.set 2\n    local.get 2\n    local.get 6\n    v128.store8_lane",
+            "local.set 3\n    local.set 2\n    local.get 2\n    local.get 3\n    i32.store16",
+        ] {
+            assert!(text.contains(spill), "{spill:?} not in {text}");
+        }
     }
 }

@@ -40,6 +40,13 @@ pub const KNOWN_FAULTS: &[KnownFault] = &[
                   empty `if` (e.g. after a `br_if` out of a block with a parameter)",
         rewrite: |wasm| instrument::rewrite_bodies(wasm, BodyRewrite::EmptyIfToDrop),
     },
+    KnownFault {
+        name: "wasmi-memory64-store-panic",
+        engine: "wasmi",
+        summary: "wasmi 2.0.0 panics (\"entered unreachable code\") translating a store \
+                  whose address and value are both computed on the stack",
+        rewrite: |wasm| instrument::rewrite_bodies(wasm, BodyRewrite::StoreOperandsViaLocals),
+    },
 ];
 
 /// An engine name without preset or test suffix (`reference-vm@latest` and
@@ -161,12 +168,27 @@ mod tests {
           drop
         end))"#;
 
+    /// The finding's minimal module: a store to a 64-bit memory whose
+    /// address and value are the same local, with a large offset. wasmi
+    /// panics translating it (on the first call: it translates lazily).
+    const STORE_PANIC: &str = r#"(module
+      (memory i64 2 2)
+      (func (export "f") (local i64)
+        memory.size
+        local.tee 0
+        local.get 0
+        i64.store8 offset=109168)
+      (func (export "peek") (result i32)
+        i64.const 109170
+        i32.load8_u))"#;
+
     #[test]
     fn each_known_fault_is_confirmed_by_its_rewrite() {
         for (module, name) in [
             (EQZ_SELECT, "wasmi-select-condition"),
             (IS_NULL_SELECT, "wasmi-select-condition"),
             (EMPTY_IF, "wasmi-empty-if"),
+            (STORE_PANIC, "wasmi-memory64-store-panic"),
         ] {
             let case = case_of(module);
             let engines = ["reference-vm", "wasmi"];

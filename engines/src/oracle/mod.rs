@@ -32,7 +32,37 @@ pub use generate::{Case, GenOptions, generate};
 use crate::outcome::{ModuleError, Outcome};
 use crate::value::Value;
 use crate::{Budget, Engine};
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+thread_local! {
+    /// Where the last panic on this thread happened (`crate/src/file.rs:line`),
+    /// recorded by [`install_panic_hook`].
+    static PANIC_SITE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs the panic hook of a fuzzing process: it prints nothing (an
+/// engine panic is a divergence, reported with the case) and remembers
+/// where the panic happened, so the divergence names the site and its key
+/// tells one panic from another while a case is reduced.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let site = info.location().map(|l| panic_site(l.file(), l.line()));
+        PANIC_SITE.with(|s| *s.borrow_mut() = site);
+    }));
+}
+
+/// A panic's site with the file path cut to its crate: a dependency's
+/// registry path keeps `NAME-VERSION/src/...`, a workspace path is kept.
+fn panic_site(file: &str, line: u32) -> String {
+    let file = match file.split_once("/registry/src/") {
+        Some((_, rest)) => rest
+            .split_once('/')
+            .map_or(rest, |(_, crate_path)| crate_path),
+        None => file,
+    };
+    format!("{file}:{line}")
+}
 
 /// The engines the oracle can compare, by CLI name (the faulty one is for
 /// the oracle's own self-test). `reference-vm@PRESET`, `node` and
@@ -93,6 +123,14 @@ pub struct Divergence {
     pub observed: Vec<String>,
 }
 
+impl Divergence {
+    /// Whether reduction can keep to this divergence: every kind but a
+    /// panic whose site is unknown (its key cannot tell it from another).
+    pub fn reducible(&self) -> bool {
+        self.class != Class::Panic || self.key != "panic"
+    }
+}
+
 /// The verdict on one case.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -147,13 +185,15 @@ fn identity_comparable(engines: &[&str]) -> bool {
 }
 
 /// Runs a case on fresh engines. An engine that panics is a divergence of
-/// class [`Class::Panic`] (a panic on any input is a bug).
+/// class [`Class::Panic`] (a panic on any input is a bug), keyed by the
+/// panic's site when [`install_panic_hook`] is in place.
 pub fn run_case(case: &Case, engines: &[&str]) -> Result<Run, String> {
     let mut instances = Vec::with_capacity(engines.len());
     for name in engines {
         instances.push(create_engine(name)?);
     }
     let mut run = Run::new(engines);
+    PANIC_SITE.with(|s| s.borrow_mut().take());
     let result = catch_unwind(AssertUnwindSafe(|| {
         run_on(case, &mut instances, engines, &mut run)
     }));
@@ -163,12 +203,19 @@ pub fn run_case(case: &Case, engines: &[&str]) -> Result<Run, String> {
             .cloned()
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "panic".into());
+        let (key, observed) = match PANIC_SITE.with(|s| s.borrow_mut().take()) {
+            Some(site) => (
+                format!("panic at {site}"),
+                format!("panicked at {site}: {msg}"),
+            ),
+            None => ("panic".into(), format!("panicked: {msg}")),
+        };
         run.verdict = Verdict::Diverge(Box::new(Divergence {
             class: Class::Panic,
-            key: "panic".into(),
+            key,
             call: None,
             state: None,
-            observed: vec![format!("panicked: {msg}")],
+            observed: vec![observed],
         }));
     }
     Ok(run)

@@ -87,3 +87,18 @@ fn faulty_engine_is_caught_reduced_and_reproduced() {
     assert!(script.contains("i32.rem_s"), "{script}");
     assert!(script.contains("assert_"), "{script}");
 }
+
+#[test]
+fn panic_sites_are_cut_to_their_crate() {
+    assert_eq!(
+        panic_site(
+            "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/wasmi-2.0.0/src/engine/mod.rs",
+            7
+        ),
+        "wasmi-2.0.0/src/engine/mod.rs:7"
+    );
+    assert_eq!(
+        panic_site("reference-vm/src/exec/interp.rs", 42),
+        "reference-vm/src/exec/interp.rs:42"
+    );
+}
