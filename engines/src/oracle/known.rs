@@ -168,19 +168,23 @@ mod tests {
           drop
         end))"#;
 
-    /// The finding's minimal module: a store to a 64-bit memory whose
+    /// The module of a finding's `minimal.wast` (the text before its first
+    /// assertion).
+    fn finding_module(wast: &'static str) -> &'static str {
+        wast[wast.find("(module").unwrap()..]
+            .split("\n(assert")
+            .next()
+            .unwrap()
+    }
+
+    /// `wasmi-memory64-store-panic`: a store to a 64-bit memory whose
     /// address and value are the same local, with a large offset. wasmi
     /// panics translating it (on the first call: it translates lazily).
-    const STORE_PANIC: &str = r#"(module
-      (memory i64 2 2)
-      (func (export "f") (local i64)
-        memory.size
-        local.tee 0
-        local.get 0
-        i64.store8 offset=109168)
-      (func (export "peek") (result i32)
-        i64.const 109170
-        i32.load8_u))"#;
+    fn store_panic() -> &'static str {
+        finding_module(include_str!(
+            "../../../fuzz/findings/wasmi-memory64-store-panic/minimal.wast"
+        ))
+    }
 
     #[test]
     fn each_known_fault_is_confirmed_by_its_rewrite() {
@@ -188,7 +192,7 @@ mod tests {
             (EQZ_SELECT, "wasmi-select-condition"),
             (IS_NULL_SELECT, "wasmi-select-condition"),
             (EMPTY_IF, "wasmi-empty-if"),
-            (STORE_PANIC, "wasmi-memory64-store-panic"),
+            (store_panic(), "wasmi-memory64-store-panic"),
         ] {
             let case = case_of(module);
             let engines = ["reference-vm", "wasmi"];
