@@ -201,12 +201,14 @@ function skipConstExpr(r) {
   }
 }
 
-// Export types: { funcs: name -> {params, results}, globals: name -> {type, mutable} }.
+// Export types: { funcs: name -> {params, results}, globals: name -> {type, mutable},
+// tables: name -> element type }.
 function exportTypes(bytes) {
   const r = new Reader(bytes, 8);
   const types = [];
   const funcTypes = []; // function index -> type index
   const globalTypes = []; // global index -> {type, mutable}
+  const tableTypes = []; // table index -> element type
   const exports = [];
   const readFuncType = (r) => {
     const np = r.u32(); const params = [];
@@ -247,7 +249,7 @@ function exportTypes(bytes) {
         s.name(); s.name();
         const kind = s.byte();
         if (kind === 0) funcTypes.push(s.u32());
-        else if (kind === 1) { readValType(s, types); readLimits(s); }
+        else if (kind === 1) { tableTypes.push(readValType(s, types)); readLimits(s); }
         else if (kind === 2) readLimits(s);
         else if (kind === 3) { const type = readValType(s, types); const mutable = s.byte() & 1; globalTypes.push({ type, mutable }); }
         else if (kind === 4) { s.byte(); s.u32(); }
@@ -256,6 +258,16 @@ function exportTypes(bytes) {
     } else if (id === 3) {
       const n = s.u32();
       for (let i = 0; i < n; i++) funcTypes.push(s.u32());
+    } else if (id === 4) {
+      const n = s.u32();
+      for (let i = 0; i < n; i++) {
+        // 0x40 0x00: a table with an initialiser expression after its limits.
+        const init = s.b[s.p] === 0x40;
+        if (init) { s.byte(); s.byte(); }
+        tableTypes.push(readValType(s, types));
+        readLimits(s);
+        if (init) skipConstExpr(s);
+      }
     } else if (id === 6) {
       const n = s.u32();
       for (let i = 0; i < n; i++) {
@@ -269,12 +281,13 @@ function exportTypes(bytes) {
     }
     r.p = end;
   }
-  const funcs = new Map(); const globals = new Map();
+  const funcs = new Map(); const globals = new Map(); const tables = new Map();
   for (const e of exports) {
     if (e.kind === 0) { const t = types[funcTypes[e.index]]; if (t && t.kind === 'func') funcs.set(e.name, t); }
     else if (e.kind === 3 && globalTypes[e.index]) globals.set(e.name, globalTypes[e.index]);
+    else if (e.kind === 1 && tableTypes[e.index]) tables.set(e.name, tableTypes[e.index]);
   }
-  return { funcs, globals };
+  return { funcs, globals, tables };
 }
 
 // ---------------------------------------------------------------- trampolines
@@ -563,8 +576,11 @@ function snapshot(req) {
     } else if (x instanceof WebAssembly.Memory) {
       state.memories.push({ name, bytes: Buffer.from(x.buffer).toString('base64') });
     } else if (x instanceof WebAssembly.Table) {
+      // A null element is reported in its table's null family.
+      const tty = inst.types && inst.types.tables.get(name);
+      const family = tty ? tty.family : 'func';
       const values = [];
-      for (let i = 0; i < x.length; i++) values.push(refFromJs(x.get(i), 'func'));
+      for (let i = 0; i < x.length; i++) values.push(refFromJs(x.get(i), family));
       state.tables.push({ name, values });
     }
   }

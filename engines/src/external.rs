@@ -874,4 +874,32 @@ mod tests {
         ));
         assert_eq!(e.instantiate(b"\0asm"), Ok(5));
     }
+
+    #[test]
+    fn node_reports_null_table_elements_in_their_tables_family() {
+        let mut node = match node_engine() {
+            Ok(e) => e,
+            Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+                return eprintln!("skipping: no node engine ({e})");
+            }
+            Err(e) => panic!("the node engine is required under CI=true: {e}"),
+        };
+        // (Node 20's V8 rejects tables with an initialiser expression.)
+        let wasm = crate::oracle::case::assemble(
+            r#"(module
+                 (table (export "e") 2 externref)
+                 (table (export "f") 1 funcref))"#,
+        )
+        .unwrap();
+        let id = node.instantiate(&wasm).unwrap();
+        let state = node.snapshot(id).unwrap();
+        let null = |k| Value::Ref(RefValue::Null(k));
+        assert_eq!(
+            state.tables,
+            [
+                ("e".to_string(), vec![null(NullKind::Extern); 2]),
+                ("f".to_string(), vec![null(NullKind::Func)]),
+            ]
+        );
+    }
 }
