@@ -165,6 +165,9 @@ pub fn wasmparser_features(f: &reference_vm::Features) -> wasmparser::WasmFeatur
         (f.function_references, W::FUNCTION_REFERENCES),
         (f.gc, W::GC),
         (f.exceptions, W::EXCEPTIONS),
+        // Our exception handling includes the legacy `try` instructions
+        // (test/legacy/exceptions); wasmparser has a switch of their own.
+        (f.exceptions, W::LEGACY_EXCEPTIONS),
         (f.threads, W::THREADS),
         (f.custom_page_sizes, W::CUSTOM_PAGE_SIZES),
         (f.wide_arithmetic, W::WIDE_ARITHMETIC),
@@ -359,6 +362,23 @@ mod tests {
             wasmparser_features(&reference_vm::Features::v2()),
             wasmparser::WasmFeatures::WASM2
         );
+    }
+
+    /// The `validate` fuzz target found reference-vm accepting a legacy
+    /// `try` that wasmparser, without its legacy switch, rejected: with the
+    /// same feature set both accept it.
+    #[test]
+    fn legacy_try_is_valid_for_both_validators() {
+        let wasm = super::super::case::assemble(
+            "(module (tag $e) (func try throw $e catch $e catch_all end))",
+        )
+        .unwrap();
+        let v3 = reference_vm::Features::v3();
+        let module = reference_vm::decode_module(&wasm, &v3).unwrap();
+        assert!(reference_vm::validate_module(&module, &v3).is_ok());
+        wasmparser::Validator::new_with_features(wasmparser_features(&v3))
+            .validate_all(&wasm)
+            .unwrap();
     }
 
     #[test]
