@@ -283,14 +283,9 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                                 && let Some(c) = &c
                             {
                                 let name = format!("{}-{i}", sanitize(&d.key));
-                                let attempts = if d.reducible() {
-                                    args.reduce_attempts
-                                } else {
-                                    0
-                                };
                                 line.push_str(&format!(
                                     "\n      {}",
-                                    save_case(&args.out, &name, c, &run, Some(&data), attempts)
+                                    save_case(&args.out, &name, c, &run, Some(&data), args.reduce_attempts)
                                 ));
                             }
                             eprintln!("{line}");

@@ -350,35 +350,38 @@ impl Reencode for Appender<'_> {
         // Constants are only made small in function bodies, never in
         // constant expressions (the fuel global's initial value is one).
         self.in_body = true;
-        let mut f = reencode::utils::new_function_with_parsed_locals(self, &func)?;
+        let mut locals = Vec::new();
+        for pair in func.get_locals_reader()? {
+            let (n, t) = pair?;
+            locals.push((n, self.val_type(t)?));
+        }
         let mut reader = func.get_operators_reader()?;
         let mut body = Vec::new();
         while !reader.eof() {
             body.push(self.parse_instruction(&mut reader)?);
         }
         // A local per operand (address or value) and type for the store
-        // operands, after the function's own.
+        // operands, after the function's own (parameters, then locals).
         let mut spill: Vec<((bool, ValType), u32)> = Vec::new();
         if let (Some(BodyRewrite::StoreOperandsViaLocals), Some((info, func_index))) =
             (self.body_rewrite, &mut self.info)
         {
-            let own = store_locals_base(info, *func_index, &func)?;
+            let own = locals
+                .iter()
+                .fold(param_count(info, *func_index), |n, (k, _)| {
+                    n.saturating_add(*k)
+                });
             *func_index += 1;
             for (addr, value) in body.iter().filter_map(|i| store_operands(i, info)) {
                 for key in [(false, addr), (true, value)] {
                     if !spill.iter().any(|(k, _)| *k == key) {
-                        spill.push((key, own + spill.len() as u32));
+                        spill.push((key, own.saturating_add(spill.len() as u32)));
                     }
                 }
             }
-            let mut locals = Vec::new();
-            for pair in func.get_locals_reader()? {
-                let (n, t) = pair?;
-                locals.push((n, self.val_type(t)?));
-            }
             locals.extend(spill.iter().map(|((_, t), _)| (1, *t)));
-            f = Function::new(locals);
         }
+        let mut f = Function::new(locals);
         let local_of = |key| spill.iter().find(|(k, _)| *k == key).map(|(_, i)| *i);
         let mut i = 0;
         while i < body.len() {
@@ -653,23 +656,12 @@ fn store_operands(insn: &Instruction<'_>, info: &ModuleInfo) -> Option<(ValType,
     Some((if memory64 { ValType::I64 } else { ValType::I32 }, value))
 }
 
-/// The number of locals (parameters included) of a function body, which
-/// is the index of the first local a rewrite adds.
-fn store_locals_base(
-    info: &ModuleInfo,
-    func_index: u32,
-    body: &wasmparser::FunctionBody<'_>,
-) -> Result<u32, ReError> {
-    let params = info
-        .funcs
+/// The number of parameters of a function (0 for an index out of range).
+fn param_count(info: &ModuleInfo, func_index: u32) -> u32 {
+    info.funcs
         .get(func_index as usize)
         .and_then(|t| info.func_types.get(*t as usize)?.as_ref())
-        .map_or(0, |(params, _)| params.len() as u32);
-    let mut n = params;
-    for pair in body.get_locals_reader()? {
-        n += pair?.0;
-    }
-    Ok(n)
+        .map_or(0, |(params, _)| params.len() as u32)
 }
 
 /// Whether an instruction is a test: its result is an `i32` that is 0 or 1.
