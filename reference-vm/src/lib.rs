@@ -14,6 +14,7 @@
 //! rule); `abs`, `neg`, `copysign` and reinterpretations operate on bits.
 
 pub mod binary;
+pub mod component;
 pub mod exec;
 pub mod syntax;
 pub mod valid;

@@ -1,0 +1,1 @@
+//! The Canonical ABI, synchronous part (CanonicalABI.md). (Being written.)
