@@ -19,7 +19,47 @@ enum Next {
     /// Throw the exception at this address from the current instruction.
     Throw(u32),
     Trap(Trap),
+    /// Go on at the current frame's `pc` (after a store host function returned).
+    Resume,
 }
+
+/// Where [`Store::run`] starts: a call of `entry` whose frame begins at
+/// slot `fp` (arguments there), or the frame a store host function left.
+enum Start {
+    Call {
+        entry: u32,
+        fp: usize,
+    },
+    Resume {
+        fa: u32,
+        fp: usize,
+        pc: usize,
+        next: Next,
+    },
+}
+
+/// Why [`Store::run`] returned without a trap.
+enum Exit {
+    /// The entry function returned; its results are at its frame's base.
+    Done,
+    /// A store host function is called: the loop lets go of the store.
+    Host {
+        f: StoreFunc,
+        ty: u32,
+        args: Vec<Val>,
+        /// Where the results go.
+        dst: usize,
+        /// The first slot free above the calling frame.
+        top: usize,
+        tail: bool,
+        fa: u32,
+        fp: usize,
+        pc: usize,
+    },
+}
+
+/// How deep store host functions may nest (each holds native stack).
+const MAX_HOST_NESTING: usize = 256;
 
 /// Marks the bottom frame.
 const NO_FUNC: u32 = u32::MAX;
@@ -76,6 +116,8 @@ pub(super) fn extend_load(op: u16, b: [u8; 8]) -> u128 {
 
 impl Store {
     /// exec: invoke — calls a function with arguments of its parameter types.
+    /// From inside a store host function ([`StoreFunc`]) the call runs
+    /// nested, above the frames that called the host.
     pub fn invoke(&mut self, f: FuncAddr, args: &[Val]) -> Result<Vec<Val>, Trap> {
         let fi = self
             .funcs
@@ -90,24 +132,43 @@ impl Store {
         {
             return Err(Trap::BadArguments(format!("function expects {ty}")));
         }
+        let nested = self.host_depth > 0;
         match fi {
             FuncInst::Host { host, .. } => {
                 let h = *host as usize;
-                let mut caller = Caller {
-                    mems: &mut self.mems,
-                    globals: &mut self.globals,
-                    instance: None,
-                };
-                (self.hosts[h])(&mut caller, args)
+                match &mut self.hosts[h] {
+                    Host::Caller(host) => {
+                        let mut caller = Caller {
+                            mems: &mut self.mems,
+                            globals: &mut self.globals,
+                            instance: None,
+                        };
+                        host(&mut caller, args)
+                    }
+                    Host::Store(host) => {
+                        let host = host.clone();
+                        if !nested {
+                            self.nested_base = 0;
+                        }
+                        self.call_store_host(&host, args, self.nested_base)
+                    }
+                }
             }
             FuncInst::Wasm { code, .. } => {
-                let need = (code.frame_size as usize)
-                    .max(code.result_slots as usize)
-                    .max(4096);
-                self.frames.clear();
-                self.stack.clear();
-                self.stack.resize(need, 0);
-                let mut s = 0;
+                let base = if nested { self.nested_base } else { 0 };
+                let need = base
+                    + (code.frame_size as usize)
+                        .max(code.result_slots as usize)
+                        .max(4096);
+                let depth = self.frames.len();
+                if !nested {
+                    self.frames.clear();
+                    self.stack.clear();
+                }
+                if self.stack.len() < need {
+                    self.stack.resize(need, 0);
+                }
+                let mut s = base;
                 for (a, t) in args.iter().zip(&ty.params) {
                     let (lo, hi) = a.to_slots();
                     self.stack[s] = lo;
@@ -117,14 +178,14 @@ impl Store {
                     s += t.slots() as usize;
                 }
                 self.backtrace.clear();
-                let r = self.run(f.0);
+                let r = self.run_entry(f.0, base);
                 if r.is_err() {
                     self.capture_backtrace();
                 }
-                self.frames.clear();
+                self.frames.truncate(depth);
                 r?;
                 let mut out = Vec::with_capacity(ty.results.len());
-                let mut s = 0;
+                let mut s = base;
                 for t in &ty.results {
                     let lo = self.stack.get(s).copied().unwrap_or(0);
                     let hi = self.stack.get(s + 1).copied().unwrap_or(0);
@@ -133,6 +194,82 @@ impl Store {
                 }
                 Ok(out)
             }
+        }
+    }
+
+    /// Calls a store host function; invocations it makes start at `top`.
+    fn call_store_host(
+        &mut self,
+        f: &StoreFunc,
+        args: &[Val],
+        top: usize,
+    ) -> Result<Vec<Val>, Trap> {
+        // Each nesting holds native stack: bound it like wasm frames.
+        if self.host_depth as usize >= MAX_HOST_NESTING {
+            return Err(Trap::CallStackExhausted);
+        }
+        let saved = self.nested_base;
+        self.nested_base = top;
+        self.host_depth += 1;
+        let r = f(self, args);
+        self.host_depth -= 1;
+        self.nested_base = saved;
+        r
+    }
+
+    /// Runs `entry` (arguments at slot `base`) to its return, calling the
+    /// store host functions it reaches with the store let go.
+    fn run_entry(&mut self, entry: u32, base: usize) -> Result<(), Trap> {
+        let mut start = Start::Call { entry, fp: base };
+        loop {
+            let Exit::Host {
+                f,
+                ty,
+                args,
+                dst,
+                top,
+                tail,
+                fa,
+                fp,
+                pc,
+            } = self.run(start)?
+            else {
+                return Ok(());
+            };
+            let res = match self.call_store_host(&f, &args, top) {
+                Ok(r) => r,
+                Err(t) => {
+                    self.trap_site = (fa, pc.saturating_sub(1) as u32);
+                    return Err(t);
+                }
+            };
+            let ft = &self.types[ty as usize];
+            if res.len() != ft.results.len()
+                || !res.iter().zip(&ft.results).all(|(v, t)| v.has_type(*t))
+            {
+                self.trap_site = (fa, pc.saturating_sub(1) as u32);
+                return Err(Trap::Host(format!(
+                    "host function returned values not of type {ft}"
+                )));
+            }
+            // A host function in tail position returns for the caller.
+            let mut s = if tail { fp } else { dst };
+            for (v, t) in res.iter().zip(&ft.results) {
+                let (lo, hi) = v.to_slots();
+                if s + 2 > self.stack.len() {
+                    self.stack.resize(s + 2, 0);
+                }
+                self.stack[s] = lo;
+                if t.slots() == 2 {
+                    self.stack[s + 1] = hi;
+                }
+                s += t.slots() as usize;
+            }
+            if !tail && fa == NO_FUNC {
+                return Ok(());
+            }
+            let next = if tail { Next::Return } else { Next::Resume };
+            start = Start::Resume { fa, fp, pc, next };
         }
     }
 
@@ -157,8 +294,9 @@ impl Store {
             .collect();
     }
 
-    /// Runs `entry` with its arguments in slots 0.. until it returns.
-    fn run(&mut self, entry: u32) -> Result<(), Trap> {
+    /// Runs from `start` until the entry function returns or a store host
+    /// function is called.
+    fn run(&mut self, start: Start) -> Result<Exit, Trap> {
         let Store {
             config,
             types,
@@ -200,11 +338,18 @@ impl Store {
                 && interrupt.is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed))
         };
         let mut no_mem = MemInst::unshared(MemType::new(0, Some(0)), 0);
-        let (mut fa, mut fp, mut pc) = (NO_FUNC, 0usize, 0usize);
-        let mut next = Next::Call {
-            callee: entry,
-            base: 0,
-            tail: false,
+        let (mut fa, mut fp, mut pc, mut next) = match start {
+            Start::Call { entry, fp } => (
+                NO_FUNC,
+                fp,
+                0usize,
+                Next::Call {
+                    callee: entry,
+                    base: 0,
+                    tail: false,
+                },
+            ),
+            Start::Resume { fa, fp, pc, next } => (fa, fp, pc, next),
         };
         // Records where execution stopped (for the backtrace) and fails.
         macro_rules! fail {
@@ -296,6 +441,31 @@ impl Store {
                             ));
                             s += t.slots() as usize;
                         }
+                        let host = match &mut hosts[*host as usize] {
+                            Host::Caller(h) => h,
+                            Host::Store(f) => {
+                                // The store is let go; run_entry calls it and resumes here.
+                                let frame_end = match funcs.get(fa as usize) {
+                                    Some(FuncInst::Wasm { code: cf, .. }) => {
+                                        fp + cf.frame_size as usize
+                                    }
+                                    _ => base,
+                                };
+                                let top =
+                                    frame_end.max(base + 2 * ft.params.len().max(ft.results.len()));
+                                return Ok(Exit::Host {
+                                    f: f.clone(),
+                                    ty: *ty,
+                                    args,
+                                    dst: base,
+                                    top,
+                                    tail,
+                                    fa,
+                                    fp,
+                                    pc,
+                                });
+                            }
+                        };
                         let instance = match funcs.get(fa as usize) {
                             Some(FuncInst::Wasm { inst, .. }) => instances.get(*inst as usize),
                             _ => None,
@@ -305,7 +475,7 @@ impl Store {
                             globals,
                             instance,
                         };
-                        let res = match (hosts[*host as usize])(&mut caller, &args) {
+                        let res = match host(&mut caller, &args) {
                             Ok(r) => r,
                             Err(t) => fail!(t),
                         };
@@ -334,17 +504,17 @@ impl Store {
                             continue;
                         }
                         if fa == NO_FUNC {
-                            return Ok(());
+                            return Ok(Exit::Done);
                         }
                     }
                     None => fail!(Trap::Host("call of an unknown function".into())),
                 },
                 Next::Return => {
                     let Some(fr) = frames.pop() else {
-                        return Ok(());
+                        return Ok(Exit::Done);
                     };
                     if fr.func == NO_FUNC {
-                        return Ok(());
+                        return Ok(Exit::Done);
                     }
                     (fa, fp, pc) = (fr.func, fr.fp as usize, fr.pc as usize);
                 }
@@ -377,6 +547,7 @@ impl Store {
                     }
                 }
                 Next::Trap(t) => fail!(t),
+                Next::Resume => {}
                 Next::Throw(exn) => {
                     // exec: throw — unwind frames to the innermost matching handler.
                     let tag = exns[exn as usize].tag;

@@ -396,6 +396,19 @@ pub enum ExternVal {
 /// A host function: receives the caller's context and the arguments.
 pub type HostFunc = Box<dyn FnMut(&mut Caller<'_>, &[Val]) -> Result<Vec<Val>, Trap> + Send>;
 
+/// A host function that receives the whole store and may call back into
+/// wasm: a [`Store::invoke`] from inside it runs nested, above the calling
+/// frame (the component layer's lowered imports, `realloc`, built-ins).
+pub type StoreFunc = Arc<dyn Fn(&mut Store, &[Val]) -> Result<Vec<Val>, Trap> + Send + Sync>;
+
+/// The two kinds of host function.
+pub(crate) enum Host {
+    /// Sees the calling instance's memories and globals only.
+    Caller(HostFunc),
+    /// Sees the store; may re-enter the interpreter.
+    Store(StoreFunc),
+}
+
 /// What a host function can see of the calling instance.
 pub struct Caller<'a> {
     pub(crate) mems: &'a mut Vec<MemInst>,
@@ -677,7 +690,12 @@ pub struct Store {
     pub(crate) exns: Vec<ExnInst>,
     pub(crate) tags: Vec<TagInst>,
     pub(crate) funcs: Vec<FuncInst>,
-    pub(crate) hosts: Vec<HostFunc>,
+    pub(crate) hosts: Vec<Host>,
+    /// Store host functions running now (their nested invocations keep the
+    /// frames below them).
+    pub(crate) host_depth: u32,
+    /// Where a nested invocation puts its frame: above the calling frame.
+    pub(crate) nested_base: usize,
     pub(crate) tables: Vec<TableInst>,
     pub(crate) mems: Vec<MemInst>,
     pub(crate) globals: Vec<GlobalInst>,
@@ -732,6 +750,8 @@ impl Store {
             tags: Vec::new(),
             funcs: Vec::new(),
             hosts: Vec::new(),
+            host_depth: 0,
+            nested_base: 0,
             tables: Vec::new(),
             mems: Vec::new(),
             globals: Vec::new(),
@@ -1090,8 +1110,17 @@ impl Store {
 
     /// Allocates a host function.
     pub fn alloc_host_func(&mut self, ty: FuncType, f: HostFunc) -> FuncAddr {
+        self.alloc_host(ty, Host::Caller(f))
+    }
+
+    /// Allocates a host function that sees the whole store ([`StoreFunc`]).
+    pub fn alloc_store_func(&mut self, ty: FuncType, f: StoreFunc) -> FuncAddr {
+        self.alloc_host(ty, Host::Store(f))
+    }
+
+    fn alloc_host(&mut self, ty: FuncType, h: Host) -> FuncAddr {
         let ty = self.intern_type(&ty);
-        self.hosts.push(f);
+        self.hosts.push(h);
         self.funcs.push(FuncInst::Host {
             ty,
             host: (self.hosts.len() - 1) as u32,

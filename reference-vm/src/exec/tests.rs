@@ -506,3 +506,85 @@ fn comparisons_fuse_into_their_jumps() {
     let add = code::Ins::I32Add { dst: 7, a: 1, b: 2 };
     assert_eq!(add.fuse_branch(true, 4), None);
 }
+
+/// A store host function calls back into wasm (nested invocation): the
+/// calling frame's locals survive, a tail call of the host returns for its
+/// caller, recursion through the host counts against the call depth, and a
+/// trap inside the nested call ends the outer one.
+#[test]
+fn store_host_functions_reenter_the_interpreter() {
+    use std::sync::{Arc, OnceLock};
+    let wat = r#"(module
+      (import "host" "h" (func $h (param i32) (result i32)))
+      (func $double (export "double") (param i32) (result i32)
+        (if (i32.eq (local.get 0) (i32.const 7)) (then unreachable))
+        (if (i32.gt_s (local.get 0) (i32.const 1000))
+          (then (return (call $h (i32.sub (local.get 0) (i32.const 1000))))))
+        (i32.add (local.get 0) (local.get 0)))
+      (func (export "main") (param i32) (result i32) (local i32 i64)
+        (local.set 1 (i32.const 100))
+        (local.set 2 (i64.const -1))
+        (i32.add (call $h (local.get 0))
+          (i32.add (local.get 1) (i32.wrap_i64 (local.get 2)))))
+      (func (export "tail") (param i32) (result i32)
+        (return_call $h (local.get 0))))"#;
+    let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
+        .unwrap()
+        .encode()
+        .unwrap();
+    let f = Features::v3();
+    let v = validate_module(&decode_module(&bytes, &f).unwrap(), &f).unwrap();
+    let mut s = Store::new(Config::default());
+    let double: Arc<OnceLock<FuncAddr>> = Arc::default();
+    let d = double.clone();
+    let h = s.alloc_store_func(
+        FuncType::new(vec![ValType::I32], vec![ValType::I32]),
+        Arc::new(move |store: &mut Store, args: &[Val]| {
+            let r = store.invoke(*d.get().expect("set"), args)?;
+            let Val::I32(x) = r[0] else { unreachable!() };
+            Ok(vec![Val::I32(x + 1)])
+        }),
+    );
+    let m = s.instantiate(&v, &[ExternVal::Func(h)]).unwrap();
+    let func = |n: &str| match s.export(m, n) {
+        Some(ExternVal::Func(f)) => f,
+        _ => panic!("no export {n}"),
+    };
+    let (main, tail) = (func("main"), func("tail"));
+    double.set(func("double")).unwrap();
+    // h(5) = double(5) + 1 = 11; plus the local 100 and -1.
+    assert_eq!(s.invoke(main, &[Val::I32(5)]), Ok(vec![Val::I32(110)]));
+    assert_eq!(s.invoke(tail, &[Val::I32(5)]), Ok(vec![Val::I32(11)]));
+    // double(2003) = h(1003) = double(1003) + 1 = h(3) + 1 = double(3) + 2 = 8.
+    assert_eq!(s.invoke(main, &[Val::I32(2003)]), Ok(vec![Val::I32(108)]));
+    assert_eq!(s.invoke(main, &[Val::I32(7)]), Err(Trap::Unreachable));
+    // After a trap inside the nested call, the store runs on as new.
+    assert_eq!(s.invoke(main, &[Val::I32(1)]), Ok(vec![Val::I32(102)]));
+    // Unbounded recursion through the host ends in `call stack exhausted`.
+    let mut deep = Store::new(Config {
+        max_call_depth: 50,
+        ..Config::default()
+    });
+    let inner: Arc<OnceLock<FuncAddr>> = Arc::default();
+    let d = inner.clone();
+    let looping = deep.alloc_store_func(
+        FuncType::new(vec![ValType::I32], vec![ValType::I32]),
+        Arc::new(move |store: &mut Store, _: &[Val]| {
+            store.invoke(*d.get().expect("set"), &[Val::I32(5000)])
+        }),
+    );
+    let m = deep.instantiate(&v, &[ExternVal::Func(looping)]).unwrap();
+    let Some(ExternVal::Func(main)) = deep.export(m, "main") else {
+        panic!()
+    };
+    inner
+        .set(match deep.export(m, "double") {
+            Some(ExternVal::Func(f)) => f,
+            _ => panic!(),
+        })
+        .unwrap();
+    assert_eq!(
+        deep.invoke(main, &[Val::I32(1)]),
+        Err(Trap::CallStackExhausted)
+    );
+}
