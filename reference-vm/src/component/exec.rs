@@ -1,12 +1,23 @@
 //! Instantiation and execution of components (Explainer.md,
-//! "Instantiation"; CanonicalABI.md, "Canonical Definitions"). (Being written.)
+//! "Instantiation"; CanonicalABI.md, "Canonical Definitions" and "Runtime
+//! State"): definitions are evaluated in order into index spaces of
+//! runtime items; every core instance lives in one core [`Store`]; `canon
+//! lower`ed functions and resource built-ins are store host functions
+//! ([`crate::exec::StoreFunc`]) that may call back into core code.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::syntax::Component;
-use super::types::Value;
-use crate::Config;
+use super::abi::{self, StringEncoding};
+use super::syntax::{
+    self, Alias, Canon, CanonOpt, Component, CoreInstance, CoreModule, CoreSort, DefType,
+    DefValType, Definition, ExternDesc, Instance, PrimValType, Sort, SortIdx, TypeBound,
+};
+use super::types::{FuncType, ResourceType, ValType, Value};
+use crate::exec::{ExternVal, FuncAddr, MemAddr, Store, Val};
+use crate::syntax as core;
+use crate::{Config, Features};
 
 /// A component instance created by [`Runtime::instantiate`].
 pub type InstanceId = u32;
@@ -31,6 +42,43 @@ impl fmt::Display for Trap {
     }
 }
 
+/// Component traps cross core frames as host traps with this prefix, so
+/// that a trap in a nested call keeps its component message.
+const COMPONENT_TRAP: &str = "component: ";
+
+impl From<crate::exec::Trap> for Trap {
+    fn from(t: crate::exec::Trap) -> Trap {
+        match t {
+            crate::exec::Trap::Host(s) if s.starts_with(COMPONENT_TRAP) => {
+                Trap::Component(s[COMPONENT_TRAP.len()..].to_string())
+            }
+            t => Trap::Core(t),
+        }
+    }
+}
+
+impl From<Trap> for crate::exec::Trap {
+    fn from(t: Trap) -> crate::exec::Trap {
+        match t {
+            Trap::Core(t) => t,
+            Trap::Component(s) => crate::exec::Trap::Host(format!("{COMPONENT_TRAP}{s}")),
+        }
+    }
+}
+
+impl From<abi::Trap> for Trap {
+    fn from(t: abi::Trap) -> Trap {
+        match t {
+            abi::Trap::Core(t) => Trap::from(t),
+            t => Trap::Component(t.to_string()),
+        }
+    }
+}
+
+fn trap(msg: impl Into<String>) -> Trap {
+    Trap::Component(msg.into())
+}
+
 /// Why a component could not be instantiated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -49,54 +97,1326 @@ impl fmt::Display for Error {
     }
 }
 
-/// The component store: core store, component instances, handle tables,
-/// and the names registered for later instantiations to import.
+impl From<Trap> for Error {
+    fn from(t: Trap) -> Error {
+        Error::Trap(t)
+    }
+}
+
+fn unlinkable(msg: impl Into<String>) -> Error {
+    Error::Unlinkable(msg.into())
+}
+
+/// A runtime type in a type index space.
+#[derive(Clone, Debug)]
+enum Type {
+    /// A defined value type.
+    Val(ValType),
+    /// A function type.
+    Func(Arc<FuncType>),
+    /// A resource type (defined here, or imported).
+    Resource(ResourceType),
+    /// A component or instance type: only checked by validation.
+    Other,
+}
+
+/// The lift/lower options of a `canon` definition, resolved to addresses
+/// (CanonicalABI.md, "Canonical ABI Options").
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
+    pub encoding: StringEncoding,
+    pub memory: Option<MemAddr>,
+    pub realloc: Option<FuncAddr>,
+    pub post_return: Option<FuncAddr>,
+}
+
+/// A component function: a core function lifted with its options in the
+/// instance that defined it.
+#[derive(Debug)]
+pub(crate) struct Func {
+    ty: Arc<FuncType>,
+    core: FuncAddr,
+    opts: Options,
+    inst: u32,
+}
+
+/// The outer scopes a nested component sees (outer aliases reach types,
+/// core types, core modules and components only).
+#[derive(Debug, Default)]
+struct Env {
+    parent: Option<Arc<Env>>,
+    types: Vec<Type>,
+    core_modules: Vec<Arc<CoreModule>>,
+    components: Vec<Arc<Closure>>,
+}
+
+/// A component definition with the scopes it was defined in.
+#[derive(Debug)]
+struct Closure {
+    component: Arc<Component>,
+    env: Option<Arc<Env>>,
+}
+
+/// A component-level item: what instances export and imports receive.
+#[derive(Clone, Debug)]
+enum Item {
+    Func(Arc<Func>),
+    Value(Value),
+    Type(Type),
+    Component(Arc<Closure>),
+    Instance(Arc<Exports>),
+    CoreModule(Arc<CoreModule>),
+}
+
+/// The exports of a component instance, in order.
+#[derive(Debug, Default)]
+struct Exports(Vec<(String, Item)>);
+
+impl Exports {
+    fn get(&self, name: &str) -> Option<&Item> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, i)| i)
+    }
+}
+
+/// A handle in a component instance's table (CanonicalABI.md, "Resource State").
+#[derive(Clone, Debug)]
+struct Handle {
+    rt: ResourceType,
+    rep: u32,
+    own: bool,
+    /// For a borrow: the task whose `num_borrows` counts it (none when the
+    /// handle was lent to the resource's own instance: then it is the rep).
+    scope: Option<usize>,
+    /// How many calls this handle is lent to right now.
+    num_lends: u32,
+}
+
+/// CanonicalABI.md, "Table State": index 0 is never used; freed slots are
+/// reused last-in first-out.
+#[derive(Debug)]
+struct Table {
+    array: Vec<Option<Handle>>,
+    free: Vec<u32>,
+}
+
+/// Table::MAX_LENGTH
+const MAX_TABLE_LENGTH: usize = (1 << 28) - 1;
+
+impl Default for Table {
+    fn default() -> Table {
+        Table {
+            array: vec![None],
+            free: Vec::new(),
+        }
+    }
+}
+
+impl Table {
+    fn get(&self, i: u32) -> Result<&Handle, Trap> {
+        self.array
+            .get(i as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| trap(format!("unknown handle index {i}")))
+    }
+
+    fn get_mut(&mut self, i: u32) -> Result<&mut Handle, Trap> {
+        self.array
+            .get_mut(i as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| trap(format!("unknown handle index {i}")))
+    }
+
+    fn add(&mut self, h: Handle) -> Result<u32, Trap> {
+        if let Some(i) = self.free.pop() {
+            self.array[i as usize] = Some(h);
+            return Ok(i);
+        }
+        let i = self.array.len();
+        if i > MAX_TABLE_LENGTH {
+            return Err(trap("handle table is full"));
+        }
+        self.array.push(Some(h));
+        Ok(i as u32)
+    }
+
+    fn remove(&mut self, i: u32) -> Result<Handle, Trap> {
+        self.get(i)?;
+        let h = self.array[i as usize].take().expect("checked");
+        self.free.push(i);
+        Ok(h)
+    }
+}
+
+/// ComponentInstance (CanonicalABI.md, "Runtime State").
+#[derive(Debug)]
+struct InstState {
+    parent: Option<u32>,
+    handles: Table,
+    may_enter: bool,
+    may_leave: bool,
+}
+
+/// A resource type's definition: its destructor and defining instance.
+#[derive(Debug)]
+struct ResourceDef {
+    dtor: Option<FuncAddr>,
+    inst: u32,
+}
+
+/// The component-level state that `canon` functions reach.
+#[derive(Debug, Default)]
+struct State {
+    insts: Vec<InstState>,
+    resources: Vec<ResourceDef>,
+    /// `num_borrows` of each task that is running (a stack).
+    tasks: Vec<u32>,
+}
+
+impl State {
+    fn inst(&mut self, i: u32) -> &mut InstState {
+        &mut self.insts[i as usize]
+    }
+
+    /// `self_and_ancestors`
+    fn self_and_ancestors(&self, i: u32) -> Vec<u32> {
+        let mut out = vec![i];
+        let mut at = self.insts[i as usize].parent;
+        while let Some(p) = at {
+            out.push(p);
+            at = self.insts[p as usize].parent;
+        }
+        out
+    }
+
+    /// `entering_set`: the instances a call from `caller` into `callee` enters.
+    fn entering_set(&self, callee: u32, caller: Option<u32>) -> Vec<u32> {
+        let mut set = self.self_and_ancestors(callee);
+        if let Some(c) = caller {
+            let theirs = self.self_and_ancestors(c);
+            set.retain(|i| !theirs.contains(i));
+        }
+        set
+    }
+}
+
+type Shared = Arc<Mutex<State>>;
+
+fn lock(state: &Mutex<State>) -> Result<MutexGuard<'_, State>, Trap> {
+    state
+        .try_lock()
+        .map_err(|_| trap("internal: component state is busy"))
+}
+
+/// The component store: the core store, component instance state, and the
+/// names registered for later instantiations to import.
 pub struct Runtime {
-    config: Config,
+    store: Store,
+    state: Shared,
+    registered: HashMap<String, Item>,
+    instances: Vec<Arc<Exports>>,
 }
 
 impl Runtime {
-    /// An empty runtime; `config` applies to the core store.
+    /// An empty runtime; `config` applies to the core store (its features
+    /// to the core modules of components).
     pub fn new(config: Config) -> Runtime {
-        Runtime { config }
+        Runtime {
+            store: Store::new(config),
+            state: Shared::default(),
+            registered: HashMap::new(),
+            instances: Vec::new(),
+        }
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.store.config()
     }
 
-    /// Sets the fuel of the core store.
+    /// Sets the fuel of the core store (`None`: unlimited).
     pub fn set_fuel(&mut self, fuel: Option<u64>) {
-        self.config.fuel = fuel;
+        self.store.set_fuel(fuel);
     }
 
     /// Instantiates a validated component; its imports are resolved by name
     /// against the instances [`Runtime::register`]ed so far.
     pub fn instantiate(&mut self, component: &Arc<Component>) -> Result<InstanceId, Error> {
-        let _ = component;
-        Err(Error::Unlinkable(
-            "component instantiation is not implemented yet".into(),
-        ))
+        let closure = Closure {
+            component: component.clone(),
+            env: None,
+        };
+        let mut args = HashMap::new();
+        for def in &component.defs {
+            if let Definition::Import(im) = def {
+                let name = &im.name.name;
+                let item = self
+                    .registered
+                    .get(name)
+                    .ok_or_else(|| unlinkable(format!("missing import named `{name}`")))?;
+                args.insert(name.clone(), item.clone());
+            }
+        }
+        let features = self.store.config().features;
+        let mut cx = Instantiator {
+            store: &mut self.store,
+            state: &self.state,
+            features,
+        };
+        let exports = cx.instantiate(&closure, &args, None)?;
+        self.instances.push(exports);
+        Ok((self.instances.len() - 1) as InstanceId)
     }
 
     /// Makes an instance importable under `name` by later instantiations.
     pub fn register(&mut self, name: &str, instance: InstanceId) -> Result<(), String> {
-        let _ = (name, instance);
-        Err("component instantiation is not implemented yet".into())
+        let exports = self
+            .instances
+            .get(instance as usize)
+            .ok_or_else(|| format!("unknown component instance {instance}"))?;
+        self.registered
+            .insert(name.to_string(), Item::Instance(exports.clone()));
+        Ok(())
     }
 
-    /// Calls an exported component function with component values;
-    /// returns its result (none or one value).
+    /// The names of an instance's exported functions.
+    pub fn exported_funcs(&self, instance: InstanceId) -> Vec<String> {
+        self.instances
+            .get(instance as usize)
+            .map(|e| {
+                e.0.iter()
+                    .filter(|(_, i)| matches!(i, Item::Func(_)))
+                    .map(|(n, _)| n.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Calls an exported component function with component values from the
+    /// host; returns its result (none or one value).
     pub fn invoke(
         &mut self,
         instance: InstanceId,
         name: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, Trap> {
-        let _ = (instance, name, args);
-        Err(Trap::Component(
-            "component instantiation is not implemented yet".into(),
-        ))
+        let exports = self
+            .instances
+            .get(instance as usize)
+            .ok_or_else(|| trap(format!("unknown component instance {instance}")))?;
+        let Some(Item::Func(f)) = exports.get(name) else {
+            return Err(trap(format!("no exported function `{name}`")));
+        };
+        let f = f.clone();
+        if args.len() != f.ty.params.len() {
+            return Err(trap(format!(
+                "expected {} arguments, got {}",
+                f.ty.params.len(),
+                args.len()
+            )));
+        }
+        let mut result = None;
+        call_lifted(
+            &mut self.store,
+            &self.state,
+            &f,
+            None,
+            |_| Ok(args.to_vec()),
+            |_, r| {
+                result = r;
+                Ok(())
+            },
+        )?;
+        Ok(result.into_iter().collect())
     }
+}
+
+/// The index spaces of one component instance being built.
+#[derive(Default)]
+struct Spaces {
+    core_funcs: Vec<FuncAddr>,
+    core_tables: Vec<ExternVal>,
+    core_mems: Vec<ExternVal>,
+    core_globals: Vec<ExternVal>,
+    core_tags: Vec<ExternVal>,
+    core_modules: Vec<Arc<CoreModule>>,
+    core_instances: Vec<Arc<Vec<(String, ExternVal)>>>,
+    funcs: Vec<Arc<Func>>,
+    values: Vec<Value>,
+    types: Vec<Type>,
+    components: Vec<Arc<Closure>>,
+    instances: Vec<Arc<Exports>>,
+}
+
+fn oob(what: &str, i: u32) -> Error {
+    unlinkable(format!("internal: {what} index {i} out of bounds"))
+}
+
+impl Spaces {
+    fn core(&self, sort: CoreSort, i: u32) -> Result<ExternVal, Error> {
+        let v = match sort {
+            CoreSort::Func => self.core_funcs.get(i as usize).map(|f| ExternVal::Func(*f)),
+            CoreSort::Table => self.core_tables.get(i as usize).copied(),
+            CoreSort::Memory => self.core_mems.get(i as usize).copied(),
+            CoreSort::Global => self.core_globals.get(i as usize).copied(),
+            CoreSort::Tag => self.core_tags.get(i as usize).copied(),
+            _ => None,
+        };
+        v.ok_or_else(|| oob("core item", i))
+    }
+
+    fn push_core(&mut self, v: ExternVal) {
+        match v {
+            ExternVal::Func(f) => self.core_funcs.push(f),
+            ExternVal::Table(_) => self.core_tables.push(v),
+            ExternVal::Mem(_) => self.core_mems.push(v),
+            ExternVal::Global(_) => self.core_globals.push(v),
+            ExternVal::Tag(_) => self.core_tags.push(v),
+        }
+    }
+
+    fn item(&self, s: SortIdx) -> Result<Item, Error> {
+        let i = s.idx as usize;
+        let item = match s.sort {
+            Sort::Func => self.funcs.get(i).cloned().map(Item::Func),
+            Sort::Value => self.values.get(i).cloned().map(Item::Value),
+            Sort::Type => self.types.get(i).cloned().map(Item::Type),
+            Sort::Component => self.components.get(i).cloned().map(Item::Component),
+            Sort::Instance => self.instances.get(i).cloned().map(Item::Instance),
+            Sort::Core(CoreSort::Module) => self.core_modules.get(i).cloned().map(Item::CoreModule),
+            Sort::Core(_) => None,
+        };
+        item.ok_or_else(|| oob("item", s.idx))
+    }
+
+    fn push(&mut self, item: Item) {
+        match item {
+            Item::Func(f) => self.funcs.push(f),
+            Item::Value(v) => self.values.push(v),
+            Item::Type(t) => self.types.push(t),
+            Item::Component(c) => self.components.push(c),
+            Item::Instance(e) => self.instances.push(e),
+            Item::CoreModule(m) => self.core_modules.push(m),
+        }
+    }
+
+    fn ty(&self, i: u32) -> Result<&Type, Error> {
+        self.types.get(i as usize).ok_or_else(|| oob("type", i))
+    }
+
+    /// Resolves a syntax value type against the type index space.
+    fn valtype(&self, t: syntax::ValType) -> Result<ValType, Error> {
+        match t {
+            syntax::ValType::Prim(p) => Ok(prim(p)),
+            syntax::ValType::Idx(i) => match self.ty(i)? {
+                Type::Val(v) => Ok(v.clone()),
+                _ => Err(unlinkable(format!("type index {i} is not a defined type"))),
+            },
+        }
+    }
+
+    fn resource(&self, i: u32) -> Result<ResourceType, Error> {
+        match self.ty(i)? {
+            Type::Resource(r) => Ok(*r),
+            _ => Err(unlinkable(format!("type index {i} is not a resource type"))),
+        }
+    }
+
+    fn functype(&self, ft: &syntax::FuncType) -> Result<FuncType, Error> {
+        Ok(FuncType {
+            is_async: ft.is_async,
+            params: ft
+                .params
+                .iter()
+                .map(|(l, t)| Ok((l.clone(), self.valtype(*t)?)))
+                .collect::<Result<_, Error>>()?,
+            result: ft.result.map(|t| self.valtype(t)).transpose()?,
+        })
+    }
+
+    /// Resolves a defined value type.
+    fn defvaltype(&self, d: &DefValType) -> Result<ValType, Error> {
+        let b = |t: syntax::ValType| self.valtype(t).map(Box::new);
+        Ok(match d {
+            DefValType::Prim(p) => prim(*p),
+            DefValType::Record(fs) => ValType::Record(
+                fs.iter()
+                    .map(|(l, t)| Ok((l.clone(), self.valtype(*t)?)))
+                    .collect::<Result<_, Error>>()?,
+            ),
+            DefValType::Variant(cs) => ValType::Variant(
+                cs.iter()
+                    .map(|(l, t)| Ok((l.clone(), t.map(|t| self.valtype(t)).transpose()?)))
+                    .collect::<Result<_, Error>>()?,
+            ),
+            DefValType::List(t) => ValType::List(b(*t)?),
+            DefValType::FixedList(t, n) => ValType::FixedList(b(*t)?, *n),
+            DefValType::Tuple(ts) => ValType::Tuple(
+                ts.iter()
+                    .map(|t| self.valtype(*t))
+                    .collect::<Result<_, Error>>()?,
+            ),
+            DefValType::Flags(ls) => ValType::Flags(ls.clone()),
+            DefValType::Enum(ls) => ValType::Enum(ls.clone()),
+            DefValType::Option(t) => ValType::Option(b(*t)?),
+            DefValType::Result(ok, err) => {
+                ValType::Result(ok.map(b).transpose()?, err.map(b).transpose()?)
+            }
+            DefValType::Own(i) => ValType::Own(self.resource(*i)?),
+            DefValType::Borrow(i) => ValType::Borrow(self.resource(*i)?),
+            DefValType::Stream(t) => ValType::Stream(t.map(b).transpose()?),
+            DefValType::Future(t) => ValType::Future(t.map(b).transpose()?),
+            DefValType::Map(k, v) => ValType::Map(b(*k)?, b(*v)?),
+        })
+    }
+
+    fn options(&self, opts: &[CanonOpt]) -> Result<Options, Error> {
+        let mut o = Options::default();
+        for opt in opts {
+            match *opt {
+                CanonOpt::Utf8 => o.encoding = StringEncoding::Utf8,
+                CanonOpt::Utf16 => o.encoding = StringEncoding::Utf16,
+                CanonOpt::Latin1Utf16 => o.encoding = StringEncoding::Latin1Utf16,
+                CanonOpt::Memory(m) => match self.core(CoreSort::Memory, m)? {
+                    ExternVal::Mem(m) => o.memory = Some(m),
+                    _ => return Err(oob("memory", m)),
+                },
+                CanonOpt::Realloc(f) => o.realloc = Some(self.core_func(f)?),
+                CanonOpt::PostReturn(f) => o.post_return = Some(self.core_func(f)?),
+                CanonOpt::Async | CanonOpt::Callback(_) => {
+                    return Err(unlinkable(
+                        "the `async` canonical option is not supported yet by reference-vm",
+                    ));
+                }
+            }
+        }
+        Ok(o)
+    }
+
+    fn core_func(&self, i: u32) -> Result<FuncAddr, Error> {
+        self.core_funcs
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| oob("core func", i))
+    }
+
+    fn snapshot(&self, parent: &Option<Arc<Env>>) -> Arc<Env> {
+        Arc::new(Env {
+            parent: parent.clone(),
+            types: self.types.clone(),
+            core_modules: self.core_modules.clone(),
+            components: self.components.clone(),
+        })
+    }
+}
+
+fn prim(p: PrimValType) -> ValType {
+    match p {
+        PrimValType::Bool => ValType::Bool,
+        PrimValType::S8 => ValType::S8,
+        PrimValType::U8 => ValType::U8,
+        PrimValType::S16 => ValType::S16,
+        PrimValType::U16 => ValType::U16,
+        PrimValType::S32 => ValType::S32,
+        PrimValType::U32 => ValType::U32,
+        PrimValType::S64 => ValType::S64,
+        PrimValType::U64 => ValType::U64,
+        PrimValType::F32 => ValType::F32,
+        PrimValType::F64 => ValType::F64,
+        PrimValType::Char => ValType::Char,
+        PrimValType::String => ValType::String,
+        PrimValType::ErrorContext => ValType::ErrorContext,
+    }
+}
+
+/// Instantiation of one component, with the store and state it builds in.
+struct Instantiator<'a> {
+    store: &'a mut Store,
+    state: &'a Shared,
+    features: Features,
+}
+
+impl Instantiator<'_> {
+    /// Explainer: instantiate — evaluates the definitions in order with the
+    /// import `args` (by name); returns the instance's exports.
+    fn instantiate(
+        &mut self,
+        closure: &Closure,
+        args: &HashMap<String, Item>,
+        parent: Option<u32>,
+    ) -> Result<Arc<Exports>, Error> {
+        let inst = {
+            let mut st = lock(self.state)?;
+            st.insts.push(InstState {
+                parent,
+                handles: Table::default(),
+                may_enter: true,
+                may_leave: true,
+            });
+            (st.insts.len() - 1) as u32
+        };
+        let mut sp = Spaces::default();
+        let mut exports = Exports::default();
+        for def in &closure.component.defs {
+            match def {
+                Definition::CoreModule(m) => sp.core_modules.push(m.clone()),
+                Definition::CoreInstance(ci) => {
+                    let exports = self.core_instance(&sp, ci)?;
+                    sp.core_instances.push(Arc::new(exports));
+                }
+                Definition::CoreType(_) => {}
+                Definition::Component(c) => {
+                    let env = sp.snapshot(&closure.env);
+                    sp.components.push(Arc::new(Closure {
+                        component: c.clone(),
+                        env: Some(env),
+                    }));
+                }
+                Definition::Instance(Instance::Instantiate { component, args }) => {
+                    let c = sp
+                        .components
+                        .get(*component as usize)
+                        .cloned()
+                        .ok_or_else(|| oob("component", *component))?;
+                    let mut named = HashMap::new();
+                    for (n, s) in args {
+                        named.insert(n.clone(), sp.item(*s)?);
+                    }
+                    let e = self.instantiate(&c, &named, Some(inst))?;
+                    sp.instances.push(e);
+                }
+                Definition::Instance(Instance::Exports(list)) => {
+                    let mut e = Exports::default();
+                    for (n, s) in list {
+                        e.0.push((n.name.clone(), sp.item(*s)?));
+                    }
+                    sp.instances.push(Arc::new(e));
+                }
+                Definition::Alias(a) => self.alias(&mut sp, &closure.env, a)?,
+                Definition::Type(t) => {
+                    let t = self.deftype(&sp, t, inst)?;
+                    sp.types.push(t);
+                }
+                Definition::Canon(c) => self.canon(&mut sp, c, inst)?,
+                Definition::Start(s) => {
+                    let f = sp
+                        .funcs
+                        .get(s.func as usize)
+                        .cloned()
+                        .ok_or_else(|| oob("func", s.func))?;
+                    let vals = s
+                        .args
+                        .iter()
+                        .map(|&v| {
+                            sp.values
+                                .get(v as usize)
+                                .cloned()
+                                .ok_or_else(|| oob("value", v))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let mut result = None;
+                    call_lifted(
+                        self.store,
+                        self.state,
+                        &f,
+                        None,
+                        |_| Ok(vals),
+                        |_, r| {
+                            result = r;
+                            Ok(())
+                        },
+                    )?;
+                    sp.values.extend(result);
+                }
+                Definition::Import(im) => {
+                    let name = &im.name.name;
+                    let item = args
+                        .get(name)
+                        .cloned()
+                        .ok_or_else(|| unlinkable(format!("missing import named `{name}`")))?;
+                    let item = match (im.desc, item) {
+                        (ExternDesc::Type(TypeBound::Eq(i)), _) => Item::Type(sp.ty(i)?.clone()),
+                        (d, item) => {
+                            check_sort(d, &item, name)?;
+                            item
+                        }
+                    };
+                    sp.push(item);
+                }
+                Definition::Export(ex) => {
+                    let item = sp.item(ex.item)?;
+                    exports.0.push((ex.name.name.clone(), item.clone()));
+                    sp.push(item);
+                }
+                Definition::Value(v) => {
+                    let _ = v;
+                    return Err(unlinkable(
+                        "value definitions are not supported yet by reference-vm",
+                    ));
+                }
+            }
+        }
+        Ok(Arc::new(exports))
+    }
+
+    /// Core instantiation: `(instantiate m (with name (instance i))*)` or
+    /// inline exports.
+    fn core_instance(
+        &mut self,
+        sp: &Spaces,
+        ci: &CoreInstance,
+    ) -> Result<Vec<(String, ExternVal)>, Error> {
+        match ci {
+            CoreInstance::Exports(list) => list
+                .iter()
+                .map(|(n, s, i)| Ok((n.clone(), sp.core(*s, *i)?)))
+                .collect(),
+            CoreInstance::Instantiate { module, args } => {
+                let m = sp
+                    .core_modules
+                    .get(*module as usize)
+                    .ok_or_else(|| oob("core module", *module))?;
+                let valid = match m.valid.get() {
+                    Some(v) => v.clone(),
+                    None => {
+                        let v = crate::valid::validate_module(&m.module, &self.features)
+                            .map_err(|e| unlinkable(e.to_string()))?;
+                        m.valid.get_or_init(|| Arc::new(v)).clone()
+                    }
+                };
+                let mut externs = Vec::with_capacity(m.module.imports.len());
+                for im in &m.module.imports {
+                    let provider = args
+                        .iter()
+                        .find(|(n, _)| *n == im.module)
+                        .and_then(|(_, i)| sp.core_instances.get(*i as usize))
+                        .ok_or_else(|| {
+                            unlinkable(format!("unknown import: `{}` not provided", im.module))
+                        })?;
+                    let v = provider
+                        .iter()
+                        .find(|(n, _)| *n == im.name)
+                        .map(|(_, v)| *v)
+                        .ok_or_else(|| {
+                            unlinkable(format!("unknown import `{}::{}`", im.module, im.name))
+                        })?;
+                    externs.push(v);
+                }
+                let addr = self
+                    .store
+                    .instantiate(&valid, &externs)
+                    .map_err(|e| match e {
+                        crate::exec::InstantiateError::Link(l) => unlinkable(l.to_string()),
+                        crate::exec::InstantiateError::Trap(t) => Error::Trap(Trap::from(t)),
+                    })?;
+                Ok(self.store.exports(addr))
+            }
+        }
+    }
+
+    fn alias(&mut self, sp: &mut Spaces, env: &Option<Arc<Env>>, a: &Alias) -> Result<(), Error> {
+        match a {
+            Alias::InstanceExport {
+                sort,
+                instance,
+                name,
+            } => {
+                let e = sp
+                    .instances
+                    .get(*instance as usize)
+                    .ok_or_else(|| oob("instance", *instance))?;
+                let item = e
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| unlinkable(format!("instance has no export named `{name}`")))?;
+                let _ = sort;
+                sp.push(item);
+            }
+            Alias::CoreInstanceExport {
+                sort,
+                instance,
+                name,
+            } => {
+                let e = sp
+                    .core_instances
+                    .get(*instance as usize)
+                    .ok_or_else(|| oob("core instance", *instance))?;
+                let v = e
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| *v)
+                    .ok_or_else(|| unlinkable(format!("core instance has no export `{name}`")))?;
+                let _ = sort;
+                sp.push_core(v);
+            }
+            Alias::Outer { sort, count, idx } => {
+                let i = *idx as usize;
+                if *count == 0 {
+                    match sort {
+                        Sort::Core(CoreSort::Type) => {}
+                        _ => {
+                            let item = sp.item(SortIdx {
+                                sort: *sort,
+                                idx: *idx,
+                            })?;
+                            sp.push(item);
+                        }
+                    }
+                    return Ok(());
+                }
+                let mut scope = env.clone();
+                for _ in 1..*count {
+                    scope = scope.and_then(|e| e.parent.clone());
+                }
+                let scope = scope.ok_or_else(|| unlinkable("invalid outer alias count"))?;
+                match sort {
+                    Sort::Type => sp.types.push(
+                        scope
+                            .types
+                            .get(i)
+                            .cloned()
+                            .ok_or_else(|| oob("type", *idx))?,
+                    ),
+                    Sort::Core(CoreSort::Type) => {}
+                    Sort::Core(CoreSort::Module) => sp.core_modules.push(
+                        scope
+                            .core_modules
+                            .get(i)
+                            .cloned()
+                            .ok_or_else(|| oob("core module", *idx))?,
+                    ),
+                    Sort::Component => sp.components.push(
+                        scope
+                            .components
+                            .get(i)
+                            .cloned()
+                            .ok_or_else(|| oob("component", *idx))?,
+                    ),
+                    _ => {
+                        return Err(unlinkable(
+                            "outer aliases may only refer to types, modules and components",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn deftype(&mut self, sp: &Spaces, t: &DefType, inst: u32) -> Result<Type, Error> {
+        Ok(match t {
+            DefType::Val(d) => Type::Val(sp.defvaltype(d)?),
+            DefType::Func(ft) => Type::Func(Arc::new(sp.functype(ft)?)),
+            DefType::Resource { dtor, .. } => {
+                let dtor = dtor.map(|f| sp.core_func(f)).transpose()?;
+                let mut st = lock(self.state)?;
+                st.resources.push(ResourceDef { dtor, inst });
+                Type::Resource(ResourceType((st.resources.len() - 1) as u32))
+            }
+            DefType::Component(_) | DefType::Instance(_) => Type::Other,
+        })
+    }
+
+    fn canon(&mut self, sp: &mut Spaces, c: &Canon, inst: u32) -> Result<(), Error> {
+        let i32_ = core::ValType::I32;
+        match c {
+            Canon::Lift { func, opts, ty } => {
+                let ty = match sp.ty(*ty)? {
+                    Type::Func(f) => f.clone(),
+                    _ => {
+                        return Err(unlinkable(format!(
+                            "type index {ty} is not a function type"
+                        )));
+                    }
+                };
+                sp.funcs.push(Arc::new(Func {
+                    ty,
+                    core: sp.core_func(*func)?,
+                    opts: sp.options(opts)?,
+                    inst,
+                }));
+            }
+            Canon::Lower { func, opts } => {
+                let callee = sp
+                    .funcs
+                    .get(*func as usize)
+                    .cloned()
+                    .ok_or_else(|| oob("func", *func))?;
+                let opts = sp.options(opts)?;
+                let core_ty = abi::flatten_functype(&callee.ty, abi::Direction::Lower);
+                let state = self.state.clone();
+                let f = self.store.alloc_store_func(
+                    core_ty,
+                    Arc::new(move |store: &mut Store, args: &[Val]| {
+                        canon_lower(store, &state, &callee, &opts, inst, args).map_err(Into::into)
+                    }),
+                );
+                sp.core_funcs.push(f);
+            }
+            Canon::ResourceNew(rt) => {
+                let rt = sp.resource(*rt)?;
+                let state = self.state.clone();
+                let f = self.store.alloc_store_func(
+                    core::FuncType::new(vec![i32_], vec![i32_]),
+                    Arc::new(move |_: &mut Store, args: &[Val]| {
+                        canon_resource_new(&state, inst, rt, arg_u32(args)).map_err(Into::into)
+                    }),
+                );
+                sp.core_funcs.push(f);
+            }
+            Canon::ResourceDrop(rt) => {
+                let rt = sp.resource(*rt)?;
+                let state = self.state.clone();
+                let f = self.store.alloc_store_func(
+                    core::FuncType::new(vec![i32_], vec![]),
+                    Arc::new(move |store: &mut Store, args: &[Val]| {
+                        canon_resource_drop(store, &state, inst, rt, arg_u32(args))
+                            .map_err(Into::into)
+                    }),
+                );
+                sp.core_funcs.push(f);
+            }
+            Canon::ResourceRep(rt) => {
+                let rt = sp.resource(*rt)?;
+                let state = self.state.clone();
+                let f = self.store.alloc_store_func(
+                    core::FuncType::new(vec![i32_], vec![i32_]),
+                    Arc::new(move |_: &mut Store, args: &[Val]| {
+                        canon_resource_rep(&state, inst, rt, arg_u32(args)).map_err(Into::into)
+                    }),
+                );
+                sp.core_funcs.push(f);
+            }
+            Canon::Builtin(b) => {
+                return Err(unlinkable(format!(
+                    "canonical built-in {b:?} is not supported yet by reference-vm"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether an import's item has the sort its type says.
+fn check_sort(d: ExternDesc, item: &Item, name: &str) -> Result<(), Error> {
+    let ok = matches!(
+        (d, item),
+        (ExternDesc::CoreModule(_), Item::CoreModule(_))
+            | (ExternDesc::Func(_), Item::Func(_))
+            | (ExternDesc::Value(_), Item::Value(_))
+            | (ExternDesc::Type(_), Item::Type(_))
+            | (ExternDesc::Component(_), Item::Component(_))
+            | (ExternDesc::Instance(_), Item::Instance(_))
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(unlinkable(format!("type mismatch in import `{name}`")))
+    }
+}
+
+fn arg_u32(args: &[Val]) -> u32 {
+    match args.first() {
+        Some(Val::I32(i)) => *i,
+        _ => 0,
+    }
+}
+
+/// The context the Canonical ABI lifts from and lowers into: one component
+/// instance with one set of options, during one call.
+struct Cx<'a> {
+    store: &'a mut Store,
+    state: &'a Mutex<State>,
+    inst: u32,
+    opts: &'a Options,
+    /// Lifting: the handles lent to the callee (`Subtask.lenders`).
+    lenders: Vec<u32>,
+    /// Lowering: the task borrowed handles count against.
+    task: Option<usize>,
+}
+
+impl Cx<'_> {
+    fn mem(&self) -> Result<MemAddr, abi::Trap> {
+        self.opts
+            .memory
+            .ok_or_else(|| abi::Trap::Core(crate::exec::Trap::Host("no memory".into())))
+    }
+}
+
+impl abi::Context for Cx<'_> {
+    fn encoding(&self) -> StringEncoding {
+        self.opts.encoding
+    }
+
+    fn memory_len(&self) -> usize {
+        self.opts.memory.map_or(0, |m| self.store.memory_len(m))
+    }
+
+    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), abi::Trap> {
+        self.store
+            .memory_read(self.mem()?, addr as u64, buf)
+            .map_err(abi::Trap::Core)
+    }
+
+    fn write(&mut self, addr: usize, bytes: &[u8]) -> Result<(), abi::Trap> {
+        let m = self.mem()?;
+        self.store
+            .memory_write(m, addr as u64, bytes)
+            .map_err(abi::Trap::Core)
+    }
+
+    /// LiftLowerContext.reallocate: the callee may not leave meanwhile.
+    fn realloc(
+        &mut self,
+        old: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32, abi::Trap> {
+        let Some(f) = self.opts.realloc else {
+            return Err(abi::Trap::Core(crate::exec::Trap::Host(
+                "no realloc".into(),
+            )));
+        };
+        set_may_leave(self.state, self.inst, false).map_err(to_abi)?;
+        let r = self.store.invoke(
+            f,
+            &[
+                Val::I32(old),
+                Val::I32(old_size),
+                Val::I32(align),
+                Val::I32(new_size),
+            ],
+        );
+        set_may_leave(self.state, self.inst, true).map_err(to_abi)?;
+        match r.map_err(abi::Trap::Core)?.as_slice() {
+            [Val::I32(p)] => Ok(*p),
+            _ => Err(abi::Trap::Core(crate::exec::Trap::Host(
+                "realloc returned no i32".into(),
+            ))),
+        }
+    }
+
+    /// lift_own
+    fn lift_own(&mut self, rt: ResourceType, i: u32) -> Result<u32, abi::Trap> {
+        let mut st = lock(self.state).map_err(to_abi)?;
+        let t = &mut st.inst(self.inst).handles;
+        let h = t.get(i).map_err(to_abi)?;
+        check_type(h, rt, i).map_err(to_abi)?;
+        if h.num_lends != 0 {
+            return Err(to_abi(trap("cannot remove owned resource while borrowed")));
+        }
+        if !h.own {
+            return Err(to_abi(trap(format!(
+                "handle index {i} is a borrow, expected an own handle"
+            ))));
+        }
+        Ok(t.remove(i).map_err(to_abi)?.rep)
+    }
+
+    /// lift_borrow
+    fn lift_borrow(&mut self, rt: ResourceType, i: u32) -> Result<u32, abi::Trap> {
+        let mut st = lock(self.state).map_err(to_abi)?;
+        let h = st.inst(self.inst).handles.get_mut(i).map_err(to_abi)?;
+        check_type(h, rt, i).map_err(to_abi)?;
+        h.num_lends += 1;
+        let rep = h.rep;
+        self.lenders.push(i);
+        Ok(rep)
+    }
+
+    /// lower_own
+    fn lower_own(&mut self, rt: ResourceType, rep: u32) -> Result<u32, abi::Trap> {
+        let mut st = lock(self.state).map_err(to_abi)?;
+        st.inst(self.inst)
+            .handles
+            .add(Handle {
+                rt,
+                rep,
+                own: true,
+                scope: None,
+                num_lends: 0,
+            })
+            .map_err(to_abi)
+    }
+
+    /// lower_borrow: the resource's own instance gets the rep itself.
+    fn lower_borrow(&mut self, rt: ResourceType, rep: u32) -> Result<u32, abi::Trap> {
+        let mut st = lock(self.state).map_err(to_abi)?;
+        if st.resources.get(rt.0 as usize).map(|r| r.inst) == Some(self.inst) {
+            return Ok(rep);
+        }
+        let task = self.task;
+        if let Some(t) = task {
+            st.tasks[t] += 1;
+        }
+        st.inst(self.inst)
+            .handles
+            .add(Handle {
+                rt,
+                rep,
+                own: false,
+                scope: task,
+                num_lends: 0,
+            })
+            .map_err(to_abi)
+    }
+}
+
+fn to_abi(t: Trap) -> abi::Trap {
+    abi::Trap::Core(t.into())
+}
+
+/// The wrong-type trap of handle operations.
+fn check_type(h: &Handle, rt: ResourceType, i: u32) -> Result<(), Trap> {
+    if h.rt == rt {
+        Ok(())
+    } else {
+        Err(trap(format!(
+            "handle index {i} used with the wrong type, expected guest-defined resource but found a different guest-defined resource"
+        )))
+    }
+}
+
+fn set_may_leave(state: &Mutex<State>, inst: u32, v: bool) -> Result<(), Trap> {
+    lock(state)?.inst(inst).may_leave = v;
+    Ok(())
+}
+
+/// canon lift, synchronous (CanonicalABI.md, "`canon lift`"), reached
+/// through `Store.lift`'s reentrance check: `on_start` gives the arguments,
+/// `on_resolve` takes the result.
+fn call_lifted(
+    store: &mut Store,
+    state: &Mutex<State>,
+    f: &Func,
+    caller: Option<u32>,
+    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
+    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
+) -> Result<(), Trap> {
+    // Store.lift: trap_if(not inst.may_enter_from(caller)); inst.enter_from(caller)
+    let entering = {
+        let mut st = lock(state)?;
+        let set = st.entering_set(f.inst, caller);
+        if set.iter().any(|&i| !st.insts[i as usize].may_enter) {
+            return Err(trap("cannot enter component instance"));
+        }
+        for &i in &set {
+            st.inst(i).may_enter = false;
+        }
+        set
+    };
+    let r = lifted_body(store, state, f, on_start, on_resolve);
+    let mut st = lock(state)?;
+    for &i in &entering {
+        st.inst(i).may_enter = true;
+    }
+    r
+}
+
+fn lifted_body(
+    store: &mut Store,
+    state: &Mutex<State>,
+    f: &Func,
+    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
+    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
+) -> Result<(), Trap> {
+    let task = {
+        let mut st = lock(state)?;
+        st.tasks.push(0);
+        st.tasks.len() - 1
+    };
+    let params: Vec<ValType> = f.ty.params.iter().map(|(_, t)| t.clone()).collect();
+    let args = on_start(store)?;
+    let mut cx = Cx {
+        store,
+        state,
+        inst: f.inst,
+        opts: &f.opts,
+        lenders: Vec::new(),
+        task: Some(task),
+    };
+    let flat_args = abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &args, &params, None)?;
+    let flat_results = cx.store.invoke(f.core, &flat_args).map_err(Trap::from)?;
+    let result = match &f.ty.result {
+        Some(t) => Some(
+            abi::lift_flat_values(
+                &mut cx,
+                abi::MAX_FLAT_RESULTS,
+                &flat_results,
+                std::slice::from_ref(t),
+            )?
+            .pop()
+            .ok_or_else(|| trap("internal: no result"))?,
+        ),
+        None => None,
+    };
+    // Task.return_: trap_if(self.num_borrows > 0)
+    {
+        let mut st = lock(state)?;
+        let borrows = st.tasks.pop().unwrap_or(0);
+        if borrows > 0 {
+            return Err(trap("borrow handles still remain at the end of the call"));
+        }
+    }
+    on_resolve(store, result)?;
+    if let Some(pr) = f.opts.post_return {
+        set_may_leave(state, f.inst, false)?;
+        let r = store.invoke(pr, &flat_results);
+        set_may_leave(state, f.inst, true)?;
+        r.map_err(Trap::from)?;
+    }
+    Ok(())
+}
+
+/// canon lower, synchronous (CanonicalABI.md, "`canon lower`").
+fn canon_lower(
+    store: &mut Store,
+    state: &Mutex<State>,
+    callee: &Func,
+    opts: &Options,
+    inst: u32,
+    flat_args: &[Val],
+) -> Result<Vec<Val>, Trap> {
+    // trap_if(not thread.task.inst.may_leave)
+    if !lock(state)?.insts[inst as usize].may_leave {
+        return Err(trap("cannot leave component instance"));
+    }
+    let params: Vec<ValType> = callee.ty.params.iter().map(|(_, t)| t.clone()).collect();
+    let mut lenders = Vec::new();
+    let mut flat_results = Vec::new();
+    let r = call_lifted(
+        store,
+        state,
+        callee,
+        Some(inst),
+        |store| {
+            let mut cx = Cx {
+                store,
+                state,
+                inst,
+                opts,
+                lenders: Vec::new(),
+                task: None,
+            };
+            let vs = abi::lift_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, flat_args, &params)?;
+            lenders = cx.lenders;
+            Ok(vs)
+        },
+        |store, result| {
+            let mut cx = Cx {
+                store,
+                state,
+                inst,
+                opts,
+                lenders: Vec::new(),
+                task: None,
+            };
+            let (vs, ts): (Vec<Value>, Vec<ValType>) = match (result, &callee.ty.result) {
+                (Some(v), Some(t)) => (vec![v], vec![t.clone()]),
+                _ => (Vec::new(), Vec::new()),
+            };
+            flat_results =
+                abi::lower_flat_values(&mut cx, abi::MAX_FLAT_RESULTS, &vs, &ts, Some(flat_args))?;
+            Ok(())
+        },
+    );
+    // Subtask.deliver_resolve: the lent handles are returned.
+    {
+        let mut st = lock(state)?;
+        for i in lenders {
+            if let Ok(h) = st.inst(inst).handles.get_mut(i) {
+                h.num_lends = h.num_lends.saturating_sub(1);
+            }
+        }
+    }
+    r?;
+    Ok(flat_results)
+}
+
+/// canon resource.new
+fn canon_resource_new(
+    state: &Mutex<State>,
+    inst: u32,
+    rt: ResourceType,
+    rep: u32,
+) -> Result<Vec<Val>, Trap> {
+    let mut st = lock(state)?;
+    if !st.insts[inst as usize].may_leave {
+        return Err(trap("cannot leave component instance"));
+    }
+    let i = st.inst(inst).handles.add(Handle {
+        rt,
+        rep,
+        own: true,
+        scope: None,
+        num_lends: 0,
+    })?;
+    Ok(vec![Val::I32(i)])
+}
+
+/// canon resource.drop: an own handle runs the destructor in the
+/// resource's instance; a borrow handle ends its borrow.
+fn canon_resource_drop(
+    store: &mut Store,
+    state: &Mutex<State>,
+    inst: u32,
+    rt: ResourceType,
+    i: u32,
+) -> Result<Vec<Val>, Trap> {
+    let (h, dtor) = {
+        let mut st = lock(state)?;
+        if !st.insts[inst as usize].may_leave {
+            return Err(trap("cannot leave component instance"));
+        }
+        let h = st.inst(inst).handles.get(i)?;
+        check_type(h, rt, i)?;
+        if h.num_lends != 0 {
+            return Err(trap("cannot remove owned resource while borrowed"));
+        }
+        let h = st.inst(inst).handles.remove(i)?;
+        if !h.own {
+            if let Some(t) = h.scope {
+                if let Some(n) = st.tasks.get_mut(t) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            return Ok(Vec::new());
+        }
+        let def = &st.resources[rt.0 as usize];
+        (h, def.dtor.map(|d| (d, def.inst)))
+    };
+    if let Some((dtor, impl_inst)) = dtor {
+        // Store.lift(dtor, [u32] -> [], rt.impl) called from `inst`.
+        let entering = {
+            let mut st = lock(state)?;
+            let set = st.entering_set(impl_inst, Some(inst));
+            if set.iter().any(|&j| !st.insts[j as usize].may_enter) {
+                return Err(trap("cannot enter component instance"));
+            }
+            for &j in &set {
+                st.inst(j).may_enter = false;
+            }
+            set
+        };
+        let r = store.invoke(dtor, &[Val::I32(h.rep)]);
+        let mut st = lock(state)?;
+        for &j in &entering {
+            st.inst(j).may_enter = true;
+        }
+        r.map_err(Trap::from)?;
+    }
+    Ok(Vec::new())
+}
+
+/// canon resource.rep
+fn canon_resource_rep(
+    state: &Mutex<State>,
+    inst: u32,
+    rt: ResourceType,
+    i: u32,
+) -> Result<Vec<Val>, Trap> {
+    let mut st = lock(state)?;
+    let h = st.inst(inst).handles.get(i)?;
+    check_type(h, rt, i)?;
+    Ok(vec![Val::I32(h.rep)])
 }
