@@ -224,6 +224,61 @@ pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
     .map_err(|e| e.reworded(features))
 }
 
+/// Core items the component binary format embeds (Binary.md: `core:rectype`,
+/// `core:import`, `core:externtype`, `core:valtype`): which one to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreItem {
+    /// A `rectype`: a `rec` group or one `subtype` (with GC, `0x50` or `0x4f`).
+    RecType,
+    /// An `import`.
+    Import,
+    /// An `externtype` (the part of an import after its names).
+    ExternType,
+    /// A `valtype`.
+    ValType,
+}
+
+/// A core item decoded by [`decode_core_item`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum CoreItemValue {
+    /// The sub types of a rec group (one for a lone `subtype`).
+    RecType(Vec<SubType>),
+    /// An import.
+    Import(Import),
+    /// An extern type (function types by index).
+    ExternType(ImportDesc),
+    /// A value type.
+    ValType(ValType),
+}
+
+/// Decodes one core item at the start of `bytes` under `features`; returns it
+/// with the number of bytes read (the component binary format embeds these).
+pub fn decode_core_item(
+    bytes: &[u8],
+    item: CoreItem,
+    features: &Features,
+) -> Result<(CoreItemValue, usize)> {
+    let mut d = Decoder {
+        r: Reader::new(bytes),
+        f: *features,
+        uses_data_index: false,
+        offsets: None,
+    };
+    let v = match item {
+        CoreItem::RecType => {
+            CoreItemValue::RecType(d.rec_type().map_err(|e| e.reworded(features))?)
+        }
+        CoreItem::Import => CoreItemValue::Import(d.import().map_err(|e| e.reworded(features))?),
+        CoreItem::ExternType => {
+            CoreItemValue::ExternType(d.import_desc().map_err(|e| e.reworded(features))?)
+        }
+        CoreItem::ValType => {
+            CoreItemValue::ValType(d.val_type().map_err(|e| e.reworded(features))?)
+        }
+    };
+    Ok((v, d.r.pos()))
+}
+
 struct Decoder<'a> {
     r: Reader<'a>,
     f: Features,
@@ -444,6 +499,15 @@ impl Decoder<'_> {
         self.abstract_heap(x).ok_or(DecodeError::MalformedHeapType)
     }
 
+    /// binary: rectype — a `rec` group (GC) or one sub type.
+    fn rec_type(&mut self) -> Result<Vec<SubType>> {
+        if self.r.peek() == Some(0x4e) && self.f.gc {
+            self.r.advance(1);
+            return self.vec(|d| d.sub_type());
+        }
+        Ok(vec![self.sub_type()?])
+    }
+
     /// binary: typesec — recursive groups of sub types.
     fn type_section(&mut self, m: &mut Module) -> Result<()> {
         let n = self.r.len32()?;
@@ -661,7 +725,13 @@ impl Decoder<'_> {
     fn import(&mut self) -> Result<Import> {
         let module = self.r.name()?;
         let name = self.r.name()?;
-        let desc = match self.r.byte()? {
+        let desc = self.import_desc()?;
+        Ok(Import { module, name, desc })
+    }
+
+    /// binary: externtype (an import's description)
+    fn import_desc(&mut self) -> Result<ImportDesc> {
+        Ok(match self.r.byte()? {
             0 => ImportDesc::Func(self.r.u32()?),
             1 => ImportDesc::Table(self.table_type()?),
             2 => ImportDesc::Mem(self.mem_type()?),
@@ -670,8 +740,7 @@ impl Decoder<'_> {
             // custom-descriptors: binary format — exact function imports.
             0x20 if self.f.custom_descriptors => ImportDesc::FuncExact(self.r.u32()?),
             _ => return Err(DecodeError::MalformedImportKind),
-        };
-        Ok(Import { module, name, desc })
+        })
     }
 
     /// binary: table (3.0: `0x40 0x00 tabletype expr`)

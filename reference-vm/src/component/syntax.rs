@@ -185,8 +185,8 @@ pub enum CoreModuleDecl {
         /// Core type index there.
         idx: u32,
     },
-    /// `(export n t)`
-    Export(String, core::ExternType),
+    /// `(export n t)`: `t` is a core `externtype` (function types by index).
+    Export(String, core::ImportDesc),
 }
 
 /// Binary: primvaltype.
@@ -365,6 +365,10 @@ pub struct ExternName {
     pub version_suffix: Option<String>,
     /// `(external-id n)` (🏷️)
     pub external_id: Option<String>,
+    /// The first attribute kind given more than once (`"implements"`,
+    /// `"version-suffix"`, `"external-id"`): kept by the decoder for
+    /// validation to reject (Binary.md: each kind at most once).
+    pub repeated_attribute: Option<&'static str>,
 }
 
 /// Binary: canonopt.
