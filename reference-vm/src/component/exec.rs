@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::abi::{self, StringEncoding};
 use super::syntax::{
-    self, Alias, Canon, CanonOpt, Component, CoreInstance, CoreModule, CoreSort, DefType,
+    self, Alias, Builtin, Canon, CanonOpt, Component, CoreInstance, CoreModule, CoreSort, DefType,
     DefValType, Definition, ExternDesc, Instance, PrimValType, Sort, SortIdx, TypeBound,
 };
 use super::types::{FuncType, ResourceType, ValType, Value};
@@ -987,9 +987,16 @@ impl Instantiator<'_> {
                 sp.core_funcs.push(f);
             }
             Canon::Builtin(b) => {
-                return Err(unlinkable(format!(
-                    "canonical built-in {b:?} is not supported yet by reference-vm"
-                )));
+                let ty = builtin_type(b, sp)?;
+                let state = self.state.clone();
+                let b = b.clone();
+                let f = self.store.alloc_store_func(
+                    ty,
+                    Arc::new(move |_: &mut Store, _: &[Val]| {
+                        canon_builtin(&state, inst, &b).map_err(Into::into)
+                    }),
+                );
+                sp.core_funcs.push(f);
             }
         }
         Ok(())
@@ -1419,4 +1426,83 @@ fn canon_resource_rep(
     let h = st.inst(inst).handles.get(i)?;
     check_type(h, rt, i)?;
     Ok(vec![Val::I32(h.rep)])
+}
+
+/// The core function type of a built-in (CanonicalABI.md: "`$f` is given
+/// type ...").
+fn builtin_type(b: &Builtin, sp: &Spaces) -> Result<core::FuncType, Error> {
+    use core::ValType::{I32, I64};
+    let (params, results): (&[core::ValType], &[core::ValType]) = match b {
+        Builtin::BackpressureInc | Builtin::BackpressureDec | Builtin::TaskCancel => (&[], &[]),
+        Builtin::TaskReturn(t, _) => {
+            let ft = FuncType {
+                is_async: false,
+                params: t
+                    .map(|t| sp.valtype(t))
+                    .transpose()?
+                    .map(|t| vec![(String::new(), t)])
+                    .unwrap_or_default(),
+                result: None,
+            };
+            return Ok(abi::flatten_functype(&ft, abi::Direction::Lower));
+        }
+        Builtin::ContextGet(t, _) => return Ok(core::FuncType::new(vec![], vec![*t])),
+        Builtin::ContextSet(t, _) => return Ok(core::FuncType::new(vec![*t], vec![])),
+        Builtin::WaitableSetNew
+        | Builtin::ThreadIndex
+        | Builtin::ThreadSuspend(_)
+        | Builtin::ThreadYield(_)
+        | Builtin::ThreadAvailableParallelism(_) => (&[], &[I32]),
+        Builtin::WaitableSetWait(..) | Builtin::WaitableSetPoll(..) => (&[I32, I32], &[I32]),
+        Builtin::WaitableSetDrop
+        | Builtin::SubtaskDrop
+        | Builtin::StreamDropReadable(_)
+        | Builtin::StreamDropWritable(_)
+        | Builtin::FutureDropReadable(_)
+        | Builtin::FutureDropWritable(_)
+        | Builtin::ErrorContextDrop
+        | Builtin::ThreadResumeLater => (&[I32], &[]),
+        Builtin::WaitableJoin | Builtin::ErrorContextDebugMessage(_) => (&[I32, I32], &[]),
+        Builtin::SubtaskCancel(_)
+        | Builtin::StreamCancelRead(..)
+        | Builtin::StreamCancelWrite(..)
+        | Builtin::FutureCancelRead(..)
+        | Builtin::FutureCancelWrite(..)
+        | Builtin::ThreadSuspendThenResume(_)
+        | Builtin::ThreadYieldThenResume(_)
+        | Builtin::ThreadSuspendThenPromote(_)
+        | Builtin::ThreadYieldThenPromote(_) => (&[I32], &[I32]),
+        Builtin::StreamNew(_) | Builtin::FutureNew(_) => (&[], &[I64]),
+        Builtin::StreamRead(..) | Builtin::StreamWrite(..) => (&[I32, I32, I32], &[I32]),
+        Builtin::FutureRead(..)
+        | Builtin::FutureWrite(..)
+        | Builtin::ErrorContextNew(_)
+        | Builtin::ThreadNewIndirect(..)
+        | Builtin::ThreadSpawnIndirect(..) => (&[I32, I32], &[I32]),
+        Builtin::ThreadSpawnRef(..) => {
+            return Err(unlinkable(
+                "thread.spawn-ref is not supported yet by reference-vm",
+            ));
+        }
+    };
+    Ok(core::FuncType::new(params.to_vec(), results.to_vec()))
+}
+
+/// The asynchronous, error-context and thread built-ins: those that
+/// CanonicalABI.md guards with `trap_if(not inst.may_leave)` trap there;
+/// running them is the concurrency layer's (not yet in reference-vm).
+fn canon_builtin(state: &Mutex<State>, inst: u32, b: &Builtin) -> Result<Vec<Val>, Trap> {
+    let guarded = !matches!(
+        b,
+        Builtin::ContextGet(..)
+            | Builtin::ContextSet(..)
+            | Builtin::BackpressureInc
+            | Builtin::BackpressureDec
+    );
+    if guarded && !lock(state)?.insts[inst as usize].may_leave {
+        return Err(trap("cannot leave component instance"));
+    }
+    Err(trap(format!(
+        "canonical built-in {b:?} is not supported yet by reference-vm"
+    )))
 }
