@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::abi::{self, StringEncoding};
+use super::abi::{self, CoreValueIter, FlatIter, StringEncoding};
 use super::syntax::{
     self, Alias, Builtin, Canon, CanonOpt, Component, CoreInstance, CoreModule, CoreSort, DefType,
     DefValType, Definition, ExternDesc, Instance, PrimValType, Sort, SortIdx, TypeBound,
@@ -83,12 +83,15 @@ impl From<Trap> for crate::exec::Trap {
     }
 }
 
-impl From<abi::Trap> for Trap {
-    fn from(t: abi::Trap) -> Trap {
-        match t {
-            abi::Trap::Core(t) => Trap::from(t),
-            t => Trap::Component(t.to_string()),
-        }
+/// A trap of the Canonical ABI in a call from the host (`adapter`: false)
+/// or between components (true: the reference tests word some of those
+/// traps as wasmtime's fused adapters do).
+fn abi_trap(t: abi::Trap, adapter: bool) -> Trap {
+    match t {
+        abi::Trap::Core(t) => Trap::from(t),
+        abi::Trap::Context(s) => Trap::Component(s),
+        t if adapter => Trap::Component(t.adapter_message()),
+        t => Trap::Component(t.to_string()),
     }
 }
 
@@ -141,7 +144,8 @@ enum Type {
 /// (CanonicalABI.md, "Canonical ABI Options").
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Options {
-    pub encoding: StringEncoding,
+    /// What the Canonical ABI sees of them.
+    pub abi: abi::Options,
     pub memory: Option<MemAddr>,
     pub realloc: Option<FuncAddr>,
     pub post_return: Option<FuncAddr>,
@@ -590,14 +594,20 @@ impl Spaces {
         let mut o = Options::default();
         for opt in opts {
             match *opt {
-                CanonOpt::Utf8 => o.encoding = StringEncoding::Utf8,
-                CanonOpt::Utf16 => o.encoding = StringEncoding::Utf16,
-                CanonOpt::Latin1Utf16 => o.encoding = StringEncoding::Latin1Utf16,
+                CanonOpt::Utf8 => o.abi.string_encoding = StringEncoding::Utf8,
+                CanonOpt::Utf16 => o.abi.string_encoding = StringEncoding::Utf16,
+                CanonOpt::Latin1Utf16 => o.abi.string_encoding = StringEncoding::Latin1Utf16,
                 CanonOpt::Memory(m) => match self.core(CoreSort::Memory, m)? {
-                    ExternVal::Mem(m) => o.memory = Some(m),
+                    ExternVal::Mem(m) => {
+                        o.memory = Some(m);
+                        o.abi.memory = true;
+                    }
                     _ => return Err(oob("memory", m)),
                 },
-                CanonOpt::Realloc(f) => o.realloc = Some(self.core_func(f)?),
+                CanonOpt::Realloc(f) => {
+                    o.realloc = Some(self.core_func(f)?);
+                    o.abi.realloc = true;
+                }
                 CanonOpt::PostReturn(f) => o.post_return = Some(self.core_func(f)?),
                 CanonOpt::Async | CanonOpt::Callback(_) => {
                     return Err(unlinkable(
@@ -959,7 +969,11 @@ impl Instantiator<'_> {
                     .cloned()
                     .ok_or_else(|| oob("func", *func))?;
                 let opts = sp.options(opts)?;
-                let core_ty = abi::flatten_functype(&callee.ty, abi::Direction::Lower);
+                let core_ty = core_functype(&abi::flatten_functype(
+                    &callee.ty,
+                    abi::FlattenContext::Lower,
+                    false,
+                ));
                 let state = self.state.clone();
                 let f = self.store.alloc_store_func(
                     core_ty,
@@ -1038,6 +1052,20 @@ fn check_sort(d: ExternDesc, item: &Item, name: &str) -> Result<(), Error> {
     }
 }
 
+/// A flattened signature as a core function type.
+fn core_functype(ft: &abi::CoreFuncType) -> core::FuncType {
+    let t = |c: &abi::CoreType| match c {
+        abi::CoreType::I32 => core::ValType::I32,
+        abi::CoreType::I64 => core::ValType::I64,
+        abi::CoreType::F32 => core::ValType::F32,
+        abi::CoreType::F64 => core::ValType::F64,
+    };
+    core::FuncType::new(
+        ft.params.iter().map(t).collect::<Vec<_>>(),
+        ft.results.iter().map(t).collect::<Vec<_>>(),
+    )
+}
+
 fn arg_u32(args: &[Val]) -> u32 {
     match args.first() {
         Some(Val::I32(i)) => *i,
@@ -1056,19 +1084,32 @@ struct Cx<'a> {
     lenders: Vec<u32>,
     /// Lowering: the task borrowed handles count against.
     task: Option<usize>,
+    /// Lowering: the encoding of the side the strings were lifted from
+    /// (the host's strings are UTF-8).
+    src_encoding: StringEncoding,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    fn new(store: &'a mut Store, state: &'a Mutex<State>, inst: u32, opts: &'a Options) -> Cx<'a> {
+        Cx {
+            store,
+            state,
+            inst,
+            opts,
+            lenders: Vec::new(),
+            task: None,
+            src_encoding: StringEncoding::Utf8,
+        }
+    }
+
     fn mem(&self) -> Result<MemAddr, abi::Trap> {
-        self.opts
-            .memory
-            .ok_or_else(|| abi::Trap::Core(crate::exec::Trap::Host("no memory".into())))
+        self.opts.memory.ok_or(abi::Trap::NoMemory)
     }
 }
 
 impl abi::Context for Cx<'_> {
-    fn encoding(&self) -> StringEncoding {
-        self.opts.encoding
+    fn options(&self) -> &abi::Options {
+        &self.opts.abi
     }
 
     fn memory_len(&self) -> usize {
@@ -1088,7 +1129,7 @@ impl abi::Context for Cx<'_> {
             .map_err(abi::Trap::Core)
     }
 
-    /// LiftLowerContext.reallocate: the callee may not leave meanwhile.
+    /// LiftLowerContext.reallocate: the instance may not leave meanwhile.
     fn realloc(
         &mut self,
         old: u32,
@@ -1096,28 +1137,24 @@ impl abi::Context for Cx<'_> {
         align: u32,
         new_size: u32,
     ) -> Result<u32, abi::Trap> {
-        let Some(f) = self.opts.realloc else {
-            return Err(abi::Trap::Core(crate::exec::Trap::Host(
-                "no realloc".into(),
-            )));
-        };
+        let f = self.opts.realloc.ok_or(abi::Trap::NoRealloc)?;
         set_may_leave(self.state, self.inst, false).map_err(to_abi)?;
-        let r = self.store.invoke(
-            f,
-            &[
-                Val::I32(old),
-                Val::I32(old_size),
-                Val::I32(align),
-                Val::I32(new_size),
-            ],
-        );
-        let r = r.map_err(abi::Trap::Core)?;
+        let r = self
+            .store
+            .invoke(
+                f,
+                &[
+                    Val::I32(old),
+                    Val::I32(old_size),
+                    Val::I32(align),
+                    Val::I32(new_size),
+                ],
+            )
+            .map_err(abi::Trap::Core)?;
         set_may_leave(self.state, self.inst, true).map_err(to_abi)?;
         match r.as_slice() {
             [Val::I32(p)] => Ok(*p),
-            _ => Err(abi::Trap::Core(crate::exec::Trap::Host(
-                "realloc returned no i32".into(),
-            ))),
+            _ => Err(abi::Trap::Context("realloc returned no i32".into())),
         }
     }
 
@@ -1171,8 +1208,8 @@ impl abi::Context for Cx<'_> {
             return Ok(rep);
         }
         let task = self.task;
-        if let Some(t) = task {
-            st.tasks[t] += 1;
+        if let Some(n) = task.and_then(|t| st.tasks.get_mut(t)) {
+            *n += 1;
         }
         st.inst(self.inst)
             .handles
@@ -1185,10 +1222,17 @@ impl abi::Context for Cx<'_> {
             })
             .map_err(to_abi)
     }
+
+    fn string_source(&self, s: &str) -> (StringEncoding, u64) {
+        abi::string_source_of(s, self.src_encoding, false)
+    }
 }
 
 fn to_abi(t: Trap) -> abi::Trap {
-    abi::Trap::Core(t.into())
+    match t {
+        Trap::Core(t) => abi::Trap::Core(t),
+        Trap::Component(s) => abi::Trap::Context(s),
+    }
 }
 
 /// The wrong-type trap of handle operations.
@@ -1207,6 +1251,14 @@ fn set_may_leave(state: &Mutex<State>, inst: u32, v: bool) -> Result<(), Trap> {
     Ok(())
 }
 
+/// Who calls a lifted function: the host, or a component instance whose
+/// options have this string encoding.
+#[derive(Clone, Copy)]
+struct Caller {
+    inst: u32,
+    encoding: StringEncoding,
+}
+
 /// canon lift, synchronous (CanonicalABI.md, "`canon lift`"), reached
 /// through `Store.lift`'s reentrance check: `on_start` gives the arguments,
 /// `on_resolve` takes the result.
@@ -1214,14 +1266,14 @@ fn call_lifted(
     store: &mut Store,
     state: &Mutex<State>,
     f: &Func,
-    caller: Option<u32>,
+    caller: Option<Caller>,
     on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
     on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
 ) -> Result<(), Trap> {
     // Store.lift: trap_if(not inst.may_enter_from(caller)); inst.enter_from(caller)
     let entering = {
         let mut st = lock(state)?;
-        let set = st.entering_set(f.inst, caller);
+        let set = st.entering_set(f.inst, caller.map(|c| c.inst));
         if set.iter().any(|&i| !st.insts[i as usize].may_enter) {
             return Err(trap("cannot enter component instance"));
         }
@@ -1232,7 +1284,7 @@ fn call_lifted(
     };
     // A trap leaves the entered instances unenterable: the instance is
     // poisoned (the spec never runs `leave_to` after a trap).
-    lifted_body(store, state, f, on_start, on_resolve)?;
+    lifted_body(store, state, f, caller, on_start, on_resolve)?;
     let mut st = lock(state)?;
     for &i in &entering {
         st.inst(i).may_enter = true;
@@ -1244,9 +1296,11 @@ fn lifted_body(
     store: &mut Store,
     state: &Mutex<State>,
     f: &Func,
+    caller: Option<Caller>,
     on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
     on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
 ) -> Result<(), Trap> {
+    let adapter = caller.is_some();
     let task = {
         let mut st = lock(state)?;
         st.tasks.push(0);
@@ -1254,29 +1308,19 @@ fn lifted_body(
     };
     let params: Vec<ValType> = f.ty.params.iter().map(|(_, t)| t.clone()).collect();
     let args = on_start(store)?;
-    let mut cx = Cx {
-        store,
-        state,
-        inst: f.inst,
-        opts: &f.opts,
-        lenders: Vec::new(),
-        task: Some(task),
-    };
-    let flat_args = abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &args, &params, None)?;
+    let mut cx = Cx::new(store, state, f.inst, &f.opts);
+    cx.task = Some(task);
+    cx.src_encoding = caller.map_or(StringEncoding::Utf8, |c| c.encoding);
+    let flat_args = abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &args, &params, None)
+        .map_err(|t| abi_trap(t, adapter))?;
     let flat_results = cx.store.invoke(f.core, &flat_args).map_err(Trap::from)?;
-    let result = match &f.ty.result {
-        Some(t) => Some(
-            abi::lift_flat_values(
-                &mut cx,
-                abi::MAX_FLAT_RESULTS,
-                &flat_results,
-                std::slice::from_ref(t),
-            )?
-            .pop()
-            .ok_or_else(|| trap("internal: no result"))?,
-        ),
-        None => None,
-    };
+    let results = abi::lift_flat_values(
+        &mut cx,
+        abi::MAX_FLAT_RESULTS,
+        &mut CoreValueIter::new(&flat_results),
+        f.ty.result.as_slice(),
+    )
+    .map_err(|t| abi_trap(t, adapter))?;
     // Task.return_: trap_if(self.num_borrows > 0)
     {
         let mut st = lock(state)?;
@@ -1285,7 +1329,7 @@ fn lifted_body(
             return Err(trap("borrow handles still remain at the end of the call"));
         }
     }
-    on_resolve(store, result)?;
+    on_resolve(store, results.into_iter().next())?;
     if let Some(pr) = f.opts.post_return {
         set_may_leave(state, f.inst, false)?;
         store.invoke(pr, &flat_results).map_err(Trap::from)?;
@@ -1308,41 +1352,44 @@ fn canon_lower(
         return Err(trap("cannot leave component instance"));
     }
     let params: Vec<ValType> = callee.ty.params.iter().map(|(_, t)| t.clone()).collect();
+    // One iterator: the parameters, then the return pointer (`out_param`).
+    let flat_args = std::cell::RefCell::new(CoreValueIter::new(flat_args));
     let mut lenders = Vec::new();
     let mut flat_results = Vec::new();
+    let caller = Caller {
+        inst,
+        encoding: opts.abi.string_encoding,
+    };
     let r = call_lifted(
         store,
         state,
         callee,
-        Some(inst),
+        Some(caller),
         |store| {
-            let mut cx = Cx {
-                store,
-                state,
-                inst,
-                opts,
-                lenders: Vec::new(),
-                task: None,
-            };
-            let vs = abi::lift_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, flat_args, &params)?;
+            let mut cx = Cx::new(store, state, inst, opts);
+            let vs = abi::lift_flat_values(
+                &mut cx,
+                abi::MAX_FLAT_PARAMS,
+                &mut *flat_args.borrow_mut(),
+                &params,
+            )
+            .map_err(|t| abi_trap(t, true))?;
             lenders = cx.lenders;
             Ok(vs)
         },
         |store, result| {
-            let mut cx = Cx {
-                store,
-                state,
-                inst,
-                opts,
-                lenders: Vec::new(),
-                task: None,
-            };
-            let (vs, ts): (Vec<Value>, Vec<ValType>) = match (result, &callee.ty.result) {
-                (Some(v), Some(t)) => (vec![v], vec![t.clone()]),
-                _ => (Vec::new(), Vec::new()),
-            };
-            flat_results =
-                abi::lower_flat_values(&mut cx, abi::MAX_FLAT_RESULTS, &vs, &ts, Some(flat_args))?;
+            let mut cx = Cx::new(store, state, inst, opts);
+            cx.src_encoding = callee.opts.abi.string_encoding;
+            let vs: Vec<Value> = result.into_iter().collect();
+            let mut it = flat_args.borrow_mut();
+            flat_results = abi::lower_flat_values(
+                &mut cx,
+                abi::MAX_FLAT_RESULTS,
+                &vs,
+                callee.ty.result.as_slice(),
+                Some(&mut *it as &mut dyn FlatIter),
+            )
+            .map_err(|t| abi_trap(t, true))?;
             Ok(())
         },
     );
@@ -1462,7 +1509,11 @@ fn builtin_type(b: &Builtin, sp: &Spaces) -> Result<core::FuncType, Error> {
                     .unwrap_or_default(),
                 result: None,
             };
-            return Ok(abi::flatten_functype(&ft, abi::Direction::Lower));
+            return Ok(core_functype(&abi::flatten_functype(
+                &ft,
+                abi::FlattenContext::Lower,
+                false,
+            )));
         }
         Builtin::ContextGet(t, _) => return Ok(core::FuncType::new(vec![], vec![*t])),
         Builtin::ContextSet(t, _) => return Ok(core::FuncType::new(vec![*t], vec![])),
