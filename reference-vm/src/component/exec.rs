@@ -149,6 +149,10 @@ pub(crate) struct Options {
     pub memory: Option<MemAddr>,
     pub realloc: Option<FuncAddr>,
     pub post_return: Option<FuncAddr>,
+    /// `async` (🔀)
+    pub is_async: bool,
+    /// `(callback f)` (🔀)
+    pub callback: Option<FuncAddr>,
 }
 
 /// A component function: a core function lifted with its options in the
@@ -275,6 +279,7 @@ struct InstState {
     handles: Table,
     may_enter: bool,
     may_leave: bool,
+    backpressure: u32,
 }
 
 /// A resource type's definition: its destructor and defining instance.
@@ -284,13 +289,27 @@ struct ResourceDef {
     inst: u32,
 }
 
+/// Task (CanonicalABI.md, "Task State"), as far as calls that complete
+/// before they return need it.
+#[derive(Debug)]
+struct Task {
+    /// The lifted function (its type, options and instance).
+    func: Arc<Func>,
+    /// Borrow handles lent to this task and not yet dropped.
+    num_borrows: u32,
+    /// The implicit thread's `storage` (`context.get` / `context.set`).
+    storage: [u32; 2],
+    /// The result given by `task.return` (async lifts), once resolved.
+    result: Option<Option<Value>>,
+}
+
 /// The component-level state that `canon` functions reach.
 #[derive(Debug, Default)]
 struct State {
     insts: Vec<InstState>,
     resources: Vec<ResourceDef>,
-    /// `num_borrows` of each task that is running (a stack).
-    tasks: Vec<u32>,
+    /// The tasks running now, innermost last (synchronous calls nest).
+    tasks: Vec<Task>,
 }
 
 impl State {
@@ -609,11 +628,8 @@ impl Spaces {
                     o.abi.realloc = true;
                 }
                 CanonOpt::PostReturn(f) => o.post_return = Some(self.core_func(f)?),
-                CanonOpt::Async | CanonOpt::Callback(_) => {
-                    return Err(unlinkable(
-                        "the `async` canonical option is not supported yet by reference-vm",
-                    ));
-                }
+                CanonOpt::Async => o.is_async = true,
+                CanonOpt::Callback(f) => o.callback = Some(self.core_func(f)?),
             }
         }
         Ok(o)
@@ -678,6 +694,7 @@ impl Instantiator<'_> {
                 handles: Table::default(),
                 may_enter: true,
                 may_leave: true,
+                backpressure: 0,
             });
             (st.insts.len() - 1) as u32
         };
@@ -969,8 +986,13 @@ impl Instantiator<'_> {
                     .cloned()
                     .ok_or_else(|| oob("func", *func))?;
                 let opts = sp.options(opts)?;
+                // flatten_functype depends on the `async` option, not the type's.
+                let ft = FuncType {
+                    is_async: opts.is_async,
+                    ..(*callee.ty).clone()
+                };
                 let core_ty = core_functype(&abi::flatten_functype(
-                    &callee.ty,
+                    &ft,
                     abi::FlattenContext::Lower,
                     false,
                 ));
@@ -1020,11 +1042,17 @@ impl Instantiator<'_> {
             Canon::Builtin(b) => {
                 let ty = builtin_type(b, sp)?;
                 let state = self.state.clone();
-                let b = b.clone();
+                let b = match b {
+                    Builtin::TaskReturn(t, opts) => Resolved::TaskReturn(
+                        t.map(|t| sp.valtype(t)).transpose()?,
+                        sp.options(opts)?,
+                    ),
+                    b => Resolved::Other(b.clone()),
+                };
                 let f = self.store.alloc_store_func(
                     ty,
-                    Arc::new(move |_: &mut Store, _: &[Val]| {
-                        canon_builtin(&state, inst, &b).map_err(Into::into)
+                    Arc::new(move |store: &mut Store, args: &[Val]| {
+                        canon_builtin(store, &state, inst, &b, args).map_err(Into::into)
                     }),
                 );
                 sp.core_funcs.push(f);
@@ -1208,8 +1236,8 @@ impl abi::Context for Cx<'_> {
             return Ok(rep);
         }
         let task = self.task;
-        if let Some(n) = task.and_then(|t| st.tasks.get_mut(t)) {
-            *n += 1;
+        if let Some(t) = task.and_then(|t| st.tasks.get_mut(t)) {
+            t.num_borrows += 1;
         }
         st.inst(self.inst)
             .handles
@@ -1265,7 +1293,7 @@ struct Caller {
 fn call_lifted(
     store: &mut Store,
     state: &Mutex<State>,
-    f: &Func,
+    f: &Arc<Func>,
     caller: Option<Caller>,
     on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
     on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
@@ -1295,7 +1323,7 @@ fn call_lifted(
 fn lifted_body(
     store: &mut Store,
     state: &Mutex<State>,
-    f: &Func,
+    f: &Arc<Func>,
     caller: Option<Caller>,
     on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
     on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
@@ -1303,7 +1331,12 @@ fn lifted_body(
     let adapter = caller.is_some();
     let task = {
         let mut st = lock(state)?;
-        st.tasks.push(0);
+        st.tasks.push(Task {
+            func: f.clone(),
+            num_borrows: 0,
+            storage: [0; 2],
+            result: None,
+        });
         st.tasks.len() - 1
     };
     let params: Vec<ValType> = f.ty.params.iter().map(|(_, t)| t.clone()).collect();
@@ -1314,27 +1347,50 @@ fn lifted_body(
     let flat_args = abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &args, &params, None)
         .map_err(|t| abi_trap(t, adapter))?;
     let flat_results = cx.store.invoke(f.core, &flat_args).map_err(Trap::from)?;
-    let results = abi::lift_flat_values(
-        &mut cx,
-        abi::MAX_FLAT_RESULTS,
-        &mut CoreValueIter::new(&flat_results),
-        f.ty.result.as_slice(),
-    )
-    .map_err(|t| abi_trap(t, adapter))?;
-    // Task.return_: trap_if(self.num_borrows > 0)
-    {
-        let mut st = lock(state)?;
-        let borrows = st.tasks.pop().unwrap_or(0);
-        if borrows > 0 {
+    let result = if !f.opts.is_async {
+        let results = abi::lift_flat_values(
+            &mut cx,
+            abi::MAX_FLAT_RESULTS,
+            &mut CoreValueIter::new(&flat_results),
+            f.ty.result.as_slice(),
+        )
+        .map_err(|t| abi_trap(t, adapter))?;
+        // Task.return_: trap_if(self.num_borrows > 0)
+        if lock(state)?.tasks[task].num_borrows > 0 {
             return Err(trap("borrow handles still remain at the end of the call"));
         }
-    }
-    on_resolve(store, results.into_iter().next())?;
+        results.into_iter().next()
+    } else {
+        // An async lift: the result came through `task.return`. With a
+        // `callback`, only EXIT is possible without the concurrency layer.
+        if f.opts.callback.is_some() {
+            let code = match flat_results.as_slice() {
+                [Val::I32(packed)] => packed & 0xf,
+                _ => return Err(trap("internal: callback result is not an i32")),
+            };
+            // unpack_callback_result: trap_if(code > CallbackCode.MAX)
+            if code > 2 {
+                return Err(trap(format!("unsupported callback code: {code}")));
+            }
+            if code != 0 {
+                return Err(trap(
+                    "an async callback that yields or waits needs the concurrency layer, not yet in reference-vm",
+                ));
+            }
+        }
+        // Task.exit: trap_if(self.state != RESOLVED)
+        match lock(state)?.tasks[task].result.take() {
+            Some(r) => r,
+            None => return Err(trap("async-lifted export failed to produce a result")),
+        }
+    };
+    on_resolve(store, result)?;
     if let Some(pr) = f.opts.post_return {
         set_may_leave(state, f.inst, false)?;
         store.invoke(pr, &flat_results).map_err(Trap::from)?;
         set_may_leave(state, f.inst, true)?;
     }
+    lock(state)?.tasks.truncate(task);
     Ok(())
 }
 
@@ -1342,7 +1398,7 @@ fn lifted_body(
 fn canon_lower(
     store: &mut Store,
     state: &Mutex<State>,
-    callee: &Func,
+    callee: &Arc<Func>,
     opts: &Options,
     inst: u32,
     flat_args: &[Val],
@@ -1352,6 +1408,11 @@ fn canon_lower(
         return Err(trap("cannot leave component instance"));
     }
     let params: Vec<ValType> = callee.ty.params.iter().map(|(_, t)| t.clone()).collect();
+    let (max_flat_params, max_flat_results) = if opts.is_async {
+        (abi::MAX_FLAT_ASYNC_PARAMS, 0)
+    } else {
+        (abi::MAX_FLAT_PARAMS, abi::MAX_FLAT_RESULTS)
+    };
     // One iterator: the parameters, then the return pointer (`out_param`).
     let flat_args = std::cell::RefCell::new(CoreValueIter::new(flat_args));
     let mut lenders = Vec::new();
@@ -1369,7 +1430,7 @@ fn canon_lower(
             let mut cx = Cx::new(store, state, inst, opts);
             let vs = abi::lift_flat_values(
                 &mut cx,
-                abi::MAX_FLAT_PARAMS,
+                max_flat_params,
                 &mut *flat_args.borrow_mut(),
                 &params,
             )
@@ -1384,7 +1445,7 @@ fn canon_lower(
             let mut it = flat_args.borrow_mut();
             flat_results = abi::lower_flat_values(
                 &mut cx,
-                abi::MAX_FLAT_RESULTS,
+                max_flat_results,
                 &vs,
                 callee.ty.result.as_slice(),
                 Some(&mut *it as &mut dyn FlatIter),
@@ -1403,8 +1464,15 @@ fn canon_lower(
         }
     }
     r?;
+    if opts.is_async {
+        // The callee resolved before returning: Subtask.State.RETURNED.
+        return Ok(vec![Val::I32(SUBTASK_RETURNED)]);
+    }
     Ok(flat_results)
 }
+
+/// Subtask.State.RETURNED
+const SUBTASK_RETURNED: u32 = 2;
 
 /// canon resource.new
 fn canon_resource_new(
@@ -1449,8 +1517,8 @@ fn canon_resource_drop(
         let h = st.inst(inst).handles.remove(i)?;
         if !h.own {
             if let Some(t) = h.scope {
-                if let Some(n) = st.tasks.get_mut(t) {
-                    *n = n.saturating_sub(1);
+                if let Some(t) = st.tasks.get_mut(t) {
+                    t.num_borrows = t.num_borrows.saturating_sub(1);
                 }
             }
             return Ok(Vec::new());
@@ -1557,21 +1625,105 @@ fn builtin_type(b: &Builtin, sp: &Spaces) -> Result<core::FuncType, Error> {
     Ok(core::FuncType::new(params.to_vec(), results.to_vec()))
 }
 
-/// The asynchronous, error-context and thread built-ins: those that
-/// CanonicalABI.md guards with `trap_if(not inst.may_leave)` trap there;
-/// running them is the concurrency layer's (not yet in reference-vm).
-fn canon_builtin(state: &Mutex<State>, inst: u32, b: &Builtin) -> Result<Vec<Val>, Trap> {
-    let guarded = !matches!(
-        b,
-        Builtin::ContextGet(..)
-            | Builtin::ContextSet(..)
-            | Builtin::BackpressureInc
-            | Builtin::BackpressureDec
-    );
-    if guarded && !lock(state)?.insts[inst as usize].may_leave {
-        return Err(trap("cannot leave component instance"));
+/// A built-in with its immediates resolved where running it needs them.
+enum Resolved {
+    TaskReturn(Option<ValType>, Options),
+    Other(Builtin),
+}
+
+/// The asynchronous, error-context and thread built-ins. Those a call that
+/// completes before it returns can use run here (`context.get`/`set`,
+/// `backpressure.inc`/`dec`, `task.return`); the others trap as the spec
+/// guards them (may_leave first), and then as not yet supported: running
+/// them is the concurrency layer's.
+fn canon_builtin(
+    store: &mut Store,
+    state: &Mutex<State>,
+    inst: u32,
+    b: &Resolved,
+    args: &[Val],
+) -> Result<Vec<Val>, Trap> {
+    let mut st = lock(state)?;
+    let may_leave = st.insts[inst as usize].may_leave;
+    let b = match b {
+        Resolved::TaskReturn(t, opts) => {
+            // canon task.return
+            if !may_leave {
+                return Err(trap("cannot leave component instance"));
+            }
+            let Some(task) = st.tasks.len().checked_sub(1) else {
+                return Err(trap("task.return called outside of a task"));
+            };
+            let func = st.tasks[task].func.clone();
+            if !func.opts.is_async {
+                return Err(trap("task.return called from a synchronous task"));
+            }
+            if *t != func.ty.result {
+                return Err(trap(
+                    "invalid `task.return` signature and/or options for current task",
+                ));
+            }
+            if opts.abi.string_encoding != func.opts.abi.string_encoding
+                || opts.memory != func.opts.memory
+            {
+                return Err(trap(
+                    "invalid `task.return` signature and/or options for current task",
+                ));
+            }
+            // Task.return_: trap_if(self.state == RESOLVED); trap_if(self.num_borrows > 0)
+            if st.tasks[task].result.is_some() {
+                return Err(trap("task.return called twice"));
+            }
+            if st.tasks[task].num_borrows > 0 {
+                return Err(trap("borrow handles still remain at the end of the call"));
+            }
+            drop(st);
+            let mut cx = Cx::new(store, state, inst, opts);
+            cx.task = Some(task);
+            let result = abi::lift_flat_values(
+                &mut cx,
+                abi::MAX_FLAT_PARAMS,
+                &mut CoreValueIter::new(args),
+                t.as_slice(),
+            )
+            .map_err(|t| abi_trap(t, true))?;
+            lock(state)?.tasks[task].result = Some(result.into_iter().next());
+            return Ok(Vec::new());
+        }
+        Resolved::Other(b) => b,
+    };
+    match b {
+        // canon context.get / context.set: the current thread's storage.
+        Builtin::ContextGet(_, i) | Builtin::ContextSet(_, i) => {
+            let Some(task) = st.tasks.last_mut() else {
+                return Err(trap("context access outside of a task"));
+            };
+            let Some(slot) = task.storage.get_mut(*i as usize) else {
+                return Err(trap(format!("context index {i} out of bounds")));
+            };
+            if let Builtin::ContextGet(..) = b {
+                return Ok(vec![Val::I32(*slot)]);
+            }
+            *slot = arg_u32(args);
+            Ok(Vec::new())
+        }
+        // canon backpressure.inc / dec
+        Builtin::BackpressureInc | Builtin::BackpressureDec => {
+            let i = st.inst(inst);
+            i.backpressure = match b {
+                Builtin::BackpressureInc if i.backpressure < 0xffff => i.backpressure + 1,
+                Builtin::BackpressureDec if i.backpressure > 0 => i.backpressure - 1,
+                _ => return Err(trap("backpressure counter overflow or underflow")),
+            };
+            Ok(Vec::new())
+        }
+        b => {
+            if !may_leave {
+                return Err(trap("cannot leave component instance"));
+            }
+            Err(trap(format!(
+                "canonical built-in {b:?} is not supported yet by reference-vm"
+            )))
+        }
     }
-    Err(trap(format!(
-        "canonical built-in {b:?} is not supported yet by reference-vm"
-    )))
 }
