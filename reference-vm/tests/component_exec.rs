@@ -1,0 +1,220 @@
+//! Component instantiation and the synchronous Canonical ABI end to end:
+//! components written in the text format, decoded, validated, instantiated
+//! and called through the public API.
+
+use std::sync::Arc;
+
+use reference_vm::component::{Runtime, Value, decode_component, validate_component};
+use reference_vm::{Config, Features};
+
+fn component(wat: &str) -> Arc<reference_vm::component::syntax::Component> {
+    let buf = wast::parser::ParseBuffer::new(wat).expect("lexes");
+    let mut w = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
+    let bytes = w.encode().expect("encodes");
+    let f = Features::v3();
+    let c = decode_component(&bytes, &f).expect("decodes");
+    validate_component(&c, &f).expect("validates");
+    Arc::new(c)
+}
+
+fn instance(wat: &str) -> (Runtime, u32) {
+    let mut rt = Runtime::new(Config::default());
+    let i = rt.instantiate(&component(wat)).expect("instantiates");
+    (rt, i)
+}
+
+fn trap_text(r: Result<Vec<Value>, reference_vm::component::Trap>) -> String {
+    r.expect_err("traps").to_string()
+}
+
+#[test]
+fn lifted_function_takes_and_returns_values() {
+    let (mut rt, i) = instance(
+        r#"(component
+          (core module $M (func (export "add") (param i32 i32) (result i32)
+            (i32.add (local.get 0) (local.get 1))))
+          (core instance $m (instantiate $M))
+          (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+            (canon lift (core func $m "add"))))"#,
+    );
+    assert_eq!(
+        rt.invoke(i, "add", &[Value::U32(40), Value::U32(2)]),
+        Ok(vec![Value::U32(42)])
+    );
+    // Wrapping is the core function's; the ABI passes u32 bits unchanged.
+    assert_eq!(
+        rt.invoke(i, "add", &[Value::U32(u32::MAX), Value::U32(2)]),
+        Ok(vec![Value::U32(1)])
+    );
+    // A value of the wrong type is an error, never a panic.
+    assert!(rt.invoke(i, "add", &[Value::S8(1), Value::U32(2)]).is_err());
+    assert!(rt.invoke(i, "add", &[Value::U32(1)]).is_err());
+    assert!(rt.invoke(i, "nope", &[]).is_err());
+}
+
+/// A component defining a resource with a destructor that counts, and
+/// functions over its handles.
+const RESOURCES: &str = r#"(component
+  (core module $Dtor
+    (global $dropped (export "dropped") (mut i32) (i32.const 0))
+    (func (export "dtor") (param i32)
+      (global.set $dropped (i32.add (global.get $dropped) (local.get 0)))))
+  (core instance $d (instantiate $Dtor))
+  (type $R (resource (rep i32) (dtor (core func $d "dtor"))))
+  (type $S (resource (rep i32)))
+  (core func $new (canon resource.new $R))
+  (core func $rep (canon resource.rep $R))
+  (core func $drop (canon resource.drop $R))
+  (core func $new-s (canon resource.new $S))
+  (core module $M
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "rep" (func $rep (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (import "" "new-s" (func $new-s (param i32) (result i32)))
+    (import "" "dropped" (global $dropped (mut i32)))
+    (func (export "cycle") (param i32) (result i32)
+      (local $h i32)
+      (local.set $h (call $new (local.get 0)))
+      (if (i32.ne (call $rep (local.get $h)) (local.get 0)) (then unreachable))
+      (call $drop (local.get $h))
+      (global.get $dropped))
+    (func (export "double-drop")
+      (local $h i32)
+      (local.set $h (call $new (i32.const 1)))
+      (call $drop (local.get $h))
+      (call $drop (local.get $h)))
+    (func (export "wrong-type")
+      (call $drop (call $new-s (i32.const 1))))
+    (func (export "rep-of") (param i32) (result i32) (call $rep (local.get 0))))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "new" (func $new)) (export "rep" (func $rep))
+    (export "drop" (func $drop)) (export "new-s" (func $new-s))
+    (export "dropped" (global $d "dropped"))))))
+  (func (export "cycle") (param "rep" u32) (result u32) (canon lift (core func $m "cycle")))
+  (func (export "double-drop") (canon lift (core func $m "double-drop")))
+  (func (export "wrong-type") (canon lift (core func $m "wrong-type")))
+  (func (export "rep-of") (param "h" u32) (result u32) (canon lift (core func $m "rep-of"))))"#;
+
+#[test]
+fn resources_run_their_destructor_once_and_check_handles() {
+    let (mut rt, i) = instance(RESOURCES);
+    assert_eq!(
+        rt.invoke(i, "cycle", &[Value::U32(5)]),
+        Ok(vec![Value::U32(5)])
+    );
+    // The slot freed by the drop is reused; the destructor saw 5 then 7.
+    assert_eq!(
+        rt.invoke(i, "cycle", &[Value::U32(7)]),
+        Ok(vec![Value::U32(12)])
+    );
+    assert_eq!(
+        trap_text(rt.invoke(i, "rep-of", &[Value::U32(9)])),
+        "wasm trap: unknown handle index 9"
+    );
+    // A trap poisons the instance: nothing enters it afterwards.
+    assert_eq!(
+        trap_text(rt.invoke(i, "cycle", &[Value::U32(1)])),
+        "wasm trap: cannot enter component instance"
+    );
+    let (mut rt, i) = instance(RESOURCES);
+    assert_eq!(
+        trap_text(rt.invoke(i, "double-drop", &[])),
+        "wasm trap: unknown handle index 1"
+    );
+    let (mut rt, i) = instance(RESOURCES);
+    assert!(trap_text(rt.invoke(i, "wrong-type", &[])).contains("used with the wrong type"));
+}
+
+#[test]
+fn strings_cross_components_in_their_encodings() {
+    // The callee keeps strings in UTF-16 and returns their length in code
+    // units; the caller passes a UTF-8 string through its import.
+    let (mut rt, i) = instance(
+        r#"(component
+          (component $Callee
+            (core module $M
+              (memory (export "mem") 1)
+              (global $next (mut i32) (i32.const 64))
+              (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+                (local $p i32)
+                (local.set $p (global.get $next))
+                (global.set $next (i32.add (global.get $next) (local.get 3)))
+                (local.get $p))
+              (func (export "units") (param i32 i32) (result i32) (local.get 1)))
+            (core instance $m (instantiate $M))
+            (func (export "units") (param "s" string) (result u32)
+              (canon lift (core func $m "units") string-encoding=utf16
+                (memory (core memory $m "mem")) (realloc (core func $m "realloc")))))
+          (instance $callee (instantiate $Callee))
+          (core module $Mem (memory (export "mem") 1)
+            (data (i32.const 0) "h\c3\a9llo \f0\9f\98\80"))
+          (core instance $mem (instantiate $Mem))
+          (core func $units (canon lower (func $callee "units") (memory (core memory $mem "mem"))))
+          (core module $Caller
+            (import "" "units" (func $units (param i32 i32) (result i32)))
+            (func (export "run") (result i32) (call $units (i32.const 0) (i32.const 11))))
+          (core instance $c (instantiate $Caller (with "" (instance (export "units" (func $units))))))
+          (func (export "run") (result u32) (canon lift (core func $c "run")))
+          (func (export "units") (alias export $callee "units")))"#,
+    );
+    // "héllo 😀": 11 UTF-8 bytes, 7 code points, 8 UTF-16 code units.
+    assert_eq!(rt.invoke(i, "run", &[]), Ok(vec![Value::U32(8)]));
+    assert_eq!(
+        rt.invoke(i, "units", &[Value::String("héllo 😀".into())]),
+        Ok(vec![Value::U32(8)])
+    );
+}
+
+#[test]
+fn post_return_may_not_leave_and_a_child_may_call_its_parent() {
+    // post-return runs with may_leave cleared: calling an import traps.
+    let (mut rt, i) = instance(
+        r#"(component
+          (type $R (resource (rep i32)))
+          (core func $new (canon resource.new $R))
+          (core module $M
+            (import "" "new" (func $new (param i32) (result i32)))
+            (func (export "f") (result i32) (i32.const 7))
+            (func (export "f-pr") (param i32) (drop (call $new (local.get 0)))))
+          (core instance $m (instantiate $M (with "" (instance (export "new" (func $new))))))
+          (func (export "f") (result u32)
+            (canon lift (core func $m "f") (post-return (core func $m "f-pr")))))"#,
+    );
+    assert_eq!(
+        trap_text(rt.invoke(i, "f", &[])),
+        "wasm trap: cannot leave component instance"
+    );
+    // A child calls its parent's function while the parent is in the
+    // call (the entering set excludes the caller's ancestors); the child's
+    // type comes from the parent through an outer alias.
+    let (mut rt, i) = instance(
+        r#"(component $P
+          (type $T (func (param "x" u32) (result u32)))
+          (core module $Double (func (export "double") (param i32) (result i32)
+            (i32.mul (local.get 0) (i32.const 2))))
+          (core instance $d (instantiate $Double))
+          (func $double (type $T) (canon lift (core func $d "double")))
+          (component $C
+            (alias outer $P $T (type $T'))
+            (import "double" (func $double (type $T')))
+            (core func $double' (canon lower (func $double)))
+            (core module $M
+              (import "" "double" (func $double (param i32) (result i32)))
+              (func (export "quad") (param i32) (result i32)
+                (call $double (call $double (local.get 0)))))
+            (core instance $m (instantiate $M (with "" (instance (export "double" (func $double'))))))
+            (func (export "quad") (type $T') (canon lift (core func $m "quad"))))
+          (instance $c (instantiate $C (with "double" (func $double))))
+          (core func $quad (canon lower (func $c "quad")))
+          (core module $Outer
+            (import "" "quad" (func $quad (param i32) (result i32)))
+            (func (export "octo") (param i32) (result i32)
+              (call $quad (i32.add (local.get 0) (local.get 0)))))
+          (core instance $o (instantiate $Outer (with "" (instance (export "quad" (func $quad))))))
+          (func (export "octo") (type $T) (canon lift (core func $o "octo"))))"#,
+    );
+    assert_eq!(
+        rt.invoke(i, "octo", &[Value::U32(3)]),
+        Ok(vec![Value::U32(24)])
+    );
+}
