@@ -165,6 +165,62 @@ pub(crate) struct Func {
     inst: u32,
 }
 
+/// A function the host defines for components to import: it takes the
+/// lifted arguments and gives the result to lower (handles as the
+/// resource's representation).
+pub type HostFunc = Arc<dyn Fn(&[Value]) -> Result<Option<Value>, Trap> + Send + Sync>;
+
+/// A host resource's destructor: called with the representation when a
+/// component drops the last owning handle.
+pub type HostDtor = Arc<dyn Fn(u32) + Send + Sync>;
+
+/// A function in a component's function index space.
+#[derive(Clone)]
+enum Callee {
+    /// `canon lift`ed core code.
+    Lifted(Arc<Func>),
+    /// A host function.
+    Host(Arc<FuncType>, HostFunc),
+}
+
+impl Callee {
+    fn ty(&self) -> &Arc<FuncType> {
+        match self {
+            Callee::Lifted(f) => &f.ty,
+            Callee::Host(t, _) => t,
+        }
+    }
+
+    /// The string encoding of the values it returns.
+    fn encoding(&self) -> StringEncoding {
+        match self {
+            Callee::Lifted(f) => f.opts.abi.string_encoding,
+            Callee::Host(..) => StringEncoding::Utf8,
+        }
+    }
+}
+
+impl fmt::Debug for Callee {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Callee::Lifted(l) => l.fmt(f),
+            Callee::Host(t, _) => write!(f, "host function {t:?}"),
+        }
+    }
+}
+
+/// What the host gives a component to import: functions, resource types,
+/// and instances of those ([`Runtime::register_host`]).
+#[derive(Clone)]
+pub enum HostItem {
+    /// A function of this type.
+    Func(FuncType, HostFunc),
+    /// A resource type made by [`Runtime::host_resource`].
+    Resource(ResourceType),
+    /// An instance with these exports.
+    Instance(Vec<(String, HostItem)>),
+}
+
 /// The outer scopes a nested component sees (outer aliases reach types,
 /// core types, core modules and components only).
 #[derive(Debug, Default)]
@@ -185,7 +241,7 @@ struct Closure {
 /// A component-level item: what instances export and imports receive.
 #[derive(Clone, Debug)]
 enum Item {
-    Func(Arc<Func>),
+    Func(Callee),
     Value(Value),
     Type(Type),
     Component(Arc<Closure>),
@@ -216,11 +272,25 @@ struct Handle {
     num_lends: u32,
 }
 
+/// What a component instance's handle table holds (CanonicalABI.md,
+/// "Table State": resource handles, waitables and waitable sets share it).
+#[derive(Debug)]
+enum Element {
+    Resource(Handle),
+    WaitableSet(WaitableSet),
+}
+
+/// WaitableSet (CanonicalABI.md, "Waitable State"). Waitables (subtasks,
+/// stream and future ends) are the concurrency layer's; until then a set
+/// never has a pending event.
+#[derive(Debug, Default)]
+struct WaitableSet {}
+
 /// CanonicalABI.md, "Table State": index 0 is never used; freed slots are
 /// reused last-in first-out.
 #[derive(Debug)]
 struct Table {
-    array: Vec<Option<Handle>>,
+    array: Vec<Option<Element>>,
     free: Vec<u32>,
 }
 
@@ -236,39 +306,67 @@ impl Default for Table {
     }
 }
 
+fn unknown_handle(i: u32) -> Trap {
+    trap(format!("unknown handle index {i}"))
+}
+
+fn not_a_resource(i: u32) -> Trap {
+    trap(format!("handle index {i} is not a resource handle"))
+}
+
 impl Table {
-    fn get(&self, i: u32) -> Result<&Handle, Trap> {
+    fn element(&self, i: u32) -> Result<&Element, Trap> {
         self.array
             .get(i as usize)
             .and_then(Option::as_ref)
-            .ok_or_else(|| trap(format!("unknown handle index {i}")))
+            .ok_or_else(|| unknown_handle(i))
+    }
+
+    fn get(&self, i: u32) -> Result<&Handle, Trap> {
+        match self.element(i)? {
+            Element::Resource(h) => Ok(h),
+            _ => Err(not_a_resource(i)),
+        }
     }
 
     fn get_mut(&mut self, i: u32) -> Result<&mut Handle, Trap> {
-        self.array
-            .get_mut(i as usize)
-            .and_then(Option::as_mut)
-            .ok_or_else(|| trap(format!("unknown handle index {i}")))
+        match self.array.get_mut(i as usize).and_then(Option::as_mut) {
+            Some(Element::Resource(h)) => Ok(h),
+            Some(_) => Err(not_a_resource(i)),
+            None => Err(unknown_handle(i)),
+        }
     }
 
-    fn add(&mut self, h: Handle) -> Result<u32, Trap> {
+    fn add(&mut self, e: Element) -> Result<u32, Trap> {
         if let Some(i) = self.free.pop() {
-            self.array[i as usize] = Some(h);
+            self.array[i as usize] = Some(e);
             return Ok(i);
         }
         let i = self.array.len();
         if i > MAX_TABLE_LENGTH {
             return Err(trap("handle table is full"));
         }
-        self.array.push(Some(h));
+        self.array.push(Some(e));
         Ok(i as u32)
     }
 
-    fn remove(&mut self, i: u32) -> Result<Handle, Trap> {
-        self.get(i)?;
-        let h = self.array[i as usize].take().expect("checked");
+    fn remove(&mut self, i: u32) -> Result<Element, Trap> {
+        let e = self
+            .array
+            .get_mut(i as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| unknown_handle(i))?;
         self.free.push(i);
-        Ok(h)
+        Ok(e)
+    }
+
+    /// Removes a resource handle (the slot is left alone if it is not one).
+    fn remove_resource(&mut self, i: u32) -> Result<Handle, Trap> {
+        self.get(i)?;
+        match self.remove(i)? {
+            Element::Resource(h) => Ok(h),
+            _ => Err(not_a_resource(i)),
+        }
     }
 }
 
@@ -282,11 +380,32 @@ struct InstState {
     backpressure: u32,
 }
 
-/// A resource type's definition: its destructor and defining instance.
-#[derive(Debug)]
+/// A resource type's definition: its destructor and the instance that
+/// defines it (`rt.impl`; none for a host resource).
 struct ResourceDef {
-    dtor: Option<FuncAddr>,
-    inst: u32,
+    dtor: Dtor,
+    inst: Option<u32>,
+}
+
+/// A resource type's destructor.
+#[derive(Clone)]
+enum Dtor {
+    None,
+    /// A core function of the defining instance.
+    Core(FuncAddr),
+    /// The host's.
+    Host(HostDtor),
+}
+
+impl fmt::Debug for ResourceDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dtor = match &self.dtor {
+            Dtor::None => "none".to_string(),
+            Dtor::Core(a) => format!("core func {}", a.0),
+            Dtor::Host(_) => "host".to_string(),
+        };
+        write!(f, "resource (instance {:?}, dtor {dtor})", self.inst)
+    }
 }
 
 /// Task (CanonicalABI.md, "Task State"), as far as calls that complete
@@ -389,9 +508,7 @@ impl Runtime {
         for def in &component.defs {
             if let Definition::Import(im) = def {
                 let name = &im.name.name;
-                let item = self
-                    .registered
-                    .get(name)
+                let item = resolve_import(&self.registered, name)
                     .ok_or_else(|| unlinkable(format!("missing import named `{name}`")))?;
                 args.insert(name.clone(), item.clone());
             }
@@ -418,6 +535,23 @@ impl Runtime {
         Ok(())
     }
 
+    /// A fresh resource type the host implements; `dtor` runs when a
+    /// component drops an owning handle of it.
+    pub fn host_resource(&mut self, dtor: Option<HostDtor>) -> ResourceType {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.resources.push(ResourceDef {
+            dtor: dtor.map_or(Dtor::None, Dtor::Host),
+            inst: None,
+        });
+        ResourceType((st.resources.len() - 1) as u32)
+    }
+
+    /// Makes host items importable under `name` (e.g. an instance named
+    /// `wasi:cli/stdout@0.2.6`) by later instantiations.
+    pub fn register_host(&mut self, name: &str, item: HostItem) {
+        self.registered.insert(name.to_string(), host_item(item));
+    }
+
     /// The names of an instance's exported functions.
     pub fn exported_funcs(&self, instance: InstanceId) -> Vec<String> {
         self.instances
@@ -439,23 +573,45 @@ impl Runtime {
         name: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, Trap> {
-        let exports = self
+        self.invoke_path(instance, &[name], args)
+    }
+
+    /// Calls a function exported through nested instances: `path` names
+    /// an instance export at each step, then the function (e.g.
+    /// `["wasi:cli/run@0.3.0", "run"]`).
+    pub fn invoke_path(
+        &mut self,
+        instance: InstanceId,
+        path: &[&str],
+        args: &[Value],
+    ) -> Result<Vec<Value>, Trap> {
+        let mut exports = self
             .instances
             .get(instance as usize)
+            .cloned()
             .ok_or_else(|| trap(format!("unknown component instance {instance}")))?;
+        let Some((name, outer)) = path.split_last() else {
+            return Err(trap("no export named"));
+        };
+        for step in outer {
+            exports = match exports.get(step) {
+                Some(Item::Instance(e)) => e.clone(),
+                _ => return Err(trap(format!("no exported instance `{step}`"))),
+            };
+        }
         let Some(Item::Func(f)) = exports.get(name) else {
             return Err(trap(format!("no exported function `{name}`")));
         };
         let f = f.clone();
-        if args.len() != f.ty.params.len() {
+        if args.len() != f.ty().params.len() {
             return Err(trap(format!(
                 "expected {} arguments, got {}",
-                f.ty.params.len(),
+                f.ty().params.len(),
                 args.len()
             )));
         }
         let mut result = None;
-        call_lifted(
+        call_callee(
             &mut self.store,
             &self.state,
             &f,
@@ -480,7 +636,7 @@ struct Spaces {
     core_tags: Vec<ExternVal>,
     core_modules: Vec<Arc<CoreModule>>,
     core_instances: Vec<Arc<Vec<(String, ExternVal)>>>,
-    funcs: Vec<Arc<Func>>,
+    funcs: Vec<Callee>,
     values: Vec<Value>,
     types: Vec<Type>,
     components: Vec<Arc<Closure>>,
@@ -758,7 +914,7 @@ impl Instantiator<'_> {
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                     let mut result = None;
-                    call_lifted(
+                    call_callee(
                         self.store,
                         self.state,
                         &f,
@@ -951,9 +1107,15 @@ impl Instantiator<'_> {
             DefType::Val(d) => Type::Val(sp.defvaltype(d)?),
             DefType::Func(ft) => Type::Func(Arc::new(sp.functype(ft)?)),
             DefType::Resource { dtor, .. } => {
-                let dtor = dtor.map(|f| sp.core_func(f)).transpose()?;
+                let dtor = match dtor {
+                    Some(f) => Dtor::Core(sp.core_func(*f)?),
+                    None => Dtor::None,
+                };
                 let mut st = lock(self.state)?;
-                st.resources.push(ResourceDef { dtor, inst });
+                st.resources.push(ResourceDef {
+                    dtor,
+                    inst: Some(inst),
+                });
                 Type::Resource(ResourceType((st.resources.len() - 1) as u32))
             }
             DefType::Component(_) | DefType::Instance(_) => Type::Other,
@@ -972,12 +1134,12 @@ impl Instantiator<'_> {
                         )));
                     }
                 };
-                sp.funcs.push(Arc::new(Func {
+                sp.funcs.push(Callee::Lifted(Arc::new(Func {
                     ty,
                     core: sp.core_func(*func)?,
                     opts: sp.options(opts)?,
                     inst,
-                }));
+                })));
             }
             Canon::Lower { func, opts } => {
                 let callee = sp
@@ -989,7 +1151,7 @@ impl Instantiator<'_> {
                 // flatten_functype depends on the `async` option, not the type's.
                 let ft = FuncType {
                     is_async: opts.is_async,
-                    ..(*callee.ty).clone()
+                    ..(**callee.ty()).clone()
                 };
                 let core_ty = core_functype(&abi::flatten_functype(
                     &ft,
@@ -1047,6 +1209,12 @@ impl Instantiator<'_> {
                         t.map(|t| sp.valtype(t)).transpose()?,
                         sp.options(opts)?,
                     ),
+                    Builtin::WaitableSetWait(_, m) | Builtin::WaitableSetPoll(_, m) => {
+                        let ExternVal::Mem(mem) = sp.core(CoreSort::Memory, *m)? else {
+                            return Err(oob("memory", *m));
+                        };
+                        Resolved::Wait(matches!(b, Builtin::WaitableSetWait(..)), mem)
+                    }
                     b => Resolved::Other(b.clone()),
                 };
                 let f = self.store.alloc_store_func(
@@ -1060,6 +1228,50 @@ impl Instantiator<'_> {
         }
         Ok(())
     }
+}
+
+/// The item for a host item.
+fn host_item(item: HostItem) -> Item {
+    match item {
+        HostItem::Func(ty, f) => Item::Func(Callee::Host(Arc::new(ty), f)),
+        HostItem::Resource(rt) => Item::Type(Type::Resource(rt)),
+        HostItem::Instance(items) => Item::Instance(Arc::new(Exports(
+            items.into_iter().map(|(n, i)| (n, host_item(i))).collect(),
+        ))),
+    }
+}
+
+/// An import by name: the registered item of that name, or else, for a
+/// versioned interface name (`ns:pkg/iface@1.2.3`), the highest registered
+/// version it is compatible with by semver (same major version, or same
+/// minor for 0.x, and no older than asked).
+fn resolve_import<'a>(registered: &'a HashMap<String, Item>, name: &str) -> Option<&'a Item> {
+    if let Some(item) = registered.get(name) {
+        return Some(item);
+    }
+    let (base, want) = split_version(name)?;
+    registered
+        .iter()
+        .filter_map(|(n, item)| {
+            let (b, have) = split_version(n)?;
+            let compatible = b == base
+                && have.0 == want.0
+                && (want.0 > 0 || have.1 == want.1)
+                && (want.0 > 0 || want.1 > 0 || have.2 == want.2)
+                && have >= want;
+            compatible.then_some((have, item))
+        })
+        .max_by_key(|(v, _)| *v)
+        .map(|(_, item)| item)
+}
+
+/// `ns:pkg/iface@MAJOR.MINOR.PATCH` into the name and the version (a
+/// pre-release or build suffix makes no match).
+fn split_version(name: &str) -> Option<(&str, (u64, u64, u64))> {
+    let (base, v) = name.rsplit_once('@')?;
+    let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some((base, version))
 }
 
 /// Whether an import's item has the sort its type says.
@@ -1200,7 +1412,7 @@ impl abi::Context for Cx<'_> {
                 "handle index {i} is a borrow, expected an own handle"
             ))));
         }
-        Ok(t.remove(i).map_err(to_abi)?.rep)
+        Ok(t.remove_resource(i).map_err(to_abi)?.rep)
     }
 
     /// lift_borrow
@@ -1219,20 +1431,20 @@ impl abi::Context for Cx<'_> {
         let mut st = lock(self.state).map_err(to_abi)?;
         st.inst(self.inst)
             .handles
-            .add(Handle {
+            .add(Element::Resource(Handle {
                 rt,
                 rep,
                 own: true,
                 scope: None,
                 num_lends: 0,
-            })
+            }))
             .map_err(to_abi)
     }
 
     /// lower_borrow: the resource's own instance gets the rep itself.
     fn lower_borrow(&mut self, rt: ResourceType, rep: u32) -> Result<u32, abi::Trap> {
         let mut st = lock(self.state).map_err(to_abi)?;
-        if st.resources.get(rt.0 as usize).map(|r| r.inst) == Some(self.inst) {
+        if st.resources.get(rt.0 as usize).and_then(|r| r.inst) == Some(self.inst) {
             return Ok(rep);
         }
         let task = self.task;
@@ -1241,13 +1453,13 @@ impl abi::Context for Cx<'_> {
         }
         st.inst(self.inst)
             .handles
-            .add(Handle {
+            .add(Element::Resource(Handle {
                 rt,
                 rep,
                 own: false,
                 scope: task,
                 num_lends: 0,
-            })
+            }))
             .map_err(to_abi)
     }
 
@@ -1285,6 +1497,28 @@ fn set_may_leave(state: &Mutex<State>, inst: u32, v: bool) -> Result<(), Trap> {
 struct Caller {
     inst: u32,
     encoding: StringEncoding,
+}
+
+/// Calls a component function: lifted core code, or the host's.
+fn call_callee(
+    store: &mut Store,
+    state: &Mutex<State>,
+    callee: &Callee,
+    caller: Option<Caller>,
+    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
+    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
+) -> Result<(), Trap> {
+    match callee {
+        Callee::Lifted(f) => call_lifted(store, state, f, caller, on_start, on_resolve),
+        Callee::Host(ty, f) => {
+            let args = on_start(store)?;
+            let result = f(&args)?;
+            if result.is_some() != ty.result.is_some() {
+                return Err(trap("host function returned a result of the wrong arity"));
+            }
+            on_resolve(store, result)
+        }
+    }
 }
 
 /// canon lift, synchronous (CanonicalABI.md, "`canon lift`"), reached
@@ -1398,7 +1632,7 @@ fn lifted_body(
 fn canon_lower(
     store: &mut Store,
     state: &Mutex<State>,
-    callee: &Arc<Func>,
+    callee: &Callee,
     opts: &Options,
     inst: u32,
     flat_args: &[Val],
@@ -1407,7 +1641,7 @@ fn canon_lower(
     if !lock(state)?.insts[inst as usize].may_leave {
         return Err(trap("cannot leave component instance"));
     }
-    let params: Vec<ValType> = callee.ty.params.iter().map(|(_, t)| t.clone()).collect();
+    let params: Vec<ValType> = callee.ty().params.iter().map(|(_, t)| t.clone()).collect();
     let (max_flat_params, max_flat_results) = if opts.is_async {
         (abi::MAX_FLAT_ASYNC_PARAMS, 0)
     } else {
@@ -1421,7 +1655,7 @@ fn canon_lower(
         inst,
         encoding: opts.abi.string_encoding,
     };
-    let r = call_lifted(
+    let r = call_callee(
         store,
         state,
         callee,
@@ -1440,14 +1674,14 @@ fn canon_lower(
         },
         |store, result| {
             let mut cx = Cx::new(store, state, inst, opts);
-            cx.src_encoding = callee.opts.abi.string_encoding;
+            cx.src_encoding = callee.encoding();
             let vs: Vec<Value> = result.into_iter().collect();
             let mut it = flat_args.borrow_mut();
             flat_results = abi::lower_flat_values(
                 &mut cx,
                 max_flat_results,
                 &vs,
-                callee.ty.result.as_slice(),
+                callee.ty().result.as_slice(),
                 Some(&mut *it as &mut dyn FlatIter),
             )
             .map_err(|t| abi_trap(t, true))?;
@@ -1471,6 +1705,9 @@ fn canon_lower(
     Ok(flat_results)
 }
 
+/// EventCode.NONE
+const EVENT_NONE: u32 = 0;
+
 /// Subtask.State.RETURNED
 const SUBTASK_RETURNED: u32 = 2;
 
@@ -1485,13 +1722,13 @@ fn canon_resource_new(
     if !st.insts[inst as usize].may_leave {
         return Err(trap("cannot leave component instance"));
     }
-    let i = st.inst(inst).handles.add(Handle {
+    let i = st.inst(inst).handles.add(Element::Resource(Handle {
         rt,
         rep,
         own: true,
         scope: None,
         num_lends: 0,
-    })?;
+    }))?;
     Ok(vec![Val::I32(i)])
 }
 
@@ -1504,7 +1741,7 @@ fn canon_resource_drop(
     rt: ResourceType,
     i: u32,
 ) -> Result<Vec<Val>, Trap> {
-    let (h, dtor) = {
+    let (h, dtor, impl_inst) = {
         let mut st = lock(state)?;
         if !st.insts[inst as usize].may_leave {
             return Err(trap("cannot leave component instance"));
@@ -1514,7 +1751,7 @@ fn canon_resource_drop(
         if h.num_lends != 0 {
             return Err(trap("cannot remove owned resource while borrowed"));
         }
-        let h = st.inst(inst).handles.remove(i)?;
+        let h = st.inst(inst).handles.remove_resource(i)?;
         if !h.own {
             if let Some(t) = h.scope {
                 if let Some(t) = st.tasks.get_mut(t) {
@@ -1524,25 +1761,29 @@ fn canon_resource_drop(
             return Ok(Vec::new());
         }
         let def = &st.resources[rt.0 as usize];
-        (h, def.dtor.map(|d| (d, def.inst)))
+        (h, def.dtor.clone(), def.inst)
     };
-    if let Some((dtor, impl_inst)) = dtor {
-        // Store.lift(dtor, [u32] -> [], rt.impl) called from `inst`.
-        let entering = {
+    match dtor {
+        Dtor::None => {}
+        Dtor::Host(d) => d(h.rep),
+        Dtor::Core(dtor) => {
+            // Store.lift(dtor, [u32] -> [], rt.impl) called from `inst`.
+            let entering = {
+                let mut st = lock(state)?;
+                let set = impl_inst.map_or_else(Vec::new, |i| st.entering_set(i, Some(inst)));
+                if set.iter().any(|&j| !st.insts[j as usize].may_enter) {
+                    return Err(trap("cannot enter component instance"));
+                }
+                for &j in &set {
+                    st.inst(j).may_enter = false;
+                }
+                set
+            };
+            store.invoke(dtor, &[Val::I32(h.rep)]).map_err(Trap::from)?;
             let mut st = lock(state)?;
-            let set = st.entering_set(impl_inst, Some(inst));
-            if set.iter().any(|&j| !st.insts[j as usize].may_enter) {
-                return Err(trap("cannot enter component instance"));
+            for &j in &entering {
+                st.inst(j).may_enter = true;
             }
-            for &j in &set {
-                st.inst(j).may_enter = false;
-            }
-            set
-        };
-        store.invoke(dtor, &[Val::I32(h.rep)]).map_err(Trap::from)?;
-        let mut st = lock(state)?;
-        for &j in &entering {
-            st.inst(j).may_enter = true;
         }
     }
     Ok(Vec::new())
@@ -1628,6 +1869,8 @@ fn builtin_type(b: &Builtin, sp: &Spaces) -> Result<core::FuncType, Error> {
 /// A built-in with its immediates resolved where running it needs them.
 enum Resolved {
     TaskReturn(Option<ValType>, Options),
+    /// `waitable-set.wait` (true) or `.poll` (false), with its memory.
+    Wait(bool, MemAddr),
     Other(Builtin),
 }
 
@@ -1690,6 +1933,37 @@ fn canon_builtin(
             lock(state)?.tasks[task].result = Some(result.into_iter().next());
             return Ok(Vec::new());
         }
+        Resolved::Wait(wait, mem) => {
+            // canon waitable-set.wait / poll
+            if !may_leave {
+                return Err(trap("cannot leave component instance"));
+            }
+            let (si, ptr) = match args {
+                [Val::I32(si), Val::I32(ptr)] => (*si, *ptr),
+                _ => return Err(trap("internal: waitable-set arguments")),
+            };
+            if !matches!(st.inst(inst).handles.element(si)?, Element::WaitableSet(_)) {
+                return Err(trap(format!("handle index {si} is not a waitable set")));
+            }
+            if *wait {
+                if !st.tasks.last().is_some_and(|t| t.func.opts.is_async) {
+                    return Err(trap("cannot block a synchronous task before returning"));
+                }
+                // Nothing else runs here: no waitable can ever become ready.
+                return Err(trap(
+                    "deadlock detected: event loop cannot make further progress",
+                ));
+            }
+            drop(st);
+            // unpack_event: EventCode.NONE, with p1 = p2 = 0 stored at ptr.
+            if ptr % 4 != 0 {
+                return Err(trap("unaligned pointer"));
+            }
+            store
+                .memory_write(*mem, u64::from(ptr), &[0; 8])
+                .map_err(|_| trap("pointer out of bounds of memory"))?;
+            return Ok(vec![Val::I32(EVENT_NONE)]);
+        }
         Resolved::Other(b) => b,
     };
     match b {
@@ -1716,6 +1990,35 @@ fn canon_builtin(
                 _ => return Err(trap("backpressure counter overflow or underflow")),
             };
             Ok(Vec::new())
+        }
+        Builtin::WaitableSetNew | Builtin::WaitableSetDrop | Builtin::WaitableJoin
+            if !may_leave =>
+        {
+            Err(trap("cannot leave component instance"))
+        }
+        // canon waitable-set.new
+        Builtin::WaitableSetNew => {
+            let i = st
+                .inst(inst)
+                .handles
+                .add(Element::WaitableSet(WaitableSet::default()))?;
+            Ok(vec![Val::I32(i)])
+        }
+        // canon waitable-set.drop
+        Builtin::WaitableSetDrop => {
+            let si = arg_u32(args);
+            let t = &mut st.inst(inst).handles;
+            if !matches!(t.element(si)?, Element::WaitableSet(_)) {
+                return Err(trap(format!("handle index {si} is not a waitable set")));
+            }
+            t.remove(si)?;
+            Ok(Vec::new())
+        }
+        // canon waitable.join: no waitable exists without the concurrency layer.
+        Builtin::WaitableJoin => {
+            let wi = arg_u32(args);
+            st.inst(inst).handles.element(wi)?;
+            Err(trap(format!("handle index {wi} is not a waitable")))
         }
         b => {
             if !may_leave {
