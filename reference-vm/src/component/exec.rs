@@ -1554,6 +1554,8 @@ fn call_lifted(
     Ok(())
 }
 
+/// Runs a lifted function as a new task; the task ends with the call,
+/// whether it returns or traps.
 fn lifted_body(
     store: &mut Store,
     state: &Mutex<State>,
@@ -1562,7 +1564,6 @@ fn lifted_body(
     on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
     on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
 ) -> Result<(), Trap> {
-    let adapter = caller.is_some();
     let task = {
         let mut st = lock(state)?;
         st.tasks.push(Task {
@@ -1573,6 +1574,23 @@ fn lifted_body(
         });
         st.tasks.len() - 1
     };
+    let r = run_task(store, state, f, task, caller, on_start, on_resolve);
+    lock(state)?.tasks.truncate(task);
+    r
+}
+
+/// The body of `canon lift` (synchronous, or async completing before it
+/// returns) for the task at index `task`.
+fn run_task(
+    store: &mut Store,
+    state: &Mutex<State>,
+    f: &Arc<Func>,
+    task: usize,
+    caller: Option<Caller>,
+    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
+    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
+) -> Result<(), Trap> {
+    let adapter = caller.is_some();
     let params: Vec<ValType> = f.ty.params.iter().map(|(_, t)| t.clone()).collect();
     let args = on_start(store)?;
     let mut cx = Cx::new(store, state, f.inst, &f.opts);
@@ -1624,7 +1642,6 @@ fn lifted_body(
         store.invoke(pr, &flat_results).map_err(Trap::from)?;
         set_may_leave(state, f.inst, true)?;
     }
-    lock(state)?.tasks.truncate(task);
     Ok(())
 }
 
@@ -1753,10 +1770,8 @@ fn canon_resource_drop(
         }
         let h = st.inst(inst).handles.remove_resource(i)?;
         if !h.own {
-            if let Some(t) = h.scope {
-                if let Some(t) = st.tasks.get_mut(t) {
-                    t.num_borrows = t.num_borrows.saturating_sub(1);
-                }
+            if let Some(t) = h.scope.and_then(|t| st.tasks.get_mut(t)) {
+                t.num_borrows = t.num_borrows.saturating_sub(1);
             }
             return Ok(Vec::new());
         }

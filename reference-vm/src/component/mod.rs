@@ -6,12 +6,12 @@
 //! The pipeline is [`decode_component`] → [`validate_component`] →
 //! [`Runtime::instantiate`] → [`Runtime::invoke`].
 //!
-//! - [`syntax`]: the abstract syntax (Explainer.md, Binary.md)
-//! - [`binary`]: decoding of every component section (Binary.md)
-//! - [`valid`]: validation (Explainer.md, Binary.md's validation notes)
-//! - [`types`]: resolved types and component values
-//! - [`abi`]: the Canonical ABI's flattening, lifting and lowering (CanonicalABI.md)
-//! - [`exec`]: instantiation, linking, `canon` definitions, resources
+//! - [`syntax`] — the abstract syntax (Explainer.md, Binary.md)
+//! - [`binary`] — decoding of every component section (Binary.md)
+//! - [`valid`] — validation (Explainer.md, Binary.md's validation notes)
+//! - [`types`] — resolved types and component values
+//! - [`abi`] — the Canonical ABI's flattening, lifting and lowering (CanonicalABI.md)
+//! - [`exec`] — instantiation, linking, `canon` definitions, resources
 
 pub mod abi;
 pub mod binary;
