@@ -53,10 +53,17 @@ pub fn fmt_component_values(values: &[ComponentValue]) -> String {
     format!("[{}]", parts.join(" "))
 }
 
-/// Shows one value in the reference tests' script notation (`u32.const 7`,
-/// `(str "x")`, `(record (field "a" ...))`, `(variant "c" ...)`, ...);
-/// floats by bits, handles as `own 3` / `borrow 3` / `handle 3`.
+/// Shows one value in the reference tests' script notation, as an argument
+/// is written: `(u32.const 7)`, `(str.const "x")`,
+/// `(record.const (field "a" u32.const 1))`, `(list.const (u8.const 1))`;
+/// floats by bits, handles (which scripts cannot write) as `(own 3)`,
+/// `(borrow 3)`, `(handle 3)`.
 pub fn fmt_component_value(v: &ComponentValue) -> String {
+    format!("({})", bare(v))
+}
+
+/// A value without its outer parentheses (how a record field holds it).
+fn bare(v: &ComponentValue) -> String {
     use ComponentValue as V;
     let payload = |p: &Option<Box<V>>| match p {
         Some(v) => format!(" {}", fmt_component_value(v)),
@@ -79,26 +86,26 @@ pub fn fmt_component_value(v: &ComponentValue) -> String {
         V::U64(x) => format!("u64.const {x}"),
         V::F32(b) => format!("f32.const {}", crate::value::fmt_f32(*b)),
         V::F64(b) => format!("f64.const {}", crate::value::fmt_f64(*b)),
-        V::Char(c) => format!("char.const {c:?}"),
+        V::Char(c) => format!("char.const {:?}", c.to_string()),
         V::String(s) => format!("str.const {s:?}"),
-        V::List(vs) => format!("(list.const{})", list(vs)),
+        V::List(vs) => format!("list.const{}", list(vs)),
         V::Record(fields) => {
             let fs: String = fields
                 .iter()
-                .map(|(l, v)| format!(" (field {l:?} {})", fmt_component_value(v)))
+                .map(|(l, v)| format!(" (field {l:?} {})", bare(v)))
                 .collect();
-            format!("(record.const{fs})")
+            format!("record.const{fs}")
         }
-        V::Tuple(vs) => format!("(tuple.const{})", list(vs)),
-        V::Variant(l, p) => format!("(variant.const {l:?}{})", payload(p)),
-        V::Enum(l) => format!("(enum.const {l:?})"),
-        V::Option(None) => "(option.none)".into(),
-        V::Option(Some(v)) => format!("(option.some {})", fmt_component_value(v)),
-        V::Result(Ok(p)) => format!("(result.ok{})", payload(p)),
-        V::Result(Err(p)) => format!("(result.err{})", payload(p)),
+        V::Tuple(vs) => format!("tuple.const{}", list(vs)),
+        V::Variant(l, p) => format!("variant.const {l:?}{}", payload(p)),
+        V::Enum(l) => format!("enum.const {l:?}"),
+        V::Option(None) => "option.none".into(),
+        V::Option(Some(v)) => format!("option.some {}", fmt_component_value(v)),
+        V::Result(Ok(p)) => format!("result.ok{}", payload(p)),
+        V::Result(Err(p)) => format!("result.err{}", payload(p)),
         V::Flags(ls) => {
             let ls: String = ls.iter().map(|l| format!(" {l:?}")).collect();
-            format!("(flags.const{ls})")
+            format!("flags.const{ls}")
         }
         V::Own(h) => format!("own {h}"),
         V::Borrow(h) => format!("borrow {h}"),
@@ -114,7 +121,7 @@ pub fn fmt_component_value(v: &ComponentValue) -> String {
                     )
                 })
                 .collect();
-            format!("(map.const{es})")
+            format!("map.const{es}")
         }
     }
 }
@@ -135,11 +142,11 @@ mod tests {
         ]);
         assert_eq!(
             fmt_component_value(&v),
-            r#"(record.const (field "a" u32.const 7) (field "b" (variant.const "c" str.const "x")))"#
+            r#"(record.const (field "a" u32.const 7) (field "b" variant.const "c" (str.const "x")))"#
         );
         assert_eq!(
             ComponentOutcome::Returned(vec![V::Option(None), V::F32(0x7fc0_0000)]).to_string(),
-            "returned [(option.none) f32.const nan:0x400000]"
+            "returned [(option.none) (f32.const nan:0x400000)]"
         );
     }
 }

@@ -362,18 +362,35 @@ pub fn component_value(v: &WastVal<'_>) -> ComponentValue {
     }
 }
 
-/// Converts a script argument of a component call.
+/// Converts a script argument of a component call. `f32.const` and
+/// `f64.const` are core and component keywords at once, and the wast crate
+/// reads them as core: for a component function they are its floats.
 pub fn component_arg(arg: &WastArg<'_>) -> Result<ComponentValue, String> {
     match arg {
         WastArg::Component(v) => Ok(component_value(v)),
+        WastArg::Core(WastArgCore::F32(f)) => Ok(ComponentValue::F32(f.bits)),
+        WastArg::Core(WastArgCore::F64(f)) => Ok(ComponentValue::F64(f.bits)),
         _ => Err("a core argument to a component function: write a component value".into()),
     }
 }
 
-/// Whether a component call's value matches an expected result.
+/// Whether a component call's value matches an expected result (a float
+/// result is read as core by the wast crate, with its NaN patterns:
+/// `nan:canonical`, `nan:arithmetic`, or bits, where a NaN matches any NaN
+/// as in [`component_value_matches`]).
 pub fn matches_component(ret: &WastRet<'_>, value: &ComponentValue) -> bool {
-    match ret {
-        WastRet::Component(v) => component_value_matches(&component_value(v), value),
+    match (ret, value) {
+        (WastRet::Component(v), _) => component_value_matches(&component_value(v), value),
+        (WastRet::Core(WastRetCore::F32(p)), ComponentValue::F32(bits)) => match p {
+            NanPattern::CanonicalNan => f32_is_canonical_nan(*bits),
+            NanPattern::ArithmeticNan => f32_is_arithmetic_nan(*bits),
+            NanPattern::Value(f) => component_value_matches(&ComponentValue::F32(f.bits), value),
+        },
+        (WastRet::Core(WastRetCore::F64(p)), ComponentValue::F64(bits)) => match p {
+            NanPattern::CanonicalNan => f64_is_canonical_nan(*bits),
+            NanPattern::ArithmeticNan => f64_is_arithmetic_nan(*bits),
+            NanPattern::Value(f) => component_value_matches(&ComponentValue::F64(f.bits), value),
+        },
         _ => false,
     }
 }
