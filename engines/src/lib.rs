@@ -3,6 +3,7 @@
 //! adapters that map real engines onto that contract.
 
 pub mod bench;
+pub mod component;
 pub mod external;
 pub mod oracle;
 pub mod outcome;
@@ -12,6 +13,7 @@ mod wasmi_engine;
 #[cfg(feature = "wasmtime")]
 mod wasmtime_engine;
 
+pub use component::{ComponentInstanceId, ComponentOutcome, ComponentValue};
 pub use outcome::{ModuleError, Outcome, Trap, TrapKind};
 pub use reference_vm::ReferenceVmEngine;
 pub use value::{NullKind, RefValue, Value, ValueType};
@@ -97,8 +99,65 @@ pub trait Engine {
         )))
     }
 
-    /// Sets the per-call limits.
+    /// Sets the per-call limits (core and component calls alike).
     fn set_budget(&mut self, budget: Budget);
+
+    // ---- components (DESIGN.md, "The component model") ----
+    //
+    // Component instances are numbered apart from core instances (see
+    // [`component`]). Engines without components keep these defaults:
+    // `Unsupported`.
+
+    /// Decodes and validates a component binary without instantiating it:
+    /// `Malformed` when it does not decode, `Invalid` when it does not
+    /// validate (or `Rejected` for an engine that does not say which).
+    fn validate_component(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        let _ = bytes;
+        Err(ModuleError::Unsupported(format!(
+            "component model: {} does not run components",
+            self.name()
+        )))
+    }
+
+    /// Decodes, validates and instantiates a component; its imports are
+    /// resolved by name against the component instances
+    /// [`Engine::register_component`]ed so far (`Unlinkable` when one is
+    /// missing or does not match, `Uninstantiable` when a start traps).
+    fn instantiate_component(&mut self, bytes: &[u8]) -> Result<ComponentInstanceId, ModuleError> {
+        let _ = bytes;
+        Err(ModuleError::Unsupported(format!(
+            "component model: {} does not run components",
+            self.name()
+        )))
+    }
+
+    /// Makes a component instance's exports importable under `name` by
+    /// later component instantiations.
+    fn register_component(
+        &mut self,
+        name: &str,
+        instance: ComponentInstanceId,
+    ) -> Result<(), String> {
+        let _ = (name, instance);
+        Err(format!(
+            "component model: {} does not run components",
+            self.name()
+        ))
+    }
+
+    /// Calls an exported component function with component values.
+    fn invoke_component(
+        &mut self,
+        instance: ComponentInstanceId,
+        export: &str,
+        args: &[ComponentValue],
+    ) -> ComponentOutcome {
+        let _ = (instance, export, args);
+        ComponentOutcome::Unsupported(format!(
+            "component model: {} does not run components",
+            self.name()
+        ))
+    }
 
     /// Whether the engine runs `thread` blocks on shared memory.
     fn supports_threads(&self) -> bool {

@@ -42,6 +42,9 @@ pub enum TrapKind {
     UncaughtException,
     /// A host function failed.
     HostError,
+    /// A trap the component model defines (Canonical ABI checks, handles,
+    /// reentrance, ...), whose message is the reference tests' wording.
+    Component,
 }
 
 /// Phrases by which wasmparser (inside wasmi and wasmtime) says a proposal
@@ -165,6 +168,7 @@ impl TrapKind {
             TrapKind::CallStackExhausted => "call stack exhausted",
             TrapKind::UncaughtException => "uncaught exception",
             TrapKind::HostError => "host error",
+            TrapKind::Component => "component trap",
         }
     }
 

@@ -1,9 +1,11 @@
 //! The reference-vm adapter: our own interpreter, held to the spec
 //! interpreter's messages.
 
+use crate::component::{ComponentInstanceId, ComponentOutcome, ComponentValue};
 use crate::outcome::{ModuleError, Outcome, Trap, TrapKind};
 use crate::value::{NullKind, RefValue, Value};
 use crate::{Budget, Engine, InstanceId, InstanceState, SpawnedThread, spectest};
+use reference_vm::component as cm;
 use reference_vm::exec::{self, ExternVal, InstantiateError, ModuleAddr, Ref, Val};
 use reference_vm::syntax::{FuncType, GlobalType, HeapType, MemType, RefType, TableType, ValType};
 use reference_vm::{Config, Features, Store, decode_module, validate_module};
@@ -21,6 +23,10 @@ pub struct ReferenceVmEngine {
     registry: HashMap<String, Exports>,
     instances: Vec<Inst>,
     budget: Budget,
+    /// The component store, made on the first component; component
+    /// instances are numbered by their index in `components`.
+    runtime: Option<cm::Runtime>,
+    components: Vec<cm::exec::InstanceId>,
 }
 
 /// An instance as the runner sees it.
@@ -83,6 +89,37 @@ fn trap_outcome_in(store: &Store, t: &exec::Trap) -> Outcome {
         return Outcome::Exception(payload);
     }
     trap_outcome(t)
+}
+
+/// Turns a component trap into an outcome: a core trap keeps its kind, a
+/// component-model trap is [`TrapKind::Component`] with its message.
+fn component_trap_outcome(t: &cm::Trap) -> ComponentOutcome {
+    match t {
+        cm::Trap::Core(core) => match trap_outcome(core) {
+            Outcome::Trapped(t) => ComponentOutcome::Trapped(t),
+            Outcome::Exhausted(t) => ComponentOutcome::Exhausted(t),
+            Outcome::EngineError(e) => ComponentOutcome::EngineError(e),
+            o => ComponentOutcome::Trapped(Trap {
+                kind: TrapKind::UncaughtException,
+                message: o.to_string(),
+            }),
+        },
+        cm::Trap::Component(message) => ComponentOutcome::Trapped(Trap {
+            kind: TrapKind::Component,
+            message: message.clone(),
+        }),
+    }
+}
+
+/// A component outcome as a core one, for an instantiation that trapped.
+fn uninstantiable(o: ComponentOutcome) -> ModuleError {
+    ModuleError::Uninstantiable(match o {
+        ComponentOutcome::Trapped(t) => Outcome::Trapped(t),
+        ComponentOutcome::Exhausted(t) => Outcome::Exhausted(t),
+        ComponentOutcome::Returned(_) => Outcome::Returned(Vec::new()),
+        ComponentOutcome::Unsupported(m) => Outcome::Unsupported(m),
+        ComponentOutcome::EngineError(m) => Outcome::EngineError(m),
+    })
 }
 
 /// Turns a reference-vm trap into an outcome.
@@ -165,7 +202,37 @@ impl ReferenceVmEngine {
             registry,
             instances: Vec::new(),
             budget: Budget::default(),
+            runtime: None,
+            components: Vec::new(),
         }
+    }
+
+    /// The component runtime, made with this engine's features on first use.
+    fn runtime(&mut self) -> &mut cm::Runtime {
+        let features = self.features;
+        self.runtime.get_or_insert_with(|| {
+            cm::Runtime::new(Config {
+                features,
+                ..Config::default()
+            })
+        })
+    }
+
+    /// Decodes and validates a component: decode errors are `Malformed`,
+    /// validation errors `Invalid`.
+    fn checked_component(&self, bytes: &[u8]) -> Result<cm::syntax::Component, ModuleError> {
+        let c = cm::decode_component(bytes, &self.features)
+            .map_err(|e| ModuleError::Malformed(e.to_string()))?;
+        cm::validate_component(&c, &self.features)
+            .map_err(|e| ModuleError::Invalid(e.to_string()))?;
+        Ok(c)
+    }
+
+    fn component(&self, id: ComponentInstanceId) -> Result<cm::exec::InstanceId, String> {
+        self.components
+            .get(id)
+            .copied()
+            .ok_or_else(|| format!("no component instance #{id}"))
     }
 
     fn instance(&self, id: InstanceId) -> Result<ModuleAddr, Outcome> {
@@ -413,6 +480,53 @@ impl Engine for ReferenceVmEngine {
 
     fn set_budget(&mut self, budget: Budget) {
         self.budget = budget;
+    }
+
+    fn validate_component(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        self.checked_component(bytes).map(|_| ())
+    }
+
+    fn instantiate_component(&mut self, bytes: &[u8]) -> Result<ComponentInstanceId, ModuleError> {
+        let component = std::sync::Arc::new(self.checked_component(bytes)?);
+        let fuel = self.budget.fuel;
+        let runtime = self.runtime();
+        runtime.set_fuel(fuel);
+        match runtime.instantiate(&component) {
+            Ok(id) => {
+                self.components.push(id);
+                Ok(self.components.len() - 1)
+            }
+            Err(cm::Error::Unlinkable(m)) => Err(ModuleError::Unlinkable(m)),
+            Err(cm::Error::Trap(t)) => Err(uninstantiable(component_trap_outcome(&t))),
+        }
+    }
+
+    fn register_component(
+        &mut self,
+        name: &str,
+        instance: ComponentInstanceId,
+    ) -> Result<(), String> {
+        let id = self.component(instance)?;
+        self.runtime().register(name, id)
+    }
+
+    fn invoke_component(
+        &mut self,
+        instance: ComponentInstanceId,
+        export: &str,
+        args: &[ComponentValue],
+    ) -> ComponentOutcome {
+        let id = match self.component(instance) {
+            Ok(id) => id,
+            Err(e) => return ComponentOutcome::EngineError(e),
+        };
+        let fuel = self.budget.fuel;
+        let runtime = self.runtime();
+        runtime.set_fuel(fuel);
+        match runtime.invoke(id, export, args) {
+            Ok(results) => ComponentOutcome::Returned(results),
+            Err(t) => component_trap_outcome(&t),
+        }
     }
 
     fn supports_threads(&self) -> bool {

@@ -109,11 +109,17 @@ impl std::fmt::Display for Problem {
 }
 
 /// The expectations shipped with this build, by engine name: compiled in,
-/// so an installed binary judges runs exactly as the source tree does.
+/// so an installed binary judges runs exactly as the source tree does. An
+/// engine may have several files (the core suite's, the component model's):
+/// their entries are merged.
 const SHIPPED: &[(&str, &str)] = &[
     (
         "reference-vm",
         include_str!("../expectations/reference-vm.toml"),
+    ),
+    (
+        "reference-vm",
+        include_str!("../expectations/reference-vm.components.toml"),
     ),
     ("wasmi", include_str!("../expectations/wasmi.toml")),
 ];
@@ -129,23 +135,36 @@ pub fn path_in(dir: &Path, engine: &str) -> PathBuf {
 
 impl Expectations {
     /// Loads an engine's expectations: from `$WASM_CONFORM_EXPECTATIONS/ENGINE.toml`
-    /// when that variable is set (a missing file there means none), else the
-    /// shipped list (none for engines without one).
+    /// and `ENGINE.components.toml` when that variable is set (a missing file
+    /// there means none), else the shipped lists (none for engines without one).
     pub fn load(engine: &str) -> Result<Expectations, String> {
         if let Some(dir) = std::env::var_os(DIR_VAR) {
-            let path = path_in(Path::new(&dir), engine);
-            return match std::fs::read_to_string(&path) {
-                Ok(text) => Self::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Expectations::default()),
-                Err(e) => Err(format!("{}: {e}", path.display())),
-            };
-        }
-        match SHIPPED.iter().find(|(name, _)| *name == engine) {
-            Some((_, text)) => {
-                Self::parse(text).map_err(|e| format!("shipped expectations of {engine}: {e}"))
+            let mut all = Expectations::default();
+            for path in [
+                path_in(Path::new(&dir), engine),
+                path_in(Path::new(&dir), &format!("{engine}.components")),
+            ] {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => all.files.extend(
+                        Self::parse(&text)
+                            .map_err(|e| format!("{}: {e}", path.display()))?
+                            .files,
+                    ),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(format!("{}: {e}", path.display())),
+                }
             }
-            None => Ok(Expectations::default()),
+            return Ok(all);
         }
+        let mut all = Expectations::default();
+        for (_, text) in SHIPPED.iter().filter(|(name, _)| *name == engine) {
+            all.files.extend(
+                Self::parse(text)
+                    .map_err(|e| format!("shipped expectations of {engine}: {e}"))?
+                    .files,
+            );
+        }
+        Ok(all)
     }
 
     /// Parses expectations from TOML text.

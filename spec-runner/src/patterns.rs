@@ -1,9 +1,11 @@
 //! Script arguments and result patterns, and matching results against them.
 
+use engines::component::fmt_component_value;
 use engines::value::{
     f32_is_arithmetic_nan, f32_is_canonical_nan, f64_is_arithmetic_nan, f64_is_canonical_nan,
 };
-use engines::{NullKind, RefValue, Value};
+use engines::{ComponentValue, NullKind, RefValue, Value};
+use wast::component::WastVal;
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
 
@@ -43,8 +45,8 @@ pub fn null_kind(ht: &HeapType<'_>) -> NullKind {
 pub fn describe(ret: &WastRet<'_>) -> String {
     match ret {
         WastRet::Core(c) => describe_core(c),
-        #[allow(unreachable_patterns)]
-        _ => "<component value>".into(),
+        WastRet::Component(v) => fmt_component_value(&component_value(v)),
+        _ => "<unknown result pattern>".into(),
     }
 }
 
@@ -114,7 +116,6 @@ fn describe_v128(p: &V128Pattern) -> String {
 pub fn matches(ret: &WastRet<'_>, value: &Value) -> bool {
     match ret {
         WastRet::Core(c) => matches_core(c, value),
-        #[allow(unreachable_patterns)]
         _ => false,
     }
 }
@@ -316,5 +317,128 @@ mod tests {
             &ret("(either (i32.const 1) (i32.const 2))"),
             &Value::I32(3)
         ));
+    }
+}
+
+// ---- component values (`WastArg::Component`, `WastRet::Component`) ----
+
+/// Converts a script's component value (`u32.const 7`, `(str "x")`,
+/// `(record (field "a" ...))`, ...) to the engines' value tree.
+pub fn component_value(v: &WastVal<'_>) -> ComponentValue {
+    use ComponentValue as C;
+    let boxed = |p: &Option<Box<WastVal<'_>>>| p.as_deref().map(|v| Box::new(component_value(v)));
+    match v {
+        WastVal::Bool(b) => C::Bool(*b),
+        WastVal::U8(x) => C::U8(*x),
+        WastVal::S8(x) => C::S8(*x),
+        WastVal::U16(x) => C::U16(*x),
+        WastVal::S16(x) => C::S16(*x),
+        WastVal::U32(x) => C::U32(*x),
+        WastVal::S32(x) => C::S32(*x),
+        WastVal::U64(x) => C::U64(*x),
+        WastVal::S64(x) => C::S64(*x),
+        WastVal::F32(f) => C::F32(f.bits),
+        WastVal::F64(f) => C::F64(f.bits),
+        WastVal::Char(c) => C::Char(*c),
+        WastVal::String(s) => C::String((*s).to_string()),
+        WastVal::List(vs) => C::List(vs.iter().map(component_value).collect()),
+        WastVal::Map(kvs) => C::Map(
+            kvs.iter()
+                .map(|(k, v)| (component_value(k), component_value(v)))
+                .collect(),
+        ),
+        WastVal::Record(fs) => C::Record(
+            fs.iter()
+                .map(|(l, v)| ((*l).to_string(), component_value(v)))
+                .collect(),
+        ),
+        WastVal::Tuple(vs) => C::Tuple(vs.iter().map(component_value).collect()),
+        WastVal::Variant(l, p) => C::Variant((*l).to_string(), boxed(p)),
+        WastVal::Enum(l) => C::Enum((*l).to_string()),
+        WastVal::Option(p) => C::Option(boxed(p)),
+        WastVal::Result(Ok(p)) => C::Result(Ok(boxed(p))),
+        WastVal::Result(Err(p)) => C::Result(Err(boxed(p))),
+        WastVal::Flags(ls) => C::Flags(ls.iter().map(|l| (*l).to_string()).collect()),
+    }
+}
+
+/// Converts a script argument of a component call. `f32.const` and
+/// `f64.const` are core and component keywords at once, and the wast crate
+/// reads them as core: for a component function they are its floats.
+pub fn component_arg(arg: &WastArg<'_>) -> Result<ComponentValue, String> {
+    match arg {
+        WastArg::Component(v) => Ok(component_value(v)),
+        WastArg::Core(WastArgCore::F32(f)) => Ok(ComponentValue::F32(f.bits)),
+        WastArg::Core(WastArgCore::F64(f)) => Ok(ComponentValue::F64(f.bits)),
+        _ => Err("a core argument to a component function: write a component value".into()),
+    }
+}
+
+/// Whether a component call's value matches an expected result (a float
+/// result is read as core by the wast crate, with its NaN patterns:
+/// `nan:canonical`, `nan:arithmetic`, or bits, where a NaN matches any NaN
+/// as in [`component_value_matches`]).
+pub fn matches_component(ret: &WastRet<'_>, value: &ComponentValue) -> bool {
+    match (ret, value) {
+        (WastRet::Component(v), _) => component_value_matches(&component_value(v), value),
+        (WastRet::Core(WastRetCore::F32(p)), ComponentValue::F32(bits)) => match p {
+            NanPattern::CanonicalNan => f32_is_canonical_nan(*bits),
+            NanPattern::ArithmeticNan => f32_is_arithmetic_nan(*bits),
+            NanPattern::Value(f) => component_value_matches(&ComponentValue::F32(f.bits), value),
+        },
+        (WastRet::Core(WastRetCore::F64(p)), ComponentValue::F64(bits)) => match p {
+            NanPattern::CanonicalNan => f64_is_canonical_nan(*bits),
+            NanPattern::ArithmeticNan => f64_is_arithmetic_nan(*bits),
+            NanPattern::Value(f) => component_value_matches(&ComponentValue::F64(f.bits), value),
+        },
+        _ => false,
+    }
+}
+
+/// Component values compared as the reference tests mean them: floats by
+/// bits, except that an expected NaN matches any NaN (CanonicalABI.md,
+/// "Loading": lifting a float may canonicalize or keep a NaN's payload,
+/// nondeterministically); `flags` as sets of labels; everything else
+/// structurally. Handles never match a written value (scripts cannot write
+/// one).
+pub fn component_value_matches(expected: &ComponentValue, actual: &ComponentValue) -> bool {
+    use ComponentValue as C;
+    let opt = |e: &Option<Box<C>>, a: &Option<Box<C>>| match (e, a) {
+        (Some(e), Some(a)) => component_value_matches(e, a),
+        (None, None) => true,
+        _ => false,
+    };
+    let all = |e: &[C], a: &[C]| {
+        e.len() == a.len() && e.iter().zip(a).all(|(e, a)| component_value_matches(e, a))
+    };
+    match (expected, actual) {
+        (C::F32(e), C::F32(a)) => {
+            e == a || (f32::from_bits(*e).is_nan() && f32::from_bits(*a).is_nan())
+        }
+        (C::F64(e), C::F64(a)) => {
+            e == a || (f64::from_bits(*e).is_nan() && f64::from_bits(*a).is_nan())
+        }
+        (C::List(e), C::List(a)) | (C::Tuple(e), C::Tuple(a)) => all(e, a),
+        (C::Record(e), C::Record(a)) => {
+            e.len() == a.len()
+                && e.iter()
+                    .zip(a)
+                    .all(|((el, ev), (al, av))| el == al && component_value_matches(ev, av))
+        }
+        (C::Map(e), C::Map(a)) => {
+            e.len() == a.len()
+                && e.iter().zip(a).all(|((ek, ev), (ak, av))| {
+                    component_value_matches(ek, ak) && component_value_matches(ev, av)
+                })
+        }
+        (C::Variant(el, ep), C::Variant(al, ap)) => el == al && opt(ep, ap),
+        (C::Option(e), C::Option(a)) => opt(e, a),
+        (C::Result(Ok(e)), C::Result(Ok(a))) | (C::Result(Err(e)), C::Result(Err(a))) => opt(e, a),
+        (C::Flags(e), C::Flags(a)) => {
+            use std::collections::BTreeSet;
+            e.iter().collect::<BTreeSet<_>>() == a.iter().collect::<BTreeSet<_>>()
+        }
+        (C::Own(_) | C::Borrow(_) | C::Handle(_), _) => false,
+        (e, a) => e == a,
     }
 }

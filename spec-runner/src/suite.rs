@@ -49,20 +49,49 @@ pub fn default_suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec-testsuite")
 }
 
-/// The suite root above `dir`: the nearest ancestor holding `test/core`, so
-/// ids are stable whichever subfolder is run.
+/// The suite root above `dir`, so ids are stable whichever subfolder is run:
+/// the nearest ancestor holding `test/core` (the spec's checkout), or the
+/// folder *above* a component-model checkout (the ancestor holding
+/// `design/mvp`), so that its ids start with the checkout's name:
+/// `component-model/test/values/strings.wast`.
 fn suite_root(dir: &Path) -> PathBuf {
-    dir.ancestors()
-        .find(|a| a.join("test/core").is_dir())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| dir.to_path_buf())
+    for a in dir.ancestors() {
+        if a.join("test/core").is_dir() {
+            return a.to_path_buf();
+        }
+        if is_component_model_checkout(a) {
+            return a.parent().unwrap_or(a).to_path_buf();
+        }
+    }
+    dir.to_path_buf()
 }
 
-/// The revision of an upstream checkout, read from its README table.
+/// Whether `dir` is a checkout of the component model's repository (its
+/// design documents beside its reference tests).
+fn is_component_model_checkout(dir: &Path) -> bool {
+    dir.join("design/mvp").is_dir()
+}
+
+/// The default location of the component model's checkout (reference tests
+/// in `test/`, wasm-tools' tests in `wasm-tools-tests/`), relative to the
+/// workspace.
+pub fn default_component_model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/component-model")
+}
+
+/// The revision of an upstream checkout, read from its README table (for a
+/// component-model checkout, the README inside it).
 fn read_revision(root: &Path) -> Option<String> {
-    let readme = std::fs::read_to_string(root.join("README.md")).ok()?;
-    let start = readme.find("commit ")? + "commit ".len();
+    let readme = std::fs::read_to_string(root.join("README.md"))
+        .or_else(|_| std::fs::read_to_string(root.join("component-model/README.md")))
+        .ok()?;
+    // "commit HASH", or "commit" at a line's end and the hash on the next.
+    let start = readme
+        .match_indices("commit")
+        .map(|(i, _)| i + "commit".len())
+        .find(|&i| readme[i..].starts_with(char::is_whitespace))?;
     let rev: String = readme[start..]
+        .trim_start()
         .chars()
         .take_while(|c| c.is_ascii_hexdigit())
         .collect();

@@ -3,7 +3,10 @@
 //! Passing and deliberately failing cases sit side by side, so a runner that
 //! says "pass" to everything (or "fail" to everything) fails here.
 
-use engines::{Budget, Engine, InstanceId, InstanceState, ModuleError, Outcome, Value};
+use engines::{
+    Budget, ComponentInstanceId, ComponentOutcome, ComponentValue, Engine, InstanceId,
+    InstanceState, ModuleError, Outcome, Trap, TrapKind, Value,
+};
 use reports::{Status, Unit};
 use spec_runner::{ScriptConfig, run_script, run_script_on};
 use std::collections::BTreeMap;
@@ -30,7 +33,7 @@ fn expected_verdicts(src: &str) -> BTreeMap<u32, Status> {
             .rev()
             .find(|j| {
                 let t = lines[*j].trim_start();
-                ["(assert_", "(invoke", "(module"]
+                ["(assert_", "(invoke", "(module", "(component", "(register"]
                     .iter()
                     .any(|p| t.starts_with(p))
             })
@@ -343,4 +346,196 @@ fn unbalanced_script_is_a_runner_error() {
     );
     assert_eq!(unit.verdicts.len(), 1);
     assert_eq!(unit.verdicts[0].status, Status::Error);
+}
+
+/// A scripted component engine: core modules run on wasmi; components are
+/// never run, their binaries only searched for names, which choose what
+/// happens (so the runner is tested without a real component engine):
+///
+/// - validation: a version other than `0x0d` is malformed ("unknown binary
+///   version"); a binary naming `invalid` is invalid ("type mismatch ...");
+/// - instantiation: one naming `needs-dep` is unlinkable ("missing import
+///   named `dep`") until something is registered as `dep`; one naming
+///   `start-traps` traps ("start trapped");
+/// - calls, by export name: `echo` returns its arguments, `nothing` nothing,
+///   `nan` an f32 NaN with payload 1, `handle` an own handle,
+///   `handle-trap` traps with a component-model trap ("unknown handle index
+///   7"), `unreachable` with a core one (wasmtime's wording).
+struct ScriptedComponents {
+    core: Box<dyn Engine + Send>,
+    components: usize,
+    registered: Vec<String>,
+}
+
+impl ScriptedComponents {
+    fn new() -> ScriptedComponents {
+        ScriptedComponents {
+            core: engines::create_engine("wasmi").expect("wasmi"),
+            components: 0,
+            registered: Vec::new(),
+        }
+    }
+}
+
+fn names(bytes: &[u8], name: &str) -> bool {
+    bytes.windows(name.len()).any(|w| w == name.as_bytes())
+}
+
+impl Engine for ScriptedComponents {
+    fn name(&self) -> &str {
+        "scripted-components"
+    }
+    fn version(&self) -> String {
+        "0".into()
+    }
+    fn config(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn validate(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        self.core.validate(bytes)
+    }
+    fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
+        self.core.instantiate(bytes)
+    }
+    fn register(&mut self, name: &str, id: InstanceId) -> Result<(), String> {
+        self.core.register(name, id)
+    }
+    fn invoke(&mut self, id: InstanceId, export: &str, args: &[Value]) -> Outcome {
+        self.core.invoke(id, export, args)
+    }
+    fn get_global(&mut self, id: InstanceId, export: &str) -> Outcome {
+        self.core.get_global(id, export)
+    }
+    fn snapshot(&mut self, id: InstanceId) -> Result<InstanceState, String> {
+        self.core.snapshot(id)
+    }
+    fn set_budget(&mut self, budget: Budget) {
+        self.core.set_budget(budget)
+    }
+    fn validate_component(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {
+        if bytes.get(4..8) != Some(&[0x0d, 0, 1, 0]) {
+            Err(ModuleError::Malformed("unknown binary version".into()))
+        } else if names(bytes, "invalid") {
+            Err(ModuleError::Invalid(
+                "type mismatch for import `invalid` (at offset 0x9)".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+    fn instantiate_component(&mut self, bytes: &[u8]) -> Result<ComponentInstanceId, ModuleError> {
+        self.validate_component(bytes)?;
+        if names(bytes, "needs-dep") && !self.registered.iter().any(|n| n == "dep") {
+            return Err(ModuleError::Unlinkable(
+                "component imports instance `needs-dep`, but a matching implementation was not found: missing import named `dep`".into(),
+            ));
+        }
+        if names(bytes, "start-traps") {
+            return Err(ModuleError::Uninstantiable(Outcome::Trapped(Trap {
+                kind: TrapKind::Component,
+                message: "start trapped".into(),
+            })));
+        }
+        self.components += 1;
+        Ok(self.components - 1)
+    }
+    fn register_component(&mut self, name: &str, id: ComponentInstanceId) -> Result<(), String> {
+        if id >= self.components {
+            return Err(format!("no component instance #{id}"));
+        }
+        self.registered.push(name.to_string());
+        Ok(())
+    }
+    fn invoke_component(
+        &mut self,
+        id: ComponentInstanceId,
+        export: &str,
+        args: &[ComponentValue],
+    ) -> ComponentOutcome {
+        if id >= self.components {
+            return ComponentOutcome::EngineError(format!("no component instance #{id}"));
+        }
+        let trap = |kind, message: &str| {
+            ComponentOutcome::Trapped(Trap {
+                kind,
+                message: message.into(),
+            })
+        };
+        match export {
+            "echo" => ComponentOutcome::Returned(args.to_vec()),
+            "nothing" => ComponentOutcome::Returned(Vec::new()),
+            "nan" => ComponentOutcome::Returned(vec![ComponentValue::F32(0x7fc0_0001)]),
+            "handle" => ComponentOutcome::Returned(vec![ComponentValue::Own(3)]),
+            "handle-trap" => trap(TrapKind::Component, "unknown handle index 7"),
+            "unreachable" => trap(
+                TrapKind::Unreachable,
+                "wasm trap: wasm `unreachable` instruction executed",
+            ),
+            other => ComponentOutcome::EngineError(format!("no export {other:?}")),
+        }
+    }
+}
+
+#[test]
+fn components_on_a_scripted_engine() {
+    let src = selftest_file("components.wast");
+    let mut cfg = ScriptConfig::for_engine("scripted-components");
+    cfg.strict_messages = true;
+    let unit = run_script_on(
+        &mut ScriptedComponents::new(),
+        "components.wast",
+        &src,
+        &cfg,
+    );
+    check("components.wast", &unit, &src);
+}
+
+/// Without strict messages, a component trap or rejection of the right kind
+/// with other wording passes with a note naming both texts; a trap of the
+/// wrong kind still fails.
+#[test]
+fn component_messages_are_lenient_for_other_engines() {
+    let src = "(component)\n\
+               (assert_trap (invoke \"handle-trap\") \"cannot leave component instance\")\n\
+               (assert_invalid (component (import \"invalid\" (func))) \"duplicate name\")\n\
+               (assert_trap (invoke \"handle-trap\") \"unreachable\")";
+    let unit = run_script_on(
+        &mut ScriptedComponents::new(),
+        "lenient",
+        src,
+        &ScriptConfig::for_engine("scripted-components"),
+    );
+    let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+    assert_eq!(
+        got,
+        vec![(2, Status::Pass), (3, Status::Pass), (4, Status::Fail)]
+    );
+    let note = unit.verdicts[0].message.as_deref().unwrap_or("");
+    assert!(
+        note.contains("cannot leave") && note.contains("unknown handle index"),
+        "{note}"
+    );
+}
+
+/// An engine without components (wasmi) reports component directives as
+/// unsupported, never as failures, and runs the core rest of the script.
+#[test]
+fn components_are_unsupported_without_a_component_engine() {
+    let src = "(component $C)\n\
+               (assert_return (invoke \"f\") (u32.const 1))\n\
+               (assert_invalid (component (import \"a\" (func)) (import \"a\" (func))) \"duplicate\")\n\
+               (module (func (export \"g\") (result i32) (i32.const 1)))\n\
+               (assert_return (invoke \"g\") (i32.const 1))";
+    let unit = run_script("u", src, &ScriptConfig::for_engine("wasmi"));
+    let got: Vec<(u32, Status)> = unit.verdicts.iter().map(|v| (v.line, v.status)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, Status::Unsupported),
+            (2, Status::Unsupported),
+            (3, Status::Unsupported),
+            (5, Status::Pass)
+        ]
+    );
+    assert_eq!(unit.verdicts[0].kind, "component");
 }

