@@ -266,6 +266,9 @@ impl Validator {
             Canon::Lower { func, opts } => {
                 let ft = get(&self.s().funcs, *func, "function")?.clone();
                 let o = self.opts(opts)?;
+                if o.is_async && !ft.is_async {
+                    return err("the `async` canonical option requires an async function type");
+                }
                 if o.post_return.is_some() {
                     return err("canonical option `post-return` cannot be specified for lowerings");
                 }
@@ -276,7 +279,7 @@ impl Validator {
             }
             Canon::ResourceNew(rt) => {
                 let r = self.resource(*rt)?;
-                let Some(rep) = self.s().local_res.get(&r) else {
+                let Some(rep) = self.s().local_res.get(&r.id) else {
                     return err(format!("type {rt} is not a local resource"));
                 };
                 ft(&[*rep], &[I32])
@@ -287,7 +290,7 @@ impl Validator {
             }
             Canon::ResourceRep(rt) => {
                 let r = self.resource(*rt)?;
-                let Some(rep) = self.s().local_res.get(&r) else {
+                let Some(rep) = self.s().local_res.get(&r.id) else {
                     return err(format!("type {rt} is not a local resource"));
                 };
                 ft(&[I32], &[*rep])
@@ -300,19 +303,35 @@ impl Validator {
     }
 
     /// A stream or future type index.
-    fn stream_or_future(&self, t: u32, stream: bool) -> Result<()> {
+    /// A stream or future type index: its payload.
+    fn stream_or_future(&self, t: u32, stream: bool) -> Result<Option<Val>> {
         let what = if stream { "stream" } else { "future" };
         match get(&self.s().types, t, "type")? {
-            TypeDef::Val(Val::Def(d))
-                if matches!(
-                    (&d.kind, stream),
-                    (DefKind::Stream(_), true) | (DefKind::Future(_), false)
-                ) =>
-            {
-                Ok(())
-            }
-            _ => err(format!("`{what}` type index {t} is not a {what} type")),
+            TypeDef::Val(Val::Def(d)) => match (&d.kind, stream) {
+                (DefKind::Stream(p), true) | (DefKind::Future(p), false) => Ok(p.clone()),
+                _ => err(format!("`{what}` requires a {what} type")),
+            },
+            _ => err(format!("`{what}` requires a {what} type")),
         }
+    }
+
+    /// `stream.read`/`write`, `future.read`/`write` options: memory for a
+    /// payload, realloc to read one holding pointers.
+    fn copy_opts(&self, payload: &Option<Val>, opts: &[CanonOpt], read: bool) -> Result<()> {
+        let o = self.opts(opts)?;
+        if let Some(p) = payload {
+            o.require_memory()?;
+            if read && needs_memory(p) {
+                o.require_realloc()?;
+            }
+        }
+        if o.post_return.is_some() {
+            return err("canonical option `post-return` cannot be specified for lowerings");
+        }
+        if o.callback.is_some() {
+            return err("canonical option `callback` cannot be specified for lowerings");
+        }
+        Ok(())
     }
 
     /// CanonicalABI.md: the core function type of each built-in.
@@ -353,8 +372,8 @@ impl Validator {
                 ft(&[], &[I64])
             }
             B::StreamRead(t, opts) | B::StreamWrite(t, opts) => {
-                self.stream_or_future(*t, true)?;
-                opts_mem(opts)?;
+                let p = self.stream_or_future(*t, true)?;
+                self.copy_opts(&p, opts, matches!(b, B::StreamRead(..)))?;
                 ft(&[I32, I32, I32], &[I32])
             }
             B::StreamCancelRead(t, _) | B::StreamCancelWrite(t, _) => {
@@ -370,8 +389,8 @@ impl Validator {
                 ft(&[], &[I64])
             }
             B::FutureRead(t, opts) | B::FutureWrite(t, opts) => {
-                self.stream_or_future(*t, false)?;
-                opts_mem(opts)?;
+                let p = self.stream_or_future(*t, false)?;
+                self.copy_opts(&p, opts, matches!(b, B::FutureRead(..)))?;
                 ft(&[I32, I32], &[I32])
             }
             B::FutureCancelRead(t, _) | B::FutureCancelWrite(t, _) => {

@@ -17,6 +17,15 @@ type Result<T> = std::result::Result<T, ValidationError>;
 /// import or export and every freshened instance type gets a new one.
 pub(super) type ResId = u32;
 
+/// A resource type as an index space holds it: its identity (equality)
+/// and the identity of this alias of it (an export names a new alias;
+/// named-type rules and resource names go by alias).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Res {
+    pub id: ResId,
+    pub alias: u32,
+}
+
 /// Largest effective type size (nodes reachable through a type).
 pub(super) const MAX_TYPE_SIZE: u32 = 1_000_000;
 
@@ -59,8 +68,8 @@ pub(super) enum DefKind {
     Enum(Vec<String>),
     Option(Val),
     Result(Option<Val>, Option<Val>),
-    Own(ResId),
-    Borrow(ResId),
+    Own(Res),
+    Borrow(Res),
     Stream(Option<Val>),
     Future(Option<Val>),
     Map(Val, Val),
@@ -106,7 +115,7 @@ pub(super) enum TypeDef {
     Func(Arc<FuncTy>),
     Component(Arc<CompTy>),
     Instance(Arc<InstTy>),
-    Resource(ResId),
+    Resource(Res),
 }
 
 /// The type of an import, export or index-space item (Explainer: externdesc).
@@ -449,8 +458,22 @@ pub(super) fn needs_memory(t: &Val) -> bool {
     }
 }
 
-/// Resource substitution: a map from resource identities to others.
-pub(super) type Subst = HashMap<ResId, ResId>;
+/// Substitution of resource identities, and of defined types by identity
+/// (a component's type imports by the types given at instantiation).
+#[derive(Default)]
+pub(super) struct Subst {
+    pub res: HashMap<ResId, ResId>,
+    pub types: HashMap<u32, Val>,
+}
+
+impl Subst {
+    pub fn new() -> Subst {
+        Subst::default()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.res.is_empty() && self.types.is_empty()
+    }
+}
 
 /// Fresh identities for substituted definitions.
 pub(super) struct Ids {
@@ -469,16 +492,29 @@ impl Ids {
     }
 }
 
-fn subst_res(r: ResId, m: &Subst) -> ResId {
-    m.get(&r).copied().unwrap_or(r)
+fn subst_id(r: ResId, m: &Subst) -> ResId {
+    m.res.get(&r).copied().unwrap_or(r)
+}
+
+fn subst_res(r: Res, m: &Subst) -> Res {
+    Res {
+        id: subst_id(r.id, m),
+        alias: r.alias,
+    }
 }
 
 /// Applies a resource substitution to a value type.
 pub(super) fn subst_val(t: &Val, m: &Subst, ids: &mut Ids) -> Val {
     let d = match t {
-        Val::Def(d) if d.handles && !m.is_empty() => d,
-        _ => return t.clone(),
+        Val::Def(d) => d,
+        Val::Prim(_) => return t.clone(),
     };
+    if let Some(v) = m.types.get(&d.id) {
+        return v.clone();
+    }
+    if m.types.is_empty() && !(d.handles && !m.res.is_empty()) {
+        return t.clone();
+    }
     let sv = |t: &Val, ids: &mut Ids| subst_val(t, m, ids);
     let so = |t: &Option<Val>, ids: &mut Ids| t.as_ref().map(|t| subst_val(t, m, ids));
     let kind = match &d.kind {
@@ -528,7 +564,7 @@ pub(super) fn subst_inst(i: &Arc<InstTy>, m: &Subst, ids: &mut Ids) -> Arc<InstT
             .iter()
             .map(|(n, e)| (n.clone(), subst_ent(e, m, ids)))
             .collect(),
-        defined: i.defined.iter().map(|r| subst_res(*r, m)).collect(),
+        defined: i.defined.iter().map(|r| subst_id(*r, m)).collect(),
     })
 }
 
@@ -547,8 +583,8 @@ pub(super) fn subst_comp(c: &Arc<CompTy>, m: &Subst, ids: &mut Ids) -> Arc<CompT
             .iter()
             .map(|(n, e)| (n.clone(), subst_ent(e, m, ids)))
             .collect(),
-        imported: c.imported.iter().map(|r| subst_res(*r, m)).collect(),
-        defined: c.defined.iter().map(|r| subst_res(*r, m)).collect(),
+        imported: c.imported.iter().map(|r| subst_id(*r, m)).collect(),
+        defined: c.defined.iter().map(|r| subst_id(*r, m)).collect(),
     })
 }
 
@@ -576,7 +612,10 @@ pub(super) fn subst_ent(e: &Ent, m: &Subst, ids: &mut Ids) -> Ent {
 /// Gives every resource in `defined` a fresh identity in `i` (an instance
 /// type imported or exported: each use gets its own resources).
 pub(super) fn freshen_inst(i: &Arc<InstTy>, ids: &mut Ids) -> Arc<InstTy> {
-    let m: Subst = i.defined.iter().map(|r| (*r, ids.res())).collect();
+    let m = Subst {
+        res: i.defined.iter().map(|r| (*r, ids.res())).collect(),
+        types: HashMap::new(),
+    };
     subst_inst(i, &m, ids)
 }
 
@@ -604,11 +643,12 @@ impl Sub<'_> {
         Ok(())
     }
 
-    fn res(&mut self, a: ResId, b: ResId) -> Result<()> {
-        if !self.map.contains_key(&b) && self.open.remove(&b) {
-            self.map.insert(b, a);
+    fn res(&mut self, a: Res, b: Res) -> Result<()> {
+        let (a, b) = (a.id, b.id);
+        if !self.map.res.contains_key(&b) && self.open.remove(&b) {
+            self.map.res.insert(b, a);
         }
-        if subst_res(b, &self.map) != a {
+        if subst_id(b, &self.map) != a {
             return err("resource types are not the same");
         }
         Ok(())
@@ -630,7 +670,14 @@ impl Sub<'_> {
     pub fn typedef(&mut self, a: &TypeDef, b: &TypeDef) -> Result<()> {
         match (a, b) {
             (TypeDef::Resource(a), TypeDef::Resource(b)) => self.res(*a, *b),
-            (TypeDef::Val(a), TypeDef::Val(b)) => self.val(a, b),
+            (TypeDef::Val(a), TypeDef::Val(b)) => {
+                self.val(a, b)?;
+                // Explainer: a type import is replaced by the type given.
+                if let Val::Def(db) = b {
+                    self.map.types.insert(db.id, a.clone());
+                }
+                Ok(())
+            }
             (TypeDef::Func(a), TypeDef::Func(b)) => self.func(a, b),
             (TypeDef::Instance(a), TypeDef::Instance(b)) => self.inst(a, b),
             (TypeDef::Component(a), TypeDef::Component(b)) => self.comp(a, b),
@@ -734,18 +781,23 @@ impl Sub<'_> {
         }
         let (da, db) = match (a, b) {
             (Val::Def(da), Val::Def(db)) => (da, db),
-            _ => return err(format!("expected {}, found {}", b.desc(), a.desc())),
+            _ => {
+                let found = match a.prim() {
+                    Some(p) => prim_name(p).to_string(),
+                    None => a.desc(),
+                };
+                return err(format!("expected {}, found {found}", b.desc()));
+            }
         };
         if Arc::ptr_eq(da, db) {
             return Ok(());
         }
-        let mismatch = || {
-            err(format!(
-                "expected {}, found {}",
-                db.kind.desc(),
-                da.kind.desc()
-            ))
+        // A defined primitive is found as its name, expected as "primitive".
+        let found = match da.kind {
+            DefKind::Prim(p) => prim_name(p),
+            ref k => k.desc(),
         };
+        let mismatch = || err(format!("expected {}, found {found}", db.kind.desc()));
         match (&da.kind, &db.kind) {
             (DefKind::Record(fa), DefKind::Record(fb)) => {
                 if fa.len() != fb.len() {
