@@ -69,11 +69,11 @@ fn flatten_functype(o: &Opts, ft: &FuncTy, lift: bool) -> Result<core::FuncType>
     let limit = MAX_FLAT_PARAMS + 1;
     let mut params = Vec::new();
     for (_, t) in &ft.params {
-        flatten(t, &mut params, limit);
+        flatten(t, &mut params, limit, o.ptr());
     }
     let mut results = Vec::new();
     if let Some(t) = &ft.result {
-        flatten(t, &mut results, limit);
+        flatten(t, &mut results, limit, o.ptr());
     }
     let params_mem = ft.params.iter().any(|(_, t)| needs_memory(t));
     let result_mem = ft.result.as_ref().is_some_and(needs_memory);
@@ -114,6 +114,10 @@ fn flatten_functype(o: &Opts, ft: &FuncTy, lift: bool) -> Result<core::FuncType>
         if params_mem || spilled(ft) {
             o.require_realloc()?;
         }
+        // The result goes through `task.return`, from this memory.
+        if result_mem || results.len() > MAX_FLAT_PARAMS {
+            o.require_memory()?;
+        }
         results = if o.callback.is_some() {
             vec![Flat::I32]
         } else {
@@ -146,7 +150,7 @@ fn flatten_functype(o: &Opts, ft: &FuncTy, lift: bool) -> Result<core::FuncType>
 fn spilled(ft: &FuncTy) -> bool {
     let mut params = Vec::new();
     for (_, t) in &ft.params {
-        flatten(t, &mut params, MAX_FLAT_PARAMS + 1);
+        flatten(t, &mut params, MAX_FLAT_PARAMS + 1, Flat::I32);
     }
     params.len() > MAX_FLAT_PARAMS
 }
@@ -188,7 +192,14 @@ impl Validator {
                 ));
             }
             match opt {
-                CanonOpt::Memory(m) => o.memory = Some(*get(&self.s().core_mems, *m, "memory")?),
+                CanonOpt::Memory(m) => {
+                    let mem = *get(&self.s().core_mems, *m, "memory")?;
+                    // CanonicalABI: the memory is a plain (unshared) memory.
+                    if mem.shared {
+                        return err("mismatch in the shared flag for memories");
+                    }
+                    o.memory = Some(mem);
+                }
                 CanonOpt::Realloc(f) => realloc = Some(*f),
                 CanonOpt::PostReturn(f) => {
                     get(&self.s().core_funcs, *f, "function")?;
@@ -234,6 +245,14 @@ impl Validator {
     /// Binary: canon.
     pub(super) fn canon(&mut self, c: &Canon) -> Result<()> {
         use core::ValType::{I32, I64};
+        if let Canon::Builtin(Builtin::ContextGet(t, i) | Builtin::ContextSet(t, i)) = c {
+            // Every use of a context slot has one core type.
+            if let Some(prev) = self.sm().context_types.insert(*i, *t)
+                && prev != *t
+            {
+                return err("context.{get,set} type must match previous context type");
+            }
+        }
         let core_ft = match c {
             Canon::Lift { func, opts, ty } => {
                 let core = get(&self.s().core_funcs, *func, "function")?.clone();
@@ -349,7 +368,7 @@ impl Validator {
                 let mut params = Vec::new();
                 if let Some(t) = r {
                     let t = self.val_type(t)?;
-                    flatten(&t, &mut params, MAX_FLAT_PARAMS + 1);
+                    flatten(&t, &mut params, MAX_FLAT_PARAMS + 1, o.ptr());
                     if needs_memory(&t) {
                         o.require_memory()?;
                     }

@@ -135,6 +135,8 @@ struct Scope {
     /// Types (defined-type identities and resources) named by an import or export.
     imported_types: HashSet<u32>,
     exported_types: HashSet<u32>,
+    /// The core type of each `context.get`/`context.set` slot used so far.
+    context_types: HashMap<u32, core::ValType>,
 }
 
 impl Scope {
@@ -165,6 +167,7 @@ impl Scope {
             export_res_names: HashMap::new(),
             imported_types: HashSet::new(),
             exported_types: HashSet::new(),
+            context_types: HashMap::new(),
         }
     }
 }
@@ -206,15 +209,21 @@ impl Validator {
         }
         let mut defined = s.defined_res.clone();
         defined.extend(s.local_res.keys().copied());
-        Ok(Arc::new(CompTy {
-            imports: s.imports,
-            exports: s.exports,
-            imported: s.imported_res,
-            defined,
-        }))
+        limit(Arc::new(
+            CompTy {
+                imports: s.imports,
+                exports: s.exports,
+                imported: s.imported_res,
+                defined,
+                size: 0,
+                depth: 0,
+            }
+            .sized(),
+        ))
     }
 
     fn component_body(&mut self, c: &Component) -> Result<()> {
+        let mut started = false;
         for d in &c.defs {
             match d {
                 Definition::CoreModule(m) => self.core_module(m)?,
@@ -234,7 +243,13 @@ impl Validator {
                     self.sm().types.push(t);
                 }
                 Definition::Canon(c) => self.canon(c)?,
-                Definition::Start(s) => self.start(s)?,
+                Definition::Start(s) => {
+                    if started {
+                        return err("component cannot have more than one start function");
+                    }
+                    started = true;
+                    self.start(s)?;
+                }
                 Definition::Import(i) => self.import(&i.name, &i.desc)?,
                 Definition::Export(e) => self.export(e)?,
                 Definition::Value(v) => self.value(v)?,
@@ -330,13 +345,36 @@ impl Validator {
     /// Binary: core:type — a rec group's types, or a module type.
     fn core_type(&mut self, t: &CoreType) -> Result<Vec<CoreTy>> {
         match t {
-            CoreType::Rec(subs) => Ok(subs
-                .iter()
-                .map(|st| match &st.comp {
-                    core::CompType::Func(f) => CoreTy::Func(f.clone()),
-                    _ => CoreTy::Other,
-                })
-                .collect()),
+            CoreType::Rec(subs) => {
+                // Type references inside the group: in bounds, never to a
+                // module type (core types of a component share one space).
+                let base = self.s().core_types.len();
+                let n = base + subs.len();
+                for st in subs {
+                    if let core::CompType::Func(f) = &st.comp {
+                        for t in f.params.iter().chain(&f.results) {
+                            let core::ValType::Ref(r) = t else { continue };
+                            let (core::HeapType::Concrete(i) | core::HeapType::Exact(i)) = r.heap
+                            else {
+                                continue;
+                            };
+                            if i as usize >= n {
+                                return err(format!("unknown type {i}: type index out of bounds"));
+                            }
+                            if let Some(CoreTy::Module(_)) = self.s().core_types.get(i as usize) {
+                                return err(format!("type index {i} is a module type"));
+                            }
+                        }
+                    }
+                }
+                Ok(subs
+                    .iter()
+                    .map(|st| match &st.comp {
+                        core::CompType::Func(f) => CoreTy::Func(f.clone()),
+                        _ => CoreTy::Other,
+                    })
+                    .collect())
+            }
             CoreType::Module(decls) => Ok(vec![CoreTy::Module(Arc::new(self.module_type(decls)?))]),
         }
     }
@@ -385,11 +423,15 @@ impl Validator {
                     t => tys.extend(self.core_type(t)?),
                 },
                 CoreModuleDecl::OuterAlias { count, idx } => {
-                    // Binary.md: count 1 is the enclosing component (type).
-                    if *count != 1 {
-                        return err(format!("invalid outer alias count of {count}"));
-                    }
-                    match get(&self.s().core_types, *idx, "type")? {
+                    // Binary.md: count 0 is the module type, 1 the enclosing
+                    // component (type), and so on outward.
+                    let n = self.scopes.len();
+                    let space = match *count as usize {
+                        0 => &tys,
+                        c if c <= n => &self.scopes[n - c].core_types,
+                        _ => return err(format!("invalid outer alias count of {count}")),
+                    };
+                    match get(space, *idx, "type")? {
                         CoreTy::Module(_) => {
                             return err("cannot alias a module type into a module type");
                         }
@@ -536,6 +578,9 @@ impl Validator {
                 "effective type size exceeds the limit of {MAX_TYPE_SIZE}"
             ));
         }
+        if d.depth > MAX_TYPE_DEPTH {
+            return err("value type nesting is too deep");
+        }
         // Binary.md: elem_size(t, 'i64') < 2^28.
         if d.elem_size >= 1 << 28 {
             return err("value type's maximum in-memory size exceeds maximum byte size");
@@ -607,12 +652,17 @@ impl Validator {
         });
         let s = self.scopes.pop().expect("pushed above");
         r?;
-        Ok(Arc::new(CompTy {
-            imports: s.imports,
-            exports: s.exports,
-            imported: s.imported_res,
-            defined: s.defined_res,
-        }))
+        limit(Arc::new(
+            CompTy {
+                imports: s.imports,
+                exports: s.exports,
+                imported: s.imported_res,
+                defined: s.defined_res,
+                size: 0,
+                depth: 0,
+            }
+            .sized(),
+        ))
     }
 
     /// Binary: instancetype — its own scope.
@@ -621,10 +671,15 @@ impl Validator {
         let r = decls.iter().try_for_each(|d| self.instance_decl(d));
         let s = self.scopes.pop().expect("pushed above");
         r?;
-        Ok(Arc::new(InstTy {
-            exports: s.exports,
-            defined: s.defined_res,
-        }))
+        limit(Arc::new(
+            InstTy {
+                exports: s.exports,
+                defined: s.defined_res,
+                size: 0,
+                depth: 0,
+            }
+            .sized(),
+        ))
     }
 
     /// Binary: instancedecl.
@@ -705,6 +760,8 @@ impl Validator {
                     Ent::Instance(Arc::new(InstTy {
                         exports: it.exports.clone(),
                         defined: Vec::new(),
+                        size: it.size,
+                        depth: it.depth,
                     }))
                 }
                 _ => return err(format!("type index {i} is not an instance type")),
@@ -725,6 +782,7 @@ impl Validator {
                 id: self.ids.ty(),
                 kind: d.kind.clone(),
                 size: d.size,
+                depth: d.depth,
                 borrow: d.borrow,
                 handles: d.handles,
                 elem_size: d.elem_size,
@@ -1101,6 +1159,8 @@ impl Validator {
                         .map(|(n, e)| (n.clone(), subst_ent(e, &m, &mut self.ids)))
                         .collect(),
                     defined: Vec::new(),
+                    size: ct.size,
+                    depth: ct.depth,
                 }
             }
             Instance::Exports(list) => {
@@ -1146,10 +1206,14 @@ impl Validator {
                 InstTy {
                     exports,
                     defined: Vec::new(),
+                    size: 0,
+                    depth: 0,
                 }
+                .sized()
             }
         };
-        self.sm().instances.push(Arc::new(it));
+        let it = limit(Arc::new(it))?;
+        self.sm().instances.push(it);
         Ok(())
     }
 
@@ -1273,6 +1337,41 @@ fn core_sort_desc(s: CoreSort) -> &'static str {
         CoreSort::Type => "type",
         CoreSort::Module => "module",
         CoreSort::Instance => "instance",
+    }
+}
+
+/// The effective type size and nesting limits of an instance or
+/// component type (bounding every later traversal of it).
+fn limit<T: Sized>(t: Arc<T>) -> Result<Arc<T>>
+where
+    Arc<T>: Sized,
+    T: SizeDepth,
+{
+    let (size, depth) = t.size_depth();
+    if size > MAX_TYPE_SIZE {
+        return err(format!(
+            "effective type size exceeds the limit of {MAX_TYPE_SIZE}"
+        ));
+    }
+    if depth > MAX_TYPE_DEPTH {
+        return err("instance or component type nesting is too deep");
+    }
+    Ok(t)
+}
+
+trait SizeDepth {
+    fn size_depth(&self) -> (u32, u32);
+}
+
+impl SizeDepth for InstTy {
+    fn size_depth(&self) -> (u32, u32) {
+        (self.size, self.depth)
+    }
+}
+
+impl SizeDepth for CompTy {
+    fn size_depth(&self) -> (u32, u32) {
+        (self.size, self.depth)
     }
 }
 

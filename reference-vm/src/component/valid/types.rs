@@ -45,6 +45,8 @@ pub(super) struct Defined {
     pub kind: DefKind,
     /// Effective size: nodes reachable (saturating).
     pub size: u32,
+    /// Nesting depth of defined types (bounds every traversal).
+    pub depth: u32,
     /// Transitively contains a `borrow`.
     pub borrow: bool,
     /// Transitively contains a resource handle.
@@ -96,6 +98,58 @@ pub(super) struct ModTy {
 pub(super) struct InstTy {
     pub exports: Vec<(String, Ent)>,
     pub defined: Vec<ResId>,
+    /// Effective size and nesting depth ([`InstTy::sized`]).
+    pub size: u32,
+    pub depth: u32,
+}
+
+impl InstTy {
+    /// Computes `size` and `depth` from the exports.
+    pub fn sized(mut self) -> InstTy {
+        let (s, d) = ents_size(self.exports.iter().map(|(_, e)| e));
+        (self.size, self.depth) = (s, d);
+        self
+    }
+}
+
+impl CompTy {
+    /// Computes `size` and `depth` from the imports and exports.
+    pub fn sized(mut self) -> CompTy {
+        let (s, d) = ents_size(self.imports.iter().chain(&self.exports).map(|(_, e)| e));
+        (self.size, self.depth) = (s, d);
+        self
+    }
+}
+
+/// Largest nesting of instance and component types.
+pub(super) const MAX_TYPE_DEPTH: u32 = 150;
+
+fn func_size(f: &FuncTy) -> u32 {
+    f.params
+        .iter()
+        .map(|(_, t)| t)
+        .chain(&f.result)
+        .fold(1u32, |s, t| s.saturating_add(t.size()))
+}
+
+/// The effective size and nesting depth of an item's type.
+pub(super) fn ent_size(e: &Ent) -> (u32, u32) {
+    match e {
+        Ent::Module(m) => (1 + m.imports.len().min(MAX_TYPE_SIZE as usize) as u32, 0),
+        Ent::Func(f) => (func_size(f), 0),
+        Ent::Value(v) => (v.size(), 0),
+        Ent::Type(TypeDef::Val(v)) => (v.size(), 0),
+        Ent::Type(TypeDef::Func(f)) => (func_size(f), 0),
+        Ent::Type(TypeDef::Resource(_)) => (1, 0),
+        Ent::Type(TypeDef::Instance(i)) | Ent::Instance(i) => (i.size, i.depth),
+        Ent::Type(TypeDef::Component(c)) | Ent::Component(c) => (c.size, c.depth),
+    }
+}
+
+fn ents_size<'a>(es: impl Iterator<Item = &'a Ent>) -> (u32, u32) {
+    es.map(ent_size).fold((1u32, 1u32), |(s, d), (es, ed)| {
+        (s.saturating_add(es), d.max(ed.saturating_add(1)))
+    })
 }
 
 /// A component type: imports, exports, and the resources introduced by
@@ -106,6 +160,9 @@ pub(super) struct CompTy {
     pub exports: Vec<(String, Ent)>,
     pub imported: Vec<ResId>,
     pub defined: Vec<ResId>,
+    /// Effective size and nesting depth ([`CompTy::sized`]).
+    pub size: u32,
+    pub depth: u32,
 }
 
 /// An entry of the type index space.
@@ -220,6 +277,12 @@ impl Val {
     pub fn borrow(&self) -> bool {
         matches!(self, Val::Def(d) if d.borrow)
     }
+    pub fn depth(&self) -> u32 {
+        match self {
+            Val::Prim(_) => 0,
+            Val::Def(d) => d.depth,
+        }
+    }
     pub fn handles(&self) -> bool {
         matches!(self, Val::Def(d) if d.handles)
     }
@@ -295,6 +358,7 @@ pub(super) fn defined(id: u32, kind: DefKind) -> Defined {
     let size = children
         .iter()
         .fold(1u32, |s, c| s.saturating_add(c.size()));
+    let depth = 1 + children.iter().map(|c| c.depth()).max().unwrap_or(0);
     let borrow = matches!(kind, DefKind::Borrow(_)) || children.iter().any(|c| c.borrow());
     let handles = matches!(kind, DefKind::Own(_) | DefKind::Borrow(_))
         || children.iter().any(|c| c.handles());
@@ -339,6 +403,7 @@ pub(super) fn defined(id: u32, kind: DefKind) -> Defined {
         id,
         kind,
         size,
+        depth,
         borrow,
         handles,
         elem_size,
@@ -377,30 +442,34 @@ fn join(a: Flat, b: Flat) -> Flat {
 
 /// CanonicalABI: `flatten_type`, appending to `out`; stops early once
 /// `out` holds more than `limit` types (the caller then uses memory).
-pub(super) fn flatten(t: &Val, out: &mut Vec<Flat>, limit: usize) {
+pub(super) fn flatten(t: &Val, out: &mut Vec<Flat>, limit: usize, ptr: Flat) {
     if out.len() > limit {
         return;
     }
     let d = match t {
-        Val::Prim(p) => return out.extend_from_slice(prim_flat(*p)),
+        Val::Prim(p) => return prim_flat(*p, out, ptr),
         Val::Def(d) => d,
     };
     match &d.kind {
-        DefKind::Prim(p) => out.extend_from_slice(prim_flat(*p)),
-        DefKind::Record(fs) => fs.iter().for_each(|(_, t)| flatten(t, out, limit)),
-        DefKind::Tuple(ts) => ts.iter().for_each(|t| flatten(t, out, limit)),
-        DefKind::List(_) | DefKind::Map(..) => out.extend_from_slice(&[Flat::I32, Flat::I32]),
+        DefKind::Prim(p) => prim_flat(*p, out, ptr),
+        DefKind::Record(fs) => fs.iter().for_each(|(_, t)| flatten(t, out, limit, ptr)),
+        DefKind::Tuple(ts) => ts.iter().for_each(|t| flatten(t, out, limit, ptr)),
+        DefKind::List(_) | DefKind::Map(..) => out.extend_from_slice(&[ptr, ptr]),
         DefKind::FixedList(t, n) => {
             for _ in 0..*n {
                 if out.len() > limit {
                     return;
                 }
-                flatten(t, out, limit);
+                flatten(t, out, limit, ptr);
             }
         }
-        DefKind::Variant(cs) => flatten_variant(cs.iter().map(|(_, t)| t.as_ref()), out, limit),
-        DefKind::Option(t) => flatten_variant([None, Some(t)].into_iter(), out, limit),
-        DefKind::Result(a, b) => flatten_variant([a.as_ref(), b.as_ref()].into_iter(), out, limit),
+        DefKind::Variant(cs) => {
+            flatten_variant(cs.iter().map(|(_, t)| t.as_ref()), out, limit, ptr)
+        }
+        DefKind::Option(t) => flatten_variant([None, Some(t)].into_iter(), out, limit, ptr),
+        DefKind::Result(a, b) => {
+            flatten_variant([a.as_ref(), b.as_ref()].into_iter(), out, limit, ptr)
+        }
         DefKind::Flags(_)
         | DefKind::Enum(_)
         | DefKind::Own(_)
@@ -414,11 +483,12 @@ fn flatten_variant<'a>(
     cases: impl Iterator<Item = Option<&'a Val>>,
     out: &mut Vec<Flat>,
     limit: usize,
+    ptr: Flat,
 ) {
     let mut flat: Vec<Flat> = Vec::new();
     for t in cases.flatten() {
         let mut f = Vec::new();
-        flatten(t, &mut f, limit);
+        flatten(t, &mut f, limit, ptr);
         for (i, ft) in f.into_iter().enumerate() {
             if i < flat.len() {
                 flat[i] = join(flat[i], ft);
@@ -434,14 +504,15 @@ fn flatten_variant<'a>(
     out.extend(flat);
 }
 
-fn prim_flat(p: PrimValType) -> &'static [Flat] {
+fn prim_flat(p: PrimValType, out: &mut Vec<Flat>, ptr: Flat) {
     use PrimValType::*;
     match p {
-        S64 | U64 => &[Flat::I64],
-        F32 => &[Flat::F32],
-        F64 => &[Flat::F64],
-        String => &[Flat::I32, Flat::I32],
-        _ => &[Flat::I32],
+        S64 | U64 => out.push(Flat::I64),
+        F32 => out.push(Flat::F32),
+        F64 => out.push(Flat::F64),
+        // CanonicalABI: a string is a pointer and a length of the memory's type.
+        String => out.extend_from_slice(&[ptr, ptr]),
+        _ => out.push(Flat::I32),
     }
 }
 
@@ -565,6 +636,8 @@ pub(super) fn subst_inst(i: &Arc<InstTy>, m: &Subst, ids: &mut Ids) -> Arc<InstT
             .map(|(n, e)| (n.clone(), subst_ent(e, m, ids)))
             .collect(),
         defined: i.defined.iter().map(|r| subst_id(*r, m)).collect(),
+        size: i.size,
+        depth: i.depth,
     })
 }
 
@@ -585,6 +658,8 @@ pub(super) fn subst_comp(c: &Arc<CompTy>, m: &Subst, ids: &mut Ids) -> Arc<CompT
             .collect(),
         imported: c.imported.iter().map(|r| subst_id(*r, m)).collect(),
         defined: c.defined.iter().map(|r| subst_id(*r, m)).collect(),
+        size: c.size,
+        depth: c.depth,
     })
 }
 
