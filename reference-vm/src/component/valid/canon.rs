@@ -245,9 +245,9 @@ impl Validator {
     /// Binary: canon.
     pub(super) fn canon(&mut self, c: &Canon) -> Result<()> {
         use core::ValType::{I32, I64};
-        if let Canon::Builtin(Builtin::ContextGet(t, i) | Builtin::ContextSet(t, i)) = c {
-            // Every use of a context slot has one core type.
-            if let Some(prev) = self.sm().context_types.insert(*i, *t)
+        if let Canon::Builtin(Builtin::ContextGet(t, _) | Builtin::ContextSet(t, _)) = c {
+            // Every context slot has the one core type first used.
+            if let Some(prev) = self.sm().context_type.replace(*t)
                 && prev != *t
             {
                 return err("context.{get,set} type must match previous context type");

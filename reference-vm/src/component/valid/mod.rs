@@ -135,8 +135,8 @@ struct Scope {
     /// Types (defined-type identities and resources) named by an import or export.
     imported_types: HashSet<u32>,
     exported_types: HashSet<u32>,
-    /// The core type of each `context.get`/`context.set` slot used so far.
-    context_types: HashMap<u32, core::ValType>,
+    /// The core type of `context.get`/`context.set` (one for all slots).
+    context_type: Option<core::ValType>,
 }
 
 impl Scope {
@@ -167,7 +167,7 @@ impl Scope {
             export_res_names: HashMap::new(),
             imported_types: HashSet::new(),
             exported_types: HashSet::new(),
-            context_types: HashMap::new(),
+            context_type: None,
         }
     }
 }
@@ -635,6 +635,16 @@ impl Validator {
         let result = self.opt_val(&f.result)?;
         if result.as_ref().is_some_and(Val::borrow) {
             return err("function result cannot contain a `borrow` type");
+        }
+        let size = params
+            .iter()
+            .map(|(_, t)| t)
+            .chain(&result)
+            .fold(1u32, |s, t| s.saturating_add(t.size()));
+        if size > MAX_TYPE_SIZE {
+            return err(format!(
+                "effective type size exceeds the limit of {MAX_TYPE_SIZE}"
+            ));
         }
         Ok(Arc::new(FuncTy {
             is_async: f.is_async,
