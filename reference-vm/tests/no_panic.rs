@@ -214,3 +214,155 @@ fn mutated_modules_never_panic() {
     eprintln!("{} modules, {inputs} inputs", modules.len());
     assert!(inputs > 10_000);
 }
+
+/// The component binaries of the component model's reference tests (and
+/// wasm-tools' tests), encoded by the `wast` crate: every component of every
+/// directive that holds one. Files `wast` cannot parse are skipped.
+fn reference_components(root: &Path) -> Vec<Vec<u8>> {
+    let mut files = Vec::new();
+    wast_files(&root.join("component-model/test"), &mut files);
+    wast_files(&root.join("component-model/wasm-tools-tests"), &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for f in &files {
+        let Ok(src) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let Ok(buf) = wast::parser::ParseBuffer::new(&src) else {
+            continue;
+        };
+        let Ok(script) = wast::parser::parse::<wast::Wast>(&buf) else {
+            continue;
+        };
+        for d in script.directives {
+            use wast::WastDirective as D;
+            let mut q = match d {
+                D::Module(q) | D::ModuleDefinition(q) => q,
+                D::AssertInvalid { module, .. } | D::AssertMalformed { module, .. } => module,
+                D::AssertUnlinkable { module, .. } => wast::QuoteWat::Wat(module),
+                _ => continue,
+            };
+            if let Ok(bytes) = q.encode()
+                && reference_vm::component::is_component(&bytes)
+            {
+                out.push(bytes);
+            }
+        }
+    }
+    out
+}
+
+/// Decode and validate a component (and a core module where the bytes say
+/// so): any result but a panic.
+fn exercise_component(bytes: &[u8], f: &Features) {
+    use reference_vm::component::{decode_component, validate_component};
+    if let Ok(c) = decode_component(bytes, f) {
+        let _ = validate_component(&c, f);
+    }
+}
+
+#[test]
+fn mutated_components_never_panic() {
+    // ../shared next to the repository (or next to a worktree's folder).
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = [here.join("../../shared"), here.join("../../../shared")]
+        .into_iter()
+        .find(|r| r.join("component-model/test").is_dir())
+        .unwrap_or_else(|| here.join("../../shared"));
+    if !root.join("component-model/test").is_dir() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI: ../shared/component-model is missing"
+        );
+        eprintln!("skipping: {} not found", root.display());
+        return;
+    }
+    let comps = reference_components(&root);
+    assert!(comps.len() > 500, "found only {} components", comps.len());
+    let f = Features::latest();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut inputs = 0usize;
+    for c in &comps {
+        // Every truncation of small components, a sample of big ones.
+        let cuts: Vec<usize> = if c.len() <= 2048 {
+            (0..c.len()).collect()
+        } else {
+            (0..256).map(|_| rng.below(c.len())).collect()
+        };
+        for cut in cuts {
+            exercise_component(&c[..cut], &f);
+            inputs += 1;
+        }
+        // Bit flips and byte replacements after the preamble.
+        for k in 0..96 {
+            if c.len() <= 8 {
+                break;
+            }
+            let mut v = c.clone();
+            for _ in 0..1 + rng.below(3) {
+                let i = 8 + rng.below(v.len() - 8);
+                if k % 2 == 0 {
+                    v[i] ^= 1 << rng.below(8);
+                } else {
+                    v[i] = rng.next() as u8;
+                }
+            }
+            exercise_component(&v, &f);
+            inputs += 1;
+        }
+    }
+    // Random sections after a component preamble.
+    for _ in 0..5000 {
+        let n = rng.below(64);
+        let mut v = b"\0asm\x0d\0\x01\0".to_vec();
+        v.extend((0..n).map(|_| rng.next() as u8));
+        exercise_component(&v, &f);
+        inputs += 1;
+    }
+    eprintln!("{} components, {inputs} inputs", comps.len());
+    assert!(inputs > 100_000);
+}
+
+/// wasm-smith's random components (its component-model generator) decode
+/// and validate to a value, never a panic; most of them are valid.
+#[test]
+fn smith_components_never_panic() {
+    use reference_vm::component::{decode_component, validate_component};
+    let f = Features::latest();
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let (mut made, mut decoded, mut valid) = (0usize, 0usize, 0usize);
+    let n = 400;
+    for _ in 0..n {
+        let data: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+        let mut u = arbitrary::Unstructured::new(&data);
+        // The compact import section is a core proposal the core decoder
+        // does not implement.
+        let config = wasm_smith::Config {
+            compact_imports_enabled: false,
+            ..wasm_smith::Config::default()
+        };
+        let Ok(c) = wasm_smith::Component::new(config, &mut u) else {
+            continue;
+        };
+        let bytes = c.to_bytes();
+        made += 1;
+        match decode_component(&bytes, &f) {
+            Ok(c) => {
+                decoded += 1;
+                match validate_component(&c, &f) {
+                    Ok(()) => valid += 1,
+                    Err(e) => eprintln!("smith: invalid: {e}"),
+                }
+            }
+            Err(e) => eprintln!("smith: malformed: {e}"),
+        }
+        for cut in (0..bytes.len()).step_by(1 + bytes.len() / 64) {
+            exercise_component(&bytes[..cut], &f);
+        }
+    }
+    eprintln!("{made} smith components: {decoded} decoded, {valid} valid");
+    assert!(
+        made > n / 2 && decoded * 10 >= made * 9,
+        "{decoded} of {made} decoded"
+    );
+}

@@ -69,11 +69,11 @@ fn flatten_functype(o: &Opts, ft: &FuncTy, lift: bool) -> Result<core::FuncType>
     let limit = MAX_FLAT_PARAMS + 1;
     let mut params = Vec::new();
     for (_, t) in &ft.params {
-        flatten(t, &mut params, limit);
+        flatten(t, &mut params, limit, o.ptr());
     }
     let mut results = Vec::new();
     if let Some(t) = &ft.result {
-        flatten(t, &mut results, limit);
+        flatten(t, &mut results, limit, o.ptr());
     }
     let params_mem = ft.params.iter().any(|(_, t)| needs_memory(t));
     let result_mem = ft.result.as_ref().is_some_and(needs_memory);
@@ -114,6 +114,10 @@ fn flatten_functype(o: &Opts, ft: &FuncTy, lift: bool) -> Result<core::FuncType>
         if params_mem || spilled(ft) {
             o.require_realloc()?;
         }
+        // The result goes through `task.return`, from this memory.
+        if result_mem || results.len() > MAX_FLAT_PARAMS {
+            o.require_memory()?;
+        }
         results = if o.callback.is_some() {
             vec![Flat::I32]
         } else {
@@ -146,7 +150,7 @@ fn flatten_functype(o: &Opts, ft: &FuncTy, lift: bool) -> Result<core::FuncType>
 fn spilled(ft: &FuncTy) -> bool {
     let mut params = Vec::new();
     for (_, t) in &ft.params {
-        flatten(t, &mut params, MAX_FLAT_PARAMS + 1);
+        flatten(t, &mut params, MAX_FLAT_PARAMS + 1, Flat::I32);
     }
     params.len() > MAX_FLAT_PARAMS
 }
@@ -188,7 +192,14 @@ impl Validator {
                 ));
             }
             match opt {
-                CanonOpt::Memory(m) => o.memory = Some(*get(&self.s().core_mems, *m, "memory")?),
+                CanonOpt::Memory(m) => {
+                    let mem = *get(&self.s().core_mems, *m, "memory")?;
+                    // CanonicalABI: the memory is a plain (unshared) memory.
+                    if mem.shared {
+                        return err("mismatch in the shared flag for memories");
+                    }
+                    o.memory = Some(mem);
+                }
                 CanonOpt::Realloc(f) => realloc = Some(*f),
                 CanonOpt::PostReturn(f) => {
                     get(&self.s().core_funcs, *f, "function")?;
@@ -234,6 +245,14 @@ impl Validator {
     /// Binary: canon.
     pub(super) fn canon(&mut self, c: &Canon) -> Result<()> {
         use core::ValType::{I32, I64};
+        if let Canon::Builtin(Builtin::ContextGet(t, _) | Builtin::ContextSet(t, _)) = c {
+            // Every context slot has the one core type first used.
+            if let Some(prev) = self.sm().context_type.replace(*t)
+                && prev != *t
+            {
+                return err("context.{get,set} type must match previous context type");
+            }
+        }
         let core_ft = match c {
             Canon::Lift { func, opts, ty } => {
                 let core = get(&self.s().core_funcs, *func, "function")?.clone();
@@ -266,6 +285,9 @@ impl Validator {
             Canon::Lower { func, opts } => {
                 let ft = get(&self.s().funcs, *func, "function")?.clone();
                 let o = self.opts(opts)?;
+                if o.is_async && !ft.is_async {
+                    return err("the `async` canonical option requires an async function type");
+                }
                 if o.post_return.is_some() {
                     return err("canonical option `post-return` cannot be specified for lowerings");
                 }
@@ -276,7 +298,7 @@ impl Validator {
             }
             Canon::ResourceNew(rt) => {
                 let r = self.resource(*rt)?;
-                let Some(rep) = self.s().local_res.get(&r) else {
+                let Some(rep) = self.s().local_res.get(&r.id) else {
                     return err(format!("type {rt} is not a local resource"));
                 };
                 ft(&[*rep], &[I32])
@@ -287,7 +309,7 @@ impl Validator {
             }
             Canon::ResourceRep(rt) => {
                 let r = self.resource(*rt)?;
-                let Some(rep) = self.s().local_res.get(&r) else {
+                let Some(rep) = self.s().local_res.get(&r.id) else {
                     return err(format!("type {rt} is not a local resource"));
                 };
                 ft(&[I32], &[*rep])
@@ -300,19 +322,35 @@ impl Validator {
     }
 
     /// A stream or future type index.
-    fn stream_or_future(&self, t: u32, stream: bool) -> Result<()> {
+    /// A stream or future type index: its payload.
+    fn stream_or_future(&self, t: u32, stream: bool) -> Result<Option<Val>> {
         let what = if stream { "stream" } else { "future" };
         match get(&self.s().types, t, "type")? {
-            TypeDef::Val(Val::Def(d))
-                if matches!(
-                    (&d.kind, stream),
-                    (DefKind::Stream(_), true) | (DefKind::Future(_), false)
-                ) =>
-            {
-                Ok(())
-            }
-            _ => err(format!("`{what}` type index {t} is not a {what} type")),
+            TypeDef::Val(Val::Def(d)) => match (&d.kind, stream) {
+                (DefKind::Stream(p), true) | (DefKind::Future(p), false) => Ok(p.clone()),
+                _ => err(format!("`{what}` requires a {what} type")),
+            },
+            _ => err(format!("`{what}` requires a {what} type")),
         }
+    }
+
+    /// `stream.read`/`write`, `future.read`/`write` options: memory for a
+    /// payload, realloc to read one holding pointers.
+    fn copy_opts(&self, payload: &Option<Val>, opts: &[CanonOpt], read: bool) -> Result<()> {
+        let o = self.opts(opts)?;
+        if let Some(p) = payload {
+            o.require_memory()?;
+            if read && needs_memory(p) {
+                o.require_realloc()?;
+            }
+        }
+        if o.post_return.is_some() {
+            return err("canonical option `post-return` cannot be specified for lowerings");
+        }
+        if o.callback.is_some() {
+            return err("canonical option `callback` cannot be specified for lowerings");
+        }
+        Ok(())
     }
 
     /// CanonicalABI.md: the core function type of each built-in.
@@ -330,7 +368,7 @@ impl Validator {
                 let mut params = Vec::new();
                 if let Some(t) = r {
                     let t = self.val_type(t)?;
-                    flatten(&t, &mut params, MAX_FLAT_PARAMS + 1);
+                    flatten(&t, &mut params, MAX_FLAT_PARAMS + 1, o.ptr());
                     if needs_memory(&t) {
                         o.require_memory()?;
                     }
@@ -353,8 +391,8 @@ impl Validator {
                 ft(&[], &[I64])
             }
             B::StreamRead(t, opts) | B::StreamWrite(t, opts) => {
-                self.stream_or_future(*t, true)?;
-                opts_mem(opts)?;
+                let p = self.stream_or_future(*t, true)?;
+                self.copy_opts(&p, opts, matches!(b, B::StreamRead(..)))?;
                 ft(&[I32, I32, I32], &[I32])
             }
             B::StreamCancelRead(t, _) | B::StreamCancelWrite(t, _) => {
@@ -370,8 +408,8 @@ impl Validator {
                 ft(&[], &[I64])
             }
             B::FutureRead(t, opts) | B::FutureWrite(t, opts) => {
-                self.stream_or_future(*t, false)?;
-                opts_mem(opts)?;
+                let p = self.stream_or_future(*t, false)?;
+                self.copy_opts(&p, opts, matches!(b, B::FutureRead(..)))?;
                 ft(&[I32, I32], &[I32])
             }
             B::FutureCancelRead(t, _) | B::FutureCancelWrite(t, _) => {

@@ -128,11 +128,15 @@ struct Scope {
     defined_res: Vec<ResId>,
     /// Resources defined here by `(type (resource ...))`: their rep.
     local_res: HashMap<ResId, core::ValType>,
-    /// The name each top-level imported/exported resource has.
-    res_names: HashMap<ResId, String>,
+    /// The name each top-level imported resource has, and each exported
+    /// one (Binary.md: the two namespaces are disjoint).
+    import_res_names: HashMap<ResId, String>,
+    export_res_names: HashMap<ResId, String>,
     /// Types (defined-type identities and resources) named by an import or export.
     imported_types: HashSet<u32>,
     exported_types: HashSet<u32>,
+    /// The core type of `context.get`/`context.set` (one for all slots).
+    context_type: Option<core::ValType>,
 }
 
 impl Scope {
@@ -159,16 +163,19 @@ impl Scope {
             imported_res: Vec::new(),
             defined_res: Vec::new(),
             local_res: HashMap::new(),
-            res_names: HashMap::new(),
+            import_res_names: HashMap::new(),
+            export_res_names: HashMap::new(),
             imported_types: HashSet::new(),
             exported_types: HashSet::new(),
+            context_type: None,
         }
     }
 }
 
 fn get<'a, T>(v: &'a [T], i: u32, what: &str) -> Result<&'a T> {
-    v.get(i as usize)
-        .ok_or_else(|| ValidationError::Invalid(format!("{what} index out of bounds")))
+    v.get(i as usize).ok_or_else(|| {
+        ValidationError::Invalid(format!("unknown {what} {i}: {what} index out of bounds"))
+    })
 }
 
 struct Validator {
@@ -202,15 +209,21 @@ impl Validator {
         }
         let mut defined = s.defined_res.clone();
         defined.extend(s.local_res.keys().copied());
-        Ok(Arc::new(CompTy {
-            imports: s.imports,
-            exports: s.exports,
-            imported: s.imported_res,
-            defined,
-        }))
+        limit(Arc::new(
+            CompTy {
+                imports: s.imports,
+                exports: s.exports,
+                imported: s.imported_res,
+                defined,
+                size: 0,
+                depth: 0,
+            }
+            .sized(),
+        ))
     }
 
     fn component_body(&mut self, c: &Component) -> Result<()> {
+        let mut started = false;
         for d in &c.defs {
             match d {
                 Definition::CoreModule(m) => self.core_module(m)?,
@@ -230,7 +243,13 @@ impl Validator {
                     self.sm().types.push(t);
                 }
                 Definition::Canon(c) => self.canon(c)?,
-                Definition::Start(s) => self.start(s)?,
+                Definition::Start(s) => {
+                    if started {
+                        return err("component cannot have more than one start function");
+                    }
+                    started = true;
+                    self.start(s)?;
+                }
                 Definition::Import(i) => self.import(&i.name, &i.desc)?,
                 Definition::Export(e) => self.export(e)?,
                 Definition::Value(v) => self.value(v)?,
@@ -326,13 +345,36 @@ impl Validator {
     /// Binary: core:type — a rec group's types, or a module type.
     fn core_type(&mut self, t: &CoreType) -> Result<Vec<CoreTy>> {
         match t {
-            CoreType::Rec(subs) => Ok(subs
-                .iter()
-                .map(|st| match &st.comp {
-                    core::CompType::Func(f) => CoreTy::Func(f.clone()),
-                    _ => CoreTy::Other,
-                })
-                .collect()),
+            CoreType::Rec(subs) => {
+                // Type references inside the group: in bounds, never to a
+                // module type (core types of a component share one space).
+                let base = self.s().core_types.len();
+                let n = base + subs.len();
+                for st in subs {
+                    if let core::CompType::Func(f) = &st.comp {
+                        for t in f.params.iter().chain(&f.results) {
+                            let core::ValType::Ref(r) = t else { continue };
+                            let (core::HeapType::Concrete(i) | core::HeapType::Exact(i)) = r.heap
+                            else {
+                                continue;
+                            };
+                            if i as usize >= n {
+                                return err(format!("unknown type {i}: type index out of bounds"));
+                            }
+                            if let Some(CoreTy::Module(_)) = self.s().core_types.get(i as usize) {
+                                return err(format!("type index {i} is a module type"));
+                            }
+                        }
+                    }
+                }
+                Ok(subs
+                    .iter()
+                    .map(|st| match &st.comp {
+                        core::CompType::Func(f) => CoreTy::Func(f.clone()),
+                        _ => CoreTy::Other,
+                    })
+                    .collect())
+            }
             CoreType::Module(decls) => Ok(vec![CoreTy::Module(Arc::new(self.module_type(decls)?))]),
         }
     }
@@ -362,6 +404,7 @@ impl Validator {
             match d {
                 CoreModuleDecl::Import(im) => {
                     let t = extern_type(&tys, &im.desc)?;
+                    check_core_extern(&t)?;
                     if mt
                         .imports
                         .iter()
@@ -372,15 +415,23 @@ impl Validator {
                     mt.imports.push((im.module.clone(), im.name.clone(), t));
                 }
                 CoreModuleDecl::Type(t) => match t {
-                    CoreType::Module(_) => return err("module types cannot be nested"),
+                    CoreType::Module(_) => {
+                        return err(
+                            "invalid leading byte (0x50) for core type in a module type: module types cannot be nested",
+                        );
+                    }
                     t => tys.extend(self.core_type(t)?),
                 },
                 CoreModuleDecl::OuterAlias { count, idx } => {
-                    // Binary.md: count 1 is the enclosing component (type).
-                    if *count != 1 {
-                        return err(format!("invalid outer alias count of {count}"));
-                    }
-                    match get(&self.s().core_types, *idx, "type")? {
+                    // Binary.md: count 0 is the module type, 1 the enclosing
+                    // component (type), and so on outward.
+                    let n = self.scopes.len();
+                    let space = match *count as usize {
+                        0 => &tys,
+                        c if c <= n => &self.scopes[n - c].core_types,
+                        _ => return err(format!("invalid outer alias count of {count}")),
+                    };
+                    match get(space, *idx, "type")? {
                         CoreTy::Module(_) => {
                             return err("cannot alias a module type into a module type");
                         }
@@ -389,6 +440,7 @@ impl Validator {
                 }
                 CoreModuleDecl::Export(name, d) => {
                     let t = extern_type(&tys, d)?;
+                    check_core_extern(&t)?;
                     if mt.exports.iter().any(|(n, _)| n == name) {
                         return err(format!("export name `{name}` already defined"));
                     }
@@ -425,7 +477,7 @@ impl Validator {
         Ok(e)
     }
 
-    fn resource(&self, i: u32) -> Result<ResId> {
+    fn resource(&self, i: u32) -> Result<Res> {
         match get(&self.s().types, i, "type")? {
             TypeDef::Resource(r) => Ok(*r),
             _ => err(format!("type index {i} is not a resource type")),
@@ -526,6 +578,9 @@ impl Validator {
                 "effective type size exceeds the limit of {MAX_TYPE_SIZE}"
             ));
         }
+        if d.depth > MAX_TYPE_DEPTH {
+            return err("value type nesting is too deep");
+        }
         // Binary.md: elem_size(t, 'i64') < 2^28.
         if d.elem_size >= 1 << 28 {
             return err("value type's maximum in-memory size exceeds maximum byte size");
@@ -559,7 +614,7 @@ impl Validator {
                 }
                 let r = self.ids.res();
                 self.sm().local_res.insert(r, *rep);
-                TypeDef::Resource(r)
+                TypeDef::Resource(Res { id: r, alias: r })
             }
         })
     }
@@ -581,6 +636,16 @@ impl Validator {
         if result.as_ref().is_some_and(Val::borrow) {
             return err("function result cannot contain a `borrow` type");
         }
+        let size = params
+            .iter()
+            .map(|(_, t)| t)
+            .chain(&result)
+            .fold(1u32, |s, t| s.saturating_add(t.size()));
+        if size > MAX_TYPE_SIZE {
+            return err(format!(
+                "effective type size exceeds the limit of {MAX_TYPE_SIZE}"
+            ));
+        }
         Ok(Arc::new(FuncTy {
             is_async: f.is_async,
             params,
@@ -597,12 +662,17 @@ impl Validator {
         });
         let s = self.scopes.pop().expect("pushed above");
         r?;
-        Ok(Arc::new(CompTy {
-            imports: s.imports,
-            exports: s.exports,
-            imported: s.imported_res,
-            defined: s.defined_res,
-        }))
+        limit(Arc::new(
+            CompTy {
+                imports: s.imports,
+                exports: s.exports,
+                imported: s.imported_res,
+                defined: s.defined_res,
+                size: 0,
+                depth: 0,
+            }
+            .sized(),
+        ))
     }
 
     /// Binary: instancetype — its own scope.
@@ -611,10 +681,15 @@ impl Validator {
         let r = decls.iter().try_for_each(|d| self.instance_decl(d));
         let s = self.scopes.pop().expect("pushed above");
         r?;
-        Ok(Arc::new(InstTy {
-            exports: s.exports,
-            defined: s.defined_res,
-        }))
+        limit(Arc::new(
+            InstTy {
+                exports: s.exports,
+                defined: s.defined_res,
+                size: 0,
+                depth: 0,
+            }
+            .sized(),
+        ))
     }
 
     /// Binary: instancedecl.
@@ -682,7 +757,7 @@ impl Validator {
                     Dir::Import => self.sm().imported_res.push(r),
                     Dir::Export => self.sm().defined_res.push(r),
                 }
-                Ent::Type(TypeDef::Resource(r))
+                Ent::Type(TypeDef::Resource(Res { id: r, alias: r }))
             }
             ExternDesc::Instance(i) => match get(&self.s().types, *i, "type")?.clone() {
                 TypeDef::Instance(it) => {
@@ -695,6 +770,8 @@ impl Validator {
                     Ent::Instance(Arc::new(InstTy {
                         exports: it.exports.clone(),
                         defined: Vec::new(),
+                        size: it.size,
+                        depth: it.depth,
                     }))
                 }
                 _ => return err(format!("type index {i} is not an instance type")),
@@ -715,11 +792,16 @@ impl Validator {
                 id: self.ids.ty(),
                 kind: d.kind.clone(),
                 size: d.size,
+                depth: d.depth,
                 borrow: d.borrow,
                 handles: d.handles,
                 elem_size: d.elem_size,
                 align: d.align,
             }))),
+            TypeDef::Resource(r) => TypeDef::Resource(Res {
+                id: r.id,
+                alias: self.ids.ty(),
+            }),
             t => t,
         }
     }
@@ -734,10 +816,12 @@ impl Validator {
     fn add_extern(&mut self, n: &ExternName, ent: Ent, dir: Dir) -> Result<()> {
         // Top-level resources are known by name for `[method]` etc.
         if let Ent::Type(TypeDef::Resource(r)) = &ent {
-            self.sm()
-                .res_names
-                .entry(*r)
-                .or_insert_with(|| n.name.clone());
+            let s = self.sm();
+            let names = match dir {
+                Dir::Import => &mut s.import_res_names,
+                Dir::Export => &mut s.export_res_names,
+            };
+            names.entry(r.alias).or_insert_with(|| n.name.clone());
         }
         self.check_name(n, &ent, dir)?;
         if !self.named(&ent, dir, true) {
@@ -789,37 +873,8 @@ impl Validator {
         if let Some(a) = n.repeated_attribute {
             return err(format!("duplicate '{a}' option in name"));
         }
-        let is_instance = matches!(ent, Ent::Instance(_));
-        if let Some(suffix) = &n.version_suffix {
-            if !is_instance {
-                return err("only instances can have a `version-suffix`");
-            }
-            if suffix.is_empty() {
-                return err("version suffix cannot be empty");
-            }
-            if n.implements.is_none() && !matches!(parsed, Name::Interface(_)) {
-                return err("`version-suffix` requires an interface name or `implements`");
-            }
-        }
-        if let Some(imp) = &n.implements {
-            if !matches!(parsed, Name::Label(_)) {
-                return err(format!("name `{raw}` is not valid with `implements`"));
-            }
-            if !is_instance {
-                return err("only instances can have an `implements`");
-            }
-            match names::parse(imp).map_err(|e| {
-                ValidationError::Invalid(format!("`{imp}` is not a valid name: {e}"))
-            })? {
-                Name::Interface(v) => {
-                    names::check_version(v.as_deref(), n.version_suffix.as_deref()).map_err(
-                        |e| ValidationError::Invalid(format!("invalid interface version: {e}")),
-                    )?
-                }
-                _ => return err(format!("name `{imp}` must be an interface")),
-            }
-        }
-        self.check_annotated(&parsed, n, ent).map_err(|e| {
+        check_attributes(n, &parsed, ent)?;
+        self.check_annotated(&parsed, n, ent, dir).map_err(|e| {
             ValidationError::Invalid(format!("{} name `{raw}` is not valid: {e}", dir.desc()))
         })?;
         let canonical = parsed.canonical(raw);
@@ -838,78 +893,131 @@ impl Validator {
     }
 
     /// Binary.md: `[constructor]`, `[method]`, `[static]` names.
-    fn check_annotated(&self, parsed: &Name, n: &ExternName, ent: &Ent) -> Result<()> {
-        if let Name::Interface(v) = parsed {
-            return names::check_version(v.as_deref(), n.version_suffix.as_deref())
-                .map_err(|e| ValidationError::Invalid(format!("invalid interface version: {e}")));
+    fn check_annotated(&self, parsed: &Name, n: &ExternName, ent: &Ent, dir: Dir) -> Result<()> {
+        let res_names = match dir {
+            Dir::Import => &self.s().import_res_names,
+            Dir::Export => &self.s().export_res_names,
+        };
+        check_annotated(parsed, n, ent, res_names)
+    }
+}
+
+/// Binary.md: `[constructor]`, `[method]`, `[static]` names, against the
+/// resource names of their namespace.
+fn check_annotated(
+    parsed: &Name,
+    n: &ExternName,
+    ent: &Ent,
+    res_names: &HashMap<ResId, String>,
+) -> Result<()> {
+    if let Name::Interface(v) = parsed {
+        return names::check_version(v.as_deref(), n.version_suffix.as_deref())
+            .map_err(|e| ValidationError::Invalid(format!("invalid interface version: {e}")));
+    }
+    let func = || match ent {
+        Ent::Func(f) => Ok(f.clone()),
+        _ => err("item is not a func"),
+    };
+    let handle = |v: &Val, borrow: bool| match v {
+        Val::Def(d) => match d.kind {
+            DefKind::Own(r) if !borrow => Some(r),
+            DefKind::Borrow(r) if borrow => Some(r),
+            _ => None,
+        },
+        Val::Prim(_) => None,
+    };
+    match parsed {
+        Name::Constructor(r) => {
+            let f = func()?;
+            if f.is_async {
+                return err("constructor function cannot be async");
+            }
+            let Some(res) = &f.result else {
+                return err("function should return one value");
+            };
+            let id = handle(res, false).or_else(|| match res {
+                Val::Def(d) => match &d.kind {
+                    DefKind::Result(Some(ok), _) => handle(ok, false),
+                    _ => None,
+                },
+                Val::Prim(_) => None,
+            });
+            let Some(id) = id else {
+                return err("function should return `(own $T)` or `(result (own $T))`");
+            };
+            resource_name(res_names, id.alias, r)
         }
-        let func = || match ent {
-            Ent::Func(f) => Ok(f.clone()),
-            _ => err("item is not a func"),
-        };
-        let handle = |v: &Val, borrow: bool| match v {
-            Val::Def(d) => match d.kind {
-                DefKind::Own(r) if !borrow => Some(r),
-                DefKind::Borrow(r) if borrow => Some(r),
-                _ => None,
-            },
-            Val::Prim(_) => None,
-        };
-        match parsed {
-            Name::Constructor(r) => {
-                let f = func()?;
-                if f.is_async {
-                    return err("constructor function cannot be async");
-                }
-                let Some(res) = &f.result else {
-                    return err("function should return one value");
-                };
-                let id = handle(res, false).or_else(|| match res {
-                    Val::Def(d) => match &d.kind {
-                        DefKind::Result(Some(ok), _) => handle(ok, false),
-                        _ => None,
-                    },
-                    Val::Prim(_) => None,
-                });
-                let Some(id) = id else {
-                    return err("function should return `(own $T)` or `(result (own $T))`");
-                };
-                self.resource_name(id, r)
+        Name::Method(r, _) => {
+            let f = func()?;
+            let Some((pname, pty)) = f.params.first() else {
+                return err("function should have at least one argument");
+            };
+            if pname != "self" {
+                return err("function should have a first argument called `self`");
             }
-            Name::Method(r, _) => {
-                let f = func()?;
-                let Some((pname, pty)) = f.params.first() else {
-                    return err("function should have at least one argument");
-                };
-                if pname != "self" {
-                    return err("function should have a first argument called `self`");
-                }
-                let Some(id) = handle(pty, true) else {
-                    return err("function should take a first argument of `(borrow $T)`");
-                };
-                self.resource_name(id, r)
+            let Some(id) = handle(pty, true) else {
+                return err("function should take a first argument of `(borrow $T)`");
+            };
+            resource_name(res_names, id.alias, r)
+        }
+        Name::Static(r, _) => {
+            func()?;
+            if !res_names.values().any(|n| n == r) {
+                return err("static resource name is not known in this context");
             }
-            Name::Static(r, _) => {
-                func()?;
-                if !self.s().res_names.values().any(|n| n == r) {
-                    return err("static resource name is not known in this context");
-                }
-                Ok(())
-            }
-            Name::Label(_) | Name::Interface(_) => Ok(()),
+            Ok(())
+        }
+        Name::Label(_) | Name::Interface(_) => Ok(()),
+    }
+}
+
+/// Binary.md 🏷️/🔗: `implements` and `versionsuffix` attributes.
+fn check_attributes(n: &ExternName, parsed: &Name, ent: &Ent) -> Result<()> {
+    let raw = n.name.as_str();
+    let is_instance = matches!(ent, Ent::Instance(_));
+    if let Some(suffix) = &n.version_suffix {
+        if !is_instance {
+            return err("only instances can have a `version-suffix`");
+        }
+        if suffix.is_empty() {
+            return err("version suffix cannot be empty");
+        }
+        if n.implements.is_none() && !matches!(parsed, Name::Interface(_)) {
+            return err("`version-suffix` requires an interface name or `implements`");
         }
     }
-
-    fn resource_name(&self, id: ResId, name: &str) -> Result<()> {
-        match self.s().res_names.get(&id) {
-            None => err("resource used in function does not have a name in this context"),
-            Some(n) if n != name => err(format!(
-                "function does not match expected resource name `{n}`"
-            )),
-            Some(_) => Ok(()),
+    if let Some(imp) = &n.implements {
+        if !matches!(parsed, Name::Label(_)) {
+            return err(format!("name `{raw}` is not valid with `implements`"));
+        }
+        if !is_instance {
+            return err("only instances can have an `implements`");
+        }
+        match names::parse(imp)
+            .map_err(|e| ValidationError::Invalid(format!("`{imp}` is not a valid name: {e}")))?
+        {
+            Name::Interface(v) => names::check_version(v.as_deref(), n.version_suffix.as_deref())
+                .map_err(|e| {
+                ValidationError::Invalid(format!("invalid interface version: {e}"))
+            })?,
+            _ => return err(format!("name `{imp}` must be an interface")),
         }
     }
+    Ok(())
+}
 
+/// Binary.md: the resource of a `[constructor]`/`[method]` has that name here.
+fn resource_name(res_names: &HashMap<ResId, String>, id: ResId, name: &str) -> Result<()> {
+    match res_names.get(&id) {
+        None => err("resource used in function does not have a name in this context"),
+        Some(n) if n != name => err(format!(
+            "function does not match expected resource name `{n}`"
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+impl Validator {
     /// Binary.md: every type an import or export uses must itself be
     /// imported or exported (named); registers the types this one names.
     fn named(&mut self, ent: &Ent, dir: Dir, top: bool) -> bool {
@@ -929,7 +1037,7 @@ impl Validator {
                 }
                 let id = match t {
                     TypeDef::Val(Val::Def(d)) => Some(d.id),
-                    TypeDef::Resource(r) => Some(*r),
+                    TypeDef::Resource(r) => Some(r.alias),
                     _ => None,
                 };
                 if let Some(id) = id {
@@ -984,8 +1092,9 @@ impl Validator {
                         "ascribed type of export is not compatible with item's type: {e}"
                     ))
                 })?;
-                let m = sub.map;
-                subst_ent(&want, &m, &mut self.ids)
+                // The ascribed type is the export's: a `(sub resource)`
+                // stays a fresh abstract resource to the outside.
+                want
             }
         };
         self.add_extern(&e.name, ent, Dir::Export)
@@ -1051,7 +1160,7 @@ impl Validator {
                 let mut m = sub.map;
                 for r in &ct.defined {
                     let fresh = self.ids.res();
-                    m.insert(*r, fresh);
+                    m.res.insert(*r, fresh);
                 }
                 InstTy {
                     exports: ct
@@ -1060,15 +1169,37 @@ impl Validator {
                         .map(|(n, e)| (n.clone(), subst_ent(e, &m, &mut self.ids)))
                         .collect(),
                     defined: Vec::new(),
+                    size: ct.size,
+                    depth: ct.depth,
                 }
             }
             Instance::Exports(list) => {
                 let mut exports: Vec<(String, Ent)> = Vec::new();
                 let mut seen: HashMap<String, String> = HashMap::new();
+                let mut res_names: HashMap<ResId, String> = HashMap::new();
                 for (n, si) in list {
                     let parsed = names::parse(&n.name).map_err(|e| {
                         ValidationError::Invalid(format!(
                             "export name `{}` is not a valid extern name: {e}",
+                            n.name
+                        ))
+                    })?;
+                    if let Some(a) = n.repeated_attribute {
+                        return err(format!("duplicate '{a}' option in name"));
+                    }
+                    // A bag's resource exports are new aliases (their
+                    // names); defined types keep their identity.
+                    let e = match self.item(si)? {
+                        Ent::Type(t @ TypeDef::Resource(_)) => Ent::Type(self.with_unique(t)),
+                        e => e,
+                    };
+                    if let Ent::Type(TypeDef::Resource(r)) = &e {
+                        res_names.entry(r.alias).or_insert_with(|| n.name.clone());
+                    }
+                    check_attributes(n, &parsed, &e)?;
+                    check_annotated(&parsed, n, &e, &res_names).map_err(|err| {
+                        ValidationError::Invalid(format!(
+                            "export name `{}` is not valid: {err}",
                             n.name
                         ))
                     })?;
@@ -1080,16 +1211,19 @@ impl Validator {
                         ));
                     }
                     seen.insert(c, n.name.clone());
-                    let e = self.item(si)?;
                     exports.push((n.name.clone(), e));
                 }
                 InstTy {
                     exports,
                     defined: Vec::new(),
+                    size: 0,
+                    depth: 0,
                 }
+                .sized()
             }
         };
-        self.sm().instances.push(Arc::new(it));
+        let it = limit(Arc::new(it))?;
+        self.sm().instances.push(it);
         Ok(())
     }
 
@@ -1216,6 +1350,41 @@ fn core_sort_desc(s: CoreSort) -> &'static str {
     }
 }
 
+/// The effective type size and nesting limits of an instance or
+/// component type (bounding every later traversal of it).
+fn limit<T: Sized>(t: Arc<T>) -> Result<Arc<T>>
+where
+    Arc<T>: Sized,
+    T: SizeDepth,
+{
+    let (size, depth) = t.size_depth();
+    if size > MAX_TYPE_SIZE {
+        return err(format!(
+            "effective type size exceeds the limit of {MAX_TYPE_SIZE}"
+        ));
+    }
+    if depth > MAX_TYPE_DEPTH {
+        return err("instance or component type nesting is too deep");
+    }
+    Ok(t)
+}
+
+trait SizeDepth {
+    fn size_depth(&self) -> (u32, u32);
+}
+
+impl SizeDepth for InstTy {
+    fn size_depth(&self) -> (u32, u32) {
+        (self.size, self.depth)
+    }
+}
+
+impl SizeDepth for CompTy {
+    fn size_depth(&self) -> (u32, u32) {
+        (self.size, self.depth)
+    }
+}
+
 /// Labels of a record, variant, flags or enum: kebab case, strongly unique.
 fn labels_unique<'a>(ls: impl Iterator<Item = &'a str>, what: &str, prev_what: &str) -> Result<()> {
     let mut seen: HashMap<String, &str> = HashMap::new();
@@ -1239,7 +1408,7 @@ fn val_named(v: &Val, set: &HashSet<u32>) -> bool {
         DefKind::Record(_) | DefKind::Variant(_) | DefKind::Flags(_) | DefKind::Enum(_) => {
             set.contains(&d.id)
         }
-        DefKind::Own(r) | DefKind::Borrow(r) => set.contains(r),
+        DefKind::Own(r) | DefKind::Borrow(r) => set.contains(&r.alias),
         k => k.children().into_iter().all(|c| val_named(c, set)),
     }
 }
@@ -1248,7 +1417,7 @@ fn val_named(v: &Val, set: &HashSet<u32>) -> bool {
 fn def_parts_named(v: &Val, set: &HashSet<u32>) -> bool {
     let Val::Def(d) = v else { return true };
     match &d.kind {
-        DefKind::Own(r) | DefKind::Borrow(r) => set.contains(r),
+        DefKind::Own(r) | DefKind::Borrow(r) => set.contains(&r.alias),
         k => k.children().into_iter().all(|c| val_named(c, set)),
     }
 }
@@ -1278,7 +1447,7 @@ fn typedef_named(t: &TypeDef, set: &HashSet<u32>) -> bool {
                             set.insert(d.id);
                         }
                         TypeDef::Resource(r) => {
-                            set.insert(*r);
+                            set.insert(r.alias);
                         }
                         _ => {}
                     }
@@ -1391,6 +1560,41 @@ fn module_type(v: &crate::valid::ValidModule) -> ModTy {
     ModTy { imports, exports }
 }
 
+/// Core validation of a module type's extern types (limits).
+fn check_core_extern(t: &core::ExternType) -> Result<()> {
+    let (l, max, what) = match t {
+        core::ExternType::Mem(m) => {
+            // core: 2^16 pages of 64 KiB (2^48 with 64-bit addresses).
+            let max = if m.idx64 { 1u64 << 48 } else { 1 << 16 };
+            (
+                m.limits,
+                max,
+                "memory size must be at most 65536 pages (4GiB)",
+            )
+        }
+        core::ExternType::Table(t) => {
+            let max = if t.idx64 {
+                u64::MAX
+            } else {
+                u64::from(u32::MAX)
+            };
+            (
+                t.limits,
+                max,
+                "table size must be at most 2^32 - 1 elements",
+            )
+        }
+        _ => return Ok(()),
+    };
+    if l.min > max || l.max.is_some_and(|m| m > max) {
+        return err(what);
+    }
+    if l.max.is_some_and(|m| m < l.min) {
+        return err("size minimum must not be greater than maximum");
+    }
+    Ok(())
+}
+
 /// A core module in a component may not import the same name twice.
 fn check_core_imports_unique(mt: &ModTy) -> Result<()> {
     let mut seen = HashSet::new();
@@ -1401,3 +1605,6 @@ fn check_core_imports_unique(mt: &ModTy) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

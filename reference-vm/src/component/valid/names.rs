@@ -179,54 +179,78 @@ fn is_canon_version(v: &str) -> bool {
     }
 }
 
-/// A semantic version (semver.org): `MAJOR.MINOR.PATCH(-pre)?(+build)?`.
+/// A semantic version (semver.org): `MAJOR.MINOR.PATCH(-pre)?(+build)?`,
+/// with the `semver` crate's messages (as the reference tests have them).
 pub(super) fn check_semver(v: &str) -> Result<()> {
-    let (core, build) = match v.split_once('+') {
-        Some((c, b)) => (c, Some(b)),
-        None => (v, None),
+    if v.is_empty() {
+        return err("empty string, expected a semver version");
+    }
+    let mut rest = v;
+    for (i, part) in ["major", "minor", "patch"].into_iter().enumerate() {
+        if i > 0 {
+            match rest.chars().next() {
+                Some('.') => rest = &rest[1..],
+                Some(c) => {
+                    let prev = ["major", "minor"][i - 1];
+                    return err(format!(
+                        "unexpected character '{c}' after {prev} version number"
+                    ));
+                }
+                None => {
+                    return err(format!(
+                        "unexpected end of input while parsing {part} version number"
+                    ));
+                }
+            }
+        }
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let digits = &rest[..end];
+        if digits.is_empty() {
+            return match rest.chars().next() {
+                Some(c) => err(format!(
+                    "unexpected character '{c}' while parsing {part} version number"
+                )),
+                None => err(format!(
+                    "unexpected end of input while parsing {part} version number"
+                )),
+            };
+        }
+        if digits.len() > 1 && digits.starts_with('0') {
+            return err(format!("invalid leading zero in {part} version number"));
+        }
+        if digits.parse::<u64>().is_err() {
+            return err(format!("value of {part} version number exceeds u64::MAX"));
+        }
+        rest = &rest[end..];
+    }
+    let (pre, build) = match rest.chars().next() {
+        None => return Ok(()),
+        Some('-') => match rest[1..].split_once('+') {
+            Some((p, b)) => (Some(p), Some(b)),
+            None => (Some(&rest[1..]), None),
+        },
+        Some('+') => (None, Some(&rest[1..])),
+        Some(c) => {
+            return err(format!(
+                "unexpected character '{c}' after patch version number"
+            ));
+        }
     };
-    let (core, pre) = match core.split_once('-') {
-        Some((c, p)) => (c, Some(p)),
-        None => (core, None),
-    };
-    let mut parts = 0;
-    for p in core.split('.') {
-        parts += 1;
-        check_number(p)?;
-    }
-    if parts < 3 {
-        return err("unexpected end of input while parsing major version number");
-    }
-    if parts > 3 {
-        return err("unexpected character '.' after patch version number");
-    }
-    for ids in [pre, build].into_iter().flatten() {
+    for (ids, what) in [(pre, "pre-release identifier"), (build, "build metadata")] {
+        let Some(ids) = ids else { continue };
         for id in ids.split('.') {
             if id.is_empty() {
-                return err("empty identifier segment");
+                return err(format!("empty identifier segment in {what}"));
             }
             if let Some(c) = id
                 .chars()
                 .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
             {
-                return err(format!("unexpected character '{c}'"));
+                return err(format!("unexpected character '{c}' in {what}"));
             }
         }
-    }
-    Ok(())
-}
-
-fn check_number(p: &str) -> Result<()> {
-    if p.is_empty() {
-        return err("unexpected end of input while parsing version number");
-    }
-    if let Some(c) = p.chars().find(|c| !c.is_ascii_digit()) {
-        return err(format!(
-            "unexpected character '{c}' while parsing version number"
-        ));
-    }
-    if p.len() > 1 && p.starts_with('0') {
-        return err("invalid leading zero in version number");
     }
     Ok(())
 }

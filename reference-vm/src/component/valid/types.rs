@@ -17,6 +17,15 @@ type Result<T> = std::result::Result<T, ValidationError>;
 /// import or export and every freshened instance type gets a new one.
 pub(super) type ResId = u32;
 
+/// A resource type as an index space holds it: its identity (equality)
+/// and the identity of this alias of it (an export names a new alias;
+/// named-type rules and resource names go by alias).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Res {
+    pub id: ResId,
+    pub alias: u32,
+}
+
 /// Largest effective type size (nodes reachable through a type).
 pub(super) const MAX_TYPE_SIZE: u32 = 1_000_000;
 
@@ -36,6 +45,8 @@ pub(super) struct Defined {
     pub kind: DefKind,
     /// Effective size: nodes reachable (saturating).
     pub size: u32,
+    /// Nesting depth of defined types (bounds every traversal).
+    pub depth: u32,
     /// Transitively contains a `borrow`.
     pub borrow: bool,
     /// Transitively contains a resource handle.
@@ -59,8 +70,8 @@ pub(super) enum DefKind {
     Enum(Vec<String>),
     Option(Val),
     Result(Option<Val>, Option<Val>),
-    Own(ResId),
-    Borrow(ResId),
+    Own(Res),
+    Borrow(Res),
     Stream(Option<Val>),
     Future(Option<Val>),
     Map(Val, Val),
@@ -87,6 +98,58 @@ pub(super) struct ModTy {
 pub(super) struct InstTy {
     pub exports: Vec<(String, Ent)>,
     pub defined: Vec<ResId>,
+    /// Effective size and nesting depth ([`InstTy::sized`]).
+    pub size: u32,
+    pub depth: u32,
+}
+
+impl InstTy {
+    /// Computes `size` and `depth` from the exports.
+    pub fn sized(mut self) -> InstTy {
+        let (s, d) = ents_size(self.exports.iter().map(|(_, e)| e));
+        (self.size, self.depth) = (s, d);
+        self
+    }
+}
+
+impl CompTy {
+    /// Computes `size` and `depth` from the imports and exports.
+    pub fn sized(mut self) -> CompTy {
+        let (s, d) = ents_size(self.imports.iter().chain(&self.exports).map(|(_, e)| e));
+        (self.size, self.depth) = (s, d);
+        self
+    }
+}
+
+/// Largest nesting of instance and component types.
+pub(super) const MAX_TYPE_DEPTH: u32 = 150;
+
+fn func_size(f: &FuncTy) -> u32 {
+    f.params
+        .iter()
+        .map(|(_, t)| t)
+        .chain(&f.result)
+        .fold(1u32, |s, t| s.saturating_add(t.size()))
+}
+
+/// The effective size and nesting depth of an item's type.
+pub(super) fn ent_size(e: &Ent) -> (u32, u32) {
+    match e {
+        Ent::Module(m) => (1 + m.imports.len().min(MAX_TYPE_SIZE as usize) as u32, 0),
+        Ent::Func(f) => (func_size(f), 0),
+        Ent::Value(v) => (v.size(), 0),
+        Ent::Type(TypeDef::Val(v)) => (v.size(), 0),
+        Ent::Type(TypeDef::Func(f)) => (func_size(f), 0),
+        Ent::Type(TypeDef::Resource(_)) => (1, 0),
+        Ent::Type(TypeDef::Instance(i)) | Ent::Instance(i) => (i.size, i.depth),
+        Ent::Type(TypeDef::Component(c)) | Ent::Component(c) => (c.size, c.depth),
+    }
+}
+
+fn ents_size<'a>(es: impl Iterator<Item = &'a Ent>) -> (u32, u32) {
+    es.map(ent_size).fold((1u32, 1u32), |(s, d), (es, ed)| {
+        (s.saturating_add(es), d.max(ed.saturating_add(1)))
+    })
 }
 
 /// A component type: imports, exports, and the resources introduced by
@@ -97,6 +160,9 @@ pub(super) struct CompTy {
     pub exports: Vec<(String, Ent)>,
     pub imported: Vec<ResId>,
     pub defined: Vec<ResId>,
+    /// Effective size and nesting depth ([`CompTy::sized`]).
+    pub size: u32,
+    pub depth: u32,
 }
 
 /// An entry of the type index space.
@@ -106,7 +172,7 @@ pub(super) enum TypeDef {
     Func(Arc<FuncTy>),
     Component(Arc<CompTy>),
     Instance(Arc<InstTy>),
-    Resource(ResId),
+    Resource(Res),
 }
 
 /// The type of an import, export or index-space item (Explainer: externdesc).
@@ -211,6 +277,12 @@ impl Val {
     pub fn borrow(&self) -> bool {
         matches!(self, Val::Def(d) if d.borrow)
     }
+    pub fn depth(&self) -> u32 {
+        match self {
+            Val::Prim(_) => 0,
+            Val::Def(d) => d.depth,
+        }
+    }
     pub fn handles(&self) -> bool {
         matches!(self, Val::Def(d) if d.handles)
     }
@@ -286,6 +358,7 @@ pub(super) fn defined(id: u32, kind: DefKind) -> Defined {
     let size = children
         .iter()
         .fold(1u32, |s, c| s.saturating_add(c.size()));
+    let depth = 1 + children.iter().map(|c| c.depth()).max().unwrap_or(0);
     let borrow = matches!(kind, DefKind::Borrow(_)) || children.iter().any(|c| c.borrow());
     let handles = matches!(kind, DefKind::Own(_) | DefKind::Borrow(_))
         || children.iter().any(|c| c.handles());
@@ -330,6 +403,7 @@ pub(super) fn defined(id: u32, kind: DefKind) -> Defined {
         id,
         kind,
         size,
+        depth,
         borrow,
         handles,
         elem_size,
@@ -368,30 +442,34 @@ fn join(a: Flat, b: Flat) -> Flat {
 
 /// CanonicalABI: `flatten_type`, appending to `out`; stops early once
 /// `out` holds more than `limit` types (the caller then uses memory).
-pub(super) fn flatten(t: &Val, out: &mut Vec<Flat>, limit: usize) {
+pub(super) fn flatten(t: &Val, out: &mut Vec<Flat>, limit: usize, ptr: Flat) {
     if out.len() > limit {
         return;
     }
     let d = match t {
-        Val::Prim(p) => return out.extend_from_slice(prim_flat(*p)),
+        Val::Prim(p) => return prim_flat(*p, out, ptr),
         Val::Def(d) => d,
     };
     match &d.kind {
-        DefKind::Prim(p) => out.extend_from_slice(prim_flat(*p)),
-        DefKind::Record(fs) => fs.iter().for_each(|(_, t)| flatten(t, out, limit)),
-        DefKind::Tuple(ts) => ts.iter().for_each(|t| flatten(t, out, limit)),
-        DefKind::List(_) | DefKind::Map(..) => out.extend_from_slice(&[Flat::I32, Flat::I32]),
+        DefKind::Prim(p) => prim_flat(*p, out, ptr),
+        DefKind::Record(fs) => fs.iter().for_each(|(_, t)| flatten(t, out, limit, ptr)),
+        DefKind::Tuple(ts) => ts.iter().for_each(|t| flatten(t, out, limit, ptr)),
+        DefKind::List(_) | DefKind::Map(..) => out.extend_from_slice(&[ptr, ptr]),
         DefKind::FixedList(t, n) => {
             for _ in 0..*n {
                 if out.len() > limit {
                     return;
                 }
-                flatten(t, out, limit);
+                flatten(t, out, limit, ptr);
             }
         }
-        DefKind::Variant(cs) => flatten_variant(cs.iter().map(|(_, t)| t.as_ref()), out, limit),
-        DefKind::Option(t) => flatten_variant([None, Some(t)].into_iter(), out, limit),
-        DefKind::Result(a, b) => flatten_variant([a.as_ref(), b.as_ref()].into_iter(), out, limit),
+        DefKind::Variant(cs) => {
+            flatten_variant(cs.iter().map(|(_, t)| t.as_ref()), out, limit, ptr)
+        }
+        DefKind::Option(t) => flatten_variant([None, Some(t)].into_iter(), out, limit, ptr),
+        DefKind::Result(a, b) => {
+            flatten_variant([a.as_ref(), b.as_ref()].into_iter(), out, limit, ptr)
+        }
         DefKind::Flags(_)
         | DefKind::Enum(_)
         | DefKind::Own(_)
@@ -405,11 +483,12 @@ fn flatten_variant<'a>(
     cases: impl Iterator<Item = Option<&'a Val>>,
     out: &mut Vec<Flat>,
     limit: usize,
+    ptr: Flat,
 ) {
     let mut flat: Vec<Flat> = Vec::new();
     for t in cases.flatten() {
         let mut f = Vec::new();
-        flatten(t, &mut f, limit);
+        flatten(t, &mut f, limit, ptr);
         for (i, ft) in f.into_iter().enumerate() {
             if i < flat.len() {
                 flat[i] = join(flat[i], ft);
@@ -425,14 +504,15 @@ fn flatten_variant<'a>(
     out.extend(flat);
 }
 
-fn prim_flat(p: PrimValType) -> &'static [Flat] {
+fn prim_flat(p: PrimValType, out: &mut Vec<Flat>, ptr: Flat) {
     use PrimValType::*;
     match p {
-        S64 | U64 => &[Flat::I64],
-        F32 => &[Flat::F32],
-        F64 => &[Flat::F64],
-        String => &[Flat::I32, Flat::I32],
-        _ => &[Flat::I32],
+        S64 | U64 => out.push(Flat::I64),
+        F32 => out.push(Flat::F32),
+        F64 => out.push(Flat::F64),
+        // CanonicalABI: a string is a pointer and a length of the memory's type.
+        String => out.extend_from_slice(&[ptr, ptr]),
+        _ => out.push(Flat::I32),
     }
 }
 
@@ -449,8 +529,22 @@ pub(super) fn needs_memory(t: &Val) -> bool {
     }
 }
 
-/// Resource substitution: a map from resource identities to others.
-pub(super) type Subst = HashMap<ResId, ResId>;
+/// Substitution of resource identities, and of defined types by identity
+/// (a component's type imports by the types given at instantiation).
+#[derive(Default)]
+pub(super) struct Subst {
+    pub res: HashMap<ResId, ResId>,
+    pub types: HashMap<u32, Val>,
+}
+
+impl Subst {
+    pub fn new() -> Subst {
+        Subst::default()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.res.is_empty() && self.types.is_empty()
+    }
+}
 
 /// Fresh identities for substituted definitions.
 pub(super) struct Ids {
@@ -469,16 +563,29 @@ impl Ids {
     }
 }
 
-fn subst_res(r: ResId, m: &Subst) -> ResId {
-    m.get(&r).copied().unwrap_or(r)
+fn subst_id(r: ResId, m: &Subst) -> ResId {
+    m.res.get(&r).copied().unwrap_or(r)
+}
+
+fn subst_res(r: Res, m: &Subst) -> Res {
+    Res {
+        id: subst_id(r.id, m),
+        alias: r.alias,
+    }
 }
 
 /// Applies a resource substitution to a value type.
 pub(super) fn subst_val(t: &Val, m: &Subst, ids: &mut Ids) -> Val {
     let d = match t {
-        Val::Def(d) if d.handles && !m.is_empty() => d,
-        _ => return t.clone(),
+        Val::Def(d) => d,
+        Val::Prim(_) => return t.clone(),
     };
+    if let Some(v) = m.types.get(&d.id) {
+        return v.clone();
+    }
+    if m.types.is_empty() && !(d.handles && !m.res.is_empty()) {
+        return t.clone();
+    }
     let sv = |t: &Val, ids: &mut Ids| subst_val(t, m, ids);
     let so = |t: &Option<Val>, ids: &mut Ids| t.as_ref().map(|t| subst_val(t, m, ids));
     let kind = match &d.kind {
@@ -528,7 +635,9 @@ pub(super) fn subst_inst(i: &Arc<InstTy>, m: &Subst, ids: &mut Ids) -> Arc<InstT
             .iter()
             .map(|(n, e)| (n.clone(), subst_ent(e, m, ids)))
             .collect(),
-        defined: i.defined.iter().map(|r| subst_res(*r, m)).collect(),
+        defined: i.defined.iter().map(|r| subst_id(*r, m)).collect(),
+        size: i.size,
+        depth: i.depth,
     })
 }
 
@@ -547,8 +656,10 @@ pub(super) fn subst_comp(c: &Arc<CompTy>, m: &Subst, ids: &mut Ids) -> Arc<CompT
             .iter()
             .map(|(n, e)| (n.clone(), subst_ent(e, m, ids)))
             .collect(),
-        imported: c.imported.iter().map(|r| subst_res(*r, m)).collect(),
-        defined: c.defined.iter().map(|r| subst_res(*r, m)).collect(),
+        imported: c.imported.iter().map(|r| subst_id(*r, m)).collect(),
+        defined: c.defined.iter().map(|r| subst_id(*r, m)).collect(),
+        size: c.size,
+        depth: c.depth,
     })
 }
 
@@ -576,7 +687,10 @@ pub(super) fn subst_ent(e: &Ent, m: &Subst, ids: &mut Ids) -> Ent {
 /// Gives every resource in `defined` a fresh identity in `i` (an instance
 /// type imported or exported: each use gets its own resources).
 pub(super) fn freshen_inst(i: &Arc<InstTy>, ids: &mut Ids) -> Arc<InstTy> {
-    let m: Subst = i.defined.iter().map(|r| (*r, ids.res())).collect();
+    let m = Subst {
+        res: i.defined.iter().map(|r| (*r, ids.res())).collect(),
+        types: HashMap::new(),
+    };
     subst_inst(i, &m, ids)
 }
 
@@ -604,11 +718,12 @@ impl Sub<'_> {
         Ok(())
     }
 
-    fn res(&mut self, a: ResId, b: ResId) -> Result<()> {
-        if !self.map.contains_key(&b) && self.open.remove(&b) {
-            self.map.insert(b, a);
+    fn res(&mut self, a: Res, b: Res) -> Result<()> {
+        let (a, b) = (a.id, b.id);
+        if !self.map.res.contains_key(&b) && self.open.remove(&b) {
+            self.map.res.insert(b, a);
         }
-        if subst_res(b, &self.map) != a {
+        if subst_id(b, &self.map) != a {
             return err("resource types are not the same");
         }
         Ok(())
@@ -630,7 +745,14 @@ impl Sub<'_> {
     pub fn typedef(&mut self, a: &TypeDef, b: &TypeDef) -> Result<()> {
         match (a, b) {
             (TypeDef::Resource(a), TypeDef::Resource(b)) => self.res(*a, *b),
-            (TypeDef::Val(a), TypeDef::Val(b)) => self.val(a, b),
+            (TypeDef::Val(a), TypeDef::Val(b)) => {
+                self.val(a, b)?;
+                // Explainer: a type import is replaced by the type given.
+                if let Val::Def(db) = b {
+                    self.map.types.insert(db.id, a.clone());
+                }
+                Ok(())
+            }
             (TypeDef::Func(a), TypeDef::Func(b)) => self.func(a, b),
             (TypeDef::Instance(a), TypeDef::Instance(b)) => self.inst(a, b),
             (TypeDef::Component(a), TypeDef::Component(b)) => self.comp(a, b),
@@ -734,18 +856,23 @@ impl Sub<'_> {
         }
         let (da, db) = match (a, b) {
             (Val::Def(da), Val::Def(db)) => (da, db),
-            _ => return err(format!("expected {}, found {}", b.desc(), a.desc())),
+            _ => {
+                let found = match a.prim() {
+                    Some(p) => prim_name(p).to_string(),
+                    None => a.desc(),
+                };
+                return err(format!("expected {}, found {found}", b.desc()));
+            }
         };
         if Arc::ptr_eq(da, db) {
             return Ok(());
         }
-        let mismatch = || {
-            err(format!(
-                "expected {}, found {}",
-                db.kind.desc(),
-                da.kind.desc()
-            ))
+        // A defined primitive is found as its name, expected as "primitive".
+        let found = match da.kind {
+            DefKind::Prim(p) => prim_name(p),
+            ref k => k.desc(),
         };
+        let mismatch = || err(format!("expected {}, found {found}", db.kind.desc()));
         match (&da.kind, &db.kind) {
             (DefKind::Record(fa), DefKind::Record(fb)) => {
                 if fa.len() != fb.len() {
