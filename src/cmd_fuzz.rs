@@ -79,6 +79,17 @@ struct LoopArgs {
     /// Print the capability table (engine x proposal) and exit.
     #[arg(long)]
     capabilities: bool,
+    /// Canonical ABI mode: reference-vm's component::abi against the
+    /// specification's definitions.py (python3). `--execs N` runs N cases
+    /// (no time limit), otherwise `--time`; differences go to `--out`.
+    #[arg(long)]
+    abi: bool,
+    /// With --abi: re-run a saved difference (a JSON file from `--out`).
+    #[arg(long, requires = "abi")]
+    replay: Option<PathBuf>,
+    /// With --abi: the folder of definitions.py.
+    #[arg(long, default_value = "../shared/component-model/design/mvp/canonical-abi")]
+    abi_defs: PathBuf,
 }
 
 /// Arguments of `wasm-conform fuzz replay`.
@@ -100,6 +111,45 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
     match args.action {
         Some(FuzzAction::Replay(r)) => replay(r),
         None => fuzz_loop(args.run),
+    }
+}
+
+/// `wasm-conform fuzz --abi`: the Canonical ABI oracle
+/// (`engines::oracle::abi`); its closing line is
+/// `abi: N cases, X cases/s, D differences`.
+fn abi_loop(args: &LoopArgs) -> u8 {
+    use oracle::abi;
+    if let Some(file) = &args.replay {
+        return match abi::replay_file(file, &args.abi_defs) {
+            Ok((report, differs)) => {
+                println!("{report}");
+                if differs { EXIT_DIVERGENCE } else { EXIT_OK }
+            }
+            Err(e) => {
+                eprintln!("wasm-conform fuzz --abi: {e}");
+                EXIT_USAGE
+            }
+        };
+    }
+    let opts = abi::RunOptions {
+        seed: args.seed,
+        cases: args.execs,
+        time: (args.execs == 0).then(|| Duration::from_secs(args.time)),
+        out: Some(args.out.clone()),
+        defs_dir: args.abi_defs.clone(),
+    };
+    match abi::run(&opts) {
+        Ok(summary) => {
+            for d in &summary.first {
+                eprintln!("difference: {d}");
+            }
+            println!("{}", summary.line());
+            if summary.differences > 0 { EXIT_DIVERGENCE } else { EXIT_OK }
+        }
+        Err(e) => {
+            eprintln!("wasm-conform fuzz --abi: {e}");
+            EXIT_USAGE
+        }
     }
 }
 
@@ -193,6 +243,9 @@ fn save_case(
 }
 
 fn fuzz_loop(args: LoopArgs) -> u8 {
+    if args.abi {
+        return abi_loop(&args);
+    }
     let engines = match check_engines(&args.engines) {
         Ok(e) => e,
         Err(e) => {
@@ -644,6 +697,9 @@ mod tests {
             reduce_attempts: 0,
             jobs: 1,
             capabilities: false,
+            abi: false,
+            replay: None,
+            abi_defs: PathBuf::new(),
         });
         assert_eq!(status, EXIT_OK);
         let _ = std::fs::remove_dir_all(&out);

@@ -16,6 +16,7 @@
 //! divergence is saved, reduced with wasm-shrink and turned into a `.wast`
 //! reproducer by [`case`].
 
+pub mod abi;
 pub mod caps;
 pub mod case;
 pub mod compare;
