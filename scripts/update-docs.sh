@@ -3,9 +3,13 @@
 # own output. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
 #   scripts/update-docs.sh            spec tables (seconds)
 #   scripts/update-docs.sh --bench    also the benchmark table (minutes)
+#   scripts/update-docs.sh --wasmtime also the component-model table of
+#                                     wasmtime (a heavy build: feature wasmtime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
+# The component model's checkout: its reference tests and wasm-tools' tests.
+CM="${WASM_CONFORM_COMPONENT_MODEL:-../shared/component-model}"
 BENCH="${WASM_CONFORM_BENCH:-../shared/bench}"
 cargo build --release --quiet
 WC=target/release/wasm-conform
@@ -43,7 +47,18 @@ run_spec reference-vm reference-vm "$SUITE"
 splice README.md spec-reference-vm "$tmp/reference-vm.md"
 run_spec wasmi wasmi "$SUITE"
 splice README.md spec-wasmi "$tmp/wasmi.md"
+# The component model: one row per folder of its reference tests and of
+# wasm-tools' component tests (ids component-model/test/..., .../wasm-tools-tests/...).
+run_spec components-reference-vm reference-vm "$CM/test" "$CM/wasm-tools-tests"
+splice README.md spec-components-reference-vm "$tmp/components-reference-vm.md"
 splice BENCHMARKS.md spec-times "$tmp/spec-times.md"
+
+if [ "${1:-}" = "--wasmtime" ]; then
+  cargo build --release --quiet --features wasmtime
+  run_spec components-wasmtime wasmtime "$CM/test" "$CM/wasm-tools-tests"
+  splice README.md spec-components-wasmtime "$tmp/components-wasmtime.md"
+  cargo build --release --quiet
+fi
 
 if [ "${1:-}" = "--bench" ]; then
   "$WC" bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \

@@ -243,7 +243,7 @@ impl WasmtimeEngine {
     fn value_of_component(&mut self, v: &wasmtime::component::Val) -> ComponentValue {
         use ComponentValue as C;
         use wasmtime::component::Val as W;
-        let mut boxed = |me: &mut Self, p: &Option<Box<W>>| {
+        let boxed = |me: &mut Self, p: &Option<Box<W>>| {
             p.as_deref().map(|v| Box::new(me.value_of_component(v)))
         };
         match v {

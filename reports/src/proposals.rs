@@ -2,7 +2,9 @@
 //!
 //! Suite ids come in a few shapes: an upstream checkout (`test/core/simd/x.wast`,
 //! `test/legacy/exceptions/core/x.wast`, `proposals/threads/x.wast`), the
-//! bundled crate (`wasm-latest/x.wast`, `proposals/gc/x.wast`) and WASI tests
+//! bundled crate (`wasm-latest/x.wast`, `proposals/gc/x.wast`), the component
+//! model's checkout (`component-model/test/values/x.wast`,
+//! `component-model/wasm-tools-tests/x.wast`) and WASI tests
 //! (`rust/testsuite/x`). The tables below map them to one proposal name each,
 //! so every renderer groups the same way.
 
@@ -83,6 +85,8 @@ pub fn spec_proposal(id: &str) -> String {
             .to_string()
     };
     match parts.as_slice() {
+        // A component-model checkout: its reference tests and wasm-tools'.
+        ["component-model", _, ..] => "component-model".into(),
         ["proposals", name, ..] if parts.len() > 2 => name.to_string(),
         ["test", "core", sub, _, ..] => lookup(CORE_FOLDERS, sub)
             .map(str::to_string)
@@ -174,6 +178,14 @@ mod tests {
             ),
             ("test/custom/name/name.wast", "name-section"),
             ("proposals/threads/atomic.wast", "threads"),
+            (
+                "component-model/test/values/strings.wast",
+                "component-model",
+            ),
+            (
+                "component-model/wasm-tools-tests/big.wast",
+                "component-model",
+            ),
             ("proposals/gc/i32.wast", "gc"),
             ("wasm-latest/i32.wast", "core"),
             ("wasm-latest/return_call.wast", "tail-call"),

@@ -210,116 +210,6 @@ fn matches_core(c: &WastRetCore<'_>, value: &Value) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wast::parser::{self, ParseBuffer};
-
-    /// Parses one result pattern, e.g. `(i32.const 1)`.
-    fn ret(text: &str) -> WastRet<'static> {
-        let inner = &text[1..text.len() - 1];
-        let buf = Box::leak(Box::new(
-            ParseBuffer::new(Box::leak(inner.to_string().into_boxed_str())).unwrap(),
-        ));
-        parser::parse::<WastRet>(buf).unwrap()
-    }
-
-    #[test]
-    fn numbers_and_nans() {
-        assert!(matches(&ret("(i32.const -1)"), &Value::I32(u32::MAX)));
-        assert!(!matches(&ret("(i32.const -1)"), &Value::I64(u64::MAX)));
-        assert!(matches(
-            &ret("(f32.const nan:canonical)"),
-            &Value::F32(0xffc0_0000)
-        ));
-        assert!(!matches(
-            &ret("(f32.const nan:canonical)"),
-            &Value::F32(0x7fc0_0001)
-        ));
-        assert!(matches(
-            &ret("(f32.const nan:arithmetic)"),
-            &Value::F32(0x7fc0_0001)
-        ));
-        assert!(!matches(
-            &ret("(f64.const nan:arithmetic)"),
-            &Value::F64(0x7ff4_0000_0000_0000)
-        ));
-        assert!(matches(&ret("(f64.const -0)"), &Value::F64(1 << 63)));
-        assert!(!matches(&ret("(f64.const 0)"), &Value::F64(1 << 63)));
-    }
-
-    #[test]
-    fn vector_lanes() {
-        let v = 0x0000_0004_0000_0003_0000_0002_ffff_ffffu128;
-        assert!(matches(
-            &ret("(v128.const i32x4 -1 2 3 4)"),
-            &Value::V128(v)
-        ));
-        assert!(!matches(
-            &ret("(v128.const i32x4 -1 2 3 5)"),
-            &Value::V128(v)
-        ));
-        assert!(matches(
-            &ret("(v128.const i64x2 0x2ffffffff 0x400000003)"),
-            &Value::V128(v)
-        ));
-        let nans = 0x7fc0_0000_7fc0_0001_7fc0_0000_ffc0_0000u128;
-        assert!(matches(
-            &ret("(v128.const f32x4 nan:canonical nan:canonical nan:arithmetic nan:canonical)"),
-            &Value::V128(nans)
-        ));
-        assert!(!matches(
-            &ret("(v128.const f32x4 nan:canonical nan:canonical nan:canonical nan:canonical)"),
-            &Value::V128(nans)
-        ));
-    }
-
-    #[test]
-    fn references_and_either() {
-        assert!(matches(
-            &ret("(ref.null func)"),
-            &Value::Ref(RefValue::Null(NullKind::Func))
-        ));
-        assert!(!matches(
-            &ret("(ref.null extern)"),
-            &Value::Ref(RefValue::Null(NullKind::Func))
-        ));
-        assert!(!matches(
-            &ret("(ref.null func)"),
-            &Value::Ref(RefValue::Func(None))
-        ));
-        assert!(matches(
-            &ret("(ref.extern 3)"),
-            &Value::Ref(RefValue::Extern(3))
-        ));
-        assert!(!matches(
-            &ret("(ref.extern 3)"),
-            &Value::Ref(RefValue::Extern(4))
-        ));
-        assert!(matches(
-            &ret("(ref.extern)"),
-            &Value::Ref(RefValue::Extern(4))
-        ));
-        assert!(matches(
-            &ret("(ref.func)"),
-            &Value::Ref(RefValue::Func(Some(1)))
-        ));
-        assert!(matches(&ret("(ref.eq)"), &Value::Ref(RefValue::I31(1))));
-        assert!(!matches(
-            &ret("(ref.struct)"),
-            &Value::Ref(RefValue::Array(None))
-        ));
-        assert!(matches(
-            &ret("(either (i32.const 1) (i32.const 2))"),
-            &Value::I32(2)
-        ));
-        assert!(!matches(
-            &ret("(either (i32.const 1) (i32.const 2))"),
-            &Value::I32(3)
-        ));
-    }
-}
-
 // ---- component values (`WastArg::Component`, `WastRet::Component`) ----
 
 /// Converts a script's component value (`u32.const 7`, `(str "x")`,
@@ -440,5 +330,143 @@ pub fn component_value_matches(expected: &ComponentValue, actual: &ComponentValu
         }
         (C::Own(_) | C::Borrow(_) | C::Handle(_), _) => false,
         (e, a) => e == a,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wast::parser::{self, ParseBuffer};
+
+    /// Parses one result pattern, e.g. `(i32.const 1)`.
+    fn ret(text: &str) -> WastRet<'static> {
+        let inner = &text[1..text.len() - 1];
+        let buf = Box::leak(Box::new(
+            ParseBuffer::new(Box::leak(inner.to_string().into_boxed_str())).unwrap(),
+        ));
+        parser::parse::<WastRet>(buf).unwrap()
+    }
+
+    #[test]
+    fn numbers_and_nans() {
+        assert!(matches(&ret("(i32.const -1)"), &Value::I32(u32::MAX)));
+        assert!(!matches(&ret("(i32.const -1)"), &Value::I64(u64::MAX)));
+        assert!(matches(
+            &ret("(f32.const nan:canonical)"),
+            &Value::F32(0xffc0_0000)
+        ));
+        assert!(!matches(
+            &ret("(f32.const nan:canonical)"),
+            &Value::F32(0x7fc0_0001)
+        ));
+        assert!(matches(
+            &ret("(f32.const nan:arithmetic)"),
+            &Value::F32(0x7fc0_0001)
+        ));
+        assert!(!matches(
+            &ret("(f64.const nan:arithmetic)"),
+            &Value::F64(0x7ff4_0000_0000_0000)
+        ));
+        assert!(matches(&ret("(f64.const -0)"), &Value::F64(1 << 63)));
+        assert!(!matches(&ret("(f64.const 0)"), &Value::F64(1 << 63)));
+    }
+
+    #[test]
+    fn vector_lanes() {
+        let v = 0x0000_0004_0000_0003_0000_0002_ffff_ffffu128;
+        assert!(matches(
+            &ret("(v128.const i32x4 -1 2 3 4)"),
+            &Value::V128(v)
+        ));
+        assert!(!matches(
+            &ret("(v128.const i32x4 -1 2 3 5)"),
+            &Value::V128(v)
+        ));
+        assert!(matches(
+            &ret("(v128.const i64x2 0x2ffffffff 0x400000003)"),
+            &Value::V128(v)
+        ));
+        let nans = 0x7fc0_0000_7fc0_0001_7fc0_0000_ffc0_0000u128;
+        assert!(matches(
+            &ret("(v128.const f32x4 nan:canonical nan:canonical nan:arithmetic nan:canonical)"),
+            &Value::V128(nans)
+        ));
+        assert!(!matches(
+            &ret("(v128.const f32x4 nan:canonical nan:canonical nan:canonical nan:canonical)"),
+            &Value::V128(nans)
+        ));
+    }
+
+    #[test]
+    fn references_and_either() {
+        assert!(matches(
+            &ret("(ref.null func)"),
+            &Value::Ref(RefValue::Null(NullKind::Func))
+        ));
+        assert!(!matches(
+            &ret("(ref.null extern)"),
+            &Value::Ref(RefValue::Null(NullKind::Func))
+        ));
+        assert!(!matches(
+            &ret("(ref.null func)"),
+            &Value::Ref(RefValue::Func(None))
+        ));
+        assert!(matches(
+            &ret("(ref.extern 3)"),
+            &Value::Ref(RefValue::Extern(3))
+        ));
+        assert!(!matches(
+            &ret("(ref.extern 3)"),
+            &Value::Ref(RefValue::Extern(4))
+        ));
+        assert!(matches(
+            &ret("(ref.extern)"),
+            &Value::Ref(RefValue::Extern(4))
+        ));
+        assert!(matches(
+            &ret("(ref.func)"),
+            &Value::Ref(RefValue::Func(Some(1)))
+        ));
+        assert!(matches(&ret("(ref.eq)"), &Value::Ref(RefValue::I31(1))));
+        assert!(!matches(
+            &ret("(ref.struct)"),
+            &Value::Ref(RefValue::Array(None))
+        ));
+        assert!(matches(
+            &ret("(either (i32.const 1) (i32.const 2))"),
+            &Value::I32(2)
+        ));
+        assert!(!matches(
+            &ret("(either (i32.const 1) (i32.const 2))"),
+            &Value::I32(3)
+        ));
+    }
+
+    #[test]
+    fn component_values_match_as_the_tests_mean_them() {
+        use ComponentValue as C;
+        let nan = C::F32(0x7fc0_0000);
+        assert!(component_value_matches(&nan, &C::F32(0xffc0_0001)));
+        assert!(!component_value_matches(&nan, &C::F32(0)));
+        assert!(!component_value_matches(&C::F64(0), &C::F64(1 << 63)));
+        let flags = |ls: &[&str]| C::Flags(ls.iter().map(|l| l.to_string()).collect());
+        assert!(component_value_matches(
+            &flags(&["a", "b"]),
+            &flags(&["b", "a"])
+        ));
+        assert!(!component_value_matches(
+            &flags(&["a"]),
+            &flags(&["a", "b"])
+        ));
+        let rec = |l: &str| C::Record(vec![(l.to_string(), C::U8(1))]);
+        assert!(component_value_matches(&rec("x"), &rec("x")));
+        assert!(!component_value_matches(&rec("x"), &rec("y")));
+        assert!(!component_value_matches(&C::U32(1), &C::S32(1)));
+        assert!(!component_value_matches(&C::Own(1), &C::Own(1)));
+        let some = |v| C::Option(Some(Box::new(v)));
+        assert!(component_value_matches(
+            &some(nan.clone()),
+            &some(C::F32(0x7f80_0001))
+        ));
     }
 }

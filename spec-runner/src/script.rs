@@ -497,7 +497,7 @@ impl Runner<'_> {
                 self.assert_trap(span, exec, message)
             }
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(call) {
-                Ok(outcome) => self.score_trap(span, kind, outcome, message, true),
+                Ok(outcome) => self.score_trap(span, kind, outcome, message),
                 Err((status, reason)) => self.verdict(span, kind, status).reason = Some(reason),
             },
             WastDirective::AssertException { exec, .. } => match self.execute(exec) {
@@ -772,7 +772,7 @@ impl Runner<'_> {
 
     fn assert_trap(&mut self, span: wast::token::Span, exec: &mut WastExecute<'_>, message: &str) {
         match self.execute(exec) {
-            Ok(outcome) => self.score_trap(span, "assert_trap", outcome, message, false),
+            Ok(outcome) => self.score_trap(span, "assert_trap", outcome, message),
             Err((status, reason)) => {
                 self.verdict(span, "assert_trap", status).reason = Some(reason)
             }
@@ -787,15 +787,7 @@ impl Runner<'_> {
     /// it names none (a component-model rule: "unknown handle index", ...)
     /// and the trap is [`TrapKind::Component`]; an actual message that
     /// contains the expected text is always the right kind.
-    fn score_trap(
-        &mut self,
-        span: wast::token::Span,
-        kind: &str,
-        outcome: Ran,
-        message: &str,
-        exhaustion: bool,
-    ) {
-        let _ = exhaustion;
+    fn score_trap(&mut self, span: wast::token::Span, kind: &str, outcome: Ran, message: &str) {
         let expected_kinds = TrapKind::candidates(message);
         let component = outcome.is_component();
         let (status, note) = match outcome.trap() {
