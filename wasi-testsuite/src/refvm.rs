@@ -47,8 +47,9 @@ pub fn command_line(req: &RunRequest, memfs: bool) -> String {
             .join(" "),
     );
     if !req.stdin.is_empty() {
+        // The test's bytes, then a stdin that stays open (`cat` of the terminal).
         s = format!(
-            "printf %s {} | ({s})",
+            "(printf %s {}; cat) | ({s})",
             shell_quote(&String::from_utf8_lossy(&req.stdin))
         );
     }
@@ -96,7 +97,7 @@ impl Runtime for RefVm {
         let mut b = WasiCtx::builder()
             .arg(prog)
             .args(&req.args)
-            .stdin(StdinSource::Bytes(req.stdin.clone()))
+            .stdin(StdinSource::Open(req.stdin.clone()))
             .stdout(out)
             .stderr(err);
         for (k, v) in &req.env {

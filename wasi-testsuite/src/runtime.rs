@@ -329,10 +329,17 @@ pub fn run_argv(argv: &[String], req: &RunRequest) -> RunOutput {
         Ok(c) => c,
         Err(e) => return fail(format!("cannot start `{prog}`: {e}"), command),
     };
+    // The test's bytes, then the pipe stays open until the program has
+    // ended (as the upstream runner leaves it): a read past the bytes waits
+    // instead of seeing end of file. Dropping `stdin_open` lets the writer
+    // thread close it.
+    let (stdin_open, stdin_closed) = std::sync::mpsc::channel::<()>();
     if let Some(mut stdin) = child.stdin.take() {
         let data = req.stdin.clone();
         std::thread::spawn(move || {
             let _ = stdin.write_all(&data);
+            let _ = stdin.flush();
+            let _ = stdin_closed.recv();
         });
     }
     let out = read_capped(child.stdout.take().expect("piped"), req.output_cap);
@@ -350,6 +357,7 @@ pub fn run_argv(argv: &[String], req: &RunRequest) -> RunOutput {
             Err(_) => break None,
         }
     };
+    drop(stdin_open);
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     let (status, exit_code) = match status {
@@ -418,6 +426,25 @@ mod tests {
         );
         let argv = expand_template("rt [--mapdir={guest}::{host}] {wasm}", &req());
         assert_eq!(argv, vec!["rt", "--mapdir=d::/tmp/d", "t.wasm"]);
+    }
+
+    #[test]
+    fn stdin_stays_open_until_the_program_ends() {
+        // `head -c 3` ends after the test's bytes; `cat` would wait for end
+        // of file, which never comes while the program runs: a timeout.
+        let mut r = req();
+        r.stdin = b"abc".to_vec();
+        let o = run_argv(&["head".into(), "-c".into(), "3".into()], &r);
+        assert_eq!(
+            (o.status, o.stdout.as_slice()),
+            (RunStatus::Exited, &b"abc"[..])
+        );
+        r.timeout = Duration::from_millis(300);
+        let o = run_argv(&["cat".into()], &r);
+        assert_eq!(
+            (o.status, o.stdout.as_slice()),
+            (RunStatus::Timeout, &b"abc"[..])
+        );
     }
 
     #[test]

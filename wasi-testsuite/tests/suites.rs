@@ -121,3 +121,24 @@ fn sandbox_suite_has_no_escape_on_reference_vm() {
         );
     }
 }
+
+/// Upstream's wasi-threads folder: 15 modules, every one passing. The
+/// `*_wasi_read` tests need a stdin that stays open (a read blocks until
+/// another thread ends the program), which every test now gets.
+#[test]
+fn wasi_threads_proposal_all_pass() {
+    let Some(root) = suite_root() else { return };
+    let opts = Options {
+        testsuites: vec![root.join("proposals/wasi-threads")],
+        ..Options::default()
+    };
+    let report = run_suites(&RefVm { memfs: false }, &opts).expect("suite runs");
+    print!("{}", report.table());
+    let read_tests = report
+        .results
+        .iter()
+        .filter(|r| r.id.ends_with("_wasi_read"))
+        .count();
+    assert_eq!((report.results.len(), read_tests), (15, 3));
+    assert_eq!(report.doc.totals.pass, 15, "{}", report.table());
+}

@@ -541,3 +541,29 @@ fn run_command_trap_and_no_start() {
     );
     assert!(matches!(r, Err(RunError::Decode(_))), "{r:?}");
 }
+
+/// A stdin that stays open gives its bytes, then never end of file: once the
+/// run is stopped, a read that would wait fails with `INTR` (a `Bytes` stdin
+/// reads as end of file instead).
+#[test]
+fn open_stdin_never_reads_end_of_file() {
+    for (src, after) in [
+        (StdinSource::Open(b"ab".to_vec()), errno::INTR),
+        (StdinSource::Bytes(b"ab".to_vec()), errno::SUCCESS),
+    ] {
+        let ctx = WasiCtx::builder().stdin(src).build();
+        let stop = ctx.interrupt_handle();
+        let mut g = Guest::new(ctx);
+        // iovec at 100: 8 bytes at 200; nread at 300.
+        g.put(100, &200u32.to_le_bytes());
+        g.put(104, &8u32.to_le_bytes());
+        assert_eq!(
+            g.call("fd_read", &[0, 100, 1, 300]),
+            u32::from(errno::SUCCESS)
+        );
+        assert_eq!((g.u32_at(300), &g.mem[200..202]), (2, &b"ab"[..]));
+        // Stopped before the next read, so an open stdin returns at once.
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(g.call("fd_read", &[0, 100, 1, 300]), u32::from(after));
+    }
+}
