@@ -218,3 +218,83 @@ fn post_return_may_not_leave_and_a_child_may_call_its_parent() {
         Ok(vec![Value::U32(24)])
     );
 }
+
+#[test]
+fn host_functions_and_resources_link_by_semver() {
+    use reference_vm::component::exec::{HostFunc, HostItem};
+    use reference_vm::component::{FuncType, ValType};
+    use std::sync::Mutex;
+    let mut rt = Runtime::new(Config::default());
+    let dropped: Arc<Mutex<Vec<u32>>> = Arc::default();
+    let d = dropped.clone();
+    let r = rt.host_resource(Some(Arc::new(move |rep| d.lock().unwrap().push(rep))));
+    let make: HostFunc = Arc::new(|args: &[Value]| match args {
+        [Value::U32(x)] => Ok(Some(Value::Own(x + 100))),
+        _ => unreachable!("lifted by its type"),
+    });
+    let rep: HostFunc = Arc::new(|args: &[Value]| match args {
+        [Value::Borrow(rep)] => Ok(Some(Value::U32(*rep))),
+        _ => unreachable!("lifted by its type"),
+    });
+    let func = |params: Vec<(&str, ValType)>, result: ValType| FuncType {
+        is_async: false,
+        params: params
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t))
+            .collect(),
+        result: Some(result),
+    };
+    rt.register_host(
+        "test:host/api@0.1.5",
+        HostItem::Instance(vec![
+            ("thing".into(), HostItem::Resource(r)),
+            (
+                "make".into(),
+                HostItem::Func(func(vec![("x", ValType::U32)], ValType::Own(r)), make),
+            ),
+            (
+                "[method]thing.rep".into(),
+                HostItem::Func(func(vec![("self", ValType::Borrow(r))], ValType::U32), rep),
+            ),
+        ]),
+    );
+    let guest = |version: &str| {
+        component(&format!(
+            r#"(component
+          (import "test:host/api@{version}" (instance $api
+            (export "thing" (type $t (sub resource)))
+            (export "make" (func (param "x" u32) (result (own $t))))
+            (export "[method]thing.rep" (func (param "self" (borrow $t)) (result u32)))))
+          (alias export $api "thing" (type $t))
+          (core func $make (canon lower (func $api "make")))
+          (core func $rep (canon lower (func $api "[method]thing.rep")))
+          (core func $drop (canon resource.drop $t))
+          (core module $M
+            (import "" "make" (func $make (param i32) (result i32)))
+            (import "" "rep" (func $rep (param i32) (result i32)))
+            (import "" "drop" (func $drop (param i32)))
+            (func (export "run") (param i32) (result i32)
+              (local $h i32) (local $r i32)
+              (local.set $h (call $make (local.get 0)))
+              (local.set $r (call $rep (local.get $h)))
+              (call $drop (local.get $h))
+              (local.get $r)))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "make" (func $make)) (export "rep" (func $rep)) (export "drop" (func $drop))))))
+          (func (export "run") (param "x" u32) (result u32) (canon lift (core func $m "run"))))"#
+        ))
+    };
+    // 0.1.2 is satisfied by the host's 0.1.5; 0.2.0 and 0.1.9 are not.
+    let i = rt.instantiate(&guest("0.1.2")).expect("links by semver");
+    assert_eq!(
+        rt.invoke(i, "run", &[Value::U32(5)]),
+        Ok(vec![Value::U32(105)])
+    );
+    assert_eq!(*dropped.lock().unwrap(), vec![105]);
+    for v in ["0.2.0", "0.1.9"] {
+        let e = rt
+            .instantiate(&guest(v))
+            .expect_err("no compatible version");
+        assert!(e.to_string().contains("missing import"), "{e}");
+    }
+}
