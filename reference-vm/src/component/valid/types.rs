@@ -533,7 +533,8 @@ pub(super) fn needs_memory(t: &Val) -> bool {
 /// (a component's type imports by the types given at instantiation).
 #[derive(Default)]
 pub(super) struct Subst {
-    pub res: HashMap<ResId, ResId>,
+    /// A resource identity to the resource (identity and alias) it becomes.
+    pub res: HashMap<ResId, Res>,
     pub types: HashMap<u32, Val>,
 }
 
@@ -564,14 +565,12 @@ impl Ids {
 }
 
 fn subst_id(r: ResId, m: &Subst) -> ResId {
-    m.res.get(&r).copied().unwrap_or(r)
+    m.res.get(&r).map_or(r, |x| x.id)
 }
 
+/// A substituted resource takes the alias it is bound to, too.
 fn subst_res(r: Res, m: &Subst) -> Res {
-    Res {
-        id: subst_id(r.id, m),
-        alias: r.alias,
-    }
+    m.res.get(&r.id).copied().unwrap_or(r)
 }
 
 /// Applies a resource substitution to a value type.
@@ -688,7 +687,14 @@ pub(super) fn subst_ent(e: &Ent, m: &Subst, ids: &mut Ids) -> Ent {
 /// type imported or exported: each use gets its own resources).
 pub(super) fn freshen_inst(i: &Arc<InstTy>, ids: &mut Ids) -> Arc<InstTy> {
     let m = Subst {
-        res: i.defined.iter().map(|r| (*r, ids.res())).collect(),
+        res: i
+            .defined
+            .iter()
+            .map(|r| {
+                let f = ids.res();
+                (*r, Res { id: f, alias: f })
+            })
+            .collect(),
         types: HashMap::new(),
     };
     subst_inst(i, &m, ids)
@@ -719,11 +725,10 @@ impl Sub<'_> {
     }
 
     fn res(&mut self, a: Res, b: Res) -> Result<()> {
-        let (a, b) = (a.id, b.id);
-        if !self.map.res.contains_key(&b) && self.open.remove(&b) {
-            self.map.res.insert(b, a);
+        if !self.map.res.contains_key(&b.id) && self.open.remove(&b.id) {
+            self.map.res.insert(b.id, a);
         }
-        if subst_id(b, &self.map) != a {
+        if subst_id(b.id, &self.map) != a.id {
             return err("resource types are not the same");
         }
         Ok(())
@@ -777,7 +782,7 @@ impl Sub<'_> {
             ));
         }
         for ((an, at), (bn, bt)) in a.params.iter().zip(&b.params) {
-            if !an.eq_ignore_ascii_case(bn) {
+            if an != bn {
                 return err(format!("expected parameter named `{bn}`, found `{an}`"));
             }
             // Value types match by equality, so the direction is moot;
@@ -879,7 +884,7 @@ impl Sub<'_> {
                     return err(format!("expected {} fields, found {}", fb.len(), fa.len()));
                 }
                 for ((an, at), (bn, bt)) in fa.iter().zip(fb) {
-                    if !an.eq_ignore_ascii_case(bn) {
+                    if an != bn {
                         return err(format!("expected field name `{bn}`, found `{an}`"));
                     }
                     let r = self.val(at, bt);
@@ -892,7 +897,7 @@ impl Sub<'_> {
                     return err(format!("expected {} cases, found {}", cb.len(), ca.len()));
                 }
                 for ((an, at), (bn, bt)) in ca.iter().zip(cb) {
-                    if !an.eq_ignore_ascii_case(bn) {
+                    if an != bn {
                         return err(format!("expected case named `{bn}`, found `{an}`"));
                     }
                     match (at, bt) {
@@ -937,7 +942,7 @@ impl Sub<'_> {
                 Ok(())
             }
             (DefKind::Flags(a), DefKind::Flags(b)) | (DefKind::Enum(a), DefKind::Enum(b)) => {
-                if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| !x.eq_ignore_ascii_case(y)) {
+                if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| x != y) {
                     return err(format!("mismatch in {} elements", da.kind.desc()));
                 }
                 Ok(())
