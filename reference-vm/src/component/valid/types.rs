@@ -550,6 +550,9 @@ impl Subst {
 /// Fresh identities for substituted definitions.
 pub(super) struct Ids {
     pub next_type: u32,
+    /// The current substitution's results by input definition (address),
+    /// so shared subtrees are rebuilt once. Cleared per substitution.
+    pub memo: HashMap<usize, Val>,
 }
 
 impl Ids {
@@ -585,6 +588,17 @@ pub(super) fn subst_val(t: &Val, m: &Subst, ids: &mut Ids) -> Val {
     if m.types.is_empty() && !(d.handles && !m.res.is_empty()) {
         return t.clone();
     }
+    let key = Arc::as_ptr(d) as usize;
+    if let Some(v) = ids.memo.get(&key) {
+        return v.clone();
+    }
+    let v = subst_def(d, m, ids);
+    ids.memo.insert(key, v.clone());
+    v
+}
+
+fn subst_def(d: &Arc<Defined>, m: &Subst, ids: &mut Ids) -> Val {
+    let t = &Val::Def(d.clone());
     let sv = |t: &Val, ids: &mut Ids| subst_val(t, m, ids);
     let so = |t: &Option<Val>, ids: &mut Ids| t.as_ref().map(|t| subst_val(t, m, ids));
     let kind = match &d.kind {
@@ -686,6 +700,7 @@ pub(super) fn subst_ent(e: &Ent, m: &Subst, ids: &mut Ids) -> Ent {
 /// Gives every resource in `defined` a fresh identity in `i` (an instance
 /// type imported or exported: each use gets its own resources).
 pub(super) fn freshen_inst(i: &Arc<InstTy>, ids: &mut Ids) -> Arc<InstTy> {
+    ids.memo.clear();
     let m = Subst {
         res: i
             .defined
@@ -839,6 +854,7 @@ impl Sub<'_> {
             let Some((_, at)) = a.exports.iter().find(|(n, _)| n == k) else {
                 return err(format!("missing expected export `{k}`"));
             };
+            self.ids.memo.clear();
             let at = subst_ent(at, &m, self.ids);
             let r = self.ent(&at, bt);
             ctx(r, || format!("type mismatch in export `{k}`"))?;
