@@ -245,7 +245,18 @@ impl Validator {
     /// Binary: canon.
     pub(super) fn canon(&mut self, c: &Canon) -> Result<()> {
         use core::ValType::{I32, I64};
-        if let Canon::Builtin(Builtin::ContextGet(t, _) | Builtin::ContextSet(t, _)) = c {
+        if let Canon::Builtin(b @ (Builtin::ContextGet(t, i) | Builtin::ContextSet(t, i))) = c {
+            // CanonicalABI: `$i` must be less than 2; `$t` is i32 (🐘 or i64).
+            let what = match b {
+                Builtin::ContextGet(..) => "context.get",
+                _ => "context.set",
+            };
+            if *i >= 2 {
+                return err(format!("`{what}` immediate must be zero or one: {i}"));
+            }
+            if !matches!(t, core::ValType::I32 | core::ValType::I64) {
+                return err(format!("`{what}` type must be `i32` or `i64`"));
+            }
             // Every context slot has the one core type first used.
             if let Some(prev) = self.sm().context_type.replace(*t)
                 && prev != *t
@@ -425,7 +436,8 @@ impl Validator {
                 ft(&[I32, I32], &[I32])
             }
             B::ErrorContextDebugMessage(opts) => {
-                opts_mem(opts)?;
+                // The message is a string written into this memory.
+                self.opts(opts)?.require_realloc()?;
                 ft(&[I32, I32], &[])
             }
             B::ErrorContextDrop | B::WaitableSetDrop => ft(&[I32], &[]),

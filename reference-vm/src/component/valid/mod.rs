@@ -53,7 +53,10 @@ pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T> {
 pub fn validate_component(c: &Component, features: &Features) -> Result<()> {
     let mut v = Validator {
         f: *features,
-        ids: Ids { next_type: 0 },
+        ids: Ids {
+            next_type: 0,
+            memo: HashMap::new(),
+        },
         scopes: Vec::new(),
     };
     v.component(c).map(|_| ())
@@ -1160,8 +1163,15 @@ impl Validator {
                 let mut m = sub.map;
                 for r in &ct.defined {
                     let fresh = self.ids.res();
-                    m.res.insert(*r, fresh);
+                    m.res.insert(
+                        *r,
+                        Res {
+                            id: fresh,
+                            alias: fresh,
+                        },
+                    );
                 }
+                self.ids.memo.clear();
                 InstTy {
                     exports: ct
                         .exports
@@ -1176,7 +1186,7 @@ impl Validator {
             Instance::Exports(list) => {
                 let mut exports: Vec<(String, Ent)> = Vec::new();
                 let mut seen: HashMap<String, String> = HashMap::new();
-                let mut res_names: HashMap<ResId, String> = HashMap::new();
+                let res_names: HashMap<ResId, String> = HashMap::new();
                 for (n, si) in list {
                     let parsed = names::parse(&n.name).map_err(|e| {
                         ValidationError::Invalid(format!(
@@ -1187,15 +1197,10 @@ impl Validator {
                     if let Some(a) = n.repeated_attribute {
                         return err(format!("duplicate '{a}' option in name"));
                     }
-                    // A bag's resource exports are new aliases (their
-                    // names); defined types keep their identity.
-                    let e = match self.item(si)? {
-                        Ent::Type(t @ TypeDef::Resource(_)) => Ent::Type(self.with_unique(t)),
-                        e => e,
-                    };
-                    if let Ent::Type(TypeDef::Resource(r)) = &e {
-                        res_names.entry(r.alias).or_insert_with(|| n.name.clone());
-                    }
+                    // A bag's exports keep their types' identities and give
+                    // resources no names: annotated names in a bag can only
+                    // refer to resources named nowhere (always an error).
+                    let e = self.item(si)?;
                     check_attributes(n, &parsed, &e)?;
                     check_annotated(&parsed, n, &e, &res_names).map_err(|err| {
                         ValidationError::Invalid(format!(
@@ -1591,6 +1596,12 @@ fn check_core_extern(t: &core::ExternType) -> Result<()> {
     }
     if l.max.is_some_and(|m| m < l.min) {
         return err("size minimum must not be greater than maximum");
+    }
+    if let core::ExternType::Mem(m) = t
+        && m.shared
+        && m.limits.max.is_none()
+    {
+        return err("shared memory must have maximum size");
     }
     Ok(())
 }

@@ -533,7 +533,8 @@ pub(super) fn needs_memory(t: &Val) -> bool {
 /// (a component's type imports by the types given at instantiation).
 #[derive(Default)]
 pub(super) struct Subst {
-    pub res: HashMap<ResId, ResId>,
+    /// A resource identity to the resource (identity and alias) it becomes.
+    pub res: HashMap<ResId, Res>,
     pub types: HashMap<u32, Val>,
 }
 
@@ -549,6 +550,9 @@ impl Subst {
 /// Fresh identities for substituted definitions.
 pub(super) struct Ids {
     pub next_type: u32,
+    /// The current substitution's results by input definition (address),
+    /// so shared subtrees are rebuilt once. Cleared per substitution.
+    pub memo: HashMap<usize, Val>,
 }
 
 impl Ids {
@@ -564,14 +568,12 @@ impl Ids {
 }
 
 fn subst_id(r: ResId, m: &Subst) -> ResId {
-    m.res.get(&r).copied().unwrap_or(r)
+    m.res.get(&r).map_or(r, |x| x.id)
 }
 
+/// A substituted resource takes the alias it is bound to, too.
 fn subst_res(r: Res, m: &Subst) -> Res {
-    Res {
-        id: subst_id(r.id, m),
-        alias: r.alias,
-    }
+    m.res.get(&r.id).copied().unwrap_or(r)
 }
 
 /// Applies a resource substitution to a value type.
@@ -586,6 +588,17 @@ pub(super) fn subst_val(t: &Val, m: &Subst, ids: &mut Ids) -> Val {
     if m.types.is_empty() && !(d.handles && !m.res.is_empty()) {
         return t.clone();
     }
+    let key = Arc::as_ptr(d) as usize;
+    if let Some(v) = ids.memo.get(&key) {
+        return v.clone();
+    }
+    let v = subst_def(d, m, ids);
+    ids.memo.insert(key, v.clone());
+    v
+}
+
+fn subst_def(d: &Arc<Defined>, m: &Subst, ids: &mut Ids) -> Val {
+    let t = &Val::Def(d.clone());
     let sv = |t: &Val, ids: &mut Ids| subst_val(t, m, ids);
     let so = |t: &Option<Val>, ids: &mut Ids| t.as_ref().map(|t| subst_val(t, m, ids));
     let kind = match &d.kind {
@@ -687,8 +700,16 @@ pub(super) fn subst_ent(e: &Ent, m: &Subst, ids: &mut Ids) -> Ent {
 /// Gives every resource in `defined` a fresh identity in `i` (an instance
 /// type imported or exported: each use gets its own resources).
 pub(super) fn freshen_inst(i: &Arc<InstTy>, ids: &mut Ids) -> Arc<InstTy> {
+    ids.memo.clear();
     let m = Subst {
-        res: i.defined.iter().map(|r| (*r, ids.res())).collect(),
+        res: i
+            .defined
+            .iter()
+            .map(|r| {
+                let f = ids.res();
+                (*r, Res { id: f, alias: f })
+            })
+            .collect(),
         types: HashMap::new(),
     };
     subst_inst(i, &m, ids)
@@ -719,11 +740,10 @@ impl Sub<'_> {
     }
 
     fn res(&mut self, a: Res, b: Res) -> Result<()> {
-        let (a, b) = (a.id, b.id);
-        if !self.map.res.contains_key(&b) && self.open.remove(&b) {
-            self.map.res.insert(b, a);
+        if !self.map.res.contains_key(&b.id) && self.open.remove(&b.id) {
+            self.map.res.insert(b.id, a);
         }
-        if subst_id(b, &self.map) != a {
+        if subst_id(b.id, &self.map) != a.id {
             return err("resource types are not the same");
         }
         Ok(())
@@ -777,7 +797,7 @@ impl Sub<'_> {
             ));
         }
         for ((an, at), (bn, bt)) in a.params.iter().zip(&b.params) {
-            if !an.eq_ignore_ascii_case(bn) {
+            if an != bn {
                 return err(format!("expected parameter named `{bn}`, found `{an}`"));
             }
             // Value types match by equality, so the direction is moot;
@@ -834,6 +854,7 @@ impl Sub<'_> {
             let Some((_, at)) = a.exports.iter().find(|(n, _)| n == k) else {
                 return err(format!("missing expected export `{k}`"));
             };
+            self.ids.memo.clear();
             let at = subst_ent(at, &m, self.ids);
             let r = self.ent(&at, bt);
             ctx(r, || format!("type mismatch in export `{k}`"))?;
@@ -879,7 +900,7 @@ impl Sub<'_> {
                     return err(format!("expected {} fields, found {}", fb.len(), fa.len()));
                 }
                 for ((an, at), (bn, bt)) in fa.iter().zip(fb) {
-                    if !an.eq_ignore_ascii_case(bn) {
+                    if an != bn {
                         return err(format!("expected field name `{bn}`, found `{an}`"));
                     }
                     let r = self.val(at, bt);
@@ -892,7 +913,7 @@ impl Sub<'_> {
                     return err(format!("expected {} cases, found {}", cb.len(), ca.len()));
                 }
                 for ((an, at), (bn, bt)) in ca.iter().zip(cb) {
-                    if !an.eq_ignore_ascii_case(bn) {
+                    if an != bn {
                         return err(format!("expected case named `{bn}`, found `{an}`"));
                     }
                     match (at, bt) {
@@ -937,7 +958,7 @@ impl Sub<'_> {
                 Ok(())
             }
             (DefKind::Flags(a), DefKind::Flags(b)) | (DefKind::Enum(a), DefKind::Enum(b)) => {
-                if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| !x.eq_ignore_ascii_case(y)) {
+                if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| x != y) {
                     return err(format!("mismatch in {} elements", da.kind.desc()));
                 }
                 Ok(())
