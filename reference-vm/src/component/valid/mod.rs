@@ -53,7 +53,10 @@ pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T> {
 pub fn validate_component(c: &Component, features: &Features) -> Result<()> {
     let mut v = Validator {
         f: *features,
-        ids: Ids { next_type: 0 },
+        ids: Ids {
+            next_type: 0,
+            substituted: HashMap::new(),
+        },
         scopes: Vec::new(),
     };
     v.component(c).map(|_| ())

@@ -455,6 +455,11 @@ pub(super) type Subst = HashMap<ResId, ResId>;
 /// Fresh identities for substituted definitions.
 pub(super) struct Ids {
     pub next_type: u32,
+    /// The identity a defined type got under a substitution, by (its
+    /// identity, the substitution's entries): every use of one exported
+    /// type (e.g. `stream-error` in the functions of `wasi:io/streams`)
+    /// stays the same type after an instance type is freshened.
+    pub substituted: HashMap<(u32, Vec<(ResId, ResId)>), u32>,
 }
 
 impl Ids {
@@ -500,7 +505,17 @@ pub(super) fn subst_val(t: &Val, m: &Subst, ids: &mut Ids) -> Val {
         DefKind::Map(k, v) => DefKind::Map(sv(k, ids), sv(v, ids)),
         DefKind::Prim(_) | DefKind::Flags(_) | DefKind::Enum(_) => return t.clone(),
     };
-    Val::Def(Arc::new(defined(ids.ty(), kind)))
+    let mut key: Vec<(ResId, ResId)> = m.iter().map(|(a, b)| (*a, *b)).collect();
+    key.sort_unstable();
+    let id = match ids.substituted.get(&(d.id, key.clone())) {
+        Some(id) => *id,
+        None => {
+            let id = ids.ty();
+            ids.substituted.insert((d.id, key), id);
+            id
+        }
+    };
+    Val::Def(Arc::new(defined(id, kind)))
 }
 
 pub(super) fn subst_func(f: &Arc<FuncTy>, m: &Subst, ids: &mut Ids) -> Arc<FuncTy> {
