@@ -234,17 +234,17 @@ fn command(code: i32) -> Vec<u8> {
   (import "wasi:io/error@0.2.4" (instance $e (export "error" (type (sub resource)))))
   (alias export $e "error" (type $err))
   (import "wasi:io/streams@0.2.4" (instance $s
-    (export "error" (type (eq $err)))
-    (export "output-stream" (type (sub resource)))
-    (type $se (variant (case "last-operation-failed" (own 0)) (case "closed")))
-    (export "stream-error" (type (eq $se)))
+    (export "error" (type $ie (eq $err)))
+    (export "output-stream" (type $os (sub resource)))
+    (type $se (variant (case "last-operation-failed" (own $ie)) (case "closed")))
+    (export "stream-error" (type $sei (eq $se)))
     (export "[method]output-stream.blocking-write-and-flush"
-      (func (param "self" (borrow 1)) (param "contents" (list u8))
-        (result (result (error 3)))))))
+      (func (param "self" (borrow $os)) (param "contents" (list u8))
+        (result (result (error $sei)))))))
   (alias export $s "output-stream" (type $os))
   (import "wasi:cli/stdout@0.2.4" (instance $o
-    (export "output-stream" (type (eq $os)))
-    (export "get-stdout" (func (result (own 0))))))
+    (export "output-stream" (type $o (eq $os)))
+    (export "get-stdout" (func (result (own $o))))))
   (import "wasi:cli/exit@0.2.4" (instance $x
     (export "exit" (func (param "status" (result))))))
   {LIBC}
@@ -333,7 +333,7 @@ fn filesystem_preopens_and_stat_at() {
     let wat = format!(
         r#"(component
   (import "wasi:filesystem/types@0.3.0" (instance $t
-    (export "descriptor" (type (sub resource)))
+    (export "descriptor" (type $d (sub resource)))
     (type $ec (variant (case "access") (case "already") (case "bad-descriptor") (case "busy")
       (case "deadlock") (case "quota") (case "exist") (case "file-too-large")
       (case "illegal-byte-sequence") (case "in-progress") (case "interrupted") (case "invalid")
@@ -344,15 +344,15 @@ fn filesystem_preopens_and_stat_at() {
       (case "no-tty") (case "no-such-device") (case "overflow") (case "not-permitted")
       (case "pipe") (case "read-only") (case "invalid-seek") (case "text-file-busy")
       (case "cross-device") (case "other" (option string))))
-    (export "error-code" (type (eq $ec)))
+    (export "error-code" (type $eci (eq $ec)))
     (type $pf (flags "symlink-follow"))
     (export "path-flags" (type (eq $pf)))
     (export "[method]descriptor.create-directory-at"
-      (func async (param "self" (borrow 0)) (param "path" string) (result (result (error 2)))))))
-  (alias export $t "descriptor" (type $d))
+      (func async (param "self" (borrow $d)) (param "path" string) (result (result (error $eci)))))))
+  (alias export $t "descriptor" (type $td))
   (import "wasi:filesystem/preopens@0.3.0" (instance $p
-    (export "descriptor" (type (eq $d)))
-    (export "get-directories" (func (result (list (tuple (own 0) string)))))))
+    (export "descriptor" (type $pd (eq $td)))
+    (export "get-directories" (func (result (list (tuple (own $pd) string)))))))
   {LIBC}
   (core func $dirs (canon lower (func $p "get-directories") (memory $mem) (realloc $realloc)))
   (core func $mkdir (canon lower (func $t "[method]descriptor.create-directory-at")
@@ -392,4 +392,58 @@ fn filesystem_preopens_and_stat_at() {
     // The first mkdir succeeds (disc 0), the second: exist (case 6).
     assert_eq!(t[3], Value::U32(0));
     assert_eq!(t[4], Value::U32(6));
+}
+
+/// Regression: importing an instance type freshens its resources; a
+/// defined type that holds one (`stream-error` holds `own<error>`) must
+/// stay one type in the exports and in the functions that use it, or the
+/// import is refused as "instance not valid to be used as import" (every
+/// wasip3 component imports `wasi:io/streams` like this).
+#[test]
+fn an_exported_type_with_handles_keeps_its_identity_in_an_import() {
+    let wat = r#"(component
+  (import "wasi:io/streams@0.2.4" (instance
+    (export "error" (type $e (sub resource)))
+    (type $se (variant (case "last-operation-failed" (own $e)) (case "closed")))
+    (export "stream-error" (type $sei (eq $se)))
+    (export "f" (func (result (result (error $sei))))))))"#;
+    let f = Features::v3();
+    let c = decode_component(&encode(wat), &f).expect("decodes");
+    assert_eq!(validate_component(&c, &f).map_err(|e| e.to_string()), Ok(()));
+    // The same function using the unexported variant is refused, as before.
+    let bad = wat.replace("(error $sei)", "(error $se)");
+    let c = decode_component(&encode(&bad), &f).expect("decodes");
+    assert!(
+        validate_component(&c, &f)
+            .expect_err("an unexported type in an import")
+            .to_string()
+            .contains("instance not valid to be used as import")
+    );
+}
+
+/// Regression: `insecure-seed` is one value per run (the wasip3 `random`
+/// test calls it twice and compares).
+#[test]
+fn insecure_seed_is_the_same_on_every_call() {
+    let wat = r#"(component
+  (import "wasi:random/insecure-seed@0.3.0" (instance $i
+    (export "get-insecure-seed" (func (result (tuple u64 u64))))))
+  (core module $Libc (memory (export "mem") 1))
+  (core instance $libc (instantiate $Libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (core func $f (canon lower (func $i "get-insecure-seed") (memory $mem)))
+  (core module $M
+    (import "" "f" (func $f (param i32)))
+    (import "" "mem" (memory 1))
+    (func (export "get") (result i32)
+      (call $f (i32.const 16))
+      (call $f (i32.const 32))
+      (i32.and
+        (i64.eq (i64.load (i32.const 16)) (i64.load (i32.const 32)))
+        (i64.eq (i64.load (i32.const 24)) (i64.load (i32.const 40))))))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "f" (func $f)) (export "mem" (memory $mem))))))
+  (func (export "get") (result bool) (canon lift (core func $m "get"))))"#;
+    let ctx = WasiCtx::builder().random(RandomSource::Seeded(3)).build();
+    assert_eq!(get(wat, ctx), Value::Bool(true));
 }
