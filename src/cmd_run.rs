@@ -154,6 +154,17 @@ pub fn run(args: RunArgs) -> u8 {
             LOAD_ERROR_EXIT
         }
     };
+    if reference_vm::component::is_component(&bytes) {
+        if args.invoke.is_some() {
+            eprintln!("wasm-conform run: --invoke is for core modules, not components");
+            return 2;
+        }
+        // A command component: its `wasi:cli/run` export (0.3 preferred).
+        return match reference_vm::wasi::run_component(&bytes, ctx, config) {
+            Ok(r) => (r.exit_code & 0xff) as u8,
+            Err(e) => report(&e),
+        };
+    }
     let Some(name) = &args.invoke else {
         return match reference_vm::wasi::run_command(&bytes, ctx, config) {
             Ok(r) => (r.exit_code & 0xff) as u8,

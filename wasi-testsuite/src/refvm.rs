@@ -3,7 +3,9 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use reference_vm::wasi::{OutputSink, RunError, StdinSource, WasiCtx, memfs::MemFs, run_command};
+use reference_vm::wasi::{
+    OutputSink, RunError, StdinSource, WasiCtx, memfs::MemFs, run_command, run_component,
+};
 use reference_vm::{Config, Features};
 
 use super::runtime::{RunOutput, RunRequest, RunStatus, Runtime, shell_quote};
@@ -67,6 +69,11 @@ impl Runtime for RefVm {
 
     fn version(&self) -> String {
         env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    /// Components run through the VM's WASI 0.2/0.3 host.
+    fn supports_components(&self) -> bool {
+        true
     }
 
     fn run(&self, req: &RunRequest) -> RunOutput {
@@ -142,7 +149,11 @@ impl Runtime for RefVm {
             .stack_size(64 << 20)
             .spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_command(&bytes, ctx, config)
+                    if reference_vm::component::is_component(&bytes) {
+                        run_component(&bytes, ctx, config)
+                    } else {
+                        run_command(&bytes, ctx, config)
+                    }
                 }));
                 let _ = tx.send(r);
             });

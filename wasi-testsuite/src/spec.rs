@@ -52,6 +52,9 @@ pub enum Operation {
         /// Environment.
         #[serde(default)]
         env: BTreeMap<String, String>,
+        /// A folder, relative to the test's folder, preopened as `/`.
+        #[serde(default)]
+        root: Option<String>,
     },
     /// Expect this output on `stdout` or `stderr`.
     Read {
@@ -132,9 +135,13 @@ impl RawSpec {
         let mut stderr = String::new();
         for op in &self.operations {
             match op {
-                Operation::Run { args, env } => {
+                Operation::Run { args, env, root } => {
                     p.args = args.clone();
                     p.env = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    if let Some(root) = root {
+                        p.dirs.retain(|(_, g)| g != "/");
+                        p.dirs.push((root.clone(), "/".to_string()));
+                    }
                 }
                 Operation::Write { id, payload } if id == "stdin" => {
                     p.stdin.extend_from_slice(payload.as_bytes())

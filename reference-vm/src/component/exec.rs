@@ -217,6 +217,9 @@ pub enum HostItem {
     Func(FuncType, HostFunc),
     /// A resource type made by [`Runtime::host_resource`].
     Resource(ResourceType),
+    /// A defined value type (e.g. `error-code` in `wasi:cli/types`), for
+    /// components that alias it out of the instance.
+    Type(ValType),
     /// An instance with these exports.
     Instance(Vec<(String, HostItem)>),
 }
@@ -1235,6 +1238,7 @@ fn host_item(item: HostItem) -> Item {
     match item {
         HostItem::Func(ty, f) => Item::Func(Callee::Host(Arc::new(ty), f)),
         HostItem::Resource(rt) => Item::Type(Type::Resource(rt)),
+        HostItem::Type(vt) => Item::Type(Type::Val(vt)),
         HostItem::Instance(items) => Item::Instance(Arc::new(Exports(
             items.into_iter().map(|(n, i)| (n, host_item(i))).collect(),
         ))),

@@ -9,6 +9,7 @@
 //! attenuated; paths are resolved by the backend against directory handles
 //! (see [`fs`]); guest pointers are bounds-checked ([`mem`]).
 
+pub mod component;
 pub mod fs;
 pub mod hostfs;
 pub mod mem;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fs::{OpenOptions, Opened, WasiDir, WasiFile};
 pub use mem::GuestMemory;
+pub use component::{link_component, run_component};
 pub use run::{RunError, RunResult, instantiate, link, run_command};
 pub use stdio::{CaptureHandle, Captured, OutputSink, StdinSource};
 use types::{
@@ -1296,6 +1298,109 @@ enum PathOp {
     Mkdir,
     Rmdir,
     Unlink,
+}
+
+/// What the component host ([`component`]) reads and changes of a context:
+/// the same arguments, environment, stdio, clocks, randomness and preopens
+/// as preview1 sees.
+impl WasiCtx {
+    /// The arguments, as strings (invalid UTF-8 replaced).
+    pub(crate) fn arg_strings(&self) -> Vec<String> {
+        self.args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
+    }
+
+    /// The environment as `(key, value)` pairs.
+    pub(crate) fn env_pairs(&self) -> Vec<(String, String)> {
+        self.env
+            .iter()
+            .map(|kv| {
+                let s = String::from_utf8_lossy(kv);
+                match s.split_once('=') {
+                    Some((k, v)) => (k.to_string(), v.to_string()),
+                    None => (s.into_owned(), String::new()),
+                }
+            })
+            .collect()
+    }
+
+    /// A reading of the realtime (`wall`) or monotonic clock, ns.
+    pub(crate) fn clock_now(&mut self, wall: bool) -> u64 {
+        let id = if wall {
+            clockid::REALTIME
+        } else {
+            clockid::MONOTONIC
+        };
+        self.now(id).unwrap_or(0)
+    }
+
+    /// The clocks' resolution, ns.
+    pub(crate) fn clock_resolution(&self) -> u64 {
+        match self.clock {
+            Clock::Deterministic { step_ns, .. } => step_ns.max(1),
+            Clock::System => 1,
+        }
+    }
+
+    /// Lets `ns` pass: the virtual clock jumps; the system clock gives the
+    /// sleep for the caller to do (capped by the limits).
+    pub(crate) fn pass_time(&mut self, ns: u64) -> Option<Duration> {
+        match self.clock {
+            Clock::Deterministic { .. } => {
+                self.virtual_now = self.virtual_now.saturating_add(ns);
+                None
+            }
+            Clock::System => Some(Duration::from_nanos(ns).min(self.limits.max_sleep)),
+        }
+    }
+
+    /// Fills `out` from the context's randomness source.
+    pub(crate) fn random_bytes(&mut self, out: &mut [u8]) {
+        self.fill_random(out)
+    }
+
+    /// The next value of the context's deterministic generator (for the
+    /// `insecure` interfaces).
+    pub(crate) fn insecure_u64(&mut self) -> u64 {
+        self.next_random()
+    }
+
+    /// The open stdio file `fd` (0, 1, 2), unless the guest closed it.
+    pub(crate) fn stdio_file(&mut self, fd: u32) -> Option<&mut Box<dyn WasiFile>> {
+        match self.fds.get_mut(&fd).map(|e| &mut e.handle) {
+            Some(Handle::File(f)) if fd <= 2 => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Moves the preopened directories out, in order, with their guest names.
+    pub(crate) fn take_preopens(&mut self) -> Vec<(Box<dyn WasiDir>, String)> {
+        let fds: Vec<u32> = self
+            .fds
+            .iter()
+            .filter(|(_, e)| e.preopen.is_some())
+            .map(|(fd, _)| *fd)
+            .collect();
+        let mut out = Vec::new();
+        for fd in fds {
+            if let Some(FdEntry {
+                handle: Handle::Dir(d),
+                preopen: Some(name),
+                ..
+            }) = self.fds.remove(&fd)
+            {
+                out.push((d, name));
+            }
+        }
+        out
+    }
+
+    /// Records the exit status.
+    pub(crate) fn set_exit_code(&mut self, code: u32) {
+        self.exit_code = Some(code);
+    }
 }
 
 fn event(userdata: u64, err: Errno, tag: u8, nbytes: u64) -> [u8; EVENT_SIZE as usize] {
