@@ -524,6 +524,12 @@ pub(super) fn needs_memory(t: &Val) -> bool {
         Val::Def(d) => match &d.kind {
             DefKind::Prim(p) => *p == PrimValType::String,
             DefKind::List(_) | DefKind::Map(..) => true,
+            // A stream or future crosses as a handle (one i32): its payload
+            // is copied by `stream.read`/`write` and `future.read`/`write`,
+            // under their own options (CanonicalABI.md, "canonopt
+            // validation"; the official WASI 0.3 components lower
+            // `write-via-stream` without a memory, as wasmparser accepts).
+            DefKind::Stream(_) | DefKind::Future(_) => false,
             k => k.children().into_iter().any(needs_memory),
         },
     }
