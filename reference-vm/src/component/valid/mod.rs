@@ -1357,11 +1357,7 @@ fn core_sort_desc(s: CoreSort) -> &'static str {
 
 /// The effective type size and nesting limits of an instance or
 /// component type (bounding every later traversal of it).
-fn limit<T: Sized>(t: Arc<T>) -> Result<Arc<T>>
-where
-    Arc<T>: Sized,
-    T: SizeDepth,
-{
+fn limit<T: SizeDepth>(t: Arc<T>) -> Result<Arc<T>> {
     let (size, depth) = t.size_depth();
     if size > MAX_TYPE_SIZE {
         return err(format!(

@@ -585,7 +585,7 @@ pub(super) fn subst_val(t: &Val, m: &Subst, ids: &mut Ids) -> Val {
     if let Some(v) = m.types.get(&d.id) {
         return v.clone();
     }
-    if m.types.is_empty() && !(d.handles && !m.res.is_empty()) {
+    if m.types.is_empty() && (!d.handles || m.res.is_empty()) {
         return t.clone();
     }
     let key = Arc::as_ptr(d) as usize;
