@@ -603,13 +603,18 @@ impl Validator {
                 if self.s().kind != Kind::Component {
                     return err("resources can only be defined within a concrete component");
                 }
-                if *rep != core::ValType::I32 {
-                    return err("resources can only be represented by `i32`");
+                // Explainer: `(rep i32)`, or 🐘 `(rep i64)` with 64-bit memories.
+                let rep_ok =
+                    *rep == core::ValType::I32 || (*rep == core::ValType::I64 && self.f.memory64);
+                if !rep_ok {
+                    return err(
+                        "resources can only be represented by `i32` (or `i64` with memory64)",
+                    );
                 }
                 if let Some(f) = dtor {
-                    // Binary.md: the destructor has type [i32] -> [].
+                    // Binary.md: the destructor has type [rep] -> [].
                     let ft = get(&self.s().core_funcs, *f, "function")?;
-                    if ft.params != [core::ValType::I32] || !ft.results.is_empty() {
+                    if ft.params != [*rep] || !ft.results.is_empty() {
                         return err(format!(
                             "core function {f} has wrong signature for a destructor"
                         ));
