@@ -448,9 +448,18 @@ impl Validator {
             }
             B::WaitableJoin => ft(&[I32, I32], &[]),
             B::ThreadNewIndirect(t, tbl) => {
-                get(&self.s().core_types, *t, "type")?;
-                get(&self.s().core_tables, *tbl, "table")?;
-                ft(&[I32, I32], &[I32])
+                // CanonicalABI: `$ft` is `(func (param i32))` (🐘 or i64),
+                // `$ftbl` holds funcrefs; the index has the table's address type.
+                let c = self.thread_func_type(*t)?;
+                let tt = *get(&self.s().core_tables, *tbl, "table")?;
+                if !matches!(tt.elem.heap, core::HeapType::Func) {
+                    return err(format!(
+                        "table is not a table of (ref null (func)): expected table element type funcref, found {}",
+                        tt.elem
+                    ));
+                }
+                let u = if tt.idx64 { I64 } else { I32 };
+                ft(&[u, c], &[I32])
             }
             B::ThreadResumeLater => ft(&[I32], &[]),
             B::ThreadSuspend(_) | B::ThreadYield(_) => ft(&[], &[I32]),
@@ -469,6 +478,22 @@ impl Validator {
             }
             B::ThreadAvailableParallelism(_) => ft(&[], &[I32]),
         })
+    }
+
+    /// CanonicalABI `thread.*`: the thread function type `(func (param T))`
+    /// with `T` i32 (🐘 or i64); returns `T`.
+    fn thread_func_type(&self, t: u32) -> Result<core::ValType> {
+        match get(&self.s().core_types, t, "type")? {
+            super::CoreTy::Func(f)
+                if f.results.is_empty()
+                    && matches!(f.params[..], [core::ValType::I32 | core::ValType::I64]) =>
+            {
+                Ok(f.params[0])
+            }
+            _ => err(format!(
+                "type index {t} is not a function type `(func (param i32))`"
+            )),
+        }
     }
 
     /// Binary.md 🪙 start: arguments and result count match the function.

@@ -58,6 +58,8 @@ pub fn validate_component(c: &Component, features: &Features) -> Result<()> {
             memo: HashMap::new(),
         },
         scopes: Vec::new(),
+        inst_index: HashMap::new(),
+        core_index: HashMap::new(),
     };
     v.component(c).map(|_| ())
 }
@@ -185,6 +187,10 @@ struct Validator {
     f: Features,
     ids: Ids,
     scopes: Vec<Scope>,
+    /// Export indices of instances and core instances by address (the Arc
+    /// kept alive with its index).
+    inst_index: HashMap<usize, (Arc<InstTy>, HashMap<String, usize>)>,
+    core_index: HashMap<usize, (Arc<CoreInst>, HashMap<String, usize>)>,
 }
 
 impl Validator {
@@ -298,12 +304,12 @@ impl Validator {
                     let Some(arg) = seen.get(m.as_str()) else {
                         return err(format!("missing module instantiation argument named `{m}`"));
                     };
-                    let Some((_, have)) = arg.exports.iter().find(|(x, _)| x == n) else {
+                    let Some(have) = self.core_export(arg, n) else {
                         return err(format!(
                             "module instantiation argument `{m}` does not export an item named `{n}`"
                         ));
                     };
-                    core_extern_sub(have, want).map_err(|e| {
+                    core_extern_sub(&have, want).map_err(|e| {
                         ValidationError::Invalid(format!(
                             "type mismatch for export `{n}` of module instantiation argument `{m}`: {e}"
                         ))
@@ -315,8 +321,9 @@ impl Validator {
             }
             CoreInstance::Exports(list) => {
                 let mut exports: Vec<(String, core::ExternType)> = Vec::new();
+                let mut names: HashSet<&str> = HashSet::new();
                 for (name, sort, idx) in list {
-                    if exports.iter().any(|(n, _)| n == name) {
+                    if !names.insert(name) {
                         return err(format!(
                             "duplicate instantiation export name `{name}` already defined"
                         ));
@@ -386,6 +393,8 @@ impl Validator {
     fn module_type(&mut self, decls: &[CoreModuleDecl]) -> Result<ModTy> {
         let mut tys: Vec<CoreTy> = Vec::new();
         let mut mt = ModTy::default();
+        let mut import_names: HashSet<(String, String)> = HashSet::new();
+        let mut export_names: HashSet<String> = HashSet::new();
         let func = |tys: &[CoreTy], i: u32| -> Result<core::FuncType> {
             match get(tys, i, "type")? {
                 CoreTy::Func(f) => Ok(f.clone()),
@@ -408,11 +417,7 @@ impl Validator {
                 CoreModuleDecl::Import(im) => {
                     let t = extern_type(&tys, &im.desc)?;
                     check_core_extern(&t)?;
-                    if mt
-                        .imports
-                        .iter()
-                        .any(|(m, n, _)| *m == im.module && *n == im.name)
-                    {
+                    if !import_names.insert((im.module.clone(), im.name.clone())) {
                         return err(format!("duplicate import name `{}:{}`", im.module, im.name));
                     }
                     mt.imports.push((im.module.clone(), im.name.clone(), t));
@@ -444,7 +449,7 @@ impl Validator {
                 CoreModuleDecl::Export(name, d) => {
                     let t = extern_type(&tys, d)?;
                     check_core_extern(&t)?;
-                    if mt.exports.iter().any(|(n, _)| n == name) {
+                    if !export_names.insert(name.clone()) {
                         return err(format!("export name `{name}` already defined"));
                     }
                     mt.exports.push((name.clone(), t));
@@ -603,13 +608,18 @@ impl Validator {
                 if self.s().kind != Kind::Component {
                     return err("resources can only be defined within a concrete component");
                 }
-                if *rep != core::ValType::I32 {
-                    return err("resources can only be represented by `i32`");
+                // Explainer: `(rep i32)`, or 🐘 `(rep i64)` with 64-bit memories.
+                let rep_ok =
+                    *rep == core::ValType::I32 || (*rep == core::ValType::I64 && self.f.memory64);
+                if !rep_ok {
+                    return err(
+                        "resources can only be represented by `i32` (or `i64` with memory64)",
+                    );
                 }
                 if let Some(f) = dtor {
-                    // Binary.md: the destructor has type [i32] -> [].
+                    // Binary.md: the destructor has type [rep] -> [].
                     let ft = get(&self.s().core_funcs, *f, "function")?;
-                    if ft.params != [core::ValType::I32] || !ft.results.is_empty() {
+                    if ft.params != [*rep] || !ft.results.is_empty() {
                         return err(format!(
                             "core function {f} has wrong signature for a destructor"
                         ));
@@ -849,6 +859,39 @@ impl Validator {
         let used = dir == Dir::Export;
         self.push_ent(ent, used);
         Ok(())
+    }
+
+    /// An instance's export by name, through an index built once per
+    /// instance (aliases of many exports stay linear).
+    fn inst_export(&mut self, it: &Arc<InstTy>, name: &str) -> Option<Ent> {
+        let key = Arc::as_ptr(it) as usize;
+        let (_, idx) = self.inst_index.entry(key).or_insert_with(|| {
+            let idx = it
+                .exports
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, (n, _))| (n.clone(), i))
+                .collect();
+            (it.clone(), idx)
+        });
+        idx.get(name).map(|&i| it.exports[i].1.clone())
+    }
+
+    /// A core instance's export by name, through an index built once.
+    fn core_export(&mut self, ci: &Arc<CoreInst>, name: &str) -> Option<core::ExternType> {
+        let key = Arc::as_ptr(ci) as usize;
+        let (_, idx) = self.core_index.entry(key).or_insert_with(|| {
+            let idx = ci
+                .exports
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, (n, _))| (n.clone(), i))
+                .collect();
+            (ci.clone(), idx)
+        });
+        idx.get(name).map(|&i| ci.exports[i].1.clone())
     }
 
     fn push_ent(&mut self, ent: Ent, used: bool) {
@@ -1132,11 +1175,9 @@ impl Validator {
             Instance::Instantiate { component, args } => {
                 let ct = get(&self.s().components, *component, "component")?.clone();
                 let mut given: Vec<(String, Ent)> = Vec::new();
+                let mut lowered: HashMap<String, &str> = HashMap::new();
                 for (name, si) in args {
-                    if let Some((prev, _)) = given
-                        .iter()
-                        .find(|(n, _)| names::lower(n) == names::lower(name))
-                    {
+                    if let Some(prev) = lowered.insert(names::lower(name), name) {
                         return err(format!(
                             "instantiation argument `{name}` conflicts with previous argument `{prev}`"
                         ));
@@ -1144,6 +1185,8 @@ impl Validator {
                     let e = self.item(si)?;
                     given.push((name.clone(), e));
                 }
+                let given: HashMap<&str, &Ent> =
+                    given.iter().map(|(n, e)| (n.as_str(), e)).collect();
                 let mut sub = Sub {
                     map: Subst::new(),
                     open: ct.imported.iter().copied().collect(),
@@ -1151,7 +1194,7 @@ impl Validator {
                     fuel: SUB_FUEL,
                 };
                 for (k, want) in &ct.imports {
-                    let Some((_, have)) = given.iter().find(|(n, _)| n == k) else {
+                    let Some(have) = given.get(k.as_str()) else {
                         return err(format!("missing import named `{k}`"));
                     };
                     sub.ent(have, want).map_err(|e| {
@@ -1240,11 +1283,11 @@ impl Validator {
                 name,
             } => {
                 let it = get(&self.s().instances, *instance, "instance")?.clone();
-                let Some((_, e)) = it.exports.iter().find(|(n, _)| n == name) else {
+                let Some(e) = self.inst_export(&it, name) else {
                     return err(format!("instance {instance} has no export named `{name}`"));
                 };
                 let ok = matches!(
-                    (sort, e),
+                    (sort, &e),
                     (Sort::Core(CoreSort::Module), Ent::Module(_))
                         | (Sort::Func, Ent::Func(_))
                         | (Sort::Value, Ent::Value(_))
@@ -1266,13 +1309,13 @@ impl Validator {
                 name,
             } => {
                 let ci = get(&self.s().core_instances, *instance, "core instance")?.clone();
-                let Some((_, t)) = ci.exports.iter().find(|(n, _)| n == name) else {
+                let Some(t) = self.core_export(&ci, name) else {
                     return err(format!(
                         "core instance {instance} has no export named `{name}`"
                     ));
                 };
                 let s = self.sm();
-                match (sort, t) {
+                match (sort, &t) {
                     (CoreSort::Func, core::ExternType::Func(f)) => s.core_funcs.push(f.clone()),
                     (CoreSort::Table, core::ExternType::Table(t)) => s.core_tables.push(*t),
                     (CoreSort::Memory, core::ExternType::Mem(m)) => s.core_mems.push(*m),
@@ -1357,11 +1400,7 @@ fn core_sort_desc(s: CoreSort) -> &'static str {
 
 /// The effective type size and nesting limits of an instance or
 /// component type (bounding every later traversal of it).
-fn limit<T: Sized>(t: Arc<T>) -> Result<Arc<T>>
-where
-    Arc<T>: Sized,
-    T: SizeDepth,
-{
+fn limit<T: SizeDepth>(t: Arc<T>) -> Result<Arc<T>> {
     let (size, depth) = t.size_depth();
     if size > MAX_TYPE_SIZE {
         return err(format!(

@@ -591,7 +591,7 @@ pub(super) fn subst_val(t: &Val, m: &Subst, ids: &mut Ids) -> Val {
     if let Some(v) = m.types.get(&d.id) {
         return v.clone();
     }
-    if m.types.is_empty() && !(d.handles && !m.res.is_empty()) {
+    if m.types.is_empty() && (!d.handles || m.res.is_empty()) {
         return t.clone();
     }
     let key = Arc::as_ptr(d) as usize;
@@ -826,8 +826,9 @@ impl Sub<'_> {
         for r in &b.defined {
             self.open.insert(*r);
         }
+        let a_exports = by_name(&a.exports);
         for (k, bt) in &b.exports {
-            let Some((_, at)) = a.exports.iter().find(|(n, _)| n == k) else {
+            let Some(at) = a_exports.get(k.as_str()) else {
                 return err(format!("missing expected export `{k}`"));
             };
             let r = self.ent(at, bt);
@@ -844,8 +845,9 @@ impl Sub<'_> {
             ids: self.ids,
             fuel: self.fuel,
         };
+        let b_imports = by_name(&b.imports);
         for (k, at) in &a.imports {
-            let Some((_, bt)) = b.imports.iter().find(|(n, _)| n == k) else {
+            let Some(bt) = b_imports.get(k.as_str()) else {
                 return err(format!("missing expected import `{k}`"));
             };
             let r = inner.ent(bt, at);
@@ -856,8 +858,9 @@ impl Sub<'_> {
         for r in &b.defined {
             self.open.insert(*r);
         }
+        let a_exports = by_name(&a.exports);
         for (k, bt) in &b.exports {
-            let Some((_, at)) = a.exports.iter().find(|(n, _)| n == k) else {
+            let Some(at) = a_exports.get(k.as_str()) else {
                 return err(format!("missing expected export `{k}`"));
             };
             self.ids.memo.clear();
@@ -1103,11 +1106,25 @@ pub(super) fn core_func_display(f: &core::FuncType) -> String {
     s
 }
 
+/// Items by name (the first of each name), for linear-time matching.
+fn by_name<T>(items: &[(String, T)]) -> HashMap<&str, &T> {
+    let mut m = HashMap::with_capacity(items.len());
+    for (n, t) in items {
+        m.entry(n.as_str()).or_insert(t);
+    }
+    m
+}
+
 /// Core module type subtyping: fewer imports, more exports.
 pub(super) fn module_sub(a: &ModTy, b: &ModTy) -> Result<()> {
+    let mut b_imports: HashMap<(&str, &str), &core::ExternType> = HashMap::new();
+    for (m, n, t) in &b.imports {
+        b_imports.entry((m.as_str(), n.as_str())).or_insert(t);
+    }
+    let a_exports = by_name(&a.exports);
     for (m, n, at) in &a.imports {
-        match b.imports.iter().find(|(bm, bn, _)| bm == m && bn == n) {
-            Some((_, _, bt)) => {
+        match b_imports.get(&(m.as_str(), n.as_str())) {
+            Some(bt) => {
                 let r = core_extern_sub(bt, at);
                 ctx(r, || format!("type mismatch in import `{m}::{n}`"))?;
             }
@@ -1115,8 +1132,8 @@ pub(super) fn module_sub(a: &ModTy, b: &ModTy) -> Result<()> {
         }
     }
     for (k, bt) in &b.exports {
-        match a.exports.iter().find(|(n, _)| n == k) {
-            Some((_, at)) => {
+        match a_exports.get(k.as_str()) {
+            Some(at) => {
                 let r = core_extern_sub(at, bt);
                 ctx(r, || format!("type mismatch in export `{k}`"))?;
             }
