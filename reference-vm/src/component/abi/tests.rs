@@ -151,8 +151,14 @@ fn params_spill_through_realloc_and_results_through_retptr() {
     let t = T::FixedList(Box::new(T::U32), 17);
     let v = Value::List((0..17).map(Value::U32).collect());
     let mut c = cx(StringEncoding::Utf8);
-    let flat = lower_flat_values(&mut c, MAX_FLAT_PARAMS, &[v.clone()], &[t.clone()], None)
-        .expect("lowered");
+    let flat = lower_flat_values(
+        &mut c,
+        MAX_FLAT_PARAMS,
+        std::slice::from_ref(&v),
+        std::slice::from_ref(&t),
+        None,
+    )
+    .expect("lowered");
     assert_eq!(flat, [Val::I32(16)]);
     assert_eq!(c.reallocs, [[0, 0, 4, 68, 16]]);
     assert_eq!(c.memory[16 + 4 * 5], 5);
@@ -174,7 +180,7 @@ fn params_spill_through_realloc_and_results_through_retptr() {
         &mut c,
         MAX_FLAT_RESULTS,
         &[v],
-        &[t.clone()],
+        std::slice::from_ref(&t),
         Some(&mut CoreValueIter::new(&retptr)),
     )
     .expect("lowered");
@@ -357,7 +363,13 @@ fn realloc_results_are_checked() {
     let v = Value::List(vec![Value::U32(1), Value::U32(2)]);
     let mut c = cx(StringEncoding::Utf8);
     c.misalign_call = Some(0);
-    let r = lower_flat_values(&mut c, MAX_FLAT_PARAMS, &[v.clone()], &[t.clone()], None);
+    let r = lower_flat_values(
+        &mut c,
+        MAX_FLAT_PARAMS,
+        std::slice::from_ref(&v),
+        std::slice::from_ref(&t),
+        None,
+    );
     assert_eq!(r, Err(Trap::ReallocUnaligned));
     assert_eq!(
         Trap::ReallocUnaligned.to_string(),
