@@ -564,3 +564,44 @@ fn mismatched_values_are_errors_not_panics() {
     }
     assert!(lower_flat_values(&mut c, 16, &[], &[T::U8], None).is_err());
 }
+
+/// The texts the reference tests (`test/values/*.wast`) expect, from the
+/// host's side (`Display`) and inside a component-to-component call
+/// ([`Trap::adapter_message`]).
+#[test]
+fn trap_texts_are_the_reference_tests() {
+    let host: [(Trap, &str); 8] = [
+        (Trap::UnalignedPointer, "unaligned pointer"),
+        (Trap::InvalidDiscriminant, "invalid variant discriminant"),
+        (Trap::InvalidChar, "invalid `char` bit pattern"),
+        (
+            Trap::StringOutOfBounds,
+            "string pointer/length out of bounds of memory",
+        ),
+        (Trap::InvalidUtf8 { incomplete: false }, "invalid utf-8"),
+        (
+            Trap::InvalidUtf8 { incomplete: true },
+            "incomplete utf-8 byte sequence",
+        ),
+        (
+            Trap::ReallocOutOfBounds(Region::List),
+            "realloc return: beyond end of memory",
+        ),
+        (Trap::ReallocUnaligned, "realloc return: result not aligned"),
+    ];
+    for (t, text) in host {
+        assert_eq!(t.to_string(), text);
+    }
+    let adapter: [(Trap, &str); 4] = [
+        (Trap::StringOutOfBounds, "string content out-of-bounds"),
+        (
+            Trap::ReallocOutOfBounds(Region::List),
+            "list content out-of-bounds",
+        ),
+        (Trap::ReallocUnaligned, "unaligned pointer"),
+        (Trap::InvalidChar, "invalid `char` bit pattern"),
+    ];
+    for (t, text) in adapter {
+        assert_eq!(t.adapter_message(), text);
+    }
+}
