@@ -2,8 +2,7 @@
 # Regenerates the status tables of README.md and BENCHMARKS.md from the tool's
 # own output. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
 #   scripts/update-docs.sh            spec tables (seconds)
-#   scripts/update-docs.sh --bench    also the benchmark tables (minutes)
-#   scripts/update-docs.sh --abi      only the Canonical ABI oracle table
+#   scripts/update-docs.sh --bench    also the benchmark table (minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
@@ -29,7 +28,8 @@ PY
 }
 
 # The Canonical ABI against definitions.py (closing line of `fuzz --abi`:
-# `abi: N cases, X cases/s, D differences`; coverage on stderr).
+# `abi: N cases, X cases/s, D differences`; coverage on stderr). Part of
+# --bench; `scripts/update-docs.sh --abi` regenerates only this table.
 abi_oracle() {
   ABI_DEFS="${WASM_CONFORM_COMPONENT_MODEL:-../shared/component-model}/design/mvp/canonical-abi"
   "$WC" fuzz --abi --execs 100000 --seed 0 --abi-defs "$ABI_DEFS" --out "$tmp/abi" \
