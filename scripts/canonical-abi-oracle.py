@@ -14,6 +14,9 @@ Request: {"type": T, "value": V, "encoding": "utf8"|"utf16"|"latin1+utf16",
           "src": [ENCODING, FORCE_UTF16], "memory": BYTES, "start": ADDR,
           "misalign": CALL|null, "mode": "param"|"result",
           "retptr": ADDR|null, "store_at": ADDR|null}
+  or, to lift from given bytes: {"type": T, "encoding": E, "mode": "lift",
+          "fill": HEX (the memory), "flat": [[CORETYPE, BITS], ..],
+          "store_at": ADDR|null (where to load from)}
   types:  "bool" "s8" .. "u64" "f32" "f64" "char" "string",
           {"list": T} {"fixed": [T, N]} {"map": [K, V]}
           {"record": [[LABEL, T], ..]} {"tuple": [T, ..]}
@@ -29,8 +32,9 @@ Answer: {"lower": OUTCOME, "lift": OUTCOME, "store": OUTCOME, "load": OUTCOME}
   where a lowering OUTCOME is {"flat": [[CORETYPE, BITS], ..] | null,
   "trap": SITE|null, "reallocs": [[OLD, OLD_SIZE, ALIGN, NEW_SIZE, RESULT]],
   "memory": [[OFFSET, HEX], ..] (the non-zero runs)} and a lifting OUTCOME
-  is {"value": V|null, "trap": SITE|null}; SITE names the function that
-  trapped. "lift" (the round trip of the lowering) and "load" (of the
+  is {"value": V|null, "trap": SITE|null}; SITE is CATEGORY:FUNCTION,
+  the kind of check (align, bounds, length, discriminant, char, decode,
+  handle) and the function that trapped. "lift" (the round trip of the lowering) and "load" (of the
   store) are null when the step before trapped.
 """
 
@@ -82,11 +86,29 @@ class Bump:
 
 
 def trap_site(tb):
-    """The function that called trap()/trap_if()."""
-    frames = [f.name for f in traceback.extract_tb(tb)]
-    while frames and frames[-1] in ("trap", "trap_if"):
+    """CATEGORY:FUNCTION of the trap()/trap_if() that raised, the category
+    read off the checking line (the Rust side classifies its traps alike)."""
+    frames = traceback.extract_tb(tb)
+    while frames and frames[-1].name in ("trap", "trap_if"):
         frames.pop()
-    return frames[-1] if frames else "?"
+    if not frames:
+        return "other:?"
+    name, line = frames[-1].name, frames[-1].line or ""
+    if "align_to" in line:
+        category = "align"
+    elif "len(cx.opts.memory)" in line:
+        category = "bounds"
+    elif "MAX_" in line:
+        category = "length"
+    elif "case_index" in line:
+        category = "discriminant"
+    elif name == "convert_i32_to_char":
+        category = "char"
+    elif name == "load_string_from_range":
+        category = "decode"
+    else:
+        category = "handle"
+    return f"{category}:{name}"
 
 
 def sparse(mem):
@@ -258,6 +280,8 @@ class Oracle:
         d = self.d
         rts = {}
         t = self.ty(req["type"], rts)
+        if req["mode"] == "lift":
+            return self.run_lift(req, t)
         v = self.to_py(t, req["value"], req["src"])
         result_mode = req["mode"] == "result"
         max_flat = d.MAX_FLAT_RESULTS if result_mode else d.MAX_FLAT_PARAMS
@@ -308,6 +332,27 @@ class Oracle:
             if out["trap"] is None:
                 load_cx = self.context(req, mem, inst, d.Subtask(), bump)
                 answer["load"] = self.lift(lambda: d.load(load_cx, ptr, t), t)
+        return answer
+
+    def run_lift(self, req, t):
+        """Lifting from a given memory and given flat values (mostly
+        invalid ones: this is where the lifting traps are)."""
+        d = self.d
+        answer = {"lower": None, "lift": None, "store": None, "load": None}
+        fill = bytes.fromhex(req["fill"])
+        flat = [f32_of_bits(v) if k == "f32" else f64_of_bits(v) if k == "f64" else v
+                for k, v in req["flat"]]
+
+        def fresh():
+            mem = d.MemInst(bytearray(fill), "i32")
+            inst = d.ComponentInstance(d.Store())
+            return self.context(req, mem, inst, d.Subtask(), Bump(0, None))
+        cx = fresh()
+        answer["lift"] = self.lift(lambda: d.lift_flat_values(
+            cx, d.MAX_FLAT_PARAMS, d.CoreValueIter(flat), [t])[0], t)
+        if req.get("store_at") is not None:
+            cx = fresh()
+            answer["load"] = self.lift(lambda: d.load(cx, req["store_at"], t), t)
         return answer
 
     def lift(self, f, t):

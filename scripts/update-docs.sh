@@ -31,6 +31,26 @@ open(path, "w").write(text)
 PY
 }
 
+# The Canonical ABI against definitions.py (closing line of `fuzz --abi`:
+# `abi: N cases, X cases/s, D differences`; coverage on stderr). Part of
+# --bench; `scripts/update-docs.sh --abi` regenerates only this table.
+abi_oracle() {
+  ABI_DEFS="${WASM_CONFORM_COMPONENT_MODEL:-../shared/component-model}/design/mvp/canonical-abi"
+  "$WC" fuzz --abi --execs 100000 --seed 0 --abi-defs "$ABI_DEFS" --out "$tmp/abi" \
+    > "$tmp/abi.txt" 2> "$tmp/abi-err.txt" || true
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end)."; echo
+    echo "| cases | cases/s | differences |"; echo "|---:|---:|---:|"
+    sed -nE 's/^abi: ([0-9]+) cases, ([0-9]+) cases\/s, ([0-9]+) differences$/| \1 | \2 | \3 |/p' "$tmp/abi.txt"
+    echo; grep '^abi coverage:' "$tmp/abi-err.txt" | sed 's/^abi coverage: /Coverage: /' || echo "(no coverage line: $(tail -n 1 "$tmp/abi-err.txt"))"
+  } > "$tmp/abi.md"
+  splice BENCHMARKS.md abi-oracle "$tmp/abi.md"
+}
+if [ "${1:-}" = "--abi" ]; then
+  abi_oracle
+  echo "updated BENCHMARKS.md (abi-oracle)"
+  exit 0
+fi
+
 # Plain reference-vm runs each file with the preset its suite is written for
 # (3.0 for test/, the proposal's own for proposals/NAME).
 run_spec() { # NAME ENGINE SUITE...
@@ -77,5 +97,6 @@ if [ "${1:-}" = "--bench" ]; then
       echo "| ${pair/,/ vs } | $execs | $rate | $div | $known |"
     done; } > "$tmp/fuzz.md"
   splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
+  abi_oracle
 fi
 echo "updated README.md and BENCHMARKS.md"

@@ -88,7 +88,10 @@ struct LoopArgs {
     #[arg(long, requires = "abi")]
     replay: Option<PathBuf>,
     /// With --abi: the folder of definitions.py.
-    #[arg(long, default_value = "../shared/component-model/design/mvp/canonical-abi")]
+    #[arg(
+        long,
+        default_value = "../shared/component-model/design/mvp/canonical-abi"
+    )]
     abi_defs: PathBuf,
 }
 
@@ -143,8 +146,13 @@ fn abi_loop(args: &LoopArgs) -> u8 {
             for d in &summary.first {
                 eprintln!("difference: {d}");
             }
+            eprintln!("{}", summary.coverage());
             println!("{}", summary.line());
-            if summary.differences > 0 { EXIT_DIVERGENCE } else { EXIT_OK }
+            if summary.differences > 0 {
+                EXIT_DIVERGENCE
+            } else {
+                EXIT_OK
+            }
         }
         Err(e) => {
             eprintln!("wasm-conform fuzz --abi: {e}");

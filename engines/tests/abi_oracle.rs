@@ -16,7 +16,9 @@ fn prerequisites() -> Result<std::path::PathBuf, String> {
     if !defs.join("definitions.py").is_file() {
         return Err(format!("{}: no definitions.py", defs.display()));
     }
-    let python = std::process::Command::new("python3").arg("--version").output();
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
     if !python.is_ok_and(|o| o.status.success()) {
         return Err("python3 is not available".into());
     }

@@ -17,8 +17,7 @@
 
 use super::plan::Rng;
 use reference_vm::component::abi::{
-    self, BumpContext, CoreValueIter, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Options,
-    StringEncoding,
+    self, BumpContext, CoreValueIter, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Options, StringEncoding,
 };
 use reference_vm::component::{ResourceType, ValType, Value};
 use reference_vm::exec::Val;
@@ -36,6 +35,9 @@ pub enum Mode {
     Param,
     /// As the result (spilled past [`MAX_FLAT_RESULTS`] to `retptr`).
     Result,
+    /// Not lowered: lifted from given memory bytes and flat values
+    /// (mostly invalid: the lifting traps), and loaded at `store_at`.
+    Lift,
 }
 
 /// One oracle case: a type, a value of it, and the options.
@@ -62,6 +64,10 @@ pub struct AbiCase {
     pub retptr: u32,
     /// Where `store`/`load` put the value (aligned, in bounds), if it fits.
     pub store_at: Option<u64>,
+    /// Lift mode: the memory's bytes.
+    pub fill: Vec<u8>,
+    /// Lift mode: the flat values.
+    pub flat: Vec<Val>,
 }
 
 // ---------------------------------------------------------------------------
@@ -97,7 +103,9 @@ pub fn type_json(t: &ValType) -> Json {
             json!({ "record": f.iter().map(|(l, t)| json!([l, type_json(t)])).collect::<Vec<_>>() })
         }
         ValType::Tuple(ts) => json!({ "tuple": ts.iter().map(type_json).collect::<Vec<_>>() }),
-        ValType::Variant(c) => json!({ "variant": c.iter().map(|(l, t)| json!([l, t.as_ref().map_or(Json::Null, type_json)])).collect::<Vec<_>>() }),
+        ValType::Variant(c) => {
+            json!({ "variant": c.iter().map(|(l, t)| json!([l, t.as_ref().map_or(Json::Null, type_json)])).collect::<Vec<_>>() })
+        }
         ValType::Enum(l) => json!({ "enum": l }),
         ValType::Option(t) => json!({ "option": type_json(t) }),
         ValType::Result(ok, err) => json!({ "result": [opt(ok), opt(err)] }),
@@ -123,7 +131,11 @@ pub fn type_from_json(j: &Json) -> Result<ValType, String> {
     let arr = || a.as_array().ok_or_else(bad);
     let boxed = |j: &Json| type_from_json(j).map(Box::new);
     let opt = |j: &Json| -> Result<Option<Box<ValType>>, String> {
-        if j.is_null() { Ok(None) } else { boxed(j).map(Some) }
+        if j.is_null() {
+            Ok(None)
+        } else {
+            boxed(j).map(Some)
+        }
     };
     let labels = || -> Result<Vec<String>, String> {
         arr()?
@@ -152,20 +164,26 @@ pub fn type_from_json(j: &Json) -> Result<ValType, String> {
             arr()?
                 .iter()
                 .map(|f| match f.as_array().map(Vec::as_slice) {
-                    Some([l, t]) => Ok((l.as_str().ok_or_else(bad)?.to_string(), type_from_json(t)?)),
+                    Some([l, t]) => {
+                        Ok((l.as_str().ok_or_else(bad)?.to_string(), type_from_json(t)?))
+                    }
                     _ => Err(bad()),
                 })
                 .collect::<Result<_, _>>()?,
         ),
-        "tuple" => ValType::Tuple(arr()?.iter().map(type_from_json).collect::<Result<_, _>>()?),
+        "tuple" => ValType::Tuple(
+            arr()?
+                .iter()
+                .map(type_from_json)
+                .collect::<Result<_, _>>()?,
+        ),
         "variant" => ValType::Variant(
             arr()?
                 .iter()
                 .map(|c| match c.as_array().map(Vec::as_slice) {
-                    Some([l, t]) => Ok((
-                        l.as_str().ok_or_else(bad)?.to_string(),
-                        opt(t)?.map(|b| *b),
-                    )),
+                    Some([l, t]) => {
+                        Ok((l.as_str().ok_or_else(bad)?.to_string(), opt(t)?.map(|b| *b)))
+                    }
                     _ => Err(bad()),
                 })
                 .collect::<Result<_, _>>()?,
@@ -306,6 +324,17 @@ pub fn value_from_json(t: &ValType, j: &Json) -> Result<Value, String> {
 impl AbiCase {
     /// The driver's request for this case.
     pub fn request(&self) -> Json {
+        if self.mode == Mode::Lift {
+            let fill: String = self.fill.iter().map(|b| format!("{b:02x}")).collect();
+            return json!({
+                "type": type_json(&self.ty),
+                "encoding": self.encoding.name(),
+                "mode": "lift",
+                "fill": fill,
+                "flat": flat_json(&self.flat),
+                "store_at": self.store_at,
+            });
+        }
         json!({
             "type": type_json(&self.ty),
             "value": value_json(&self.value),
@@ -329,6 +358,42 @@ impl AbiCase {
                 .ok_or_else(|| bad("encoding"))
         };
         let ty = type_from_json(&j["type"])?;
+        if j["mode"] == "lift" {
+            let hex = j["fill"].as_str().ok_or_else(|| bad("fill"))?;
+            let fill = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .map_err(|_| bad("fill"))?;
+            let flat = j["flat"]
+                .as_array()
+                .ok_or_else(|| bad("flat"))?
+                .iter()
+                .map(|f| {
+                    let bits = f[1].as_u64().ok_or_else(|| bad("flat"))?;
+                    Ok(match f[0].as_str() {
+                        Some("i32") => Val::I32(bits as u32),
+                        Some("i64") => Val::I64(bits),
+                        Some("f32") => Val::F32(bits as u32),
+                        Some("f64") => Val::F64(bits),
+                        _ => return Err(bad("flat")),
+                    })
+                })
+                .collect::<Result<Vec<Val>, String>>()?;
+            return Ok(AbiCase {
+                encoding: enc(&j["encoding"])?,
+                src: (StringEncoding::Utf8, false),
+                memory: fill.len(),
+                start: 0,
+                misalign: None,
+                mode: Mode::Lift,
+                retptr: 0,
+                store_at: j["store_at"].as_u64(),
+                ty,
+                value: Value::Bool(false),
+                fill,
+                flat,
+            });
+        }
         let value = value_from_json(&ty, &j["value"])?;
         Ok(AbiCase {
             encoding: enc(&j["encoding"])?,
@@ -336,11 +401,17 @@ impl AbiCase {
             memory: j["memory"].as_u64().ok_or_else(|| bad("memory"))? as usize,
             start: j["start"].as_u64().ok_or_else(|| bad("start"))?,
             misalign: j["misalign"].as_u64().map(|n| n as usize),
-            mode: if j["mode"] == "result" { Mode::Result } else { Mode::Param },
+            mode: if j["mode"] == "result" {
+                Mode::Result
+            } else {
+                Mode::Param
+            },
             retptr: j["retptr"].as_u64().unwrap_or(0) as u32,
             store_at: j["store_at"].as_u64(),
             ty,
             value,
+            fill: Vec::new(),
+            flat: Vec::new(),
         })
     }
 }
@@ -383,11 +454,37 @@ fn sparse(mem: &[u8]) -> Json {
     Json::Array(runs)
 }
 
+/// The kind of check a trap comes from, as the driver names it
+/// (`CATEGORY:...`): traps are compared by category, since the two sides
+/// name them differently.
+fn trap_text(t: &abi::Trap) -> String {
+    use abi::Trap as T;
+    let category = match t {
+        T::UnalignedPointer | T::ReallocUnaligned => "align",
+        T::PointerOutOfBounds
+        | T::StringOutOfBounds
+        | T::ListOutOfBounds
+        | T::ReallocOutOfBounds(_) => "bounds",
+        T::StringTooLong | T::ListTooLong => "length",
+        T::InvalidDiscriminant => "discriminant",
+        T::InvalidChar => "char",
+        T::InvalidUtf8 { .. } | T::InvalidUtf16 => "decode",
+        T::Context(_) => "handle",
+        _ => "other",
+    };
+    format!("{category}:{t:?}")
+}
+
+/// The category of a trap text (`None`: no trap).
+fn category(trap: &Json) -> Option<&str> {
+    trap.as_str().map(|t| t.split(':').next().unwrap_or(t))
+}
+
 /// A lowering step's outcome, in the driver's shape.
 fn step_json(cx: &BumpContext, flat: Option<&[Val]>, trap: Option<&abi::Trap>) -> Json {
     json!({
         "flat": flat.map_or(Json::Null, flat_json),
-        "trap": trap.map(|t| format!("{t:?}")),
+        "trap": trap.map(trap_text),
         "reallocs": cx.reallocs.iter().map(|r| json!(r)).collect::<Vec<_>>(),
         "memory": sparse(&cx.memory),
     })
@@ -397,7 +494,7 @@ fn step_json(cx: &BumpContext, flat: Option<&[Val]>, trap: Option<&abi::Trap>) -
 fn lifted_json(r: Result<Value, abi::Trap>) -> Json {
     match r {
         Ok(v) => json!({ "value": value_json(&v), "trap": null }),
-        Err(t) => json!({ "value": null, "trap": format!("{t:?}") }),
+        Err(t) => json!({ "value": null, "trap": trap_text(&t) }),
     }
 }
 
@@ -418,16 +515,31 @@ pub fn ours(case: &AbiCase) -> Json {
     let ts = std::slice::from_ref(&case.ty);
     let vs = std::slice::from_ref(&case.value);
     let mut answer = json!({ "lower": null, "lift": null, "store": null, "load": null });
+    if case.mode == Mode::Lift {
+        let fresh = || {
+            let mut cx = BumpContext::new(options, 0, 0);
+            cx.memory = case.fill.clone();
+            cx
+        };
+        let mut vi = CoreValueIter::new(&case.flat);
+        let lifted = abi::lift_flat_values(&mut fresh(), MAX_FLAT_PARAMS, &mut vi, ts)
+            .map(|mut v| v.pop().unwrap_or(Value::Bool(false)));
+        answer["lift"] = lifted_json(lifted);
+        if let Some(ptr) = case.store_at {
+            answer["load"] = lifted_json(abi::load(&mut fresh(), ptr, &case.ty));
+        }
+        return answer;
+    }
 
     let mut cx = fresh();
     let max_flat = match case.mode {
-        Mode::Param => MAX_FLAT_PARAMS,
         Mode::Result => MAX_FLAT_RESULTS,
+        _ => MAX_FLAT_PARAMS,
     };
     let spilled = abi::flatten_types(ts, max_flat).is_none();
     let retptr = [Val::I32(case.retptr)];
     let lowered = match case.mode {
-        Mode::Param => abi::lower_flat_values(&mut cx, max_flat, vs, ts, None),
+        Mode::Param | Mode::Lift => abi::lower_flat_values(&mut cx, max_flat, vs, ts, None),
         Mode::Result => {
             let mut op = CoreValueIter::new(&retptr);
             abi::lower_flat_values(&mut cx, max_flat, vs, ts, Some(&mut op))
@@ -435,7 +547,11 @@ pub fn ours(case: &AbiCase) -> Json {
     };
     answer["lower"] = step_json(&cx, lowered.as_deref().ok(), lowered.as_ref().err());
     if let Ok(flat) = &lowered {
-        let args: &[Val] = if case.mode == Mode::Result && spilled { &retptr } else { flat };
+        let args: &[Val] = if case.mode == Mode::Result && spilled {
+            &retptr
+        } else {
+            flat
+        };
         let mut vi = CoreValueIter::new(args);
         let lifted = abi::lift_flat_values(&mut cx, max_flat, &mut vi, ts)
             .map(|mut v| v.pop().unwrap_or(Value::Bool(false)));
@@ -454,8 +570,9 @@ pub fn ours(case: &AbiCase) -> Json {
 }
 
 /// The first difference between our answer and the driver's, if any.
-/// Traps are compared by whether they happened (the two sides name them
-/// differently); everything else exactly.
+/// Traps are compared by the kind of check that failed (alignment,
+/// bounds, length, discriminant, char, decoding, handle); everything else
+/// exactly.
 pub fn difference(ours: &Json, theirs: &Json) -> Option<String> {
     if let Some(e) = theirs.get("error") {
         return Some(format!("the driver failed: {e}"));
@@ -468,11 +585,8 @@ pub fn difference(ours: &Json, theirs: &Json) -> Option<String> {
         if a.is_null() {
             continue;
         }
-        if a["trap"].is_null() != b["trap"].is_null() {
-            return Some(format!(
-                "{step}: trap {} vs {}",
-                a["trap"], b["trap"]
-            ));
+        if category(&a["trap"]) != category(&b["trap"]) {
+            return Some(format!("{step}: trap {} vs {}", a["trap"], b["trap"]));
         }
         for key in ["flat", "value", "reallocs", "memory"] {
             if a.get(key) != b.get(key) {
@@ -529,7 +643,11 @@ impl Spec {
             .map_err(|e| format!("python3: {e}"))?;
         let stdin = child.stdin.take().ok_or("python3: no stdin")?;
         let stdout = BufReader::new(child.stdout.take().ok_or("python3: no stdout")?);
-        Ok(Spec { child, stdin, stdout })
+        Ok(Spec {
+            child,
+            stdin,
+            stdout,
+        })
     }
 
     /// The driver's answer to one request.
@@ -581,7 +699,11 @@ pub fn gen_type(rng: &mut Rng, depth: u32) -> ValType {
     }
     let d = depth - 1;
     let some = |rng: &mut Rng| -> Option<ValType> {
-        if rng.chance(1, 3) { None } else { Some(gen_type(rng, d)) }
+        if rng.chance(1, 3) {
+            None
+        } else {
+            Some(gen_type(rng, d))
+        }
     };
     let n = |rng: &mut Rng| 1 + rng.below(MAX_ELEMS) as usize;
     match rng.below(10) {
@@ -589,7 +711,12 @@ pub fn gen_type(rng: &mut Rng, depth: u32) -> ValType {
         1 => ValType::FixedList(Box::new(gen_type(rng, d)), 1 + rng.below(MAX_ELEMS) as u32),
         2 => {
             let k = n(rng);
-            ValType::Record(labels("f", k).into_iter().map(|l| (l, gen_type(rng, d))).collect())
+            ValType::Record(
+                labels("f", k)
+                    .into_iter()
+                    .map(|l| (l, gen_type(rng, d)))
+                    .collect(),
+            )
         }
         3 => {
             let k = n(rng);
@@ -601,7 +728,11 @@ pub fn gen_type(rng: &mut Rng, depth: u32) -> ValType {
         }
         5 => {
             // enums around the u8/u16 discriminant boundary now and then
-            let k = if rng.chance(1, 8) { 255 + rng.below(3) as usize } else { n(rng) };
+            let k = if rng.chance(1, 8) {
+                255 + rng.below(3) as usize
+            } else {
+                n(rng)
+            };
             ValType::Enum(labels("e", k))
         }
         6 => ValType::Option(Box::new(gen_type(rng, d))),
@@ -627,7 +758,11 @@ fn gen_char(rng: &mut Rng) -> char {
 
 /// Interesting bits for an integer of `bits` bits.
 fn gen_bits(rng: &mut Rng, bits: u32) -> u64 {
-    let mask = if bits == 64 { u64::MAX } else { (1 << bits) - 1 };
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1 << bits) - 1
+    };
     let x = match rng.below(5) {
         0 => 0,
         1 => u64::MAX,
@@ -690,11 +825,17 @@ pub fn gen_value(rng: &mut Rng, t: &ValType) -> Value {
         ValType::FixedList(e, len) => Value::List((0..*len).map(|_| gen_value(rng, e)).collect()),
         ValType::Map(k, v) => {
             let m = n(rng);
-            Value::Map((0..m).map(|_| (gen_value(rng, k), gen_value(rng, v))).collect())
+            Value::Map(
+                (0..m)
+                    .map(|_| (gen_value(rng, k), gen_value(rng, v)))
+                    .collect(),
+            )
         }
-        ValType::Record(fs) => {
-            Value::Record(fs.iter().map(|(l, t)| (l.clone(), gen_value(rng, t))).collect())
-        }
+        ValType::Record(fs) => Value::Record(
+            fs.iter()
+                .map(|(l, t)| (l.clone(), gen_value(rng, t)))
+                .collect(),
+        ),
         ValType::Tuple(ts) => Value::Tuple(ts.iter().map(|t| gen_value(rng, t)).collect()),
         ValType::Variant(cs) => {
             let (l, t) = &cs[rng.below(cs.len() as u64) as usize];
@@ -703,14 +844,18 @@ pub fn gen_value(rng: &mut Rng, t: &ValType) -> Value {
         ValType::Enum(ls) => Value::Enum(ls[rng.below(ls.len() as u64) as usize].clone()),
         ValType::Option(t) => Value::Option(rng.chance(2, 3).then(|| Box::new(gen_value(rng, t)))),
         ValType::Result(ok, err) => {
-            let gen_p = |rng: &mut Rng, t: &Option<Box<ValType>>| t.as_deref().map(|t| Box::new(gen_value(rng, t)));
+            let gen_p = |rng: &mut Rng, t: &Option<Box<ValType>>| {
+                t.as_deref().map(|t| Box::new(gen_value(rng, t)))
+            };
             if rng.chance(1, 2) {
                 Value::Result(Ok(gen_p(rng, ok)))
             } else {
                 Value::Result(Err(gen_p(rng, err)))
             }
         }
-        ValType::Flags(ls) => Value::Flags(ls.iter().filter(|_| rng.chance(1, 2)).cloned().collect()),
+        ValType::Flags(ls) => {
+            Value::Flags(ls.iter().filter(|_| rng.chance(1, 2)).cloned().collect())
+        }
         ValType::Own(_) => Value::Own(gen_bits(rng, 32) as u32),
         ValType::Borrow(_) => Value::Borrow(gen_bits(rng, 32) as u32),
         _ => Value::Bool(false),
@@ -728,6 +873,9 @@ pub fn gen_case(seed: u64, i: u64) -> AbiCase {
     let mut rng = Rng::new(seed ^ i.wrapping_mul(0x2545_f491_4f6c_dd1d));
     let depth = 1 + rng.below(u64::from(MAX_DEPTH)) as u32;
     let ty = gen_type(&mut rng, depth);
+    if rng.chance(1, 4) {
+        return gen_lift_case(&mut rng, ty);
+    }
     let value = gen_value(&mut rng, &ty);
     let encoding = ENCODINGS[rng.below(3) as usize];
     let src = (ENCODINGS[rng.below(3) as usize], rng.chance(1, 3));
@@ -740,7 +888,11 @@ pub fn gen_case(seed: u64, i: u64) -> AbiCase {
     };
     let size = abi::elem_size(&ty);
     let align = abi::alignment(&ty);
-    let mode = if rng.chance(1, 2) { Mode::Param } else { Mode::Result };
+    let mode = if rng.chance(1, 2) {
+        Mode::Param
+    } else {
+        Mode::Result
+    };
     // The return area: aligned and in bounds, or now and then not.
     let retptr = match rng.below(10) {
         0 => rng.below(memory as u64 + 16) as u32,
@@ -756,7 +908,74 @@ pub fn gen_case(seed: u64, i: u64) -> AbiCase {
         let p = abi::align_to(rng.below(64), align);
         (p.saturating_add(size) <= memory as u64).then_some(p)
     };
-    AbiCase { ty, value, encoding, src, memory, start, misalign, mode, retptr, store_at }
+    AbiCase {
+        ty,
+        value,
+        encoding,
+        src,
+        memory,
+        start,
+        misalign,
+        mode,
+        retptr,
+        store_at,
+        fill: Vec::new(),
+        flat: Vec::new(),
+    }
+}
+
+/// A lift-mode case: memory words and flat values that are mostly small
+/// (plausible pointers, lengths, discriminants, handle indices, code
+/// points), sometimes arbitrary.
+fn gen_lift_case(rng: &mut Rng, ty: ValType) -> AbiCase {
+    let memory = 64 + rng.below(448) as usize;
+    let small = |rng: &mut Rng| -> u64 {
+        match rng.below(8) {
+            0 => rng.next(),
+            1 => 0xD800 + rng.below(0x800),
+            2 => 0x8000_0000 | rng.below(8),
+            3 => rng.below(3),
+            _ => rng.below(memory as u64 + 4),
+        }
+    };
+    let mut fill = vec![0u8; memory];
+    for w in fill.chunks_mut(4) {
+        let x = if rng.chance(1, 4) {
+            // text: ASCII, Latin-1, UTF-8 or UTF-16 fragments
+            [b'a' + rng.below(26) as u8, rng.below(256) as u8, 0xc3, 0xa9]
+        } else {
+            (small(rng) as u32).to_le_bytes()
+        };
+        w.copy_from_slice(&x[..w.len()]);
+    }
+    let types = abi::flatten_types(std::slice::from_ref(&ty), MAX_FLAT_PARAMS)
+        .unwrap_or_else(|| vec![abi::CoreType::I32]);
+    let flat = types
+        .iter()
+        .map(|t| match t {
+            abi::CoreType::I32 => Val::I32(small(rng) as u32),
+            abi::CoreType::I64 => Val::I64(small(rng)),
+            abi::CoreType::F32 => Val::F32(gen_float(rng, 32) as u32),
+            abi::CoreType::F64 => Val::F64(gen_float(rng, 64)),
+        })
+        .collect();
+    let (size, align) = (abi::elem_size(&ty), abi::alignment(&ty));
+    let p = abi::align_to(rng.below(64), align);
+    let store_at = (p.saturating_add(size) <= memory as u64).then_some(p);
+    AbiCase {
+        ty,
+        value: Value::Bool(false),
+        encoding: ENCODINGS[rng.below(3) as usize],
+        src: (StringEncoding::Utf8, false),
+        memory,
+        start: 0,
+        misalign: None,
+        mode: Mode::Lift,
+        retptr: 0,
+        store_at,
+        fill,
+        flat,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -786,6 +1005,10 @@ pub struct Summary {
     pub differences: u64,
     /// Cases where the lowering trapped (on both sides).
     pub lower_traps: u64,
+    /// Cases whose lifting (round trip or lift mode) succeeded.
+    pub lifts: u64,
+    /// Our traps by kind, over all steps (the generator's coverage).
+    pub traps: std::collections::BTreeMap<String, u64>,
     /// Seconds taken.
     pub seconds: f64,
     /// The first few differences, described.
@@ -793,9 +1016,24 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Coverage: successful lifts and traps by kind.
+    pub fn coverage(&self) -> String {
+        let traps: Vec<String> = self.traps.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        format!(
+            "abi coverage: {} lifts succeeded, {} lowerings trapped; traps: {}",
+            self.lifts,
+            self.lower_traps,
+            traps.join(", ")
+        )
+    }
+
     /// The closing line: `abi: N cases, X cases/s, D differences`.
     pub fn line(&self) -> String {
-        let rate = if self.seconds > 0.0 { self.cases as f64 / self.seconds } else { 0.0 };
+        let rate = if self.seconds > 0.0 {
+            self.cases as f64 / self.seconds
+        } else {
+            0.0
+        };
         format!(
             "abi: {} cases, {:.0} cases/s, {} differences",
             self.cases, rate, self.differences
@@ -822,10 +1060,20 @@ pub fn run(opts: &RunOptions) -> Result<Summary, String> {
         if !mine["lower"]["trap"].is_null() {
             s.lower_traps += 1;
         }
+        if !mine["lift"]["value"].is_null() {
+            s.lifts += 1;
+        }
+        for step in ["lower", "lift", "store", "load"] {
+            if let Some(t) = mine[step]["trap"].as_str() {
+                let kind = t.split([':', '(', ' ', '{']).nth(1).unwrap_or(t);
+                *s.traps.entry(kind.to_string()).or_default() += 1;
+            }
+        }
         if let Some(diff) = difference(&mine, &theirs) {
             s.differences += 1;
             if s.first.len() < 5 {
-                s.first.push(format!("case {i} (seed {}): {diff}", opts.seed));
+                s.first
+                    .push(format!("case {i} (seed {}): {diff}", opts.seed));
             }
             if let Some(out) = &opts.out {
                 std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -845,7 +1093,8 @@ pub fn run(opts: &RunOptions) -> Result<Summary, String> {
 /// report and whether they still differ.
 pub fn replay_file(path: &Path, defs_dir: &Path) -> Result<(String, bool), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let saved: Json = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let saved: Json =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let request = saved.get("case").unwrap_or(&saved);
     let case = AbiCase::from_request(request)?;
     let mut spec = Spec::start(defs_dir)?;

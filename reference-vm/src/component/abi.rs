@@ -783,18 +783,18 @@ pub fn load<C: Context + ?Sized>(cx: &mut C, ptr: u64, t: &ValType) -> Result<Va
         T::Char => Value::Char(convert_i32_to_char(load_int(cx, p, 4)? as u32)?),
         T::String => {
             let begin = load_int(cx, p, 4)?;
-            let tagged = load_int(cx, p + PTR_SIZE, 4)?;
+            let tagged = load_int(cx, p.saturating_add(PTR_SIZE), 4)?;
             Value::String(load_string_from_range(cx, begin, tagged as u32)?)
         }
         T::List(e) => {
             let begin = load_int(cx, p, 4)?;
-            let len = load_int(cx, p + PTR_SIZE, 4)?;
+            let len = load_int(cx, p.saturating_add(PTR_SIZE), 4)?;
             Value::List(load_list_from_range(cx, begin, len, e)?)
         }
         T::FixedList(e, n) => Value::List(load_list_from_valid_range(cx, p, u64::from(*n), e)?),
         T::Map(k, v) => {
             let begin = load_int(cx, p, 4)?;
-            let len = load_int(cx, p + PTR_SIZE, 4)?;
+            let len = load_int(cx, p.saturating_add(PTR_SIZE), 4)?;
             let pairs = load_list_from_range(cx, begin, len, &pair_type(k, v))?;
             Value::Map(pairs.into_iter().map(unpair).collect())
         }
@@ -939,7 +939,11 @@ fn load_list_from_valid_range<C: Context + ?Sized>(
     // than memory could hold.
     let mut a = Vec::with_capacity(length.min(cx.memory_len() as u64 + 1) as usize);
     for i in 0..length {
-        a.push(load(cx, ptr + i * size, elem_type)?);
+        a.push(load(
+            cx,
+            ptr.saturating_add(i.saturating_mul(size)),
+            elem_type,
+        )?);
     }
     Ok(a)
 }
@@ -954,7 +958,7 @@ fn load_record<C: Context + ?Sized>(
     for t in fields.types() {
         ptr = align_to(ptr, alignment(t));
         vs.push(load(cx, ptr, t)?);
-        ptr += elem_size(t);
+        ptr = ptr.saturating_add(elem_size(t));
     }
     Ok(vs)
 }
@@ -968,7 +972,7 @@ fn load_variant<C: Context + ?Sized>(cx: &mut C, ptr: u64, c: Cases<'_>) -> Resu
     }
     let i = case_index as usize;
     let payload = match c.payload(i) {
-        Some(t) => Some(load(cx, ptr + payload_offset(c), t)?),
+        Some(t) => Some(load(cx, ptr.saturating_add(payload_offset(c)), t)?),
         None => None,
     };
     Ok(c.wrap(i, payload))
@@ -1016,12 +1020,12 @@ pub fn store<C: Context + ?Sized>(
         (T::String, Value::String(s)) => {
             let (begin, tagged) = store_string_into_range(cx, s)?;
             store_int(cx, begin, p, 4)?;
-            store_int(cx, tagged, p + PTR_SIZE, 4)
+            store_int(cx, tagged, p.saturating_add(PTR_SIZE), 4)
         }
         (T::List(e), Value::List(vs)) => {
             let (begin, length) = store_list_into_range(cx, vs, e)?;
             store_int(cx, begin, p, 4)?;
-            store_int(cx, length, p + PTR_SIZE, 4)
+            store_int(cx, length, p.saturating_add(PTR_SIZE), 4)
         }
         (T::FixedList(e, n), Value::List(vs)) if vs.len() as u64 == u64::from(*n) => {
             store_list_into_valid_range(cx, vs, p, e)
@@ -1033,7 +1037,7 @@ pub fn store<C: Context + ?Sized>(
                 .collect();
             let (begin, length) = store_list_into_range(cx, &pairs, &pair_type(k, mt))?;
             store_int(cx, begin, p, 4)?;
-            store_int(cx, length, p + PTR_SIZE, 4)
+            store_int(cx, length, p.saturating_add(PTR_SIZE), 4)
         }
         (T::Record(_) | T::Tuple(_), _) => {
             let (Despecialized::Record(f), Some(vs)) = (despecialize(t), record_values(t, v))
@@ -1255,7 +1259,7 @@ fn store_string_to_latin1_or_utf16<C: Context + ?Sized>(
             ptr = reallocate(cx, ptr, worst_case_size, 2, len)?;
             check_realloc(cx, ptr, Some(2), len, Region::String)?;
         }
-        return Ok((ptr, len / 2 | u64::from(UTF16_TAG)));
+        return Ok((ptr, (len / 2) | u64::from(UTF16_TAG)));
     }
     if dst_byte_length < src_code_units {
         ptr = reallocate(cx, ptr, src_code_units, 2, dst_byte_length)?;
@@ -1278,7 +1282,7 @@ fn store_probably_utf16_to_latin1_or_utf16<C: Context + ?Sized>(
     let encoded = utf16_bytes(src);
     write_at(cx, ptr, &encoded)?;
     if src.chars().any(|c| c as u32 >= 0x100) {
-        return Ok((ptr, encoded.len() as u64 / 2 | u64::from(UTF16_TAG)));
+        return Ok((ptr, (encoded.len() as u64 / 2) | u64::from(UTF16_TAG)));
     }
     let latin1: Vec<u8> = encoded.iter().step_by(2).copied().collect();
     write_at(cx, ptr, &latin1)?;
@@ -1315,7 +1319,12 @@ fn store_list_into_valid_range<C: Context + ?Sized>(
 ) -> Result<(), Trap> {
     let size = elem_size(elem_type);
     for (i, e) in v.iter().enumerate() {
-        store(cx, e, elem_type, ptr + i as u64 * size)?;
+        store(
+            cx,
+            e,
+            elem_type,
+            ptr.saturating_add((i as u64).saturating_mul(size)),
+        )?;
     }
     Ok(())
 }
@@ -1330,7 +1339,7 @@ fn store_record<C: Context + ?Sized>(
     for (t, v) in fields.types().zip(vs) {
         ptr = align_to(ptr, alignment(t));
         store(cx, v, t, ptr)?;
-        ptr += elem_size(t);
+        ptr = ptr.saturating_add(elem_size(t));
     }
     Ok(())
 }
@@ -1347,7 +1356,7 @@ fn store_variant<C: Context + ?Sized>(
     let (i, payload) = c.match_case(v).ok_or_else(|| mismatch(t, v))?;
     store_int(cx, i as u64, ptr, discriminant_size(c.len()) as usize)?;
     if let (Some(pt), Some(pv)) = (c.payload(i), payload) {
-        store(cx, pv, pt, ptr + payload_offset(c))?;
+        store(cx, pv, pt, ptr.saturating_add(payload_offset(c)))?;
     }
     Ok(())
 }
@@ -1415,7 +1424,7 @@ impl FlatIter for CoreValueIter<'_> {
 /// flat value at its joined type and converts it to the type wanted.
 struct CoerceValueIter<'a> {
     vi: &'a mut dyn FlatIter,
-    flat_types: std::vec::IntoIter<CoreType>,
+    flat_types: std::iter::Skip<std::vec::IntoIter<CoreType>>,
 }
 
 impl FlatIter for CoerceValueIter<'_> {
@@ -1537,7 +1546,7 @@ fn lift_flat_variant<C: Context + ?Sized>(
     let i = case_index as usize;
     let mut co = CoerceValueIter {
         vi,
-        flat_types: flat_types[1..].to_vec().into_iter(),
+        flat_types: flat_types.into_iter().skip(1),
     };
     let v = match c.payload(i) {
         Some(t) => Some(lift_flat(cx, &mut co, t)?),

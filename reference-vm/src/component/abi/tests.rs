@@ -82,7 +82,11 @@ fn alignment_and_size_of_records_variants_flags() {
     }
     for (n, size) in [(1, 1), (8, 1), (9, 2), (16, 2), (17, 4), (32, 4)] {
         let f = T::Flags(names(n));
-        assert_eq!((alignment(&f), elem_size(&f)), (size as u32, size), "flags {n}");
+        assert_eq!(
+            (alignment(&f), elem_size(&f)),
+            (size as u32, size),
+            "flags {n}"
+        );
     }
 }
 
@@ -100,7 +104,11 @@ fn flattening_joins_variant_payloads() {
     );
     // longer payloads extend; shorter ones join the prefix
     assert_eq!(
-        flat(&variant(&[Some(rec(&[T::F32, T::F32])), Some(T::F64), None])),
+        flat(&variant(&[
+            Some(rec(&[T::F32, T::F32])),
+            Some(T::F64),
+            None
+        ])),
         [I32, I64, F32]
     );
     assert_eq!(flat(&T::FixedList(Box::new(T::U8), 3)), [I32, I32, I32]);
@@ -143,13 +151,24 @@ fn params_spill_through_realloc_and_results_through_retptr() {
     let t = T::FixedList(Box::new(T::U32), 17);
     let v = Value::List((0..17).map(Value::U32).collect());
     let mut c = cx(StringEncoding::Utf8);
-    let flat = lower_flat_values(&mut c, MAX_FLAT_PARAMS, &[v.clone()], &[t.clone()], None)
-        .expect("lowered");
+    let flat = lower_flat_values(
+        &mut c,
+        MAX_FLAT_PARAMS,
+        std::slice::from_ref(&v),
+        std::slice::from_ref(&t),
+        None,
+    )
+    .expect("lowered");
     assert_eq!(flat, [Val::I32(16)]);
     assert_eq!(c.reallocs, [[0, 0, 4, 68, 16]]);
     assert_eq!(c.memory[16 + 4 * 5], 5);
-    let back = lift_flat_values(&mut c, MAX_FLAT_PARAMS, &mut CoreValueIter::new(&flat), &[t])
-        .expect("lifted");
+    let back = lift_flat_values(
+        &mut c,
+        MAX_FLAT_PARAMS,
+        &mut CoreValueIter::new(&flat),
+        &[t],
+    )
+    .expect("lifted");
     assert_eq!(back, [v]);
 
     // a two-value result goes to the return area, flat results are none
@@ -161,7 +180,7 @@ fn params_spill_through_realloc_and_results_through_retptr() {
         &mut c,
         MAX_FLAT_RESULTS,
         &[v],
-        &[t.clone()],
+        std::slice::from_ref(&t),
         Some(&mut CoreValueIter::new(&retptr)),
     )
     .expect("lowered");
@@ -189,8 +208,14 @@ fn lower_string(
 ) -> (u32, u32, Vec<[u32; 5]>, Vec<u8>) {
     let mut c = cx(enc);
     c.src_encoding = (src, force);
-    let flat = lower_flat_values(&mut c, MAX_FLAT_PARAMS, &[Value::String(s.into())], &[T::String], None)
-        .expect("lowered");
+    let flat = lower_flat_values(
+        &mut c,
+        MAX_FLAT_PARAMS,
+        &[Value::String(s.into())],
+        &[T::String],
+        None,
+    )
+    .expect("lowered");
     let [Val::I32(p), Val::I32(n)] = flat[..] else {
         panic!("{flat:?}")
     };
@@ -286,10 +311,22 @@ fn string_lifting_traps() {
         lift_string(Utf8, &[0xc3], 8, 1),
         Err(Trap::InvalidUtf8 { incomplete: true })
     );
-    assert_eq!(lift_string(Utf16, &[0x00, 0xd8], 8, 1), Err(Trap::InvalidUtf16));
-    assert_eq!(lift_string(Utf16, b"a\0", 9, 1), Err(Trap::UnalignedPointer));
-    assert_eq!(lift_string(Utf8, b"", 1023, 2), Err(Trap::StringOutOfBounds));
-    assert_eq!(lift_string(Utf8, b"", 0x8000_0000, 0), Err(Trap::StringOutOfBounds));
+    assert_eq!(
+        lift_string(Utf16, &[0x00, 0xd8], 8, 1),
+        Err(Trap::InvalidUtf16)
+    );
+    assert_eq!(
+        lift_string(Utf16, b"a\0", 9, 1),
+        Err(Trap::UnalignedPointer)
+    );
+    assert_eq!(
+        lift_string(Utf8, b"", 1023, 2),
+        Err(Trap::StringOutOfBounds)
+    );
+    assert_eq!(
+        lift_string(Utf8, b"", 0x8000_0000, 0),
+        Err(Trap::StringOutOfBounds)
+    );
     assert_eq!(lift_string(Utf8, b"", 0, 1 << 28), Err(Trap::StringTooLong));
     assert_eq!(
         lift_string(Latin1Utf16, &[0xe9, b'a'], 8, 2),
@@ -299,7 +336,10 @@ fn string_lifting_traps() {
         lift_string(Latin1Utf16, &[0xe9, 0, b'a', 0], 8, 2 | UTF16_TAG),
         Ok(Value::String("éa".into()))
     );
-    assert_eq!(Trap::StringOutOfBounds.adapter_message(), "string content out-of-bounds");
+    assert_eq!(
+        Trap::StringOutOfBounds.adapter_message(),
+        "string content out-of-bounds"
+    );
 }
 
 #[test]
@@ -323,9 +363,18 @@ fn realloc_results_are_checked() {
     let v = Value::List(vec![Value::U32(1), Value::U32(2)]);
     let mut c = cx(StringEncoding::Utf8);
     c.misalign_call = Some(0);
-    let r = lower_flat_values(&mut c, MAX_FLAT_PARAMS, &[v.clone()], &[t.clone()], None);
+    let r = lower_flat_values(
+        &mut c,
+        MAX_FLAT_PARAMS,
+        std::slice::from_ref(&v),
+        std::slice::from_ref(&t),
+        None,
+    );
     assert_eq!(r, Err(Trap::ReallocUnaligned));
-    assert_eq!(Trap::ReallocUnaligned.to_string(), "realloc return: result not aligned");
+    assert_eq!(
+        Trap::ReallocUnaligned.to_string(),
+        "realloc return: result not aligned"
+    );
     let mut c = cx(StringEncoding::Utf8);
     c.next = 1020;
     let r = lower_flat_values(&mut c, MAX_FLAT_PARAMS, &[v], &[t], None);
@@ -363,10 +412,20 @@ fn chars_bools_and_integers_lift_per_spec() {
 #[test]
 fn floats_canonicalize_nans() {
     let mut c = cx(StringEncoding::Utf8);
-    let lifted = lift_flat(&mut c, &mut CoreValueIter::new(&[Val::F32(0xffa0_0001)]), &T::F32);
+    let lifted = lift_flat(
+        &mut c,
+        &mut CoreValueIter::new(&[Val::F32(0xffa0_0001)]),
+        &T::F32,
+    );
     assert_eq!(lifted, Ok(Value::F32(CANONICAL_FLOAT32_NAN)));
     let mut out = Vec::new();
-    lower_flat(&mut c, &Value::F64(0x7ff0_0000_0000_0001), &T::F64, &mut out).unwrap();
+    lower_flat(
+        &mut c,
+        &Value::F64(0x7ff0_0000_0000_0001),
+        &T::F64,
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(out, [Val::F64(CANONICAL_FLOAT64_NAN)]);
     // -0.0 is not a NaN and survives
     let mut out = Vec::new();
@@ -393,7 +452,10 @@ fn variants_coerce_payloads_and_check_discriminants() {
     let back = lift_flat(&mut c, &mut CoreValueIter::new(&nan), &t);
     assert_eq!(
         back,
-        Ok(Value::Variant("c0".into(), Some(Box::new(Value::F32(CANONICAL_FLOAT32_NAN)))))
+        Ok(Value::Variant(
+            "c0".into(),
+            Some(Box::new(Value::F32(CANONICAL_FLOAT32_NAN)))
+        ))
     );
     let bad = [Val::I32(3), Val::I64(0)];
     assert_eq!(
@@ -403,8 +465,17 @@ fn variants_coerce_payloads_and_check_discriminants() {
     c.memory[0] = 3;
     assert_eq!(load(&mut c, 0, &t), Err(Trap::InvalidDiscriminant));
     // store: discriminant at 0, payload at 8
-    store(&mut c, &Value::Variant("c1".into(), Some(Box::new(Value::U64(9)))), &t, 0).unwrap();
-    assert_eq!(&c.memory[0..16], [1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+    store(
+        &mut c,
+        &Value::Variant("c1".into(), Some(Box::new(Value::U64(9)))),
+        &t,
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        &c.memory[0..16],
+        [1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]
+    );
 }
 
 #[test]
@@ -418,7 +489,10 @@ fn records_flags_options_results_round_trip_through_memory() {
         T::Map(Box::new(T::U8), Box::new(T::S16)),
     ]);
     let v = Value::Tuple(vec![
-        Value::Record(vec![("f0".into(), Value::U8(1)), ("f1".into(), Value::U32(2))]),
+        Value::Record(vec![
+            ("f0".into(), Value::U8(1)),
+            ("f1".into(), Value::U32(2)),
+        ]),
         Value::Flags(vec!["l0".into(), "l9".into()]),
         Value::Option(Some(Box::new(Value::String("x".into())))),
         Value::Result(Err(Some(Box::new(Value::Char('z'))))),
@@ -458,20 +532,76 @@ fn mismatched_values_are_errors_not_panics() {
     let mut c = cx(StringEncoding::Utf8);
     let cases: [(Value, T); 7] = [
         (Value::U8(1), T::U32),
-        (Value::List(vec![Value::U8(1)]), T::FixedList(Box::new(T::U8), 2)),
-        (Value::Record(vec![("x".into(), Value::U8(1))]), rec(&[T::U8])),
+        (
+            Value::List(vec![Value::U8(1)]),
+            T::FixedList(Box::new(T::U8), 2),
+        ),
+        (
+            Value::Record(vec![("x".into(), Value::U8(1))]),
+            rec(&[T::U8]),
+        ),
         (Value::Variant("nope".into(), None), variant(&[None])),
         (Value::Variant("c0".into(), None), variant(&[Some(T::U8)])),
         (Value::Flags(vec!["zz".into()]), T::Flags(names(2))),
-        (Value::Option(Some(Box::new(Value::U8(1)))), T::Result(None, None)),
+        (
+            Value::Option(Some(Box::new(Value::U8(1)))),
+            T::Result(None, None),
+        ),
     ];
     for (v, t) in cases {
         let mut out = Vec::new();
         assert!(
-            matches!(lower_flat(&mut c, &v, &t, &mut out), Err(Trap::ValueMismatch(_))),
+            matches!(
+                lower_flat(&mut c, &v, &t, &mut out),
+                Err(Trap::ValueMismatch(_))
+            ),
             "{v:?} as {t:?}"
         );
-        assert!(matches!(store(&mut c, &v, &t, 0), Err(Trap::ValueMismatch(_))));
+        assert!(matches!(
+            store(&mut c, &v, &t, 0),
+            Err(Trap::ValueMismatch(_))
+        ));
     }
     assert!(lower_flat_values(&mut c, 16, &[], &[T::U8], None).is_err());
+}
+
+/// The texts the reference tests (`test/values/*.wast`) expect, from the
+/// host's side (`Display`) and inside a component-to-component call
+/// ([`Trap::adapter_message`]).
+#[test]
+fn trap_texts_are_the_reference_tests() {
+    let host: [(Trap, &str); 8] = [
+        (Trap::UnalignedPointer, "unaligned pointer"),
+        (Trap::InvalidDiscriminant, "invalid variant discriminant"),
+        (Trap::InvalidChar, "invalid `char` bit pattern"),
+        (
+            Trap::StringOutOfBounds,
+            "string pointer/length out of bounds of memory",
+        ),
+        (Trap::InvalidUtf8 { incomplete: false }, "invalid utf-8"),
+        (
+            Trap::InvalidUtf8 { incomplete: true },
+            "incomplete utf-8 byte sequence",
+        ),
+        (
+            Trap::ReallocOutOfBounds(Region::List),
+            "realloc return: beyond end of memory",
+        ),
+        (Trap::ReallocUnaligned, "realloc return: result not aligned"),
+    ];
+    for (t, text) in host {
+        assert_eq!(t.to_string(), text);
+    }
+    let adapter: [(Trap, &str); 4] = [
+        (Trap::StringOutOfBounds, "string content out-of-bounds"),
+        (
+            Trap::ReallocOutOfBounds(Region::List),
+            "list content out-of-bounds",
+        ),
+        (Trap::ReallocUnaligned, "unaligned pointer"),
+        (Trap::InvalidChar, "invalid `char` bit pattern"),
+    ];
+    for (t, text) in adapter {
+        assert_eq!(t.adapter_message(), text);
+    }
 }
