@@ -229,6 +229,10 @@ pub fn reference_vm_preset_for(file_id: &str) -> &'static str {
     match (parts.next(), parts.next()) {
         (Some("wasm-v1"), _) => "1.0",
         (Some("wasm-v2"), _) => "2.0",
+        // The component model's tests use core features beyond 3.0 (shared
+        // memories; custom page sizes in wasm-tools' tests), as the
+        // runtimes they are written against enable by default.
+        (Some("component-model"), _) => "latest",
         (Some("proposals"), Some(name)) => ::reference_vm::Features::PROPOSALS
             .iter()
             .find(|p| **p == name)

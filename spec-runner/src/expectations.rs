@@ -5,6 +5,8 @@
 //! id = "test/core/gc/array.wast"      # a suite id (exact), or a prefix ending in '/'
 //! unsupported = "gc"                  # the feature the engine lacks, or:
 //! # fail = true                       # known failures of an implemented feature
+//! # error = true                      # directives the runner cannot judge (the
+//! #                                   # wast crate cannot parse them)
 //! # lines = [12, 40]                  # only these lines (default: the whole file)
 //! # except = ["test/core/gc/x.wast"]  # files under a folder entry that pass
 //! reason = "wasmi 2.0 does not implement the GC proposal"
@@ -40,6 +42,10 @@ pub struct Entry {
     /// Known failures of something the engine implements.
     #[serde(default)]
     pub fail: bool,
+    /// Directives the runner cannot judge: `error` verdicts (a directive
+    /// the `wast` crate cannot parse). Only such an entry covers them.
+    #[serde(default)]
+    pub error: bool,
     /// Only these lines of the file.
     #[serde(default)]
     pub lines: Vec<u32>,
@@ -171,9 +177,10 @@ impl Expectations {
     pub fn parse(text: &str) -> Result<Expectations, String> {
         let e: Expectations = toml::from_str(text).map_err(|e| e.to_string())?;
         for entry in &e.files {
-            if entry.unsupported.is_some() == entry.fail {
+            let kinds = [entry.unsupported.is_some(), entry.fail, entry.error];
+            if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(format!(
-                    "{}: say exactly one of `unsupported = \"feature\"` or `fail = true`",
+                    "{}: say exactly one of `unsupported = \"feature\"`, `fail = true` or `error = true`",
                     entry.id
                 ));
             }
@@ -210,8 +217,9 @@ impl Expectations {
                 continue;
             };
             used[i] = true;
-            if v.status == Status::Error {
-                // A runner fault is never an expected engine failure.
+            if (v.status == Status::Error) != e.error {
+                // A runner fault is never an expected engine failure, and an
+                // entry for directives the runner cannot read covers no other.
                 problems.push(unexpected(&unit.id, v));
             } else if let Some(feature) = &e.unsupported {
                 v.status = Status::Unsupported;
@@ -277,6 +285,11 @@ mod tests {
             .is_err()
         );
         assert!(Expectations::parse("[[file]]\nid = \"a\"\nfail = true\nreason = \"r\"").is_ok());
+        assert!(Expectations::parse("[[file]]\nid = \"a\"\nerror = true\nreason = \"r\"").is_ok());
+        assert!(
+            Expectations::parse("[[file]]\nid = \"a\"\nfail = true\nerror = true\nreason = \"r\"")
+                .is_err()
+        );
     }
 
     #[test]
@@ -318,5 +331,31 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(matches!(&problems[0], Problem::Unexpected { id, line: 3, .. } if id == "a.wast"));
         assert!(matches!(&problems[1], Problem::Stale { id, .. } if id == "b.wast"));
+    }
+
+    #[test]
+    fn runner_errors_need_an_error_entry() {
+        let exp = Expectations::parse(
+            r#"
+            [[file]]
+            id = "e.wast"
+            error = true
+            lines = [1]
+            reason = "the wast crate cannot parse it"
+            [[file]]
+            id = "f.wast"
+            fail = true
+            reason = "a failure entry does not cover runner errors"
+            "#,
+        )
+        .unwrap();
+        let mut units = vec![
+            unit("e.wast", &[(1, Status::Error), (2, Status::Fail)]),
+            unit("f.wast", &[(1, Status::Error)]),
+        ];
+        let problems = exp.apply(&mut units);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(matches!(&problems[0], Problem::Unexpected { id, line: 2, .. } if id == "e.wast"));
+        assert!(matches!(&problems[1], Problem::Unexpected { id, line: 1, .. } if id == "f.wast"));
     }
 }

@@ -16,12 +16,12 @@
 //!
 //! The component model's reference tests (`../shared/component-model/test`,
 //! or `$WASM_CONFORM_COMPONENT_SUITE`), folders binary, validation, values,
-//! linking and resources, run on reference-vm as trials named
-//! `reference-vm/component-model/test/...`, judged by the same expectations
-//! (`expectations/reference-vm.components.toml`). They are ignored unless
-//! `WASM_CONFORM_COMPONENT_TESTS=1` (or run them with `-- --include-ignored
-//! component-model`) until the component layer passes them. A missing
-//! checkout fails the run under `CI=true` either way.
+//! linking and resources, and wasm-tools' component tests beside them
+//! (`wasm-tools-tests`, judged by stage and outcome: their messages are
+//! wasmparser's) run on reference-vm as trials named
+//! `reference-vm/component-model/...`, judged by the same expectations
+//! (`expectations/reference-vm.components.toml`). A missing checkout fails
+//! the run under `CI=true`.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use spec_runner::{Expectations, ScriptConfig, Suite, SuiteFile, run_file, suite};
@@ -55,8 +55,17 @@ fn load_suites() -> Result<Vec<Suite>, String> {
         .collect()
 }
 
-/// The component model's reference-test folders reference-vm is tested on.
-const COMPONENT_FOLDERS: &[&str] = &["binary", "validation", "values", "linking", "resources"];
+/// The component-model folders reference-vm is tested on, inside
+/// `../shared/component-model` (the asynchronous reference tests, `test/async`,
+/// wait for the concurrency layer).
+const COMPONENT_FOLDERS: &[&str] = &[
+    "test/binary",
+    "test/validation",
+    "test/values",
+    "test/linking",
+    "test/resources",
+    "wasm-tools-tests",
+];
 
 /// The component-model trials' files: those of [`COMPONENT_FOLDERS`].
 fn load_component_files() -> Result<Vec<SuiteFile>, String> {
@@ -76,9 +85,10 @@ fn load_component_files() -> Result<Vec<SuiteFile>, String> {
         );
         return Ok(Vec::new());
     }
+    let root = dir.parent().unwrap_or(&dir);
     let mut files = Vec::new();
     for folder in COMPONENT_FOLDERS {
-        files.extend(suite::discover(&dir.join(folder))?.files);
+        files.extend(suite::discover(&root.join(folder))?.files);
     }
     Ok(files)
 }
@@ -92,7 +102,6 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let components_on = std::env::var("WASM_CONFORM_COMPONENT_TESTS").is_ok_and(|v| v == "1");
     let suites = match load_suites() {
         Ok(s) => s,
         Err(e) => {
@@ -152,9 +161,9 @@ fn main() {
         for file in files {
             let expectations = Arc::clone(&expectations);
             let config = Arc::clone(&config);
-            let ignored = file.id.starts_with("component-model/") && !components_on;
-            trials.push(
-                Trial::test(format!("{engine}/{label}{}", file.id), move || {
+            trials.push(Trial::test(
+                format!("{engine}/{label}{}", file.id),
+                move || {
                     let mut unit = run_file(&file, &config);
                     let problems = expectations.apply_file(&mut unit);
                     if problems.is_empty() {
@@ -167,9 +176,8 @@ fn main() {
                             file.command(&spec_runner::engine_for_file(engine, &file.id))
                         )))
                     }
-                })
-                .with_ignored_flag(ignored),
-            );
+                },
+            ));
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -375,6 +375,21 @@ impl Validator {
         Ok(match b {
             B::BackpressureInc | B::BackpressureDec | B::TaskCancel => ft(&[], &[]),
             B::TaskReturn(r, opts) => {
+                // CanonicalABI: `$opts` may only contain `memory` and `string-encoding`.
+                if let Some(o) = opts.iter().find(|o| {
+                    !matches!(
+                        o,
+                        CanonOpt::Memory(_)
+                            | CanonOpt::Utf8
+                            | CanonOpt::Utf16
+                            | CanonOpt::Latin1Utf16
+                    )
+                }) {
+                    return err(format!(
+                        "cannot specify `{}` option on `task.return`",
+                        opt_name(o)
+                    ));
+                }
                 let o = self.opts(opts)?;
                 let mut params = Vec::new();
                 if let Some(t) = r {
