@@ -63,6 +63,7 @@ const COMPONENT_UNSUPPORTED_PHRASES: &[&str] = &[
     "Unsupported feature",
     "unsupported",
     "requires the component model",
+    "requires the `",
     "feature to be enabled",
     "requires the shared-everything-threads proposal",
 ];
