@@ -567,3 +567,29 @@ impl Engine for ReferenceVmEngine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Component decode errors are `Malformed`, for validation and
+    /// instantiation alike; unknown component instances are engine errors.
+    #[test]
+    fn component_stages() {
+        let mut e = ReferenceVmEngine::default();
+        let wrong_version = b"\0asm\x0e\0\x01\0";
+        assert!(matches!(
+            e.validate_component(wrong_version),
+            Err(ModuleError::Malformed(_))
+        ));
+        assert!(matches!(
+            e.instantiate_component(wrong_version),
+            Err(ModuleError::Malformed(_))
+        ));
+        assert!(matches!(
+            e.invoke_component(7, "f", &[]),
+            ComponentOutcome::EngineError(_)
+        ));
+        assert!(e.register_component("x", 7).is_err());
+    }
+}

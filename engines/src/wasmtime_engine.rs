@@ -57,6 +57,17 @@ const TRAP_CODES: &[(wasmtime::Trap, TrapKind)] = {
 /// `outcome::wasmparser_compile_error`) says a proposal is not implemented.
 const UNSUPPORTED_PHRASES: &[&str] = &["Unsupported feature", "unsupported"];
 
+/// The same for components: wasmparser's words for a component-model
+/// feature that is switched off (error-context, 64-bit, GC, values, ...).
+const COMPONENT_UNSUPPORTED_PHRASES: &[&str] = &[
+    "Unsupported feature",
+    "unsupported",
+    "requires the component model",
+    "requires the `",
+    "feature to be enabled",
+    "requires the shared-everything-threads proposal",
+];
+
 /// A wasmtime store with the spectest module and a linker of registered instances.
 pub struct WasmtimeEngine {
     store: Store<()>,
@@ -685,7 +696,7 @@ impl Engine for WasmtimeEngine {
         let component =
             wasmtime::component::Component::new(self.store.engine(), bytes).map_err(|e| {
                 let msg = error_message(&e);
-                crate::outcome::wasmparser_compile_error(msg, false, UNSUPPORTED_PHRASES)
+                crate::outcome::wasmparser_compile_error(msg, false, COMPONENT_UNSUPPORTED_PHRASES)
             })?;
         let mut store = Store::new(self.store.engine(), ());
         let _ = store.set_fuel(self.budget.fuel.unwrap_or(u64::MAX));
@@ -1064,5 +1075,63 @@ mod tests {
         assert!(e.instantiate(&user).is_ok());
         let state = e.snapshot(id).unwrap();
         assert_eq!(state.globals, vec![("g".to_string(), Value::I32(5))]);
+    }
+}
+
+#[cfg(test)]
+mod component_tests {
+    use super::*;
+
+    fn component(text: &str) -> Vec<u8> {
+        let buf = wast::parser::ParseBuffer::new(text).unwrap();
+        let mut c: wast::Wat = wast::parser::parse(&buf).unwrap();
+        c.encode().unwrap()
+    }
+
+    #[test]
+    fn components_run_with_component_values() {
+        let mut e = WasmtimeEngine::new();
+        let c = component(
+            r#"(component
+                 (core module $m
+                   (func (export "add") (param i32 i32) (result i32)
+                     local.get 0 local.get 1 i32.add)
+                   (func (export "boom") unreachable))
+                 (core instance $i (instantiate $m))
+                 (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+                   (canon lift (core func $i "add")))
+                 (func (export "boom") (canon lift (core func $i "boom"))))"#,
+        );
+        assert_eq!(e.validate_component(&c), Ok(()));
+        let id = e.instantiate_component(&c).unwrap();
+        assert_eq!(
+            e.invoke_component(id, "add", &[ComponentValue::U32(2), ComponentValue::U32(3)]),
+            ComponentOutcome::Returned(vec![ComponentValue::U32(5)])
+        );
+        match e.invoke_component(id, "boom", &[]) {
+            ComponentOutcome::Trapped(t) => assert_eq!(t.kind, TrapKind::Unreachable),
+            o => panic!("expected a trap, got {o}"),
+        }
+        assert!(matches!(
+            e.invoke_component(id, "nope", &[]),
+            ComponentOutcome::EngineError(_)
+        ));
+        assert!(matches!(
+            e.validate_component(b"\0asm\x0e\0\x01\0"),
+            Err(ModuleError::Rejected(_))
+        ));
+        let importer = component(r#"(component (import "missing" (func)))"#);
+        assert!(matches!(
+            e.instantiate_component(&importer),
+            Err(ModuleError::Unlinkable(_))
+        ));
+        // A registered instance's exported core module is importable by name.
+        let exporter = component(r#"(component (core module $m) (export "m" (core module $m)))"#);
+        let x = e.instantiate_component(&exporter).unwrap();
+        e.register_component("dep", x).unwrap();
+        let user = component(r#"(component (import "dep" (instance (export "m" (core module)))))"#);
+        assert!(e.instantiate_component(&user).is_ok());
+        // Core and component instances are numbered apart.
+        assert_eq!(x, 1);
     }
 }
