@@ -29,17 +29,12 @@ pub fn engine_for_file(engine: &str, file_id: &str) -> String {
 /// Runs one suite file (with [`engine_for_file`]'s engine) and fills in
 /// each verdict's reproducing command.
 pub fn run_file(file: &SuiteFile, cfg: &ScriptConfig) -> Unit {
-    let resolved;
-    let cfg = if cfg.engine == "reference-vm" {
-        resolved = ScriptConfig {
-            engine: engine_for_file(&cfg.engine, &file.id),
-            strict_messages: cfg.strict_messages && !foreign_wording(&file.id),
-            validation_only: cfg.validation_only || foreign_wording(&file.id),
-            ..cfg.clone()
-        };
-        &resolved
-    } else {
-        cfg
+    let foreign = foreign_wording(&file.id);
+    let cfg = &ScriptConfig {
+        engine: engine_for_file(&cfg.engine, &file.id),
+        strict_messages: cfg.strict_messages && !foreign,
+        validation_only: cfg.validation_only || foreign,
+        ..cfg.clone()
     };
     let mut unit = run_script(&file.id, &file.source, cfg);
     let command = file.command(&cfg.engine);
