@@ -1170,36 +1170,19 @@ impl Instantiator<'_> {
                 );
                 sp.core_funcs.push(f);
             }
-            Canon::ResourceNew(rt) => {
+            Canon::ResourceNew(rt) | Canon::ResourceDrop(rt) | Canon::ResourceRep(rt) => {
                 let rt = sp.resource(*rt)?;
+                // CanonicalABI: resource.new and .rep are [i32] -> [i32], .drop [i32] -> [].
+                let (op, results): (ResourceOp, &[core::ValType]) = match c {
+                    Canon::ResourceNew(_) => (canon_resource_new, &[i32_]),
+                    Canon::ResourceDrop(_) => (canon_resource_drop, &[]),
+                    _ => (canon_resource_rep, &[i32_]),
+                };
                 let state = self.state.clone();
                 let f = self.store.alloc_store_func(
-                    core::FuncType::new(vec![i32_], vec![i32_]),
-                    Arc::new(move |_: &mut Store, args: &[Val]| {
-                        canon_resource_new(&state, inst, rt, arg_u32(args)).map_err(Into::into)
-                    }),
-                );
-                sp.core_funcs.push(f);
-            }
-            Canon::ResourceDrop(rt) => {
-                let rt = sp.resource(*rt)?;
-                let state = self.state.clone();
-                let f = self.store.alloc_store_func(
-                    core::FuncType::new(vec![i32_], vec![]),
+                    core::FuncType::new(vec![i32_], results.to_vec()),
                     Arc::new(move |store: &mut Store, args: &[Val]| {
-                        canon_resource_drop(store, &state, inst, rt, arg_u32(args))
-                            .map_err(Into::into)
-                    }),
-                );
-                sp.core_funcs.push(f);
-            }
-            Canon::ResourceRep(rt) => {
-                let rt = sp.resource(*rt)?;
-                let state = self.state.clone();
-                let f = self.store.alloc_store_func(
-                    core::FuncType::new(vec![i32_], vec![i32_]),
-                    Arc::new(move |_: &mut Store, args: &[Val]| {
-                        canon_resource_rep(&state, inst, rt, arg_u32(args)).map_err(Into::into)
+                        op(store, &state, inst, rt, arg_u32(args)).map_err(Into::into)
                     }),
                 );
                 sp.core_funcs.push(f);
@@ -1732,8 +1715,13 @@ const EVENT_NONE: u32 = 0;
 /// Subtask.State.RETURNED
 const SUBTASK_RETURNED: u32 = 2;
 
+/// A resource built-in: `resource.new`, `resource.drop` or `resource.rep`
+/// of one resource type, on its argument.
+type ResourceOp = fn(&mut Store, &Mutex<State>, u32, ResourceType, u32) -> Result<Vec<Val>, Trap>;
+
 /// canon resource.new
 fn canon_resource_new(
+    _: &mut Store,
     state: &Mutex<State>,
     inst: u32,
     rt: ResourceType,
@@ -1810,6 +1798,7 @@ fn canon_resource_drop(
 
 /// canon resource.rep
 fn canon_resource_rep(
+    _: &mut Store,
     state: &Mutex<State>,
     inst: u32,
     rt: ResourceType,
