@@ -3,6 +3,8 @@
 # own output. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
 #   scripts/update-docs.sh            spec tables (seconds)
 #   scripts/update-docs.sh --bench    also the benchmark table (minutes)
+#   scripts/update-docs.sh --runtimes also the vendor matrix (installs the
+#                                     runtimes, runs every suite on each: long)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
@@ -62,5 +64,17 @@ if [ "${1:-}" = "--bench" ]; then
       echo "| ${pair/,/ vs } | $execs | $rate | $div | $known |"
     done; } > "$tmp/fuzz.md"
   splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
+fi
+if [ "${1:-}" = "--runtimes" ]; then
+  # The vendor matrix: the pinned runtimes (scripts/install-runtimes.sh, a
+  # route that fails leaves its row "not installed"), then every suite on
+  # each; runtimes.md is the table, written by the tool.
+  scripts/install-runtimes.sh || true
+  "$WC" report --matrix --engines all --spec-suite "$SUITE" \
+    --wasi-suite "${WASM_CONFORM_WASI_SUITE:-../shared/wasi-testsuite/tests}" \
+    --out target/matrix --timeout 20 > "$tmp/matrix.txt" 2>&1 || true
+  { echo "Measured $(date -u +%Y-%m-%d) by \`wasm-conform report --matrix --engines all\` (\`scripts/update-docs.sh --runtimes\`)."; echo
+    cat target/matrix/runtimes.md; } > "$tmp/runtimes.md"
+  splice README.md runtimes "$tmp/runtimes.md"
 fi
 echo "updated README.md and BENCHMARKS.md"

@@ -157,7 +157,7 @@ fn diff(args: DiffArgs) -> u8 {
 }
 
 fn render_cmd(args: RenderArgs) -> u8 {
-    let docs = match render::load_docs(&args.results).map(render::merge_runs) {
+    let mut docs = match render::load_docs(&args.results).map(render::merge_runs) {
         Ok(d) if !d.is_empty() => d,
         Ok(_) => {
             eprintln!("wasm-conform report render: no results documents found");
@@ -168,6 +168,12 @@ fn render_cmd(args: RenderArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    // A vendor matrix's results also give the README table (runtimes.md).
+    match crate::cmd_vendor::render_table(&mut docs, &args.out) {
+        Some(Ok(p)) => println!("wrote {}", p.display()),
+        Some(Err(e)) => eprintln!("wasm-conform report render: {e}"),
+        None => {}
+    }
     let opts = RenderOptions {
         junit: args.junit,
         history: args.history,

@@ -35,9 +35,16 @@ pub struct MatrixRequest {
 /// The file name of the README table written next to the dashboard.
 pub const RUNTIMES_MD: &str = "runtimes.md";
 
-/// Where a runtime's known failures are listed, for the table's links.
+/// Where a runtime's known failures are listed, for the table's links
+/// (relative to the repository): its WASI expectations file, else the
+/// catalogue entry that says why it was not run.
 pub fn expectations_link(name: &str) -> String {
-    format!("wasi-testsuite/expectations/{name}.toml")
+    let rel = format!("wasi-testsuite/expectations/{name}.toml");
+    if Path::new(env!("CARGO_MANIFEST_DIR")).join(&rel).is_file() {
+        rel
+    } else {
+        "wasi-testsuite/runtimes.toml".to_string()
+    }
 }
 
 fn provenance(doc: &mut ResultsDoc, e: &VendorEntry) {
@@ -404,4 +411,31 @@ fn run_spec_cli(e: &VendorEntry, req: &MatrixRequest) -> Result<(ResultsDoc, usi
         eprintln!("  {p}");
     }
     Ok((doc, problems.len()))
+}
+
+/// For `report render` of a matrix run's results: puts the documents in the
+/// catalogue's order and writes `runtimes.md` beside the dashboard. Does
+/// nothing (returns `None`) when no document comes from a matrix run.
+pub fn render_table(docs: &mut [ResultsDoc], out: &Path) -> Option<std::io::Result<PathBuf>> {
+    let is_matrix = |d: &ResultsDoc| {
+        d.engine.config.contains_key(ROUTE_KEY) || d.engine.config.contains_key(UNAVAILABLE_KEY)
+    };
+    if !docs.iter().any(is_matrix) {
+        return None;
+    }
+    let catalogue = wasi_testsuite::runtimes::catalogue();
+    docs.sort_by_key(|d| {
+        catalogue
+            .iter()
+            .position(|e| e.name == d.engine.name)
+            .unwrap_or(usize::MAX)
+    });
+    let path = out.join(RUNTIMES_MD);
+    Some(
+        std::fs::create_dir_all(out)
+            .and_then(|_| {
+                std::fs::write(&path, reports::runtimes::markdown(docs, &expectations_link))
+            })
+            .map(|_| path),
+    )
 }

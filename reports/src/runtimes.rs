@@ -16,6 +16,12 @@ pub const ROUTE_KEY: &str = "route";
 /// Engine-config key with the runtime's display name.
 pub const TITLE_KEY: &str = "title";
 
+/// The section's colours, by [`VendorCell::grade`].
+const CSS: &str = "<style>#runtime-matrix td{white-space:nowrap}\
+#runtime-matrix td.g-full{background:#c9efc9}#runtime-matrix td.g-good{background:#e3f5c6}\
+#runtime-matrix td.g-partial{background:#fbeec0}#runtime-matrix td.g-bad{background:#f8cfcf}\
+#runtime-matrix td.g-none{background:#eee;color:#555;white-space:normal}</style>\n";
+
 /// The matrix's columns, in order.
 pub const SUITES: &[&str] = &["spec", "wasip1", "wasip3", "wasi-threads", "sandbox"];
 
@@ -251,6 +257,7 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
     }
     let rows = rows(docs);
     let mut out = String::new();
+    out.push_str(CSS);
     out.push_str("<section id=\"runtimes\"><h2>Runtimes &times; suites</h2>\n<p class=\"hint\">Passing share of the judged verdicts (spec: assertions; WASI and sandbox: tests). Known failures are listed in each runtime's expectations with a reason; click a runtime for its failures.</p>\n<table id=\"runtime-matrix\"><thead><tr><th>runtime</th><th>version</th>");
     for s in SUITES {
         let _ = write!(out, "<th>{}</th>", esc(s));
@@ -280,6 +287,7 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
                     let extra = match (c.known, c.unexpected) {
                         (0, 0) => String::new(),
                         (k, 0) => format!("<br><small>{k} known</small>"),
+                        (0, u) => format!("<br><small><b>{u} unexpected</b></small>"),
                         (k, u) => format!("<br><small>{k} known, <b>{u} unexpected</b></small>"),
                     };
                     let _ = write!(

@@ -67,6 +67,19 @@ fn is_module(kind: &str, text: &str) -> bool {
         || kind == "component"
 }
 
+/// Whether a directive acts on the current module (so a failed module
+/// blocks it): an invoke or get, bare or inside an assertion.
+fn uses_current_module(kind: &str, text: &str) -> bool {
+    if kind == "invoke" || kind == "get" || kind == "register" {
+        return true;
+    }
+    if !is_assertion(kind) {
+        return false;
+    }
+    let inner = text.trim_start_matches('(')[kind.len()..].trim_start();
+    inner.starts_with("(invoke") || inner.starts_with("(get")
+}
+
 /// A runner's failure whose only complaint is the message of an expected
 /// error (`expected "X", got "Y"`): the outcome was right, the wording is
 /// the runtime's own.
@@ -177,7 +190,8 @@ fn run_once(runner: &ScriptRunner, script: &Path) -> Run {
         .skip(1)
         .take_while(|l| !l.starts_with("Stack backtrace"))
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        // "0: failed directive on SCRATCH:LINE" names the reduced script.
+        .filter(|l| !l.is_empty() && !l.contains(&marker))
         .collect::<Vec<_>>()
         .join(" ");
     let detail = if detail.is_empty() {
@@ -299,9 +313,9 @@ pub fn run_script_cli(runner: &ScriptRunner, id: &str, source: &str, scratch: &P
                 if is_module(kinds[j], chunks[j].text) {
                     break;
                 }
-                if included[j] {
+                if included[j] && uses_current_module(kinds[j], chunks[j].text) {
                     included[j] = false;
-                    if is_assertion(kinds[j]) || kinds[j] == "invoke" {
+                    if kinds[j] != "register" {
                         let mut b = Verdict::new(pos[j].0, pos[j].1, kinds[j], Status::Blocked);
                         b.reason = Some(format!("its module (line {}) failed", pos[k].0));
                         verdicts[j] = Some(b);
@@ -350,13 +364,25 @@ mod tests {
             "assert_invalid: expected \"type mismatch\", got \"bad type\""
         ));
         assert!(!wording_only("result 0 didn't match"));
+        assert!(uses_current_module(
+            "assert_trap",
+            "(assert_trap (invoke \"f\") \"x\")"
+        ));
+        assert!(!uses_current_module(
+            "assert_trap",
+            "(assert_trap (module) \"x\")"
+        ));
+        assert!(!uses_current_module(
+            "assert_invalid",
+            "(assert_invalid (module) \"x\")"
+        ));
     }
 
     #[test]
     fn failures_are_taken_out_and_the_rest_runs_again() {
         let src = "(module $m)\n(assert_return (invoke \"a\"))\n(assert_return (invoke \"BAD\"))\n\
                    (assert_trap (invoke \"c\") \"x\")\n(module $BAD)\n(assert_return (invoke \"d\"))\n\
-                   (module $n)\n(assert_return (invoke \"e\"))\n";
+                   (assert_invalid (module) \"y\")\n(module $n)\n(assert_return (invoke \"e\"))\n";
         let dir = std::env::temp_dir().join(format!("script-cli-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let u = run_script_cli(&fake(&dir), "t.wast", src, &dir);
@@ -374,7 +400,8 @@ mod tests {
                 (4, "assert_trap", Status::Pass),
                 (5, "module", Status::Fail),
                 (6, "assert_return", Status::Blocked),
-                (8, "assert_return", Status::Pass),
+                (7, "assert_invalid", Status::Pass),
+                (9, "assert_return", Status::Pass),
             ]
         );
     }
