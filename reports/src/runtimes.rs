@@ -167,7 +167,13 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
                 continue;
             };
             let cell = row.cells[col].get_or_insert_with(VendorCell::default);
-            for verdict in &unit.verdicts {
+            // Text-format verdicts (`module quote`) judge the text parser,
+            // not the runtime: counted apart elsewhere, left out here.
+            for verdict in unit
+                .verdicts
+                .iter()
+                .filter(|v| v.category == crate::Category::Engine)
+            {
                 match verdict.status {
                     Status::Pass => cell.pass += 1,
                     Status::Fail | Status::Timeout | Status::Error => {
@@ -225,8 +231,13 @@ pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
             .map(|c| match c {
                 None => "not run".to_string(),
                 Some(c) if c.known + c.unexpected > 0 => format!(
-                    "{}{}",
+                    "{}{}{}",
                     c.text(),
+                    if c.known > 0 {
+                        format!(", {} known", c.known)
+                    } else {
+                        String::new()
+                    },
                     if c.unexpected > 0 {
                         format!(", **{} unexpected**", c.unexpected)
                     } else {
@@ -383,6 +394,7 @@ mod tests {
         let p1 = r.cells[1].unwrap();
         assert_eq!((p1.pass, p1.known, p1.unexpected), (1, 1, 0));
         assert_eq!(p1.text(), "1/2 (50.0%)");
+        assert!(markdown(&docs, &|n| n.to_string()).contains("1/2 (50.0%), 1 known |"));
         assert_eq!(
             r.cells[2].unwrap().text(),
             "not run (1 unsupported/skipped)"

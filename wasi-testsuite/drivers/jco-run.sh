@@ -10,7 +10,9 @@ set -u
 here=$(dirname "$(readlink -f "$0")")
 RT="${WASM_CONFORM_RUNTIMES:-$here/../../target/runtimes}"
 JCO="$RT/jco/node_modules/.bin/jco"
-SHIM="$RT/jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs"
+# The preview2-shim that `jco run` links the program to: jco's own copy.
+SHIM="$RT/jco/node_modules/@bytecodealliance/jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs"
+[ -d "$SHIM" ] || SHIM="$RT/jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs"
 dirs=(); envs=()
 while [ $# -gt 0 ]; do
   case $1 in

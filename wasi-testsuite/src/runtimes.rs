@@ -212,6 +212,25 @@ mod tests {
     }
 
     #[test]
+    fn every_expectations_file_parses_and_gives_reasons() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expectations");
+        let mut n = 0;
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let path = f.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let e = crate::Expectations::parse(&text)
+                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+            assert!(
+                e.tests.iter().all(|t| !t.reason.trim().is_empty()),
+                "{}",
+                path.display()
+            );
+            n += 1;
+        }
+        assert!(n >= 2);
+    }
+
+    #[test]
     fn thread_programs_are_recognised_by_their_import() {
         let threads = wat::parse_str(
             r#"(module (import "wasi" "thread-spawn" (func (param i32) (result i32))))"#,
