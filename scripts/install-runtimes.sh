@@ -26,6 +26,7 @@ WASMER_PY=1.1.0              # PyPI wasmer (+ wasmer-compiler-cranelift): Wasmer
 PYWASM=2.2.3                 # PyPI pywasm: pure-Python interpreter
 WASM3_CRATE=0.3.0            # crates.io wasm3-sys: wasm3's C sources, built with cc
 JCO=1.35.0                   # npm @bytecodealliance/jco
+P3SHIM=0.7.0                 # npm @bytecodealliance/preview3-shim (jco's wasip3 components import it)
 WABT_DEB=1.0.32-1            # Debian wabt: wasm-interp, wast2json, spectest-interp
 
 failed=()
@@ -114,8 +115,9 @@ fi
 
 # jco: the JavaScript component toolchain; runs components on Node.
 step "jco $JCO (npm @bytecodealliance/jco)"
-if ! done_marker "$RT/jco/node_modules/.bin/jco"; then
-  mkdir -p "$RT/jco" && (cd "$RT/jco" && npm install --silent --no-audit --no-fund "@bytecodealliance/jco@$JCO" >/dev/null) || failed+=(jco)
+if ! done_marker "$RT/jco/node_modules/@bytecodealliance/preview3-shim/package.json"; then
+  mkdir -p "$RT/jco" && (cd "$RT/jco" && npm install --silent --no-audit --no-fund \
+    "@bytecodealliance/jco@$JCO" "@bytecodealliance/preview3-shim@$P3SHIM" >/dev/null) || failed+=(jco)
 fi
 ln -sf "$RT/jco/node_modules/.bin/jco" "$BIN/jco"
 wrapper jco-run "exec '$ROOT/wasi-testsuite/drivers/jco-run.sh' \"\$@\""

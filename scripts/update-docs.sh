@@ -5,6 +5,8 @@
 #   scripts/update-docs.sh --bench    also the benchmark table (minutes)
 #   scripts/update-docs.sh --wasmtime also the component-model table of
 #                                     wasmtime (a heavy build: feature wasmtime)
+#   scripts/update-docs.sh --runtimes also the vendor matrix (installs the
+#                                     runtimes, runs every suite on each: long)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
@@ -98,5 +100,17 @@ if [ "${1:-}" = "--bench" ]; then
     done; } > "$tmp/fuzz.md"
   splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
   abi_oracle
+fi
+if [ "${1:-}" = "--runtimes" ]; then
+  # The vendor matrix: the pinned runtimes (scripts/install-runtimes.sh, a
+  # route that fails leaves its row "not installed"), then every suite on
+  # each; runtimes.md is the table, written by the tool.
+  scripts/install-runtimes.sh || true
+  "$WC" report --matrix --engines all --spec-suite "$SUITE" \
+    --wasi-suite "${WASM_CONFORM_WASI_SUITE:-../shared/wasi-testsuite/tests}" \
+    --out target/matrix --timeout 20 > "$tmp/matrix.txt" 2>&1 || true
+  { echo "Measured $(date -u +%Y-%m-%d) by \`wasm-conform report --matrix --engines all\` (\`scripts/update-docs.sh --runtimes\`)."; echo
+    cat target/matrix/runtimes.md; } > "$tmp/runtimes.md"
+  splice README.md runtimes "$tmp/runtimes.md"
 fi
 echo "updated README.md and BENCHMARKS.md"

@@ -81,6 +81,12 @@ struct RunArgs {
     /// Only spec files whose id contains one of these strings.
     #[arg(long)]
     filter: Vec<String>,
+    /// The vendor matrix: `--engines` names runtimes of
+    /// wasi-testsuite/runtimes.toml (or `all`); each runs the spec suite where
+    /// it has a spec engine, the WASI testsuite (wasip1, wasip3,
+    /// wasi-threads) and the sandbox suite; also writes runtimes.md.
+    #[arg(long)]
+    matrix: bool,
 }
 
 #[derive(Args)]
@@ -151,7 +157,7 @@ fn diff(args: DiffArgs) -> u8 {
 }
 
 fn render_cmd(args: RenderArgs) -> u8 {
-    let docs = match render::load_docs(&args.results).map(render::merge_runs) {
+    let mut docs = match render::load_docs(&args.results).map(render::merge_runs) {
         Ok(d) if !d.is_empty() => d,
         Ok(_) => {
             eprintln!("wasm-conform report render: no results documents found");
@@ -162,6 +168,12 @@ fn render_cmd(args: RenderArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    // A vendor matrix's results also give the README table (runtimes.md).
+    match crate::cmd_vendor::render_table(&mut docs, &args.out) {
+        Some(Ok(p)) => println!("wrote {}", p.display()),
+        Some(Err(e)) => eprintln!("wasm-conform report render: {e}"),
+        None => {}
+    }
     let opts = RenderOptions {
         junit: args.junit,
         history: args.history,
@@ -222,6 +234,9 @@ fn print_matrix(docs: &[ResultsDoc]) {
 }
 
 fn run(args: RunArgs) -> u8 {
+    if args.matrix {
+        return run_matrix(args);
+    }
     let started = Instant::now();
     if args.no_spec && args.no_wasi {
         eprintln!("wasm-conform report: --no-spec and --no-wasi leave nothing to run");
@@ -468,4 +483,38 @@ fn run_wasi(
         json.display()
     );
     Ok(report.doc)
+}
+
+/// `report --matrix`: the vendor matrix (src/cmd_vendor.rs).
+fn run_matrix(args: RunArgs) -> u8 {
+    let wasi_suite = if args.no_wasi {
+        None
+    } else {
+        let d = args
+            .wasi_suite
+            .first()
+            .cloned()
+            .unwrap_or_else(wasi_testsuite::runner::default_testsuite);
+        if !d.is_dir() {
+            eprintln!(
+                "wasm-conform report: WASI testsuite folder {} not found",
+                d.display()
+            );
+            return EXIT_USAGE;
+        }
+        Some(d)
+    };
+    crate::cmd_vendor::run(crate::cmd_vendor::MatrixRequest {
+        engines: args.engines,
+        spec_suites: if args.no_spec {
+            Vec::new()
+        } else {
+            args.spec_suite
+        },
+        wasi_suite,
+        sandbox: !args.no_wasi,
+        out: args.out,
+        timeout: Duration::from_secs(args.timeout),
+        jobs: args.jobs,
+    })
 }

@@ -6,6 +6,7 @@ mod cmd_fuzz;
 mod cmd_report;
 mod cmd_run;
 mod cmd_spec;
+mod cmd_vendor;
 mod cmd_wasi;
 
 use clap::{Parser, Subcommand};

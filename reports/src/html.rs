@@ -182,6 +182,9 @@ pub fn render(docs: &[ResultsDoc]) -> String {
          </section>\n",
     );
 
+    // The vendor matrix (runtimes x suites), when these are matrix runs.
+    out.push_str(&crate::runtimes::section_html(docs));
+
     out.push_str("<section id=\"matrix-section\"><h2>Engines &times; proposals</h2>\n<p class=\"hint\">Share of engine verdicts passing; text-format (<code>module quote</code>) assertions are counted apart. Click a cell for its files and failing assertions.</p>\n<table id=\"matrix\"><thead><tr><th>proposal</th>");
     for (i, col) in m.columns.iter().enumerate() {
         let _ = write!(

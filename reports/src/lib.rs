@@ -14,6 +14,7 @@ pub mod matrix;
 mod model;
 pub mod proposals;
 pub mod render;
+pub mod runtimes;
 pub mod summary;
 mod writer;
 

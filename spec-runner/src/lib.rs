@@ -5,6 +5,7 @@ pub mod chunk;
 pub mod expectations;
 pub mod patterns;
 pub mod script;
+pub mod script_cli;
 pub mod suite;
 
 pub use expectations::{Expectations, Problem};

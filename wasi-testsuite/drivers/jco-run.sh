@@ -10,7 +10,9 @@ set -u
 here=$(dirname "$(readlink -f "$0")")
 RT="${WASM_CONFORM_RUNTIMES:-$here/../../target/runtimes}"
 JCO="$RT/jco/node_modules/.bin/jco"
-SHIM="$RT/jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs"
+# The preview2-shim that `jco run` links the program to: jco's own copy.
+SHIM="$RT/jco/node_modules/@bytecodealliance/jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs"
+[ -d "$SHIM" ] || SHIM="$RT/jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs"
 dirs=(); envs=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -20,7 +22,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 wasm=$1; shift
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# Inside the jco folder, so that the generated code finds its shims in node_modules.
+tmp=$(mktemp -d -p "$RT/jco"); trap 'rm -rf "$tmp"' EXIT
 # A component's header is \0asm 0d 00 01 00; a core module's \0asm 01 00 00 00.
 if [ "$(head -c 8 "$wasm" | od -An -tx1 | tr -d ' \n')" = 0061736d01000000 ]; then
   "$JCO" new "$wasm" --wasi-command -o "$tmp/c.wasm" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 125; }

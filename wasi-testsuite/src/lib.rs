@@ -6,6 +6,7 @@ pub mod discover;
 pub mod refvm;
 pub mod runner;
 pub mod runtime;
+pub mod runtimes;
 pub mod sandbox;
 pub mod spec;
 
@@ -19,6 +20,8 @@ pub fn runtime_by_name(name: &str) -> Option<Box<dyn Runtime>> {
     match name {
         "reference-vm" => Some(Box::new(refvm::RefVm { memfs: false })),
         "reference-vm-memfs" => Some(Box::new(refvm::RefVm { memfs: true })),
+        _ if name.starts_with("vendor:") => runtimes::vendor_entry(&name["vendor:".len()..])
+            .map(|entry| Box::new(runtimes::VendorRuntime { entry }) as Box<dyn Runtime>),
         _ => runtime::builtin_adapter(name)
             .map(|adapter| Box::new(CommandRuntime { adapter }) as Box<dyn Runtime>),
     }

@@ -318,6 +318,8 @@ pub fn run_argv(argv: &[String], req: &RunRequest) -> RunOutput {
     let Some((prog, rest)) = argv.split_first() else {
         return fail("empty command".into(), command);
     };
+    // An installed runtime (target/runtimes/bin) before PATH.
+    let prog = &super::runtimes::resolve_program(prog);
     let mut child = match Command::new(prog)
         .args(rest)
         .current_dir(&req.cwd)

@@ -495,3 +495,38 @@ fn runner_missing_modules_threads_and_timeouts() {
         missing.message
     );
 }
+
+/// With a stdin that stays open (as the WASI testsuite gives every test),
+/// the main thread's read waits without holding the WASI context: another
+/// thread still makes WASI calls (here a write, then `proc_exit`) and ends
+/// the program. A read that waited under the context's lock would hang
+/// this program (the hang guard fails it).
+#[test]
+fn open_stdin_read_lets_other_threads_call_wasi() {
+    let body = r#"
+  (data (i32.const 300) "x")
+  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+    (call $wait_started)
+    (i32.store (i32.const 200) (i32.const 300))
+    (i32.store (i32.const 204) (i32.const 1))
+    (drop (call $fd_write (i32.const 1) (i32.const 200) (i32.const 1) (i32.const 208)))
+    (call $exit (i32.const 99)))
+  (func (export "_start")
+    (call $spawn_one)
+    (call $started)
+    (i32.store (i32.const 600) (i32.const 700))
+    (i32.store (i32.const 604) (i32.const 16))
+    (drop (call $fd_read (i32.const 0) (i32.const 600) (i32.const 1) (i32.const 620)))
+    ;; The read never returns: stdin stays open with nothing in it.
+    (call $exit (i32.const 1)))
+"#;
+    let wasm = module(body);
+    let (out, out_h) = OutputSink::capture(1 << 20);
+    let ctx = WasiCtx::builder()
+        .stdin(StdinSource::Open(vec![]))
+        .stdout(out)
+        .build();
+    let r = run_guarded(move || run_command(&wasm, ctx, config()));
+    assert_eq!(r.expect("exits").exit_code, 99);
+    assert_eq!(out_h.lock().unwrap().bytes, b"x");
+}

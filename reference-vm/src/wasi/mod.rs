@@ -187,6 +187,10 @@ pub struct WasiCtx {
     /// A `poll_oneoff` sleep still to do, when the caller sleeps without
     /// holding the context ([`WasiCtx::call_deferring_sleep`]).
     pending_sleep: Option<Duration>,
+    /// Set when a read of an open stdin (nothing left, never end of file)
+    /// must wait for the stop request; [`WasiCtx::call_deferring_sleep`]
+    /// hands that wait to the caller.
+    stdin_blocked: Arc<AtomicBool>,
 }
 
 /// Builds a [`WasiCtx`].
@@ -297,6 +301,7 @@ impl WasiCtxBuilder {
     /// Builds the context: fds 0-2 are the standard streams, preopens follow.
     pub fn build(self) -> WasiCtx {
         let interrupt = self.interrupt.unwrap_or_default();
+        let stdin_blocked = Arc::new(AtomicBool::new(false));
         let mut fds = BTreeMap::new();
         let stdio_rights = rights::STDIO_BASE;
         fds.insert(
@@ -306,6 +311,7 @@ impl WasiCtxBuilder {
                     src: self.stdin,
                     pos: 0,
                     interrupt: interrupt.clone(),
+                    blocked: stdin_blocked.clone(),
                 })),
                 base: stdio_rights & !rights::FD_WRITE,
                 inheriting: 0,
@@ -365,6 +371,7 @@ impl WasiCtxBuilder {
             exit_code: None,
             interrupt,
             pending_sleep: None,
+            stdin_blocked,
         }
     }
 }
@@ -398,16 +405,19 @@ impl WasiCtx {
 
     /// Sleeps `d` in slices, giving up when the stop request is set.
     pub(crate) fn sleep_interruptibly(flag: &AtomicBool, d: Duration) {
-        let end = Instant::now() + d;
+        // No end (a wait for the stop request only) when it does not fit.
+        let end = Instant::now().checked_add(d);
         loop {
             if flag.load(Ordering::Relaxed) {
                 return;
             }
             let now = Instant::now();
-            if now >= end {
-                return;
-            }
-            std::thread::sleep((end - now).min(crate::exec::shared::INTERRUPT_POLL));
+            let left = match end {
+                Some(end) if now >= end => return,
+                Some(end) => end - now,
+                None => crate::exec::shared::INTERRUPT_POLL,
+            };
+            std::thread::sleep(left.min(crate::exec::shared::INTERRUPT_POLL));
         }
     }
 
@@ -421,6 +431,10 @@ impl WasiCtx {
         memory: &mut dyn GuestMemory,
     ) -> (Result<u32, WasiExit>, Option<Duration>) {
         let r = self.dispatch(func, args, memory);
+        if self.stdin_blocked.swap(false, Ordering::SeqCst) {
+            // A read that never completes: wait (without the lock) until stopped.
+            return (r, Some(Duration::MAX));
+        }
         (r, self.pending_sleep.take())
     }
 

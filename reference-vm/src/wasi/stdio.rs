@@ -63,6 +63,9 @@ pub(crate) struct StdinFile {
     pub(crate) pos: usize,
     /// The run's stop request: a read of the host's stdin gives up once set.
     pub(crate) interrupt: Arc<AtomicBool>,
+    /// Set by a read of an [`StdinSource::Open`] stdin that has nothing
+    /// left: the caller must wait for the stop request before going on.
+    pub(crate) blocked: Arc<AtomicBool>,
 }
 
 /// The host's stdin, read by one helper thread (started on first use) and
@@ -172,10 +175,12 @@ impl WasiFile for StdinFile {
                 if n > 0 || buf.is_empty() {
                     return Ok(n);
                 }
-                // Nothing more will come, and the writer never closes: wait
-                // for the run's stop request, in slices.
-                while !self.interrupt.load(Ordering::Relaxed) {
-                    std::thread::sleep(crate::exec::shared::INTERRUPT_POLL);
+                // Nothing more will come, and the writer never closes: the
+                // read waits until the run is stopped. It waits outside the
+                // context's lock (other threads go on making WASI calls):
+                // the flag asks the caller to (`WasiCtx::call_deferring_sleep`).
+                if !self.interrupt.load(Ordering::Relaxed) {
+                    self.blocked.store(true, Ordering::SeqCst);
                 }
                 Err(errno::INTR)
             }

@@ -1,0 +1,421 @@
+//! The vendor matrix: one row per runtime, one column per suite (spec,
+//! wasip1, wasip3, wasi-threads, sandbox), over the results documents of a
+//! `wasm-conform report --matrix` run. A runtime that could not be run here
+//! has a document without units whose engine config says why
+//! ([`UNAVAILABLE_KEY`]); its row says so instead of showing numbers.
+
+use std::fmt::Write;
+
+use crate::html::esc;
+use crate::{ResultsDoc, RunKind, Status};
+
+/// Engine-config key of a document standing for a runtime not run here.
+pub const UNAVAILABLE_KEY: &str = "unavailable";
+/// Engine-config key with how the runtime was installed.
+pub const ROUTE_KEY: &str = "route";
+/// Engine-config key with the runtime's display name.
+pub const TITLE_KEY: &str = "title";
+
+/// The section's colours, by [`VendorCell::grade`].
+const CSS: &str = "<style>#runtime-matrix td{white-space:nowrap}\
+#runtime-matrix td.g-full{background:#c9efc9}#runtime-matrix td.g-good{background:#e3f5c6}\
+#runtime-matrix td.g-partial{background:#fbeec0}#runtime-matrix td.g-bad{background:#f8cfcf}\
+#runtime-matrix td.g-none{background:#eee;color:#555;white-space:normal}</style>\n";
+
+/// The matrix's columns, in order.
+pub const SUITES: &[&str] = &["spec", "wasip1", "wasip3", "wasi-threads", "sandbox"];
+
+/// The matrix column of one unit.
+pub fn suite_of(kind: RunKind, unit_id: &str) -> &'static str {
+    match kind {
+        RunKind::Spec => "spec",
+        RunKind::Sandbox => "sandbox",
+        RunKind::Fuzz => "fuzz",
+        RunKind::Wasi if unit_id.contains("wasm32-wasip3") => "wasip3",
+        RunKind::Wasi if unit_id.contains("wasi-threads") => "wasi-threads",
+        RunKind::Wasi => "wasip1",
+    }
+}
+
+/// Counts of one (runtime, suite) cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VendorCell {
+    /// Verdicts that passed.
+    pub pass: u64,
+    /// Failing verdicts (fail, timeout, error) listed in the expectations.
+    pub known: u64,
+    /// Failing verdicts nobody expected.
+    pub unexpected: u64,
+    /// Not judged: skipped, unsupported, blocked.
+    pub not_run: u64,
+}
+
+impl VendorCell {
+    /// Verdicts that were judged.
+    pub fn judged(&self) -> u64 {
+        self.pass + self.known + self.unexpected
+    }
+
+    /// The cell's text: `pass/judged (pct%)`, never `0/0`: a cell with
+    /// nothing judged says why.
+    pub fn text(&self) -> String {
+        if self.judged() == 0 {
+            return if self.not_run > 0 {
+                format!("not run ({} unsupported/skipped)", self.not_run)
+            } else {
+                "no tests".to_string()
+            };
+        }
+        let pct = self.pass as f64 * 100.0 / self.judged() as f64;
+        let pct = if self.pass < self.judged() && pct > 99.9 {
+            "99.9".to_string()
+        } else {
+            format!("{pct:.1}")
+        };
+        let mut s = format!("{}/{} ({pct}%)", self.pass, self.judged());
+        if self.not_run > 0 {
+            let _ = write!(s, ", {} not run", self.not_run);
+        }
+        s
+    }
+
+    /// A CSS class: full, good (>= 90%), partial, bad, none.
+    pub fn grade(&self) -> &'static str {
+        let j = self.judged();
+        if j == 0 {
+            "none"
+        } else if self.pass == j {
+            "full"
+        } else if self.pass * 10 >= j * 9 {
+            "good"
+        } else if self.pass * 2 >= j {
+            "partial"
+        } else {
+            "bad"
+        }
+    }
+}
+
+/// One row of the matrix.
+#[derive(Debug, Clone)]
+pub struct VendorRow {
+    /// The runtime's name.
+    pub name: String,
+    /// Its display name.
+    pub title: String,
+    /// Versions seen in its documents (normally one).
+    pub version: String,
+    /// How it was installed, when it was.
+    pub route: Option<String>,
+    /// Why it was not run, when it was not.
+    pub unavailable: Option<String>,
+    /// Cells by suite, in [`SUITES`] order.
+    pub cells: Vec<Option<VendorCell>>,
+    /// Failing verdicts: (suite, unit id, status, expectation reason or message).
+    pub failures: Vec<(String, String, Status, String)>,
+}
+
+fn config_str(doc: &ResultsDoc, key: &str) -> Option<String> {
+    doc.engine
+        .config
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+}
+
+/// The rows of the matrix, one per engine name, in first-seen order.
+pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
+    let mut rows: Vec<VendorRow> = Vec::new();
+    for doc in docs {
+        let name = &doc.engine.name;
+        let i = match rows.iter().position(|r| &r.name == name) {
+            Some(i) => i,
+            None => {
+                rows.push(VendorRow {
+                    name: name.clone(),
+                    title: name.clone(),
+                    version: String::new(),
+                    route: None,
+                    unavailable: None,
+                    cells: vec![None; SUITES.len()],
+                    failures: Vec::new(),
+                });
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[i];
+        if let Some(t) = config_str(doc, TITLE_KEY) {
+            row.title = t;
+        }
+        if let Some(r) = config_str(doc, ROUTE_KEY) {
+            row.route = Some(r);
+        }
+        if let Some(u) = config_str(doc, UNAVAILABLE_KEY) {
+            row.unavailable = Some(u);
+            continue;
+        }
+        let v = doc.engine.version.trim();
+        if !v.is_empty() && !row.version.split("; ").any(|x| x == v) {
+            if !row.version.is_empty() {
+                row.version.push_str("; ");
+            }
+            row.version.push_str(v);
+        }
+        for unit in &doc.units {
+            let suite = suite_of(doc.kind, &unit.id);
+            let Some(col) = SUITES.iter().position(|s| *s == suite) else {
+                continue;
+            };
+            let cell = row.cells[col].get_or_insert_with(VendorCell::default);
+            // Text-format verdicts (`module quote`) judge the text parser,
+            // not the runtime: counted apart elsewhere, left out here.
+            for verdict in unit
+                .verdicts
+                .iter()
+                .filter(|v| v.category == crate::Category::Engine)
+            {
+                match verdict.status {
+                    Status::Pass => cell.pass += 1,
+                    Status::Fail | Status::Timeout | Status::Error => {
+                        if verdict.reason.is_some() {
+                            cell.known += 1;
+                        } else {
+                            cell.unexpected += 1;
+                        }
+                        let why = verdict
+                            .reason
+                            .clone()
+                            .or_else(|| verdict.message.clone())
+                            .unwrap_or_default();
+                        let why = why.lines().next().unwrap_or_default().to_string();
+                        let at = if verdict.line > 0 {
+                            format!("{}:{}", unit.id, verdict.line)
+                        } else {
+                            unit.id.clone()
+                        };
+                        row.failures
+                            .push((suite.to_string(), at, verdict.status, why));
+                    }
+                    _ => cell.not_run += 1,
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The README table: one row per runtime, one column per suite; each
+/// runtime links to `link(name)` (its failures and their reasons).
+pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| runtime | version | {} | how it got here |",
+        SUITES.join(" | ")
+    );
+    let _ = writeln!(s, "|---|---|{}---|", "---:|".repeat(SUITES.len()));
+    for r in rows(docs) {
+        let name = format!("[{}]({})", r.title, link(&r.name));
+        if let Some(why) = &r.unavailable {
+            let _ = writeln!(
+                s,
+                "| {name} | - | {} | {} |",
+                vec!["not installable here"; SUITES.len()].join(" | "),
+                why.replace('|', "\\|")
+            );
+            continue;
+        }
+        let cells: Vec<String> = r
+            .cells
+            .iter()
+            .map(|c| match c {
+                None => "not run".to_string(),
+                Some(c) if c.known + c.unexpected > 0 => format!(
+                    "{}{}{}",
+                    c.text(),
+                    if c.known > 0 {
+                        format!(", {} known", c.known)
+                    } else {
+                        String::new()
+                    },
+                    if c.unexpected > 0 {
+                        format!(", **{} unexpected**", c.unexpected)
+                    } else {
+                        String::new()
+                    }
+                ),
+                Some(c) => c.text(),
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} |",
+            r.version.replace('|', "\\|"),
+            cells.join(" | "),
+            r.route.as_deref().unwrap_or("").replace('|', "\\|")
+        );
+    }
+    s
+}
+
+/// The dashboard's section: the matrix, then each runtime's failures with
+/// their reasons (anchors `rt-NAME`). Empty when no document is a matrix run.
+pub fn section_html(docs: &[ResultsDoc]) -> String {
+    if !docs.iter().any(|d| {
+        d.engine.config.contains_key(ROUTE_KEY) || d.engine.config.contains_key(UNAVAILABLE_KEY)
+    }) {
+        return String::new();
+    }
+    let rows = rows(docs);
+    let mut out = String::new();
+    out.push_str(CSS);
+    out.push_str("<section id=\"runtimes\"><h2>Runtimes &times; suites</h2>\n<p class=\"hint\">Passing share of the judged verdicts (spec: assertions; WASI and sandbox: tests). Known failures are listed in each runtime's expectations with a reason; click a runtime for its failures.</p>\n<table id=\"runtime-matrix\"><thead><tr><th>runtime</th><th>version</th>");
+    for s in SUITES {
+        let _ = write!(out, "<th>{}</th>", esc(s));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in &rows {
+        let _ = write!(
+            out,
+            "<tr><th><a href=\"#rt-{0}\">{1}</a></th>",
+            esc(&r.name),
+            esc(&r.title)
+        );
+        if let Some(why) = &r.unavailable {
+            let _ = writeln!(
+                out,
+                "<td>-</td><td class=\"g-none\" colspan=\"{}\">{}</td></tr>",
+                SUITES.len(),
+                esc(why)
+            );
+            continue;
+        }
+        let _ = write!(out, "<td>{}</td>", esc(&r.version));
+        for c in &r.cells {
+            match c {
+                None => out.push_str("<td class=\"g-none\">not run</td>"),
+                Some(c) => {
+                    let extra = match (c.known, c.unexpected) {
+                        (0, 0) => String::new(),
+                        (k, 0) => format!("<br><small>{k} known</small>"),
+                        (0, u) => format!("<br><small><b>{u} unexpected</b></small>"),
+                        (k, u) => format!("<br><small>{k} known, <b>{u} unexpected</b></small>"),
+                    };
+                    let _ = write!(
+                        out,
+                        "<td class=\"g-{}\">{}{extra}</td>",
+                        c.grade(),
+                        esc(&c.text())
+                    );
+                }
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
+    for r in &rows {
+        let _ = write!(out, "<h3 id=\"rt-{}\">{}</h3>", esc(&r.name), esc(&r.title));
+        if let Some(why) = &r.unavailable {
+            let _ = writeln!(out, "<p>{}</p>", esc(why));
+            continue;
+        }
+        if let Some(route) = &r.route {
+            let _ = write!(out, "<p class=\"hint\">{}</p>", esc(route));
+        }
+        if r.failures.is_empty() {
+            out.push_str("<p>No failures.</p>\n");
+            continue;
+        }
+        out.push_str("<details><summary>");
+        let _ = write!(out, "{} failing", r.failures.len());
+        out.push_str("</summary><table class=\"runs\"><thead><tr><th>suite</th><th>test</th><th>status</th><th>reason</th></tr></thead><tbody>\n");
+        for (suite, id, status, why) in &r.failures {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(suite),
+                esc(id),
+                esc(&format!("{status:?}").to_lowercase()),
+                esc(why)
+            );
+        }
+        out.push_str("</tbody></table></details>\n");
+    }
+    out.push_str("</section>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EngineInfo, SuiteInfo, Unit, Verdict};
+
+    fn doc(name: &str, kind: RunKind, units: &[(&str, Status, bool)]) -> ResultsDoc {
+        let mut config = std::collections::BTreeMap::new();
+        config.insert(ROUTE_KEY.into(), serde_json::json!("test"));
+        let mut d = ResultsDoc::new(
+            kind,
+            EngineInfo {
+                name: name.into(),
+                version: "1.0".into(),
+                config,
+            },
+            SuiteInfo {
+                root: "x".into(),
+                revision: None,
+            },
+        );
+        for (id, st, known) in units {
+            let mut v = Verdict::new(0, 0, "t", *st);
+            if *known {
+                v.reason = Some("why".into());
+            }
+            d.push(Unit::new(id.to_string(), vec![v]));
+        }
+        d
+    }
+
+    #[test]
+    fn cells_split_suites_and_never_show_zero_over_zero() {
+        let docs = vec![
+            doc(
+                "rt",
+                RunKind::Wasi,
+                &[
+                    ("rust/testsuite/wasm32-wasip1/a", Status::Pass, false),
+                    ("rust/testsuite/wasm32-wasip1/b", Status::Fail, true),
+                    ("rust/testsuite/wasm32-wasip3/c", Status::Unsupported, false),
+                    ("proposals/wasi-threads/d", Status::Pass, false),
+                ],
+            ),
+            doc("rt", RunKind::Sandbox, &[]),
+        ];
+        let r = &rows(&docs)[0];
+        let p1 = r.cells[1].unwrap();
+        assert_eq!((p1.pass, p1.known, p1.unexpected), (1, 1, 0));
+        assert_eq!(p1.text(), "1/2 (50.0%)");
+        assert!(markdown(&docs, &|n| n.to_string()).contains("1/2 (50.0%), 1 known |"));
+        assert_eq!(
+            r.cells[2].unwrap().text(),
+            "not run (1 unsupported/skipped)"
+        );
+        assert_eq!(r.cells[3].unwrap().text(), "1/1 (100.0%)");
+        assert!(r.cells[0].is_none() && r.cells[4].is_none());
+        let md = markdown(&docs, &|n| format!("#{n}"));
+        assert!(!md.contains(" 0/0") && !md.contains("(0.0%)"), "{md}");
+        assert!(section_html(&docs).contains("rt-rt"));
+    }
+
+    #[test]
+    fn unavailable_runtimes_get_a_row_with_the_reason() {
+        let mut d = doc("wavm", RunKind::Wasi, &[]);
+        d.engine
+            .config
+            .insert(UNAVAILABLE_KEY.into(), serde_json::json!("no route"));
+        let md = markdown(&[d], &|n| n.to_string());
+        assert!(
+            md.contains("not installable here") && md.contains("no route"),
+            "{md}"
+        );
+    }
+}
