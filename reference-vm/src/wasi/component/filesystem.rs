@@ -243,7 +243,7 @@ fn dir_op(
     let res = h.with_dir(r, |d, flags| {
         // wasi:filesystem: changing a directory needs `mutate-directory`.
         if mutates && !has(flags, "mutate-directory") {
-            return Err(errno::ROFS);
+            return Err(errno::PERM);
         }
         f(d, &path)
     })?;
@@ -273,7 +273,7 @@ fn two_dirs(
         (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
     };
     if !has(a.1, "mutate-directory") || !has(b.1, "mutate-directory") {
-        return Ok(Err(errno::ROFS));
+        return Ok(Err(errno::PERM));
     }
     Ok(f(a.0, b.0))
 }
@@ -532,7 +532,18 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
             |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
                 let of = flags_arg(a.get(3))?.to_vec();
-                let df = flags_arg(a.get(4))?.to_vec();
+                let mut df = flags_arg(a.get(4))?.to_vec();
+                // The access mode, as wasmtime opens it: creating or
+                // truncating writes, and without `write` the descriptor is
+                // opened for reading; `get-flags` reports the mode.
+                let write = has(&df, "write") || has(&of, "create") || has(&of, "truncate");
+                let read = has(&df, "read") || !has(&df, "write");
+                df.retain(|f| f != "read" && f != "write");
+                for (on, name) in [(write, "write"), (read, "read")] {
+                    if on {
+                        df.insert(0, name.to_string());
+                    }
+                }
                 let opts = OpenOptions {
                     follow,
                     create: has(&of, "create"),
@@ -548,7 +559,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                     // through a directory needs `mutate-directory`.
                     let mutates = opts.create || opts.truncate || opts.write;
                     if mutates && !has(flags, "mutate-directory") {
-                        return Err(errno::ROFS);
+                        return Err(errno::PERM);
                     }
                     // Directories are opened for reading only.
                     if opts.directory && opts.write {
@@ -604,7 +615,19 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
             "[method]descriptor.remove-directory-at",
             &[me.clone(), ("path", T::String)],
             res(None),
-            |h, a| dir_op(h, a, 1, true, |d, p| d.remove_dir(p).map(|_| None)),
+            |h, a| {
+                dir_op(h, a, 1, true, |d, p| match d.remove_dir(p) {
+                    // A trailing slash follows a symlink: one leading out
+                    // of the directory is `not-permitted`, as for any path.
+                    Err(errno::NOTDIR) if p.ends_with('/') => {
+                        match d.path_stat(p.trim_end_matches('/'), true) {
+                            Err(errno::PERM) => Err(errno::PERM),
+                            _ => Err(errno::NOTDIR),
+                        }
+                    }
+                    r => r.map(|_| None),
+                })
+            },
         )
         .async_func(
             "[method]descriptor.rename-at",
