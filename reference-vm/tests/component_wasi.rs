@@ -447,3 +447,17 @@ fn insecure_seed_is_the_same_on_every_call() {
     let ctx = WasiCtx::builder().random(RandomSource::Seeded(3)).build();
     assert_eq!(get(wat, ctx), Value::Bool(true));
 }
+
+/// Regression: a stream or future is one i32 handle, whatever its element
+/// type, so lowering `func() -> future<result<_, string>>` needs no
+/// `memory` (wasi:cli/stdout@0.3.0 `write-via-stream` is lowered so).
+#[test]
+fn lowering_a_future_of_a_string_needs_no_memory() {
+    let wat = r#"(component
+  (import "i" (instance $i
+    (export "f" (func (result (future (result (error string))))))))
+  (core func $f (canon lower (func $i "f"))))"#;
+    let f = Features::v3();
+    let c = decode_component(&encode(wat), &f).expect("decodes");
+    assert_eq!(validate_component(&c, &f).map_err(|e| e.to_string()), Ok(()));
+}
