@@ -444,9 +444,6 @@ pub(super) fn needs_memory(t: &Val) -> bool {
         Val::Def(d) => match &d.kind {
             DefKind::Prim(p) => *p == PrimValType::String,
             DefKind::List(_) | DefKind::Map(..) => true,
-            // CanonicalABI: a stream or future is a handle (one i32); its
-            // element type is not in the caller's memory.
-            DefKind::Stream(_) | DefKind::Future(_) => false,
             k => k.children().into_iter().any(needs_memory),
         },
     }
