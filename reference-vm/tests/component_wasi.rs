@@ -124,16 +124,18 @@ fn environment_arguments_both_versions() {
 
 #[test]
 fn environment_variables() {
-    let ctx = WasiCtx::builder().env("foo", "bar").env("baz", "4=2").build();
+    let ctx = WasiCtx::builder()
+        .env("foo", "bar")
+        .env("baz", "4=2")
+        .build();
     let wat = passthrough(
         "wasi:cli/environment@0.3.0",
         "get-environment",
         "(list (tuple string string))",
         true,
     );
-    let pair = |k: &str, v: &str| {
-        Value::Tuple(vec![Value::String(k.into()), Value::String(v.into())])
-    };
+    let pair =
+        |k: &str, v: &str| Value::Tuple(vec![Value::String(k.into()), Value::String(v.into())]);
     assert_eq!(
         get(&wat, ctx),
         Value::List(vec![pair("foo", "bar"), pair("baz", "4=2")])
@@ -143,7 +145,9 @@ fn environment_variables() {
 #[test]
 fn seeded_random_is_deterministic() {
     let read = |seed: u64, iface: &str, func: &str| {
-        let ctx = WasiCtx::builder().random(RandomSource::Seeded(seed)).build();
+        let ctx = WasiCtx::builder()
+            .random(RandomSource::Seeded(seed))
+            .build();
         get(&passthrough(iface, func, "u64", false), ctx)
     };
     for (iface, func) in [
@@ -313,9 +317,7 @@ fn a_component_without_run_is_refused() {
 
 #[test]
 fn a_missing_import_is_unlinkable() {
-    let bytes = encode(
-        r#"(component (import "wasi:nope/nope@0.2.0" (instance)))"#,
-    );
+    let bytes = encode(r#"(component (import "wasi:nope/nope@0.2.0" (instance)))"#);
     match run_component(&bytes, WasiCtx::builder().build(), Config::default()) {
         Err(RunError::NoStart | RunError::Link(_)) => {}
         other => panic!("{other:?}"),
@@ -409,7 +411,10 @@ fn an_exported_type_with_handles_keeps_its_identity_in_an_import() {
     (export "f" (func (result (result (error $sei))))))))"#;
     let f = Features::v3();
     let c = decode_component(&encode(wat), &f).expect("decodes");
-    assert_eq!(validate_component(&c, &f).map_err(|e| e.to_string()), Ok(()));
+    assert_eq!(
+        validate_component(&c, &f).map_err(|e| e.to_string()),
+        Ok(())
+    );
     // The same function using the unexported variant is refused, as before.
     let bad = wat.replace("(error $sei)", "(error $se)");
     let c = decode_component(&encode(&bad), &f).expect("decodes");
@@ -459,5 +464,8 @@ fn lowering_a_future_of_a_string_needs_no_memory() {
   (core func $f (canon lower (func $i "f"))))"#;
     let f = Features::v3();
     let c = decode_component(&encode(wat), &f).expect("decodes");
-    assert_eq!(validate_component(&c, &f).map_err(|e| e.to_string()), Ok(()));
+    assert_eq!(
+        validate_component(&c, &f).map_err(|e| e.to_string()),
+        Ok(())
+    );
 }

@@ -238,7 +238,12 @@ fn flags(names: &[&str]) -> ValType {
     T::Flags(names.iter().map(|c| c.to_string()).collect())
 }
 fn variant(cases: &[(&str, Option<ValType>)]) -> ValType {
-    T::Variant(cases.iter().map(|(n, t)| (n.to_string(), t.clone())).collect())
+    T::Variant(
+        cases
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.clone()))
+            .collect(),
+    )
 }
 
 type Impl = dyn Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync;
@@ -261,8 +266,7 @@ impl Iface {
         self
     }
     fn resource(mut self, name: &str, rt: ResourceType) -> Self {
-        self.items
-            .push((name.to_string(), HostItem::Resource(rt)));
+        self.items.push((name.to_string(), HostItem::Resource(rt)));
         self
     }
     fn func_(
@@ -311,7 +315,10 @@ impl Iface {
 }
 
 /// A 0.3 function that needs streams or futures, which the VM lacks yet.
-fn needs_streams(iface: &'static str, func: &'static str) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
+fn needs_streams(
+    iface: &'static str,
+    func: &'static str,
+) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
     move |_: &Host, _: &[Value]| {
         Err(host_trap(format!(
             "{iface}.{func}: streams and futures are not implemented yet"
@@ -339,7 +346,9 @@ fn exit_code_impl(h: &Host, a: &[Value]) -> Result<Option<Value>, Trap> {
     Err(Trap::Core(crate::exec::Trap::Exit(code as i32)))
 }
 
-fn terminal_for(fd: u32) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
+fn terminal_for(
+    fd: u32,
+) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
     move |h: &Host, _: &[Value]| {
         let tty = h.ctx().stdio_file(fd).is_some_and(|f| f.is_tty());
         Ok(Some(Value::Option(
@@ -350,7 +359,10 @@ fn terminal_for(fd: u32) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Tr
 
 /// `get-random-bytes` / `get-insecure-random-bytes`: `exact` for 0.2's
 /// `len`, else 0.3's `max-len` (an upper bound).
-fn random_bytes(secure: bool, exact: bool) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
+fn random_bytes(
+    secure: bool,
+    exact: bool,
+) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
     move |h: &Host, a: &[Value]| {
         let n = u64_arg(a.first())?;
         if exact && n > MAX_RANDOM_BYTES {
@@ -532,9 +544,8 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
         .register(rt, "wasi:io/poll", v);
     let se = stream_error(p);
     let (inp, out) = (T::Borrow(p.input), T::Borrow(p.output));
-    let read = |h: &Host, a: &[Value]| {
-        stream_read(h, rep(a.first())?, u64_arg(a.get(1))?).map(Some)
-    };
+    let read =
+        |h: &Host, a: &[Value]| stream_read(h, rep(a.first())?, u64_arg(a.get(1))?).map(Some);
     let skip = |h: &Host, a: &[Value]| {
         Ok(Some(
             match stream_read(h, rep(a.first())?, u64_arg(a.get(1))?)? {
@@ -613,9 +624,7 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             "[method]output-stream.check-write",
             &[("self", out.clone())],
             Some(result(Some(T::U64), Some(se.clone()))),
-            move |h, a| {
-                Ok(flush(h, a)?.map(|_| ok(Some(Value::U64(WRITE_BUDGET)))))
-            },
+            move |h, a| Ok(flush(h, a)?.map(|_| ok(Some(Value::U64(WRITE_BUDGET))))),
         )
         .func(
             "[method]output-stream.write",
@@ -684,23 +693,56 @@ fn environment(rt: &mut Runtime, host: &Arc<Host>, version: &str, cwd_name: &str
 fn exit(rt: &mut Runtime, host: &Arc<Host>, version: &str) {
     Iface::new(host)
         .func("exit", &[("status", result(None, None))], None, exit_impl)
-        .func("exit-with-code", &[("status-code", T::U8)], None, exit_code_impl)
+        .func(
+            "exit-with-code",
+            &[("status-code", T::U8)],
+            None,
+            exit_code_impl,
+        )
         .register(rt, "wasi:cli/exit", version);
 }
 
 /// `terminal-input`, `terminal-output` and the three `terminal-std*`
 /// interfaces of one version.
-fn terminals(rt: &mut Runtime, host: &Arc<Host>, version: &str, tin: ResourceType, tout: ResourceType) {
-    Iface::new(host)
-        .resource("terminal-input", tin)
-        .register(rt, "wasi:cli/terminal-input", version);
-    Iface::new(host)
-        .resource("terminal-output", tout)
-        .register(rt, "wasi:cli/terminal-output", version);
+fn terminals(
+    rt: &mut Runtime,
+    host: &Arc<Host>,
+    version: &str,
+    tin: ResourceType,
+    tout: ResourceType,
+) {
+    Iface::new(host).resource("terminal-input", tin).register(
+        rt,
+        "wasi:cli/terminal-input",
+        version,
+    );
+    Iface::new(host).resource("terminal-output", tout).register(
+        rt,
+        "wasi:cli/terminal-output",
+        version,
+    );
     for (iface, res_name, rt_, fd, func) in [
-        ("wasi:cli/terminal-stdin", "terminal-input", tin, 0, "get-terminal-stdin"),
-        ("wasi:cli/terminal-stdout", "terminal-output", tout, 1, "get-terminal-stdout"),
-        ("wasi:cli/terminal-stderr", "terminal-output", tout, 2, "get-terminal-stderr"),
+        (
+            "wasi:cli/terminal-stdin",
+            "terminal-input",
+            tin,
+            0,
+            "get-terminal-stdin",
+        ),
+        (
+            "wasi:cli/terminal-stdout",
+            "terminal-output",
+            tout,
+            1,
+            "get-terminal-stdout",
+        ),
+        (
+            "wasi:cli/terminal-stderr",
+            "terminal-output",
+            tout,
+            2,
+            "get-terminal-stderr",
+        ),
     ] {
         Iface::new(host)
             .resource(res_name, rt_)
@@ -866,7 +908,11 @@ fn clocks_p3(rt: &mut Runtime, host: &Arc<Host>) {
 
 fn random(rt: &mut Runtime, host: &Arc<Host>, version: &str, p3: bool) {
     let len = if p3 { "max-len" } else { "len" };
-    let (prefix, seed) = if p3 { ("get-", "get-insecure-seed") } else { ("get-", "insecure-seed") };
+    let (prefix, seed) = if p3 {
+        ("get-", "get-insecure-seed")
+    } else {
+        ("get-", "insecure-seed")
+    };
     Iface::new(host)
         .func(
             &format!("{prefix}random-bytes"),

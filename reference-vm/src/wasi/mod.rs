@@ -24,9 +24,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+pub use component::{link_component, run_component};
 use fs::{OpenOptions, Opened, WasiDir, WasiFile};
 pub use mem::GuestMemory;
-pub use component::{link_component, run_component};
 pub use run::{RunError, RunResult, instantiate, link, run_command};
 pub use stdio::{CaptureHandle, Captured, OutputSink, StdinSource};
 use types::{

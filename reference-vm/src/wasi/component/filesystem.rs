@@ -205,11 +205,7 @@ fn has(flags: &[String], f: &str) -> bool {
 
 impl Host {
     /// Runs `f` on the descriptor `r`.
-    fn with_desc<R>(
-        &self,
-        r: u32,
-        f: impl FnOnce(&mut Descriptor) -> R,
-    ) -> Result<R, Trap> {
+    fn with_desc<R>(&self, r: u32, f: impl FnOnce(&mut Descriptor) -> R) -> Result<R, Trap> {
         match self.table().objects.get_mut(&r) {
             Some(Object::Descriptor(d)) => Ok(f(d)),
             _ => Err(host_trap("host: not a descriptor")),
@@ -355,7 +351,11 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .func(
             "[method]descriptor.write-via-stream",
-            &[me.clone(), ("data", bytes_stream.clone()), ("offset", T::U64)],
+            &[
+                me.clone(),
+                ("data", bytes_stream.clone()),
+                ("offset", T::U64),
+            ],
             Some(done.clone()),
             needs_streams("descriptor", "write-via-stream"),
         )
@@ -373,7 +373,12 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.advise",
-            &[me.clone(), ("offset", T::U64), ("length", T::U64), ("advice", advice)],
+            &[
+                me.clone(),
+                ("offset", T::U64),
+                ("length", T::U64),
+                ("advice", advice),
+            ],
             res(None),
             |h, a| {
                 let r = h.with_desc(rep(a.first())?, |d| match d.kind {
@@ -383,18 +388,28 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 fs_result(r)
             },
         )
-        .async_func("[method]descriptor.sync-data", &[me.clone()], res(None), |h, a| {
-            fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
-                DescKind::File(f) => f.sync().map(|_| None),
-                DescKind::Dir(dir) => dir.sync().map(|_| None),
-            })?)
-        })
-        .async_func("[method]descriptor.sync", &[me.clone()], res(None), |h, a| {
-            fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
-                DescKind::File(f) => f.sync().map(|_| None),
-                DescKind::Dir(dir) => dir.sync().map(|_| None),
-            })?)
-        })
+        .async_func(
+            "[method]descriptor.sync-data",
+            &[me.clone()],
+            res(None),
+            |h, a| {
+                fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
+                    DescKind::File(f) => f.sync().map(|_| None),
+                    DescKind::Dir(dir) => dir.sync().map(|_| None),
+                })?)
+            },
+        )
+        .async_func(
+            "[method]descriptor.sync",
+            &[me.clone()],
+            res(None),
+            |h, a| {
+                fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
+                    DescKind::File(f) => f.sync().map(|_| None),
+                    DescKind::Dir(dir) => dir.sync().map(|_| None),
+                })?)
+            },
+        )
         .async_func(
             "[method]descriptor.get-flags",
             &[me.clone()],
@@ -469,7 +484,11 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.stat-at",
-            &[me.clone(), ("path-flags", path_flags.clone()), ("path", T::String)],
+            &[
+                me.clone(),
+                ("path-flags", path_flags.clone()),
+                ("path", T::String),
+            ],
             res(Some(stat)),
             |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
