@@ -203,6 +203,26 @@ fn has(flags: &[String], f: &str) -> bool {
     flags.iter().any(|x| x == f)
 }
 
+/// The checks preview1 makes on a guest path before a backend sees it
+/// ([`super::super::fs`]'s contract): not empty (`no-entry`), no NUL
+/// (`invalid`), not too long (`name-too-long`), not absolute
+/// (`not-permitted`: it would leave the directory).
+fn check_path(h: &Host, p: &str) -> Result<(), Errno> {
+    if p.len() as u64 > h.ctx().limits().max_path_len as u64 {
+        return Err(errno::NAMETOOLONG);
+    }
+    if p.contains('\0') {
+        return Err(errno::INVAL);
+    }
+    if p.is_empty() {
+        return Err(errno::NOENT);
+    }
+    if p.starts_with('/') {
+        return Err(errno::PERM);
+    }
+    Ok(())
+}
+
 impl Host {
     /// Runs `f` on the descriptor `r`.
     fn with_desc<R>(&self, r: u32, f: impl FnOnce(&mut Descriptor) -> R) -> Result<R, Trap> {
@@ -236,6 +256,11 @@ fn dir_op(
 ) -> Result<Option<Value>, Trap> {
     let r = rep(a.first())?;
     let path = string_arg(a.get(at))?.to_string();
+    if let Err(e) = check_path(h, &path) {
+        // A file descriptor is not a directory, whatever the path.
+        let is_dir = h.with_desc(r, |d| matches!(d.kind, DescKind::Dir(_)))?;
+        return fs_result(Err(if is_dir { e } else { errno::NOTDIR }));
+    }
     let res = h.with_dir(r, |d, flags| {
         // wasi:filesystem: changing a directory needs `mutate-directory`.
         if mutates && !has(flags, "mutate-directory") {
@@ -532,6 +557,9 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
                 let from = string_arg(a.get(2))?.to_string();
                 let to = string_arg(a.get(4))?.to_string();
+                if let Err(e) = check_path(h, &from).and_then(|_| check_path(h, &to)) {
+                    return fs_result(Err(e));
+                }
                 let r = two_dirs(h, rep(a.first())?, rep(a.get(3))?, |x, y| {
                     x.hard_link(&from, follow, y, &to)
                 })?;
@@ -585,6 +613,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                         return Err(errno::ISDIR);
                     }
                     let path = string_arg(a.get(2)).map_err(|_| errno::INVAL)?;
+                    check_path(h, path)?;
                     let o = d.open(path, &opts)?;
                     let mut child_flags = df.clone();
                     if !has(flags, "mutate-directory") {
@@ -660,6 +689,9 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
             |h, a| {
                 let from = string_arg(a.get(1))?.to_string();
                 let to = string_arg(a.get(3))?.to_string();
+                if let Err(e) = check_path(h, &from).and_then(|_| check_path(h, &to)) {
+                    return fs_result(Err(e));
+                }
                 let r = two_dirs(h, rep(a.first())?, rep(a.get(2))?, |x, y| {
                     x.rename(&from, y, &to)
                 })?;
