@@ -140,3 +140,60 @@ fn trap_prints_backtrace_with_names() {
         .unwrap_or_else(|| panic!("no $main frame in {err}"));
     assert!(boom < main, "innermost frame first: {err}");
 }
+
+/// The official wasip3 components (WASI 0.3 with 0.2 through Rust std).
+const WASIP3: &str = "wasi-testsuite/tests/rust/testsuite/wasm32-wasip3";
+
+#[test]
+fn component_exit_status_is_the_run_result_or_exit() {
+    let Some(dir) = shared(WASIP3) else { return };
+    // `exit(err)` and `run` returning `err` both end with status 1.
+    for t in ["cli-exit.wasm", "run-with-err.wasm"] {
+        let out = bin().arg("run").arg(dir.join(t)).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{t}: {out:?}");
+    }
+}
+
+#[test]
+fn component_gets_args_and_env() {
+    let Some(dir) = shared(WASIP3) else { return };
+    // The test checks argv[0] too: the program as named on the command line.
+    let out = bin()
+        .current_dir(&dir)
+        .args(["run", "--env", "foo=bar", "--env", "baz=42", "cli-env.wasm"])
+        .args(["a", "b", "42"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Without them its assertions fail: a trap, 134.
+    let out = bin()
+        .current_dir(&dir)
+        .args(["run", "cli-env.wasm"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(134), "{out:?}");
+}
+
+#[test]
+fn component_dir_is_a_preopen() {
+    let Some(dir) = shared(WASIP3) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["a.txt", "b.txt"] {
+        std::fs::copy(dir.join("fs-tests.dir").join(f), tmp.path().join(f)).unwrap();
+    }
+    let out = bin()
+        .arg("run")
+        .arg("--dir")
+        .arg(format!("{}::/", tmp.path().display()))
+        .arg(dir.join("filesystem-dotdot.wasm"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // No preopen: the program finds no directory and fails.
+    let out = bin()
+        .arg("run")
+        .arg(dir.join("filesystem-dotdot.wasm"))
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+}

@@ -452,3 +452,97 @@ fn insecure_seed_is_the_same_on_every_call() {
     let ctx = WasiCtx::builder().random(RandomSource::Seeded(3)).build();
     assert_eq!(get(wat, ctx), Value::Bool(true));
 }
+
+/// Regression: a stream or future is one i32 handle, whatever its element
+/// type, so lowering `func() -> future<result<_, string>>` needs no
+/// `memory` (wasi:cli/stdout@0.3.0 `write-via-stream` is lowered so).
+#[test]
+fn lowering_a_future_of_a_string_needs_no_memory() {
+    let wat = r#"(component
+  (import "i" (instance $i
+    (export "f" (func (result (future (result (error string))))))))
+  (core func $f (canon lower (func $i "f"))))"#;
+    let f = Features::v3();
+    let c = decode_component(&encode(wat), &f).expect("decodes");
+    assert_eq!(
+        validate_component(&c, &f).map_err(|e| e.to_string()),
+        Ok(())
+    );
+}
+
+/// Regression: memfs `set_size` near u64::MAX wrapped its byte count and
+/// panicked (capacity overflow) — reachable from `descriptor.set-size` and
+/// preview1's `fd_filestat_set_size`.
+#[test]
+fn memfs_set_size_huge_fails_without_panic() {
+    use reference_vm::wasi::fs::{OpenOptions, Opened};
+    let fs = MemFs::new();
+    let root = fs.root();
+    let opts = OpenOptions {
+        create: true,
+        write: true,
+        read: true,
+        ..OpenOptions::default()
+    };
+    let Ok(Opened::File(mut f)) = root.open("f", &opts) else {
+        panic!("opens")
+    };
+    f.write(b"abc", false).expect("writes");
+    for size in [u64::MAX, u64::MAX - 2, 1 << 62] {
+        assert!(f.set_size(size).is_err(), "{size}");
+    }
+    assert!(f.set_size(10).is_ok());
+}
+
+/// An empty path is `no-entry` and an absolute one `not-permitted` on both
+/// backends (memfs took "" as the directory itself: `exist` for mkdir).
+#[test]
+fn empty_and_absolute_paths_are_refused_before_the_backend() {
+    let fs = MemFs::new();
+    let ctx = WasiCtx::builder().preopen(Box::new(fs.root()), "/").build();
+    let wat = format!(
+        r#"(component
+  (import "wasi:filesystem/types@0.3.0" (instance $t
+    (export "descriptor" (type $d (sub resource)))
+    (type $ec (variant (case "access") (case "already") (case "bad-descriptor") (case "busy")
+      (case "deadlock") (case "quota") (case "exist") (case "file-too-large")
+      (case "illegal-byte-sequence") (case "in-progress") (case "interrupted") (case "invalid")
+      (case "io") (case "is-directory") (case "loop") (case "too-many-links")
+      (case "message-size") (case "name-too-long") (case "no-device") (case "no-entry")
+      (case "no-lock") (case "insufficient-memory") (case "insufficient-space")
+      (case "not-directory") (case "not-empty") (case "not-recoverable") (case "unsupported")
+      (case "no-tty") (case "no-such-device") (case "overflow") (case "not-permitted")
+      (case "pipe") (case "read-only") (case "invalid-seek") (case "text-file-busy")
+      (case "cross-device") (case "other" (option string))))
+    (export "error-code" (type $eci (eq $ec)))
+    (export "[method]descriptor.create-directory-at"
+      (func async (param "self" (borrow $d)) (param "path" string) (result (result (error $eci)))))))
+  (alias export $t "descriptor" (type $td))
+  (import "wasi:filesystem/preopens@0.3.0" (instance $p
+    (export "descriptor" (type $pd (eq $td)))
+    (export "get-directories" (func (result (list (tuple (own $pd) string)))))))
+  {LIBC}
+  (core func $dirs (canon lower (func $p "get-directories") (memory $mem) (realloc $realloc)))
+  (core func $mkdir (canon lower (func $t "[method]descriptor.create-directory-at")
+    (memory $mem) (realloc $realloc)))
+  (core module $M
+    (import "" "dirs" (func $dirs (param i32)))
+    (import "" "mkdir" (func $mkdir (param i32 i32 i32 i32)))
+    (import "" "mem" (memory 1))
+    (data (i32.const 100) "/x")
+    (func (export "get") (result i64)
+      (local $h i32)
+      (call $dirs (i32.const 16))
+      (local.set $h (i32.load (i32.load (i32.const 16))))
+      (call $mkdir (local.get $h) (i32.const 100) (i32.const 0) (i32.const 200))
+      (call $mkdir (local.get $h) (i32.const 100) (i32.const 2) (i32.const 300))
+      (i64.or (i64.load8_u (i32.const 204))
+        (i64.shl (i64.load8_u (i32.const 304)) (i64.const 8)))))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "dirs" (func $dirs)) (export "mkdir" (func $mkdir)) (export "mem" (memory $mem))))))
+  (func (export "get") (result u64)
+    (canon lift (core func $m "get"))))"#
+    );
+    // no-entry is case 19, not-permitted case 30.
+    assert_eq!(get(&wat, ctx), Value::U64(19 | (30 << 8)));
+}

@@ -795,7 +795,7 @@ impl MemFile {
             let end = offset.checked_add(buf.len() as u64).ok_or(errno::FBIG)?;
             if end > d.len() as u64 {
                 let grow = end - d.len() as u64;
-                if inner.bytes + grow > inner.max_bytes {
+                if inner.bytes.saturating_add(grow) > inner.max_bytes {
                     return Err(errno::NOSPC);
                 }
                 inner.bytes += grow;
@@ -815,7 +815,8 @@ impl MemFile {
         self.with_data(|inner, d| {
             let old = d.len() as u64;
             if size > old {
-                if inner.bytes + (size - old) > inner.max_bytes {
+                // Saturating: a size near u64::MAX must fail, not wrap.
+                if inner.bytes.saturating_add(size - old) > inner.max_bytes {
                     return Err(errno::FBIG);
                 }
                 inner.bytes += size - old;

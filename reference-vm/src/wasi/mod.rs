@@ -1415,6 +1415,11 @@ impl WasiCtx {
     pub(crate) fn set_exit_code(&mut self, code: u32) {
         self.exit_code = Some(code);
     }
+
+    /// The limits.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
 }
 
 fn event(userdata: u64, err: Errno, tag: u8, nbytes: u64) -> [u8; EVENT_SIZE as usize] {

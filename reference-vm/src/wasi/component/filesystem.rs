@@ -203,6 +203,26 @@ fn has(flags: &[String], f: &str) -> bool {
     flags.iter().any(|x| x == f)
 }
 
+/// The checks preview1 makes on a guest path before a backend sees it
+/// ([`super::super::fs`]'s contract): not empty (`no-entry`), no NUL
+/// (`invalid`), not too long (`name-too-long`), not absolute
+/// (`not-permitted`: it would leave the directory).
+fn check_path(h: &Host, p: &str) -> Result<(), Errno> {
+    if p.len() as u64 > h.ctx().limits().max_path_len as u64 {
+        return Err(errno::NAMETOOLONG);
+    }
+    if p.contains('\0') {
+        return Err(errno::INVAL);
+    }
+    if p.is_empty() {
+        return Err(errno::NOENT);
+    }
+    if p.starts_with('/') {
+        return Err(errno::PERM);
+    }
+    Ok(())
+}
+
 impl Host {
     /// Runs `f` on the descriptor `r`.
     fn with_desc<R>(&self, r: u32, f: impl FnOnce(&mut Descriptor) -> R) -> Result<R, Trap> {
@@ -236,10 +256,15 @@ fn dir_op(
 ) -> Result<Option<Value>, Trap> {
     let r = rep(a.first())?;
     let path = string_arg(a.get(at))?.to_string();
+    if let Err(e) = check_path(h, &path) {
+        // A file descriptor is not a directory, whatever the path.
+        let is_dir = h.with_desc(r, |d| matches!(d.kind, DescKind::Dir(_)))?;
+        return fs_result(Err(if is_dir { e } else { errno::NOTDIR }));
+    }
     let res = h.with_dir(r, |d, flags| {
         // wasi:filesystem: changing a directory needs `mutate-directory`.
         if mutates && !has(flags, "mutate-directory") {
-            return Err(errno::ROFS);
+            return Err(errno::PERM);
         }
         f(d, &path)
     })?;
@@ -269,7 +294,7 @@ fn two_dirs(
         (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
     };
     if !has(a.1, "mutate-directory") || !has(b.1, "mutate-directory") {
-        return Ok(Err(errno::ROFS));
+        return Ok(Err(errno::PERM));
     }
     Ok(f(a.0, b.0))
 }
@@ -532,6 +557,9 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
                 let from = string_arg(a.get(2))?.to_string();
                 let to = string_arg(a.get(4))?.to_string();
+                if let Err(e) = check_path(h, &from).and_then(|_| check_path(h, &to)) {
+                    return fs_result(Err(e));
+                }
                 let r = two_dirs(h, rep(a.first())?, rep(a.get(3))?, |x, y| {
                     x.hard_link(&from, follow, y, &to)
                 })?;
@@ -551,7 +579,18 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
             |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
                 let of = flags_arg(a.get(3))?.to_vec();
-                let df = flags_arg(a.get(4))?.to_vec();
+                let mut df = flags_arg(a.get(4))?.to_vec();
+                // The access mode, as wasmtime opens it: creating or
+                // truncating writes, and without `write` the descriptor is
+                // opened for reading; `get-flags` reports the mode.
+                let write = has(&df, "write") || has(&of, "create") || has(&of, "truncate");
+                let read = has(&df, "read") || !has(&df, "write");
+                df.retain(|f| f != "read" && f != "write");
+                for (on, name) in [(write, "write"), (read, "read")] {
+                    if on {
+                        df.insert(0, name.to_string());
+                    }
+                }
                 let opts = OpenOptions {
                     follow,
                     create: has(&of, "create"),
@@ -567,13 +606,14 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                     // through a directory needs `mutate-directory`.
                     let mutates = opts.create || opts.truncate || opts.write;
                     if mutates && !has(flags, "mutate-directory") {
-                        return Err(errno::ROFS);
+                        return Err(errno::PERM);
                     }
                     // Directories are opened for reading only.
                     if opts.directory && opts.write {
                         return Err(errno::ISDIR);
                     }
                     let path = string_arg(a.get(2)).map_err(|_| errno::INVAL)?;
+                    check_path(h, path)?;
                     let o = d.open(path, &opts)?;
                     let mut child_flags = df.clone();
                     if !has(flags, "mutate-directory") {
@@ -623,7 +663,19 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
             "[method]descriptor.remove-directory-at",
             &[me.clone(), ("path", T::String)],
             res(None),
-            |h, a| dir_op(h, a, 1, true, |d, p| d.remove_dir(p).map(|_| None)),
+            |h, a| {
+                dir_op(h, a, 1, true, |d, p| match d.remove_dir(p) {
+                    // A trailing slash follows a symlink: one leading out
+                    // of the directory is `not-permitted`, as for any path.
+                    Err(errno::NOTDIR) if p.ends_with('/') => {
+                        match d.path_stat(p.trim_end_matches('/'), true) {
+                            Err(errno::PERM) => Err(errno::PERM),
+                            _ => Err(errno::NOTDIR),
+                        }
+                    }
+                    r => r.map(|_| None),
+                })
+            },
         )
         .async_func(
             "[method]descriptor.rename-at",
@@ -637,6 +689,9 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
             |h, a| {
                 let from = string_arg(a.get(1))?.to_string();
                 let to = string_arg(a.get(3))?.to_string();
+                if let Err(e) = check_path(h, &from).and_then(|_| check_path(h, &to)) {
+                    return fs_result(Err(e));
+                }
                 let r = two_dirs(h, rep(a.first())?, rep(a.get(2))?, |x, y| {
                     x.rename(&from, y, &to)
                 })?;
