@@ -206,4 +206,15 @@ mod tests {
         .unwrap();
         assert!(n.plan().unsupported.is_some());
     }
+
+    #[test]
+    fn run_operation_root_is_the_guest_root() {
+        let s: RawSpec = serde_json::from_str(
+            r#"{"root":"old","operations":[{"type":"run","root":"fs-tests.dir"},{"type":"wait"}]}"#,
+        )
+        .unwrap();
+        let p = s.plan();
+        assert_eq!(p.dirs, vec![("fs-tests.dir".into(), "/".into())]);
+        assert!(p.unsupported.is_none());
+    }
 }

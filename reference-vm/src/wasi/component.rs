@@ -90,6 +90,9 @@ impl Table {
     }
 }
 
+/// Preopened directories with their guest names.
+type Preopens = Vec<(Box<dyn WasiDir>, String)>;
+
 /// The state every host function shares.
 struct Host {
     ctx: Arc<Mutex<WasiCtx>>,
@@ -98,7 +101,7 @@ struct Host {
     /// `insecure-seed`: drawn once, the same for every call of a run.
     seed: std::sync::OnceLock<(u64, u64)>,
     /// The preopened directories, taken out of the context on first use.
-    preopens: Mutex<Option<Vec<(Box<dyn WasiDir>, String)>>>,
+    preopens: Mutex<Option<Preopens>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

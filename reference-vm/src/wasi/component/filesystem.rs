@@ -279,7 +279,8 @@ fn two_dirs(
     f: impl FnOnce(&dyn WasiDir, &dyn WasiDir) -> Result<(), Errno>,
 ) -> Result<Result<(), Errno>, Trap> {
     let t = h.table();
-    let dir = |r: u32| -> Result<Result<(&dyn WasiDir, &[String]), Errno>, Trap> {
+    type DirAndFlags<'a> = (&'a dyn WasiDir, &'a [String]);
+    let dir = |r: u32| -> Result<Result<DirAndFlags<'_>, Errno>, Trap> {
         match t.objects.get(&r) {
             Some(Object::Descriptor(Descriptor {
                 kind: DescKind::Dir(d),
@@ -392,7 +393,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .func(
             "[method]descriptor.read-directory",
-            &[me.clone()],
+            std::slice::from_ref(&me),
             Some(tuple(vec![T::Stream(Some(Box::new(entry))), done])),
             needs_streams("descriptor", "read-directory"),
         )
@@ -415,7 +416,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.sync-data",
-            &[me.clone()],
+            std::slice::from_ref(&me),
             res(None),
             |h, a| {
                 fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
@@ -426,7 +427,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.sync",
-            &[me.clone()],
+            std::slice::from_ref(&me),
             res(None),
             |h, a| {
                 fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
@@ -437,7 +438,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.get-flags",
-            &[me.clone()],
+            std::slice::from_ref(&me),
             res(Some(dflags.clone())),
             |h, a| {
                 let f = h.with_desc(rep(a.first())?, |d| d.flags.clone())?;
@@ -446,7 +447,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.get-type",
-            &[me.clone()],
+            std::slice::from_ref(&me),
             res(Some(dtype.clone())),
             |h, a| {
                 let t = h.with_desc(rep(a.first())?, |d| match &d.kind {
@@ -500,7 +501,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.stat",
-            &[me.clone()],
+            std::slice::from_ref(&me),
             res(Some(stat.clone())),
             |h, a| {
                 let s = h.with_desc(rep(a.first())?, |d| stat_of(d))?;
@@ -728,7 +729,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .async_func(
             "[method]descriptor.metadata-hash",
-            &[me.clone()],
+            std::slice::from_ref(&me),
             res(Some(hash.clone())),
             |h, a| {
                 let s = h.with_desc(rep(a.first())?, |d| stat_of(d))?;
