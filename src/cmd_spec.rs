@@ -118,11 +118,24 @@ pub fn spec(args: SpecArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    // The suites as the user named them (a path as passed, never made
+    // absolute: the line is pasted into README tables), then bundled ones.
+    let named: Vec<String> = args
+        .suite
+        .iter()
+        .map(|p| p.display().to_string())
+        .chain(args.bundled.iter().cloned())
+        .collect();
+    let on = if named.is_empty() {
+        result.doc.suite.root.clone()
+    } else {
+        named.join(", ")
+    };
     println!(
         "{} {} on {} ({} files, {:.1} s)\n",
         result.doc.engine.name,
         result.doc.engine.version,
-        result.doc.suite.root,
+        on,
         result.doc.units.len(),
         result.doc.duration_ms as f64 / 1000.0
     );
