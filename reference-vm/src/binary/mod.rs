@@ -12,7 +12,7 @@ use std::fmt;
 
 use crate::Features;
 use crate::syntax::*;
-use reader::Reader;
+pub(crate) use reader::Reader;
 
 /// A malformed module. `Display` is the reference interpreter's message.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,7 +2,9 @@
 
 use super::{DecodeError, Result};
 
-pub(super) struct Reader<'a> {
+/// The core decoder's reader (the component decoder reads its signed
+/// integers through it too).
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     /// Section sizes and name lengths are bounded by the input's length

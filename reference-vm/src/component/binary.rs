@@ -161,36 +161,18 @@ impl<'a> Reader<'a> {
         Err(DecodeError::IntegerTooLong)
     }
 
-    /// A signed LEB128 of at most `bits` bits (`s33`, `s64`).
+    /// A signed LEB128 of at most `bits` bits (`s33`, `s64`): the core
+    /// decoder's, with its errors in the component format's words.
     fn leb_s(&mut self, bits: u32) -> Result<i64> {
-        let mut result = 0i64;
-        let mut shift = 0u32;
-        let mut n = bits as i32;
-        loop {
-            if n <= 0 {
-                return Err(DecodeError::IntegerTooLong);
-            }
-            let b = self.byte()?;
-            if n < 7 {
-                // The last byte's unused bits must extend the sign.
-                let mask = ((-1i32 << (n - 1)) & 0x7f) as u8;
-                let m = b & mask;
-                if m != 0 && m != mask {
-                    return Err(DecodeError::IntegerTooLarge);
-                }
-            }
-            if shift < 64 {
-                result |= i64::from(b & 0x7f) << shift;
-            }
-            shift += 7;
-            n -= 7;
-            if b & 0x80 == 0 {
-                if b & 0x40 != 0 && shift < 64 {
-                    result |= -1i64 << shift;
-                }
-                return Ok(result);
-            }
-        }
+        let mut core = crate::binary::Reader::new(self.rest());
+        let v = core.leb_s(bits).map_err(|e| match e {
+            crate::binary::DecodeError::UnexpectedEnd => DecodeError::UnexpectedEof,
+            crate::binary::DecodeError::IntegerTooLong => DecodeError::IntegerTooLong,
+            crate::binary::DecodeError::IntegerTooLarge => DecodeError::IntegerTooLarge,
+            e => DecodeError::Core(e),
+        })?;
+        self.pos += core.pos();
+        Ok(v)
     }
 
     /// A vector's length: each element takes at least one byte, so a count

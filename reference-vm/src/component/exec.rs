@@ -450,6 +450,35 @@ impl State {
         out
     }
 
+    /// `trap_if(not inst.may_leave)`
+    fn check_leave(&self, inst: u32) -> Result<(), Trap> {
+        if self.insts[inst as usize].may_leave {
+            Ok(())
+        } else {
+            Err(trap("cannot leave component instance"))
+        }
+    }
+
+    /// `Store.lift`'s `trap_if(not inst.may_enter_from(caller))` then
+    /// `inst.enter_from(caller)`: the entered instances, for [`State::leave_to`].
+    fn enter_from(&mut self, callee: u32, caller: Option<u32>) -> Result<Vec<u32>, Trap> {
+        let set = self.entering_set(callee, caller);
+        if set.iter().any(|&i| !self.insts[i as usize].may_enter) {
+            return Err(trap("cannot enter component instance"));
+        }
+        for &i in &set {
+            self.inst(i).may_enter = false;
+        }
+        Ok(set)
+    }
+
+    /// `inst.leave_to(caller)`: the entered instances may be entered again.
+    fn leave_to(&mut self, entered: &[u32]) {
+        for &i in entered {
+            self.inst(i).may_enter = true;
+        }
+    }
+
     /// `entering_set`: the instances a call from `caller` into `callee` enters.
     fn entering_set(&self, callee: u32, caller: Option<u32>) -> Vec<u32> {
         let mut set = self.self_and_ancestors(callee);
@@ -1519,25 +1548,11 @@ fn call_lifted(
     on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
     on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
 ) -> Result<(), Trap> {
-    // Store.lift: trap_if(not inst.may_enter_from(caller)); inst.enter_from(caller)
-    let entering = {
-        let mut st = lock(state)?;
-        let set = st.entering_set(f.inst, caller.map(|c| c.inst));
-        if set.iter().any(|&i| !st.insts[i as usize].may_enter) {
-            return Err(trap("cannot enter component instance"));
-        }
-        for &i in &set {
-            st.inst(i).may_enter = false;
-        }
-        set
-    };
+    let entered = lock(state)?.enter_from(f.inst, caller.map(|c| c.inst))?;
     // A trap leaves the entered instances unenterable: the instance is
     // poisoned (the spec never runs `leave_to` after a trap).
     lifted_body(store, state, f, caller, on_start, on_resolve)?;
-    let mut st = lock(state)?;
-    for &i in &entering {
-        st.inst(i).may_enter = true;
-    }
+    lock(state)?.leave_to(&entered);
     Ok(())
 }
 
@@ -1641,10 +1656,7 @@ fn canon_lower(
     inst: u32,
     flat_args: &[Val],
 ) -> Result<Vec<Val>, Trap> {
-    // trap_if(not thread.task.inst.may_leave)
-    if !lock(state)?.insts[inst as usize].may_leave {
-        return Err(trap("cannot leave component instance"));
-    }
+    lock(state)?.check_leave(inst)?;
     let params: Vec<ValType> = callee.ty().params.iter().map(|(_, t)| t.clone()).collect();
     let (max_flat_params, max_flat_results) = if opts.is_async {
         (abi::MAX_FLAT_ASYNC_PARAMS, 0)
@@ -1728,9 +1740,7 @@ fn canon_resource_new(
     rep: u32,
 ) -> Result<Vec<Val>, Trap> {
     let mut st = lock(state)?;
-    if !st.insts[inst as usize].may_leave {
-        return Err(trap("cannot leave component instance"));
-    }
+    st.check_leave(inst)?;
     let i = st.inst(inst).handles.add(Element::Resource(Handle {
         rt,
         rep,
@@ -1752,9 +1762,7 @@ fn canon_resource_drop(
 ) -> Result<Vec<Val>, Trap> {
     let (h, dtor, impl_inst) = {
         let mut st = lock(state)?;
-        if !st.insts[inst as usize].may_leave {
-            return Err(trap("cannot leave component instance"));
-        }
+        st.check_leave(inst)?;
         let h = st.inst(inst).handles.get(i)?;
         check_type(h, rt, i)?;
         if h.num_lends != 0 {
@@ -1775,22 +1783,12 @@ fn canon_resource_drop(
         Dtor::Host(d) => d(h.rep),
         Dtor::Core(dtor) => {
             // Store.lift(dtor, [u32] -> [], rt.impl) called from `inst`.
-            let entering = {
-                let mut st = lock(state)?;
-                let set = impl_inst.map_or_else(Vec::new, |i| st.entering_set(i, Some(inst)));
-                if set.iter().any(|&j| !st.insts[j as usize].may_enter) {
-                    return Err(trap("cannot enter component instance"));
-                }
-                for &j in &set {
-                    st.inst(j).may_enter = false;
-                }
-                set
+            let entered = match impl_inst {
+                Some(i) => lock(state)?.enter_from(i, Some(inst))?,
+                None => Vec::new(),
             };
             store.invoke(dtor, &[Val::I32(h.rep)]).map_err(Trap::from)?;
-            let mut st = lock(state)?;
-            for &j in &entering {
-                st.inst(j).may_enter = true;
-            }
+            lock(state)?.leave_to(&entered);
         }
     }
     Ok(Vec::new())
@@ -1895,13 +1893,23 @@ fn canon_builtin(
     args: &[Val],
 ) -> Result<Vec<Val>, Trap> {
     let mut st = lock(state)?;
-    let may_leave = st.insts[inst as usize].may_leave;
+    // Every built-in but context.{get,set} and backpressure.{inc,dec} starts
+    // with trap_if(not inst.may_leave).
+    let unguarded = matches!(
+        b,
+        Resolved::Other(
+            Builtin::ContextGet(..)
+                | Builtin::ContextSet(..)
+                | Builtin::BackpressureInc
+                | Builtin::BackpressureDec
+        )
+    );
+    if !unguarded {
+        st.check_leave(inst)?;
+    }
     let b = match b {
         Resolved::TaskReturn(t, opts) => {
             // canon task.return
-            if !may_leave {
-                return Err(trap("cannot leave component instance"));
-            }
             let Some(task) = st.tasks.len().checked_sub(1) else {
                 return Err(trap("task.return called outside of a task"));
             };
@@ -1943,9 +1951,6 @@ fn canon_builtin(
         }
         Resolved::Wait(wait, mem) => {
             // canon waitable-set.wait / poll
-            if !may_leave {
-                return Err(trap("cannot leave component instance"));
-            }
             let (si, ptr) = match args {
                 [Val::I32(si), Val::I32(ptr)] => (*si, *ptr),
                 _ => return Err(trap("internal: waitable-set arguments")),
@@ -1999,11 +2004,6 @@ fn canon_builtin(
             };
             Ok(Vec::new())
         }
-        Builtin::WaitableSetNew | Builtin::WaitableSetDrop | Builtin::WaitableJoin
-            if !may_leave =>
-        {
-            Err(trap("cannot leave component instance"))
-        }
         // canon waitable-set.new
         Builtin::WaitableSetNew => {
             let i = st
@@ -2028,13 +2028,8 @@ fn canon_builtin(
             st.inst(inst).handles.element(wi)?;
             Err(trap(format!("handle index {wi} is not a waitable")))
         }
-        b => {
-            if !may_leave {
-                return Err(trap("cannot leave component instance"));
-            }
-            Err(trap(format!(
-                "canonical built-in {b:?} is not supported yet by reference-vm"
-            )))
-        }
+        b => Err(trap(format!(
+            "canonical built-in {b:?} is not supported yet by reference-vm"
+        ))),
     }
 }

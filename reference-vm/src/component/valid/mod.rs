@@ -189,8 +189,8 @@ struct Validator {
     scopes: Vec<Scope>,
     /// Export indices of instances and core instances by address (the Arc
     /// kept alive with its index).
-    inst_index: HashMap<usize, (Arc<InstTy>, HashMap<String, usize>)>,
-    core_index: HashMap<usize, (Arc<CoreInst>, HashMap<String, usize>)>,
+    inst_index: ExportIndex<InstTy>,
+    core_index: ExportIndex<CoreInst>,
 }
 
 impl Validator {
@@ -864,34 +864,12 @@ impl Validator {
     /// An instance's export by name, through an index built once per
     /// instance (aliases of many exports stay linear).
     fn inst_export(&mut self, it: &Arc<InstTy>, name: &str) -> Option<Ent> {
-        let key = Arc::as_ptr(it) as usize;
-        let (_, idx) = self.inst_index.entry(key).or_insert_with(|| {
-            let idx = it
-                .exports
-                .iter()
-                .enumerate()
-                .rev()
-                .map(|(i, (n, _))| (n.clone(), i))
-                .collect();
-            (it.clone(), idx)
-        });
-        idx.get(name).map(|&i| it.exports[i].1.clone())
+        export_by_name(&mut self.inst_index, it, |t| &t.exports, name)
     }
 
     /// A core instance's export by name, through an index built once.
     fn core_export(&mut self, ci: &Arc<CoreInst>, name: &str) -> Option<core::ExternType> {
-        let key = Arc::as_ptr(ci) as usize;
-        let (_, idx) = self.core_index.entry(key).or_insert_with(|| {
-            let idx = ci
-                .exports
-                .iter()
-                .enumerate()
-                .rev()
-                .map(|(i, (n, _))| (n.clone(), i))
-                .collect();
-            (ci.clone(), idx)
-        });
-        idx.get(name).map(|&i| ci.exports[i].1.clone())
+        export_by_name(&mut self.core_index, ci, |c| &c.exports, name)
     }
 
     fn push_ent(&mut self, ent: Ent, used: bool) {
@@ -1658,3 +1636,28 @@ fn check_core_imports_unique(mt: &ModTy) -> Result<()> {
 
 #[cfg(test)]
 mod tests;
+
+/// Name-to-position indexes of (core) instance types' exports, by the
+/// instance type's address (kept alive beside its index).
+type ExportIndex<T> = HashMap<usize, (Arc<T>, HashMap<String, usize>)>;
+
+/// The export `name` of `it`, through `index` (built on first use; the
+/// first export of a name wins, as a linear search would find it).
+fn export_by_name<T, E: Clone>(
+    index: &mut ExportIndex<T>,
+    it: &Arc<T>,
+    exports: impl Fn(&T) -> &Vec<(String, E)>,
+    name: &str,
+) -> Option<E> {
+    let key = Arc::as_ptr(it) as usize;
+    let (_, idx) = index.entry(key).or_insert_with(|| {
+        let idx = exports(it)
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
+        (it.clone(), idx)
+    });
+    idx.get(name).map(|&i| exports(it)[i].1.clone())
+}
