@@ -1388,14 +1388,26 @@ pub trait FlatIter {
 /// Flat lifting: `CoreValueIter`, the core values of a call in order.
 #[derive(Clone, Debug)]
 pub struct CoreValueIter<'a> {
-    values: &'a [Val],
+    values: std::borrow::Cow<'a, [Val]>,
     i: usize,
 }
 
 impl<'a> CoreValueIter<'a> {
     /// An iterator over `values`.
     pub fn new(values: &'a [Val]) -> Self {
-        CoreValueIter { values, i: 0 }
+        CoreValueIter {
+            values: std::borrow::Cow::Borrowed(values),
+            i: 0,
+        }
+    }
+
+    /// An iterator that owns its values (kept by a call that outlives the
+    /// core frame it came from).
+    pub fn owned(values: Vec<Val>) -> CoreValueIter<'static> {
+        CoreValueIter {
+            values: std::borrow::Cow::Owned(values),
+            i: 0,
+        }
     }
 
     /// Whether every value was consumed.

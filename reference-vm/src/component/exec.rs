@@ -19,6 +19,13 @@ use crate::exec::{ExternVal, FuncAddr, MemAddr, Store, Val};
 use crate::syntax as core;
 use crate::{Config, Features};
 
+mod concurrency;
+
+use concurrency::{
+    EndKind, Resolved, Rng, Sched, ThreadId, WaitableId, WaitableSet, call_from_host,
+    canon_builtin, canon_lower,
+};
+
 /// A component instance created by [`Runtime::instantiate`].
 pub type InstanceId = u32;
 
@@ -281,27 +288,25 @@ struct Handle {
 enum Element {
     Resource(Handle),
     WaitableSet(WaitableSet),
+    /// A subtask or a stream/future end.
+    Waitable(WaitableId),
+    /// An error context (its debug message's index).
+    ErrorContext(usize),
 }
-
-/// WaitableSet (CanonicalABI.md, "Waitable State"). Waitables (subtasks,
-/// stream and future ends) are the concurrency layer's; until then a set
-/// never has a pending event.
-#[derive(Debug, Default)]
-struct WaitableSet {}
 
 /// CanonicalABI.md, "Table State": index 0 is never used; freed slots are
 /// reused last-in first-out.
 #[derive(Debug)]
-struct Table {
-    array: Vec<Option<Element>>,
+struct Table<T = Element> {
+    array: Vec<Option<T>>,
     free: Vec<u32>,
 }
 
 /// Table::MAX_LENGTH
 const MAX_TABLE_LENGTH: usize = (1 << 28) - 1;
 
-impl Default for Table {
-    fn default() -> Table {
+impl<T> Default for Table<T> {
+    fn default() -> Table<T> {
         Table {
             array: vec![None],
             free: Vec::new(),
@@ -317,13 +322,46 @@ fn not_a_resource(i: u32) -> Trap {
     trap(format!("handle index {i} is not a resource handle"))
 }
 
-impl Table {
-    fn element(&self, i: u32) -> Result<&Element, Trap> {
+impl<T> Table<T> {
+    fn element(&self, i: u32) -> Result<&T, Trap> {
         self.array
             .get(i as usize)
             .and_then(Option::as_ref)
             .ok_or_else(|| unknown_handle(i))
     }
+
+    fn element_mut(&mut self, i: u32) -> Result<&mut T, Trap> {
+        self.array
+            .get_mut(i as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| unknown_handle(i))
+    }
+
+    fn add(&mut self, e: T) -> Result<u32, Trap> {
+        if let Some(i) = self.free.pop() {
+            self.array[i as usize] = Some(e);
+            return Ok(i);
+        }
+        let i = self.array.len();
+        if i > MAX_TABLE_LENGTH {
+            return Err(trap("handle table is full"));
+        }
+        self.array.push(Some(e));
+        Ok(i as u32)
+    }
+
+    fn remove(&mut self, i: u32) -> Result<T, Trap> {
+        let e = self
+            .array
+            .get_mut(i as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| unknown_handle(i))?;
+        self.free.push(i);
+        Ok(e)
+    }
+}
+
+impl Table {
 
     fn get(&self, i: u32) -> Result<&Handle, Trap> {
         match self.element(i)? {
@@ -338,29 +376,6 @@ impl Table {
             Some(_) => Err(not_a_resource(i)),
             None => Err(unknown_handle(i)),
         }
-    }
-
-    fn add(&mut self, e: Element) -> Result<u32, Trap> {
-        if let Some(i) = self.free.pop() {
-            self.array[i as usize] = Some(e);
-            return Ok(i);
-        }
-        let i = self.array.len();
-        if i > MAX_TABLE_LENGTH {
-            return Err(trap("handle table is full"));
-        }
-        self.array.push(Some(e));
-        Ok(i as u32)
-    }
-
-    fn remove(&mut self, i: u32) -> Result<Element, Trap> {
-        let e = self
-            .array
-            .get_mut(i as usize)
-            .and_then(Option::take)
-            .ok_or_else(|| unknown_handle(i))?;
-        self.free.push(i);
-        Ok(e)
     }
 
     /// Removes a resource handle (the slot is left alone if it is not one).
@@ -381,6 +396,10 @@ struct InstState {
     may_enter: bool,
     may_leave: bool,
     backpressure: u32,
+    /// `threads`: the instance's thread table.
+    threads: Table<ThreadId>,
+    num_waiting_to_enter: u32,
+    exclusive_thread: Option<ThreadId>,
 }
 
 /// A resource type's definition: its destructor and the instance that
@@ -411,27 +430,13 @@ impl fmt::Debug for ResourceDef {
     }
 }
 
-/// Task (CanonicalABI.md, "Task State"), as far as calls that complete
-/// before they return need it.
-#[derive(Debug)]
-struct Task {
-    /// The lifted function (its type, options and instance).
-    func: Arc<Func>,
-    /// Borrow handles lent to this task and not yet dropped.
-    num_borrows: u32,
-    /// The implicit thread's `storage` (`context.get` / `context.set`).
-    storage: [u32; 2],
-    /// The result given by `task.return` (async lifts), once resolved.
-    result: Option<Option<Value>>,
-}
-
 /// The component-level state that `canon` functions reach.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State {
     insts: Vec<InstState>,
     resources: Vec<ResourceDef>,
-    /// The tasks running now, innermost last (synchronous calls nest).
-    tasks: Vec<Task>,
+    /// Tasks, threads, waitables, streams and futures.
+    sched: Sched,
 }
 
 impl State {
@@ -556,6 +561,13 @@ impl Runtime {
         Ok((self.instances.len() - 1) as InstanceId)
     }
 
+    /// Chooses how the scheduler makes the choices the specification leaves
+    /// open: `None` is the deterministic profile (first candidate), a seed
+    /// draws them from a generator (one seed, one interleaving).
+    pub fn set_schedule_seed(&mut self, seed: Option<u64>) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).sched.rng = Rng::new(seed);
+    }
+
     /// Makes an instance importable under `name` by later instantiations.
     pub fn register(&mut self, name: &str, instance: InstanceId) -> Result<(), String> {
         let exports = self
@@ -642,19 +654,18 @@ impl Runtime {
                 args.len()
             )));
         }
-        let mut result = None;
-        call_callee(
-            &mut self.store,
-            &self.state,
-            &f,
-            None,
-            |_| Ok(args.to_vec()),
-            |_, r| {
-                result = r;
-                Ok(())
-            },
-        )?;
+        let result = call_from_host(&mut self.store, &self.state, &f, args.to_vec())?;
         Ok(result.into_iter().collect())
+    }
+}
+
+impl Drop for Runtime {
+    /// Parked component threads wait on channels their thread objects hold:
+    /// dropping those lets the OS threads end.
+    fn drop(&mut self) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.sched.threads.clear();
+        st.sched.tasks.clear();
     }
 }
 
@@ -668,11 +679,30 @@ struct Spaces {
     core_tags: Vec<ExternVal>,
     core_modules: Vec<Arc<CoreModule>>,
     core_instances: Vec<Arc<Vec<(String, ExternVal)>>>,
+    /// Core types by index (function types; `None` for the others).
+    core_types: Vec<Option<core::FuncType>>,
     funcs: Vec<Callee>,
     values: Vec<Value>,
     types: Vec<Type>,
     components: Vec<Arc<Closure>>,
     instances: Vec<Arc<Exports>>,
+}
+
+impl Spaces {
+    /// A core type definition: each type of a rec group, or a module type.
+    fn push_core_type(&mut self, t: &syntax::CoreType) {
+        match t {
+            syntax::CoreType::Rec(group) => {
+                for st in group {
+                    self.core_types.push(match &st.comp {
+                        core::CompType::Func(f) => Some(f.clone()),
+                        _ => None,
+                    });
+                }
+            }
+            syntax::CoreType::Module(_) => self.core_types.push(None),
+        }
+    }
 }
 
 fn oob(what: &str, i: u32) -> Error {
@@ -883,6 +913,9 @@ impl Instantiator<'_> {
                 may_enter: true,
                 may_leave: true,
                 backpressure: 0,
+                threads: Table::default(),
+                num_waiting_to_enter: 0,
+                exclusive_thread: None,
             });
             (st.insts.len() - 1) as u32
         };
@@ -895,7 +928,7 @@ impl Instantiator<'_> {
                     let exports = self.core_instance(&sp, ci)?;
                     sp.core_instances.push(Arc::new(exports));
                 }
-                Definition::CoreType(_) => {}
+                Definition::CoreType(t) => sp.push_core_type(t),
                 Definition::Component(c) => {
                     let env = sp.snapshot(&closure.env);
                     sp.components.push(Arc::new(Closure {
@@ -945,18 +978,7 @@ impl Instantiator<'_> {
                                 .ok_or_else(|| oob("value", v))
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    let mut result = None;
-                    call_callee(
-                        self.store,
-                        self.state,
-                        &f,
-                        None,
-                        |_| Ok(vals),
-                        |_, r| {
-                            result = r;
-                            Ok(())
-                        },
-                    )?;
+                    let result = call_from_host(self.store, self.state, &f, vals)?;
                     sp.values.extend(result);
                 }
                 Definition::Import(im) => {
@@ -1084,7 +1106,10 @@ impl Instantiator<'_> {
                 let i = *idx as usize;
                 if *count == 0 {
                     match sort {
-                        Sort::Core(CoreSort::Type) => {}
+                        Sort::Core(CoreSort::Type) => {
+                            let t = sp.core_types.get(i).cloned().flatten();
+                            sp.core_types.push(t);
+                        }
                         _ => {
                             let item = sp.item(SortIdx {
                                 sort: *sort,
@@ -1108,7 +1133,7 @@ impl Instantiator<'_> {
                             .cloned()
                             .ok_or_else(|| oob("type", *idx))?,
                     ),
-                    Sort::Core(CoreSort::Type) => {}
+                    Sort::Core(CoreSort::Type) => sp.core_types.push(None),
                     Sort::Core(CoreSort::Module) => sp.core_modules.push(
                         scope
                             .core_modules
@@ -1219,19 +1244,7 @@ impl Instantiator<'_> {
             Canon::Builtin(b) => {
                 let ty = builtin_type(b, sp)?;
                 let state = self.state.clone();
-                let b = match b {
-                    Builtin::TaskReturn(t, opts) => Resolved::TaskReturn(
-                        t.map(|t| sp.valtype(t)).transpose()?,
-                        sp.options(opts)?,
-                    ),
-                    Builtin::WaitableSetWait(_, m) | Builtin::WaitableSetPoll(_, m) => {
-                        let ExternVal::Mem(mem) = sp.core(CoreSort::Memory, *m)? else {
-                            return Err(oob("memory", *m));
-                        };
-                        Resolved::Wait(matches!(b, Builtin::WaitableSetWait(..)), mem)
-                    }
-                    b => Resolved::Other(b.clone()),
-                };
+                let b = resolve_builtin(b, sp)?;
                 let f = self.store.alloc_store_func(
                     ty,
                     Arc::new(move |store: &mut Store, args: &[Val]| {
@@ -1243,6 +1256,53 @@ impl Instantiator<'_> {
         }
         Ok(())
     }
+}
+
+/// The payload type of a `stream` or `future` type index.
+fn payload(sp: &Spaces, i: u32) -> Result<Option<ValType>, Error> {
+    match sp.ty(i)? {
+        Type::Val(ValType::Stream(p) | ValType::Future(p)) => Ok(p.as_deref().cloned()),
+        _ => Err(unlinkable(format!(
+            "type index {i} is not a stream or future type"
+        ))),
+    }
+}
+
+/// Resolves a built-in's immediates (types, options, memories, tables).
+fn resolve_builtin(b: &Builtin, sp: &Spaces) -> Result<Resolved, Error> {
+    use EndKind::*;
+    Ok(match b {
+        Builtin::TaskReturn(t, opts) => {
+            Resolved::TaskReturn(t.map(|t| sp.valtype(t)).transpose()?, sp.options(opts)?)
+        }
+        Builtin::WaitableSetWait(c, m) | Builtin::WaitableSetPoll(c, m) => {
+            let ExternVal::Mem(mem) = sp.core(CoreSort::Memory, *m)? else {
+                return Err(oob("memory", *m));
+            };
+            Resolved::Wait(matches!(b, Builtin::WaitableSetWait(..)), *c, mem)
+        }
+        Builtin::StreamNew(t) => Resolved::New(ReadableStream, payload(sp, *t)?),
+        Builtin::FutureNew(t) => Resolved::New(ReadableFuture, payload(sp, *t)?),
+        Builtin::StreamRead(t, o) => Resolved::Copy(ReadableStream, payload(sp, *t)?, sp.options(o)?),
+        Builtin::StreamWrite(t, o) => Resolved::Copy(WritableStream, payload(sp, *t)?, sp.options(o)?),
+        Builtin::FutureRead(t, o) => Resolved::Copy(ReadableFuture, payload(sp, *t)?, sp.options(o)?),
+        Builtin::FutureWrite(t, o) => Resolved::Copy(WritableFuture, payload(sp, *t)?, sp.options(o)?),
+        Builtin::StreamCancelRead(t, a) => Resolved::CancelCopy(ReadableStream, payload(sp, *t)?, *a),
+        Builtin::StreamCancelWrite(t, a) => Resolved::CancelCopy(WritableStream, payload(sp, *t)?, *a),
+        Builtin::FutureCancelRead(t, a) => Resolved::CancelCopy(ReadableFuture, payload(sp, *t)?, *a),
+        Builtin::FutureCancelWrite(t, a) => Resolved::CancelCopy(WritableFuture, payload(sp, *t)?, *a),
+        Builtin::StreamDropReadable(t) => Resolved::Drop(ReadableStream, payload(sp, *t)?),
+        Builtin::StreamDropWritable(t) => Resolved::Drop(WritableStream, payload(sp, *t)?),
+        Builtin::FutureDropReadable(t) => Resolved::Drop(ReadableFuture, payload(sp, *t)?),
+        Builtin::FutureDropWritable(t) => Resolved::Drop(WritableFuture, payload(sp, *t)?),
+        Builtin::ErrorContextNew(o) => Resolved::ErrorContext(true, sp.options(o)?),
+        Builtin::ErrorContextDebugMessage(o) => Resolved::ErrorContext(false, sp.options(o)?),
+        Builtin::ThreadNewIndirect(ft, tbl) => {
+            let ft = sp.core_types.get(*ft as usize).cloned().flatten();
+            Resolved::ThreadNew(ft, sp.core(CoreSort::Table, *tbl)?)
+        }
+        b => Resolved::Other(b.clone()),
+    })
 }
 
 /// The item for a host item.
@@ -1464,7 +1524,7 @@ impl abi::Context for Cx<'_> {
             return Ok(rep);
         }
         let task = self.task;
-        if let Some(t) = task.and_then(|t| st.tasks.get_mut(t)) {
+        if let Some(Ok(t)) = task.map(|t| st.task_mut(t)) {
             t.num_borrows += 1;
         }
         st.inst(self.inst)
@@ -1481,6 +1541,18 @@ impl abi::Context for Cx<'_> {
 
     fn string_source(&self, s: &str) -> (StringEncoding, u64) {
         abi::string_source_of(s, self.src_encoding, false)
+    }
+
+    /// lift_stream / lift_future / lift_error_context
+    fn lift_handle(&mut self, t: &ValType, i: u32) -> Result<Value, abi::Trap> {
+        let mut st = lock(self.state).map_err(to_abi)?;
+        concurrency::lift_handle(&mut st, self.inst, t, i).map_err(to_abi)
+    }
+
+    /// lower_stream / lower_future / lower_error_context
+    fn lower_handle(&mut self, t: &ValType, v: &Value) -> Result<u32, abi::Trap> {
+        let mut st = lock(self.state).map_err(to_abi)?;
+        concurrency::lower_handle(&mut st, self.inst, t, v).map_err(to_abi)
     }
 }
 
@@ -1515,226 +1587,14 @@ struct Caller {
     encoding: StringEncoding,
 }
 
-/// Calls a component function: lifted core code, or the host's.
-fn call_callee(
-    store: &mut Store,
-    state: &Mutex<State>,
-    callee: &Callee,
-    caller: Option<Caller>,
-    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
-    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
-) -> Result<(), Trap> {
-    match callee {
-        Callee::Lifted(f) => call_lifted(store, state, f, caller, on_start, on_resolve),
-        Callee::Host(ty, f) => {
-            let args = on_start(store)?;
-            let result = f(&args)?;
-            if result.is_some() != ty.result.is_some() {
-                return Err(trap("host function returned a result of the wrong arity"));
-            }
-            on_resolve(store, result)
-        }
-    }
-}
-
-/// canon lift, synchronous (CanonicalABI.md, "`canon lift`"), reached
-/// through `Store.lift`'s reentrance check: `on_start` gives the arguments,
-/// `on_resolve` takes the result.
-fn call_lifted(
-    store: &mut Store,
-    state: &Mutex<State>,
-    f: &Arc<Func>,
-    caller: Option<Caller>,
-    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
-    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
-) -> Result<(), Trap> {
-    let entered = lock(state)?.enter_from(f.inst, caller.map(|c| c.inst))?;
-    // A trap leaves the entered instances unenterable: the instance is
-    // poisoned (the spec never runs `leave_to` after a trap).
-    lifted_body(store, state, f, caller, on_start, on_resolve)?;
-    lock(state)?.leave_to(&entered);
-    Ok(())
-}
-
-/// Runs a lifted function as a new task; the task ends with the call,
-/// whether it returns or traps.
-fn lifted_body(
-    store: &mut Store,
-    state: &Mutex<State>,
-    f: &Arc<Func>,
-    caller: Option<Caller>,
-    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
-    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
-) -> Result<(), Trap> {
-    let task = {
-        let mut st = lock(state)?;
-        st.tasks.push(Task {
-            func: f.clone(),
-            num_borrows: 0,
-            storage: [0; 2],
-            result: None,
-        });
-        st.tasks.len() - 1
-    };
-    let r = run_task(store, state, f, task, caller, on_start, on_resolve);
-    lock(state)?.tasks.truncate(task);
-    r
-}
-
-/// The body of `canon lift` (synchronous, or async completing before it
-/// returns) for the task at index `task`.
-fn run_task(
-    store: &mut Store,
-    state: &Mutex<State>,
-    f: &Arc<Func>,
-    task: usize,
-    caller: Option<Caller>,
-    on_start: impl FnOnce(&mut Store) -> Result<Vec<Value>, Trap>,
-    on_resolve: impl FnOnce(&mut Store, Option<Value>) -> Result<(), Trap>,
-) -> Result<(), Trap> {
-    let adapter = caller.is_some();
-    let params: Vec<ValType> = f.ty.params.iter().map(|(_, t)| t.clone()).collect();
-    let args = on_start(store)?;
-    let mut cx = Cx::new(store, state, f.inst, &f.opts);
-    cx.task = Some(task);
-    cx.src_encoding = caller.map_or(StringEncoding::Utf8, |c| c.encoding);
-    let flat_args = abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &args, &params, None)
-        .map_err(|t| abi_trap(t, adapter))?;
-    let flat_results = cx.store.invoke(f.core, &flat_args).map_err(Trap::from)?;
-    let result = if !f.opts.is_async {
-        let results = abi::lift_flat_values(
-            &mut cx,
-            abi::MAX_FLAT_RESULTS,
-            &mut CoreValueIter::new(&flat_results),
-            f.ty.result.as_slice(),
-        )
-        .map_err(|t| abi_trap(t, adapter))?;
-        // Task.return_: trap_if(self.num_borrows > 0)
-        if lock(state)?.tasks[task].num_borrows > 0 {
-            return Err(trap("borrow handles still remain at the end of the call"));
-        }
-        results.into_iter().next()
-    } else {
-        // An async lift: the result came through `task.return`. With a
-        // `callback`, only EXIT is possible without the concurrency layer.
-        if f.opts.callback.is_some() {
-            let code = match flat_results.as_slice() {
-                [Val::I32(packed)] => packed & 0xf,
-                _ => return Err(trap("internal: callback result is not an i32")),
-            };
-            // unpack_callback_result: trap_if(code > CallbackCode.MAX)
-            if code > 2 {
-                return Err(trap(format!("unsupported callback code: {code}")));
-            }
-            if code != 0 {
-                return Err(trap(
-                    "an async callback that yields or waits needs the concurrency layer, not yet in reference-vm",
-                ));
-            }
-        }
-        // Task.exit: trap_if(self.state != RESOLVED)
-        match lock(state)?.tasks[task].result.take() {
-            Some(r) => r,
-            None => return Err(trap("async-lifted export failed to produce a result")),
-        }
-    };
-    on_resolve(store, result)?;
-    if let Some(pr) = f.opts.post_return {
-        set_may_leave(state, f.inst, false)?;
-        store.invoke(pr, &flat_results).map_err(Trap::from)?;
-        set_may_leave(state, f.inst, true)?;
-    }
-    Ok(())
-}
-
-/// canon lower, synchronous (CanonicalABI.md, "`canon lower`").
-fn canon_lower(
-    store: &mut Store,
-    state: &Mutex<State>,
-    callee: &Callee,
-    opts: &Options,
-    inst: u32,
-    flat_args: &[Val],
-) -> Result<Vec<Val>, Trap> {
-    lock(state)?.check_leave(inst)?;
-    let params: Vec<ValType> = callee.ty().params.iter().map(|(_, t)| t.clone()).collect();
-    let (max_flat_params, max_flat_results) = if opts.is_async {
-        (abi::MAX_FLAT_ASYNC_PARAMS, 0)
-    } else {
-        (abi::MAX_FLAT_PARAMS, abi::MAX_FLAT_RESULTS)
-    };
-    // One iterator: the parameters, then the return pointer (`out_param`).
-    let flat_args = std::cell::RefCell::new(CoreValueIter::new(flat_args));
-    let mut lenders = Vec::new();
-    let mut flat_results = Vec::new();
-    let caller = Caller {
-        inst,
-        encoding: opts.abi.string_encoding,
-    };
-    let r = call_callee(
-        store,
-        state,
-        callee,
-        Some(caller),
-        |store| {
-            let mut cx = Cx::new(store, state, inst, opts);
-            let vs = abi::lift_flat_values(
-                &mut cx,
-                max_flat_params,
-                &mut *flat_args.borrow_mut(),
-                &params,
-            )
-            .map_err(|t| abi_trap(t, true))?;
-            lenders = cx.lenders;
-            Ok(vs)
-        },
-        |store, result| {
-            let mut cx = Cx::new(store, state, inst, opts);
-            cx.src_encoding = callee.encoding();
-            let vs: Vec<Value> = result.into_iter().collect();
-            let mut it = flat_args.borrow_mut();
-            flat_results = abi::lower_flat_values(
-                &mut cx,
-                max_flat_results,
-                &vs,
-                callee.ty().result.as_slice(),
-                Some(&mut *it as &mut dyn FlatIter),
-            )
-            .map_err(|t| abi_trap(t, true))?;
-            Ok(())
-        },
-    );
-    // Subtask.deliver_resolve: the lent handles are returned.
-    {
-        let mut st = lock(state)?;
-        for i in lenders {
-            if let Ok(h) = st.inst(inst).handles.get_mut(i) {
-                h.num_lends = h.num_lends.saturating_sub(1);
-            }
-        }
-    }
-    r?;
-    if opts.is_async {
-        // The callee resolved before returning: Subtask.State.RETURNED.
-        return Ok(vec![Val::I32(SUBTASK_RETURNED)]);
-    }
-    Ok(flat_results)
-}
-
-/// EventCode.NONE
-const EVENT_NONE: u32 = 0;
-
-/// Subtask.State.RETURNED
-const SUBTASK_RETURNED: u32 = 2;
-
 /// A resource built-in: `resource.new`, `resource.drop` or `resource.rep`
 /// of one resource type, on its argument.
-type ResourceOp = fn(&mut Store, &Mutex<State>, u32, ResourceType, u32) -> Result<Vec<Val>, Trap>;
+type ResourceOp = fn(&mut Store, &Shared, u32, ResourceType, u32) -> Result<Vec<Val>, Trap>;
 
 /// canon resource.new
 fn canon_resource_new(
     _: &mut Store,
-    state: &Mutex<State>,
+    state: &Shared,
     inst: u32,
     rt: ResourceType,
     rep: u32,
@@ -1755,7 +1615,7 @@ fn canon_resource_new(
 /// resource's instance; a borrow handle ends its borrow.
 fn canon_resource_drop(
     store: &mut Store,
-    state: &Mutex<State>,
+    state: &Shared,
     inst: u32,
     rt: ResourceType,
     i: u32,
@@ -1770,7 +1630,7 @@ fn canon_resource_drop(
         }
         let h = st.inst(inst).handles.remove_resource(i)?;
         if !h.own {
-            if let Some(t) = h.scope.and_then(|t| st.tasks.get_mut(t)) {
+            if let Some(Ok(t)) = h.scope.map(|t| st.task_mut(t)) {
                 t.num_borrows = t.num_borrows.saturating_sub(1);
             }
             return Ok(Vec::new());
@@ -1778,18 +1638,30 @@ fn canon_resource_drop(
         let def = &st.resources[rt.0 as usize];
         (h, def.dtor.clone(), def.inst)
     };
-    match dtor {
-        Dtor::None => {}
-        Dtor::Host(d) => d(h.rep),
-        Dtor::Core(dtor) => {
-            // Store.lift(dtor, [u32] -> [], rt.impl) called from `inst`.
-            let entered = match impl_inst {
-                Some(i) => lock(state)?.enter_from(i, Some(inst))?,
-                None => Vec::new(),
-            };
-            store.invoke(dtor, &[Val::I32(h.rep)]).map_err(Trap::from)?;
-            lock(state)?.leave_to(&entered);
+    match (dtor, impl_inst) {
+        (Dtor::Host(d), _) => d(h.rep),
+        // Store.lift(dtor, [u32] -> [], rt.impl), lowered into `inst` and called.
+        (Dtor::Core(dtor), Some(impl_inst)) => {
+            let callee = Callee::Lifted(Arc::new(Func {
+                ty: Arc::new(FuncType {
+                    is_async: false,
+                    params: vec![(String::new(), ValType::U32)],
+                    result: None,
+                }),
+                core: dtor,
+                opts: Options::default(),
+                inst: impl_inst,
+            }));
+            canon_lower(
+                store,
+                state,
+                &callee,
+                &Options::default(),
+                inst,
+                &[Val::I32(h.rep)],
+            )?;
         }
+        _ => {}
     }
     Ok(Vec::new())
 }
@@ -1797,7 +1669,7 @@ fn canon_resource_drop(
 /// canon resource.rep
 fn canon_resource_rep(
     _: &mut Store,
-    state: &Mutex<State>,
+    state: &Shared,
     inst: u32,
     rt: ResourceType,
     i: u32,
@@ -1872,164 +1744,3 @@ fn builtin_type(b: &Builtin, sp: &Spaces) -> Result<core::FuncType, Error> {
     Ok(core::FuncType::new(params.to_vec(), results.to_vec()))
 }
 
-/// A built-in with its immediates resolved where running it needs them.
-enum Resolved {
-    TaskReturn(Option<ValType>, Options),
-    /// `waitable-set.wait` (true) or `.poll` (false), with its memory.
-    Wait(bool, MemAddr),
-    Other(Builtin),
-}
-
-/// The asynchronous, error-context and thread built-ins. Those a call that
-/// completes before it returns can use run here (`context.get`/`set`,
-/// `backpressure.inc`/`dec`, `task.return`); the others trap as the spec
-/// guards them (may_leave first), and then as not yet supported: running
-/// them is the concurrency layer's.
-fn canon_builtin(
-    store: &mut Store,
-    state: &Mutex<State>,
-    inst: u32,
-    b: &Resolved,
-    args: &[Val],
-) -> Result<Vec<Val>, Trap> {
-    let mut st = lock(state)?;
-    // Every built-in but context.{get,set} and backpressure.{inc,dec} starts
-    // with trap_if(not inst.may_leave).
-    let unguarded = matches!(
-        b,
-        Resolved::Other(
-            Builtin::ContextGet(..)
-                | Builtin::ContextSet(..)
-                | Builtin::BackpressureInc
-                | Builtin::BackpressureDec
-        )
-    );
-    if !unguarded {
-        st.check_leave(inst)?;
-    }
-    let b = match b {
-        Resolved::TaskReturn(t, opts) => {
-            // canon task.return
-            let Some(task) = st.tasks.len().checked_sub(1) else {
-                return Err(trap("task.return called outside of a task"));
-            };
-            let func = st.tasks[task].func.clone();
-            if !func.opts.is_async {
-                return Err(trap("task.return called from a synchronous task"));
-            }
-            if *t != func.ty.result {
-                return Err(trap(
-                    "invalid `task.return` signature and/or options for current task",
-                ));
-            }
-            if opts.abi.string_encoding != func.opts.abi.string_encoding
-                || opts.memory != func.opts.memory
-            {
-                return Err(trap(
-                    "invalid `task.return` signature and/or options for current task",
-                ));
-            }
-            // Task.return_: trap_if(self.state == RESOLVED); trap_if(self.num_borrows > 0)
-            if st.tasks[task].result.is_some() {
-                return Err(trap("task.return called twice"));
-            }
-            if st.tasks[task].num_borrows > 0 {
-                return Err(trap("borrow handles still remain at the end of the call"));
-            }
-            drop(st);
-            let mut cx = Cx::new(store, state, inst, opts);
-            cx.task = Some(task);
-            let result = abi::lift_flat_values(
-                &mut cx,
-                abi::MAX_FLAT_PARAMS,
-                &mut CoreValueIter::new(args),
-                t.as_slice(),
-            )
-            .map_err(|t| abi_trap(t, true))?;
-            lock(state)?.tasks[task].result = Some(result.into_iter().next());
-            return Ok(Vec::new());
-        }
-        Resolved::Wait(wait, mem) => {
-            // canon waitable-set.wait / poll
-            let (si, ptr) = match args {
-                [Val::I32(si), Val::I32(ptr)] => (*si, *ptr),
-                _ => return Err(trap("internal: waitable-set arguments")),
-            };
-            if !matches!(st.inst(inst).handles.element(si)?, Element::WaitableSet(_)) {
-                return Err(trap(format!("handle index {si} is not a waitable set")));
-            }
-            if *wait {
-                if !st.tasks.last().is_some_and(|t| t.func.opts.is_async) {
-                    return Err(trap("cannot block a synchronous task before returning"));
-                }
-                // Nothing else runs here: no waitable can ever become ready.
-                return Err(trap(
-                    "deadlock detected: event loop cannot make further progress",
-                ));
-            }
-            drop(st);
-            // unpack_event: EventCode.NONE, with p1 = p2 = 0 stored at ptr.
-            if ptr % 4 != 0 {
-                return Err(trap("unaligned pointer"));
-            }
-            store
-                .memory_write(*mem, u64::from(ptr), &[0; 8])
-                .map_err(|_| trap("pointer out of bounds of memory"))?;
-            return Ok(vec![Val::I32(EVENT_NONE)]);
-        }
-        Resolved::Other(b) => b,
-    };
-    match b {
-        // canon context.get / context.set: the current thread's storage.
-        Builtin::ContextGet(_, i) | Builtin::ContextSet(_, i) => {
-            let Some(task) = st.tasks.last_mut() else {
-                return Err(trap("context access outside of a task"));
-            };
-            let Some(slot) = task.storage.get_mut(*i as usize) else {
-                return Err(trap(format!("context index {i} out of bounds")));
-            };
-            if let Builtin::ContextGet(..) = b {
-                return Ok(vec![Val::I32(*slot)]);
-            }
-            *slot = arg_u32(args);
-            Ok(Vec::new())
-        }
-        // canon backpressure.inc / dec
-        Builtin::BackpressureInc | Builtin::BackpressureDec => {
-            let i = st.inst(inst);
-            i.backpressure = match b {
-                Builtin::BackpressureInc if i.backpressure < 0xffff => i.backpressure + 1,
-                Builtin::BackpressureDec if i.backpressure > 0 => i.backpressure - 1,
-                _ => return Err(trap("backpressure counter overflow or underflow")),
-            };
-            Ok(Vec::new())
-        }
-        // canon waitable-set.new
-        Builtin::WaitableSetNew => {
-            let i = st
-                .inst(inst)
-                .handles
-                .add(Element::WaitableSet(WaitableSet::default()))?;
-            Ok(vec![Val::I32(i)])
-        }
-        // canon waitable-set.drop
-        Builtin::WaitableSetDrop => {
-            let si = arg_u32(args);
-            let t = &mut st.inst(inst).handles;
-            if !matches!(t.element(si)?, Element::WaitableSet(_)) {
-                return Err(trap(format!("handle index {si} is not a waitable set")));
-            }
-            t.remove(si)?;
-            Ok(Vec::new())
-        }
-        // canon waitable.join: no waitable exists without the concurrency layer.
-        Builtin::WaitableJoin => {
-            let wi = arg_u32(args);
-            st.inst(inst).handles.element(wi)?;
-            Err(trap(format!("handle index {wi} is not a waitable")))
-        }
-        b => Err(trap(format!(
-            "canonical built-in {b:?} is not supported yet by reference-vm"
-        ))),
-    }
-}

@@ -735,6 +735,37 @@ impl fmt::Display for BacktraceFrame {
     }
 }
 
+/// One line of execution's interpreter state: its value and frame stacks
+/// and its host nesting. The component model's threads each keep one and
+/// install it in the store while they run ([`Store::swap_exec`]).
+#[derive(Debug, Default)]
+pub struct ExecStack {
+    stack: Vec<u64>,
+    frames: Vec<Frame>,
+    host_depth: u32,
+    nested_base: usize,
+}
+
+impl Store {
+    /// Exchanges the store's interpreter state with `other`: what runs next
+    /// continues `other`'s calls, and `other` keeps the calls that were
+    /// running (to be swapped back in later).
+    pub fn swap_exec(&mut self, other: &mut ExecStack) {
+        std::mem::swap(&mut self.stack, &mut other.stack);
+        std::mem::swap(&mut self.frames, &mut other.frames);
+        std::mem::swap(&mut self.host_depth, &mut other.host_depth);
+        std::mem::swap(&mut self.nested_base, &mut other.nested_base);
+    }
+
+    /// Moves the store's contents out, leaving an empty store with the same
+    /// configuration (the component model hands the store from thread to
+    /// thread this way).
+    pub fn take(&mut self) -> Store {
+        let empty = Store::new(self.config.clone());
+        std::mem::replace(self, empty)
+    }
+}
+
 impl Store {
     /// An empty store.
     pub fn new(config: Config) -> Store {
