@@ -2064,8 +2064,17 @@ fn cancel_copy(
         }
         e.state = CopyState::CancellingCopy;
         let shared = e.shared;
-        if st.waitable(w)?.pending.is_none() {
-            // SharedBase.cancel
+        // SharedBase.cancel, also (as wasmtime and big-interleaving-test.wast
+        // have it) when the copy made progress but its buffer is still the
+        // stream's pending one: the cancel reports CANCELLED with progress.
+        let partial = matches!(
+            st.waitable(w)?.pending,
+            Some(Pending::Stream {
+                result: CopyResult::Completed,
+                reclaim: true
+            })
+        );
+        if st.waitable(w)?.pending.is_none() || partial {
             st.reset_and_notify_pending(shared, CopyResult::Cancelled)?;
         }
         w
