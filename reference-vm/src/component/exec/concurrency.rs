@@ -547,13 +547,57 @@ impl State {
             .is_ok_and(|t| t.func.ty.is_async || t.state == TaskState::Resolved)
     }
 
-    /// `trap_if` a synchronous built-in would block a synchronous task.
+    /// `trap_if` a synchronous built-in would block a synchronous task
+    /// with no other thread ready to run (the reference tests'
+    /// during-sync-call-*.wast: a ready thread anywhere in the same
+    /// top-level component instance lets the call go on, and `canon lift`
+    /// then finds whether one may run).
     fn check_may_block(&self) -> Result<(), Trap> {
-        if self.may_block() {
+        let cur = self.sched.current;
+        let root = |t: ThreadId| {
+            self.thread(t)
+                .and_then(|th| self.task(th.task))
+                .ok()
+                .and_then(|k| self.self_and_ancestors(k.func.inst).last().copied())
+        };
+        let mine = cur.and_then(root);
+        let other_ready = || {
+            self.sched
+                .waiting
+                .iter()
+                .any(|&t| Some(t) != cur && self.thread_ready(t) && root(t) == mine)
+        };
+        if self.may_block() || other_ready() {
             Ok(())
         } else {
             Err(trap("cannot block a synchronous task before returning"))
         }
+    }
+
+    /// The threads a non-`async`-typed call into `inst` may resume while it
+    /// has not returned: ready threads of `inst` that can use the stack
+    /// (not the instance's exclusive thread, nor the implicit thread of an
+    /// `async`-typed task that needs exclusive use of it).
+    fn stack_candidates(&self, inst: u32) -> Vec<ThreadId> {
+        let excl = self.insts[inst as usize].exclusive_thread;
+        self.sched
+            .waiting
+            .iter()
+            .copied()
+            .filter(|&t| {
+                Some(t) != excl
+                    && self.thread_ready(t)
+                    && self.thread(t).is_ok_and(|th| {
+                        th.index.is_some()
+                            && self.task(th.task).is_ok_and(|k| {
+                                k.func.inst == inst
+                                    && !(k.implicit_thread == Some(t)
+                                        && k.func.ty.is_async
+                                        && k.needs_exclusive())
+                            })
+                    })
+            })
+            .collect()
     }
 
     fn has_backpressure(&self, task: TaskId) -> bool {
@@ -1272,23 +1316,11 @@ fn canon_lift(
             let pick = {
                 let mut st = lock_st(state)?;
                 if st.task(task).is_ok_and(|t| t.state != TaskState::Resolved) {
-                    let excl = st.insts[f.inst as usize].exclusive_thread;
-                    let ready: Vec<ThreadId> = st
-                        .sched
-                        .waiting
-                        .iter()
-                        .copied()
-                        .filter(|&t| {
-                            Some(t) != excl
-                                && st.thread_ready(t)
-                                && st.thread(t).is_ok_and(|th| {
-                                    th.index.is_some()
-                                        && st.task(th.task).is_ok_and(|k| k.func.inst == f.inst)
-                                })
-                        })
-                        .collect();
+                    let ready = st.stack_candidates(f.inst);
                     if ready.is_empty() {
-                        return Err(trap("cannot block a synchronous task before returning"));
+                        return Err(trap(
+                            "deadlock detected: event loop cannot make further progress",
+                        ));
                     }
                     Some(ready[st.sched.rng.below(ready.len())])
                 } else {
