@@ -56,14 +56,14 @@ fn load_suites() -> Result<Vec<Suite>, String> {
 }
 
 /// The component-model folders reference-vm is tested on, inside
-/// `../shared/component-model` (the asynchronous reference tests, `test/async`,
-/// wait for the concurrency layer).
+/// `../shared/component-model`.
 const COMPONENT_FOLDERS: &[&str] = &[
     "test/binary",
     "test/validation",
     "test/values",
     "test/linking",
     "test/resources",
+    "test/async",
     "wasm-tools-tests",
 ];
 
