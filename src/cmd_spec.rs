@@ -37,6 +37,11 @@ pub struct SpecArgs {
     /// Per-file wall-clock timeout in seconds.
     #[arg(long, default_value_t = 120)]
     timeout: u64,
+    /// Schedule exploration: also run each component-model file under
+    /// scheduler seeds 1..=N and report the first seed that breaks an
+    /// assertion the default schedule passes.
+    #[arg(long, default_value_t = 0)]
+    schedule_seeds: u64,
     /// Only files whose id contains one of these strings.
     filter: Vec<String>,
 }
@@ -81,7 +86,7 @@ pub fn spec(args: SpecArgs) -> u8 {
     let request = RunRequest {
         suites,
         filters: args.filter.clone(),
-        config,
+        config: config.clone(),
         jobs: args.jobs,
         json: args.json.clone(),
     };
@@ -143,16 +148,49 @@ pub fn spec(args: SpecArgs) -> u8 {
     if let Some(path) = &args.json {
         println!("\nresults: {}", path.display());
     }
-    if result.problems.is_empty() {
+    let broken = explore(&request, &config, args.schedule_seeds);
+    if result.problems.is_empty() && broken.is_empty() {
         println!("\nall verdicts as expected");
         EXIT_OK
     } else {
-        println!("\n{} problem(s):", result.problems.len());
+        if !result.problems.is_empty() {
+            println!("\n{} problem(s):", result.problems.len());
+        }
         for p in &result.problems {
             println!("  {p}");
         }
         EXIT_FAIL
     }
+}
+
+/// `--schedule-seeds N`: explores the component-model files' schedules and
+/// prints what it found; returns the files some seed breaks.
+fn explore(request: &RunRequest, config: &ScriptConfig, seeds: u64) -> Vec<String> {
+    if seeds == 0 {
+        return Vec::new();
+    }
+    let files: Vec<_> = request
+        .files()
+        .into_iter()
+        .filter(|f| f.id.contains("component-model/"))
+        .collect();
+    let broken = spec_runner::explore_files(&files, config, seeds);
+    println!(
+        "\nschedule exploration: {} component-model files under seeds 1..={seeds}: {}",
+        files.len(),
+        if broken.is_empty() {
+            "every assertion holds under every seed".to_string()
+        } else {
+            format!("{} file(s) broken", broken.len())
+        }
+    );
+    for b in &broken {
+        println!(
+            "  {}:{}: seed {} breaks it: {}",
+            b.id, b.line, b.seed, b.what
+        );
+    }
+    broken.into_iter().map(|b| b.id).collect()
 }
 
 /// Runs `wasm-conform wast`.

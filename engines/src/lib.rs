@@ -102,6 +102,14 @@ pub trait Engine {
     /// Sets the per-call limits (core and component calls alike).
     fn set_budget(&mut self, budget: Budget);
 
+    /// Chooses the interleaving of component-model concurrency: `None` is
+    /// the engine's own schedule; a seed picks one of the interleavings the
+    /// specification allows, the same one each time (an engine with one
+    /// fixed schedule ignores it).
+    fn set_schedule_seed(&mut self, seed: Option<u64>) {
+        let _ = seed;
+    }
+
     // ---- components (DESIGN.md, "The component model") ----
     //
     // Component instances are numbered apart from core instances (see

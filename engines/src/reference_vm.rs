@@ -27,6 +27,8 @@ pub struct ReferenceVmEngine {
     /// instances are numbered by their index in `components`.
     runtime: Option<cm::Runtime>,
     components: Vec<cm::exec::InstanceId>,
+    /// The component scheduler's seed ([`Engine::set_schedule_seed`]).
+    schedule_seed: Option<u64>,
 }
 
 /// An instance as the runner sees it.
@@ -208,17 +210,21 @@ impl ReferenceVmEngine {
             budget: Budget::default(),
             runtime: None,
             components: Vec::new(),
+            schedule_seed: None,
         }
     }
 
     /// The component runtime, made with this engine's features on first use.
     fn runtime(&mut self) -> &mut cm::Runtime {
         let features = self.features;
+        let seed = self.schedule_seed;
         self.runtime.get_or_insert_with(|| {
-            cm::Runtime::new(Config {
+            let mut r = cm::Runtime::new(Config {
                 features,
                 ..Config::default()
-            })
+            });
+            r.set_schedule_seed(seed);
+            r
         })
     }
 
@@ -484,6 +490,13 @@ impl Engine for ReferenceVmEngine {
 
     fn set_budget(&mut self, budget: Budget) {
         self.budget = budget;
+    }
+
+    fn set_schedule_seed(&mut self, seed: Option<u64>) {
+        self.schedule_seed = seed;
+        if let Some(r) = self.runtime.as_mut() {
+            r.set_schedule_seed(seed);
+        }
     }
 
     fn validate_component(&mut self, bytes: &[u8]) -> Result<(), ModuleError> {

@@ -45,6 +45,68 @@ pub fn run_file(file: &SuiteFile, cfg: &ScriptConfig) -> Unit {
     unit
 }
 
+/// A seed under which a file's run breaks an assertion its default run keeps.
+#[derive(Debug, Clone)]
+pub struct BrokenSchedule {
+    /// The file.
+    pub id: String,
+    /// The first seed that breaks it.
+    pub seed: u64,
+    /// The verdict that broke: its line and what happened.
+    pub line: u32,
+    /// The verdict's status and reason under that seed.
+    pub what: String,
+}
+
+/// Schedule exploration: runs `file` under scheduler seeds `1..=seeds` (the
+/// component model's concurrency, [`engines::Engine::set_schedule_seed`])
+/// and returns the first seed under which an assertion that passes in the
+/// default schedule does not.
+pub fn explore_schedules(
+    file: &SuiteFile,
+    cfg: &ScriptConfig,
+    seeds: u64,
+) -> Option<BrokenSchedule> {
+    let base = run_file(file, cfg);
+    let passed: std::collections::HashSet<(u32, u32)> = base
+        .verdicts
+        .iter()
+        .filter(|v| v.status == reports::Status::Pass)
+        .map(|v| (v.line, v.col))
+        .collect();
+    (1..=seeds).find_map(|seed| {
+        let cfg = ScriptConfig {
+            schedule_seed: Some(seed),
+            ..cfg.clone()
+        };
+        let unit = run_file(file, &cfg);
+        unit.verdicts
+            .iter()
+            .find(|v| v.status != reports::Status::Pass && passed.contains(&(v.line, v.col)))
+            .map(|v| BrokenSchedule {
+                id: file.id.clone(),
+                seed,
+                line: v.line,
+                what: format!(
+                    "{:?}: {}",
+                    v.status,
+                    v.actual
+                        .clone()
+                        .or_else(|| v.reason.clone())
+                        .unwrap_or_default()
+                ),
+            })
+    })
+}
+
+/// [`explore_schedules`] over files in parallel: the broken ones, in order.
+pub fn explore_files(files: &[&SuiteFile], cfg: &ScriptConfig, seeds: u64) -> Vec<BrokenSchedule> {
+    files
+        .par_iter()
+        .filter_map(|f| explore_schedules(f, cfg, seeds))
+        .collect()
+}
+
 /// Suites whose expected messages are another implementation's wording,
 /// not the specification's: there only the stage and outcome are held
 /// strictly (a message difference is a note). They are validation suites:

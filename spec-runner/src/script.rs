@@ -38,6 +38,8 @@ pub struct ScriptConfig {
     pub timeout: Duration,
     /// Per-call limits.
     pub budget: Budget,
+    /// The component scheduler's seed (`None`: the engine's own schedule).
+    pub schedule_seed: Option<u64>,
 }
 
 impl ScriptConfig {
@@ -49,6 +51,7 @@ impl ScriptConfig {
             validation_only: false,
             timeout: Duration::from_secs(120),
             budget: Budget::default(),
+            schedule_seed: None,
         }
     }
 }
@@ -93,6 +96,7 @@ pub fn run_script_on(
 ) -> Unit {
     let started = Instant::now();
     engine.set_budget(cfg.budget);
+    engine.set_schedule_seed(cfg.schedule_seed);
     let mut runner = Runner {
         engine,
         cfg,

@@ -362,7 +362,6 @@ impl<T> Table<T> {
 }
 
 impl Table {
-
     fn get(&self, i: u32) -> Result<&Handle, Trap> {
         match self.element(i)? {
             Element::Resource(h) => Ok(h),
@@ -572,7 +571,11 @@ impl Runtime {
     /// open: `None` is the deterministic profile (first candidate), a seed
     /// draws them from a generator (one seed, one interleaving).
     pub fn set_schedule_seed(&mut self, seed: Option<u64>) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).sched.rng = Rng::new(seed);
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sched
+            .rng = Rng::new(seed);
     }
 
     /// Makes an instance importable under `name` by later instantiations.
@@ -1290,14 +1293,30 @@ fn resolve_builtin(b: &Builtin, sp: &Spaces) -> Result<Resolved, Error> {
         }
         Builtin::StreamNew(t) => Resolved::New(ReadableStream, payload(sp, *t)?),
         Builtin::FutureNew(t) => Resolved::New(ReadableFuture, payload(sp, *t)?),
-        Builtin::StreamRead(t, o) => Resolved::Copy(ReadableStream, payload(sp, *t)?, sp.options(o)?),
-        Builtin::StreamWrite(t, o) => Resolved::Copy(WritableStream, payload(sp, *t)?, sp.options(o)?),
-        Builtin::FutureRead(t, o) => Resolved::Copy(ReadableFuture, payload(sp, *t)?, sp.options(o)?),
-        Builtin::FutureWrite(t, o) => Resolved::Copy(WritableFuture, payload(sp, *t)?, sp.options(o)?),
-        Builtin::StreamCancelRead(t, a) => Resolved::CancelCopy(ReadableStream, payload(sp, *t)?, *a),
-        Builtin::StreamCancelWrite(t, a) => Resolved::CancelCopy(WritableStream, payload(sp, *t)?, *a),
-        Builtin::FutureCancelRead(t, a) => Resolved::CancelCopy(ReadableFuture, payload(sp, *t)?, *a),
-        Builtin::FutureCancelWrite(t, a) => Resolved::CancelCopy(WritableFuture, payload(sp, *t)?, *a),
+        Builtin::StreamRead(t, o) => {
+            Resolved::Copy(ReadableStream, payload(sp, *t)?, sp.options(o)?)
+        }
+        Builtin::StreamWrite(t, o) => {
+            Resolved::Copy(WritableStream, payload(sp, *t)?, sp.options(o)?)
+        }
+        Builtin::FutureRead(t, o) => {
+            Resolved::Copy(ReadableFuture, payload(sp, *t)?, sp.options(o)?)
+        }
+        Builtin::FutureWrite(t, o) => {
+            Resolved::Copy(WritableFuture, payload(sp, *t)?, sp.options(o)?)
+        }
+        Builtin::StreamCancelRead(t, a) => {
+            Resolved::CancelCopy(ReadableStream, payload(sp, *t)?, *a)
+        }
+        Builtin::StreamCancelWrite(t, a) => {
+            Resolved::CancelCopy(WritableStream, payload(sp, *t)?, *a)
+        }
+        Builtin::FutureCancelRead(t, a) => {
+            Resolved::CancelCopy(ReadableFuture, payload(sp, *t)?, *a)
+        }
+        Builtin::FutureCancelWrite(t, a) => {
+            Resolved::CancelCopy(WritableFuture, payload(sp, *t)?, *a)
+        }
         Builtin::StreamDropReadable(t) => Resolved::Drop(ReadableStream, payload(sp, *t)?),
         Builtin::StreamDropWritable(t) => Resolved::Drop(WritableStream, payload(sp, *t)?),
         Builtin::FutureDropReadable(t) => Resolved::Drop(ReadableFuture, payload(sp, *t)?),
@@ -1750,4 +1769,3 @@ fn builtin_type(b: &Builtin, sp: &Spaces) -> Result<core::FuncType, Error> {
     };
     Ok(core::FuncType::new(params.to_vec(), results.to_vec()))
 }
-

@@ -149,7 +149,10 @@ fn switch_into(store: &mut Store, tx: &Sender<Wake>, cancelled: bool) -> Result<
         return Err(trap("internal: component thread is gone"));
     }
     let r = match brx.recv() {
-        Ok(Back::Blocked { store: s, switch_to }) => {
+        Ok(Back::Blocked {
+            store: s,
+            switch_to,
+        }) => {
             *store = s;
             Ok(Switched::Blocked(switch_to))
         }
@@ -191,9 +194,12 @@ impl Rng {
 
     /// `random.choice` over `n` candidates.
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
-
 }
 
 /// Thread (CanonicalABI.md, "Thread State").
@@ -1063,14 +1069,16 @@ pub(super) fn call_from_host(
             Ok(())
         }),
     )
-    .and_then(|_| loop {
-        if let Some(r) = out.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            return Ok(r.flatten());
-        }
-        if !tick(store, state)? {
-            return Err(trap(
-                "deadlock detected: event loop cannot make further progress",
-            ));
+    .and_then(|_| {
+        loop {
+            if let Some(r) = out.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                return Ok(r.flatten());
+            }
+            if !tick(store, state)? {
+                return Err(trap(
+                    "deadlock detected: event loop cannot make further progress",
+                ));
+            }
         }
     });
     lock_st(state)?.sched.current = prev;
@@ -1093,7 +1101,8 @@ fn enter_implicit_thread(store: &mut Store, state: &Shared, task: TaskId) -> Res
     if is_async {
         let wait = {
             let mut st = lock_st(state)?;
-            let wait = st.has_backpressure(task) || st.insts[inst as usize].num_waiting_to_enter > 0;
+            let wait =
+                st.has_backpressure(task) || st.insts[inst as usize].num_waiting_to_enter > 0;
             if wait {
                 st.inst(inst).num_waiting_to_enter += 1;
             }
@@ -1176,7 +1185,9 @@ fn task_cancel(store: &mut Store, state: &Shared, task: TaskId) -> Result<(), Tr
         let mut st = lock_st(state)?;
         let tk = st.task_mut(task)?;
         if tk.state != TaskState::CancelDelivered {
-            return Err(trap("`task.cancel` called without a delivered cancellation"));
+            return Err(trap(
+                "`task.cancel` called without a delivered cancellation",
+            ));
         }
         if tk.num_borrows > 0 {
             return Err(trap("borrow handles still remain at the end of the call"));
@@ -1411,7 +1422,10 @@ fn lift_thread(
             // WAIT
             {
                 let mut st = lock_st(state)?;
-                if !matches!(st.inst(f.inst).handles.element(si)?, Element::WaitableSet(_)) {
+                if !matches!(
+                    st.inst(f.inst).handles.element(si)?,
+                    Element::WaitableSet(_)
+                ) {
                     return Err(trap(format!("handle index {si} is not a waitable set")));
                 }
             }
@@ -1808,9 +1822,14 @@ fn get_end(
         Element::Waitable(w) => *w,
         _ => return Err(trap(format!("handle index {i} is not a {}", kind.noun()))),
     };
-    let e = st.end_mut(w).map_err(|_| trap(format!("handle index {i} is not a {}", kind.noun())))?;
+    let e = st
+        .end_mut(w)
+        .map_err(|_| trap(format!("handle index {i} is not a {}", kind.noun())))?;
     if e.kind != kind {
-        return Err(trap(format!("handle index {i} is not the right end of a {}", kind.noun())));
+        return Err(trap(format!(
+            "handle index {i} is not the right end of a {}",
+            kind.noun()
+        )));
     }
     let shared = e.shared;
     if st.sched.shared[shared].t != *t {
@@ -1851,7 +1870,9 @@ fn copy(
                     EndKind::WritableStream => {
                         "cannot write to stream after being notified that the readable end dropped"
                     }
-                    EndKind::ReadableFuture => "cannot read from future after previous read succeeded",
+                    EndKind::ReadableFuture => {
+                        "cannot read from future after previous read succeeded"
+                    }
                     EndKind::WritableFuture => {
                         "cannot write to future after previous write succeeded or readable end dropped"
                     }
@@ -1906,7 +1927,12 @@ fn copy(
 }
 
 /// The end of a copy or cancel: the event's payload, or BLOCKED.
-fn finish_copy(store: &mut Store, state: &Shared, w: WaitableId, sync: bool) -> Result<Vec<Val>, Trap> {
+fn finish_copy(
+    store: &mut Store,
+    state: &Shared,
+    w: WaitableId,
+    sync: bool,
+) -> Result<Vec<Val>, Trap> {
     if lock_st(state)?.waitable(w)?.pending.is_none() {
         if !sync {
             if std::env::var_os("WC_DEBUG").is_some() {
@@ -2042,7 +2068,8 @@ fn transfer(
         {
             let mut cx = Cx::new(store, state, sb.inst, &sb.opts);
             for k in 0..u64::from(n) {
-                values.push(abi::load(&mut cx, sb.ptr + k * size, t).map_err(|e| abi_trap(e, true))?);
+                values
+                    .push(abi::load(&mut cx, sb.ptr + k * size, t).map_err(|e| abi_trap(e, true))?);
             }
         }
         if std::env::var_os("WC_DEBUG").is_some() {
@@ -2087,7 +2114,10 @@ fn cancel_copy(
         let (in_set, sync_waiter) = (wt.wset.is_some(), wt.has_sync_waiter);
         let e = st.end_mut(w)?;
         if e.state != CopyState::Copying || sync_waiter {
-            return Err(trap(format!("{} has no copy in progress to cancel", kind.noun())));
+            return Err(trap(format!(
+                "{} has no copy in progress to cancel",
+                kind.noun()
+            )));
         }
         if in_set && !is_async {
             return Err(trap(
@@ -2135,7 +2165,9 @@ fn drop_end(
         return Err(trap(format!("cannot {verb} busy {}", kind.noun())));
     }
     if kind == EndKind::WritableFuture && e.state != CopyState::Done {
-        return Err(trap("cannot drop future write end without first writing a value"));
+        return Err(trap(
+            "cannot drop future write end without first writing a value",
+        ));
     }
     let shared = e.shared;
     st.inst(inst).handles.remove(i)?;
@@ -2174,12 +2206,22 @@ fn error_context(
         let mut st = lock_st(state)?;
         match *st.inst(inst).handles.element(arg(0))? {
             Element::ErrorContext(id) => st.sched.errors[id].clone(),
-            _ => return Err(trap(format!("handle index {} is not an error context", arg(0)))),
+            _ => {
+                return Err(trap(format!(
+                    "handle index {} is not an error context",
+                    arg(0)
+                )));
+            }
         }
     };
     let mut cx = Cx::new(store, state, inst, opts);
-    abi::store(&mut cx, &Value::String(msg), &ValType::String, u64::from(arg(1)))
-        .map_err(|e| abi_trap(e, true))?;
+    abi::store(
+        &mut cx,
+        &Value::String(msg),
+        &ValType::String,
+        u64::from(arg(1)),
+    )
+    .map_err(|e| abi_trap(e, true))?;
     Ok(Vec::new())
 }
 
@@ -2225,7 +2267,10 @@ fn thread_new(
         task,
         Box::new(move |store, state| {
             store.invoke(f, &[arg]).map_err(Trap::from)?;
-            let t = me.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or_default();
+            let t = me
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_default();
             lock_st(state)?.unregister_thread(task, t)
         }),
     )?;
@@ -2331,7 +2376,9 @@ fn other_builtin(
                 _ => return Err(trap(format!("handle index {wi} is not a waitable"))),
             };
             if st.waitable(w)?.has_sync_waiter {
-                return Err(trap("waitable cannot be used synchronously while added to a waitable set"));
+                return Err(trap(
+                    "waitable cannot be used synchronously while added to a waitable set",
+                ));
             }
             if si == 0 {
                 st.join(w, None)?;
@@ -2513,7 +2560,9 @@ pub(super) fn lift_handle(st: &mut State, inst: u32, t: &ValType, i: u32) -> Res
         _ => return Err(trap(format!("cannot remove busy {noun}"))),
     }
     if in_set {
-        return Err(trap(format!("cannot lift {noun} while it's in a waitable set")));
+        return Err(trap(format!(
+            "cannot lift {noun} while it's in a waitable set"
+        )));
     }
     let shared = e.shared;
     st.inst(inst).handles.remove(i)?;
@@ -2528,7 +2577,10 @@ pub(super) fn lower_handle(st: &mut State, inst: u32, t: &ValType, v: &Value) ->
     };
     let kind = match t {
         ValType::ErrorContext => {
-            return st.inst(inst).handles.add(Element::ErrorContext(*h as usize));
+            return st
+                .inst(inst)
+                .handles
+                .add(Element::ErrorContext(*h as usize));
         }
         ValType::Stream(_) => EndKind::ReadableStream,
         ValType::Future(_) => EndKind::ReadableFuture,
