@@ -1368,12 +1368,9 @@ fn lift_thread(
         abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &args, &params, None)
             .map_err(|t| abi_trap(t, adapter))?
     };
-    let flat_results = store.invoke(f.core, &flat_args).map_err(|e| {
-        if std::env::var_os("WC_DEBUG").is_some() {
-            eprintln!("DEBUG trap {e} at {:?}", store.last_backtrace());
-        }
-        Trap::from(e)
-    })?;
+    let flat_results = store
+        .invoke(f.core, &flat_args)
+        .map_err(|e| Trap::from(e))?;
     if !f.opts.is_async {
         let result = {
             let mut cx = Cx::new(store, state, f.inst, &f.opts);
@@ -1587,9 +1584,6 @@ pub(super) fn canon_lower(
     let on_cancel = call_callee(store, state, callee, Some(caller), on_start, on_resolve)?;
     let mut st = lock_st(state)?;
     st.subtask_mut(w)?.on_cancel = on_cancel;
-    if std::env::var_os("WC_DEBUG").is_some() {
-        eprintln!("DEBUG lower {callee:?} state {}", st.subtask_mut(w)?.state);
-    }
     if !opts.is_async {
         if !st.subtask_mut(w)?.resolved() {
             drop(st);
@@ -1613,9 +1607,6 @@ pub(super) fn canon_lower(
     let i = st.add_waitable(w)?;
     let s = st.subtask_mut(w)?;
     s.notify = true;
-    if std::env::var_os("WC_DEBUG").is_some() {
-        eprintln!("DEBUG lower -> state {} index {i}", s.state);
-    }
     Ok(vec![Val::I32(s.state | (i << 4))])
 }
 
@@ -1935,17 +1926,11 @@ fn finish_copy(
 ) -> Result<Vec<Val>, Trap> {
     if lock_st(state)?.waitable(w)?.pending.is_none() {
         if !sync {
-            if std::env::var_os("WC_DEBUG").is_some() {
-                eprintln!("DEBUG copy {w} BLOCKED");
-            }
             return Ok(vec![Val::I32(BLOCKED)]);
         }
         wait_for_pending_event(store, state, w)?;
     }
     let (_, _, payload) = lock_st(state)?.get_pending_event(w)?;
-    if std::env::var_os("WC_DEBUG").is_some() {
-        eprintln!("DEBUG copy {w} -> {payload:#x}");
-    }
     Ok(vec![Val::I32(payload)])
 }
 
@@ -2071,9 +2056,6 @@ fn transfer(
                 values
                     .push(abi::load(&mut cx, sb.ptr + k * size, t).map_err(|e| abi_trap(e, true))?);
             }
-        }
-        if std::env::var_os("WC_DEBUG").is_some() {
-            eprintln!("DEBUG transfer {values:?} from {sb:?} to {db:?}");
         }
         let mut cx = Cx::new(store, state, db.inst, &db.opts);
         cx.src_encoding = sb.opts.abi.string_encoding;
