@@ -76,7 +76,7 @@ fn wasip1_on_memory_fs() {
 
 /// The official wasip3 components on the reference VM, in process on both
 /// file-system backends: every test passes or is listed with its reason in
-/// `expectations/reference-vm.toml` (streams and futures, sockets, http), and
+/// `expectations/reference-vm.toml` (file-system streams, sockets, http), and
 /// a listed test that starts passing fails the run.
 #[test]
 fn wasip3_components_pass_or_are_listed() {
@@ -91,7 +91,7 @@ fn wasip3_components_pass_or_are_listed() {
         let report = run_suites(&RefVm { memfs }, &opts).expect("suite runs");
         assert_eq!(report.results.len(), 55, "{}", report.table());
         assert!(report.success(), "memfs={memfs}\n{}", report.table());
-        assert_eq!(report.doc.totals.pass, 20, "{}", report.table());
+        assert_eq!(report.doc.totals.pass, 23, "{}", report.table());
     }
 }
 

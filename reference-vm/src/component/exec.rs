@@ -21,6 +21,7 @@ use crate::{Config, Features};
 
 mod concurrency;
 
+pub use concurrency::HostCx;
 use concurrency::{
     EndKind, Resolved, Rng, Sched, ThreadId, WaitableId, WaitableSet, call_from_host,
     canon_builtin, canon_lower,
@@ -177,6 +178,18 @@ pub(crate) struct Func {
 /// resource's representation).
 pub type HostFunc = Arc<dyn Fn(&[Value]) -> Result<Option<Value>, Trap> + Send + Sync>;
 
+/// A host function that also makes and takes streams and futures through
+/// a [`HostCx`] (the asynchronous interfaces of WASI 0.3).
+pub type HostFuncCx =
+    Arc<dyn Fn(&mut HostCx<'_>, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync>;
+
+/// The host's implementation of a function.
+#[derive(Clone)]
+enum HostImpl {
+    Plain(HostFunc),
+    Cx(HostFuncCx),
+}
+
 /// A host resource's destructor: called with the representation when a
 /// component drops the last owning handle.
 pub type HostDtor = Arc<dyn Fn(u32) + Send + Sync>;
@@ -187,7 +200,7 @@ enum Callee {
     /// `canon lift`ed core code.
     Lifted(Arc<Func>),
     /// A host function.
-    Host(Arc<FuncType>, HostFunc),
+    Host(Arc<FuncType>, HostImpl),
 }
 
 impl Callee {
@@ -222,6 +235,8 @@ impl fmt::Debug for Callee {
 pub enum HostItem {
     /// A function of this type.
     Func(FuncType, HostFunc),
+    /// A function of this type that makes or takes streams and futures.
+    FuncCx(FuncType, HostFuncCx),
     /// A resource type made by [`Runtime::host_resource`].
     Resource(ResourceType),
     /// A defined value type (e.g. `error-code` in `wasi:cli/types`), for
@@ -1334,7 +1349,8 @@ fn resolve_builtin(b: &Builtin, sp: &Spaces) -> Result<Resolved, Error> {
 /// The item for a host item.
 fn host_item(item: HostItem) -> Item {
     match item {
-        HostItem::Func(ty, f) => Item::Func(Callee::Host(Arc::new(ty), f)),
+        HostItem::Func(ty, f) => Item::Func(Callee::Host(Arc::new(ty), HostImpl::Plain(f))),
+        HostItem::FuncCx(ty, f) => Item::Func(Callee::Host(Arc::new(ty), HostImpl::Cx(f))),
         HostItem::Resource(rt) => Item::Type(Type::Resource(rt)),
         HostItem::Type(vt) => Item::Type(Type::Val(vt)),
         HostItem::Instance(items) => Item::Instance(Arc::new(Exports(

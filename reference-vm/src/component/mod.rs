@@ -21,7 +21,7 @@ pub mod types;
 pub mod valid;
 
 pub use binary::{DecodeError, decode_component};
-pub use exec::{Error, Runtime, Trap};
+pub use exec::{Error, HostCx, Runtime, Trap};
 pub use types::{FuncType, ResourceType, ValType, Value};
 pub use valid::{ValidationError, validate_component};
 

@@ -27,7 +27,8 @@ use super::fs::{OpenOptions, Opened, WasiDir, WasiFile};
 use super::types::{self as wt, Errno, TimeSet, errno};
 use super::{RunError, RunResult, WasiCtx};
 use crate::Config;
-use crate::component::exec::{HostDtor, HostFunc, HostItem};
+use crate::component::HostCx;
+use crate::component::exec::{HostDtor, HostFunc, HostFuncCx, HostItem};
 use crate::component::{self, FuncType, ResourceType, Runtime, Trap, ValType, Value};
 
 /// The WASI 0.2 version the host's 0.2 interfaces are registered at.
@@ -311,6 +312,32 @@ impl Iface {
         f: impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static,
     ) -> Self {
         self.func_(true, name, params, res, f)
+    }
+    /// A function that makes or takes streams and futures.
+    fn func_cx(
+        mut self,
+        name: &str,
+        params: &[(&str, ValType)],
+        res: Option<ValType>,
+        f: impl Fn(&Arc<Host>, &mut HostCx<'_>, &[Value]) -> Result<Option<Value>, Trap>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        let ty = FuncType {
+            is_async: false,
+            params: params
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.clone()))
+                .collect(),
+            result: res,
+        };
+        let host = self.host.clone();
+        let hf: HostFuncCx =
+            Arc::new(move |cx: &mut HostCx<'_>, args: &[Value]| f(&host, cx, args));
+        self.items
+            .push((name.to_string(), HostItem::FuncCx(ty, hf)));
+        self
     }
     fn register(self, rt: &mut Runtime, name: &str, version: &str) {
         rt.register_host(&format!("{name}@{version}"), HostItem::Instance(self.items));
@@ -786,26 +813,72 @@ fn cli_p3(rt: &mut Runtime, host: &Arc<Host>, tin: ResourceType, tout: ResourceT
     Iface::new(host)
         .ty("error-code", error_code.clone())
         .register(rt, "wasi:cli/types", v);
-    let done = T::Future(Some(Box::new(result(None, Some(error_code.clone())))));
+    let done_t = result(None, Some(error_code.clone()));
+    let done = T::Future(Some(Box::new(done_t.clone())));
     let bytes_stream = T::Stream(Some(Box::new(T::U8)));
-    for (iface, name) in [("wasi:cli/stdout", "stdout"), ("wasi:cli/stderr", "stderr")] {
+    for (iface, fd) in [("wasi:cli/stdout", 1), ("wasi:cli/stderr", 2)] {
+        let done_t = done_t.clone();
         Iface::new(host)
             .ty("error-code", error_code.clone())
-            .func(
+            .func_cx(
                 "write-via-stream",
                 &[("data", bytes_stream.clone())],
                 Some(done.clone()),
-                needs_streams(name, "write-via-stream"),
+                // The host reads the stream to its end into stdout/stderr;
+                // the future says the write went well.
+                move |h, cx, a| {
+                    let h = h.clone();
+                    let data = a.first().ok_or_else(|| host_trap("host: no stream"))?;
+                    cx.stream_into(
+                        data,
+                        Box::new(move |vs| {
+                            let b: Vec<u8> = vs
+                                .iter()
+                                .filter_map(|v| match v {
+                                    Value::U8(b) => Some(*b),
+                                    _ => None,
+                                })
+                                .collect();
+                            let mut c = h.ctx();
+                            if let Some(f) = c.stdio_file(fd) {
+                                let mut at = 0;
+                                while at < b.len() {
+                                    match f.write(&b[at..], false) {
+                                        Ok(n) if n > 0 => at += n,
+                                        _ => break,
+                                    }
+                                }
+                            }
+                        }),
+                    )?;
+                    cx.future_ready(Some(done_t.clone()), ok(None)).map(Some)
+                },
             )
             .register(rt, iface, v);
     }
+    let stdin_done = done_t.clone();
     Iface::new(host)
         .ty("error-code", error_code)
-        .func(
+        .func_cx(
             "read-via-stream",
             &[],
             Some(tuple(vec![bytes_stream, done])),
-            needs_streams("stdin", "read-via-stream"),
+            // A stream the host fills from stdin as the component reads it.
+            move |h, cx, _| {
+                let h = h.clone();
+                let source = Box::new(move |max: usize| {
+                    let mut buf = vec![0u8; max.min(READ_CHUNK as usize)];
+                    let mut c = h.ctx();
+                    let f = c.stdio_file(0)?;
+                    match f.read(&mut buf) {
+                        Ok(n) if n > 0 => Some(buf[..n].iter().map(|b| Value::U8(*b)).collect()),
+                        _ => None,
+                    }
+                });
+                let stream = cx.stream_from(Some(T::U8), source)?;
+                let done = cx.future_ready(Some(stdin_done.clone()), ok(None))?;
+                Ok(Some(tuple2(stream, done)))
+            },
         )
         .register(rt, "wasi:cli/stdin", v);
     terminals(rt, host, v, tin, tout);

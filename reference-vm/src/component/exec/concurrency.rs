@@ -423,13 +423,174 @@ impl Buffer {
 }
 
 /// SharedStreamImpl / SharedFutureImpl: the state both ends share.
-#[derive(Debug)]
 pub(super) struct SharedObj {
     t: Option<ValType>,
     future: bool,
     dropped: bool,
     /// `pending_inst` and the end whose buffer is `pending_buffer`.
     pending: Option<(u32, WaitableId)>,
+    /// The host's end, when the host holds one.
+    host: Option<HostEnd>,
+}
+
+/// The host's end of a stream or future (CanonicalABI.md's host buffers):
+/// it never blocks the guest.
+enum HostEnd {
+    /// The host writes what this gives (at most the count asked for);
+    /// `None` drops the host's end.
+    Source(HostSource),
+    /// The host reads everything the guest writes.
+    Sink(HostSink),
+}
+
+/// Where a host-written stream's values come from: called with the most
+/// values the reader takes now, it gives some (blocking the host as long
+/// as it must), or `None` at the end.
+pub type HostSource = Box<dyn FnMut(usize) -> Option<Vec<Value>> + Send>;
+
+/// Where a host-read stream's values go.
+pub type HostSink = Box<dyn FnMut(Vec<Value>) + Send>;
+
+/// What a host function ([`super::HostFuncCx`]) can do besides computing
+/// its result: make streams and futures the host writes, and read the
+/// streams a component passes it.
+pub struct HostCx<'a> {
+    store: &'a mut Store,
+    state: &'a Shared,
+}
+
+impl HostCx<'_> {
+    fn new_shared(
+        &mut self,
+        t: Option<ValType>,
+        future: bool,
+        host: HostEnd,
+    ) -> Result<Value, Trap> {
+        let mut st = lock_st(self.state)?;
+        st.sched.shared.push(SharedObj {
+            t,
+            future,
+            dropped: false,
+            pending: None,
+            host: Some(host),
+        });
+        Ok(Value::Handle((st.sched.shared.len() - 1) as u32))
+    }
+
+    /// A stream of `t` the host writes from `source`: the value to give
+    /// the component (its readable end).
+    pub fn stream_from(&mut self, t: Option<ValType>, source: HostSource) -> Result<Value, Trap> {
+        self.new_shared(t, false, HostEnd::Source(source))
+    }
+
+    /// A future of `t` the host has written `v` to: the value to give the
+    /// component (its readable end).
+    pub fn future_ready(&mut self, t: Option<ValType>, v: Value) -> Result<Value, Trap> {
+        let mut v = Some(v);
+        let source: HostSource = Box::new(move |_| v.take().map(|v| vec![v]));
+        self.new_shared(t, true, HostEnd::Source(source))
+    }
+
+    /// Reads the stream a component passed (`v`, its readable end) to its
+    /// end: every value written, now or later, goes to `sink`.
+    pub fn stream_into(&mut self, v: &Value, sink: HostSink) -> Result<(), Trap> {
+        let Value::Handle(h) = v else {
+            return Err(trap("host: not a stream"));
+        };
+        let shared = *h as usize;
+        let pending = {
+            let mut st = lock_st(self.state)?;
+            let Some(s) = st.sched.shared.get_mut(shared) else {
+                return Err(trap("host: unknown stream"));
+            };
+            s.host = Some(HostEnd::Sink(sink));
+            s.pending
+        };
+        // A write the component started before it passed the stream.
+        if let Some((_, w)) = pending {
+            host_rw(self.store, self.state, shared, w, false)?;
+            lock_st(self.state)?.sched.shared[shared].pending = None;
+        }
+        Ok(())
+    }
+}
+
+/// A copy against the host's end of `shared`: the guest's copy `w` reads
+/// from a source (`reading`) or writes to a sink, and completes at once.
+fn host_rw(
+    store: &mut Store,
+    state: &Shared,
+    shared: usize,
+    w: WaitableId,
+    reading: bool,
+) -> Result<(), Trap> {
+    let (buf, end) = {
+        let mut st = lock_st(state)?;
+        let buf = st.buffer(w).cloned();
+        let end = st.sched.shared[shared].host.take();
+        (buf, end)
+    };
+    let Some(buf) = buf else {
+        return Err(trap("internal: copy without a buffer"));
+    };
+    let put_back = |end: HostEnd| -> Result<(), Trap> {
+        lock_st(state)?.sched.shared[shared].host = Some(end);
+        Ok(())
+    };
+    let size = buf.t.as_ref().map_or(0, abi::elem_size);
+    let mut n = 0u32;
+    let result = match end {
+        Some(HostEnd::Source(mut source)) => {
+            let got = if buf.remain() > 0 {
+                source(buf.remain() as usize)
+            } else {
+                Some(Vec::new())
+            };
+            put_back(HostEnd::Source(source))?;
+            if let Some(mut vs) = got {
+                vs.truncate(buf.remain() as usize);
+                let k = vs.len() as u32;
+                if let Some(t) = &buf.t {
+                    let mut cx = Cx::new(store, state, buf.inst, &buf.opts);
+                    for (i, v) in vs.iter().enumerate() {
+                        abi::store(&mut cx, v, t, buf.ptr + i as u64 * size)
+                            .map_err(|e| abi_trap(e, true))?;
+                    }
+                }
+                n = k;
+                CopyResult::Completed
+            } else {
+                // The host's end is closed: the writer dropped.
+                CopyResult::Dropped
+            }
+        }
+        Some(HostEnd::Sink(mut sink)) => {
+            let k = buf.remain();
+            let mut vs = Vec::with_capacity(k as usize);
+            if let Some(t) = &buf.t {
+                let mut cx = Cx::new(store, state, buf.inst, &buf.opts);
+                for i in 0..u64::from(k) {
+                    vs.push(
+                        abi::load(&mut cx, buf.ptr + i * size, t).map_err(|e| abi_trap(e, true))?,
+                    );
+                }
+            }
+            sink(vs);
+            put_back(HostEnd::Sink(sink))?;
+            n = k;
+            CopyResult::Completed
+        }
+        None => return Err(trap("internal: no host end")),
+    };
+    let mut st = lock_st(state)?;
+    if let Ok(e) = st.end_mut(w)
+        && let Some(b) = e.buffer.as_mut()
+    {
+        b.ptr += u64::from(n) * size;
+        b.progress += n;
+    }
+    let _ = reading;
+    st.on_copy_done(w, result)
 }
 
 /// The concurrency part of [`State`].
@@ -1280,7 +1441,10 @@ pub(super) fn call_callee(
         }
         Callee::Host(ty, f) => {
             let args = on_start(store, state)?;
-            let result = f(&args)?;
+            let result = match f {
+                HostImpl::Plain(f) => f(&args)?,
+                HostImpl::Cx(f) => f(&mut HostCx { store, state }, &args)?,
+            };
             if result.is_some() != ty.result.is_some() {
                 return Err(trap("host function returned a result of the wrong arity"));
             }
@@ -1717,6 +1881,7 @@ pub(super) fn canon_builtin(
                 future: kind.is_future(),
                 dropped: false,
                 pending: None,
+                host: None,
             });
             let shared = st.sched.shared.len() - 1;
             let (rk, wk) = if kind.is_future() {
@@ -1974,6 +2139,10 @@ fn stream_rw(
     if st.sched.shared[shared].dropped {
         return st.on_copy_done(w, CopyResult::Dropped);
     }
+    if st.sched.shared[shared].host.is_some() {
+        drop(st);
+        return host_rw(store, state, shared, w, reading);
+    }
     let Some((pinst, pend)) = st.sched.shared[shared].pending else {
         st.sched.shared[shared].pending = Some((inst, w));
         return Ok(());
@@ -2017,6 +2186,10 @@ fn future_rw(
     let mut st = lock_st(state)?;
     if !reading && st.sched.shared[shared].dropped {
         return st.on_copy_done(w, CopyResult::Dropped);
+    }
+    if st.sched.shared[shared].host.is_some() {
+        drop(st);
+        return host_rw(store, state, shared, w, reading);
     }
     let Some((pinst, pend)) = st.sched.shared[shared].pending else {
         st.sched.shared[shared].pending = Some((inst, w));
