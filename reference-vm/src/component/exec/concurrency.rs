@@ -1532,9 +1532,7 @@ fn lift_thread(
         abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &args, &params, None)
             .map_err(|t| abi_trap(t, adapter))?
     };
-    let flat_results = store
-        .invoke(f.core, &flat_args)
-        .map_err(|e| Trap::from(e))?;
+    let flat_results = store.invoke(f.core, &flat_args).map_err(Trap::from)?;
     if !f.opts.is_async {
         let result = {
             let mut cx = Cx::new(store, state, f.inst, &f.opts);
