@@ -6,10 +6,14 @@
 //! Each component thread runs on an OS thread of its own, but only one runs
 //! at a time: resuming a thread hands it the store and waits until it
 //! blocks or exits, which is the specification's `resume`/`block` pair of
-//! continuations. Every choice the specification leaves open (which ready
-//! thread runs, which pending event a set delivers, whether a ready wait
-//! blocks) is drawn from a seeded generator ([`Rng`]), so one program and
-//! one seed give one interleaving.
+//! continuations. The choices the specification leaves open (which ready
+//! thread runs, which pending event a set delivers, which cancellable
+//! thread is cancelled) are drawn from a seeded generator ([`Rng`]), so one
+//! program and one seed give one interleaving; a wait whose condition
+//! already holds goes on at once, as in wasmtime.
+//!
+//! Where the reference tests (test/async) hold wasmtime's behaviour over
+//! the letter of definitions.py, the code says so at the rule.
 
 use std::cell::RefCell;
 use std::sync::mpsc::{Receiver, Sender, channel};
