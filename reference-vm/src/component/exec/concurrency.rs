@@ -1667,8 +1667,9 @@ pub(super) fn canon_lower(
     {
         let st = lock_st(state)?;
         st.check_leave(inst)?;
-        // A synchronous call of an `async`-typed function may block.
-        if !opts.is_async && callee.ty().is_async {
+        // A synchronous call of an `async`-typed component function may
+        // block (the host's complete before they return).
+        if !opts.is_async && callee.ty().is_async && matches!(callee, Callee::Lifted(_)) {
             st.check_may_block()?;
         }
     }
