@@ -271,7 +271,8 @@ impl RunReport {
     }
 }
 
-fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+/// Copies a fixture tree (symlinks as symlinks, files made writable).
+pub(crate) fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dst)?;
     for e in std::fs::read_dir(src)? {
         let e = e?;
