@@ -22,6 +22,10 @@ use super::discover::{WasmKind, discover, wasm_kind};
 /// artefact of wasmtime with this version).
 pub const ADAPTER_VERSION: &str = "50.0.1";
 
+/// The expectations (`expectations/NAME.toml`) of the adapter itself,
+/// added to a runtime's own in this mode.
+pub const EXPECTATIONS: &str = "preview1-adapter";
+
 /// Suffix of the suite folders of the generated copy.
 pub const SUITE_SUFFIX: &str = "-as-component";
 

@@ -266,24 +266,9 @@ fn has(flags: &[String], f: &str) -> bool {
     flags.iter().any(|x| x == f)
 }
 
-/// The checks preview1 makes on a guest path before a backend sees it
-/// ([`super::super::fs`]'s contract): not empty (`no-entry`), no NUL
-/// (`invalid`), not too long (`name-too-long`), not absolute
-/// (`not-permitted`: it would leave the directory).
+/// The guest-path checks of the shared layer ([`super::super::fs::check_path`]).
 fn check_path(h: &Host, p: &str) -> Result<(), Errno> {
-    if p.len() as u64 > h.ctx().limits().max_path_len as u64 {
-        return Err(errno::NAMETOOLONG);
-    }
-    if p.contains('\0') {
-        return Err(errno::INVAL);
-    }
-    if p.is_empty() {
-        return Err(errno::NOENT);
-    }
-    if p.starts_with('/') {
-        return Err(errno::PERM);
-    }
-    Ok(())
+    super::super::fs::check_path(p, h.ctx().limits().max_path_len)
 }
 
 impl Host {
@@ -876,9 +861,14 @@ pub(super) fn filesystem(
                     let path = string_arg(a.get(2)).map_err(|_| errno::INVAL)?;
                     check_path(h, path)?;
                     let o = d.open(path, &opts)?;
+                    // A directory opened through a descriptor has that
+                    // descriptor's `mutate-directory`, whatever was asked
+                    // (as wasmtime does: the preview1 adapter never asks
+                    // for it); a file never has it.
                     let mut child_flags = df.clone();
-                    if !has(flags, "mutate-directory") {
-                        child_flags.retain(|f| f != "mutate-directory");
+                    child_flags.retain(|f| f != "mutate-directory");
+                    if matches!(o, Opened::Dir(_)) && has(flags, "mutate-directory") {
+                        child_flags.push("mutate-directory".into());
                     }
                     Ok((o, child_flags))
                 })?;
@@ -969,6 +959,11 @@ pub(super) fn filesystem(
             res(None),
             move |h, a| {
                 let target = string_arg(a.get(1))?.to_string();
+                // The target is checked like any path (an absolute one is
+                // refused), then stored unresolved.
+                if let Err(e) = check_path(h, &target) {
+                    return v.result(Err(e));
+                }
                 dir_op(v, h, a, 2, true, |d, p| d.symlink(&target, p).map(|_| None))
             },
         )
