@@ -65,7 +65,10 @@ fn hash_tree(h: &mut u64, dir: &Path) -> std::io::Result<()> {
         let ft = e.file_type()?;
         fnv(h, e.file_name().as_encoded_bytes());
         if ft.is_symlink() {
-            fnv(h, std::fs::read_link(e.path())?.as_os_str().as_encoded_bytes());
+            fnv(
+                h,
+                std::fs::read_link(e.path())?.as_os_str().as_encoded_bytes(),
+            );
         } else if ft.is_dir() {
             fnv(h, b"/");
             hash_tree(h, &e.path())?;
@@ -93,7 +96,8 @@ fn convert_suite(src: &Path, dst: &Path, name: &str) -> Result<(), String> {
         } else if e.file_name() == "manifest.json" {
             let m = serde_json::json!({ "name": format!("{name} (preview1 adapter {ADAPTER_VERSION})") });
             std::fs::write(&to, m.to_string()).map_err(|e| io(&to, e))?;
-        } else if from.extension().is_some_and(|x| x == "wasm") && wasm_kind(&from) == WasmKind::Core
+        } else if from.extension().is_some_and(|x| x == "wasm")
+            && wasm_kind(&from) == WasmKind::Core
         {
             let core = std::fs::read(&from).map_err(|e| io(&from, e))?;
             let c = wrap_module(&core).map_err(|e| format!("{}: {e}", from.display()))?;
@@ -112,7 +116,10 @@ pub fn prepare(roots: &[PathBuf], out: &Path) -> Result<PathBuf, String> {
     for r in roots {
         let found = discover(r).map_err(|e| format!("{}: {e}", r.display()))?;
         if found.is_empty() {
-            return Err(format!("{}: no suite (no manifest.json) found", r.display()));
+            return Err(format!(
+                "{}: no suite (no manifest.json) found",
+                r.display()
+            ));
         }
         suites.extend(found);
     }
@@ -140,7 +147,10 @@ pub fn prepare(roots: &[PathBuf], out: &Path) -> Result<PathBuf, String> {
         } else {
             s.id_prefix.clone()
         };
-        let dst = tmp.path().join("tests").join(format!("{rel}{SUITE_SUFFIX}"));
+        let dst = tmp
+            .path()
+            .join("tests")
+            .join(format!("{rel}{SUITE_SUFFIX}"));
         convert_suite(&s.dir, &dst, &s.name)?;
     }
     let built = tmp.keep();

@@ -1079,7 +1079,13 @@ pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
     cli_p3(rt, &host, tin3, tout3);
     clocks_p3(rt, &host);
     random(rt, &host, P3_VERSION, true);
-    filesystem(rt, &host, Fs { p3: false }, descriptor2, Some((&p2, dir_stream2)));
+    filesystem(
+        rt,
+        &host,
+        Fs { p3: false },
+        descriptor2,
+        Some((&p2, dir_stream2)),
+    );
     filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
 }
 

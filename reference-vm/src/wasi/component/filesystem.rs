@@ -371,13 +371,7 @@ fn metadata_hash(s: &wt::Filestat) -> Value {
 
 /// 0.3's stream functions: they need streams and futures, which the VM
 /// lacks yet, so they trap.
-fn streams_p3(
-    iface: Iface,
-    _v: Fs,
-    me: &(&str, ValType),
-    ec: &ValType,
-    entry: ValType,
-) -> Iface {
+fn streams_p3(iface: Iface, _v: Fs, me: &(&str, ValType), ec: &ValType, entry: ValType) -> Iface {
     let bytes_stream = T::Stream(Some(Box::new(T::U8)));
     let done = T::Future(Some(Box::new(result(None, Some(ec.clone())))));
     iface
@@ -861,13 +855,17 @@ pub(super) fn filesystem(
                     let path = string_arg(a.get(2)).map_err(|_| errno::INVAL)?;
                     check_path(h, path)?;
                     let o = d.open(path, &opts)?;
-                    // A directory opened through a descriptor has that
-                    // descriptor's `mutate-directory`, whatever was asked
-                    // (as wasmtime does: the preview1 adapter never asks
-                    // for it); a file never has it.
+                    // `mutate-directory` never exceeds the parent's. At 0.2
+                    // a directory inherits it, whatever was asked (as
+                    // wasmtime's 0.2 host does: the preview1 adapter never
+                    // asks for it); at 0.3 it has it only when asked.
                     let mut child_flags = df.clone();
+                    let asked = has(&child_flags, "mutate-directory");
                     child_flags.retain(|f| f != "mutate-directory");
-                    if matches!(o, Opened::Dir(_)) && has(flags, "mutate-directory") {
+                    if matches!(o, Opened::Dir(_))
+                        && has(flags, "mutate-directory")
+                        && (asked || !v.p3)
+                    {
                         child_flags.push("mutate-directory".into());
                     }
                     Ok((o, child_flags))
