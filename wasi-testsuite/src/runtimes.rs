@@ -134,6 +134,8 @@ impl VendorEntry {
                 command: command.to_string(),
                 version: self.version.clone(),
                 components: self.components.is_some(),
+                p3_flags: None,
+                proposal_flags: Default::default(),
             },
         }
     }
