@@ -10,14 +10,23 @@
 //! at [`P2_VERSION`] (an import of any older 0.2.x resolves to them by
 //! semver), 0.3 interfaces at [`P3_VERSION`].
 //!
-//! Host resources (streams, pollables, errors, terminals, descriptors) are
-//! entries of one table; a handle's representation is the entry's key, and
-//! each resource type's destructor removes its entry.
+//! `P2_VERSION` is the newest 0.2 release the official preview1 adapter
+//! (wasmtime 50's) imports, so adapted preview1 programs link.
+//!
+//! Host resources (streams, pollables, errors, terminals, descriptors,
+//! directory-entry streams) are entries of one table; a handle's
+//! representation is the entry's key, and each resource type's destructor
+//! removes its entry. A 0.2 file stream (`read-via-stream`,
+//! `write-via-stream`, `append-via-stream`) names its descriptor's entry and
+//! an offset: it reads and writes through the descriptor while it lives, and
+//! is closed once the descriptor is dropped.
+//!
+//! `wasi:filesystem` of both versions sits on the capability file-system
+//! layer of preview1 ([`super::fs`]): one path check, one pair of backends.
 //!
 //! Not yet: the 0.3 functions that take or return `stream`/`future` values
 //! (`wasi:cli/std{in,out,err}@0.3.0`, the descriptors' `*-via-stream` and
-//! `read-directory`) trap when called, until the VM has streams and futures;
-//! `wasi:filesystem@0.2` is not provided.
+//! `read-directory`) trap when called, until the VM has streams and futures.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
