@@ -15,7 +15,7 @@ use wasi_testsuite::{CommandRuntime, Runtime, run_suites, runtime_by_name};
 #[derive(Debug, Args)]
 pub struct WasiArgs {
     /// Runtime: reference-vm (default, in process), reference-vm-memfs, wasmtime,
-    /// wasmer, wasmedge, iwasm, wazero, node, wasm-conform-run.
+    /// wasmer, wasmedge, iwasm, wazero, node, wasm-conform-run, jco.
     #[arg(long, conflicts_with = "runtime_cmd")]
     pub runtime: Option<String>,
     /// An arbitrary runtime command template, e.g.

@@ -141,6 +141,7 @@ pub const BUILTIN_ADAPTERS: &[&str] = &[
     include_str!("../adapters/wazero.toml"),
     include_str!("../adapters/node.toml"),
     include_str!("../adapters/wasm-conform.toml"),
+    include_str!("../adapters/jco.toml"),
 ];
 
 /// The bundled Node.js driver.
