@@ -15,7 +15,7 @@ use wasi_testsuite::{CommandRuntime, Runtime, run_suites, runtime_by_name};
 #[derive(Debug, Args)]
 pub struct WasiArgs {
     /// Runtime: reference-vm (default, in process), reference-vm-memfs, wasmtime,
-    /// wasmer, wasmedge, iwasm, wazero, node, wasm-conform-run.
+    /// wasmer, wasmedge, iwasm, wazero, node, wasm-conform-run, jco.
     #[arg(long, conflicts_with = "runtime_cmd")]
     pub runtime: Option<String>,
     /// An arbitrary runtime command template, e.g.
@@ -48,6 +48,13 @@ pub struct WasiArgs {
     /// official suite; the results have `kind: "sandbox"`.
     #[arg(long, conflicts_with = "testsuites")]
     pub sandbox: bool,
+    /// Turn the wasip1 suites (default: rust, c and assemblyscript
+    /// wasm32-wasip1 of the default root; or the --testsuite folders, or
+    /// the sandbox suite with --sandbox) into WASI 0.2 components with the
+    /// official preview1 adapter, generated into target/wasip1-as-component,
+    /// and run those (test ids `.../wasm32-wasip1-as-component/NAME`).
+    #[arg(long = "preview1-as-component")]
+    pub preview1_as_component: bool,
 }
 
 /// Runs `wasm-conform wasi`; returns the process exit status.
@@ -95,6 +102,12 @@ pub fn wasi(args: WasiArgs) -> u8 {
                 return 2;
             }
         }
+    } else if args.testsuites.is_empty() && args.preview1_as_component {
+        let root = default_testsuite();
+        ["rust", "c", "assemblyscript"]
+            .iter()
+            .map(|l| root.join(l).join("testsuite/wasm32-wasip1"))
+            .collect()
     } else if args.testsuites.is_empty() {
         vec![default_testsuite()]
     } else {
@@ -109,6 +122,25 @@ pub fn wasi(args: WasiArgs) -> u8 {
             return 2;
         }
     }
+    // Through the adapter, the adapter's own known failures apply to every runtime.
+    let mut expectations = expectations;
+    if args.preview1_as_component
+        && let Some(e) = Expectations::builtin(wasi_testsuite::p1component::EXPECTATIONS)
+    {
+        expectations.tests.extend(e.tests);
+    }
+    let testsuites = if args.preview1_as_component {
+        let out = wasi_testsuite::p1component::default_out_dir();
+        match wasi_testsuite::p1component::prepare(&testsuites, &out) {
+            Ok(root) => vec![root],
+            Err(e) => {
+                eprintln!("wasm-conform wasi: --preview1-as-component: {e}");
+                return 2;
+            }
+        }
+    } else {
+        testsuites
+    };
     let mut opts = Options {
         testsuites,
         strict: args.strict,

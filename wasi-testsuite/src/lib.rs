@@ -3,6 +3,7 @@
 //! command adapters, and reports in the Results JSON.
 
 pub mod discover;
+pub mod p1component;
 pub mod refvm;
 pub mod runner;
 pub mod runtime;
@@ -15,7 +16,7 @@ pub use runtime::{Adapter, CommandRuntime, RunOutput, RunRequest, RunStatus, Run
 
 /// A runtime by name: `reference-vm` (in process, `--fs host`), `reference-vm-memfs`,
 /// or a shipped adapter (`wasmtime`, `wasmer`, `wasmedge`, `iwasm`, `wazero`,
-/// `node`, `wasm-conform-run`).
+/// `node`, `wasm-conform-run`, `jco`).
 pub fn runtime_by_name(name: &str) -> Option<Box<dyn Runtime>> {
     match name {
         "reference-vm" => Some(Box::new(refvm::RefVm { memfs: false })),

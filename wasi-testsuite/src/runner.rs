@@ -271,7 +271,8 @@ impl RunReport {
     }
 }
 
-fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+/// Copies a fixture tree (symlinks as symlinks, files made writable).
+pub(crate) fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dst)?;
     for e in std::fs::read_dir(src)? {
         let e = e?;
@@ -306,6 +307,52 @@ fn show(bytes: &[u8]) -> String {
     } else {
         s.into_owned()
     }
+}
+
+/// What a component needs of a runtime, from its imports and exports.
+#[derive(Debug, Default)]
+struct Needs {
+    /// It exports `wasi:cli/run@0.3.x`.
+    wasip3: bool,
+    /// `sockets` when it imports `wasi:sockets/*`, `http` for `wasi:http/*`.
+    proposals: Vec<String>,
+}
+
+/// Reads `wasm`'s imports and exports when it is a component (with the
+/// reference VM's decoder); a core module or an undecodable file needs
+/// nothing.
+fn component_needs(wasm: &Path) -> Needs {
+    use reference_vm::component::syntax::Definition;
+    let mut n = Needs::default();
+    if wasm_kind(wasm) != WasmKind::Component {
+        return n;
+    }
+    let Ok(bytes) = std::fs::read(wasm) else {
+        return n;
+    };
+    let features = reference_vm::Features {
+        threads: true,
+        ..reference_vm::Features::default()
+    };
+    let Ok(c) = reference_vm::component::decode_component(&bytes, &features) else {
+        return n;
+    };
+    for d in &c.defs {
+        match d {
+            Definition::Import(i) => {
+                for (prefix, p) in [("wasi:sockets/", "sockets"), ("wasi:http/", "http")] {
+                    if i.name.name.starts_with(prefix) && !n.proposals.iter().any(|x| x == p) {
+                        n.proposals.push(p.to_string());
+                    }
+                }
+            }
+            Definition::Export(e) if e.name.name.starts_with("wasi:cli/run@0.3.") => {
+                n.wasip3 = true
+            }
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Runs one test on `runtime`.
@@ -366,6 +413,26 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
         res.message = format!("unsupported: {why}");
         return res;
     }
+    // What the test needs from the runtime: WASI 0.3, and the proposals its
+    // spec names or its imports show (a test without a spec still needs
+    // the network if it imports wasi:sockets).
+    let needs = component_needs(wasm);
+    let mut proposals = plan.proposals.clone();
+    for p in needs.proposals {
+        if !proposals.contains(&p) {
+            proposals.push(p);
+        }
+    }
+    let missing: Vec<&str> = proposals
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !runtime.supports_proposal(p))
+        .collect();
+    if !missing.is_empty() {
+        res.outcome = Outcome::Unsupported;
+        res.message = format!("unsupported: WASI proposals: {}", missing.join(", "));
+        return res;
+    }
     let tmp = match tempfile::Builder::new().prefix("wasi-test-").tempdir() {
         Ok(t) => t,
         Err(e) => {
@@ -393,6 +460,8 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
         cwd: tmp.path().to_path_buf(),
         timeout: opts.timeout,
         output_cap: opts.output_cap,
+        wasip3: needs.wasip3 || wasm.components().any(|c| c.as_os_str() == "wasm32-wasip3"),
+        proposals,
     };
     let out = runtime.run(&req);
     res.command = out.command.clone();

@@ -34,6 +34,12 @@ pub struct RunRequest {
     pub timeout: Duration,
     /// Bytes kept per output stream.
     pub output_cap: usize,
+    /// A WASI 0.3 component (a `wasm32-wasip3` test, or one exporting
+    /// `wasi:cli/run@0.3`): runtimes may need a flag to enable 0.3.
+    pub wasip3: bool,
+    /// WASI proposals the test needs (`sockets`, `http`), from its spec or
+    /// the component's imports.
+    pub proposals: Vec<String>,
 }
 
 /// How a run ended.
@@ -74,6 +80,11 @@ pub trait Runtime: Send + Sync {
     fn supports_components(&self) -> bool {
         false
     }
+    /// Whether it can grant the WASI proposal `p` (`sockets`, `http`) to a
+    /// test; tests needing one it cannot are reported unsupported.
+    fn supports_proposal(&self, _p: &str) -> bool {
+        false
+    }
     /// Runs one test.
     fn run(&self, req: &RunRequest) -> RunOutput;
 }
@@ -91,6 +102,34 @@ pub struct Adapter {
     /// Whether it runs components.
     #[serde(default)]
     pub components: bool,
+    /// What `{flags}` in the command expands to for a WASI 0.3 component
+    /// (whitespace-separated).
+    #[serde(default)]
+    pub p3_flags: Option<String>,
+    /// What `{flags}` adds for each WASI proposal a test needs; a proposal
+    /// listed here is one the runtime can grant.
+    #[serde(default)]
+    pub proposal_flags: std::collections::BTreeMap<String, String>,
+}
+
+impl Adapter {
+    /// The words `{flags}` expands to for `req`.
+    pub fn flags_for(&self, req: &RunRequest) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if req.wasip3 {
+            out.extend(
+                self.p3_flags
+                    .iter()
+                    .flat_map(|f| f.split_whitespace().map(str::to_string)),
+            );
+        }
+        for p in &req.proposals {
+            if let Some(f) = self.proposal_flags.get(p) {
+                out.extend(f.split_whitespace().map(str::to_string));
+            }
+        }
+        out
+    }
 }
 
 /// The adapters shipped with wasm-conform (`adapters/*.toml`).
@@ -102,6 +141,7 @@ pub const BUILTIN_ADAPTERS: &[&str] = &[
     include_str!("../adapters/wazero.toml"),
     include_str!("../adapters/node.toml"),
     include_str!("../adapters/wasm-conform.toml"),
+    include_str!("../adapters/jco.toml"),
 ];
 
 /// The bundled Node.js driver.
@@ -148,8 +188,13 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-/// Expands a command template for `req` into argv.
+/// Expands a command template for `req` into argv (`{flags}` expands to nothing).
 pub fn expand_template(template: &str, req: &RunRequest) -> Vec<String> {
+    expand_template_with(template, req, &[])
+}
+
+/// Expands a command template for `req` into argv, `{flags}` into `flags`.
+pub fn expand_template_with(template: &str, req: &RunRequest, flags: &[String]) -> Vec<String> {
     let tokens: Vec<&str> = template.split_whitespace().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -196,6 +241,7 @@ pub fn expand_template(template: &str, req: &RunRequest) -> Vec<String> {
         }
         match tokens[i] {
             "{args}" => out.extend(req.args.iter().cloned()),
+            "{flags}" => out.extend(flags.iter().cloned()),
             t => out.push(
                 t.replace("{wasm}", &req.wasm.to_string_lossy())
                     .replace("{driver}", &node_driver_path().to_string_lossy())
@@ -233,6 +279,8 @@ impl CommandRuntime {
                 command: template.to_string(),
                 version: None,
                 components: false,
+                p3_flags: None,
+                proposal_flags: Default::default(),
             },
         }
     }
@@ -256,6 +304,8 @@ impl Runtime for CommandRuntime {
             cwd: std::env::temp_dir(),
             timeout: Duration::from_secs(10),
             output_cap: 4096,
+            wasip3: false,
+            proposals: vec![],
         };
         let argv = expand_template(v, &req);
         let out = run_argv(&argv, &req);
@@ -274,8 +324,16 @@ impl Runtime for CommandRuntime {
         self.adapter.components
     }
 
+    fn supports_proposal(&self, p: &str) -> bool {
+        self.adapter.proposal_flags.contains_key(p)
+    }
+
     fn run(&self, req: &RunRequest) -> RunOutput {
-        run_argv(&expand_template(&self.adapter.command, req), req)
+        let flags = self.adapter.flags_for(req);
+        run_argv(
+            &expand_template_with(&self.adapter.command, req, &flags),
+            req,
+        )
     }
 }
 
@@ -401,7 +459,32 @@ mod tests {
             cwd: "/tmp".into(),
             timeout: Duration::from_secs(5),
             output_cap: 100,
+            wasip3: false,
+            proposals: vec![],
         }
+    }
+
+    /// `{flags}` gives the wasmtime adapter's flags for what the test
+    /// needs, before the module, and nothing for a plain test.
+    #[test]
+    fn flags_follow_what_the_test_needs() {
+        let a = builtin_adapter("wasmtime").expect("shipped adapter");
+        let mut r = req();
+        let plain = expand_template_with(&a.command, &r, &a.flags_for(&r));
+        assert!(
+            !plain
+                .iter()
+                .any(|w| w.starts_with("-S") || w.starts_with("-W"))
+        );
+        r.wasip3 = true;
+        r.proposals = vec!["sockets".into(), "unknown".into()];
+        let argv = expand_template_with(&a.command, &r, &a.flags_for(&r));
+        let at = |w: &str| argv.iter().position(|x| x == w);
+        for f in ["-Sp3", "-Wcomponent-model-async", "-Sinherit-network"] {
+            assert!(at(f) < at("t.wasm") && at(f).is_some(), "{f} in {argv:?}");
+        }
+        assert!(CommandRuntime { adapter: a.clone() }.supports_proposal("http"));
+        assert!(!CommandRuntime { adapter: a }.supports_proposal("unknown"));
     }
 
     #[test]

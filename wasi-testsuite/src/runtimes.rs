@@ -37,6 +37,14 @@ pub struct VendorEntry {
     /// The template for a component; none: core modules only.
     #[serde(default)]
     pub components: Option<String>,
+    /// What `{flags}` expands to for a WASI 0.3 component (as in
+    /// `adapters/*.toml`).
+    #[serde(default)]
+    pub p3_flags: Option<String>,
+    /// What `{flags}` adds per WASI proposal a test needs; the proposals
+    /// listed are the ones this runtime grants.
+    #[serde(default)]
+    pub proposal_flags: std::collections::BTreeMap<String, String>,
     /// The command that prints its version.
     #[serde(default)]
     pub version: Option<String>,
@@ -134,6 +142,8 @@ impl VendorEntry {
                 command: command.to_string(),
                 version: self.version.clone(),
                 components: self.components.is_some(),
+                p3_flags: self.p3_flags.clone(),
+                proposal_flags: self.proposal_flags.clone(),
             },
         }
     }
@@ -158,6 +168,10 @@ impl Runtime for VendorRuntime {
 
     fn supports_components(&self) -> bool {
         self.entry.components.is_some()
+    }
+
+    fn supports_proposal(&self, p: &str) -> bool {
+        self.entry.proposal_flags.contains_key(p)
     }
 
     fn run(&self, req: &RunRequest) -> RunOutput {

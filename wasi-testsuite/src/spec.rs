@@ -98,8 +98,11 @@ pub struct Plan {
     pub stdout: Option<String>,
     /// Expected stderr.
     pub stderr: Option<String>,
-    /// Why the plan cannot be run here (network operations, proposals), if so.
+    /// Why the plan cannot be run here (network operations), if so.
     pub unsupported: Option<String>,
+    /// WASI proposals the test needs (`sockets`, `http`): a runtime that
+    /// cannot grant one reports the test unsupported.
+    pub proposals: Vec<String>,
 }
 
 impl RawSpec {
@@ -163,9 +166,7 @@ impl RawSpec {
         if !stderr.is_empty() {
             p.stderr = Some(stderr);
         }
-        if !self.proposals.is_empty() && p.unsupported.is_none() {
-            p.unsupported = Some(format!("WASI proposals: {}", self.proposals.join(", ")));
-        }
+        p.proposals = self.proposals.clone();
         p
     }
 }

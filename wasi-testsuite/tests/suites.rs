@@ -143,3 +143,90 @@ fn wasi_threads_proposal_all_pass() {
     assert_eq!((report.results.len(), read_tests), (15, 3));
     assert_eq!(report.doc.totals.pass, 15, "{}", report.table());
 }
+
+/// The expectations of the reference VM plus the adapter's own
+/// (`--preview1-as-component` mode).
+fn adapter_expectations() -> wasi_testsuite::runner::Expectations {
+    let mut e = wasi_testsuite::runner::Expectations::builtin("reference-vm")
+        .expect("shipped expectations");
+    e.tests.extend(
+        wasi_testsuite::runner::Expectations::builtin(wasi_testsuite::p1component::EXPECTATIONS)
+            .expect("shipped adapter expectations")
+            .tests,
+    );
+    e
+}
+
+/// The 72 wasip1 tests as WASI 0.2 components (the official preview1
+/// adapter, generated into target/), on both file-system backends: each
+/// passes or fails as `expectations/preview1-adapter.toml` says (failures
+/// the adapter causes on every runtime), and an expected failure that
+/// starts passing fails the run.
+#[test]
+fn wasip1_as_components_on_reference_vm() {
+    let Some(root) = suite_root() else { return };
+    let out = wasi_testsuite::p1component::default_out_dir();
+    let comp_root =
+        wasi_testsuite::p1component::prepare(&wasip1(&root), &out).expect("components generated");
+    let expectations = adapter_expectations();
+    for memfs in [false, true] {
+        let opts = Options {
+            testsuites: vec![comp_root.clone()],
+            expectations: expectations.clone(),
+            ..Options::default()
+        };
+        let report = run_suites(&RefVm { memfs }, &opts).expect("suites run");
+        print!("{}", report.table());
+        assert_eq!(report.results.len(), 72, "{}", report.table());
+        assert!(
+            report
+                .results
+                .iter()
+                .all(|r| r.id.contains("wasm32-wasip1-as-component/")),
+            "ids name the mode"
+        );
+        assert!(report.success(), "memfs={memfs}\n{}", report.table());
+        let listed = report
+            .results
+            .iter()
+            .filter(|r| r.outcome == Outcome::XFail)
+            .count();
+        assert_eq!(report.doc.totals.pass as usize, 72 - listed);
+    }
+}
+
+/// The sandbox suite through `wasi:filesystem@0.2` descriptors (the probe
+/// wrapped with the preview1 adapter): no escape, no host crash; the only
+/// non-passes are the listed preview1-rights and guest-pointer cases.
+#[test]
+fn sandbox_suite_through_p2_descriptors_has_no_escape() {
+    let (_guard, dir, cases) =
+        wasi_testsuite::sandbox::prepare(&wasi_testsuite::sandbox::default_dir())
+            .expect("sandbox suite builds");
+    let out = wasi_testsuite::p1component::default_out_dir();
+    let comp_root =
+        wasi_testsuite::p1component::prepare(&[dir], &out).expect("components generated");
+    for memfs in [false, true] {
+        let opts = Options {
+            testsuites: vec![comp_root.clone()],
+            timeout: std::time::Duration::from_secs(60),
+            expectations: adapter_expectations(),
+            ..Options::default()
+        };
+        let report = run_suites(&RefVm { memfs }, &opts).expect("sandbox runs");
+        print!("{}", report.table());
+        assert_eq!(report.results.len(), cases.len());
+        assert!(report.success(), "memfs={memfs}\n{}", report.table());
+        // Every escape case (a path leaving the jail) passes.
+        for r in &report.results {
+            let name = r.id.rsplit('/').next().unwrap_or_default();
+            if !name.starts_with("ro-")
+                && ["escape", "dotdot", "symlink", "absolute", "trailing-slash"]
+                    .iter()
+                    .any(|k| name.contains(k))
+            {
+                assert_eq!(r.outcome, Outcome::Pass, "{}: {}", r.id, r.message);
+            }
+        }
+    }
+}

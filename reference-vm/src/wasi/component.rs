@@ -10,14 +10,23 @@
 //! at [`P2_VERSION`] (an import of any older 0.2.x resolves to them by
 //! semver), 0.3 interfaces at [`P3_VERSION`].
 //!
-//! Host resources (streams, pollables, errors, terminals, descriptors) are
-//! entries of one table; a handle's representation is the entry's key, and
-//! each resource type's destructor removes its entry.
+//! `P2_VERSION` is the newest 0.2 release the official preview1 adapter
+//! (wasmtime 50's) imports, so adapted preview1 programs link.
+//!
+//! Host resources (streams, pollables, errors, terminals, descriptors,
+//! directory-entry streams) are entries of one table; a handle's
+//! representation is the entry's key, and each resource type's destructor
+//! removes its entry. A 0.2 file stream (`read-via-stream`,
+//! `write-via-stream`, `append-via-stream`) names its descriptor's entry and
+//! an offset: it reads and writes through the descriptor while it lives, and
+//! is closed once the descriptor is dropped.
+//!
+//! `wasi:filesystem` of both versions sits on the capability file-system
+//! layer of preview1 ([`super::fs`]): one path check, one pair of backends.
 //!
 //! Not yet: the 0.3 functions that take or return `stream`/`future` values
 //! (`wasi:cli/std{in,out,err}@0.3.0`, the descriptors' `*-via-stream` and
-//! `read-directory`) trap when called, until the VM has streams and futures;
-//! `wasi:filesystem@0.2` is not provided.
+//! `read-directory`) trap when called, until the VM has streams and futures.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -32,7 +41,7 @@ use crate::component::exec::{HostDtor, HostFunc, HostFuncCx, HostItem};
 use crate::component::{self, FuncType, ResourceType, Runtime, Trap, ValType, Value};
 
 /// The WASI 0.2 version the host's 0.2 interfaces are registered at.
-pub const P2_VERSION: &str = "0.2.6";
+pub const P2_VERSION: &str = "0.2.12";
 /// The WASI 0.3 version the host's 0.3 interfaces are registered at.
 pub const P3_VERSION: &str = "0.3.0";
 /// `blocking-write-and-flush` takes at most this many bytes (wasi:io/streams).
@@ -47,18 +56,39 @@ const MAX_RANDOM_BYTES: u64 = 1 << 20;
 
 /// A host object behind a resource handle.
 enum Object {
-    /// `output-stream` to stdout (1) or stderr (2).
-    Output(u32),
-    /// `input-stream` from stdin.
-    Input,
+    /// `output-stream`.
+    Output(Sink),
+    /// `input-stream`.
+    Input(Source),
     /// `pollable`: ready from this monotonic-clock reading on (`None`: always).
     Pollable(Option<u64>),
-    /// `error` (wasi:io/error) with its debug string.
-    Error(String),
+    /// `error` (wasi:io/error) with its debug string and, for a file-system
+    /// failure, the errno `filesystem-error-code` reports.
+    Error(String, Option<Errno>),
     /// `terminal-input` / `terminal-output`.
     Terminal,
     /// `descriptor` (wasi:filesystem).
     Descriptor(Descriptor),
+    /// `directory-entry-stream` (wasi:filesystem@0.2): the entries not yet read.
+    DirEntries(std::collections::VecDeque<wt::DirEntry>),
+}
+
+/// Where an `output-stream` writes.
+#[derive(Clone, Copy)]
+enum Sink {
+    /// Stdout (1) or stderr (2).
+    Stdio(u32),
+    /// The file of descriptor `desc`, at `at` (`None`: appending).
+    File { desc: u32, at: Option<u64> },
+}
+
+/// Where an `input-stream` reads from.
+#[derive(Clone, Copy)]
+enum Source {
+    /// Stdin.
+    Stdin,
+    /// The file of descriptor `desc`, from `at`.
+    File { desc: u32, at: u64 },
 }
 
 /// An open file-system object of `wasi:filesystem`, with its
@@ -431,10 +461,10 @@ fn stream_error(p: &P2Types) -> ValType {
     ])
 }
 
-/// A `stream-error` value for a failed write.
+/// A `stream-error` value for a failed read or write.
 fn failed(h: &Host, e: Errno) -> Value {
     let msg = errno::name(e).to_string();
-    let r = h.push(Object::Error(msg));
+    let r = h.push(Object::Error(msg, Some(e)));
     err(Value::Variant(
         "last-operation-failed".into(),
         Some(Box::new(Value::Own(r))),
@@ -446,45 +476,112 @@ fn closed() -> Value {
 
 /// Writes all of `data` to the output stream `r`.
 fn stream_write(h: &Host, r: u32, data: &[u8]) -> Result<Value, Trap> {
-    let fd = match h.table().objects.get(&r) {
-        Some(Object::Output(fd)) => *fd,
+    let sink = match h.table().objects.get(&r) {
+        Some(Object::Output(s)) => *s,
         _ => return Err(host_trap("host: not an output-stream")),
     };
-    let mut c = h.ctx();
-    let Some(f) = c.stdio_file(fd) else {
-        return Ok(closed());
-    };
-    let mut at = 0;
-    while at < data.len() {
-        match f.write(&data[at..], false) {
-            Ok(0) => return Ok(closed()),
-            Ok(n) => at += n,
-            Err(e) => {
-                drop(c);
-                return Ok(failed(h, e));
+    let (desc, at) = match sink {
+        Sink::Stdio(fd) => {
+            let mut c = h.ctx();
+            let Some(f) = c.stdio_file(fd) else {
+                return Ok(closed());
+            };
+            let mut at = 0;
+            while at < data.len() {
+                match f.write(&data[at..], false) {
+                    Ok(0) => return Ok(closed()),
+                    Ok(n) => at += n,
+                    Err(e) => {
+                        drop(c);
+                        return Ok(failed(h, e));
+                    }
+                }
             }
+            return Ok(ok(None));
         }
+        Sink::File { desc, at } => (desc, at),
+    };
+    // A file stream (wasi:filesystem write-via-stream / append-via-stream):
+    // writes at its offset, or at the end when appending.
+    let res = {
+        let mut t = h.table();
+        match t.objects.get_mut(&desc) {
+            Some(Object::Descriptor(Descriptor {
+                kind: DescKind::File(f),
+                ..
+            })) => {
+                let mut done = 0usize;
+                let mut r = Ok(());
+                while done < data.len() {
+                    let w = match at {
+                        Some(off) => f.write_at(&data[done..], off.saturating_add(done as u64)),
+                        None => f.write(&data[done..], true),
+                    };
+                    match w {
+                        Ok(0) => break,
+                        Ok(n) => done += n,
+                        Err(e) => {
+                            r = Err(e);
+                            break;
+                        }
+                    }
+                }
+                r.map(|_| done)
+            }
+            // The descriptor is gone: the stream is closed.
+            _ => return Ok(closed()),
+        }
+    };
+    match res {
+        Ok(n) => {
+            if let (Some(off), Some(Object::Output(Sink::File { at: pos, .. }))) =
+                (at, h.table().objects.get_mut(&r))
+            {
+                *pos = Some(off.saturating_add(n as u64));
+            }
+            Ok(ok(None))
+        }
+        Err(e) => Ok(failed(h, e)),
     }
-    Ok(ok(None))
 }
 
-/// Reads at most `len` bytes from stdin: `closed` at end of file.
+/// Reads at most `len` bytes from the input stream `r`: `closed` at end of
+/// file.
 fn stream_read(h: &Host, r: u32, len: u64) -> Result<Value, Trap> {
-    if !matches!(h.table().objects.get(&r), Some(Object::Input)) {
-        return Err(host_trap("host: not an input-stream"));
-    }
-    let mut buf = vec![0u8; len.min(READ_CHUNK) as usize];
-    let mut c = h.ctx();
-    let Some(f) = c.stdio_file(0) else {
-        return Ok(closed());
+    let src = match h.table().objects.get(&r) {
+        Some(Object::Input(s)) => *s,
+        _ => return Err(host_trap("host: not an input-stream")),
     };
-    match f.read(&mut buf) {
+    let mut buf = vec![0u8; len.min(READ_CHUNK) as usize];
+    let got = match src {
+        Source::Stdin => {
+            let mut c = h.ctx();
+            let Some(f) = c.stdio_file(0) else {
+                return Ok(closed());
+            };
+            f.read(&mut buf)
+        }
+        Source::File { desc, at } => {
+            let mut t = h.table();
+            let got = match t.objects.get_mut(&desc) {
+                Some(Object::Descriptor(Descriptor {
+                    kind: DescKind::File(f),
+                    ..
+                })) => f.read_at(&mut buf, at),
+                _ => return Ok(closed()),
+            };
+            if let (Ok(n), Some(Object::Input(Source::File { at, .. }))) =
+                (&got, t.objects.get_mut(&r))
+            {
+                *at = at.saturating_add(*n as u64);
+            }
+            got
+        }
+    };
+    match got {
         Ok(0) if len > 0 => Ok(closed()),
         Ok(n) => Ok(ok(Some(bytes(&buf[..n])))),
-        Err(e) => {
-            drop(c);
-            Ok(failed(h, e))
-        }
+        Err(e) => Ok(failed(h, e)),
     }
 }
 
@@ -499,7 +596,7 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             |h, a| {
                 let r = rep(a.first())?;
                 match h.table().objects.get(&r) {
-                    Some(Object::Error(s)) => Ok(Some(Value::String(s.clone()))),
+                    Some(Object::Error(s, _)) => Ok(Some(Value::String(s.clone()))),
                     _ => Err(host_trap("host: not an error")),
                 }
             },
@@ -792,14 +889,14 @@ fn cli_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types, tin: ResourceType, to
         Iface::new(host)
             .resource("output-stream", p.output)
             .func(func, &[], Some(T::Own(p.output)), move |h, _| {
-                Ok(Some(Value::Own(h.push(Object::Output(obj)))))
+                Ok(Some(Value::Own(h.push(Object::Output(Sink::Stdio(obj))))))
             })
             .register(rt, iface, v);
     }
     Iface::new(host)
         .resource("input-stream", p.input)
         .func("get-stdin", &[], Some(T::Own(p.input)), |h, _| {
-            Ok(Some(Value::Own(h.push(Object::Input))))
+            Ok(Some(Value::Own(h.push(Object::Input(Source::Stdin)))))
         })
         .register(rt, "wasi:cli/stdin", v);
     terminals(rt, host, v, tin, tout);
@@ -1027,7 +1124,7 @@ fn random(rt: &mut Runtime, host: &Arc<Host>, version: &str, p3: bool) {
 // ---- wasi:filesystem@0.3.0 --------------------------------------------
 
 mod filesystem;
-use filesystem::filesystem_p3;
+use filesystem::{Fs, filesystem};
 
 // ---- linking, running ------------------------------------------------
 
@@ -1056,7 +1153,7 @@ pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
         output: resource(rt),
     };
     let (tin2, tout2, tin3, tout3) = (resource(rt), resource(rt), resource(rt), resource(rt));
-    let descriptor = resource(rt);
+    let (descriptor2, dir_stream2, descriptor3) = (resource(rt), resource(rt), resource(rt));
     io_p2(rt, &host, &p2);
     cli_p2(rt, &host, &p2, tin2, tout2);
     clocks_p2(rt, &host, &p2);
@@ -1064,7 +1161,14 @@ pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
     cli_p3(rt, &host, tin3, tout3);
     clocks_p3(rt, &host);
     random(rt, &host, P3_VERSION, true);
-    filesystem_p3(rt, &host, descriptor);
+    filesystem(
+        rt,
+        &host,
+        Fs { p3: false },
+        descriptor2,
+        Some((&p2, dir_stream2)),
+    );
+    filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
 }
 
 /// The `wasi:cli/run` export to call: the highest 0.3.x, else the highest

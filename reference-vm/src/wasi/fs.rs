@@ -11,6 +11,28 @@ use std::any::Any;
 
 use super::types::{DirEntry, Errno, Filestat, TimeSet};
 
+/// The checks every guest path passes before a backend sees it, the same
+/// for preview1, `wasi:filesystem@0.2` and `@0.3` (the sandbox's first
+/// rules): at most `max_len` bytes (`NAMETOOLONG`), no NUL (`INVAL`), not
+/// empty (`NOENT`), not absolute (`PERM`: it would leave the directory of
+/// the descriptor; wasi-filesystem's path resolution). A symlink target is
+/// checked the same way: an absolute one could only name something outside.
+pub fn check_path(p: &str, max_len: u32) -> Result<(), Errno> {
+    if p.len() as u64 > max_len as u64 {
+        return Err(super::types::errno::NAMETOOLONG);
+    }
+    if p.contains('\0') {
+        return Err(super::types::errno::INVAL);
+    }
+    if p.is_empty() {
+        return Err(super::types::errno::NOENT);
+    }
+    if p.starts_with('/') {
+        return Err(super::types::errno::PERM);
+    }
+    Ok(())
+}
+
 /// Symlink expansions allowed while resolving one path.
 pub const MAX_SYMLINK_EXPANSIONS: usize = 40;
 

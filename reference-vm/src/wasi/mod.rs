@@ -1010,12 +1010,7 @@ impl WasiCtx {
             return Err(errno::INVAL);
         }
         let s = std::str::from_utf8(&bytes).map_err(|_| errno::ILSEQ)?;
-        if s.is_empty() {
-            return Err(errno::NOENT);
-        }
-        if s.starts_with('/') {
-            return Err(errno::PERM);
-        }
+        fs::check_path(s, self.limits.max_path_len)?;
         Ok(s.to_string())
     }
 

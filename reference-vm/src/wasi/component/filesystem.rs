@@ -1,9 +1,14 @@
-//! `wasi:filesystem@0.3.0` (types, preopens) over the capability
-//! file-system layer of preview1 ([`WasiDir`], [`WasiFile`]): the same
-//! backends and the same sandbox rules (a path never leaves the directory
-//! of its descriptor: `not-permitted`). Every function completes
-//! synchronously; those taking or returning streams trap until the VM has
-//! streams and futures.
+//! `wasi:filesystem` (types, preopens) at 0.2 and 0.3 over the capability
+//! file-system layer of preview1 ([`WasiDir`], [`WasiFile`]): one layer,
+//! the same backends and the same sandbox rules for every version (a path
+//! never leaves the directory of its descriptor: `not-permitted`).
+//!
+//! The two versions share the descriptor logic and differ in their types
+//! ([`Fs`]): 0.2's `error-code` and `descriptor-type` are enums, its
+//! timestamps are `wasi:clocks/wall-clock.datetime`, its functions are
+//! synchronous, and its streams are `wasi:io` resources (file streams of
+//! the host's table); 0.3's functions are `async`, and those taking or
+//! returning `stream`/`future` values trap until the VM has them.
 
 use super::*;
 
@@ -11,6 +16,7 @@ use super::*;
 /// An errno not listed is `other(some(name))`.
 const ERROR_CODES: &[(Errno, &str)] = &[
     (errno::ACCES, "access"),
+    (errno::AGAIN, "would-block"),
     (errno::ALREADY, "already"),
     (errno::BADF, "bad-descriptor"),
     (errno::BUSY, "busy"),
@@ -50,9 +56,10 @@ const ERROR_CODES: &[(Errno, &str)] = &[
     (errno::XDEV, "cross-device"),
 ];
 
-/// The cases of `error-code`, in WIT order.
+/// The cases of `error-code`, in WIT order (0.3 drops `would-block`).
 const ERROR_CASES: &[&str] = &[
     "access",
+    "would-block",
     "already",
     "bad-descriptor",
     "busy",
@@ -110,63 +117,120 @@ const DESCRIPTOR_FLAGS: &[&str] = &[
     "mutate-directory",
 ];
 
-fn error_code_type() -> ValType {
-    let mut cases: Vec<(&str, Option<ValType>)> = ERROR_CASES.iter().map(|c| (*c, None)).collect();
-    cases.push(("other", Some(option(T::String))));
-    variant(&cases)
+/// The version a set of filesystem functions is registered for: its types.
+#[derive(Clone, Copy)]
+pub(super) struct Fs {
+    /// 0.3.0 (else 0.2.x).
+    pub p3: bool,
 }
 
-fn descriptor_type_type() -> ValType {
-    variant(&[
-        ("block-device", None),
-        ("character-device", None),
-        ("directory", None),
-        ("fifo", None),
-        ("symbolic-link", None),
-        ("regular-file", None),
-        ("socket", None),
-        ("other", Some(option(T::String))),
-    ])
-}
-
-fn error_value(e: Errno) -> Value {
-    match ERROR_CODES.iter().find(|(n, _)| *n == e) {
-        Some((_, case)) => Value::Variant(case.to_string(), None),
-        None => Value::Variant(
-            "other".into(),
-            Some(Box::new(some(Value::String(errno::name(e).to_string())))),
-        ),
+impl Fs {
+    /// `error-code`: 0.2 an enum, 0.3 a variant ending in `other(option<string>)`.
+    fn error_code_type(self) -> ValType {
+        let cases = ERROR_CASES
+            .iter()
+            .filter(|c| !self.p3 || **c != "would-block");
+        if self.p3 {
+            let mut v: Vec<(&str, Option<ValType>)> = cases.map(|c| (*c, None)).collect();
+            v.push(("other", Some(option(T::String))));
+            variant(&v)
+        } else {
+            enum_(&cases.copied().collect::<Vec<_>>())
+        }
     }
-}
 
-/// A `result<T, error-code>` value.
-fn fs_result(r: Result<Option<Value>, Errno>) -> Result<Option<Value>, Trap> {
-    Ok(Some(match r {
-        Ok(v) => ok(v),
-        Err(e) => err(error_value(e)),
-    }))
-}
-
-fn descriptor_type_value(ft: u8) -> Value {
-    match DESCRIPTOR_TYPES.iter().find(|(t, _)| *t == ft) {
-        Some((_, case)) => Value::Variant(case.to_string(), None),
-        None => Value::Variant("other".into(), Some(Box::new(Value::Option(None)))),
+    /// An errno as an `error-code`; one with no case is 0.3's
+    /// `other(some(name))`, 0.2's `io`.
+    fn error_value(self, e: Errno) -> Value {
+        let case = ERROR_CODES
+            .iter()
+            .find(|(n, c)| *n == e && (!self.p3 || *c != "would-block"))
+            .map(|(_, c)| *c);
+        match (self.p3, case) {
+            (true, Some(c)) => Value::Variant(c.to_string(), None),
+            (true, None) => Value::Variant(
+                "other".into(),
+                Some(Box::new(some(Value::String(errno::name(e).to_string())))),
+            ),
+            (false, c) => Value::Enum(c.unwrap_or("io").to_string()),
+        }
     }
-}
 
-fn timestamp(ns: u64) -> Value {
-    some(instant_value(ns))
-}
+    /// `descriptor-type`: 0.2 an enum starting with `unknown`, 0.3 a
+    /// variant ending in `other(option<string>)`.
+    fn descriptor_type_type(self) -> ValType {
+        const CASES: &[&str] = &[
+            "block-device",
+            "character-device",
+            "directory",
+            "fifo",
+            "symbolic-link",
+            "regular-file",
+            "socket",
+        ];
+        if self.p3 {
+            let mut v: Vec<(&str, Option<ValType>)> = CASES.iter().map(|c| (*c, None)).collect();
+            v.push(("other", Some(option(T::String))));
+            variant(&v)
+        } else {
+            let mut v = vec!["unknown"];
+            v.extend_from_slice(CASES);
+            enum_(&v)
+        }
+    }
 
-fn stat_value(s: &wt::Filestat) -> Value {
-    record(vec![
-        ("type", descriptor_type_value(s.filetype)),
-        ("link-count", Value::U64(s.nlink)),
-        ("size", Value::U64(s.size)),
-        ("data-access-timestamp", timestamp(s.atim)),
-        ("data-modification-timestamp", timestamp(s.mtim)),
-        ("status-change-timestamp", timestamp(s.ctim)),
-    ])
+    fn descriptor_type_value(self, ft: u8) -> Value {
+        let case = DESCRIPTOR_TYPES
+            .iter()
+            .find(|(t, _)| *t == ft)
+            .map(|(_, c)| *c);
+        match (self.p3, case) {
+            (true, Some(c)) => Value::Variant(c.to_string(), None),
+            (true, None) => Value::Variant("other".into(), Some(Box::new(Value::Option(None)))),
+            (false, c) => Value::Enum(c.unwrap_or("unknown").to_string()),
+        }
+    }
+
+    /// A point in time: 0.2 `wasi:clocks/wall-clock.datetime` (u64
+    /// seconds), 0.3 `wasi:clocks/system-clock.instant` (s64 seconds).
+    fn time_type(self) -> ValType {
+        if self.p3 {
+            instant_p3()
+        } else {
+            rec(&[("seconds", T::U64), ("nanoseconds", T::U32)])
+        }
+    }
+
+    fn time_value(self, ns: u64) -> Value {
+        if self.p3 {
+            instant_value(ns)
+        } else {
+            record(vec![
+                ("seconds", Value::U64(ns / 1_000_000_000)),
+                ("nanoseconds", Value::U32((ns % 1_000_000_000) as u32)),
+            ])
+        }
+    }
+
+    /// A `result<T, error-code>` value.
+    fn result(self, r: Result<Option<Value>, Errno>) -> Result<Option<Value>, Trap> {
+        Ok(Some(match r {
+            Ok(v) => ok(v),
+            Err(e) => err(self.error_value(e)),
+        }))
+    }
+
+    fn stat_value(self, s: &wt::Filestat) -> Value {
+        let ts = |ns| some(self.time_value(ns));
+        record(vec![
+            ("type", self.descriptor_type_value(s.filetype)),
+            ("link-count", Value::U64(s.nlink)),
+            ("size", Value::U64(s.size)),
+            ("data-access-timestamp", ts(s.atim)),
+            ("data-modification-timestamp", ts(s.mtim)),
+            ("status-change-timestamp", ts(s.ctim)),
+        ])
+    }
 }
 
 /// `new-timestamp` to a preview1 [`TimeSet`]; a time before the epoch or
@@ -180,16 +244,15 @@ fn time_set(v: Option<&Value>) -> Result<Result<TimeSet, Errno>, Trap> {
         ("now", _) => Ok(TimeSet::Now),
         ("timestamp", Some(Value::Record(f))) => {
             let secs = match f.first() {
-                Some((_, Value::S64(s))) => *s,
-                _ => return Err(host_trap("host: bad instant")),
+                Some((_, Value::S64(s))) => u64::try_from(*s).ok(),
+                Some((_, Value::U64(s))) => Some(*s),
+                _ => return Err(host_trap("host: bad timestamp")),
             };
             let nanos = match f.get(1) {
                 Some((_, Value::U32(n))) => *n,
-                _ => return Err(host_trap("host: bad instant")),
+                _ => return Err(host_trap("host: bad timestamp")),
             };
-            u64::try_from(secs)
-                .ok()
-                .and_then(|s| s.checked_mul(1_000_000_000))
+            secs.and_then(|s| s.checked_mul(1_000_000_000))
                 .and_then(|s| s.checked_add(nanos as u64))
                 .filter(|_| nanos < 1_000_000_000)
                 .map(TimeSet::At)
@@ -203,24 +266,9 @@ fn has(flags: &[String], f: &str) -> bool {
     flags.iter().any(|x| x == f)
 }
 
-/// The checks preview1 makes on a guest path before a backend sees it
-/// ([`super::super::fs`]'s contract): not empty (`no-entry`), no NUL
-/// (`invalid`), not too long (`name-too-long`), not absolute
-/// (`not-permitted`: it would leave the directory).
+/// The guest-path checks of the shared layer ([`super::super::fs::check_path`]).
 fn check_path(h: &Host, p: &str) -> Result<(), Errno> {
-    if p.len() as u64 > h.ctx().limits().max_path_len as u64 {
-        return Err(errno::NAMETOOLONG);
-    }
-    if p.contains('\0') {
-        return Err(errno::INVAL);
-    }
-    if p.is_empty() {
-        return Err(errno::NOENT);
-    }
-    if p.starts_with('/') {
-        return Err(errno::PERM);
-    }
-    Ok(())
+    super::super::fs::check_path(p, h.ctx().limits().max_path_len)
 }
 
 impl Host {
@@ -248,6 +296,7 @@ impl Host {
 /// A path-based operation: `(self, path)` arguments at `args[0]` and
 /// `args[at]`.
 fn dir_op(
+    v: Fs,
     h: &Host,
     a: &[Value],
     at: usize,
@@ -259,7 +308,7 @@ fn dir_op(
     if let Err(e) = check_path(h, &path) {
         // A file descriptor is not a directory, whatever the path.
         let is_dir = h.with_desc(r, |d| matches!(d.kind, DescKind::Dir(_)))?;
-        return fs_result(Err(if is_dir { e } else { errno::NOTDIR }));
+        return v.result(Err(if is_dir { e } else { errno::NOTDIR }));
     }
     let res = h.with_dir(r, |d, flags| {
         // wasi:filesystem: changing a directory needs `mutate-directory`.
@@ -268,7 +317,7 @@ fn dir_op(
         }
         f(d, &path)
     })?;
-    fs_result(res)
+    v.result(res)
 }
 
 /// Two directories at once (rename, link): `f(from, to)`.
@@ -320,55 +369,12 @@ fn metadata_hash(s: &wt::Filestat) -> Value {
     ])
 }
 
-pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: ResourceType) {
-    let v = P3_VERSION;
-    let ec = error_code_type();
-    let dtype = descriptor_type_type();
-    let dflags = flags(DESCRIPTOR_FLAGS);
-    let path_flags = flags(&["symlink-follow"]);
-    let open_flags = flags(&["create", "directory", "exclusive", "truncate"]);
-    let new_ts = variant(&[
-        ("no-change", None),
-        ("now", None),
-        ("timestamp", Some(instant_p3())),
-    ]);
-    let stat = rec(&[
-        ("type", dtype.clone()),
-        ("link-count", T::U64),
-        ("size", T::U64),
-        ("data-access-timestamp", option(instant_p3())),
-        ("data-modification-timestamp", option(instant_p3())),
-        ("status-change-timestamp", option(instant_p3())),
-    ]);
-    let entry = rec(&[("type", dtype.clone()), ("name", T::String)]);
-    let hash = rec(&[("lower", T::U64), ("upper", T::U64)]);
-    let advice = enum_(&[
-        "normal",
-        "sequential",
-        "random",
-        "will-need",
-        "dont-need",
-        "no-reuse",
-    ]);
-    let me = ("self", T::Borrow(descriptor));
-    let res = |t: Option<ValType>| Some(result(t, Some(ec.clone())));
+/// 0.3's stream functions: they need streams and futures, which the VM
+/// lacks yet, so they trap.
+fn streams_p3(iface: Iface, _v: Fs, me: &(&str, ValType), ec: &ValType, entry: ValType) -> Iface {
     let bytes_stream = T::Stream(Some(Box::new(T::U8)));
     let done = T::Future(Some(Box::new(result(None, Some(ec.clone())))));
-    Iface::new(host)
-        .resource("descriptor", descriptor)
-        .ty("error-code", ec.clone())
-        .ty("descriptor-type", dtype.clone())
-        .ty("descriptor-flags", dflags.clone())
-        .ty("path-flags", path_flags.clone())
-        .ty("open-flags", open_flags.clone())
-        .ty("new-timestamp", new_ts.clone())
-        .ty("descriptor-stat", stat.clone())
-        .ty("directory-entry", entry.clone())
-        .ty("metadata-hash-value", hash.clone())
-        .ty("advice", advice.clone())
-        .ty("filesize", T::U64)
-        .ty("link-count", T::U64)
-        .ty("instant", instant_p3())
+    iface
         .func(
             "[method]descriptor.read-via-stream",
             &[me.clone(), ("offset", T::U64)],
@@ -393,11 +399,232 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
         )
         .func(
             "[method]descriptor.read-directory",
-            std::slice::from_ref(&me),
+            std::slice::from_ref(me),
             Some(tuple(vec![T::Stream(Some(Box::new(entry))), done])),
             needs_streams("descriptor", "read-directory"),
         )
-        .async_func(
+}
+
+/// The most bytes one 0.2 `descriptor.read` returns (a short read).
+const FILE_READ_MAX: u64 = 1 << 20;
+
+/// Runs `f` on the file of descriptor `r` if the descriptor has the access
+/// `need` (`read` or `write`); a directory is `bad-descriptor`, as is a
+/// file opened without that access (wasi:filesystem `descriptor-flags`).
+fn with_file<R>(
+    h: &Host,
+    r: u32,
+    need: &str,
+    f: impl FnOnce(&mut Box<dyn WasiFile>) -> Result<R, Errno>,
+) -> Result<Result<R, Errno>, Trap> {
+    h.with_desc(r, |d| match &mut d.kind {
+        DescKind::File(file) if has(&d.flags, need) => f(file),
+        _ => Err(errno::BADF),
+    })
+}
+
+/// 0.2's stream functions: `wasi:io` streams over the descriptor's file
+/// (they read and write through the descriptor while it lives), `read` and
+/// `write` at an offset, and `read-directory`'s `directory-entry-stream`.
+fn streams_p2(
+    iface: Iface,
+    v: Fs,
+    me: &(&str, ValType),
+    ec: &ValType,
+    entry: ValType,
+    p: &P2Types,
+    dir_stream: ResourceType,
+) -> Iface {
+    let res = |t: Option<ValType>| Some(result(t, Some(ec.clone())));
+    let (input, output, error) = (p.input, p.output, p.error);
+    iface
+        .resource("input-stream", input)
+        .resource("output-stream", output)
+        .resource("error", error)
+        .resource("directory-entry-stream", dir_stream)
+        .ty("datetime", v.time_type())
+        .func(
+            "[method]descriptor.read-via-stream",
+            &[me.clone(), ("offset", T::U64)],
+            res(Some(T::Own(input))),
+            move |h, a| {
+                let desc = rep(a.first())?;
+                let at = u64_arg(a.get(1))?;
+                let r = with_file(h, desc, "read", |_| Ok(()))?;
+                v.result(r.map(|_| {
+                    let s = h.push(Object::Input(Source::File { desc, at }));
+                    Some(Value::Own(s))
+                }))
+            },
+        )
+        .func(
+            "[method]descriptor.write-via-stream",
+            &[me.clone(), ("offset", T::U64)],
+            res(Some(T::Own(output))),
+            move |h, a| {
+                let desc = rep(a.first())?;
+                let at = u64_arg(a.get(1))?;
+                let r = with_file(h, desc, "write", |_| Ok(()))?;
+                v.result(r.map(|_| {
+                    let s = h.push(Object::Output(Sink::File { desc, at: Some(at) }));
+                    Some(Value::Own(s))
+                }))
+            },
+        )
+        .func(
+            "[method]descriptor.append-via-stream",
+            std::slice::from_ref(me),
+            res(Some(T::Own(output))),
+            move |h, a| {
+                let desc = rep(a.first())?;
+                let r = with_file(h, desc, "write", |_| Ok(()))?;
+                v.result(r.map(|_| {
+                    let s = h.push(Object::Output(Sink::File { desc, at: None }));
+                    Some(Value::Own(s))
+                }))
+            },
+        )
+        .func(
+            "[method]descriptor.read",
+            &[me.clone(), ("length", T::U64), ("offset", T::U64)],
+            res(Some(tuple(vec![list(T::U8), T::Bool]))),
+            move |h, a| {
+                let len = u64_arg(a.get(1))?;
+                let at = u64_arg(a.get(2))?;
+                let mut buf = vec![0u8; len.min(FILE_READ_MAX) as usize];
+                let r = with_file(h, rep(a.first())?, "read", |f| f.read_at(&mut buf, at))?;
+                // The bool is end-of-file: nothing left to read at `offset`.
+                v.result(r.map(|n| Some(tuple2(bytes(&buf[..n]), Value::Bool(n == 0 && len > 0)))))
+            },
+        )
+        .func(
+            "[method]descriptor.write",
+            &[me.clone(), ("buffer", list(T::U8)), ("offset", T::U64)],
+            res(Some(T::U64)),
+            move |h, a| {
+                let data = bytes_arg(a.get(1))?;
+                let at = u64_arg(a.get(2))?;
+                let r = with_file(h, rep(a.first())?, "write", |f| f.write_at(&data, at))?;
+                v.result(r.map(|n| Some(Value::U64(n as u64))))
+            },
+        )
+        .func(
+            "[method]descriptor.read-directory",
+            std::slice::from_ref(me),
+            res(Some(T::Own(dir_stream))),
+            move |h, a| {
+                let r = h.with_dir(rep(a.first())?, |d, _| d.entries())?;
+                v.result(r.map(|entries| {
+                    // `.` and `..` are not entries of wasi:filesystem.
+                    let rest = entries
+                        .into_iter()
+                        .filter(|e| e.name != b"." && e.name != b"..")
+                        .collect();
+                    Some(Value::Own(h.push(Object::DirEntries(rest))))
+                }))
+            },
+        )
+        .func(
+            "[method]directory-entry-stream.read-directory-entry",
+            &[("self", T::Borrow(dir_stream))],
+            res(Some(option(entry))),
+            move |h, a| {
+                let r = rep(a.first())?;
+                let next = match h.table().objects.get_mut(&r) {
+                    Some(Object::DirEntries(q)) => q.pop_front(),
+                    _ => return Err(host_trap("host: not a directory-entry-stream")),
+                };
+                let Some(e) = next else {
+                    return v.result(Ok(Some(Value::Option(None))));
+                };
+                let Ok(name) = String::from_utf8(e.name) else {
+                    return v.result(Err(errno::ILSEQ));
+                };
+                v.result(Ok(Some(some(record(vec![
+                    ("type", v.descriptor_type_value(e.filetype)),
+                    ("name", Value::String(name)),
+                ])))))
+            },
+        )
+        .func(
+            "filesystem-error-code",
+            &[("err", T::Borrow(error))],
+            Some(option(ec.clone())),
+            move |h, a| {
+                let r = rep(a.first())?;
+                let code = match h.table().objects.get(&r) {
+                    Some(Object::Error(_, code)) => *code,
+                    _ => return Err(host_trap("host: not an error")),
+                };
+                Ok(Some(Value::Option(
+                    code.map(|e| Box::new(v.error_value(e))),
+                )))
+            },
+        )
+}
+
+/// Registers `wasi:filesystem/types` and `wasi:filesystem/preopens` of
+/// one version; `p2` holds the `wasi:io` resource types and the
+/// `directory-entry-stream` type that 0.2 uses.
+pub(super) fn filesystem(
+    rt: &mut Runtime,
+    host: &Arc<Host>,
+    v: Fs,
+    descriptor: ResourceType,
+    p2: Option<(&P2Types, ResourceType)>,
+) {
+    let version = if v.p3 { P3_VERSION } else { P2_VERSION };
+    let ec = v.error_code_type();
+    let dtype = v.descriptor_type_type();
+    let dflags = flags(DESCRIPTOR_FLAGS);
+    let path_flags = flags(&["symlink-follow"]);
+    let open_flags = flags(&["create", "directory", "exclusive", "truncate"]);
+    let new_ts = variant(&[
+        ("no-change", None),
+        ("now", None),
+        ("timestamp", Some(v.time_type())),
+    ]);
+    let stat = rec(&[
+        ("type", dtype.clone()),
+        ("link-count", T::U64),
+        ("size", T::U64),
+        ("data-access-timestamp", option(v.time_type())),
+        ("data-modification-timestamp", option(v.time_type())),
+        ("status-change-timestamp", option(v.time_type())),
+    ]);
+    let entry = rec(&[("type", dtype.clone()), ("name", T::String)]);
+    let hash = rec(&[("lower", T::U64), ("upper", T::U64)]);
+    let advice = enum_(&[
+        "normal",
+        "sequential",
+        "random",
+        "will-need",
+        "dont-need",
+        "no-reuse",
+    ]);
+    let me = ("self", T::Borrow(descriptor));
+    let res = |t: Option<ValType>| Some(result(t, Some(ec.clone())));
+    let mut iface = Iface::new(host)
+        .resource("descriptor", descriptor)
+        .ty("error-code", ec.clone())
+        .ty("descriptor-type", dtype.clone())
+        .ty("descriptor-flags", dflags.clone())
+        .ty("path-flags", path_flags.clone())
+        .ty("open-flags", open_flags.clone())
+        .ty("new-timestamp", new_ts.clone())
+        .ty("descriptor-stat", stat.clone())
+        .ty("directory-entry", entry.clone())
+        .ty("metadata-hash-value", hash.clone())
+        .ty("advice", advice.clone())
+        .ty("filesize", T::U64)
+        .ty("link-count", T::U64);
+    iface = match p2 {
+        None => streams_p3(iface, v, &me, &ec, entry.clone()),
+        Some((p, dir_stream)) => streams_p2(iface, v, &me, &ec, entry.clone(), p, dir_stream),
+    };
+    iface
+        .func_(
+            v.p3,
             "[method]descriptor.advise",
             &[
                 me.clone(),
@@ -406,64 +633,69 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 ("advice", advice),
             ],
             res(None),
-            |h, a| {
+            move |h, a| {
                 let r = h.with_desc(rep(a.first())?, |d| match d.kind {
                     DescKind::File(_) => Ok(None),
                     DescKind::Dir(_) => Err(errno::BADF),
                 })?;
-                fs_result(r)
+                v.result(r)
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.sync-data",
             std::slice::from_ref(&me),
             res(None),
-            |h, a| {
-                fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
+            move |h, a| {
+                v.result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
                     DescKind::File(f) => f.sync().map(|_| None),
                     DescKind::Dir(dir) => dir.sync().map(|_| None),
                 })?)
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.sync",
             std::slice::from_ref(&me),
             res(None),
-            |h, a| {
-                fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
+            move |h, a| {
+                v.result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
                     DescKind::File(f) => f.sync().map(|_| None),
                     DescKind::Dir(dir) => dir.sync().map(|_| None),
                 })?)
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.get-flags",
             std::slice::from_ref(&me),
             res(Some(dflags.clone())),
-            |h, a| {
+            move |h, a| {
                 let f = h.with_desc(rep(a.first())?, |d| d.flags.clone())?;
-                fs_result(Ok(Some(Value::Flags(f))))
+                v.result(Ok(Some(Value::Flags(f))))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.get-type",
             std::slice::from_ref(&me),
             res(Some(dtype.clone())),
-            |h, a| {
+            move |h, a| {
                 let t = h.with_desc(rep(a.first())?, |d| match &d.kind {
                     DescKind::Dir(_) => Ok(wt::filetype::DIRECTORY),
                     DescKind::File(f) => Ok(f.filetype()),
                 })?;
-                fs_result(t.map(|t| Some(descriptor_type_value(t))))
+                v.result(t.map(|t| Some(v.descriptor_type_value(t))))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.set-size",
             &[me.clone(), ("size", T::U64)],
             res(None),
-            |h, a| {
+            move |h, a| {
                 let size = u64_arg(a.get(1))?;
-                fs_result(h.with_desc(rep(a.first())?, |d| {
+                v.result(h.with_desc(rep(a.first())?, |d| {
                     if !has(&d.flags, "write") {
                         return Err(errno::BADF);
                     }
@@ -474,7 +706,8 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 })?)
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.set-times",
             &[
                 me.clone(),
@@ -482,33 +715,36 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 ("data-modification-timestamp", new_ts.clone()),
             ],
             res(None),
-            |h, a| {
+            move |h, a| {
                 let (at, mt) = match (time_set(a.get(1))?, time_set(a.get(2))?) {
                     (Ok(x), Ok(y)) => (x, y),
-                    (Err(e), _) | (_, Err(e)) => return fs_result(Err(e)),
+                    (Err(e), _) | (_, Err(e)) => return v.result(Err(e)),
                 };
-                fs_result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
+                v.result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
                     DescKind::File(f) => f.set_times(at, mt).map(|_| None),
                     DescKind::Dir(dir) => dir.set_times(None, true, at, mt).map(|_| None),
                 })?)
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.create-directory-at",
             &[me.clone(), ("path", T::String)],
             res(None),
-            |h, a| dir_op(h, a, 1, true, |d, p| d.create_dir(p).map(|_| None)),
+            move |h, a| dir_op(v, h, a, 1, true, |d, p| d.create_dir(p).map(|_| None)),
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.stat",
             std::slice::from_ref(&me),
             res(Some(stat.clone())),
-            |h, a| {
+            move |h, a| {
                 let s = h.with_desc(rep(a.first())?, |d| stat_of(d))?;
-                fs_result(s.map(|s| Some(stat_value(&s))))
+                v.result(s.map(|s| Some(v.stat_value(&s))))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.stat-at",
             &[
                 me.clone(),
@@ -516,14 +752,15 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 ("path", T::String),
             ],
             res(Some(stat)),
-            |h, a| {
+            move |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
-                dir_op(h, a, 2, false, |d, p| {
-                    d.path_stat(p, follow).map(|s| Some(stat_value(&s)))
+                dir_op(v, h, a, 2, false, |d, p| {
+                    d.path_stat(p, follow).map(|s| Some(v.stat_value(&s)))
                 })
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.set-times-at",
             &[
                 me.clone(),
@@ -533,18 +770,19 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 ("data-modification-timestamp", new_ts),
             ],
             res(None),
-            |h, a| {
+            move |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
                 let (at, mt) = match (time_set(a.get(3))?, time_set(a.get(4))?) {
                     (Ok(x), Ok(y)) => (x, y),
-                    (Err(e), _) | (_, Err(e)) => return fs_result(Err(e)),
+                    (Err(e), _) | (_, Err(e)) => return v.result(Err(e)),
                 };
-                dir_op(h, a, 2, false, |d, p| {
+                dir_op(v, h, a, 2, false, |d, p| {
                     d.set_times(Some(p), follow, at, mt).map(|_| None)
                 })
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.link-at",
             &[
                 me.clone(),
@@ -554,20 +792,21 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 ("new-path", T::String),
             ],
             res(None),
-            |h, a| {
+            move |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
                 let from = string_arg(a.get(2))?.to_string();
                 let to = string_arg(a.get(4))?.to_string();
                 if let Err(e) = check_path(h, &from).and_then(|_| check_path(h, &to)) {
-                    return fs_result(Err(e));
+                    return v.result(Err(e));
                 }
                 let r = two_dirs(h, rep(a.first())?, rep(a.get(3))?, |x, y| {
                     x.hard_link(&from, follow, y, &to)
                 })?;
-                fs_result(r.map(|_| None))
+                v.result(r.map(|_| None))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.open-at",
             &[
                 me.clone(),
@@ -577,7 +816,7 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 ("flags", dflags),
             ],
             res(Some(T::Own(descriptor))),
-            |h, a| {
+            move |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
                 let of = flags_arg(a.get(3))?.to_vec();
                 let mut df = flags_arg(a.get(4))?.to_vec();
@@ -616,16 +855,25 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                     let path = string_arg(a.get(2)).map_err(|_| errno::INVAL)?;
                     check_path(h, path)?;
                     let o = d.open(path, &opts)?;
+                    // `mutate-directory` never exceeds the parent's. At 0.2
+                    // a directory inherits it, whatever was asked (as
+                    // wasmtime's 0.2 host does: the preview1 adapter never
+                    // asks for it); at 0.3 it has it only when asked.
                     let mut child_flags = df.clone();
-                    if !has(flags, "mutate-directory") {
-                        child_flags.retain(|f| f != "mutate-directory");
+                    let asked = has(&child_flags, "mutate-directory");
+                    child_flags.retain(|f| f != "mutate-directory");
+                    if matches!(o, Opened::Dir(_))
+                        && has(flags, "mutate-directory")
+                        && (asked || !v.p3)
+                    {
+                        child_flags.push("mutate-directory".into());
                     }
                     Ok((o, child_flags))
                 })?;
                 let desc = match opened {
                     Ok((Opened::Dir(d), f)) => {
                         if opts.write {
-                            return fs_result(Err(errno::ISDIR));
+                            return v.result(Err(errno::ISDIR));
                         }
                         Descriptor {
                             kind: DescKind::Dir(d),
@@ -634,25 +882,26 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                     }
                     Ok((Opened::File(file), f)) => {
                         if opts.directory {
-                            return fs_result(Err(errno::NOTDIR));
+                            return v.result(Err(errno::NOTDIR));
                         }
                         Descriptor {
                             kind: DescKind::File(file),
                             flags: f,
                         }
                     }
-                    Err(e) => return fs_result(Err(e)),
+                    Err(e) => return v.result(Err(e)),
                 };
                 let r = h.push(Object::Descriptor(desc));
-                fs_result(Ok(Some(Value::Own(r))))
+                v.result(Ok(Some(Value::Own(r))))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.readlink-at",
             &[me.clone(), ("path", T::String)],
             res(Some(T::String)),
-            |h, a| {
-                dir_op(h, a, 1, false, |d, p| {
+            move |h, a| {
+                dir_op(v, h, a, 1, false, |d, p| {
                     let b = d.readlink(p)?;
                     String::from_utf8(b)
                         .map(|s| Some(Value::String(s)))
@@ -660,12 +909,13 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 })
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.remove-directory-at",
             &[me.clone(), ("path", T::String)],
             res(None),
-            |h, a| {
-                dir_op(h, a, 1, true, |d, p| match d.remove_dir(p) {
+            move |h, a| {
+                dir_op(v, h, a, 1, true, |d, p| match d.remove_dir(p) {
                     // A trailing slash follows a symlink: one leading out
                     // of the directory is `not-permitted`, as for any path.
                     Err(errno::NOTDIR) if p.ends_with('/') => {
@@ -678,7 +928,8 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 })
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.rename-at",
             &[
                 me.clone(),
@@ -687,38 +938,46 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 ("new-path", T::String),
             ],
             res(None),
-            |h, a| {
+            move |h, a| {
                 let from = string_arg(a.get(1))?.to_string();
                 let to = string_arg(a.get(3))?.to_string();
                 if let Err(e) = check_path(h, &from).and_then(|_| check_path(h, &to)) {
-                    return fs_result(Err(e));
+                    return v.result(Err(e));
                 }
                 let r = two_dirs(h, rep(a.first())?, rep(a.get(2))?, |x, y| {
                     x.rename(&from, y, &to)
                 })?;
-                fs_result(r.map(|_| None))
+                v.result(r.map(|_| None))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.symlink-at",
             &[me.clone(), ("old-path", T::String), ("new-path", T::String)],
             res(None),
-            |h, a| {
+            move |h, a| {
                 let target = string_arg(a.get(1))?.to_string();
-                dir_op(h, a, 2, true, |d, p| d.symlink(&target, p).map(|_| None))
+                // The target is checked like any path (an absolute one is
+                // refused), then stored unresolved.
+                if let Err(e) = check_path(h, &target) {
+                    return v.result(Err(e));
+                }
+                dir_op(v, h, a, 2, true, |d, p| d.symlink(&target, p).map(|_| None))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.unlink-file-at",
             &[me.clone(), ("path", T::String)],
             res(None),
-            |h, a| dir_op(h, a, 1, true, |d, p| d.unlink_file(p).map(|_| None)),
+            move |h, a| dir_op(v, h, a, 1, true, |d, p| d.unlink_file(p).map(|_| None)),
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.is-same-object",
             &[me.clone(), ("other", T::Borrow(descriptor))],
             Some(T::Bool),
-            |h, a| {
+            move |h, a| {
                 let x = h.with_desc(rep(a.first())?, |d| stat_of(d))?;
                 let y = h.with_desc(rep(a.get(1))?, |d| stat_of(d))?;
                 Ok(Some(Value::Bool(match (x, y) {
@@ -727,27 +986,29 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 })))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.metadata-hash",
             std::slice::from_ref(&me),
             res(Some(hash.clone())),
-            |h, a| {
+            move |h, a| {
                 let s = h.with_desc(rep(a.first())?, |d| stat_of(d))?;
-                fs_result(s.map(|s| Some(metadata_hash(&s))))
+                v.result(s.map(|s| Some(metadata_hash(&s))))
             },
         )
-        .async_func(
+        .func_(
+            v.p3,
             "[method]descriptor.metadata-hash-at",
             &[me, ("path-flags", path_flags), ("path", T::String)],
             res(Some(hash)),
-            |h, a| {
+            move |h, a| {
                 let follow = has(flags_arg(a.get(1))?, "symlink-follow");
-                dir_op(h, a, 2, false, |d, p| {
+                dir_op(v, h, a, 2, false, |d, p| {
                     d.path_stat(p, follow).map(|s| Some(metadata_hash(&s)))
                 })
             },
         )
-        .register(rt, "wasi:filesystem/types", v);
+        .register(rt, "wasi:filesystem/types", version);
     Iface::new(host)
         .resource("descriptor", descriptor)
         .func(
@@ -780,5 +1041,5 @@ pub(super) fn filesystem_p3(rt: &mut Runtime, host: &Arc<Host>, descriptor: Reso
                 Ok(Some(Value::List(out)))
             },
         )
-        .register(rt, "wasi:filesystem/preopens", v);
+        .register(rt, "wasi:filesystem/preopens", version);
 }
