@@ -13,7 +13,15 @@ use std::path::Path;
 /// Files that expose a reference-vm bug: excluded from the must-pass check,
 /// each with the bug it shows (a listed file that passes fails this test,
 /// so the list stays true).
-const KNOWN_BUGS: &[(&str, &str)] = &[];
+const KNOWN_BUGS: &[(&str, &str)] = &[(
+    "test_callback_interleaving.wast",
+    "line 187: a callback-lifted task blocked in a synchronous future.read \
+     inside its callback must keep its instance exclusively \
+     (definitions.py: the callback loop sets exclusive_thread back before \
+     calling the callback, and a sync read keeps it while it waits), so the \
+     other task's callback may not run; reference-vm runs it (poll sees \
+     SUBTASK RETURNED for task 1, expected NONE)",
+)];
 
 /// Seeds per file for the schedule exploration.
 const SEEDS: u64 = 20;
