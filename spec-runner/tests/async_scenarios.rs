@@ -6,7 +6,7 @@
 //! written to hold under every interleaving the specification allows.
 //! The scripts are self-contained, so the test needs no `../shared` data.
 
-use reports::model::Status;
+use reports::Status;
 use spec_runner::{ScriptConfig, run_file, suite};
 use std::path::Path;
 
