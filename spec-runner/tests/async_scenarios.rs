@@ -13,35 +13,7 @@ use std::path::Path;
 /// Files that expose a reference-vm bug: excluded from the must-pass check,
 /// each with the bug it shows (a listed file that passes fails this test,
 /// so the list stays true).
-const KNOWN_BUGS: &[(&str, &str)] = &[
-    (
-        "test_callback_interleaving.wast",
-        "line 187: a callback-lifted task blocked in a synchronous future.read \
-         inside its callback must keep its instance exclusively \
-         (definitions.py: the callback loop sets exclusive_thread back before \
-         calling the callback, and a sync read keeps it while it waits), so \
-         the other task's callback may not run; reference-vm runs it (poll \
-         sees SUBTASK RETURNED for task 1, expected NONE)",
-    ),
-    (
-        "test_cancel_copy.wast",
-        "lines 199 and 225: cancelling a stream copy whose other end already \
-         took or gave part of it returns the pending progress event, which \
-         definitions.py's on_copy sets to COMPLETED (cancel_copy returns it \
-         without calling cancel): 0x20 = 2 COMPLETED; reference-vm reports \
-         0x22 = 2 CANCELLED, as the reference test cancel-stream.wast \
-         (lines 66 and 139, 0x42) expects: the specification and that test \
-         disagree, the lead decides",
-    ),
-    (
-        "test_cross_component_realloc.wast",
-        "line 56: a realloc called to lower a callee's results runs as a new \
-         task and thread of the caller's instance (definitions.py \
-         LiftLowerContext.reallocate calls canon_lift), so context.get 0 \
-         reads 0 there; reference-vm runs it with the callee's thread \
-         context and reads the callee's 0xdead (the rest of the file holds)",
-    ),
-];
+const KNOWN_BUGS: &[(&str, &str)] = &[];
 
 /// Seeds per file for the schedule exploration.
 const SEEDS: u64 = 20;

@@ -1490,6 +1490,10 @@ impl abi::Context for Cx<'_> {
     ) -> Result<u32, abi::Trap> {
         let f = self.opts.realloc.ok_or(abi::Trap::NoRealloc)?;
         set_may_leave(self.state, self.inst, false).map_err(to_abi)?;
+        // `reallocate` runs `realloc` as a new task with a thread of its own
+        // (`canon_lift`): what it can observe of that is a fresh `storage`
+        // (every other built-in traps while the instance may not leave).
+        let saved = concurrency::swap_storage(self.state, [0; 2]).map_err(to_abi)?;
         let r = self
             .store
             .invoke(
@@ -1502,6 +1506,7 @@ impl abi::Context for Cx<'_> {
                 ],
             )
             .map_err(abi::Trap::Core)?;
+        concurrency::swap_storage(self.state, saved).map_err(to_abi)?;
         set_may_leave(self.state, self.inst, true).map_err(to_abi)?;
         match r.as_slice() {
             [Val::I32(p)] => Ok(*p),
