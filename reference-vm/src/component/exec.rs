@@ -21,11 +21,11 @@ use crate::{Config, Features};
 
 mod concurrency;
 
-pub use concurrency::HostCx;
 use concurrency::{
     EndKind, Resolved, Rng, Sched, ThreadId, WaitableId, WaitableSet, call_from_host,
     canon_builtin, canon_lower,
 };
+pub use concurrency::{HostCx, HostSink, HostSource};
 
 /// A component instance created by [`Runtime::instantiate`].
 pub type InstanceId = u32;

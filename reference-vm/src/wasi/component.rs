@@ -24,9 +24,12 @@
 //! `wasi:filesystem` of both versions sits on the capability file-system
 //! layer of preview1 ([`super::fs`]): one path check, one pair of backends.
 //!
-//! Not yet: the 0.3 functions that take or return `stream`/`future` values
+//! The 0.3 functions that take or return `stream`/`future` values
 //! (`wasi:cli/std{in,out,err}@0.3.0`, the descriptors' `*-via-stream` and
-//! `read-directory`) trap when called, until the VM has streams and futures.
+//! `read-directory`) hold the host's end of the stream
+//! ([`crate::component::HostCx`]): the host reads what the component writes
+//! as it writes it, and writes what the component reads as it reads it;
+//! their futures are written when the call has checked its arguments.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -37,7 +40,7 @@ use super::types::{self as wt, Errno, TimeSet, errno};
 use super::{RunError, RunResult, WasiCtx};
 use crate::Config;
 use crate::component::HostCx;
-use crate::component::exec::{HostDtor, HostFunc, HostFuncCx, HostItem};
+use crate::component::exec::{HostDtor, HostFunc, HostFuncCx, HostItem, HostSink, HostSource};
 use crate::component::{self, FuncType, ResourceType, Runtime, Trap, ValType, Value};
 
 /// The WASI 0.2 version the host's 0.2 interfaces are registered at.
@@ -371,18 +374,6 @@ impl Iface {
     }
     fn register(self, rt: &mut Runtime, name: &str, version: &str) {
         rt.register_host(&format!("{name}@{version}"), HostItem::Instance(self.items));
-    }
-}
-
-/// A 0.3 function that needs streams or futures, which the VM lacks yet.
-fn needs_streams(
-    iface: &'static str,
-    func: &'static str,
-) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
-    move |_: &Host, _: &[Value]| {
-        Err(host_trap(format!(
-            "{iface}.{func}: streams and futures are not implemented yet"
-        )))
     }
 }
 

@@ -369,19 +369,140 @@ fn metadata_hash(s: &wt::Filestat) -> Value {
     ])
 }
 
-/// 0.3's stream functions: they need streams and futures, which the VM
-/// lacks yet, so they trap.
-fn streams_p3(iface: Iface, _v: Fs, me: &(&str, ValType), ec: &ValType, entry: ValType) -> Iface {
+/// 0.3's stream functions: the host reads a file into a stream it writes
+/// (`read-via-stream`), writes a stream the component writes into a file
+/// (`write-via-stream`, `append-via-stream`), and lists a directory into a
+/// stream (`read-directory`); each gives a future of how it went, resolved
+/// when the call checks the descriptor (an error ends the stream at once).
+fn streams_p3(iface: Iface, v: Fs, me: &(&str, ValType), ec: &ValType, entry: ValType) -> Iface {
     let bytes_stream = T::Stream(Some(Box::new(T::U8)));
-    let done = T::Future(Some(Box::new(result(None, Some(ec.clone())))));
+    let done_t = result(None, Some(ec.clone()));
+    let done = T::Future(Some(Box::new(done_t.clone())));
+    let outcome = Arc::new(move |cx: &mut HostCx<'_>, r: Result<(), Errno>| {
+        let value = match r {
+            Ok(()) => ok(None),
+            Err(e) => err(v.error_value(e)),
+        };
+        cx.future_ready(Some(done_t.clone()), value)
+    });
+    // A file's bytes from `at` on, read through the descriptor while it lives.
+    let file_source = |h: &Arc<Host>, r: u32, mut at: u64| -> HostSource {
+        let h = h.clone();
+        Box::new(move |max: usize| {
+            let mut buf = vec![0u8; max.min(FILE_READ_MAX as usize)];
+            match with_file(&h, r, "read", |f| f.read_at(&mut buf, at)) {
+                Ok(Ok(n)) if n > 0 => {
+                    at += n as u64;
+                    Some(buf[..n].iter().map(|b| Value::U8(*b)).collect())
+                }
+                _ => None,
+            }
+        })
+    };
+    // Writes what the component sends at `at` (advancing), or appended.
+    let file_sink = |h: &Arc<Host>, r: u32, mut at: Option<u64>| -> HostSink {
+        let h = h.clone();
+        Box::new(move |vs: Vec<Value>| {
+            let data: Vec<u8> = vs
+                .iter()
+                .filter_map(|v| match v {
+                    Value::U8(b) => Some(*b),
+                    _ => None,
+                })
+                .collect();
+            let _ = with_file(&h, r, "write", |f| {
+                let mut done = 0;
+                while done < data.len() {
+                    let n = match at {
+                        Some(o) => f.write_at(&data[done..], o + done as u64)?,
+                        None => f.write(&data[done..], true)?,
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    done += n;
+                }
+                Ok(())
+            });
+            if let Some(o) = at.as_mut() {
+                *o += data.len() as u64;
+            }
+        })
+    };
+    let check = |h: &Host, r: u32, need: &str| -> Result<Result<(), Errno>, Trap> {
+        with_file(h, r, need, |_| Ok(()))
+    };
+    let finish = outcome.clone();
+    let write_stream = Arc::new(
+        move |h: &Arc<Host>, cx: &mut HostCx<'_>, a: &[Value], append: bool| {
+            let r = rep(a.first())?;
+            let data = a.get(1).ok_or_else(|| host_trap("host: no stream"))?;
+            let at = if append {
+                None
+            } else {
+                Some(u64_arg(a.get(2))?)
+            };
+            let ok_ = check(h, r, "write")?.and(offset_ok(at.unwrap_or(0)));
+            // A refused stream is still read to its end (and dropped), so the
+            // component's writes never wait for a reader.
+            let sink = match ok_ {
+                Ok(()) => file_sink(h, r, at),
+                Err(_) => Box::new(|_| {}),
+            };
+            cx.stream_into(data, sink)?;
+            finish(cx, ok_).map(Some)
+        },
+    );
+    let finish = outcome.clone();
+    let read_stream = move |h: &Arc<Host>, cx: &mut HostCx<'_>, a: &[Value]| {
+        let r = rep(a.first())?;
+        let at = u64_arg(a.get(1))?;
+        let ok_ = check(h, r, "read")?.and(offset_ok(at));
+        let source = match ok_ {
+            Ok(()) => file_source(h, r, at),
+            Err(_) => Box::new(|_| None),
+        };
+        let stream = cx.stream_from(Some(T::U8), source)?;
+        Ok(Some(tuple2(stream, finish(cx, ok_)?)))
+    };
+    let entry_t = entry.clone();
+    let list_dir = move |h: &Arc<Host>, cx: &mut HostCx<'_>, a: &[Value]| {
+        let r = rep(a.first())?;
+        let listed = h.with_dir(r, |d, _| d.entries())?;
+        // `.` and `..` are not entries of wasi:filesystem; a name that is
+        // not UTF-8 ends the listing with `illegal-byte-sequence`.
+        let mut entries = std::collections::VecDeque::new();
+        let mut status = listed.as_ref().map(|_| ()).map_err(|e| *e);
+        for e in listed.unwrap_or_default() {
+            if e.name == b"." || e.name == b".." {
+                continue;
+            }
+            match String::from_utf8(e.name) {
+                Ok(name) => entries.push_back(record(vec![
+                    ("type", v.descriptor_type_value(e.filetype)),
+                    ("name", Value::String(name)),
+                ])),
+                Err(_) => {
+                    status = Err(errno::ILSEQ);
+                    break;
+                }
+            }
+        }
+        let source: HostSource = Box::new(move |max: usize| {
+            let n = max.min(entries.len());
+            (n > 0).then(|| entries.drain(..n).collect())
+        });
+        let stream = cx.stream_from(Some(entry_t.clone()), source)?;
+        Ok(Some(tuple2(stream, outcome(cx, status)?)))
+    };
     iface
-        .func(
+        .func_cx(
             "[method]descriptor.read-via-stream",
             &[me.clone(), ("offset", T::U64)],
             Some(tuple(vec![bytes_stream.clone(), done.clone()])),
-            needs_streams("descriptor", "read-via-stream"),
+            move |h, cx, a| read_stream(h, cx, a),
         )
-        .func(
+        .func_cx(
             "[method]descriptor.write-via-stream",
             &[
                 me.clone(),
@@ -389,20 +510,33 @@ fn streams_p3(iface: Iface, _v: Fs, me: &(&str, ValType), ec: &ValType, entry: V
                 ("offset", T::U64),
             ],
             Some(done.clone()),
-            needs_streams("descriptor", "write-via-stream"),
+            {
+                let w = write_stream.clone();
+                move |h, cx, a| w(h, cx, a, false)
+            },
         )
-        .func(
+        .func_cx(
             "[method]descriptor.append-via-stream",
             &[me.clone(), ("data", bytes_stream)],
             Some(done.clone()),
-            needs_streams("descriptor", "append-via-stream"),
+            move |h, cx, a| write_stream(h, cx, a, true),
         )
-        .func(
+        .func_cx(
             "[method]descriptor.read-directory",
             std::slice::from_ref(me),
             Some(tuple(vec![T::Stream(Some(Box::new(entry))), done])),
-            needs_streams("descriptor", "read-directory"),
+            move |h, cx, a| list_dir(h, cx, a),
         )
+}
+
+/// A file offset must be one POSIX `pread`/`pwrite` takes (an `off_t`):
+/// beyond `i64::MAX` it is `invalid`, as in wasmtime.
+fn offset_ok(at: u64) -> Result<(), Errno> {
+    if at > i64::MAX as u64 {
+        Err(errno::INVAL)
+    } else {
+        Ok(())
+    }
 }
 
 /// The most bytes one 0.2 `descriptor.read` returns (a short read).
