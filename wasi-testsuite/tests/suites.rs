@@ -76,7 +76,8 @@ fn wasip1_on_memory_fs() {
 
 /// The official wasip3 components on the reference VM, in process on both
 /// file-system backends: every test passes or is listed with its reason in
-/// `expectations/reference-vm.toml` (file-system streams, sockets, http), and
+/// `expectations/reference-vm.toml` (none now: 25 pass, the 30 needing
+/// sockets or http are unsupported), and
 /// a listed test that starts passing fails the run.
 #[test]
 fn wasip3_components_pass_or_are_listed() {
