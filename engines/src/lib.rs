@@ -177,6 +177,19 @@ pub trait Engine {
             self.name()
         ))
     }
+
+    /// Switches executed-coverage counting on or off (`wasm-conform fuzz
+    /// --coverage`); returns whether this engine counts coverage at all
+    /// (reference-vm does, through `reference_vm::exec::coverage`).
+    fn set_coverage(&mut self, on: bool) -> bool {
+        let _ = on;
+        false
+    }
+
+    /// The coverage counted since the last call, when switched on.
+    fn take_coverage(&mut self) -> Option<::reference_vm::exec::coverage::Coverage> {
+        None
+    }
 }
 
 /// An engine created by [`Engine::spawn_thread`] and the ids, in that engine,

@@ -346,6 +346,15 @@ fn spectest_exports(store: &mut Store) -> Exports {
 }
 
 impl Engine for ReferenceVmEngine {
+    fn set_coverage(&mut self, on: bool) -> bool {
+        self.store.set_coverage(on);
+        true
+    }
+
+    fn take_coverage(&mut self) -> Option<::reference_vm::exec::coverage::Coverage> {
+        self.store.take_coverage()
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

@@ -20,6 +20,7 @@ pub mod abi;
 pub mod caps;
 pub mod case;
 pub mod compare;
+pub mod coverage;
 pub mod faulty;
 pub mod generate;
 pub mod instrument;
@@ -29,6 +30,7 @@ pub mod plan;
 pub use caps::{FeatureSet, Proposal};
 pub use compare::{Class, Cmp, Reason, StateDiff};
 pub use generate::{Case, GenOptions, generate};
+pub use reference_vm::exec::coverage::Coverage;
 
 use crate::outcome::{ModuleError, Outcome};
 use crate::value::Value;
@@ -189,15 +191,34 @@ fn identity_comparable(engines: &[&str]) -> bool {
 /// class [`Class::Panic`] (a panic on any input is a bug), keyed by the
 /// panic's site when [`install_panic_hook`] is in place.
 pub fn run_case(case: &Case, engines: &[&str]) -> Result<Run, String> {
+    run_case_with(case, engines, None)
+}
+
+/// [`run_case`], adding what the first engine that counts executed
+/// coverage (reference-vm) executed to `coverage`, when given.
+pub fn run_case_with(
+    case: &Case,
+    engines: &[&str],
+    mut coverage: Option<&mut Coverage>,
+) -> Result<Run, String> {
     let mut instances = Vec::with_capacity(engines.len());
     for name in engines {
         instances.push(create_engine(name)?);
     }
+    let counting = match coverage {
+        Some(_) => instances.iter_mut().position(|e| e.set_coverage(true)),
+        None => None,
+    };
     let mut run = Run::new(engines);
     PANIC_SITE.with(|s| s.borrow_mut().take());
     let result = catch_unwind(AssertUnwindSafe(|| {
         run_on(case, &mut instances, engines, &mut run)
     }));
+    if let (Some(total), Some(i)) = (coverage.as_deref_mut(), counting)
+        && let Some(c) = instances[i].take_coverage()
+    {
+        total.merge(&c);
+    }
     if let Err(payload) = result {
         let msg = payload
             .downcast_ref::<String>()
@@ -350,9 +371,20 @@ pub fn run_input(
     engines: &[&str],
     opts: &GenOptions,
 ) -> Result<(Option<Case>, Run), String> {
+    run_input_with(data, engines, opts, None)
+}
+
+/// [`run_input`], adding the executed coverage to `coverage` when given
+/// (see [`run_case_with`]).
+pub fn run_input_with(
+    data: &[u8],
+    engines: &[&str],
+    opts: &GenOptions,
+    coverage: Option<&mut Coverage>,
+) -> Result<(Option<Case>, Run), String> {
     match generate(data, opts) {
         Ok(case) => {
-            let run = run_case(&case, engines)?;
+            let run = run_case_with(&case, engines, coverage)?;
             Ok((Some(case), run))
         }
         Err(_) => {
