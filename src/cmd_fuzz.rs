@@ -295,7 +295,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
             // and a stack overflow would abort the whole run.
             let worker = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES);
             let spawned = worker.spawn_scoped(s, || {
-                let mut cov = args.coverage.is_some().then(oracle::Coverage::default);
+                let mut cov = args.coverage.is_some().then(Box::<oracle::Coverage>::default);
                 while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     if args.execs > 0 && n >= args.execs {
@@ -303,7 +303,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                     }
                     let i = args.from.wrapping_add(n);
                     let data = loop_input(args.seed, i);
-                    let (c, run) = match oracle::run_input_with(&data, &engines, &opts, cov.as_mut()) {
+                    let (c, run) = match oracle::run_input_with(&data, &engines, &opts, &mut cov) {
                         Ok(r) => r,
                         Err(e) => {
                             eprintln!("\nfuzz: {e}");

@@ -178,19 +178,22 @@ pub trait Engine {
         ))
     }
 
-    /// Switches executed-coverage counting on or off (`wasm-conform fuzz
-    /// --coverage`); returns whether this engine counts coverage at all
-    /// (reference-vm does, through `reference_vm::exec::coverage`).
-    fn set_coverage(&mut self, on: bool) -> bool {
-        let _ = on;
-        false
+    /// Switches executed-coverage counting on (`wasm-conform fuzz
+    /// --coverage`), adding to `counters`; an engine that does not count
+    /// coverage hands them back (reference-vm counts, through
+    /// `reference_vm::exec::coverage`).
+    fn lend_coverage(&mut self, counters: Box<Coverage>) -> Option<Box<Coverage>> {
+        Some(counters)
     }
 
-    /// The coverage counted since the last call, when switched on.
-    fn take_coverage(&mut self) -> Option<::reference_vm::exec::coverage::Coverage> {
+    /// The counters lent, when counting; counting is off afterwards.
+    fn take_coverage(&mut self) -> Option<Box<Coverage>> {
         None
     }
 }
+
+/// Executed-coverage counters ([`Engine::lend_coverage`]).
+pub use ::reference_vm::exec::coverage::Coverage;
 
 /// An engine created by [`Engine::spawn_thread`] and the ids, in that engine,
 /// of the shared instances it was given.

@@ -346,12 +346,12 @@ fn spectest_exports(store: &mut Store) -> Exports {
 }
 
 impl Engine for ReferenceVmEngine {
-    fn set_coverage(&mut self, on: bool) -> bool {
-        self.store.set_coverage(on);
-        true
+    fn lend_coverage(&mut self, counters: Box<crate::Coverage>) -> Option<Box<crate::Coverage>> {
+        self.store.set_coverage(Some(counters));
+        None
     }
 
-    fn take_coverage(&mut self) -> Option<::reference_vm::exec::coverage::Coverage> {
+    fn take_coverage(&mut self) -> Option<Box<crate::Coverage>> {
         self.store.take_coverage()
     }
 

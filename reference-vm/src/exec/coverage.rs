@@ -13,7 +13,7 @@
 
 use super::code::{CompiledFunc, Ext, Ins};
 use super::{Store, Trap};
-use crate::syntax::Opcode;
+use crate::syntax::{Class, Opcode, SimdClass};
 use std::collections::BTreeMap;
 
 /// The length classes of [`Coverage::lengths`], in order.
@@ -30,23 +30,39 @@ const FUSED_SHIFT: u32 = 12;
 /// `origin` bit: the internal jump is taken when the wasm branch is not
 /// (an `if` jumps to its `else`; a `br_if` with copies skips them).
 const INVERTED: u32 = 1 << 24;
+/// `origin` bit: the instruction has details to count (branch, length,
+/// memory access), looked at by [`begin_detail`].
+const DETAIL: u32 = 1 << 25;
+/// Counters indexed by an origin's 12-bit opcode fields (0: none).
+const SLOTS: usize = OP_MASK as usize + 1;
 
 /// The origin of an internal instruction: wasm instruction `op`, with the
 /// comparison fused into it, and whether its internal jump means "not taken".
 pub(crate) fn origin(op: Opcode, fused: Option<Opcode>, inverted: bool) -> u32 {
     let idx = |o: Opcode| (o as u32 + 1) & OP_MASK;
-    idx(op) | fused.map_or(0, |f| idx(f) << FUSED_SHIFT) | if inverted { INVERTED } else { 0 }
+    let detail = LENGTH_OPS.contains(&op)
+        || BRANCH_OPS.contains(&op)
+        || matches!(
+            op.class(),
+            Class::Load(..)
+                | Class::Store(..)
+                | Class::Simd(
+                    SimdClass::Load(_)
+                        | SimdClass::Store
+                        | SimdClass::LoadLane(_)
+                        | SimdClass::StoreLane(_)
+                )
+        );
+    idx(op)
+        | fused.map_or(0, |f| idx(f) << FUSED_SHIFT)
+        | if inverted { INVERTED } else { 0 }
+        | if detail { DETAIL } else { 0 }
 }
 
 /// The wasm instruction an origin names, if any.
 pub(crate) fn origin_op(o: u32) -> Option<Opcode> {
     let i = (o & OP_MASK) as usize;
     i.checked_sub(1).and_then(|i| Opcode::ALL.get(i).copied())
-}
-
-/// The comparison fused into an origin's branch, if any.
-pub(crate) fn origin_fused(o: u32) -> Option<Opcode> {
-    origin_op(o >> FUSED_SHIFT)
 }
 
 /// The opcodes that take a length or count operand, with the length classes
@@ -128,8 +144,8 @@ pub fn trap_kind(t: &Trap) -> &'static str {
 /// Counters of one run or of many (see [`Coverage::merge`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Coverage {
-    /// Executions begun, by opcode index.
-    executed: Vec<u64>,
+    /// Executions begun, by opcode index + 1 (slot 0: none).
+    executed: Box<[u64; SLOTS]>,
     /// Traps, by opcode index and trap kind.
     trapped: BTreeMap<(usize, &'static str), u64>,
     /// Completed executions by length class, by opcode index.
@@ -144,7 +160,7 @@ impl Default for Coverage {
     fn default() -> Self {
         let n = Opcode::ALL.len();
         Coverage {
-            executed: vec![0; n],
+            executed: Box::new([0; SLOTS]),
             trapped: BTreeMap::new(),
             lengths: vec![[0; 5]; n],
             near_end: vec![0; n],
@@ -169,7 +185,7 @@ pub struct InstrCount {
 impl Coverage {
     /// Adds another run's counters to these.
     pub fn merge(&mut self, other: &Coverage) {
-        for (a, b) in self.executed.iter_mut().zip(&other.executed) {
+        for (a, b) in self.executed.iter_mut().zip(other.executed.iter()) {
             *a += b;
         }
         for (k, v) in &other.trapped {
@@ -192,7 +208,13 @@ impl Coverage {
     /// Every instruction executed at least once, in opcode table order.
     pub fn instructions(&self) -> Vec<InstrCount> {
         let mut out = Vec::new();
-        for (i, &executed) in self.executed.iter().enumerate() {
+        for (i, &executed) in self
+            .executed
+            .iter()
+            .skip(1)
+            .take(Opcode::ALL.len())
+            .enumerate()
+        {
             if executed == 0 {
                 continue;
             }
@@ -220,7 +242,7 @@ impl Coverage {
             .range((i, "")..(i + 1, ""))
             .map(|(_, v)| v)
             .sum();
-        self.executed[i].saturating_sub(t)
+        self.executed[i + 1].saturating_sub(t)
     }
 
     /// Completed executions of `op` by length class ([`LENGTH_CLASSES`]).
@@ -248,13 +270,14 @@ impl Coverage {
             .collect()
     }
 
-    fn exec(&mut self, o: u32) {
-        if let Some(op) = origin_op(o) {
-            self.executed[op as usize] += 1;
-            if let Some(f) = origin_fused(o) {
-                self.executed[f as usize] += 1;
-            }
-        }
+    /// Counts an execution of the instruction (and fused comparison) of
+    /// origin `o`: two increments, no branch (slot 0 counts "none").
+    /// Returns whether it has details to count ([`detail`]).
+    #[inline(always)]
+    pub(crate) fn exec(&mut self, o: u32) -> bool {
+        self.executed[(o & OP_MASK) as usize] += 1;
+        self.executed[((o >> FUSED_SHIFT) & OP_MASK) as usize] += 1;
+        o & DETAIL != 0
     }
 
     /// Records a trap of the instruction whose origin is `o`.
@@ -266,7 +289,15 @@ impl Coverage {
     }
 
     /// Counts a completed instruction's details (see [`Pending`]).
+    #[inline(always)]
     pub(crate) fn settle(&mut self, p: Pending) {
+        if p != Pending::None {
+            self.settle_detail(p);
+        }
+    }
+
+    #[inline(never)]
+    fn settle_detail(&mut self, p: Pending) {
         match p {
             Pending::None => {}
             Pending::Length(op, n) => self.lengths[op as usize][length_class(n)] += 1,
@@ -298,13 +329,10 @@ pub(crate) struct View<'a> {
     pub mem64: bool,
 }
 
-/// Counts the start of internal instruction `pc` of `cf` and returns what
-/// to count when it completes.
-pub(crate) fn begin(cov: &mut Coverage, cf: &CompiledFunc, pc: usize, v: &View<'_>) -> Pending {
-    let Some(&o) = cf.origins.get(pc) else {
-        return Pending::None;
-    };
-    cov.exec(o);
+/// The details of instruction `pc` of `cf` (origin `o`, for which
+/// [`Coverage::exec`] said there are some): what to count when it completes.
+#[inline(never)]
+pub(crate) fn detail(o: u32, cf: &CompiledFunc, pc: usize, v: &View<'_>) -> Pending {
     let Some(op) = origin_op(o) else {
         return Pending::None;
     };
@@ -463,13 +491,14 @@ macro_rules! load_store_slots {
 crate::for_each_instr!(load_store_slots);
 
 impl Store {
-    /// Switches executed-coverage counting on (fresh counters) or off.
-    pub fn set_coverage(&mut self, on: bool) {
-        self.coverage = on.then(Box::default);
+    /// Switches executed-coverage counting on, adding to `counters`, or off
+    /// (`None`).
+    pub fn set_coverage(&mut self, counters: Option<Box<Coverage>>) {
+        self.coverage = counters;
     }
 
-    /// The counters so far, leaving fresh ones in place (None when off).
-    pub fn take_coverage(&mut self) -> Option<Coverage> {
-        self.coverage.as_mut().map(|c| std::mem::take(&mut **c))
+    /// The counters (None when off); counting is off afterwards.
+    pub fn take_coverage(&mut self) -> Option<Box<Coverage>> {
+        self.coverage.take()
     }
 }

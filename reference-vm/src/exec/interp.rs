@@ -634,17 +634,23 @@ impl Store {
                 None => &mut no_mem,
             };
             let regs: &mut [u64] = &mut stack[fp..];
+            // Coverage counters (exec/coverage.rs), for this stretch of the loop.
+            let mut cov = if COV { coverage.as_deref_mut() } else { None };
             next = 'exec: loop {
                 let ins = code[pc];
-                if COV && let Some(c) = coverage.as_deref_mut() {
+                if COV && let Some(c) = cov.as_deref_mut() {
                     // The previous instruction completed: count what it did.
                     c.settle(pending);
-                    let view = super::coverage::View {
-                        regs,
-                        mem_len: mem.data.len() as u64,
-                        mem64: mem.ty.idx64,
-                    };
-                    pending = super::coverage::begin(c, cf, pc, &view);
+                    pending = super::coverage::Pending::None;
+                    let o = cf.origins.get(pc).copied().unwrap_or(0);
+                    if c.exec(o) {
+                        let view = super::coverage::View {
+                            regs,
+                            mem_len: mem.data.len() as u64,
+                            mem64: mem.ty.idx64,
+                        };
+                        pending = super::coverage::detail(o, cf, pc, &view);
+                    }
                 }
                 pc += 1;
 
