@@ -26,6 +26,7 @@ pub mod generate;
 pub mod instrument;
 pub mod known;
 pub mod plan;
+pub mod shape;
 
 pub use crate::Coverage;
 pub use caps::{FeatureSet, Proposal};
