@@ -206,6 +206,7 @@ pub fn generate(data: &[u8], opts: &GenOptions) -> Result<Case, String> {
     let shape = opts.shape
         && opts.features.has(Proposal::MultiValue)
         && u.ratio(3u8, 4u8).map_err(|e| e.to_string())?;
+    let reftypes = config.reference_types_enabled;
     let inject = shape
         && config.bulk_memory_enabled
         && config.reference_types_enabled
@@ -230,8 +231,12 @@ pub fn generate(data: &[u8], opts: &GenOptions) -> Result<Case, String> {
             per_256: small_per_256,
             fuel_global,
         });
-        let shaping =
-            shape.then(|| inject.then(|| super::plan::Rng::new(plan_seed ^ 0xb01c_5eed)));
+        let shaping = shape.then(|| {
+            (
+                inject.then(|| super::plan::Rng::new(plan_seed ^ 0xb01c_5eed)),
+                reftypes,
+            )
+        });
         instrument::add_oracle_exports(&wasm, fuel_global, small_consts, shaping)?
     };
     Ok(Case {

@@ -440,6 +440,38 @@ impl Reencode for Appender<'_> {
         Ok(())
     }
 
+    fn parse_data_section(
+        &mut self,
+        data: &mut wasm_encoder::DataSection,
+        section: wasmparser::DataSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_data_section(self, data, section)?;
+        if let Some(bytes) = self.shaping.as_ref().and_then(|s| s.extra_data.as_ref()) {
+            data.passive(bytes.iter().copied());
+        }
+        Ok(())
+    }
+
+    fn data_count(&mut self, count: u32) -> Result<u32, ReError> {
+        let extra = self
+            .shaping
+            .as_ref()
+            .is_some_and(|s| s.extra_data.is_some());
+        Ok(count + u32::from(extra))
+    }
+
+    fn parse_element_section(
+        &mut self,
+        elems: &mut wasm_encoder::ElementSection,
+        section: wasmparser::ElementSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_element_section(self, elems, section)?;
+        if let Some(funcs) = self.shaping.as_ref().and_then(|s| s.extra_elems.as_ref()) {
+            elems.passive(wasm_encoder::Elements::Functions(funcs.as_slice().into()));
+        }
+        Ok(())
+    }
+
     fn parse_instruction<'a>(
         &mut self,
         reader: &mut wasmparser::OperatorsReader<'a>,
@@ -552,12 +584,13 @@ pub fn rewrite(
 /// (when `fuel_global` is given) and the memory peek (when memory 0 is a
 /// 32-bit memory); `small_consts` also replaces some integer constants, and
 /// `shape` adds operand shaping ([`super::shape`]), with bulk
-/// instructions injected as its random source, if any, says.
+/// instructions injected as its random source, if any, says (its flag: the
+/// module may use reference types).
 pub fn add_oracle_exports(
     wasm: &[u8],
     fuel_global: Option<u32>,
     small_consts: Option<SmallConsts>,
-    shape: Option<Option<Rng>>,
+    shape: Option<(Option<Rng>, bool)>,
 ) -> Result<Vec<u8>, String> {
     let info = ModuleInfo::parse(wasm)?;
     let mut extras = Vec::new();
@@ -591,8 +624,9 @@ pub fn add_oracle_exports(
         });
     }
     let mut shaping = None;
-    if let Some(mut inject) = shape
-        && let Ok((helpers, s)) = super::shape::helpers(wasm, extras.len(), inject.as_mut())
+    if let Some((mut inject, reftypes)) = shape
+        && let Ok((helpers, s)) =
+            super::shape::helpers(wasm, extras.len(), inject.as_mut(), reftypes)
     {
         extras.extend(helpers);
         shaping = Some(s);

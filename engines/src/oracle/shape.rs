@@ -50,6 +50,16 @@ pub struct Shaping {
     pub body: usize,
     /// The element type of each table (for `ref.null` before table.fill).
     tables: Vec<ValType>,
+    /// A passive data segment appended to the data section (long enough
+    /// for memory.init of every length class up to 257-65536).
+    pub extra_data: Option<Vec<u8>>,
+    /// A passive element segment of function indices appended to the
+    /// element section (as long as the largest table).
+    pub extra_elems: Option<Vec<u32>>,
+    /// Grows memory 0 and the tables to their maximum at the start of
+    /// bodies with injected instructions (a memory of 0 pages or an empty
+    /// table makes every access trap).
+    grow: Vec<Instruction<'static>>,
 }
 
 impl Shaping {
@@ -93,15 +103,21 @@ impl Shaping {
         let Some(list) = self.inject.get(body) else {
             return out;
         };
+        if !list.is_empty() {
+            out.extend(self.grow.iter().cloned());
+        }
         for &(key, [a, b, c]) in list {
             let Some(h) = self.helper_of(key) else {
                 continue;
             };
             out.push(I::I32Const(a));
-            match (key, self.tables.get(match key {
-                Key::TableFill(t) => t as usize,
-                _ => usize::MAX,
-            })) {
+            match (
+                key,
+                self.tables.get(match key {
+                    Key::TableFill(t) => t as usize,
+                    _ => usize::MAX,
+                }),
+            ) {
                 (Key::TableFill(_), Some(ValType::Ref(rt))) => out.push(I::RefNull(rt.heap_type)),
                 (Key::TableFill(_), _) => return Vec::new(),
                 _ => out.push(I::I32Const(b)),
@@ -139,8 +155,12 @@ impl Shaping {
 struct Facts {
     /// Whether each memory is 32-bit.
     mem32: Vec<bool>,
+    /// Pages each memory may grow by (maximum - minimum).
+    mem_room: Vec<u64>,
     /// Each table: 32-bit, and its element type.
     tables: Vec<(bool, ValType)>,
+    /// Elements each table may grow by.
+    table_room: Vec<u64>,
     /// Byte length of each data segment.
     data_lens: Vec<u32>,
     /// Element count and type of each element segment.
@@ -150,6 +170,11 @@ struct Facts {
     data_count: bool,
     /// Number of function bodies.
     bodies: usize,
+    /// Whether the module has a data section and an element section.
+    has_data: bool,
+    has_elems: bool,
+    /// Number of functions.
+    funcs: u32,
     /// The shaped instructions in code.
     keys: Vec<Key>,
 }
@@ -163,7 +188,10 @@ fn facts(wasm: &[u8]) -> Result<Facts, String> {
             Payload::ImportSection(_) => return Err("imports are not shaped".into()),
             Payload::MemorySection(r) => {
                 for m in r {
-                    f.mem32.push(!m.map_err(err)?.memory64);
+                    let m = m.map_err(err)?;
+                    f.mem32.push(!m.memory64);
+                    f.mem_room
+                        .push(m.maximum.unwrap_or(m.initial).saturating_sub(m.initial));
                 }
             }
             Payload::TableSection(r) => {
@@ -173,14 +201,19 @@ fn facts(wasm: &[u8]) -> Result<Facts, String> {
                         .ref_type(t.ty.element_type)
                         .map_err(|e| format!("{e:?}"))?;
                     f.tables.push((!t.ty.table64, ValType::Ref(rt)));
+                    let room = t.ty.maximum.unwrap_or(t.ty.initial);
+                    f.table_room.push(room.saturating_sub(t.ty.initial));
                 }
             }
+            Payload::FunctionSection(r) => f.funcs = r.count(),
             Payload::DataSection(r) => {
+                f.has_data = true;
                 for d in r {
                     f.data_lens.push(d.map_err(err)?.data.len() as u32);
                 }
             }
             Payload::ElementSection(r) => {
+                f.has_elems = true;
                 for e in r {
                     let (n, ty) = match e.map_err(err)?.items {
                         wasmparser::ElementItems::Functions(r) => {
@@ -228,6 +261,11 @@ fn facts(wasm: &[u8]) -> Result<Facts, String> {
     }
     Ok(f)
 }
+
+/// Length of the appended passive data segment.
+const EXTRA_DATA_BYTES: u32 = 1024;
+/// Length of the appended passive element segment.
+const EXTRA_ELEMS: u32 = super::generate::MAX_TABLE_ELEMS as u32;
 
 /// Locals of a range helper: parameters 0..3, then these.
 const DSZ: u32 = 3;
@@ -379,10 +417,47 @@ fn range_helper(
 }
 
 /// A helper `(i) -> i'` for call_indirect: three times in four the index
-/// modulo the table's size (when not empty).
-fn index_helper(table: u32) -> ExtraFunc {
+/// modulo the table's size (when not empty), moved on to the next non-null
+/// entry when `scan` (the table's entries are read with `table.get`).
+fn index_helper(table: u32, scan: bool) -> ExtraFunc {
     use Instruction as I;
-    let mut f = Function::new([(1, ValType::I32)]);
+    let mut f = Function::new([(3, ValType::I32)]);
+    let tail: &[I<'_>] = if scan {
+        &[
+            // j = i % size; k = size; loop: non-null at j -> j; j = (j+1) % size
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::I32RemU,
+            I::LocalSet(2),
+            I::LocalGet(1),
+            I::LocalSet(3),
+            I::Loop(wasm_encoder::BlockType::Empty),
+            I::LocalGet(2),
+            I::TableGet(table),
+            I::RefIsNull,
+            I::I32Eqz,
+            I::If(wasm_encoder::BlockType::Empty),
+            I::LocalGet(2),
+            I::Return,
+            I::End,
+            I::LocalGet(2),
+            I::I32Const(1),
+            I::I32Add,
+            I::LocalGet(1),
+            I::I32RemU,
+            I::LocalSet(2),
+            I::LocalGet(3),
+            I::I32Const(1),
+            I::I32Sub,
+            I::LocalTee(3),
+            I::BrIf(0),
+            I::End,
+            I::LocalGet(2),
+            I::End,
+        ]
+    } else {
+        &[I::LocalGet(0), I::LocalGet(1), I::I32RemU, I::End]
+    };
     for i in [
         I::LocalGet(0),
         I::I32Const(MIX),
@@ -398,12 +473,11 @@ fn index_helper(table: u32) -> ExtraFunc {
         I::LocalGet(0),
         I::Return,
         I::End,
-        I::LocalGet(0),
-        I::LocalGet(1),
-        I::I32RemU,
-        I::End,
     ] {
         f.instruction(&i);
+    }
+    for i in tail {
+        f.instruction(i);
     }
     ExtraFunc {
         params: vec![ValType::I32],
@@ -430,6 +504,7 @@ pub fn helpers(
     wasm: &[u8],
     first_extra: usize,
     inject: Option<&mut super::plan::Rng>,
+    reftypes: bool,
 ) -> Result<(Vec<ExtraFunc>, Shaping), String> {
     let mut f = facts(wasm)?;
     let mut extras = Vec::new();
@@ -441,6 +516,22 @@ pub fn helpers(
         // The bulk instructions that are valid here, on memory 0 and the
         // tables, each injected at the start of a body with probability 1/2.
         let mut kinds = Vec::new();
+        if f.has_data && f.data_count && f.mem32.first() == Some(&true) {
+            let seg = f.data_lens.len() as u32;
+            let bytes: Vec<u8> = (0..EXTRA_DATA_BYTES).map(|i| (i * 31 + 7) as u8).collect();
+            f.data_lens.push(bytes.len() as u32);
+            shaping.extra_data = Some(bytes);
+            kinds.push(Key::MemInit(0, seg));
+        }
+        let funcref = ValType::Ref(wasm_encoder::RefType::FUNCREF);
+        if f.has_elems && f.funcs > 0 {
+            let seg = f.elem_lens.len() as u32;
+            let elems: Vec<u32> = (0..EXTRA_ELEMS).map(|i| i % f.funcs).collect();
+            f.elem_lens.push(elems.len() as u32);
+            f.elem_types.push(funcref);
+            shaping.extra_elems = Some(elems);
+            let _ = seg;
+        }
         if f.mem32.first() == Some(&true) {
             kinds.push(Key::MemFill(0));
             kinds.push(Key::MemCopy(0, 0));
@@ -461,6 +552,25 @@ pub fn helpers(
                 if *st == ty {
                     kinds.push(Key::TableInit(t, seg as u32));
                 }
+            }
+        }
+        if f.mem32.first() == Some(&true) && f.mem_room[0] > 0 {
+            shaping.grow.extend([
+                Instruction::I32Const(f.mem_room[0].min(1 << 16) as i32),
+                Instruction::MemoryGrow(0),
+                Instruction::Drop,
+            ]);
+        }
+        for (t, &(is32, ty)) in f.tables.iter().enumerate() {
+            if let (true, ValType::Ref(rt), Some(&room)) = (is32, ty, f.table_room.get(t))
+                && room > 0
+            {
+                shaping.grow.extend([
+                    Instruction::RefNull(rt.heap_type),
+                    Instruction::I32Const(room.min(1 << 16) as i32),
+                    Instruction::TableGrow(t as u32),
+                    Instruction::Drop,
+                ]);
             }
         }
         if !kinds.is_empty() {
@@ -512,7 +622,7 @@ pub fn helpers(
                 ),
                 None => continue,
             },
-            Key::Index(t) if table(t).is_some() => index_helper(t),
+            Key::Index(t) if table(t).is_some() => index_helper(t, reftypes),
             _ => continue,
         };
         shaping.helpers.push((key, first_extra + extras.len()));
@@ -532,18 +642,36 @@ mod tests {
         for seed in 0..3000u64 {
             let mut rng = super::super::plan::Rng::new(seed);
             let data: Vec<u8> = (0..3000).map(|_| rng.next() as u8).collect();
-            let Ok(case) = generate(&data, &opts) else { continue };
+            let Ok(case) = generate(&data, &opts) else {
+                continue;
+            };
             let text = wasmprinter::print_bytes(&case.wasm).unwrap();
-            if text.contains("memory.copy") && text.contains("(param i32 i32 i32) (result i32 i32 i32)") {
+            if text.contains("memory.copy")
+                && text.contains("(param i32 i32 i32) (result i32 i32 i32)")
+            {
                 let mut cov = Some(Box::<super::super::Coverage>::default());
-                let run = super::super::run_case_with(&case, &["reference-vm", "wasmi"], &mut cov).unwrap();
+                let run = super::super::run_case_with(&case, &["reference-vm", "wasmi"], &mut cov)
+                    .unwrap();
                 let c = cov.unwrap();
-                println!("seed {seed}: {:?} copy {:?} {:?}", run.verdict, c.lengths(reference_vm::syntax::Opcode::MemoryCopy),
-                   c.instructions().iter().filter(|i| i.name.starts_with("memory.copy")).collect::<Vec<_>>());
-                for call in &run.calls { println!("  {} {:?}", call.export, call.outcomes[0]); }
+                println!(
+                    "seed {seed}: {:?} copy {:?} {:?}",
+                    run.verdict,
+                    c.lengths(reference_vm::syntax::Opcode::MemoryCopy),
+                    c.instructions()
+                        .iter()
+                        .filter(|i| i.name.starts_with("memory.copy"))
+                        .collect::<Vec<_>>()
+                );
+                for call in &run.calls {
+                    println!("  {} {:?}", call.export, call.outcomes[0]);
+                }
                 n += 1;
-                if n == 1 { println!("{text}"); }
-                if n > 4 { break; }
+                if n == 1 {
+                    println!("{text}");
+                }
+                if n > 4 {
+                    break;
+                }
             }
         }
     }
