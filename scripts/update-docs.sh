@@ -53,6 +53,47 @@ if [ "${1:-}" = "--abi" ]; then
   exit 0
 fi
 
+# Fuzz throughput per engine pair (closing line of `wasm-conform fuzz`),
+# with the rate as a ratio to wasmi vs wasmi in the same run, the cost of
+# --coverage, and the coverage gaps of docs/fuzzing.md. Part of --bench;
+# `scripts/update-docs.sh --fuzz` regenerates only these.
+fuzz_tables() {
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the start), generator with operand shaping (engines/src/oracle/shape.rs)."; echo
+    echo "| engines | execs | exec/s | ratio to wasmi vs wasmi | divergences | known-fault cases |"; echo "|---|---:|---:|---:|---:|---:|"
+    rates=(); lines=()
+    for pair in reference-vm@latest,wasmi wasmi,wasmi reference-vm@latest,reference-vm@latest "reference-vm@latest,wasmi --coverage $tmp/cov-bench.json"; do
+      # shellcheck disable=SC2086
+      out=$("$WC" fuzz --engines $pair --seed 0 --time 30 --out "$tmp/fuzz" 2>/dev/null || true)
+      line=$(echo "$out" | grep '^fuzz:' | tail -n 1)
+      execs=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) execs.*/\1/')
+      rate=$(echo "$line" | sed -E 's/.* ([0-9]+) exec\/s.*/\1/')
+      div=$(echo "$line" | sed -E 's/.* ([0-9]+) divergences.*/\1/')
+      known=$( (echo "$out" | grep '^known faults' || true) | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
+      name=$(echo "$pair" | sed -E 's/,/ vs /; s/ --coverage .*/ (--coverage)/')
+      rates+=("$rate"); lines+=("$name|$execs|$rate|$div|$known")
+    done
+    base=${rates[1]}
+    for l in "${lines[@]}"; do
+      IFS='|' read -r name execs rate div known <<< "$l"
+      ratio=$(awk -v r="$rate" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')
+      echo "| $name | $execs | $rate | $ratio | $div | $known |"
+    done
+    echo; awk -v on="${rates[3]}" -v off="${rates[0]}" 'BEGIN { if (off > 0) printf "Cost of `--coverage` on reference-vm@latest vs wasmi: %.1f%% of the rate (budget: 5%%; the loop without --coverage runs a separate copy of the interpreter loop with no counting code).\n", (off - on) * 100 / off }'
+  } > "$tmp/fuzz.md"
+  splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
+  # The coverage gaps: 120 s of reference-vm@latest vs wasmi, seed 5, 2 jobs.
+  "$WC" fuzz --engines reference-vm@latest,wasmi --seed 5 --time 120 --jobs 2 --out "$tmp/fuzz-cov" \
+    --coverage "$tmp/cov.json" --coverage-md "$tmp/cov-table.md" > "$tmp/cov.txt" 2>/dev/null || true
+  { echo "Generated $(date -u +%Y-%m-%d) by \`wasm-conform fuzz --engines reference-vm@latest,wasmi --seed 5 --time 120 --jobs 2 --coverage cov.json --coverage-md FILE\` (\`scripts/update-docs.sh --fuzz\`): $(grep '^fuzz:' "$tmp/cov.txt" | tail -n 1)."; echo
+    cat "$tmp/cov-table.md"; } > "$tmp/cov.md"
+  splice docs/fuzzing.md coverage "$tmp/cov.md"
+}
+if [ "${1:-}" = "--fuzz" ]; then
+  fuzz_tables
+  echo "updated BENCHMARKS.md (fuzz) and docs/fuzzing.md (coverage)"
+  exit 0
+fi
+
 # Plain reference-vm runs each file with the preset its suite is written for
 # (3.0 for test/, the proposal's own for proposals/NAME).
 run_spec() { # NAME ENGINE SUITE...
@@ -87,18 +128,7 @@ if [ "${1:-}" = "--bench" ]; then
     2>/dev/null > "$tmp/bench.md"
   { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
   splice BENCHMARKS.md bench "$tmp/bench-full.md"
-  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the start)."; echo
-    echo "| engines | execs | exec/s | divergences | known-fault cases |"; echo "|---|---:|---:|---:|---:|"
-    for pair in reference-vm@latest,wasmi wasmi,wasmi reference-vm@latest,reference-vm@latest; do
-      out=$("$WC" fuzz --engines "$pair" --seed 0 --time 30 --out "$tmp/fuzz" 2>/dev/null || true)
-      line=$(echo "$out" | grep '^fuzz:' | tail -n 1)
-      execs=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) execs.*/\1/')
-      rate=$(echo "$line" | sed -E 's/.* ([0-9]+) exec\/s.*/\1/')
-      div=$(echo "$line" | sed -E 's/.* ([0-9]+) divergences.*/\1/')
-      known=$( (echo "$out" | grep '^known faults' || true) | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
-      echo "| ${pair/,/ vs } | $execs | $rate | $div | $known |"
-    done; } > "$tmp/fuzz.md"
-  splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
+  fuzz_tables
   abi_oracle
 fi
 if [ "${1:-}" = "--runtimes" ]; then

@@ -81,6 +81,10 @@ struct LoopArgs {
     /// end of memory; branches) to this JSON file, and print the gaps.
     #[arg(long)]
     coverage: Option<PathBuf>,
+    /// With --coverage: also write the gaps as a Markdown table to this
+    /// file (docs/fuzzing.md, scripts/update-docs.sh).
+    #[arg(long, requires = "coverage")]
+    coverage_md: Option<PathBuf>,
     /// Print the capability table (engine x proposal) and exit.
     #[arg(long)]
     capabilities: bool,
@@ -449,8 +453,11 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
             eprintln!("wasm-conform fuzz: {}: {e}", file.display());
             return EXIT_USAGE;
         }
-        if let Some(md) = std::env::var_os("WASM_CONFORM_COVERAGE_MD") {
-            let _ = std::fs::write(md, gaps.markdown());
+        if let Some(md) = &args.coverage_md
+            && let Err(e) = std::fs::write(md, gaps.markdown())
+        {
+            eprintln!("wasm-conform fuzz: {}: {e}", md.display());
+            return EXIT_USAGE;
         }
     }
     if t.divergences > 0 {
@@ -731,6 +738,7 @@ mod tests {
             reduce_attempts: 0,
             jobs: 1,
             coverage: None,
+            coverage_md: None,
             capabilities: false,
             abi: false,
             replay: None,
