@@ -23,16 +23,19 @@ pub const LENGTH_CLASSES: [&str; 5] = ["0", "1-16", "17-256", "257-65536", ">655
 /// near the end.
 pub const NEAR_END_BYTES: u64 = 16;
 
-/// `origin` bits: the wasm opcode index + 1 (0: counted for none).
-const OP_MASK: u32 = 0xfff;
+/// `origin` bits: the wasm opcode index + 1 (0: counted for none). Ten
+/// bits keep the execution counters at 8 KiB, well inside the L1 cache.
+const OP_MASK: u32 = 0x3ff;
 /// `origin` bits: the fused comparison's opcode index + 1 (0: none).
-const FUSED_SHIFT: u32 = 12;
+const FUSED_SHIFT: u32 = 10;
 /// `origin` bit: the internal jump is taken when the wasm branch is not
 /// (an `if` jumps to its `else`; a `br_if` with copies skips them).
-const INVERTED: u32 = 1 << 24;
+const INVERTED: u32 = 1 << 20;
 /// `origin` bit: the instruction has details to count (branch, length,
-/// memory access), looked at by [`begin_detail`].
-const DETAIL: u32 = 1 << 25;
+/// memory access), looked at by [`detail`].
+const DETAIL: u32 = 1 << 21;
+// Every opcode index + 1 fits the field.
+const _: () = assert!(Opcode::ALL.len() < OP_MASK as usize);
 /// Counters indexed by an origin's 12-bit opcode fields (0: none).
 const SLOTS: usize = OP_MASK as usize + 1;
 
