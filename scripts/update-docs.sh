@@ -83,8 +83,10 @@ fuzz_tables() {
     # without it, 3 alternating rounds, medians.
     offs=(); ons=()
     for _ in 1 2 3; do
-      offs+=("$( { /usr/bin/time -f %U "$WC" fuzz --engines reference-vm@latest,wasmi --seed 0 --execs 10000 --time 600 --out "$tmp/fuzz" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)")
-      ons+=("$( { /usr/bin/time -f %U "$WC" fuzz --engines reference-vm@latest,wasmi --seed 0 --execs 10000 --time 600 --coverage "$tmp/cov-cost.json" --out "$tmp/fuzz" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)")
+      /usr/bin/time -f %U -o "$tmp/t" "$WC" fuzz --engines reference-vm@latest,wasmi --seed 0 --execs 10000 --time 600 --out "$tmp/fuzz" >/dev/null 2>&1 || true
+      offs+=("$(tail -n 1 "$tmp/t")")
+      /usr/bin/time -f %U -o "$tmp/t" "$WC" fuzz --engines reference-vm@latest,wasmi --seed 0 --execs 10000 --time 600 --coverage "$tmp/cov-cost.json" --out "$tmp/fuzz" >/dev/null 2>&1 || true
+      ons+=("$(tail -n 1 "$tmp/t")")
     done
     off=$(printf '%s\n' "${offs[@]}" | sort -n | sed -n 2p); on=$(printf '%s\n' "${ons[@]}" | sort -n | sed -n 2p)
     echo; awk -v on="$on" -v off="$off" 'BEGIN { if (off > 0) printf "Cost of `--coverage` (reference-vm@latest vs wasmi, seed 0, the same 10,000 inputs, median user CPU time of 3 alternating rounds): %.2f s without, %.2f s with, %+.1f%% (budget: 5%%). Without `--coverage` the interpreter runs a separate copy of its loop with no counting code. The rates of the table are wall-clock figures of single 30 s runs and move with the load of the machine.\n", off, on, (on - off) * 100 / off }'
