@@ -423,6 +423,8 @@ impl Reencode for Appender<'_> {
                     f.instruction(&Instruction::Call(self.first_func + h as u32));
                     f.instruction(insn);
                 }
+                (Some(BodyRewrite::DropSameTypeCalls), Instruction::Call(f), _)
+                    if self.info.is_some_and(|(info, _)| same_type_func(info, *f)) => {}
                 // 0 or 1 stays 0 or 1.
                 (Some(BodyRewrite::MaskConditions), insn, _) if is_test(insn) => {
                     f.instruction(insn);
@@ -687,10 +689,23 @@ pub enum BodyRewrite {
     MaskConditions,
     /// Every `if` without type or instructions (`if end`) becomes `drop`.
     EmptyIfToDrop,
+    /// Every `call` of a function whose results are its parameters'
+    /// types is dropped (the stack keeps its shape): the reducer's first
+    /// step, which removes operand shaping's helper calls.
+    DropSameTypeCalls,
     /// The address and value of every store pass through fresh locals
     /// (`local.set v; local.set a; local.get a; local.get v` before it), so
     /// an engine sees two plain local reads as the store's operands.
     StoreOperandsViaLocals,
+}
+
+/// Whether function `f`'s results have its parameters' types.
+fn same_type_func(info: &ModuleInfo, f: u32) -> bool {
+    let ty = info.funcs.get(f as usize).copied();
+    matches!(
+        ty.and_then(|t| info.func_types.get(t as usize)),
+        Some(Some((p, r))) if p == r
+    )
 }
 
 /// The address and value types of a store instruction (the address type
