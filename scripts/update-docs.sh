@@ -53,6 +53,58 @@ if [ "${1:-}" = "--abi" ]; then
   exit 0
 fi
 
+# Fuzz throughput per engine pair (closing line of `wasm-conform fuzz`),
+# with the rate as a ratio to wasmi vs wasmi in the same run, the cost of
+# --coverage, and the coverage gaps of docs/fuzzing.md. Part of --bench;
+# `scripts/update-docs.sh --fuzz` regenerates only these.
+fuzz_tables() {
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the start), generator with operand shaping (engines/src/oracle/shape.rs)."; echo
+    echo "| engines | execs | exec/s | ratio to wasmi vs wasmi | divergences | known-fault cases |"; echo "|---|---:|---:|---:|---:|---:|"
+    rates=(); lines=()
+    for pair in reference-vm@latest,wasmi wasmi,wasmi reference-vm@latest,reference-vm@latest "reference-vm@latest,wasmi --coverage $tmp/cov-bench.json"; do
+      # shellcheck disable=SC2086
+      out=$("$WC" fuzz --engines $pair --seed 0 --time 30 --out "$tmp/fuzz" 2>/dev/null || true)
+      line=$(echo "$out" | grep '^fuzz:' | tail -n 1)
+      execs=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) execs.*/\1/')
+      rate=$(echo "$line" | sed -E 's/.* ([0-9]+) exec\/s.*/\1/')
+      div=$(echo "$line" | sed -E 's/.* ([0-9]+) divergences.*/\1/')
+      known=$( (echo "$out" | grep '^known faults' || true) | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
+      name=$(echo "$pair" | sed -E 's/,/ vs /; s/ --coverage .*/ (--coverage)/')
+      rates+=("$rate"); lines+=("$name|$execs|$rate|$div|$known")
+    done
+    base=${rates[1]}
+    for l in "${lines[@]}"; do
+      IFS='|' read -r name execs rate div known <<< "$l"
+      ratio=$(awk -v r="$rate" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')
+      echo "| $name | $execs | $rate | $ratio | $div | $known |"
+    done
+    # The cost of --coverage in CPU time (robust to other load on the
+    # machine, unlike the rates above): the same 10,000 inputs with and
+    # without it, 3 alternating rounds, medians.
+    offs=(); ons=()
+    for _ in 1 2 3; do
+      /usr/bin/time -f %U -o "$tmp/t" "$WC" fuzz --engines reference-vm@latest,wasmi --seed 0 --execs 10000 --time 600 --out "$tmp/fuzz" >/dev/null 2>&1 || true
+      offs+=("$(tail -n 1 "$tmp/t")")
+      /usr/bin/time -f %U -o "$tmp/t" "$WC" fuzz --engines reference-vm@latest,wasmi --seed 0 --execs 10000 --time 600 --coverage "$tmp/cov-cost.json" --out "$tmp/fuzz" >/dev/null 2>&1 || true
+      ons+=("$(tail -n 1 "$tmp/t")")
+    done
+    off=$(printf '%s\n' "${offs[@]}" | sort -n | sed -n 2p); on=$(printf '%s\n' "${ons[@]}" | sort -n | sed -n 2p)
+    echo; awk -v on="$on" -v off="$off" 'BEGIN { if (off > 0) printf "Cost of `--coverage` (reference-vm@latest vs wasmi, seed 0, the same 10,000 inputs, median user CPU time of 3 alternating rounds): %.2f s without, %.2f s with, %+.1f%% (budget: 5%%). Without `--coverage` the interpreter runs a separate copy of its loop with no counting code. The rates of the table are wall-clock figures of single 30 s runs and move with the load of the machine.\n", off, on, (on - off) * 100 / off }'
+  } > "$tmp/fuzz.md"
+  splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
+  # The coverage gaps: 120 s of reference-vm@latest vs wasmi, seed 5, 2 jobs.
+  "$WC" fuzz --engines reference-vm@latest,wasmi --seed 5 --time 120 --jobs 2 --out "$tmp/fuzz-cov" \
+    --coverage "$tmp/cov.json" --coverage-md "$tmp/cov-table.md" > "$tmp/cov.txt" 2>/dev/null || true
+  { echo "Generated $(date -u +%Y-%m-%d) by \`wasm-conform fuzz --engines reference-vm@latest,wasmi --seed 5 --time 120 --jobs 2 --coverage cov.json --coverage-md FILE\` (\`scripts/update-docs.sh --fuzz\`): $(grep '^fuzz:' "$tmp/cov.txt" | tail -n 1)."; echo
+    cat "$tmp/cov-table.md"; } > "$tmp/cov.md"
+  splice docs/fuzzing.md coverage "$tmp/cov.md"
+}
+if [ "${1:-}" = "--fuzz" ]; then
+  fuzz_tables
+  echo "updated BENCHMARKS.md (fuzz) and docs/fuzzing.md (coverage)"
+  exit 0
+fi
+
 # Plain reference-vm runs each file with the preset its suite is written for
 # (3.0 for test/, the proposal's own for proposals/NAME).
 run_spec() { # NAME ENGINE SUITE...
@@ -87,18 +139,7 @@ if [ "${1:-}" = "--bench" ]; then
     2>/dev/null > "$tmp/bench.md"
   { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
   splice BENCHMARKS.md bench "$tmp/bench-full.md"
-  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the start)."; echo
-    echo "| engines | execs | exec/s | divergences | known-fault cases |"; echo "|---|---:|---:|---:|---:|"
-    for pair in reference-vm@latest,wasmi wasmi,wasmi reference-vm@latest,reference-vm@latest; do
-      out=$("$WC" fuzz --engines "$pair" --seed 0 --time 30 --out "$tmp/fuzz" 2>/dev/null || true)
-      line=$(echo "$out" | grep '^fuzz:' | tail -n 1)
-      execs=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) execs.*/\1/')
-      rate=$(echo "$line" | sed -E 's/.* ([0-9]+) exec\/s.*/\1/')
-      div=$(echo "$line" | sed -E 's/.* ([0-9]+) divergences.*/\1/')
-      known=$( (echo "$out" | grep '^known faults' || true) | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
-      echo "| ${pair/,/ vs } | $execs | $rate | $div | $known |"
-    done; } > "$tmp/fuzz.md"
-  splice BENCHMARKS.md fuzz "$tmp/fuzz.md"
+  fuzz_tables
   abi_oracle
 fi
 if [ "${1:-}" = "--runtimes" ]; then

@@ -76,6 +76,15 @@ struct LoopArgs {
     /// Worker threads.
     #[arg(long, default_value_t = 1)]
     jobs: usize,
+    /// Write what reference-vm executed over the run (instructions
+    /// executed, completed and trapped; length classes; accesses near the
+    /// end of memory; branches) to this JSON file, and print the gaps.
+    #[arg(long)]
+    coverage: Option<PathBuf>,
+    /// With --coverage: also write the gaps as a Markdown table to this
+    /// file (docs/fuzzing.md, scripts/update-docs.sh).
+    #[arg(long, requires = "coverage")]
+    coverage_md: Option<PathBuf>,
     /// Print the capability table (engine x proposal) and exit.
     #[arg(long)]
     capabilities: bool,
@@ -278,6 +287,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
     // default hook's message off the status line.
     oracle::install_panic_hook();
     let tally = Mutex::new(Tally::default());
+    let coverage_total = Mutex::new(oracle::Coverage::default());
     let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let started = Instant::now();
@@ -289,6 +299,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
             // and a stack overflow would abort the whole run.
             let worker = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES);
             let spawned = worker.spawn_scoped(s, || {
+                let mut cov = args.coverage.is_some().then(Box::<oracle::Coverage>::default);
                 while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     if args.execs > 0 && n >= args.execs {
@@ -296,7 +307,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                     }
                     let i = args.from.wrapping_add(n);
                     let data = loop_input(args.seed, i);
-                    let (c, run) = match oracle::run_input(&data, &engines, &opts) {
+                    let (c, run) = match oracle::run_input_with(&data, &engines, &opts, &mut cov) {
                         Ok(r) => r,
                         Err(e) => {
                             eprintln!("\nfuzz: {e}");
@@ -354,6 +365,9 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                                 begun.elapsed();
                         }
                     }
+                }
+                if let Some(c) = &cov {
+                    coverage_total.lock().unwrap_or_else(|p| p.into_inner()).merge(c);
                 }
             });
             if let Err(e) = spawned {
@@ -426,6 +440,25 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
             parts.join(", "),
             args.out.display()
         );
+    }
+    if let Some(file) = &args.coverage {
+        let c = coverage_total
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        let gaps = oracle::coverage::gaps(&c, &opts.features);
+        println!("{}", gaps.summary());
+        let json = oracle::coverage::to_json(&c);
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        if let Err(e) = std::fs::write(file, text + "\n") {
+            eprintln!("wasm-conform fuzz: {}: {e}", file.display());
+            return EXIT_USAGE;
+        }
+        if let Some(md) = &args.coverage_md
+            && let Err(e) = std::fs::write(md, gaps.markdown())
+        {
+            eprintln!("wasm-conform fuzz: {}: {e}", md.display());
+            return EXIT_USAGE;
+        }
     }
     if t.divergences > 0 {
         EXIT_DIVERGENCE
@@ -704,6 +737,8 @@ mod tests {
             out: out.clone(),
             reduce_attempts: 0,
             jobs: 1,
+            coverage: None,
+            coverage_md: None,
             capabilities: false,
             abi: false,
             replay: None,

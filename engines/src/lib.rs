@@ -185,7 +185,23 @@ pub trait Engine {
             self.name()
         ))
     }
+
+    /// Switches executed-coverage counting on (`wasm-conform fuzz
+    /// --coverage`), adding to `counters`; an engine that does not count
+    /// coverage hands them back (reference-vm counts, through
+    /// `reference_vm::exec::coverage`).
+    fn lend_coverage(&mut self, counters: Box<Coverage>) -> Option<Box<Coverage>> {
+        Some(counters)
+    }
+
+    /// The counters lent, when counting; counting is off afterwards.
+    fn take_coverage(&mut self) -> Option<Box<Coverage>> {
+        None
+    }
 }
+
+/// Executed-coverage counters ([`Engine::lend_coverage`]).
+pub use ::reference_vm::exec::coverage::Coverage;
 
 /// An engine created by [`Engine::spawn_thread`] and the ids, in that engine,
 /// of the shared instances it was given.

@@ -352,6 +352,15 @@ fn spectest_exports(store: &mut Store) -> Exports {
 }
 
 impl Engine for ReferenceVmEngine {
+    fn lend_coverage(&mut self, counters: Box<crate::Coverage>) -> Option<Box<crate::Coverage>> {
+        self.store.set_coverage(Some(counters));
+        None
+    }
+
+    fn take_coverage(&mut self) -> Option<Box<crate::Coverage>> {
+        self.store.take_coverage()
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

@@ -39,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
         features: caps::reference_vm_set(&features),
         allow_invalid_funcs: mode % 3 == 0,
         ensure_termination: false,
+        shape: false,
     };
     match mode % 3 {
         0 => {

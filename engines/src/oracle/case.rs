@@ -49,6 +49,15 @@ pub fn reduce(case: &Case, engines: &[&str], key: &str, attempts: u32) -> Result
     // text (removing instructions wasm-mutate has no rule for), in rounds
     // while either still makes progress.
     let mut best = case.wasm.clone();
+    // First without the calls of operand shaping (oracle/shape.rs), whose
+    // helpers wasm-shrink cannot remove while they are called.
+    if let Ok(stripped) =
+        instrument::rewrite_bodies(&best, instrument::BodyRewrite::DropSameTypeCalls)
+        && stripped != best
+        && predicate(&stripped).unwrap_or(false)
+    {
+        best = stripped;
+    }
     for round in 0..6u64 {
         let before = (
             best.len(),

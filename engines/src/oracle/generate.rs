@@ -47,6 +47,9 @@ pub struct GenOptions {
     pub allow_invalid_funcs: bool,
     /// Make every function terminate with wasm-level fuel.
     pub ensure_termination: bool,
+    /// Shape the operands of bulk instructions and indirect calls
+    /// (oracle/shape.rs) in a share of the modules.
+    pub shape: bool,
 }
 
 impl GenOptions {
@@ -56,6 +59,7 @@ impl GenOptions {
             features: FeatureSet::common(engines),
             allow_invalid_funcs: false,
             ensure_termination: true,
+            shape: true,
         }
     }
 }
@@ -126,7 +130,8 @@ pub fn smith_config(u: &mut Unstructured, opts: &GenOptions) -> arbitrary::Resul
         max_components: 0,
         max_data_segments: u.int_in_range(0..=8)?,
         max_element_segments: u.int_in_range(0..=8)?,
-        max_elements: u.int_in_range(0..=16)?,
+        // Up to the largest table, so table.init reaches long ranges.
+        max_elements: u.int_in_range(0..=MAX_TABLE_ELEMS as usize)?,
         max_exports: u.int_in_range(1..=16)?,
         max_funcs: u.int_in_range(1..=12)?,
         max_globals: u.int_in_range(0..=10)?,
@@ -195,6 +200,17 @@ pub fn generate(data: &[u8], opts: &GenOptions) -> Result<Case, String> {
     // Swarm: no, few, many or most integer constants made small.
     let small_per_256 = [0, 32, 96, 192][u.int_in_range(0..=3usize).map_err(|e| e.to_string())?];
     let rounds = u.int_in_range(3..=6).map_err(|e| e.to_string())?;
+    // Operand shaping (oracle/shape.rs) in three modules of four (its
+    // helpers return three values), with bulk instructions injected in half
+    // of those when the module may have them (bulk memory and reference types).
+    let shape = opts.shape
+        && opts.features.has(Proposal::MultiValue)
+        && u.ratio(3u8, 4u8).map_err(|e| e.to_string())?;
+    let reftypes = config.reference_types_enabled;
+    let inject = shape
+        && config.bulk_memory_enabled
+        && config.reference_types_enabled
+        && u.ratio(1u8, 2u8).map_err(|e| e.to_string())?;
     let config_text = format!("{config:#?}");
     let mut module = wasm_smith::Module::new(config, &mut u).map_err(|e| e.to_string())?;
     let fuel_global = if opts.ensure_termination {
@@ -215,7 +231,13 @@ pub fn generate(data: &[u8], opts: &GenOptions) -> Result<Case, String> {
             per_256: small_per_256,
             fuel_global,
         });
-        instrument::add_oracle_exports(&wasm, fuel_global, small_consts)?
+        let shaping = shape.then(|| {
+            (
+                inject.then(|| super::plan::Rng::new(plan_seed ^ 0xb01c_5eed)),
+                reftypes,
+            )
+        });
+        instrument::add_oracle_exports(&wasm, fuel_global, small_consts, shaping)?
     };
     Ok(Case {
         wasm,

@@ -247,6 +247,8 @@ struct Appender<'a> {
     after_fuel_get: bool,
     /// Whether a function body is being reencoded.
     in_body: bool,
+    /// Operand-shaping helpers to call before bulk instructions.
+    shaping: Option<super::shape::Shaping>,
 }
 
 /// Replacement of integer constants in code by small integers.
@@ -382,6 +384,11 @@ impl Reencode for Appender<'_> {
             locals.extend(spill.iter().map(|((_, t), _)| (1, *t)));
         }
         let mut f = Function::new(locals);
+        if let Some(s) = &mut self.shaping {
+            for insn in s.next_body(self.first_func) {
+                f.instruction(&insn);
+            }
+        }
         let local_of = |key| spill.iter().find(|(k, _)| *k == key).map(|(_, i)| *i);
         let mut i = 0;
         while i < body.len() {
@@ -409,6 +416,15 @@ impl Reencode for Appender<'_> {
                     f.instruction(&Instruction::LocalGet(v));
                     f.instruction(insn);
                 }
+                // Operand shaping: the helper maps the operands in place.
+                (_, insn, _)
+                    if let Some(h) = self.shaping.as_ref().and_then(|s| s.helper(insn)) =>
+                {
+                    f.instruction(&Instruction::Call(self.first_func + h as u32));
+                    f.instruction(insn);
+                }
+                (Some(BodyRewrite::DropSameTypeCalls), Instruction::Call(f), _)
+                    if self.info.is_some_and(|(info, _)| same_type_func(info, *f)) => {}
                 // 0 or 1 stays 0 or 1.
                 (Some(BodyRewrite::MaskConditions), insn, _) if is_test(insn) => {
                     f.instruction(insn);
@@ -423,6 +439,38 @@ impl Reencode for Appender<'_> {
         }
         code.function(&f);
         self.in_body = false;
+        Ok(())
+    }
+
+    fn parse_data_section(
+        &mut self,
+        data: &mut wasm_encoder::DataSection,
+        section: wasmparser::DataSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_data_section(self, data, section)?;
+        if let Some(bytes) = self.shaping.as_ref().and_then(|s| s.extra_data.as_ref()) {
+            data.passive(bytes.iter().copied());
+        }
+        Ok(())
+    }
+
+    fn data_count(&mut self, count: u32) -> Result<u32, ReError> {
+        let extra = self
+            .shaping
+            .as_ref()
+            .is_some_and(|s| s.extra_data.is_some());
+        Ok(count + u32::from(extra))
+    }
+
+    fn parse_element_section(
+        &mut self,
+        elems: &mut wasm_encoder::ElementSection,
+        section: wasmparser::ElementSectionReader<'_>,
+    ) -> Result<(), ReError> {
+        reencode::utils::parse_element_section(self, elems, section)?;
+        if let Some(funcs) = self.shaping.as_ref().and_then(|s| s.extra_elems.as_ref()) {
+            elems.passive(wasm_encoder::Elements::Functions(funcs.as_slice().into()));
+        }
         Ok(())
     }
 
@@ -499,7 +547,7 @@ pub fn append_funcs(
     extras: &[ExtraFunc],
     rem_s_to_extra: Option<usize>,
 ) -> Result<Vec<u8>, String> {
-    rewrite(wasm, extras, rem_s_to_extra, None)
+    rewrite(wasm, extras, rem_s_to_extra, None, None)
 }
 
 /// [`append_funcs`], and replaces integer constants in code by small
@@ -509,6 +557,7 @@ pub fn rewrite(
     extras: &[ExtraFunc],
     rem_s_to_extra: Option<usize>,
     small_consts: Option<SmallConsts>,
+    shaping: Option<super::shape::Shaping>,
 ) -> Result<Vec<u8>, String> {
     let info = ModuleInfo::parse(wasm)?;
     let first_type = info.func_types.len() as u32;
@@ -524,6 +573,7 @@ pub fn rewrite(
         small_consts,
         after_fuel_get: false,
         in_body: false,
+        shaping,
     };
     let mut module = wasm_encoder::Module::new();
     appender
@@ -534,11 +584,15 @@ pub fn rewrite(
 
 /// Adds the oracle's helper exports to a generated module: the fuel setter
 /// (when `fuel_global` is given) and the memory peek (when memory 0 is a
-/// 32-bit memory); `small_consts` also replaces some integer constants.
+/// 32-bit memory); `small_consts` also replaces some integer constants, and
+/// `shape` adds operand shaping ([`super::shape`]), with bulk
+/// instructions injected as its random source, if any, says (its flag: the
+/// module may use reference types).
 pub fn add_oracle_exports(
     wasm: &[u8],
     fuel_global: Option<u32>,
     small_consts: Option<SmallConsts>,
+    shape: Option<(Option<Rng>, bool)>,
 ) -> Result<Vec<u8>, String> {
     let info = ModuleInfo::parse(wasm)?;
     let mut extras = Vec::new();
@@ -571,10 +625,18 @@ pub fn add_oracle_exports(
             export: Some(unique_name(&info, PEEK_EXPORT)),
         });
     }
+    let mut shaping = None;
+    if let Some((mut inject, reftypes)) = shape
+        && let Ok((helpers, s)) =
+            super::shape::helpers(wasm, extras.len(), inject.as_mut(), reftypes)
+    {
+        extras.extend(helpers);
+        shaping = Some(s);
+    }
     if extras.is_empty() && small_consts.is_none() {
         return Ok(wasm.to_vec());
     }
-    rewrite(wasm, &extras, None, small_consts)
+    rewrite(wasm, &extras, None, small_consts, shaping)
 }
 
 /// `name`, or `name_N` if the module already exports `name`.
@@ -627,10 +689,23 @@ pub enum BodyRewrite {
     MaskConditions,
     /// Every `if` without type or instructions (`if end`) becomes `drop`.
     EmptyIfToDrop,
+    /// Every `call` of a function whose results are its parameters'
+    /// types is dropped (the stack keeps its shape): the reducer's first
+    /// step, which removes operand shaping's helper calls.
+    DropSameTypeCalls,
     /// The address and value of every store pass through fresh locals
     /// (`local.set v; local.set a; local.get a; local.get v` before it), so
     /// an engine sees two plain local reads as the store's operands.
     StoreOperandsViaLocals,
+}
+
+/// Whether function `f`'s results have its parameters' types.
+fn same_type_func(info: &ModuleInfo, f: u32) -> bool {
+    let ty = info.funcs.get(f as usize).copied();
+    matches!(
+        ty.and_then(|t| info.func_types.get(t as usize)),
+        Some(Some((p, r))) if p == r
+    )
 }
 
 /// The address and value types of a store instruction (the address type
@@ -722,6 +797,7 @@ pub fn rewrite_bodies(wasm: &[u8], rewrite: BodyRewrite) -> Result<Vec<u8>, Stri
         small_consts: None,
         after_fuel_get: false,
         in_body: false,
+        shaping: None,
     };
     let mut module = wasm_encoder::Module::new();
     appender
@@ -808,7 +884,7 @@ mod tests {
 
     #[test]
     fn helpers_are_appended_and_valid() {
-        let wasm = add_oracle_exports(&sample(), Some(0), None).unwrap();
+        let wasm = add_oracle_exports(&sample(), Some(0), None, None).unwrap();
         wasmparser::Validator::new().validate_all(&wasm).unwrap();
         let info = ModuleInfo::parse(&wasm).unwrap();
         let names: Vec<String> = info.exported_funcs().into_iter().map(|f| f.name).collect();
@@ -819,7 +895,7 @@ mod tests {
     #[test]
     fn helpers_go_into_an_empty_module() {
         let empty = wasm_encoder::Module::new().finish();
-        let wasm = add_oracle_exports(&empty, None, None).unwrap();
+        let wasm = add_oracle_exports(&empty, None, None, None).unwrap();
         assert_eq!(wasm, empty);
         let extra = ExtraFunc {
             params: vec![],

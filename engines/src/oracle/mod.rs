@@ -20,12 +20,15 @@ pub mod abi;
 pub mod caps;
 pub mod case;
 pub mod compare;
+pub mod coverage;
 pub mod faulty;
 pub mod generate;
 pub mod instrument;
 pub mod known;
 pub mod plan;
+pub mod shape;
 
+pub use crate::Coverage;
 pub use caps::{FeatureSet, Proposal};
 pub use compare::{Class, Cmp, Reason, StateDiff};
 pub use generate::{Case, GenOptions, generate};
@@ -189,15 +192,41 @@ fn identity_comparable(engines: &[&str]) -> bool {
 /// class [`Class::Panic`] (a panic on any input is a bug), keyed by the
 /// panic's site when [`install_panic_hook`] is in place.
 pub fn run_case(case: &Case, engines: &[&str]) -> Result<Run, String> {
+    run_case_with(case, engines, &mut None)
+}
+
+/// [`run_case`], adding what the first engine that counts executed
+/// coverage (reference-vm) executed to `coverage`, when given.
+pub fn run_case_with(
+    case: &Case,
+    engines: &[&str],
+    coverage: &mut Option<Box<Coverage>>,
+) -> Result<Run, String> {
     let mut instances = Vec::with_capacity(engines.len());
     for name in engines {
         instances.push(create_engine(name)?);
+    }
+    // The counters are lent to the first engine that counts, for the case
+    // (no allocation per case), and taken back after it.
+    let mut counting = None;
+    for (i, e) in instances.iter_mut().enumerate() {
+        let Some(c) = coverage.take() else { break };
+        match e.lend_coverage(c) {
+            Some(back) => *coverage = Some(back),
+            None => {
+                counting = Some(i);
+                break;
+            }
+        }
     }
     let mut run = Run::new(engines);
     PANIC_SITE.with(|s| s.borrow_mut().take());
     let result = catch_unwind(AssertUnwindSafe(|| {
         run_on(case, &mut instances, engines, &mut run)
     }));
+    if let Some(i) = counting {
+        *coverage = instances[i].take_coverage();
+    }
     if let Err(payload) = result {
         let msg = payload
             .downcast_ref::<String>()
@@ -350,9 +379,20 @@ pub fn run_input(
     engines: &[&str],
     opts: &GenOptions,
 ) -> Result<(Option<Case>, Run), String> {
+    run_input_with(data, engines, opts, &mut None)
+}
+
+/// [`run_input`], adding the executed coverage to `coverage` when given
+/// (see [`run_case_with`]).
+pub fn run_input_with(
+    data: &[u8],
+    engines: &[&str],
+    opts: &GenOptions,
+    coverage: &mut Option<Box<Coverage>>,
+) -> Result<(Option<Case>, Run), String> {
     match generate(data, opts) {
         Ok(case) => {
-            let run = run_case(&case, engines)?;
+            let run = run_case_with(&case, engines, coverage)?;
             Ok((Some(case), run))
         }
         Err(_) => {

@@ -460,6 +460,8 @@ pub struct CompiledFunc {
     pub ty: FuncType,
     /// Internal code.
     pub code: Vec<Ins>,
+    /// The wasm instruction each of `code` came from (exec/coverage.rs).
+    pub origins: Vec<u32>,
     /// `br_table` targets.
     pub br_table: Vec<u32>,
     /// Constant slot values, copied to `local_slots..` on entry.

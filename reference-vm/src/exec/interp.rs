@@ -297,6 +297,17 @@ impl Store {
     /// Runs from `start` until the entry function returns or a store host
     /// function is called.
     fn run(&mut self, start: Start) -> Result<Exit, Trap> {
+        // Two copies of the loop: the one without coverage has no counting
+        // code at all (exec/coverage.rs).
+        if self.coverage.is_some() {
+            self.run_impl::<true>(start)
+        } else {
+            self.run_impl::<false>(start)
+        }
+    }
+
+    /// [`Store::run`], counting executed coverage when `COV`.
+    fn run_impl<const COV: bool>(&mut self, start: Start) -> Result<Exit, Trap> {
         let Store {
             config,
             types,
@@ -317,8 +328,11 @@ impl Store {
             heap_bytes,
             exns,
             tags,
+            coverage,
             ..
         } = self;
+        // What to count when the instruction being executed completes.
+        let mut pending = super::coverage::Pending::None;
         let infos: &[TypeInfo] = infos;
         let tags: &[TagInst] = tags;
         let max_heap = config.max_heap_bytes;
@@ -355,7 +369,15 @@ impl Store {
         macro_rules! fail {
             ($e:expr) => {{
                 *trap_site = (fa, pc.saturating_sub(1) as u32);
-                return Err($e);
+                let e = $e;
+                if COV
+                    && let Some(c) = coverage.as_deref_mut()
+                    && let Some(FuncInst::Wasm { code: cf, .. }) = funcs.get(fa as usize)
+                    && let Some(&o) = cf.origins.get(pc.wrapping_sub(1))
+                {
+                    c.trap(o, &e);
+                }
+                return Err(e);
             }};
         }
         loop {
@@ -612,8 +634,24 @@ impl Store {
                 None => &mut no_mem,
             };
             let regs: &mut [u64] = &mut stack[fp..];
+            // Coverage counters (exec/coverage.rs), for this stretch of the loop.
+            let mut cov = if COV { coverage.as_deref_mut() } else { None };
             next = 'exec: loop {
                 let ins = code[pc];
+                if COV && let Some(c) = cov.as_deref_mut() {
+                    // The previous instruction completed: count what it did.
+                    c.settle(pending);
+                    pending = super::coverage::Pending::None;
+                    let o = cf.origins.get(pc).copied().unwrap_or(0);
+                    if c.exec(o) {
+                        let view = super::coverage::View {
+                            regs,
+                            mem_len: mem.data.len() as u64,
+                            mem64: mem.ty.idx64,
+                        };
+                        pending = super::coverage::detail(o, cf, pc, &view);
+                    }
+                }
                 pc += 1;
 
                 macro_rules! trap {

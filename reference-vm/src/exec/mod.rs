@@ -5,6 +5,7 @@
 //! (`call stack exhausted`), an optional fuel budget and lazily grown memories.
 
 pub mod code;
+pub mod coverage;
 mod ext;
 mod gc;
 mod instantiate;
@@ -711,6 +712,8 @@ pub struct Store {
     pub(crate) trap_site: (u32, u32),
     /// The backtrace of the last trapping invocation.
     pub(crate) backtrace: Vec<BacktraceFrame>,
+    /// Executed-coverage counters, when switched on (exec/coverage.rs).
+    pub(crate) coverage: Option<Box<coverage::Coverage>>,
 }
 
 /// One frame of a trap's backtrace.
@@ -795,6 +798,7 @@ impl Store {
             func_names: HashMap::new(),
             trap_site: (u32::MAX, 0),
             backtrace: Vec::new(),
+            coverage: None,
         }
     }
 

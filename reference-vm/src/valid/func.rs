@@ -105,6 +105,15 @@ struct Compiler<'a> {
     num_locals: u64,
     num_params: u64,
     code: Vec<Ins>,
+    /// The wasm instruction each of `code` came from (exec/coverage.rs).
+    origins: Vec<u32>,
+    /// The wasm instruction being translated.
+    cur_op: Option<Opcode>,
+    /// Whether an internal instruction already counts for `cur_op`.
+    counted: bool,
+    /// The fused comparison and polarity of the conditional jump that
+    /// `cond_jump` made, for the origin of its emission.
+    jump_origin: Option<(Option<Opcode>, bool)>,
     br_table: Vec<u32>,
     consts: Vec<u64>,
     const_map: HashMap<(u64, u64, bool), u32>,
@@ -191,6 +200,10 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         num_locals: idx,
         num_params: ft.params.len() as u64,
         code: Vec::new(),
+        origins: Vec::new(),
+        cur_op: None,
+        counted: false,
+        jump_origin: None,
         br_table: Vec::new(),
         consts: Vec::new(),
         const_map: HashMap::new(),
@@ -242,6 +255,7 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         ref_types: k.ref_types,
         ty: ft,
         code: k.code,
+        origins: k.origins,
         br_table: k.br_table,
         consts: k.consts,
         v128s: k.v128s,
@@ -366,7 +380,32 @@ impl Compiler<'_> {
             return usize::MAX;
         }
         self.code.push(ins);
+        self.push_origin(&ins);
         self.code.len() - 1
+    }
+
+    /// Records the origin of the instruction just pushed: the first
+    /// internal instruction of a wasm instruction counts for it (a copy only
+    /// for `local.*`); the rest, and operand-stack copies, count for none.
+    fn push_origin(&mut self, ins: &Ins) {
+        let jump = self.jump_origin.take();
+        let copy = matches!(ins, Ins::Copy { .. } | Ins::Copy2 { .. });
+        let o = match self.cur_op {
+            Some(op)
+                if !self.counted
+                    && (!copy
+                        || matches!(
+                            op,
+                            Opcode::LocalSet | Opcode::LocalTee | Opcode::LocalGet
+                        )) =>
+            {
+                self.counted = true;
+                let (fused, inverted) = jump.unwrap_or((None, false));
+                crate::exec::coverage::origin(op, fused, inverted)
+            }
+            _ => 0,
+        };
+        self.origins.push(o);
     }
 
     /// Emits an instruction whose result goes to the current stack top, and pushes it.
@@ -409,6 +448,7 @@ impl Compiler<'_> {
             {
                 if live && o.ty.is_some() {
                     self.code.push(Self::copy_ins(o.ty, o.slot, s));
+                    self.origins.push(0);
                     self.last_result = None;
                 }
                 self.vals[i].loc = Loc::Stack;
@@ -629,6 +669,7 @@ impl Compiler<'_> {
                     src: c.slot,
                     n: slots_of(&results),
                 });
+                self.origins.push(0);
             }
             return Ok(());
         }
@@ -748,6 +789,7 @@ impl Compiler<'_> {
 
     fn instr(&mut self, i: &Instr) -> Result<()> {
         let op = i.op;
+        (self.cur_op, self.counted, self.jump_origin) = (Some(op), false, None);
         if let Some(visible) = self.const_globals {
             // valid: constant expressions — constant instructions only.
             if !is_constant(op, &self.c.f) {
@@ -1472,9 +1514,15 @@ impl Compiler<'_> {
             && let Some(jump) = self.code[pc].fuse_branch(when, 0)
         {
             self.code.pop();
+            let cmp = self
+                .origins
+                .pop()
+                .and_then(crate::exec::coverage::origin_op);
+            self.jump_origin = Some((cmp, !when));
             self.last_result = None;
             return jump;
         }
+        self.jump_origin = Some((None, !when));
         let cond = Self::src(cond);
         if when {
             Ins::BrIfNz { cond, target: 0 }
@@ -1716,6 +1764,10 @@ pub(super) fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: us
         num_locals: 0,
         num_params: 0,
         code: Vec::new(),
+        origins: Vec::new(),
+        cur_op: None,
+        counted: false,
+        jump_origin: None,
         br_table: Vec::new(),
         consts: Vec::new(),
         const_map: HashMap::new(),
@@ -1927,6 +1979,8 @@ impl Compiler<'_> {
             return;
         }
         let copies = self.branch_copies(t, opds);
+        // Copies first: the emitted jump skips them when the branch is not taken.
+        self.jump_origin = Some((None, !copies.is_empty()));
         if copies.is_empty() {
             self.emit_jump(t, taken);
         } else {
