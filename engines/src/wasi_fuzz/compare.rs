@@ -1,0 +1,321 @@
+//! Rendering a host's raw output into normalised per-step text, and the
+//! comparison of two hosts' runs.
+//!
+//! Each step's line is `name errno=NAME outputs...` (outputs only on
+//! success). What the specification leaves to the host is normalised away
+//! as the table [`ALLOWED`] says; anything else that differs is a
+//! divergence.
+
+use super::encode::{Call, Show};
+use super::hosts::{End, HostRun};
+use super::program::{MAGIC_TIMES, Program, Step};
+use reference_vm::wasi::types::errno;
+use std::fmt::Write as _;
+
+/// A difference WASI preview1 allows, and how the comparison ignores it.
+pub struct Allowed {
+    /// Short name.
+    pub name: &'static str,
+    /// What is normalised.
+    pub rule: &'static str,
+    /// Why the specification allows it.
+    pub why: &'static str,
+}
+
+/// The differences the specification allows (documented in
+/// `docs/fuzzing.md`, generated from this table by `fuzz --wasi --allowed`).
+pub const ALLOWED: &[Allowed] = &[
+    Allowed {
+        name: "fd-numbers",
+        rule: "descriptor numbers are never printed; programs name descriptors by slot",
+        why: "`path_open` returns some unused descriptor; witx does not say which",
+    },
+    Allowed {
+        name: "inodes",
+        rule: "`dev`, `ino` of `filestat` and `d_ino` of dirents are not compared",
+        why: "device and inode numbers are host-assigned",
+    },
+    Allowed {
+        name: "times",
+        rule: "`mtim` is compared only when it is a timestamp the program set, else shown as `T`; `atim` and `ctim` are not compared",
+        why: "hosts keep their own clocks; access-time updates (relatime, noatime) are host policy",
+    },
+    Allowed {
+        name: "directory-size",
+        rule: "`size` and `nlink` of directories are not compared",
+        why: "a directory's size and link count depend on the file system",
+    },
+    Allowed {
+        name: "readdir-order",
+        rule: "dirents are compared as a sorted set of (name, type); `d_next` cookies are ignored; a full buffer (bufused == buf_len) is compared by bufused only",
+        why: "witx: cookies are opaque and the order of entries is unspecified",
+    },
+    Allowed {
+        name: "rights",
+        rule: "`fs_rights_base`/`fs_rights_inheriting` of `fdstat` are compared only between reference-vm hosts",
+        why: "which rights a host reports beyond those requested is host policy (wasmtime reports its own fixed sets)",
+    },
+    Allowed {
+        name: "poll-events",
+        rule: "`poll_oneoff` is compared by errno and whether any event was reported",
+        why: "which of several ready subscriptions are reported, in which order, is up to the host",
+    },
+    Allowed {
+        name: "clock-values",
+        rule: "`clock_time_get`/`clock_res_get` values and `random_get` bytes are not compared (only errno)",
+        why: "clock readings and random bytes are the host's",
+    },
+    Allowed {
+        name: "bad-pointer",
+        rule: "a step passing a bad pointer may trap or return an errno; after it the runs are not compared further",
+        why: "preview1 leaves out-of-bounds guest memory to the host: a trap or `fault` (DESIGN.md: \"a bad pointer is EFAULT or a trap\")",
+    },
+    Allowed {
+        name: "trap-message",
+        rule: "a trap is compared as `trap`, not by message",
+        why: "trap messages are the host's wording",
+    },
+];
+
+fn le(b: &[u8], at: usize, n: usize) -> u64 {
+    let mut v = 0u64;
+    for i in (0..n).rev() {
+        v = (v << 8) | u64::from(b.get(at + i).copied().unwrap_or(0));
+    }
+    v
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    if s == "-" {
+        return Vec::new();
+    }
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+fn time(t: u64) -> String {
+    if MAGIC_TIMES.contains(&t) {
+        t.to_string()
+    } else {
+        "T".into()
+    }
+}
+
+fn filestat(b: &[u8]) -> String {
+    let ft = le(b, 16, 1);
+    let (nlink, size) = if ft == 3 {
+        ("_".to_string(), "_".to_string())
+    } else {
+        (le(b, 24, 8).to_string(), le(b, 32, 8).to_string())
+    };
+    format!(
+        "type={ft} nlink={nlink} size={size} mtim={}",
+        time(le(b, 48, 8))
+    )
+}
+
+fn dirents(b: &[u8], used: u64, buflen: u32) -> String {
+    if used >= u64::from(buflen) {
+        return "full".into();
+    }
+    let mut names = Vec::new();
+    let mut at = 0usize;
+    while at + 24 <= b.len() {
+        let namlen = le(b, at + 16, 4) as usize;
+        let ty = le(b, at + 20, 1);
+        let end = at + 24 + namlen;
+        if end > b.len() {
+            names.push(format!("<partial {ty}>"));
+            break;
+        }
+        names.push(format!(
+            "{}:{ty}",
+            String::from_utf8_lossy(&b[at + 24..end])
+        ));
+        at = end;
+    }
+    if at < b.len() && at + 24 > b.len() {
+        names.push("<partial header>".into());
+    }
+    names.sort();
+    format!("[{}]", names.join(" "))
+}
+
+/// The normalised text of one step from its printed tokens (after the step
+/// number), or `None` when the tokens do not fit the calls.
+fn render_step(step: &Step, calls: &[Call], toks: &[&str], strict_rights: bool) -> Option<String> {
+    let mut s = String::from(step.name());
+    let mut i = 0;
+    for c in calls {
+        let e: u64 = toks.get(i)?.parse().ok()?;
+        i += 1;
+        let shows = c.shows();
+        let vals = toks.get(i..i + shows.len())?;
+        i += shows.len();
+        let _ = write!(s, " {}", errno::name(e as u16));
+        if e != 0 {
+            continue;
+        }
+        let mut prev_num = 0u64;
+        for (show, v) in shows.iter().zip(vals) {
+            match show {
+                Show::Num => {
+                    prev_num = v.parse().ok()?;
+                    if !matches!(step, Step::Poll { .. }) {
+                        let _ = write!(s, " {v}");
+                    } else {
+                        let _ = write!(s, " events={}", prev_num > 0);
+                    }
+                }
+                Show::Ignore => s.push_str(" _"),
+                Show::Bytes => {
+                    if matches!(step, Step::Random { .. }) {
+                        s.push_str(" _");
+                    } else {
+                        let _ = write!(s, " {v}");
+                    }
+                }
+                Show::Filestat => {
+                    let _ = write!(s, " {}", filestat(&unhex(v)));
+                }
+                Show::Fdstat => {
+                    let b = unhex(v);
+                    let _ = write!(s, " type={} flags={}", le(&b, 0, 1), le(&b, 2, 2));
+                    if strict_rights {
+                        let _ = write!(s, " base={:x} inh={:x}", le(&b, 8, 8), le(&b, 16, 8));
+                    }
+                }
+                Show::Dirents(buflen) => {
+                    let _ = write!(s, " {}", dirents(&unhex(v), prev_num, *buflen));
+                }
+                Show::Events => {}
+                Show::Prestat => {
+                    let b = unhex(v);
+                    let _ = write!(s, " tag={} len={}", le(&b, 0, 1), le(&b, 4, 4));
+                }
+            }
+        }
+    }
+    if i != toks.len() {
+        return None;
+    }
+    Some(s)
+}
+
+/// A run in comparable form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normal {
+    /// One line per step that finished.
+    pub steps: Vec<String>,
+    /// `exit N`, `trap`, or the setup error.
+    pub end: String,
+    /// The tree afterwards.
+    pub tree: Vec<String>,
+}
+
+/// Normalises a run of `program` (whose calls are `calls`).
+pub fn normalise(program: &Program, calls: &[Vec<Call>], run: &HostRun, strict_rights: bool) -> Normal {
+    let mut steps = Vec::new();
+    for (k, line) in run.stdout.lines().enumerate() {
+        let toks: Vec<&str> = line.split_ascii_whitespace().collect();
+        let text = match (program.steps.get(k), calls.get(k)) {
+            (Some(step), Some(c)) if toks.first() == Some(&k.to_string().as_str()) => {
+                render_step(step, c, &toks[1..], strict_rights)
+            }
+            _ => None,
+        };
+        steps.push(text.unwrap_or_else(|| format!("unparsed output: {line}")));
+    }
+    let end = match &run.end {
+        End::Exit(c) => format!("exit {c}"),
+        End::Trap(_) => "trap".into(),
+        End::Error(e) => format!("error: {e}"),
+    };
+    Normal {
+        steps,
+        end,
+        tree: run.tree.clone(),
+    }
+}
+
+/// How two runs compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cmp {
+    /// No difference beyond [`ALLOWED`].
+    Same,
+    /// A difference: a key (step name and what differs) and a description.
+    Differ {
+        /// Groups divergences: `STEP-NAME:A-vs-B` or `tree` or `end`.
+        key: String,
+        /// The first step that differs (`None`: the tree or the end).
+        step: Option<usize>,
+        /// Both sides, for the report.
+        detail: String,
+    },
+}
+
+fn errno_word(line: &str, call: usize) -> &str {
+    line.split(' ').nth(1 + call).unwrap_or("?")
+}
+
+/// Compares two normalised runs of `program`.
+pub fn compare(program: &Program, a: &Normal, b: &Normal, names: (&str, &str)) -> Cmp {
+    let n = a.steps.len().max(b.steps.len());
+    for k in 0..n {
+        let (x, y) = (a.steps.get(k), b.steps.get(k));
+        if x == y {
+            continue;
+        }
+        let step = program.steps.get(k);
+        let bad = step.is_some_and(Step::has_bad_pointer);
+        // bad-pointer: a trap here on one side, or both sides failing, ends the comparison.
+        let failed = |l: Option<&String>| l.is_none_or(|l| errno_word(l, 0) != "success");
+        if bad && failed(x) && failed(y) {
+            return Cmp::Same;
+        }
+        let name = step.map(Step::name).unwrap_or("?");
+        let word = |l: Option<&String>, end: &str| match l {
+            Some(l) => errno_word(l, 0).to_string(),
+            None => format!("none({end})"),
+        };
+        let (wx, wy) = (word(x, &a.end), word(y, &b.end));
+        let key = if wx != wy {
+            format!("{name}:{wx}-vs-{wy}")
+        } else {
+            format!("{name}:output")
+        };
+        return Cmp::Differ {
+            key,
+            step: Some(k),
+            detail: format!(
+                "step {k}: {}: {} | {}: {}",
+                names.0,
+                x.map(String::as_str).unwrap_or(&a.end),
+                names.1,
+                y.map(String::as_str).unwrap_or(&b.end)
+            ),
+        };
+    }
+    if a.end != b.end {
+        return Cmp::Differ {
+            key: format!("end:{}-vs-{}", a.end, b.end),
+            step: None,
+            detail: format!("end: {}: {} | {}: {}", names.0, a.end, names.1, b.end),
+        };
+    }
+    if a.tree != b.tree {
+        let only_a: Vec<&String> = a.tree.iter().filter(|l| !b.tree.contains(l)).collect();
+        let only_b: Vec<&String> = b.tree.iter().filter(|l| !a.tree.contains(l)).collect();
+        let escape = a.tree.iter().chain(&b.tree).any(|l| l.starts_with("ESCAPE"));
+        return Cmp::Differ {
+            key: if escape { "tree:ESCAPE".into() } else { "tree".into() },
+            step: None,
+            detail: format!(
+                "tree: only {}: {:?} | only {}: {:?}",
+                names.0, only_a, names.1, only_b
+            ),
+        };
+    }
+    Cmp::Same
+}

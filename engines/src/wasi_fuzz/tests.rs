@@ -1,0 +1,141 @@
+use super::program::{Fd, Path, Program, Step};
+use super::*;
+
+fn path(s: &str) -> Path {
+    Path {
+        bytes: s.as_bytes().to_vec(),
+        bad: None,
+    }
+}
+
+/// Generated programs are valid modules (wasmparser's validator).
+#[test]
+fn generated_programs_validate() {
+    let mut rng = crate::oracle::plan::Rng::new(5);
+    for _ in 0..200 {
+        let mut data = vec![0u8; 2048];
+        rng.fill(&mut data);
+        let p = Program::generate(&data);
+        assert!(!p.steps.is_empty());
+        let wasm = encode::encode(&p);
+        wasmparser::Validator::new()
+            .validate_all(&wasm)
+            .unwrap_or_else(|e| panic!("{e}\n{}", wat(&wasm)));
+    }
+}
+
+/// A program that opens and reads a fixture file prints the file's bytes,
+/// and both reference-vm file systems agree on it step by step and on the tree.
+#[test]
+fn open_read_write_agree_on_both_file_systems() {
+    let (content, name) = fixture::TREE
+        .iter()
+        .find_map(|(p, n)| match n {
+            fixture::Node::File(b) if !b.is_empty() => Some((*b, *p)),
+            _ => None,
+        })
+        .unwrap();
+    let p = Program {
+        steps: vec![
+            Step::Open {
+                dir: Fd::Pre,
+                lookup: 1,
+                path: path(name),
+                oflags: 0,
+                base: u64::MAX,
+                inheriting: u64::MAX,
+                fdflags: 0,
+                slot: 2,
+            },
+            Step::Read {
+                fd: Fd::Slot(2),
+                iovs: vec![2, 100],
+                at: None,
+                bad: None,
+            },
+            Step::Write {
+                fd: Fd::Slot(2),
+                data: b"xyz".to_vec(),
+                split: 1,
+                at: Some(1),
+                bad: None,
+            },
+            Step::Mkdir {
+                dir: Fd::Pre,
+                path: path("made"),
+            },
+        ],
+    };
+    let o = run_program(&p, &["reference-vm", "reference-vm-memfs"]);
+    assert!(matches!(o.verdict, Verdict::Agree), "{:?}", o.verdict);
+    let calls = encode::calls(&p);
+    let n = compare::normalise(&p, &calls, &o.runs[0], true);
+    let hex: String = content.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(n.steps.len(), 4, "{:?}", n.steps);
+    assert!(n.steps[0].starts_with("path_open success"), "{}", n.steps[0]);
+    assert_eq!(n.steps[1], format!("fd_read success {} {hex}", content.len()));
+    assert!(n.steps[2].starts_with("fd_pwrite "), "{}", n.steps[2]);
+    assert!(n.tree.iter().any(|l| l == "made dir"), "{:?}", n.tree);
+    assert_eq!(n.end, "exit 0");
+}
+
+/// A different errno at a step is a divergence keyed by the step and both errnos.
+#[test]
+fn a_different_errno_is_a_divergence() {
+    let p = Program {
+        steps: vec![Step::Mkdir {
+            dir: Fd::Pre,
+            path: path("x"),
+        }],
+    };
+    let calls = encode::calls(&p);
+    let run = |out: &str| HostRun {
+        host: "h".into(),
+        stdout: out.into(),
+        end: End::Exit(0),
+        tree: vec![],
+    };
+    let a = compare::normalise(&p, &calls, &run("0 0\n"), true);
+    let b = compare::normalise(&p, &calls, &run("0 20\n"), true);
+    match compare::compare(&p, &a, &b, ("a", "b")) {
+        compare::Cmp::Differ { key, step, .. } => {
+            assert_eq!(key, "path_create_directory:success-vs-exist");
+            assert_eq!(step, Some(0));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(compare::compare(&p, &a, &a, ("a", "a")), compare::Cmp::Same);
+}
+
+/// Escaping the sandbox through a symlink is refused on both file systems,
+/// and the tree outside the sandbox is untouched.
+#[test]
+fn writes_through_escaping_links_are_refused() {
+    let p = Program {
+        steps: ["ln_esc", "ln_abs", "dir/sub/ln_out/outside/secret", "../outside/secret"]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Step::Open {
+                dir: Fd::Pre,
+                lookup: 1,
+                path: path(s),
+                oflags: 8, // trunc
+                base: u64::MAX,
+                inheriting: u64::MAX,
+                fdflags: 0,
+                slot: i as u8,
+            })
+            .collect(),
+    };
+    let o = run_program(&p, &["reference-vm", "reference-vm-memfs"]);
+    assert!(matches!(o.verdict, Verdict::Agree), "{:?}", o.verdict);
+    let calls = encode::calls(&p);
+    for r in &o.runs {
+        let n = compare::normalise(&p, &calls, r, true);
+        assert_eq!(n.steps.len(), 4);
+        for s in &n.steps {
+            assert!(!s.contains("success"), "{}: {s}", r.host);
+        }
+        assert!(!n.tree.iter().any(|l| l.starts_with("ESCAPE")), "{:?}", n.tree);
+    }
+}
