@@ -408,7 +408,7 @@ fn lower(step: &Step, pool: &mut Pool) -> Vec<Call> {
                 "fd_prestat_dir_name",
                 vec![F(*fd), I32(IOBUF), I32(*name_len)],
             )
-            .out(Val::Blob(IOBUF, (*name_len).min(64)), Bytes),
+            .out(Val::BlobAt(IOBUF, RES + 4, (*name_len).min(64)), Bytes),
         ],
         Step::Poll { subs } => {
             let mut bytes = Vec::new();

@@ -55,12 +55,26 @@ pub enum Bad {
 }
 
 /// A path operand: bytes placed in guest memory, maybe with a bad pointer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Path {
     /// The bytes (not NUL-terminated; may hold any byte).
     pub bytes: Vec<u8>,
     /// A bad pointer or length instead of the bytes' place.
     pub bad: Option<Bad>,
+}
+
+impl std::fmt::Debug for Path {
+    /// The bytes as an escaped string (readable in reports), and any bad pointer.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(&self.bytes).chars().take(80).collect::<String>())?;
+        if self.bytes.len() > 80 {
+            write!(f, "..({} bytes)", self.bytes.len())?;
+        }
+        if let Some(b) = self.bad {
+            write!(f, " bad={b:?}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A `poll_oneoff` subscription.

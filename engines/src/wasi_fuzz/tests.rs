@@ -139,3 +139,59 @@ fn writes_through_escaping_links_are_refused() {
         assert!(!n.tree.iter().any(|l| l.starts_with("ESCAPE")), "{:?}", n.tree);
     }
 }
+
+fn open(p: &str, oflags: u16, lookup: u32) -> Step {
+    Step::Open {
+        dir: Fd::Pre,
+        lookup,
+        path: path(p),
+        oflags,
+        base: 1 << 1, // fd_read only
+        inheriting: 0,
+        fdflags: 0,
+        slot: 0,
+    }
+}
+
+/// The first word after the step name on each reference-vm file system.
+fn errno_on_both(step: Step) -> Vec<String> {
+    let p = Program { steps: vec![step] };
+    let calls = encode::calls(&p);
+    let o = run_program(&p, &["reference-vm", "reference-vm-memfs"]);
+    o.runs
+        .iter()
+        .map(|r| {
+            let n = compare::normalise(&p, &calls, r, true);
+            let line = n.steps.first().cloned().unwrap_or_default();
+            format!("{}: {}", r.host, line.split(' ').nth(1).unwrap_or("?"))
+        })
+        .collect()
+}
+
+/// Regression (found by `fuzz --wasi`, memfs): POSIX open(): with O_CREAT
+/// and O_EXCL a final symlink is not followed, so an existing link (even
+/// one leading out of the sandbox) is EEXIST, not the error of following it.
+#[test]
+fn creat_excl_does_not_follow_a_final_symlink() {
+    for link in ["ln_abs", "ln_esc", "ln_dangling", "ln_file"] {
+        assert_eq!(
+            errno_on_both(open(link, 1 | 4, 1)),
+            ["reference-vm: exist", "reference-vm-memfs: exist"],
+            "{link}"
+        );
+    }
+}
+
+/// Regression (found by `fuzz --wasi`, host file system): POSIX open():
+/// [EISDIR] the named file is a directory and oflag includes O_CREAT
+/// without O_DIRECTORY, also when opening for reading only.
+#[test]
+fn creat_on_a_directory_is_eisdir() {
+    for dir in ["dir", "emptydir", "ln_dir"] {
+        assert_eq!(
+            errno_on_both(open(dir, 1, 1)),
+            ["reference-vm: isdir", "reference-vm-memfs: isdir"],
+            "{dir}"
+        );
+    }
+}

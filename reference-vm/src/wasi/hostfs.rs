@@ -236,6 +236,8 @@ impl WasiDir for HostDir {
             };
             match self.open(path, &plain) {
                 Err(errno::NOENT) => {}
+                // POSIX open(): [EISDIR] a directory with O_CREAT and no O_DIRECTORY.
+                Ok(Opened::Dir(_)) => return Err(errno::ISDIR),
                 r => return r,
             }
             let creating = OpenOptions { write: true, ..*o };
