@@ -225,8 +225,9 @@ pub fn run(args: &WasiLoop) -> u8 {
     if t.divergences > 0 { 1 } else { 0 }
 }
 
-/// `--wasi-replay DIR`: runs a saved divergence's program and reduced
-/// program (`program.json`, `reduced.json`) again on the hosts.
+/// `--wasi-replay PATH`: runs a saved divergence's program and reduced
+/// program (`program.json`, `reduced.json` of a folder, or one program JSON
+/// file such as a finding's `fuzz/findings/wasi-*.json`) again on the hosts.
 pub fn replay(dir: &PathBuf, engines: &[String]) -> u8 {
     let hosts = match check_hosts(engines) {
         Ok(h) => h,
@@ -236,8 +237,12 @@ pub fn replay(dir: &PathBuf, engines: &[String]) -> u8 {
         }
     };
     let mut diverges = false;
-    for name in ["program.json", "reduced.json"] {
-        let path = dir.join(name);
+    let files = if dir.is_dir() {
+        vec![dir.join("program.json"), dir.join("reduced.json")]
+    } else {
+        vec![dir.clone()]
+    };
+    for path in files {
         let program: Program = match std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
             .and_then(|s| serde_json::from_str(&s).map_err(|e| e.to_string()))

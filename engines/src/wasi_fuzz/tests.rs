@@ -195,3 +195,57 @@ fn creat_on_a_directory_is_eisdir() {
         );
     }
 }
+
+/// Regression (found by `fuzz --wasi`, host file system): `path_open` with
+/// `oflags::directory` and write rights resolves the path first: a missing
+/// path is NOENT, a file NOTDIR, a symlink loop LOOP; only a directory is
+/// EISDIR (POSIX open()).
+#[test]
+fn directory_open_for_writing_resolves_the_path_first() {
+    for (p, want) in [
+        ("new/", "noent"),
+        ("file.txt", "notdir"),
+        ("loop1", "loop"),
+        ("dir", "isdir"),
+    ] {
+        let step = Step::Open {
+            dir: Fd::Pre,
+            lookup: 1,
+            path: path(p),
+            oflags: 2,
+            base: (1 << 1) | (1 << 6),
+            inheriting: 0,
+            fdflags: 0,
+            slot: 0,
+        };
+        assert_eq!(
+            errno_on_both(step),
+            [
+                format!("reference-vm: {want}"),
+                format!("reference-vm-memfs: {want}")
+            ],
+            "{p}"
+        );
+    }
+}
+
+/// Regression (found by `fuzz --wasi`, host file system):
+/// `path_filestat_set_times` with no time to set still resolves the path
+/// (POSIX utimensat with UTIME_OMIT twice), so a missing path is NOENT.
+#[test]
+fn set_times_with_nothing_to_set_still_resolves_the_path() {
+    for lookup in [0, 1] {
+        let step = Step::PathTimes {
+            dir: Fd::Pre,
+            lookup,
+            path: path("x.txt"),
+            atim: 0,
+            mtim: 0,
+            fst: 0,
+        };
+        assert_eq!(
+            errno_on_both(step),
+            ["reference-vm: noent", "reference-vm-memfs: noent"],
+        );
+    }
+}
