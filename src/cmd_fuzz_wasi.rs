@@ -177,7 +177,9 @@ pub fn run(args: &WasiLoop) -> u8 {
             if args.execs > 0 && t.execs >= args.execs {
                 break;
             }
-            let secs = (started.elapsed().saturating_sub(t.saving)).as_secs_f64().max(1e-9);
+            let secs = (started.elapsed().saturating_sub(t.saving))
+                .as_secs_f64()
+                .max(1e-9);
             let status = format!(
                 "fuzz --wasi: {} execs ({:.0}/s), {} steps, {} divergences, {} inconclusive, {}s/{}s",
                 t.execs,
@@ -202,7 +204,9 @@ pub fn run(args: &WasiLoop) -> u8 {
     if tty {
         eprintln!();
     }
-    let secs = (started.elapsed().saturating_sub(t.saving)).as_secs_f64().max(1e-9);
+    let secs = (started.elapsed().saturating_sub(t.saving))
+        .as_secs_f64()
+        .max(1e-9);
     println!(
         "fuzz: {} execs, {:.0} exec/s, {} divergences, {} inconclusive",
         t.execs,
@@ -257,17 +261,93 @@ pub fn replay(dir: &PathBuf, engines: &[String]) -> u8 {
         let what = match &o.verdict {
             Verdict::Agree => "hosts agree".to_string(),
             Verdict::Inconclusive(r) => format!("inconclusive ({r})"),
-            Verdict::Diverge { key, detail, hosts: (_, other) } => {
-                match wasi_fuzz::known(other, key) {
-                    Some(f) => format!("known finding {f} ({key})"),
-                    None => {
-                        diverges = true;
-                        format!("DIVERGES: {key} | {detail}")
-                    }
+            Verdict::Diverge {
+                key,
+                detail,
+                hosts: (_, other),
+            } => match wasi_fuzz::known(other, key) {
+                Some(f) => format!("known finding {f} ({key})"),
+                None => {
+                    diverges = true;
+                    format!("DIVERGES: {key} | {detail}")
                 }
-            }
+            },
         };
         println!("{}: {what}", path.display());
     }
     if diverges { 1 } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Every triaged WASI finding (`engines::wasi_fuzz::KNOWN`) has its
+    /// section in `fuzz/findings/wasi.md` and a reduced program that still
+    /// diverges between the reference VM's two file systems with a key that
+    /// the finding explains: once fixed, this test says to retire it.
+    #[test]
+    fn wasi_findings_are_written_up_and_still_reproduce() {
+        let findings = root().join("fuzz/findings");
+        let doc = std::fs::read_to_string(findings.join("wasi.md")).unwrap();
+        let hosts = ["reference-vm", "reference-vm-memfs"];
+        let mut names: Vec<&str> = wasi_fuzz::KNOWN.iter().map(|k| k.finding).collect();
+        names.dedup();
+        for name in names {
+            assert!(doc.contains(&format!("## {name}:")), "{name}");
+            let path = findings.join(format!("wasi-{name}.json"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let program: Program = serde_json::from_str(&text).unwrap();
+            let o = wasi_fuzz::run_program(&program, &hosts);
+            let key = wasi_fuzz::key_of(&o).unwrap_or_else(|| {
+                panic!(
+                    "{name} no longer diverges ({:?}): retire the finding",
+                    o.verdict
+                )
+            });
+            assert_eq!(
+                wasi_fuzz::known("reference-vm-memfs", key),
+                Some(name),
+                "{name}: {key}"
+            );
+        }
+    }
+
+    /// `docs/fuzzing.md` lists every allowed difference of the comparison.
+    #[test]
+    fn allowed_differences_are_documented() {
+        let doc = std::fs::read_to_string(root().join("docs/fuzzing.md")).unwrap();
+        for a in wasi_fuzz::compare::ALLOWED {
+            assert!(
+                doc.contains(&format!("| `{}` | {} |", a.name, a.rule)),
+                "{}",
+                a.name
+            );
+        }
+    }
+
+    /// The loop's exit status says whether a divergence was found: the
+    /// reference VM's host file system against itself never diverges.
+    #[test]
+    fn the_loop_runs_and_counts() {
+        let out = std::env::temp_dir().join(format!("wc-wasi-loop-{}", std::process::id()));
+        let engines = vec!["reference-vm".to_string(), "reference-vm".to_string()];
+        let status = run(&WasiLoop {
+            engines: &engines,
+            seed: 0,
+            time: 600,
+            execs: 20,
+            from: 0,
+            out: &out,
+            reduce_attempts: 0,
+            jobs: 1,
+        });
+        assert_eq!(status, 0);
+        let _ = std::fs::remove_dir_all(&out);
+    }
 }

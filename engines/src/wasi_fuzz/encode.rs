@@ -21,8 +21,8 @@ use super::program::{Bad, Fd, Path, Program, SLOTS, Step, Sub};
 use reference_vm::wasi::FUNCTIONS;
 use wasm_encoder::{
     CodeSection, ConstExpr, DataSection, EntityType, ExportKind, ExportSection, Function,
-    FunctionSection, GlobalSection, GlobalType, ImportSection, IndirectNameMap, MemArg,
-    MemoryType, Module, NameMap, NameSection, TypeSection, ValType,
+    FunctionSection, GlobalSection, GlobalType, ImportSection, IndirectNameMap, MemArg, MemoryType,
+    Module, NameMap, NameSection, TypeSection, ValType,
 };
 
 /// Result pointers.
@@ -226,9 +226,15 @@ fn lower(step: &Step, pool: &mut Pool) -> Vec<Call> {
             let n = list.len() as u32;
             let c = match at {
                 None => Call::new(step.name(), vec![F(*fd), I32(iov), I32(n), I32(RES)]),
-                Some(o) => Call::new(step.name(), vec![F(*fd), I32(iov), I32(n), I64(*o), I32(RES)]),
+                Some(o) => Call::new(
+                    step.name(),
+                    vec![F(*fd), I32(iov), I32(n), I64(*o), I32(RES)],
+                ),
             };
-            vec![c.out(res, Num).out(Val::BlobAt(IOBUF, RES, BLOB_CAP), Bytes)]
+            vec![
+                c.out(res, Num)
+                    .out(Val::BlobAt(IOBUF, RES, BLOB_CAP), Bytes),
+            ]
         }
         Step::Write {
             fd,
@@ -250,14 +256,22 @@ fn lower(step: &Step, pool: &mut Pool) -> Vec<Call> {
             };
             let c = match at {
                 None => Call::new(step.name(), vec![F(*fd), I32(iov), I32(2), I32(RES)]),
-                Some(o) => Call::new(step.name(), vec![F(*fd), I32(iov), I32(2), I64(*o), I32(RES)]),
+                Some(o) => Call::new(
+                    step.name(),
+                    vec![F(*fd), I32(iov), I32(2), I64(*o), I32(RES)],
+                ),
             };
             vec![c.out(res, Num)]
         }
         Step::Seek { fd, offset, whence } => vec![
             Call::new(
                 "fd_seek",
-                vec![F(*fd), I64(*offset as u64), I32(u32::from(*whence)), I32(RES)],
+                vec![
+                    F(*fd),
+                    I64(*offset as u64),
+                    I32(u32::from(*whence)),
+                    I32(RES),
+                ],
             )
             .out(Val::U64(RES), Num),
         ],
@@ -281,15 +295,18 @@ fn lower(step: &Step, pool: &mut Pool) -> Vec<Call> {
                     vec![F(*fd), I32(buf), I32(*buflen), I64(*cookie), I32(RES)],
                 )
                 .out(res, Num)
-                .out(Val::BlobAt(IOBUF, RES, BLOB_CAP.min(*buflen)), Dirents(*buflen)),
+                .out(
+                    Val::BlobAt(IOBUF, RES, BLOB_CAP.min(*buflen)),
+                    Dirents(*buflen),
+                ),
             ]
         }
         Step::FdFilestat { fd } => vec![
             Call::new("fd_filestat_get", vec![F(*fd), I32(RES)]).out(Val::Blob(RES, 64), Filestat),
         ],
-        Step::FdFdstat { fd } => vec![
-            Call::new("fd_fdstat_get", vec![F(*fd), I32(RES)]).out(Val::Blob(RES, 24), Fdstat),
-        ],
+        Step::FdFdstat { fd } => {
+            vec![Call::new("fd_fdstat_get", vec![F(*fd), I32(RES)]).out(Val::Blob(RES, 24), Fdstat)]
+        }
         Step::SetFlags { fd, flags } => vec![Call::new(
             "fd_fdstat_set_flags",
             vec![F(*fd), I32(u32::from(*flags))],
@@ -315,7 +332,10 @@ fn lower(step: &Step, pool: &mut Pool) -> Vec<Call> {
             vec![F(*fd), I64(*atim), I64(*mtim), I32(u32::from(*fst))],
         )],
         Step::Allocate { fd, offset, len } => {
-            vec![Call::new("fd_allocate", vec![F(*fd), I64(*offset), I64(*len)])]
+            vec![Call::new(
+                "fd_allocate",
+                vec![F(*fd), I64(*offset), I64(*len)],
+            )]
         }
         Step::Advise {
             fd,
@@ -330,8 +350,11 @@ fn lower(step: &Step, pool: &mut Pool) -> Vec<Call> {
         Step::PathFilestat { dir, lookup, path } => {
             let (p, l) = pool.path(path);
             vec![
-                Call::new("path_filestat_get", vec![F(*dir), I32(*lookup), p, l, I32(RES)])
-                    .out(Val::Blob(RES, 64), Filestat),
+                Call::new(
+                    "path_filestat_get",
+                    vec![F(*dir), I32(*lookup), p, l, I32(RES)],
+                )
+                .out(Val::Blob(RES, 64), Filestat),
             ]
         }
         Step::PathTimes {
@@ -398,7 +421,10 @@ fn lower(step: &Step, pool: &mut Pool) -> Vec<Call> {
         } => {
             let (p, l) = pool.path(path);
             let (p2, l2) = pool.path(path2);
-            vec![Call::new("path_rename", vec![F(*dir), p, l, F(*dir2), p2, l2])]
+            vec![Call::new(
+                "path_rename",
+                vec![F(*dir), p, l, F(*dir2), p2, l2],
+            )]
         }
         Step::Renumber { from, to } => vec![Call::new("fd_renumber", vec![F(*from), F(*to)])],
         Step::Close { fd } => vec![Call::new("fd_close", vec![F(*fd)])],
@@ -504,11 +530,7 @@ pub fn encode(program: &Program) -> Vec<u8> {
             .map(|c| if c == 'i' { ValType::I32 } else { ValType::I64 })
             .collect();
         types.ty().function(ps, [ValType::I32]);
-        imports.import(
-            "wasi_snapshot_preview1",
-            f,
-            EntityType::Function(i as u32),
-        );
+        imports.import("wasi_snapshot_preview1", f, EntityType::Function(i as u32));
         names.append(i as u32, f);
     }
     let import_of = |f: &str| used.iter().position(|u| *u == f).unwrap_or(0) as u32;
@@ -551,7 +573,10 @@ pub fn encode(program: &Program) -> Vec<u8> {
         s.global_get(pos).i32_const(32).i32_store8(mem(OUT, 0));
         s.global_get(pos).i32_const(1).i32_add().global_set(pos);
         s.loop_(wasm_encoder::BlockType::Empty);
-        s.global_get(pos).local_get(p).i32_load8_u(m0).i32_store8(mem(OUT, 0));
+        s.global_get(pos)
+            .local_get(p)
+            .i32_load8_u(m0)
+            .i32_store8(mem(OUT, 0));
         s.global_get(pos).i32_const(1).i32_add().global_set(pos);
         s.local_get(p).i32_const(1).i32_add().local_tee(p);
         s.i32_const(DIGITS_END as i32).i32_lt_u().br_if(0).end();
@@ -567,18 +592,32 @@ pub fn encode(program: &Program) -> Vec<u8> {
         let mut s = f.instructions();
         s.global_get(pos).i32_const(32).i32_store8(mem(OUT, 0));
         s.global_get(pos).i32_const(1).i32_add().global_set(pos);
-        s.local_get(len).i32_eqz().if_(wasm_encoder::BlockType::Empty);
+        s.local_get(len)
+            .i32_eqz()
+            .if_(wasm_encoder::BlockType::Empty);
         s.global_get(pos).i32_const(45).i32_store8(mem(OUT, 0));
         s.global_get(pos).i32_const(1).i32_add().global_set(pos);
         s.return_().end();
         s.loop_(wasm_encoder::BlockType::Empty);
-        s.global_get(pos).local_get(ptr).i32_load8_u(m0).i32_const(4).i32_shr_u();
+        s.global_get(pos)
+            .local_get(ptr)
+            .i32_load8_u(m0)
+            .i32_const(4)
+            .i32_shr_u();
         s.i32_load8_u(mem(HEX, 0)).i32_store8(mem(OUT, 0));
-        s.global_get(pos).local_get(ptr).i32_load8_u(m0).i32_const(15).i32_and();
+        s.global_get(pos)
+            .local_get(ptr)
+            .i32_load8_u(m0)
+            .i32_const(15)
+            .i32_and();
         s.i32_load8_u(mem(HEX, 0)).i32_store8(mem(OUT + 1, 0));
         s.global_get(pos).i32_const(2).i32_add().global_set(pos);
         s.local_get(ptr).i32_const(1).i32_add().local_set(ptr);
-        s.local_get(len).i32_const(1).i32_sub().local_tee(len).br_if(0);
+        s.local_get(len)
+            .i32_const(1)
+            .i32_sub()
+            .local_tee(len)
+            .br_if(0);
         s.end();
         s.end();
     }
@@ -590,11 +629,18 @@ pub fn encode(program: &Program) -> Vec<u8> {
     {
         let mut s = f.instructions();
         s.global_get(pos).i32_const(10).i32_store8(mem(OUT, 0));
-        s.i32_const(FLUSH_IOV as i32).i32_const(OUT as i32).i32_store(mem(0, 2));
-        s.i32_const(FLUSH_IOV as i32).global_get(pos).i32_const(1).i32_add();
+        s.i32_const(FLUSH_IOV as i32)
+            .i32_const(OUT as i32)
+            .i32_store(mem(0, 2));
+        s.i32_const(FLUSH_IOV as i32)
+            .global_get(pos)
+            .i32_const(1)
+            .i32_add();
         s.i32_store(mem(4, 2));
         s.i32_const(1).i32_const(FLUSH_IOV as i32).i32_const(1);
-        s.i32_const(FLUSH_NWRITTEN as i32).call(import_of("fd_write")).drop();
+        s.i32_const(FLUSH_NWRITTEN as i32)
+            .call(import_of("fd_write"))
+            .drop();
         s.i32_const(0).global_set(pos);
         s.end();
     }
@@ -659,7 +705,10 @@ pub fn encode(program: &Program) -> Vec<u8> {
             for (v, _) in &c.outs {
                 match *v {
                     Val::U32(at) => {
-                        s.i32_const(0).i32_load(mem(at, 2)).i64_extend_i32_u().call(f_dec);
+                        s.i32_const(0)
+                            .i32_load(mem(at, 2))
+                            .i64_extend_i32_u()
+                            .call(f_dec);
                     }
                     Val::U64(at) => {
                         s.i32_const(0).i64_load(mem(at, 3)).call(f_dec);
@@ -709,9 +758,7 @@ pub fn encode(program: &Program) -> Vec<u8> {
     module.section(&exports);
     module.section(&code);
     let mut data = DataSection::new();
-    let slots: Vec<u8> = (0..SLOTS)
-        .flat_map(|_| EMPTY_SLOT.to_le_bytes())
-        .collect();
+    let slots: Vec<u8> = (0..SLOTS).flat_map(|_| EMPTY_SLOT.to_le_bytes()).collect();
     data.active(0, &ConstExpr::i32_const(SLOTS_AT as i32), slots);
     data.active(
         0,
@@ -719,7 +766,11 @@ pub fn encode(program: &Program) -> Vec<u8> {
         b"0123456789abcdef".iter().copied(),
     );
     if !pool.bytes.is_empty() {
-        data.active(0, &ConstExpr::i32_const(POOL as i32), pool.bytes.iter().copied());
+        data.active(
+            0,
+            &ConstExpr::i32_const(POOL as i32),
+            pool.bytes.iter().copied(),
+        );
     }
     module.section(&data);
     let mut ns = NameSection::new();

@@ -154,7 +154,12 @@ fn walk_std(dir: &Path, prefix: &str, out: &mut Vec<String>) {
         let Ok(ft) = ent.file_type() else { continue };
         if ft.is_symlink() {
             let t = std::fs::read_link(ent.path()).unwrap_or_default();
-            line(out, &path, filetype::SYMBOLIC_LINK, t.to_string_lossy().as_bytes());
+            line(
+                out,
+                &path,
+                filetype::SYMBOLIC_LINK,
+                t.to_string_lossy().as_bytes(),
+            );
         } else if ft.is_dir() {
             line(out, &path, filetype::DIRECTORY, &[]);
             walk_std(&ent.path(), &path, out);

@@ -41,12 +41,7 @@ pub struct HostRun {
 }
 
 /// The hosts `--engines` may name.
-pub const HOSTS: &[&str] = &[
-    "reference-vm",
-    "reference-vm-memfs",
-    "wasmtime",
-    "node",
-];
+pub const HOSTS: &[&str] = &["reference-vm", "reference-vm-memfs", "wasmtime", "node"];
 
 /// Whether `name` is a known host (wasmtime only with the feature).
 pub fn is_host(name: &str) -> bool {
@@ -128,7 +123,11 @@ fn refvm_ctx(preopen: Box<dyn WasiDir>) -> (WasiCtx, reference_vm::wasi::Capture
     (b.build(), handle)
 }
 
-fn refvm_run(wasm: &[u8], ctx: WasiCtx, handle: &reference_vm::wasi::CaptureHandle) -> (String, End) {
+fn refvm_run(
+    wasm: &[u8],
+    ctx: WasiCtx,
+    handle: &reference_vm::wasi::CaptureHandle,
+) -> (String, End) {
     let config = reference_vm::Config {
         fuel: Some(FUEL),
         ..reference_vm::Config::default()
@@ -177,8 +176,10 @@ fn open_dir(dir: &dyn WasiDir, name: &str) -> Result<Box<dyn WasiDir>, String> {
 fn run_refvm_memfs(wasm: &[u8]) -> Ran {
     let fs = MemFs::new();
     let root = fs.root();
-    root.create_dir("sandbox").map_err(|e| format!("memfs: {e}"))?;
-    root.create_dir("outside").map_err(|e| format!("memfs: {e}"))?;
+    root.create_dir("sandbox")
+        .map_err(|e| format!("memfs: {e}"))?;
+    root.create_dir("outside")
+        .map_err(|e| format!("memfs: {e}"))?;
     let sandbox = open_dir(&root, "sandbox")?;
     fixture::create_wasi(sandbox.as_ref())?;
     let outside = open_dir(&root, "outside")?;

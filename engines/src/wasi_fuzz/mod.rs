@@ -64,8 +64,64 @@ pub struct Known {
     pub finding: &'static str,
 }
 
-/// Divergences already triaged and written up (see `fuzz/findings/README.md`).
-pub const KNOWN: &[Known] = &[];
+/// Divergences already triaged and written up in `fuzz/findings/wasi.md`
+/// (one section per finding, with a reduced program `wasi-NAME.json`).
+pub const KNOWN: &[Known] = &[
+    // The host backend (like wasmtime) refuses `path_link` with
+    // `lookupflags::symlink_follow`; the in-memory one follows.
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_link:inval-vs-success",
+        finding: "refvm-hostfs-link-follow",
+    },
+    // The host backend ignores a trailing `/` or `/.` after a non-directory
+    // in `path_filestat_get` without follow and in `path_rename`'s target.
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_filestat_get:success-vs-",
+        finding: "refvm-hostfs-trailing-slash",
+    },
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_filestat_get:output",
+        finding: "refvm-hostfs-trailing-slash",
+    },
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_rename:success-vs-notdir",
+        finding: "refvm-hostfs-trailing-slash",
+    },
+    // The in-memory backend follows a final symlink named with a trailing
+    // slash in `path_create_directory` / `path_remove_directory`.
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_create_directory:exist-vs-",
+        finding: "refvm-memfs-mkdir-rmdir-trailing-slash",
+    },
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_remove_directory:notdir-vs-",
+        finding: "refvm-memfs-mkdir-rmdir-trailing-slash",
+    },
+    // The in-memory backend drops an unlinked file's data while it is open.
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "fd_read:output",
+        finding: "refvm-memfs-unlinked-open-file",
+    },
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "fd_pread:output",
+        finding: "refvm-memfs-unlinked-open-file",
+    },
+    // O_CREAT on "name/": the host answers EISDIR before resolving (Linux),
+    // the in-memory backend resolves "name" first (EEXIST, ENOTDIR, ELOOP...).
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_open:isdir-vs-",
+        finding: "refvm-open-creat-trailing-slash",
+    },
+];
 
 /// The finding that explains a divergence of `host` with this key, if any.
 pub fn known(host: &str, key: &str) -> Option<&'static str> {
@@ -88,7 +144,9 @@ pub fn run_program(program: &Program, hosts: &[&str]) -> Outcome {
     let runs: Vec<HostRun> = hosts.iter().map(|h| hosts::run(h, &wasm)).collect();
     let mut verdict = Verdict::Agree;
     if let Some(r) = runs.iter().find(|r| matches!(r.end, End::Error(_))) {
-        let End::Error(e) = &r.end else { unreachable!() };
+        let End::Error(e) = &r.end else {
+            unreachable!()
+        };
         verdict = Verdict::Inconclusive(format!("{}: {e}", r.host));
     } else if let Some(first) = runs.first() {
         let a = compare::normalise(program, &calls, first, strict);
@@ -153,7 +211,12 @@ pub fn reduce(program: &Program, hosts: &[&str], key: &str, budget: usize) -> Pr
             }
             let mut cand = cur[..lo].to_vec();
             cand.extend_from_slice(&cur[hi..]);
-            if still(&Program { steps: cand.clone() }, &mut runs) {
+            if still(
+                &Program {
+                    steps: cand.clone(),
+                },
+                &mut runs,
+            ) {
                 cur = cand;
                 n = (n - 1).max(2);
                 reduced = true;
@@ -172,7 +235,12 @@ pub fn reduce(program: &Program, hosts: &[&str], key: &str, budget: usize) -> Pr
     while i < cur.len() && runs < budget && cur.len() > 1 {
         let mut cand = cur.clone();
         cand.remove(i);
-        if still(&Program { steps: cand.clone() }, &mut runs) {
+        if still(
+            &Program {
+                steps: cand.clone(),
+            },
+            &mut runs,
+        ) {
             cur = cand;
         } else {
             i += 1;
@@ -189,7 +257,13 @@ pub fn wat(wasm: &[u8]) -> String {
 /// Saves a divergent program: `program.json`, the reduced program and its
 /// `repro.wasm`/`repro.wat`, `fixture.sh`, each host's output on the
 /// reduced program (`HOST.out`), `replay.sh` and a `README.md`.
-pub fn save(dir: &Path, program: &Program, outcome: &Outcome, reduced: &Program, hosts: &[&str]) -> std::io::Result<()> {
+pub fn save(
+    dir: &Path,
+    program: &Program,
+    outcome: &Outcome,
+    reduced: &Program,
+    hosts: &[&str],
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = |p: &Program| serde_json::to_string_pretty(p).unwrap_or_default();
     std::fs::write(dir.join("program.json"), json(program))?;
@@ -201,11 +275,19 @@ pub fn save(dir: &Path, program: &Program, outcome: &Outcome, reduced: &Program,
     std::fs::write(dir.join("fixture.sh"), fixture::script())?;
     let calls = encode::calls(reduced);
     let mut readme = String::from("# WASI divergence\n\n");
-    if let Verdict::Diverge { key, detail, hosts: (a, b) } = &outcome.verdict {
+    if let Verdict::Diverge {
+        key,
+        detail,
+        hosts: (a, b),
+    } = &outcome.verdict
+    {
         readme.push_str(&format!("key `{key}` between {a} and {b}\n\n{detail}\n\n"));
     }
     if let Verdict::Diverge { detail, .. } = &r.verdict {
-        readme.push_str(&format!("Reduced ({} steps): {detail}\n\n", reduced.steps.len()));
+        readme.push_str(&format!(
+            "Reduced ({} steps): {detail}\n\n",
+            reduced.steps.len()
+        ));
     }
     readme.push_str("Steps of the reduced program:\n\n");
     for (k, s) in reduced.steps.iter().enumerate() {

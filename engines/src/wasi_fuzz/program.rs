@@ -66,7 +66,14 @@ pub struct Path {
 impl std::fmt::Debug for Path {
     /// The bytes as an escaped string (readable in reports), and any bad pointer.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(&self.bytes).chars().take(80).collect::<String>())?;
+        write!(
+            f,
+            "{:?}",
+            String::from_utf8_lossy(&self.bytes)
+                .chars()
+                .take(80)
+                .collect::<String>()
+        )?;
         if self.bytes.len() > 80 {
             write!(f, "..({} bytes)", self.bytes.len())?;
         }
@@ -463,7 +470,12 @@ fn gen_path(src: &mut Src) -> Path {
             v.extend_from_slice(&bytes);
             bytes = v;
         }
-        4 => bytes = bytes.iter().flat_map(|&b| if b == b'/' { vec![b'/', b'/'] } else { vec![b] }).collect(),
+        4 => {
+            bytes = bytes
+                .iter()
+                .flat_map(|&b| if b == b'/' { vec![b'/', b'/'] } else { vec![b] })
+                .collect()
+        }
         _ => {}
     }
     let bad = match src.below(40) {
@@ -519,7 +531,13 @@ fn gen_bad(src: &mut Src) -> Option<Bad> {
 }
 
 fn gen_step(src: &mut Src) -> Step {
-    let lookup = |src: &mut Src| if src.chance(2, 3) { 1 } else { src.pick(&[0, 2, 3]) };
+    let lookup = |src: &mut Src| {
+        if src.chance(2, 3) {
+            1
+        } else {
+            src.pick(&[0, 2, 3])
+        }
+    };
     match src.below(100) {
         0..=24 => {
             let oflags = if src.chance(1, 6) {
@@ -548,7 +566,9 @@ fn gen_step(src: &mut Src) -> Step {
             let iovs = (0..n)
                 .map(|_| src.pick(&[0, 1, 3, 5, 16, 100, 4096]))
                 .collect();
-            let at = src.chance(1, 3).then(|| src.pick(&[0, 1, 5, 12, 100, 1 << 40]));
+            let at = src
+                .chance(1, 3)
+                .then(|| src.pick(&[0, 1, 5, 12, 100, 1 << 40]));
             Step::Read {
                 fd: gen_fd(src, false),
                 iovs,
@@ -652,7 +672,14 @@ fn gen_step(src: &mut Src) -> Step {
             target: if src.chance(1, 2) {
                 gen_path(src)
             } else {
-                let t: &str = src.pick(&["file.txt", "../outside/secret", "/etc", "dir/", "nothing", ".."]);
+                let t: &str = src.pick(&[
+                    "file.txt",
+                    "../outside/secret",
+                    "/etc",
+                    "dir/",
+                    "nothing",
+                    "..",
+                ]);
                 Path {
                     bytes: t.as_bytes().to_vec(),
                     bad: None,

@@ -72,8 +72,15 @@ fn open_read_write_agree_on_both_file_systems() {
     let n = compare::normalise(&p, &calls, &o.runs[0], true);
     let hex: String = content.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(n.steps.len(), 4, "{:?}", n.steps);
-    assert!(n.steps[0].starts_with("path_open success"), "{}", n.steps[0]);
-    assert_eq!(n.steps[1], format!("fd_read success {} {hex}", content.len()));
+    assert!(
+        n.steps[0].starts_with("path_open success"),
+        "{}",
+        n.steps[0]
+    );
+    assert_eq!(
+        n.steps[1],
+        format!("fd_read success {} {hex}", content.len())
+    );
     assert!(n.steps[2].starts_with("fd_pwrite "), "{}", n.steps[2]);
     assert!(n.tree.iter().any(|l| l == "made dir"), "{:?}", n.tree);
     assert_eq!(n.end, "exit 0");
@@ -112,20 +119,25 @@ fn a_different_errno_is_a_divergence() {
 #[test]
 fn writes_through_escaping_links_are_refused() {
     let p = Program {
-        steps: ["ln_esc", "ln_abs", "dir/sub/ln_out/outside/secret", "../outside/secret"]
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Step::Open {
-                dir: Fd::Pre,
-                lookup: 1,
-                path: path(s),
-                oflags: 8, // trunc
-                base: u64::MAX,
-                inheriting: u64::MAX,
-                fdflags: 0,
-                slot: i as u8,
-            })
-            .collect(),
+        steps: [
+            "ln_esc",
+            "ln_abs",
+            "dir/sub/ln_out/outside/secret",
+            "../outside/secret",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Step::Open {
+            dir: Fd::Pre,
+            lookup: 1,
+            path: path(s),
+            oflags: 8, // trunc
+            base: u64::MAX,
+            inheriting: u64::MAX,
+            fdflags: 0,
+            slot: i as u8,
+        })
+        .collect(),
     };
     let o = run_program(&p, &["reference-vm", "reference-vm-memfs"]);
     assert!(matches!(o.verdict, Verdict::Agree), "{:?}", o.verdict);
@@ -136,7 +148,11 @@ fn writes_through_escaping_links_are_refused() {
         for s in &n.steps {
             assert!(!s.contains("success"), "{}: {s}", r.host);
         }
-        assert!(!n.tree.iter().any(|l| l.starts_with("ESCAPE")), "{:?}", n.tree);
+        assert!(
+            !n.tree.iter().any(|l| l.starts_with("ESCAPE")),
+            "{:?}",
+            n.tree
+        );
     }
 }
 
