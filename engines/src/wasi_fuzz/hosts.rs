@@ -257,7 +257,7 @@ fn run_wasmtime(wasm: &[u8]) -> Ran {
 const NODE_DRIVER: &str = r#"
 const fs = require('fs');
 const { WASI } = require('node:wasi');
-const [wasmPath, sandbox, preopen, args, env] = process.argv.slice(2);
+const [wasmPath, sandbox, preopen, args, env] = process.argv.slice(1);
 const wasi = new WASI({ version: 'preview1', args: JSON.parse(args), env: JSON.parse(env),
   preopens: { [preopen]: sandbox }, returnOnExit: true });
 try {
