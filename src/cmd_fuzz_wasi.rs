@@ -5,7 +5,7 @@
 use engines::wasi_fuzz::{self, Program, Verdict, hosts};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -232,7 +232,7 @@ pub fn run(args: &WasiLoop) -> u8 {
 /// `--wasi-replay PATH`: runs a saved divergence's program and reduced
 /// program (`program.json`, `reduced.json` of a folder, or one program JSON
 /// file such as a finding's `fuzz/findings/wasi-*.json`) again on the hosts.
-pub fn replay(dir: &PathBuf, engines: &[String]) -> u8 {
+pub fn replay(dir: &Path, engines: &[String]) -> u8 {
     let hosts = match check_hosts(engines) {
         Ok(h) => h,
         Err(e) => {
@@ -244,7 +244,7 @@ pub fn replay(dir: &PathBuf, engines: &[String]) -> u8 {
     let files = if dir.is_dir() {
         vec![dir.join("program.json"), dir.join("reduced.json")]
     } else {
-        vec![dir.clone()]
+        vec![dir.to_path_buf()]
     };
     for path in files {
         let program: Program = match std::fs::read_to_string(&path)

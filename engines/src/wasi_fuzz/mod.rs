@@ -218,12 +218,13 @@ pub fn reduce(program: &Program, hosts: &[&str], key: &str, budget: usize) -> Pr
                 &mut runs,
             ) {
                 cur = cand;
-                n = (n - 1).max(2);
                 reduced = true;
                 break;
             }
         }
-        if !reduced {
+        if reduced {
+            n = (n - 1).max(2);
+        } else {
             if n >= cur.len() {
                 break;
             }
