@@ -274,6 +274,9 @@ pub fn replay(dir: &Path, engines: &[String]) -> u8 {
             },
         };
         println!("{}: {what}", path.display());
+        for r in &o.runs {
+            println!("  {}: {:?}", r.host, r.end);
+        }
     }
     if diverges { 1 } else { 0 }
 }

@@ -303,7 +303,7 @@ pub fn save(
             readme.push_str(l);
             readme.push('\n');
         }
-        readme.push_str(&format!("{}\n", n.end));
+        readme.push_str(&format!("{} ({:?})\n", n.end, run.end));
         for l in &n.tree {
             readme.push_str(&format!("tree: {l}\n"));
         }

@@ -313,6 +313,38 @@ impl Step {
         }
     }
 
+    /// Whether an operand is outside its witx type: an enum value past the
+    /// last case or flag bits the type does not define (`clockid` > 3,
+    /// `whence` > 2, `advice` > 5, `oflags` >= 16, `fdflags` >= 32,
+    /// `lookupflags` >= 2, `fstflags` >= 16, rights >= 2^29, `subclockflags` >= 2).
+    pub fn has_invalid_value(&self) -> bool {
+        const RIGHTS: u64 = (1 << 29) - 1;
+        match self {
+            Step::Open {
+                lookup,
+                oflags,
+                base,
+                inheriting,
+                fdflags,
+                ..
+            } => *lookup > 1 || *oflags > 15 || *fdflags > 31 || (base | inheriting) & !RIGHTS != 0,
+            Step::PathFilestat { lookup, .. } | Step::Link { lookup, .. } => *lookup > 1,
+            Step::PathTimes { lookup, fst, .. } => *lookup > 1 || *fst > 15,
+            Step::FdTimes { fst, .. } => *fst > 15,
+            Step::Seek { whence, .. } => *whence > 2,
+            Step::Advise { advice, .. } => *advice > 5,
+            Step::SetFlags { flags, .. } => *flags > 31,
+            Step::SetRights {
+                base, inheriting, ..
+            } => (base | inheriting) & !RIGHTS != 0,
+            Step::ClockRes { id } | Step::ClockTime { id } => *id > 3,
+            Step::Poll { subs } => subs
+                .iter()
+                .any(|s| matches!(s, Sub::Clock { id, flags, .. } if *id > 3 || *flags > 1)),
+            _ => false,
+        }
+    }
+
     /// Whether the step passes a deliberately bad pointer or length.
     pub fn has_bad_pointer(&self) -> bool {
         let p = |p: &Path| p.bad.is_some();
