@@ -121,13 +121,62 @@ pub const KNOWN: &[Known] = &[
         key_prefix: "path_open:isdir-vs-",
         finding: "refvm-open-creat-trailing-slash",
     },
+    // wasmtime: rights are not enforced; an operation the descriptor has no
+    // right for fails with `badf` (or whatever the OS says), not `notcapable`.
+    Known {
+        host: "wasmtime",
+        key_prefix: "*:notcapable-vs-badf",
+        finding: "wasmtime-rights-not-enforced",
+    },
+    Known {
+        host: "wasmtime",
+        key_prefix: "*:notcapable-vs-spipe",
+        finding: "wasmtime-rights-not-enforced",
+    },
+    Known {
+        host: "wasmtime",
+        key_prefix: "*:notcapable-vs-success",
+        finding: "wasmtime-rights-not-enforced",
+    },
+    Known {
+        host: "wasmtime",
+        key_prefix: "*:notcapable-vs-notsup",
+        finding: "wasmtime-rights-not-enforced",
+    },
+    // wasmtime: the CPU-time clocks are not offered.
+    Known {
+        host: "wasmtime",
+        key_prefix: "clock_",
+        finding: "wasmtime-cputime-clocks",
+    },
+    // wasmtime: `fdflags::dsync|rsync|sync` in `path_open` are `notsup`.
+    Known {
+        host: "wasmtime",
+        key_prefix: "path_open:*-vs-notsup",
+        finding: "wasmtime-sync-fdflags",
+    },
+    // wasmtime: a bad descriptor in one subscription fails all of poll_oneoff.
+    Known {
+        host: "wasmtime",
+        key_prefix: "poll_oneoff:success-vs-badf",
+        finding: "wasmtime-poll-bad-fd",
+    },
 ];
+
+/// Whether `key` matches a [`Known`] pattern: a prefix, or `A*B` for a key
+/// starting with `A` and ending with `B`.
+fn key_matches(pattern: &str, key: &str) -> bool {
+    match pattern.split_once('*') {
+        Some((a, b)) => key.len() >= a.len() + b.len() && key.starts_with(a) && key.ends_with(b),
+        None => key.starts_with(pattern),
+    }
+}
 
 /// The finding that explains a divergence of `host` with this key, if any.
 pub fn known(host: &str, key: &str) -> Option<&'static str> {
     KNOWN
         .iter()
-        .find(|k| k.host == host && key.starts_with(k.key_prefix))
+        .find(|k| k.host == host && key_matches(k.key_prefix, key))
         .map(|k| k.finding)
 }
 

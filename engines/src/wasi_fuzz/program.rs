@@ -345,6 +345,43 @@ impl Step {
         }
     }
 
+    /// Whether the step operates on standard input or error (fd 0 or 2).
+    pub fn uses_stdio(&self) -> bool {
+        let std = |fd: &Fd| matches!(fd, Fd::Raw(0) | Fd::Raw(2));
+        match self {
+            Step::Open { dir, .. }
+            | Step::PathFilestat { dir, .. }
+            | Step::PathTimes { dir, .. }
+            | Step::Mkdir { dir, .. }
+            | Step::Rmdir { dir, .. }
+            | Step::Unlink { dir, .. }
+            | Step::Symlink { dir, .. }
+            | Step::Readlink { dir, .. } => std(dir),
+            Step::Link { dir, dir2, .. } | Step::Rename { dir, dir2, .. } => std(dir) || std(dir2),
+            Step::Read { fd, .. }
+            | Step::Write { fd, .. }
+            | Step::Seek { fd, .. }
+            | Step::Tell { fd }
+            | Step::Readdir { fd, .. }
+            | Step::FdFilestat { fd }
+            | Step::FdFdstat { fd }
+            | Step::SetFlags { fd, .. }
+            | Step::SetRights { fd, .. }
+            | Step::SetSize { fd, .. }
+            | Step::FdTimes { fd, .. }
+            | Step::Allocate { fd, .. }
+            | Step::Advise { fd, .. }
+            | Step::Sync { fd, .. }
+            | Step::Close { fd }
+            | Step::Prestat { fd, .. } => std(fd),
+            Step::Renumber { from, to } => std(from) || std(to),
+            Step::Poll { subs } => subs
+                .iter()
+                .any(|s| matches!(s, Sub::Fd { fd, .. } if std(fd))),
+            _ => false,
+        }
+    }
+
     /// Whether the step passes a deliberately bad pointer or length.
     pub fn has_bad_pointer(&self) -> bool {
         let p = |p: &Path| p.bad.is_some();
