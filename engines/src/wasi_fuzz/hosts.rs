@@ -62,10 +62,24 @@ static RUN_ID: AtomicU64 = AtomicU64::new(0);
 /// A fresh scratch directory for one host run (removed by the guard).
 struct Scratch(PathBuf);
 
+/// Where fixtures are made: `WASM_CONFORM_WASI_SCRATCH`, else `/dev/shm`
+/// when present (a memory file system: a fixture on a busy disk costs
+/// 20 times as much), else the temporary directory.
+fn scratch_root() -> PathBuf {
+    if let Some(d) = std::env::var_os("WASM_CONFORM_WASI_SCRATCH") {
+        return PathBuf::from(d);
+    }
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        return shm.to_path_buf();
+    }
+    std::env::temp_dir()
+}
+
 impl Scratch {
     fn new() -> std::io::Result<Scratch> {
         let id = RUN_ID.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("wasi-fuzz-{}-{id}", std::process::id()));
+        let p = scratch_root().join(format!("wasi-fuzz-{}-{id}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p)?;
         Ok(Scratch(p))

@@ -91,6 +91,11 @@ pub const KNOWN: &[Known] = &[
         key_prefix: "path_rename:success-vs-notdir",
         finding: "refvm-hostfs-trailing-slash",
     },
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_filestat_set_times:success-vs-notdir",
+        finding: "refvm-hostfs-trailing-slash",
+    },
     // The in-memory backend follows a final symlink named with a trailing
     // slash in `path_create_directory` / `path_remove_directory`.
     Known {
@@ -154,6 +159,28 @@ pub const KNOWN: &[Known] = &[
         host: "wasmtime",
         key_prefix: "path_open:*-vs-notsup",
         finding: "wasmtime-sync-fdflags",
+    },
+    Known {
+        host: "wasmtime",
+        key_prefix: "poll_oneoff:success-vs-inval",
+        finding: "wasmtime-cputime-clocks",
+    },
+    // wasmtime: fd_fdstat_set_flags, fd_filestat_set_times and fd_sync on a
+    // directory descriptor say `badf`.
+    Known {
+        host: "wasmtime",
+        key_prefix: "fd_fdstat_set_flags:success-vs-badf",
+        finding: "wasmtime-directory-fd-ops",
+    },
+    Known {
+        host: "wasmtime",
+        key_prefix: "fd_filestat_set_times:success-vs-badf",
+        finding: "wasmtime-directory-fd-ops",
+    },
+    Known {
+        host: "wasmtime",
+        key_prefix: "fd_sync:success-vs-badf",
+        finding: "wasmtime-directory-fd-ops",
     },
     // wasmtime: a bad descriptor in one subscription fails all of poll_oneoff.
     Known {
