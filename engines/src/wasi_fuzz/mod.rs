@@ -96,6 +96,11 @@ pub const KNOWN: &[Known] = &[
         key_prefix: "path_filestat_set_times:success-vs-notdir",
         finding: "refvm-hostfs-trailing-slash",
     },
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "path_rename:success-vs-isdir",
+        finding: "refvm-hostfs-trailing-slash",
+    },
     // The in-memory backend follows a final symlink named with a trailing
     // slash in `path_create_directory` / `path_remove_directory`.
     Known {
@@ -117,6 +122,11 @@ pub const KNOWN: &[Known] = &[
     Known {
         host: "reference-vm-memfs",
         key_prefix: "fd_pread:output",
+        finding: "refvm-memfs-unlinked-open-file",
+    },
+    Known {
+        host: "reference-vm-memfs",
+        key_prefix: "fd_filestat_get:output",
         finding: "refvm-memfs-unlinked-open-file",
     },
     // O_CREAT on "name/": the host answers EISDIR before resolving (Linux),
