@@ -88,18 +88,18 @@ pub const KNOWN: &[Known] = &[
     },
     Known {
         host: "reference-vm-memfs",
-        key_prefix: "path_rename:success-vs-notdir",
+        key_prefix: "path_rename:success-vs-",
         finding: "refvm-hostfs-trailing-slash",
     },
     Known {
         host: "reference-vm-memfs",
-        key_prefix: "path_filestat_set_times:success-vs-notdir",
+        key_prefix: "path_filestat_set_times:success-vs-",
         finding: "refvm-hostfs-trailing-slash",
     },
     Known {
         host: "reference-vm-memfs",
-        key_prefix: "path_rename:success-vs-isdir",
-        finding: "refvm-hostfs-trailing-slash",
+        key_prefix: "path_rename:notdir-vs-success",
+        finding: "refvm-memfs-mkdir-rmdir-trailing-slash",
     },
     // The in-memory backend follows a final symlink named with a trailing
     // slash in `path_create_directory` / `path_remove_directory`.
