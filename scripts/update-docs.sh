@@ -5,6 +5,8 @@
 #   scripts/update-docs.sh --bench    also the benchmark table (minutes)
 #   scripts/update-docs.sh --wasmtime also the component-model table of
 #                                     wasmtime (a heavy build: feature wasmtime)
+#   scripts/update-docs.sh --wasi-fuzz also the WASI fuzzer's throughput
+#                                     (also part of --bench)
 #   scripts/update-docs.sh --runtimes also the vendor matrix (installs the
 #                                     runtimes, runs every suite on each: long)
 set -euo pipefail
@@ -134,7 +136,28 @@ if [ "${1:-}" = "--wasmtime" ]; then
   cargo build --release --quiet
 fi
 
+# The WASI differential fuzzer (`fuzz --wasi`): programs per second of the
+# reference VM over the host file system against its in-memory one (release
+# build, one worker, seed 0, 30 s).
+wasi_fuzz() {
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the start)."; echo
+    echo "| hosts | programs | programs/s | divergences | triaged (known) | inconclusive |"; echo "|---|---:|---:|---:|---:|---:|"
+    out=$("$WC" fuzz --wasi --engines reference-vm,reference-vm-memfs --seed 0 --time 30 --reduce-attempts 0 --out "$tmp/wasi-fuzz" 2>/dev/null || true)
+    line=$(echo "$out" | grep '^fuzz:' | tail -n 1)
+    execs=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) execs.*/\1/')
+    rate=$(echo "$line" | sed -E 's/.* ([0-9]+) exec\/s.*/\1/')
+    div=$(echo "$line" | sed -E 's/.* ([0-9]+) divergences.*/\1/')
+    inc=$(echo "$line" | sed -E 's/.* ([0-9]+) inconclusive.*/\1/')
+    known=$( (echo "$out" | grep '^known findings' || true) | sed 's/.*: //' | tr ',' '\n' | awk '{s+=$NF} END {print s+0}')
+    echo "| reference-vm vs reference-vm-memfs | $execs | $rate | $div | $known | $inc |"; } > "$tmp/wasi-fuzz.md"
+  splice BENCHMARKS.md wasi-fuzz "$tmp/wasi-fuzz.md"
+}
+if [ "${1:-}" = "--wasi-fuzz" ]; then
+  wasi_fuzz
+fi
+
 if [ "${1:-}" = "--bench" ]; then
+  wasi_fuzz
   "$WC" bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
     2>/dev/null > "$tmp/bench.md"
   { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"

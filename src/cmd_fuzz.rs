@@ -102,6 +102,14 @@ struct LoopArgs {
         default_value = "../shared/component-model/design/mvp/canonical-abi"
     )]
     abi_defs: PathBuf,
+    /// WASI mode: generated WASI preview1 programs compared across hosts
+    /// (reference-vm, reference-vm-memfs, node; wasmtime with the feature);
+    /// `--engines` defaults to reference-vm,reference-vm-memfs.
+    #[arg(long)]
+    wasi: bool,
+    /// With --wasi: re-run a saved WASI divergence (its folder).
+    #[arg(long, requires = "wasi")]
+    wasi_replay: Option<PathBuf>,
 }
 
 /// Arguments of `wasm-conform fuzz replay`.
@@ -262,6 +270,9 @@ fn save_case(
 fn fuzz_loop(args: LoopArgs) -> u8 {
     if args.abi {
         return abi_loop(&args);
+    }
+    if args.wasi {
+        return wasi_loop(&args);
     }
     let engines = match check_engines(&args.engines) {
         Ok(e) => e,
@@ -465,6 +476,30 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// `wasm-conform fuzz --wasi` (`crate::cmd_fuzz_wasi`).
+fn wasi_loop(args: &LoopArgs) -> u8 {
+    use crate::cmd_fuzz_wasi as w;
+    let module_default = ["reference-vm@latest", "wasmi"];
+    let engines: Vec<String> = if args.engines.iter().map(String::as_str).eq(module_default) {
+        w::DEFAULT_HOSTS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.engines.clone()
+    };
+    if let Some(dir) = &args.wasi_replay {
+        return w::replay(dir, &engines);
+    }
+    w::run(&w::WasiLoop {
+        engines: &engines,
+        seed: args.seed,
+        time: args.time,
+        execs: args.execs,
+        from: args.from,
+        out: &args.out,
+        reduce_attempts: args.reduce_attempts.min(500),
+        jobs: args.jobs,
+    })
 }
 
 /// Replays one saved case folder; returns whether a divergence still shows.
@@ -743,6 +778,8 @@ mod tests {
             abi: false,
             replay: None,
             abi_defs: PathBuf::new(),
+            wasi: false,
+            wasi_replay: None,
         });
         assert_eq!(status, EXIT_OK);
         let _ = std::fs::remove_dir_all(&out);

@@ -3,6 +3,7 @@
 
 mod cmd_bench;
 mod cmd_fuzz;
+mod cmd_fuzz_wasi;
 mod cmd_report;
 mod cmd_run;
 mod cmd_spec;

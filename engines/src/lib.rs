@@ -9,6 +9,7 @@ pub mod oracle;
 pub mod outcome;
 mod reference_vm;
 pub mod value;
+pub mod wasi_fuzz;
 mod wasmi_engine;
 #[cfg(feature = "wasmtime")]
 mod wasmtime_engine;

@@ -215,15 +215,17 @@ impl WasiDir for HostDir {
             if o.create || o.exclusive || o.truncate {
                 return Err(errno::INVAL);
             }
-            if o.write {
-                return Err(errno::ISDIR);
-            }
             let d = if o.follow {
                 self.dir.open_dir(path)
             } else {
                 self.dir.open_dir_nofollow(path)
             }
             .map_err(e)?;
+            // POSIX open(): EISDIR only once the path resolved to a directory
+            // (a missing or non-directory path keeps its own error).
+            if o.write {
+                return Err(errno::ISDIR);
+            }
             return Ok(Opened::Dir(Box::new(HostDir { dir: d })));
         }
         let write = o.write || o.truncate;
@@ -236,6 +238,8 @@ impl WasiDir for HostDir {
             };
             match self.open(path, &plain) {
                 Err(errno::NOENT) => {}
+                // POSIX open(): [EISDIR] a directory with O_CREAT and no O_DIRECTORY.
+                Ok(Opened::Dir(_)) => return Err(errno::ISDIR),
                 r => return r,
             }
             let creating = OpenOptions { write: true, ..*o };
@@ -347,6 +351,11 @@ impl WasiDir for HostDir {
         mtim: TimeSet,
     ) -> Result<(), Errno> {
         let p = path.unwrap_or(".");
+        if matches!((atim, mtim), (TimeSet::Omit, TimeSet::Omit)) {
+            // Nothing to set, but the path must still resolve (POSIX
+            // utimensat with both UTIME_OMIT still looks the file up).
+            return self.path_stat(p, follow).map(|_| ());
+        }
         if follow || path.is_none() {
             self.dir.set_times(p, spec(atim), spec(mtim)).map_err(e)
         } else {

@@ -418,7 +418,10 @@ fn time_value(inner: &mut Inner, t: TimeSet, old: u64) -> u64 {
 impl WasiDir for MemDir {
     fn open(&self, path: &str, o: &OpenOptions) -> Result<Opened, Errno> {
         let mut inner = self.fs.lock();
-        let ino = match inner.resolve(self.ino, path, o.follow)? {
+        // POSIX open(): with O_CREAT and O_EXCL a final symlink is not
+        // followed (it exists, so the open fails with EEXIST).
+        let follow = o.follow && !(o.create && o.exclusive);
+        let ino = match inner.resolve(self.ino, path, follow)? {
             Lookup::Missing {
                 parent,
                 name,
