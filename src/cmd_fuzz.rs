@@ -405,13 +405,7 @@ fn fuzz_loop(args: LoopArgs) -> u8 {
                 started.elapsed().as_secs(),
                 args.time
             );
-            if tty {
-                eprint!("\r{status}\x1b[K");
-                let _ = std::io::stderr().flush();
-            } else if last_plain.elapsed() >= Duration::from_secs(10) {
-                eprintln!("{status}");
-                last_plain = Instant::now();
-            }
+            show_status(tty, &status, &mut last_plain, Duration::from_secs(10));
         }
         stop.store(true, Ordering::Relaxed);
     });
@@ -676,6 +670,18 @@ fn replay(args: ReplayArgs) -> u8 {
         EXIT_DIVERGENCE
     } else {
         EXIT_OK
+    }
+}
+
+/// Shows a fuzz loop's status line: rewritten in place on a terminal,
+/// otherwise printed once every `every`.
+pub(crate) fn show_status(tty: bool, status: &str, last_plain: &mut Instant, every: Duration) {
+    if tty {
+        eprint!("\r{status}\x1b[K");
+        let _ = std::io::stderr().flush();
+    } else if last_plain.elapsed() >= every {
+        eprintln!("{status}");
+        *last_plain = Instant::now();
     }
 }
 

@@ -4,7 +4,7 @@
 
 use engines::wasi_fuzz::{self, Program, Verdict, hosts};
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -190,13 +190,7 @@ pub fn run(args: &WasiLoop) -> u8 {
                 started.elapsed().as_secs(),
                 args.time
             );
-            if tty {
-                eprint!("\r{status}\x1b[K");
-                let _ = std::io::stderr().flush();
-            } else if last_plain.elapsed() >= Duration::from_secs(30) {
-                eprintln!("{status}");
-                last_plain = Instant::now();
-            }
+            crate::cmd_fuzz::show_status(tty, &status, &mut last_plain, Duration::from_secs(30));
         }
         stop.store(true, Ordering::Relaxed);
     });

@@ -283,6 +283,18 @@ fn variant(cases: &[(&str, Option<ValType>)]) -> ValType {
     )
 }
 
+/// A function type from named parameters and an optional result.
+fn functype(is_async: bool, params: &[(&str, ValType)], result: Option<ValType>) -> FuncType {
+    FuncType {
+        is_async,
+        params: params
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.clone()))
+            .collect(),
+        result,
+    }
+}
+
 type Impl = dyn Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync;
 
 /// One host interface being built.
@@ -314,14 +326,7 @@ impl Iface {
         res: Option<ValType>,
         f: impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static,
     ) -> Self {
-        let ty = FuncType {
-            is_async,
-            params: params
-                .iter()
-                .map(|(n, t)| (n.to_string(), t.clone()))
-                .collect(),
-            result: res,
-        };
+        let ty = functype(is_async, params, res);
         let host = self.host.clone();
         let f: Arc<Impl> = Arc::new(f);
         let hf: HostFunc = Arc::new(move |args: &[Value]| f(&host, args));
@@ -357,14 +362,7 @@ impl Iface {
         + Sync
         + 'static,
     ) -> Self {
-        let ty = FuncType {
-            is_async: false,
-            params: params
-                .iter()
-                .map(|(n, t)| (n.to_string(), t.clone()))
-                .collect(),
-            result: res,
-        };
+        let ty = functype(false, params, res);
         let host = self.host.clone();
         let hf: HostFuncCx =
             Arc::new(move |cx: &mut HostCx<'_>, args: &[Value]| f(&host, cx, args));

@@ -572,8 +572,11 @@ fn host_rw(
         }
         Some(HostEnd::Sink(mut sink)) => {
             let k = buf.remain();
-            let mut vs = Vec::with_capacity(k as usize);
+            // A payload-less stream's length is not bounded by a memory:
+            // only values read from memory take room.
+            let mut vs = Vec::new();
             if let Some(t) = &buf.t {
+                vs.reserve(k as usize);
                 let mut cx = Cx::new(store, state, buf.inst, &buf.opts);
                 for i in 0..u64::from(k) {
                     vs.push(
@@ -618,53 +621,45 @@ pub(super) struct Sched {
 /// An event tuple: code, index, payload.
 type Event = (u32, u32, u32);
 
+/// The live object at `i` of an arena (a freed slot is `None`).
+fn slot<'a, T>(arena: &'a [Option<T>], i: usize, what: &str) -> Result<&'a T, Trap> {
+    arena
+        .get(i)
+        .and_then(Option::as_ref)
+        .ok_or_else(|| trap(format!("internal: unknown {what}")))
+}
+
+/// [`slot`], to change.
+fn slot_mut<'a, T>(arena: &'a mut [Option<T>], i: usize, what: &str) -> Result<&'a mut T, Trap> {
+    arena
+        .get_mut(i)
+        .and_then(Option::as_mut)
+        .ok_or_else(|| trap(format!("internal: unknown {what}")))
+}
+
 impl State {
     fn thread(&self, t: ThreadId) -> Result<&ThreadObj, Trap> {
-        self.sched
-            .threads
-            .get(t)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| trap("internal: unknown thread"))
+        slot(&self.sched.threads, t, "thread")
     }
 
     fn thread_mut(&mut self, t: ThreadId) -> Result<&mut ThreadObj, Trap> {
-        self.sched
-            .threads
-            .get_mut(t)
-            .and_then(Option::as_mut)
-            .ok_or_else(|| trap("internal: unknown thread"))
+        slot_mut(&mut self.sched.threads, t, "thread")
     }
 
     pub(super) fn task(&self, t: TaskId) -> Result<&TaskObj, Trap> {
-        self.sched
-            .tasks
-            .get(t)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| trap("internal: unknown task"))
+        slot(&self.sched.tasks, t, "task")
     }
 
     pub(super) fn task_mut(&mut self, t: TaskId) -> Result<&mut TaskObj, Trap> {
-        self.sched
-            .tasks
-            .get_mut(t)
-            .and_then(Option::as_mut)
-            .ok_or_else(|| trap("internal: unknown task"))
+        slot_mut(&mut self.sched.tasks, t, "task")
     }
 
     fn waitable(&self, w: WaitableId) -> Result<&Waitable, Trap> {
-        self.sched
-            .waitables
-            .get(w)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| trap("internal: unknown waitable"))
+        slot(&self.sched.waitables, w, "waitable")
     }
 
     fn waitable_mut(&mut self, w: WaitableId) -> Result<&mut Waitable, Trap> {
-        self.sched
-            .waitables
-            .get_mut(w)
-            .and_then(Option::as_mut)
-            .ok_or_else(|| trap("internal: unknown waitable"))
+        slot_mut(&mut self.sched.waitables, w, "waitable")
     }
 
     fn subtask_mut(&mut self, w: WaitableId) -> Result<&mut Subtask, Trap> {

@@ -711,6 +711,12 @@ pub(super) fn filesystem(
     let ec = v.error_code_type();
     let dtype = v.descriptor_type_type();
     let dflags = flags(DESCRIPTOR_FLAGS);
+    let sync = move |h: &Host, a: &[Value]| {
+        v.result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
+            DescKind::File(f) => f.sync().map(|_| None),
+            DescKind::Dir(dir) => dir.sync().map(|_| None),
+        })?)
+    };
     let path_flags = flags(&["symlink-follow"]);
     let open_flags = flags(&["create", "directory", "exclusive", "truncate"]);
     let new_ts = variant(&[
@@ -775,29 +781,20 @@ pub(super) fn filesystem(
                 v.result(r)
             },
         )
+        // sync-data and sync both flush everything (the backends have one sync).
         .func_(
             v.p3,
             "[method]descriptor.sync-data",
             std::slice::from_ref(&me),
             res(None),
-            move |h, a| {
-                v.result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
-                    DescKind::File(f) => f.sync().map(|_| None),
-                    DescKind::Dir(dir) => dir.sync().map(|_| None),
-                })?)
-            },
+            sync,
         )
         .func_(
             v.p3,
             "[method]descriptor.sync",
             std::slice::from_ref(&me),
             res(None),
-            move |h, a| {
-                v.result(h.with_desc(rep(a.first())?, |d| match &mut d.kind {
-                    DescKind::File(f) => f.sync().map(|_| None),
-                    DescKind::Dir(dir) => dir.sync().map(|_| None),
-                })?)
-            },
+            sync,
         )
         .func_(
             v.p3,
