@@ -298,3 +298,67 @@ fn host_functions_and_resources_link_by_semver() {
         assert!(e.to_string().contains("missing import"), "{e}");
     }
 }
+
+/// A payload-less stream may be as long as `Buffer.MAX_LENGTH` without any
+/// memory behind it: a host reading it keeps no room per element (a
+/// regression: the host sink reserved room sized by the guest's length).
+#[test]
+fn host_reads_a_long_payloadless_stream_without_room_per_element() {
+    use reference_vm::component::exec::{HostFuncCx, HostItem};
+    use reference_vm::component::{FuncType, ValType};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut rt = Runtime::new(Config::default());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    let sink: HostFuncCx = Arc::new(move |cx, args| {
+        let count = count.clone();
+        cx.stream_into(
+            &args[0],
+            Box::new(move |vs| {
+                count.fetch_add(1 + vs.len(), Ordering::Relaxed);
+            }),
+        )?;
+        Ok(None)
+    });
+    let ty = FuncType {
+        is_async: false,
+        params: vec![("s".into(), ValType::Stream(None))],
+        result: None,
+    };
+    rt.register_host(
+        "host",
+        HostItem::Instance(vec![("sink".into(), HostItem::FuncCx(ty, sink))]),
+    );
+    let c = component(
+        r#"(component
+          (import "host" (instance $h (export "sink" (func (param "s" (stream))))))
+          (type $ST (stream))
+          (core module $Mem (memory (export "mem") 1))
+          (core instance $mem (instantiate $Mem))
+          (canon stream.new $ST (core func $new))
+          (canon stream.write $ST async (memory (core memory $mem "mem")) (core func $write))
+          (canon lower (func $h "sink") (core func $sink))
+          (core module $M
+            (import "" "new" (func $new (result i64)))
+            (import "" "write" (func $write (param i32 i32 i32) (result i32)))
+            (import "" "sink" (func $sink (param i32)))
+            (func (export "run") (result i32)
+              (local $ends i64)
+              (local.set $ends (call $new))
+              (call $sink (i32.wrap_i64 (local.get $ends)))
+              (call $write (i32.wrap_i64 (i64.shr_u (local.get $ends) (i64.const 32)))
+                (i32.const 0) (i32.const 0x0fffffff))))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "new" (func $new)) (export "write" (func $write))
+            (export "sink" (func $sink))))))
+          (func (export "run") (result u32) (canon lift (core func $m "run"))))"#,
+    );
+    let i = rt.instantiate(&c).expect("instantiates");
+    // COMPLETED (0) with progress 2^28 - 1 in the upper 28 bits.
+    assert_eq!(
+        rt.invoke(i, "run", &[]),
+        Ok(vec![Value::U32(0x0fff_ffff << 4)])
+    );
+    // One delivery, with no values (nothing is kept per element).
+    assert_eq!(seen.load(Ordering::Relaxed), 1);
+}
