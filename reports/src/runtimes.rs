@@ -48,6 +48,9 @@ pub struct VendorCell {
     pub unexpected: u64,
     /// Not judged: skipped, unsupported, blocked.
     pub not_run: u64,
+    /// Passing verdicts whose expectation says they fail (stale entries,
+    /// which fail the run until removed).
+    pub stale: u64,
 }
 
 impl VendorCell {
@@ -77,6 +80,19 @@ impl VendorCell {
             let _ = write!(s, ", {} not run", self.not_run);
         }
         s
+    }
+
+    /// What follows the share: (count, word, needs attention) for known
+    /// failures, unexpected ones and stale expectations, those not zero.
+    pub fn notes(&self) -> Vec<(u64, &'static str, bool)> {
+        [
+            (self.known, "known", false),
+            (self.unexpected, "unexpected", true),
+            (self.stale, "stale", true),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .collect()
     }
 
     /// A CSS class: full, good (>= 90%), partial, bad, none.
@@ -175,9 +191,14 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
                 .filter(|v| v.category == crate::Category::Engine)
             {
                 match verdict.status {
-                    Status::Pass => cell.pass += 1,
+                    Status::Pass => {
+                        cell.pass += 1;
+                        if is_stale(doc.kind, verdict) {
+                            cell.stale += 1;
+                        }
+                    }
                     Status::Fail | Status::Timeout | Status::Error => {
-                        if verdict.reason.is_some() {
+                        if is_known(doc.kind, verdict) {
                             cell.known += 1;
                         } else {
                             cell.unexpected += 1;
@@ -202,6 +223,20 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
         }
     }
     rows
+}
+
+/// Whether a failing verdict is listed in the runtime's expectations: the
+/// spec runner marks the verdicts it matched ([`crate::Verdict::known`]); the
+/// WASI runner names an expected failure's kind `xfail`. A reason alone does
+/// not count: runners explain unlisted failures too (a rejected module).
+fn is_known(kind: RunKind, v: &crate::Verdict) -> bool {
+    v.known || (matches!(kind, RunKind::Wasi | RunKind::Sandbox) && v.kind == "xfail")
+}
+
+/// Whether a passing verdict passed against an expectation that says it
+/// fails (the WASI runner's `xpass`): the entry is stale and fails the run.
+fn is_stale(kind: RunKind, v: &crate::Verdict) -> bool {
+    matches!(kind, RunKind::Wasi | RunKind::Sandbox) && v.kind == "xpass"
 }
 
 /// The README table: one row per runtime, one column per suite; each
@@ -230,21 +265,17 @@ pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
             .iter()
             .map(|c| match c {
                 None => "not run".to_string(),
-                Some(c) if c.known + c.unexpected > 0 => format!(
-                    "{}{}{}",
-                    c.text(),
-                    if c.known > 0 {
-                        format!(", {} known", c.known)
-                    } else {
-                        String::new()
-                    },
-                    if c.unexpected > 0 {
-                        format!(", **{} unexpected**", c.unexpected)
-                    } else {
-                        String::new()
+                Some(c) => {
+                    let mut t = c.text();
+                    for (n, what, strong) in c.notes() {
+                        if strong {
+                            let _ = write!(t, ", **{n} {what}**");
+                        } else {
+                            let _ = write!(t, ", {n} {what}");
+                        }
                     }
-                ),
-                Some(c) => c.text(),
+                    t
+                }
             })
             .collect();
         let _ = writeln!(
@@ -295,11 +326,22 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
             match c {
                 None => out.push_str("<td class=\"g-none\">not run</td>"),
                 Some(c) => {
-                    let extra = match (c.known, c.unexpected) {
-                        (0, 0) => String::new(),
-                        (k, 0) => format!("<br><small>{k} known</small>"),
-                        (0, u) => format!("<br><small><b>{u} unexpected</b></small>"),
-                        (k, u) => format!("<br><small>{k} known, <b>{u} unexpected</b></small>"),
+                    let extra = c
+                        .notes()
+                        .iter()
+                        .map(|(n, what, strong)| {
+                            if *strong {
+                                format!("<b>{n} {what}</b>")
+                            } else {
+                                format!("{n} {what}")
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let extra = if extra.is_empty() {
+                        extra
+                    } else {
+                        format!("<br><small>{extra}</small>")
                     };
                     let _ = write!(
                         out,
@@ -368,6 +410,7 @@ mod tests {
         for (id, st, known) in units {
             let mut v = Verdict::new(0, 0, "t", *st);
             if *known {
+                v.known = true;
                 v.reason = Some("why".into());
             }
             d.push(Unit::new(id.to_string(), vec![v]));
@@ -404,6 +447,44 @@ mod tests {
         let md = markdown(&docs, &|n| format!("#{n}"));
         assert!(!md.contains(" 0/0") && !md.contains("(0.0%)"), "{md}");
         assert!(section_html(&docs).contains("rt-rt"));
+    }
+
+    #[test]
+    fn known_means_listed_not_merely_explained() {
+        // A spec failure the runner explains (a rejected module) but no
+        // expectation lists is unexpected; a listed one is known.
+        let mut spec = doc("rt", RunKind::Spec, &[("a.wast", Status::Fail, true)]);
+        let mut explained = Verdict::new(3, 1, "module", Status::Fail);
+        explained.reason = Some("rejected: something".into());
+        spec.push(Unit::new("b.wast", vec![explained]));
+        // The WASI runner: `xfail` is listed, `xpass` is a stale entry.
+        let mut wasi = doc("rt", RunKind::Wasi, &[]);
+        let mut xfail = Verdict::new(0, 0, "xfail", Status::Fail);
+        xfail.reason = Some("listed".into());
+        let mut fail = Verdict::new(0, 0, "fail", Status::Fail);
+        fail.message = Some("exit code 1".into());
+        let xpass = Verdict::new(0, 0, "xpass", Status::Pass);
+        for (id, v) in [
+            ("x/wasm32-wasip1/a", xfail),
+            ("x/wasm32-wasip1/b", fail),
+            ("x/wasm32-wasip1/c", xpass),
+        ] {
+            wasi.push(Unit::new(id, vec![v]));
+        }
+        let docs = [spec, wasi];
+        let r = &rows(&docs)[0];
+        let s = r.cells[0].unwrap();
+        assert_eq!((s.pass, s.known, s.unexpected), (0, 1, 1));
+        let w = r.cells[1].unwrap();
+        assert_eq!((w.pass, w.known, w.unexpected, w.stale), (1, 1, 1, 1));
+        let md = markdown(&docs, &|n| n.to_string());
+        assert!(
+            md.contains("0/2 (0.0%), 1 known, **1 unexpected**")
+                && md.contains("1/3 (33.3%), 1 known, **1 unexpected**, **1 stale**"),
+            "{md}"
+        );
+        let html = section_html(&docs);
+        assert!(html.contains("<b>1 stale</b>"), "{html}");
     }
 
     #[test]
