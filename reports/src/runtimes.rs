@@ -17,7 +17,7 @@ pub const ROUTE_KEY: &str = "route";
 pub const TITLE_KEY: &str = "title";
 
 /// The section's colours, by [`VendorCell::grade`].
-const CSS: &str = "<style>#runtime-matrix td{white-space:nowrap}\
+const CSS: &str = "<style>#runtime-matrix td,#runtime-matrix th{white-space:nowrap}\
 #runtime-matrix td.g-full{background:#c9efc9}#runtime-matrix td.g-good{background:#e3f5c6}\
 #runtime-matrix td.g-partial{background:#fbeec0}#runtime-matrix td.g-bad{background:#f8cfcf}\
 #runtime-matrix td.g-none{background:#eee;color:#555;white-space:normal}</style>\n";
@@ -139,6 +139,28 @@ fn config_str(doc: &ResultsDoc, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Adds a document's version to a row's `; `-separated list, unless the
+/// list already says it: `v20.20.2` (a CLI's `--version`) is said by
+/// `20.20.2 (V8 11.3)` (a driver's), and a longer form replaces a shorter.
+fn add_version(list: &mut String, version: &str) {
+    let v = version.trim();
+    let bare = |s: &str| s.trim_start_matches('v').to_string();
+    if v.is_empty() {
+        return;
+    }
+    let mut parts: Vec<String> = list
+        .split("; ")
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    if parts.iter().any(|p| bare(p).contains(&bare(v))) {
+        return;
+    }
+    parts.retain(|p| !bare(v).contains(&bare(p)));
+    parts.push(v.to_string());
+    *list = parts.join("; ");
+}
+
 /// The rows of the matrix, one per engine name, in first-seen order.
 pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
     let mut rows: Vec<VendorRow> = Vec::new();
@@ -170,13 +192,7 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
             row.unavailable = Some(u);
             continue;
         }
-        let v = doc.engine.version.trim();
-        if !v.is_empty() && !row.version.split("; ").any(|x| x == v) {
-            if !row.version.is_empty() {
-                row.version.push_str("; ");
-            }
-            row.version.push_str(v);
-        }
+        add_version(&mut row.version, &doc.engine.version);
         for unit in &doc.units {
             let suite = suite_of(doc.kind, &unit.id);
             let Some(col) = SUITES.iter().position(|s| *s == suite) else {
@@ -240,23 +256,21 @@ fn is_stale(kind: RunKind, v: &crate::Verdict) -> bool {
 }
 
 /// The README table: one row per runtime, one column per suite; each
-/// runtime links to `link(name)` (its failures and their reasons).
+/// runtime links to `link(name)` (its failures and their reasons). How each
+/// runtime got here, or why it could not, follows as a list: long texts in
+/// a column would squeeze the numbers.
 pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| runtime | version | {} | how it got here |",
-        SUITES.join(" | ")
-    );
-    let _ = writeln!(s, "|---|---|{}---|", "---:|".repeat(SUITES.len()));
-    for r in rows(docs) {
+    let _ = writeln!(s, "| runtime | version | {} |", SUITES.join(" | "));
+    let _ = writeln!(s, "|---|---|{}", "---:|".repeat(SUITES.len()));
+    let rows = rows(docs);
+    for r in &rows {
         let name = format!("[{}]({})", r.title, link(&r.name));
-        if let Some(why) = &r.unavailable {
+        if r.unavailable.is_some() {
             let _ = writeln!(
                 s,
-                "| {name} | - | {} | {} |",
-                vec!["not installable here"; SUITES.len()].join(" | "),
-                why.replace('|', "\\|")
+                "| {name} | not installable here | {} |",
+                vec!["-"; SUITES.len()].join(" | ")
             );
             continue;
         }
@@ -280,11 +294,21 @@ pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "| {name} | {} | {} | {} |",
+            "| {name} | {} | {} |",
             r.version.replace('|', "\\|"),
-            cells.join(" | "),
-            r.route.as_deref().unwrap_or("").replace('|', "\\|")
+            cells.join(" | ")
         );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "How each got here:");
+    let _ = writeln!(s);
+    for r in &rows {
+        let how = match (&r.unavailable, &r.route) {
+            (Some(why), _) => why.as_str(),
+            (None, Some(route)) => route.as_str(),
+            (None, None) => continue,
+        };
+        let _ = writeln!(s, "- **{}**: {how}", r.title);
     }
     s
 }
@@ -300,7 +324,7 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
     let rows = rows(docs);
     let mut out = String::new();
     out.push_str(CSS);
-    out.push_str("<section id=\"runtimes\"><h2>Runtimes &times; suites</h2>\n<p class=\"hint\">Passing share of the judged verdicts (spec: assertions; WASI and sandbox: tests). Known failures are listed in each runtime's expectations with a reason; click a runtime for its failures.</p>\n<table id=\"runtime-matrix\"><thead><tr><th>runtime</th><th>version</th>");
+    out.push_str("<section id=\"runtimes\"><h2>Runtimes &times; suites</h2>\n<p class=\"hint\">Passing share of the judged verdicts (spec: assertions; WASI and sandbox: tests). Known failures are listed in each runtime's expectations with a reason; click a runtime for its failures.</p>\n<div class=\"scroll\"><table id=\"runtime-matrix\"><thead><tr><th>runtime</th><th>version</th>");
     for s in SUITES {
         let _ = write!(out, "<th>{}</th>", esc(s));
     }
@@ -313,11 +337,14 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
             esc(&r.title)
         );
         if let Some(why) = &r.unavailable {
+            // The reason is in the runtime's section below (and the
+            // tooltip): a long text in the table would stretch its columns.
             let _ = writeln!(
                 out,
-                "<td>-</td><td class=\"g-none\" colspan=\"{}\">{}</td></tr>",
+                "<td>-</td><td class=\"g-none\" colspan=\"{}\" title=\"{}\">not installable here (<a href=\"#rt-{}\">why</a>)</td></tr>",
                 SUITES.len(),
-                esc(why)
+                esc(why),
+                esc(&r.name)
             );
             continue;
         }
@@ -354,7 +381,7 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
     for r in &rows {
         let _ = write!(out, "<h3 id=\"rt-{}\">{}</h3>", esc(&r.name), esc(&r.title));
         if let Some(why) = &r.unavailable {
@@ -489,14 +516,48 @@ mod tests {
 
     #[test]
     fn unavailable_runtimes_get_a_row_with_the_reason() {
+        let long = "not installable here: a reason long enough to stretch every column of a table it sat in";
         let mut d = doc("wavm", RunKind::Wasi, &[]);
         d.engine
             .config
-            .insert(UNAVAILABLE_KEY.into(), serde_json::json!("no route"));
-        let md = markdown(&[d], &|n| n.to_string());
+            .insert(UNAVAILABLE_KEY.into(), serde_json::json!(long));
+        let ok = doc(
+            "rt",
+            RunKind::Sandbox,
+            &[("sandbox/a", Status::Pass, false)],
+        );
+        let docs = [ok, d];
+        let md = markdown(&docs, &|n| n.to_string());
+        let (table, notes) = md.split_once("\n\n").unwrap_or((&md, ""));
+        // The row says so; the reason and the routes follow the table.
         assert!(
-            md.contains("not installable here") && md.contains("no route"),
+            table.contains("| [wavm](wavm) | not installable here | - |") && !table.contains(long),
             "{md}"
         );
+        assert!(
+            notes.contains(&format!("- **wavm**: {long}")) && notes.contains("- **rt**: test"),
+            "{md}"
+        );
+        // The dashboard: a short cell linking to the reason, which is in
+        // the runtime's section (and the cell's tooltip) only.
+        let html = section_html(&docs);
+        let (matrix, sections) = html.split_once("</table>").unwrap_or((&html, ""));
+        assert!(
+            matrix.contains("not installable here (<a href=\"#rt-wavm\">why</a>)")
+                && !matrix.contains(&format!(">{long}<")),
+            "{html}"
+        );
+        assert!(sections.contains(&format!("<p>{long}</p>")), "{html}");
+    }
+
+    #[test]
+    fn versions_said_twice_are_listed_once() {
+        let mut v = String::new();
+        add_version(&mut v, "v20.20.2");
+        add_version(&mut v, "20.20.2 (V8 11.3.244.8-node.38)");
+        add_version(&mut v, "v20.20.2");
+        assert_eq!(v, "20.20.2 (V8 11.3.244.8-node.38)");
+        add_version(&mut v, "wasmtime 49");
+        assert_eq!(v, "20.20.2 (V8 11.3.244.8-node.38); wasmtime 49");
     }
 }
