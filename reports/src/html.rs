@@ -8,7 +8,7 @@
 //!
 //! Deep links: `#cell=COL:PROPOSAL` opens a cell, `&file=ID` a file in it.
 
-use crate::matrix::{Cell, Matrix};
+use crate::matrix::{Cell, Grade, Matrix};
 use crate::proposals::proposal_of;
 use crate::{ResultsDoc, Status};
 use serde_json::{Value, json};
@@ -161,9 +161,14 @@ fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>, flag: Option<&str>
                     esc(&title),
                 );
             }
+            // A low share with nothing failing is a feature the engine
+            // lacks, not failures: grey, not red.
+            let class = match c.grade() {
+                Grade::Partial | Grade::Bad if c.failing() == 0 => Grade::Unsupported.as_str(),
+                g => g.as_str(),
+            };
             format!(
-                "<td class=\"cell {} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><b>{}%</b> <span class=\"cnt\">{}/{}</span>{fails}{text}{flag}</td>",
-                c.grade().as_str(),
+                "<td class=\"cell {class} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><b>{}%</b> <span class=\"cnt\">{}/{}</span>{fails}{text}{flag}</td>",
                 esc(proposal),
                 esc(&title),
                 crate::matrix::shown_percent(c),
@@ -177,7 +182,21 @@ fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>, flag: Option<&str>
 
 /// Renders the dashboard of `docs` (one matrix column per document).
 pub fn render(docs: &[ResultsDoc]) -> String {
-    let m = Matrix::new(docs);
+    // A runtime that was not run (the vendor matrix's "not installable
+    // here") has no column: its row in the runtimes section says why.
+    let unavailable = |d: &ResultsDoc| {
+        d.engine
+            .config
+            .contains_key(crate::runtimes::UNAVAILABLE_KEY)
+    };
+    let measured: Vec<ResultsDoc>;
+    let columns = if docs.iter().any(unavailable) {
+        measured = docs.iter().filter(|d| !unavailable(d)).cloned().collect();
+        &measured[..]
+    } else {
+        docs
+    };
+    let m = Matrix::new(columns);
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -188,7 +207,7 @@ pub fn render(docs: &[ResultsDoc]) -> String {
         out,
         "<p class=\"sub\">wasm-conform {} &middot; {} run(s)</p></header>",
         esc(docs.first().map_or("", |d| d.tool_version.as_str())),
-        docs.len()
+        columns.len()
     );
 
     out.push_str("<section id=\"filters\"><span class=\"lbl\">Engines:</span>");
@@ -470,6 +489,14 @@ mod tests {
             vec![Verdict::new(1, 1, "module", Status::Unsupported)],
         ));
         d.push(Unit::new(
+            "test/core/multi-memory/m.wast",
+            vec![
+                Verdict::new(1, 1, "assert_return", Status::Pass),
+                Verdict::new(2, 1, "assert_return", Status::Unsupported),
+                Verdict::new(3, 1, "assert_return", Status::Unsupported),
+            ],
+        ));
+        d.push(Unit::new(
             "test/core/c.wast",
             vec![
                 Verdict::new(1, 1, "assert_return", Status::Pass),
@@ -499,8 +526,64 @@ mod tests {
             "{gc}"
         );
         assert!(cell("core").contains("<b>50.0%</b>"), "{html}");
+        // Mostly unsupported, nothing failing: grey, with its share.
+        let mm = cell("multi-memory");
+        assert!(mm.contains("<b>33.3%</b>"), "{mm}");
+        assert!(
+            html.contains(
+                "<td class=\"cell unsupported col-0\" data-col=\"0\" data-proposal=\"multi-memory\""
+            ),
+            "{html}"
+        );
+        let core =
+            html.find("<td class=\"cell partial col-0\" data-col=\"0\" data-proposal=\"core\"");
+        assert!(
+            core.is_some(),
+            "a cell with failures keeps its grade: {html}"
+        );
         assert!(!html.contains("0/0"), "{html}");
         // Wide tables scroll inside the page instead of widening it.
         assert!(html.contains("<div class=\"scroll\"><table id=\"matrix\">"));
+    }
+
+    #[test]
+    fn runtimes_not_run_here_get_no_column() {
+        let doc = |name: &str, unavailable: bool| {
+            let mut config = std::collections::BTreeMap::new();
+            config.insert(crate::runtimes::ROUTE_KEY.into(), serde_json::json!("r"));
+            if unavailable {
+                config.insert(
+                    crate::runtimes::UNAVAILABLE_KEY.into(),
+                    serde_json::json!("not installable here: no route"),
+                );
+            }
+            let mut d = ResultsDoc::new(
+                RunKind::Wasi,
+                EngineInfo {
+                    name: name.into(),
+                    version: "1".into(),
+                    config,
+                },
+                SuiteInfo {
+                    root: "s".into(),
+                    revision: None,
+                },
+            );
+            if !unavailable {
+                d.push(Unit::new(
+                    "x/wasm32-wasip1/a",
+                    vec![Verdict::new(0, 0, "pass", Status::Pass)],
+                ));
+            }
+            d
+        };
+        let html = render(&[doc("here", false), doc("gone", true)]);
+        assert!(
+            html.contains("class=\"f-engine\" value=\"0\" checked> here"),
+            "{html}"
+        );
+        assert!(!html.contains("value=\"1\""), "{html}");
+        // Its row in the runtimes section says why.
+        assert!(html.contains("not installable here (<a href=\"#rt-gone\">why</a>)"));
     }
 }

@@ -62,12 +62,23 @@ impl VendorCell {
     /// The cell's text: `pass/judged (pct%)`, never `0/0`: a cell with
     /// nothing judged says why.
     pub fn text(&self) -> String {
+        match self.not_run_note() {
+            Some(n) if self.judged() == 0 => format!("{} ({n})", self.share()),
+            Some(n) => format!("{}, {n}", self.share()),
+            None => self.share(),
+        }
+    }
+
+    /// The share alone: `pass/judged (pct%)`, or "not run" / "no tests"
+    /// when nothing was judged.
+    pub fn share(&self) -> String {
         if self.judged() == 0 {
             return if self.not_run > 0 {
-                format!("not run ({} unsupported/skipped)", self.not_run)
+                "not run"
             } else {
-                "no tests".to_string()
-            };
+                "no tests"
+            }
+            .to_string();
         }
         let pct = self.pass as f64 * 100.0 / self.judged() as f64;
         let pct = if self.pass < self.judged() && pct > 99.9 {
@@ -75,11 +86,16 @@ impl VendorCell {
         } else {
             format!("{pct:.1}")
         };
-        let mut s = format!("{}/{} ({pct}%)", self.pass, self.judged());
-        if self.not_run > 0 {
-            let _ = write!(s, ", {} not run", self.not_run);
+        format!("{}/{} ({pct}%)", self.pass, self.judged())
+    }
+
+    /// The verdicts not judged, in words, when there are any.
+    pub fn not_run_note(&self) -> Option<String> {
+        match (self.not_run, self.judged()) {
+            (0, _) => None,
+            (n, 0) => Some(format!("{n} unsupported/skipped")),
+            (n, _) => Some(format!("{n} not run")),
         }
-        s
     }
 
     /// What follows the share: (count, word, needs attention) for known
@@ -255,6 +271,16 @@ fn is_stale(kind: RunKind, v: &crate::Verdict) -> bool {
     matches!(kind, RunKind::Wasi | RunKind::Sandbox) && v.kind == "xpass"
 }
 
+/// The short form of why a runtime was not run, for its row: the reason's
+/// lead-in before a colon when it is short ("not installable here",
+/// "retired"), else "not installable here".
+fn unavailable_label(why: &str) -> &str {
+    match why.split_once(':') {
+        Some((lead, _)) if lead.len() <= 24 && !lead.trim().is_empty() => lead.trim(),
+        _ => "not installable here",
+    }
+}
+
 /// The README table: one row per runtime, one column per suite; each
 /// runtime links to `link(name)` (its failures and their reasons). How each
 /// runtime got here, or why it could not, follows as a list: long texts in
@@ -266,10 +292,11 @@ pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
     let rows = rows(docs);
     for r in &rows {
         let name = format!("[{}]({})", r.title, link(&r.name));
-        if r.unavailable.is_some() {
+        if let Some(why) = &r.unavailable {
             let _ = writeln!(
                 s,
-                "| {name} | not installable here | {} |",
+                "| {name} | {} | {} |",
+                unavailable_label(why),
                 vec!["-"; SUITES.len()].join(" | ")
             );
             continue;
@@ -341,9 +368,10 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
             // tooltip): a long text in the table would stretch its columns.
             let _ = writeln!(
                 out,
-                "<td>-</td><td class=\"g-none\" colspan=\"{}\" title=\"{}\">not installable here (<a href=\"#rt-{}\">why</a>)</td></tr>",
+                "<td>-</td><td class=\"g-none\" colspan=\"{}\" title=\"{}\">{} (<a href=\"#rt-{}\">why</a>)</td></tr>",
                 SUITES.len(),
                 esc(why),
+                esc(unavailable_label(why)),
                 esc(&r.name)
             );
             continue;
@@ -353,16 +381,19 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
             match c {
                 None => out.push_str("<td class=\"g-none\">not run</td>"),
                 Some(c) => {
+                    // The share on the first line, the rest small below it,
+                    // so that the columns stay narrow.
                     let extra = c
-                        .notes()
-                        .iter()
-                        .map(|(n, what, strong)| {
+                        .not_run_note()
+                        .map(|n| esc(&n))
+                        .into_iter()
+                        .chain(c.notes().iter().map(|(n, what, strong)| {
                             if *strong {
                                 format!("<b>{n} {what}</b>")
                             } else {
                                 format!("{n} {what}")
                             }
-                        })
+                        }))
                         .collect::<Vec<_>>()
                         .join(", ");
                     let extra = if extra.is_empty() {
@@ -374,7 +405,7 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
                         out,
                         "<td class=\"g-{}\">{}{extra}</td>",
                         c.grade(),
-                        esc(&c.text())
+                        esc(&c.share())
                     );
                 }
             }
@@ -473,7 +504,14 @@ mod tests {
         assert!(r.cells[0].is_none() && r.cells[4].is_none());
         let md = markdown(&docs, &|n| format!("#{n}"));
         assert!(!md.contains(" 0/0") && !md.contains("(0.0%)"), "{md}");
-        assert!(section_html(&docs).contains("rt-rt"));
+        // The dashboard: the share on the first line, the rest small under it.
+        let html = section_html(&docs);
+        assert!(html.contains("rt-rt"));
+        assert!(
+            html.contains(">1/2 (50.0%)<br><small>1 known</small></td>")
+                && html.contains(">not run<br><small>1 unsupported/skipped</small></td>"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -548,6 +586,23 @@ mod tests {
             "{html}"
         );
         assert!(sections.contains(&format!("<p>{long}</p>")), "{html}");
+    }
+
+    #[test]
+    fn an_unavailable_row_says_the_reasons_lead_in() {
+        assert_eq!(
+            unavailable_label("retired: merged into Wasmtime"),
+            "retired"
+        );
+        assert_eq!(
+            unavailable_label("not installable here: no route"),
+            "not installable here"
+        );
+        assert_eq!(
+            unavailable_label("no build anywhere in the registries: see"),
+            "not installable here"
+        );
+        assert_eq!(unavailable_label("no colon"), "not installable here");
     }
 
     #[test]

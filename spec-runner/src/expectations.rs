@@ -336,6 +336,43 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(matches!(&problems[0], Problem::Unexpected { id, line: 3, .. } if id == "a.wast"));
         assert!(matches!(&problems[1], Problem::Stale { id, .. } if id == "b.wast"));
+        // Listed verdicts are marked known (reports count them so); the
+        // unlisted one is not, even when the runner gave it a reason.
+        assert!(units[0].verdicts[0].known && units[1].verdicts[0].known);
+        assert!(!units[1].verdicts[1].known);
+    }
+
+    #[test]
+    fn a_listed_failure_with_the_runners_reason_is_known() {
+        let exp =
+            Expectations::parse("[[file]]\nid = \"m.wast\"\nfail = true\nreason = \"listed\"")
+                .unwrap();
+        let mut units = vec![
+            unit("m.wast", &[(1, Status::Fail)]),
+            unit("n.wast", &[(1, Status::Fail)]),
+        ];
+        for u in &mut units {
+            u.verdicts[0].reason = Some("rejected: the engine's message".into());
+        }
+        let problems = exp.apply(&mut units);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(units[0].verdicts[0].known && !units[1].verdicts[0].known);
+    }
+
+    #[test]
+    fn shipped_lists_parse_and_their_exceptions_are_inside_their_folders() {
+        for (engine, text) in SHIPPED {
+            let e = Expectations::parse(text).unwrap_or_else(|err| panic!("{engine}: {err}"));
+            for entry in &e.files {
+                for x in &entry.except {
+                    assert!(
+                        entry.id.ends_with('/') && x.starts_with(&entry.id),
+                        "{engine}: {x} is not under {}",
+                        entry.id
+                    );
+                }
+            }
+        }
     }
 
     #[test]
