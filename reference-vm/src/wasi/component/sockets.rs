@@ -711,8 +711,8 @@ fn bind(s: &Socket, f: Family, a: &SocketAddr, reuse: bool) -> Result<(), Code> 
 /// Registers `wasi:sockets/types@0.3.0` and `ip-name-lookup@0.3.0`.
 pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, udp: ResourceType) {
     let ty = Types::new();
-    let me_tcp = ("self", T::Borrow(tcp.clone()));
-    let me_udp = ("self", T::Borrow(udp.clone()));
+    let me_tcp = ("self", T::Borrow(tcp));
+    let me_udp = ("self", T::Borrow(udp));
     let addr = ty.socket_address.clone();
     let unit = ty.result(None);
     let mut iface = Iface::new(host)
@@ -720,15 +720,15 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         .ty("ip-address-family", ty.family.clone())
         .ty("ip-address", ty.ip_address.clone())
         .ty("ip-socket-address", addr.clone())
-        .resource("tcp-socket", tcp.clone())
-        .resource("udp-socket", udp.clone());
+        .resource("tcp-socket", tcp)
+        .resource("udp-socket", udp);
 
     // -- tcp-socket --
     iface = iface
         .func(
             "[static]tcp-socket.create",
             &[("address-family", ty.family.clone())],
-            Some(ty.result(Some(T::Own(tcp.clone())))),
+            Some(ty.result(Some(T::Own(tcp)))),
             |h, a| {
                 let f = family_of(a.first().ok_or_else(|| host_trap("host: no family"))?)?;
                 let r = h.add_socket(|| {
@@ -812,11 +812,11 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
             Ok(HostCall::Later(poll))
         },
     );
-    let tcp_t = tcp.clone();
+    let tcp_t = tcp;
     iface = iface.func_cx(
         "[method]tcp-socket.listen",
-        &[me_tcp.clone()],
-        Some(ty.result(Some(T::Stream(Some(Box::new(T::Own(tcp.clone()))))))),
+        std::slice::from_ref(&me_tcp),
+        Some(ty.result(Some(T::Stream(Some(Box::new(T::Own(tcp))))))),
         move |h, cx, a| {
             let r = rep(a.first())?;
             let listening = h.with_tcp(r, |t| {
@@ -874,7 +874,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
                     Poll::Ready(Some(out))
                 }
             });
-            let stream = cx.stream_polled(Some(T::Own(tcp_t.clone())), source)?;
+            let stream = cx.stream_polled(Some(T::Own(tcp_t)), source)?;
             Ok(Some(ok(Some(stream))))
         },
     );
@@ -915,7 +915,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
     let done_t = unit.clone();
     iface = iface.func_cx(
         "[method]tcp-socket.receive",
-        &[me_tcp.clone()],
+        std::slice::from_ref(&me_tcp),
         Some(tuple(vec![
             T::Stream(Some(Box::new(T::U8))),
             T::Future(Some(Box::new(unit.clone()))),
@@ -952,7 +952,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
     iface = iface
         .func(
             "[method]tcp-socket.get-local-address",
-            &[me_tcp.clone()],
+            std::slice::from_ref(&me_tcp),
             Some(ty.result(Some(addr.clone()))),
             |h, a| {
                 let r = h.with_tcp(rep(a.first())?, |t| {
@@ -966,7 +966,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         )
         .func(
             "[method]tcp-socket.get-remote-address",
-            &[me_tcp.clone()],
+            std::slice::from_ref(&me_tcp),
             Some(ty.result(Some(addr.clone()))),
             |h, a| {
                 let r = h.with_tcp(rep(a.first())?, |t| {
@@ -981,7 +981,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         )
         .func(
             "[method]tcp-socket.get-is-listening",
-            &[me_tcp.clone()],
+            std::slice::from_ref(&me_tcp),
             Some(T::Bool),
             |h, a| {
                 let l = h.with_tcp(rep(a.first())?, |t| t.state == TcpState::Listening)?;
@@ -990,7 +990,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         )
         .func(
             "[method]tcp-socket.get-address-family",
-            &[me_tcp.clone()],
+            std::slice::from_ref(&me_tcp),
             Some(ty.family.clone()),
             |h, a| {
                 Ok(Some(family_value(
@@ -1022,7 +1022,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         .func(
             "[static]udp-socket.create",
             &[("address-family", ty.family.clone())],
-            Some(ty.result(Some(T::Own(udp.clone())))),
+            Some(ty.result(Some(T::Own(udp)))),
             |h, a| {
                 let f = family_of(a.first().ok_or_else(|| host_trap("host: no family"))?)?;
                 let r = h.add_socket(|| {
@@ -1072,7 +1072,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         )
         .func(
             "[method]udp-socket.disconnect",
-            &[me_udp.clone()],
+            std::slice::from_ref(&me_udp),
             Some(unit.clone()),
             |h, a| {
                 let r = h.with_udp(rep(a.first())?, |u| {
@@ -1159,7 +1159,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
     let datagram = tuple(vec![list(T::U8), addr.clone()]);
     iface = iface.func_async(
         "[method]udp-socket.receive",
-        &[me_udp.clone()],
+        std::slice::from_ref(&me_udp),
         Some(ty.result(Some(datagram))),
         |h, _cx, a| {
             let sock = h.with_udp(rep(a.first())?, |u| u.bound.then(|| u.sock.clone()))?;
@@ -1191,7 +1191,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
     iface = iface
         .func(
             "[method]udp-socket.get-local-address",
-            &[me_udp.clone()],
+            std::slice::from_ref(&me_udp),
             Some(ty.result(Some(addr.clone()))),
             |h, a| {
                 let r = h.with_udp(rep(a.first())?, |u| {
@@ -1205,7 +1205,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         )
         .func(
             "[method]udp-socket.get-remote-address",
-            &[me_udp.clone()],
+            std::slice::from_ref(&me_udp),
             Some(ty.result(Some(addr.clone()))),
             |h, a| {
                 let r = h.with_udp(rep(a.first())?, |u| {
@@ -1216,7 +1216,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
         )
         .func(
             "[method]udp-socket.get-address-family",
-            &[me_udp.clone()],
+            std::slice::from_ref(&me_udp),
             Some(ty.family.clone()),
             |h, a| {
                 Ok(Some(family_value(
@@ -1302,4 +1302,107 @@ fn name_lookup(rt: &mut Runtime, host: &Arc<Host>, ty: &Types) {
             },
         )
         .register(rt, "wasi:sockets/ip-name-lookup", P3_VERSION);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(network: bool) -> Host {
+        let ctx = WasiCtx::builder().allow_network(network).build();
+        Host {
+            interrupt: ctx.interrupt_handle(),
+            ctx: Arc::new(Mutex::new(ctx)),
+            table: Mutex::new(Table::default()),
+            seed: std::sync::OnceLock::new(),
+            preopens: Mutex::new(None),
+        }
+    }
+
+    fn tcp(h: &Host) -> Result<u32, Code> {
+        h.add_socket(|| {
+            Ok(Object::Tcp(TcpSock {
+                family: Family::V4,
+                state: TcpState::Unbound,
+                sock: Arc::new(new_socket(Family::V4, false)?),
+                backlog: DEFAULT_BACKLOG,
+                sent: false,
+                received: false,
+            }))
+        })
+    }
+
+    #[test]
+    fn addresses_round_trip_through_values() {
+        for a in ["127.0.0.1:80", "[::1]:8080", "[fe80::1%3]:1", "0.0.0.0:0"] {
+            let a: SocketAddr = a.parse().unwrap();
+            assert_eq!(socket_addr(&addr_value(a)).unwrap(), a);
+        }
+        // A malformed value is a host trap, never a panic.
+        assert!(socket_addr(&Value::U8(1)).is_err());
+        let short = Value::Variant(
+            "ipv4".into(),
+            Some(Box::new(record(vec![
+                ("port", Value::U16(1)),
+                ("address", Value::Tuple(vec![Value::U8(1)])),
+            ]))),
+        );
+        assert!(socket_addr(&short).is_err());
+    }
+
+    #[test]
+    fn remote_addresses_follow_the_invalid_argument_rules() {
+        let bad = [
+            ("[::1]:80", Family::V4),              // wrong family
+            ("127.0.0.1:80", Family::V6),          // wrong family
+            ("0.0.0.0:80", Family::V4),            // unspecified
+            ("127.0.0.1:0", Family::V4),           // port 0
+            ("[::ffff:127.0.0.1]:80", Family::V6), // IPv4-mapped
+            ("224.0.0.1:80", Family::V4),          // multicast
+            ("255.255.255.255:80", Family::V4),    // broadcast
+        ];
+        for (a, f) in bad {
+            assert_eq!(
+                check_remote(&a.parse().unwrap(), f),
+                Err(InvalidArgument),
+                "{a}"
+            );
+        }
+        assert_eq!(
+            check_remote(&"127.0.0.1:80".parse().unwrap(), Family::V4),
+            Ok(())
+        );
+        // A local address may be unspecified and have port 0.
+        assert_eq!(
+            check_local(&"0.0.0.0:0".parse().unwrap(), Family::V4),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_network_is_denied_unless_granted_and_sockets_are_budgeted() {
+        assert_eq!(tcp(&host(false)), Err(AccessDenied));
+        let h = host(true);
+        let mut made = Vec::new();
+        for _ in 0..MAX_SOCKETS {
+            made.push(tcp(&h).expect("within the budget"));
+        }
+        // Past the budget: a clean error, and the host stays up.
+        assert_eq!(tcp(&h), Err(OutOfMemory));
+        h.table().objects.remove(&made[0]);
+        assert!(tcp(&h).is_ok(), "a dropped socket frees its place");
+    }
+
+    #[test]
+    fn error_codes_are_the_wit_cases() {
+        assert_eq!(
+            Code::of(&std::io::Error::from(ErrorKind::ConnectionRefused)).value(),
+            Value::Variant("connection-refused".into(), None)
+        );
+        assert_eq!(
+            Code::of(&std::io::Error::from_raw_os_error(EMSGSIZE)),
+            DatagramTooLarge
+        );
+        assert!(matches!(Other("x".into()).value(), Value::Variant(n, Some(_)) if n == "other"));
+    }
 }
