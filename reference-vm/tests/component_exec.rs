@@ -550,3 +550,85 @@ fn host_work_that_finishes_later_unblocks_the_waiting_component() {
     assert_eq!(bytes, vec![Value::U8(1), Value::U8(2)]);
     assert!(ended, "the host's sink learns the stream's end");
 }
+
+/// A component may go on after it returned: here it returns a stream and
+/// only then writes it. The host reads the stream it got back through
+/// `with_host_cx` and runs the event loop (`run_until`) until the
+/// component dropped its end.
+#[test]
+fn host_reads_a_stream_the_component_writes_after_returning() {
+    use std::sync::Mutex;
+    use std::task::Poll;
+    let c = component(
+        r#"(component
+          (type $ST (stream u8))
+          (core module $Mem (memory (export "mem") 1))
+          (core instance $mem (instantiate $Mem))
+          (canon stream.new $ST (core func $new))
+          (canon stream.write $ST async (memory (core memory $mem "mem")) (core func $write))
+          (canon stream.drop-writable $ST (core func $drop-w))
+          (canon task.return (result $ST) (core func $ret))
+          (canon waitable-set.new (core func $wsnew))
+          (canon waitable.join (core func $join))
+          (canon waitable-set.wait (memory (core memory $mem "mem")) (core func $wait))
+          (core module $M
+            (import "" "mem" (memory 1))
+            (import "" "new" (func $new (result i64)))
+            (import "" "write" (func $write (param i32 i32 i32) (result i32)))
+            (import "" "drop-w" (func $drop-w (param i32)))
+            (import "" "ret" (func $ret (param i32)))
+            (import "" "wsnew" (func $wsnew (result i32)))
+            (import "" "join" (func $join (param i32 i32)))
+            (import "" "wait" (func $wait (param i32 i32) (result i32)))
+            (func (export "produce")
+              (local $ends i64) (local $w i32) (local $ws i32)
+              (local.set $ends (call $new))
+              (local.set $w (i32.wrap_i64 (i64.shr_u (local.get $ends) (i64.const 32))))
+              (call $ret (i32.wrap_i64 (local.get $ends)))
+              (i32.store (i32.const 100) (i32.const 0x030201))
+              ;; BLOCKED until the host reads
+              (if (i32.ne (call $write (local.get $w) (i32.const 100) (i32.const 3)) (i32.const -1))
+                (then unreachable))
+              (local.set $ws (call $wsnew))
+              (call $join (local.get $w) (local.get $ws))
+              (if (i32.ne (call $wait (local.get $ws) (i32.const 0)) (i32.const 3)) (then unreachable))
+              (call $drop-w (local.get $w))))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "mem" (memory $mem "mem"))
+            (export "new" (func $new)) (export "write" (func $write))
+            (export "drop-w" (func $drop-w)) (export "ret" (func $ret))
+            (export "wsnew" (func $wsnew)) (export "join" (func $join)) (export "wait" (func $wait))))))
+          (func (export "produce") async (result $ST) (canon lift (core func $m "produce") async)))"#,
+    );
+    let mut rt = Runtime::new(Config::default());
+    let i = rt.instantiate(&c).expect("instantiates");
+    let out = rt.invoke(i, "produce", &[]).expect("returns");
+    let got = Arc::new(Mutex::new((Vec::new(), false)));
+    let g = got.clone();
+    rt.with_host_cx(|cx| {
+        cx.stream_into_polled(
+            &out[0],
+            Box::new(move |vs| {
+                let mut g = g.lock().unwrap();
+                match vs {
+                    Some(vs) => {
+                        g.0.extend_from_slice(vs);
+                        Poll::Ready(vs.len())
+                    }
+                    None => {
+                        g.1 = true;
+                        Poll::Ready(0)
+                    }
+                }
+            }),
+        )
+    })
+    .expect("reads the stream");
+    let g2 = got.clone();
+    assert_eq!(rt.run_until(move || g2.lock().unwrap().1), Ok(true));
+    let (bytes, ended) = got.lock().unwrap().clone();
+    assert_eq!(bytes, vec![Value::U8(1), Value::U8(2), Value::U8(3)]);
+    assert!(ended);
+    // Nothing is left to run: the loop says so instead of spinning.
+    assert_eq!(rt.run_until(|| false), Ok(false));
+}

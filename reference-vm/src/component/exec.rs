@@ -650,6 +650,19 @@ impl Runtime {
             .unwrap_or_default()
     }
 
+    /// Runs the event loop until `done()` holds (`Ok(true)`) or nothing
+    /// can make progress any more (`Ok(false)`): the work components go on
+    /// doing after a call returned, such as writing a stream they returned.
+    pub fn run_until(&mut self, mut done: impl FnMut() -> bool) -> Result<bool, Trap> {
+        concurrency::run_until(&mut self.store, &self.state, &mut done)
+    }
+
+    /// Gives `f` a [`HostCx`] outside any host function: to read a stream
+    /// or future a call returned, or make one to pass to a call.
+    pub fn with_host_cx<R>(&mut self, f: impl FnOnce(&mut HostCx<'_>) -> R) -> R {
+        f(&mut HostCx::new(&mut self.store, &self.state))
+    }
+
     /// Calls an exported component function with component values from the
     /// host; returns its result (none or one value).
     pub fn invoke(

@@ -476,7 +476,11 @@ pub struct HostCx<'a> {
     state: &'a Shared,
 }
 
-impl HostCx<'_> {
+impl<'a> HostCx<'a> {
+    pub(super) fn new(store: &'a mut Store, state: &'a Shared) -> HostCx<'a> {
+        HostCx { store, state }
+    }
+
     fn new_shared(
         &mut self,
         t: Option<ValType>,
@@ -1424,6 +1428,30 @@ pub(super) fn call_from_host(
             }
         }
     });
+    lock(state)?.sched.current = prev;
+    r
+}
+
+/// Runs the event loop from the host, with no call of its own, until
+/// `done()` holds (`true`) or nothing can make progress any more (`false`):
+/// what components go on doing after a call returned (a response body they
+/// write after `task.return`, say) runs here.
+pub(super) fn run_until(
+    store: &mut Store,
+    state: &Shared,
+    done: &mut dyn FnMut() -> bool,
+) -> Result<bool, Trap> {
+    let prev = lock(state)?.sched.current.take();
+    let r = loop {
+        if done() {
+            break Ok(true);
+        }
+        match tick(store, state).and_then(|t| Ok(t || wait_for_host(store, state)?)) {
+            Ok(true) => {}
+            Ok(false) => break Ok(done()),
+            Err(e) => break Err(e),
+        }
+    };
     lock(state)?.sched.current = prev;
     r
 }
