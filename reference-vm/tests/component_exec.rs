@@ -632,3 +632,58 @@ fn host_reads_a_stream_the_component_writes_after_returning() {
     // Nothing is left to run: the loop says so instead of spinning.
     assert_eq!(rt.run_until(|| false), Ok(false));
 }
+
+/// A component waiting on host work that never finishes (a peer that never
+/// writes) waits without spinning the interpreter, and the run's stop
+/// request ends the wait with `interrupted`: a hang becomes a verdict.
+#[test]
+fn a_wait_on_host_work_that_never_finishes_ends_at_the_stop_request() {
+    use reference_vm::component::exec::{HostFuncCx, HostItem};
+    use reference_vm::component::{FuncType, ValType};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::Poll;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut rt = Runtime::new(Config {
+        interrupt: Some(stop.clone()),
+        ..Config::default()
+    });
+    let never: HostFuncCx = Arc::new(|cx, _| {
+        let s = cx.stream_polled(Some(ValType::U8), Box::new(|_| Poll::Pending))?;
+        Ok(Some(s))
+    });
+    let ty = FuncType {
+        is_async: false,
+        params: vec![],
+        result: Some(ValType::Stream(Some(Box::new(ValType::U8)))),
+    };
+    rt.register_host(
+        "host",
+        HostItem::Instance(vec![("never".into(), HostItem::FuncCx(ty, never))]),
+    );
+    let c = component(
+        r#"(component
+          (import "host" (instance $h (export "never" (func (result (stream u8))))))
+          (type $ST (stream u8))
+          (core module $Mem (memory (export "mem") 1))
+          (core instance $mem (instantiate $Mem))
+          (canon stream.read $ST (memory (core memory $mem "mem")) (core func $read))
+          (canon lower (func $h "never") (core func $never))
+          (core module $M
+            (import "" "read" (func $read (param i32 i32 i32) (result i32)))
+            (import "" "never" (func $never (result i32)))
+            (func (export "run") (result i32)
+              (call $read (call $never) (i32.const 0) (i32.const 4))))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "read" (func $read)) (export "never" (func $never))))))
+          (func (export "run") async (result u32) (canon lift (core func $m "run"))))"#,
+    );
+    let i = rt.instantiate(&c).expect("instantiates");
+    let flag = stop.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        flag.store(true, Ordering::SeqCst);
+    });
+    let r = rt.invoke(i, "run", &[]);
+    stopper.join().unwrap();
+    assert!(trap_text(r).ends_with("interrupted"));
+}
