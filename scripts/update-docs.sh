@@ -7,8 +7,9 @@
 #                                     wasmtime (a heavy build: feature wasmtime)
 #   scripts/update-docs.sh --wasi-fuzz also the WASI fuzzer's throughput
 #                                     (also part of --bench)
-#   scripts/update-docs.sh --runtimes also the vendor matrix (installs the
+#   scripts/update-docs.sh --runtimes only the vendor matrix (installs the
 #                                     runtimes, runs every suite on each: long)
+#   scripts/update-docs.sh --runtimes-render  only redraws it from target/matrix
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
@@ -34,6 +35,39 @@ text = pattern.sub(lambda _: f"{begin}\n{content.rstrip()}\n{end}", text)
 open(path, "w").write(text)
 PY
 }
+
+# The vendor matrix: the pinned runtimes (scripts/install-runtimes.sh, a
+# route that fails leaves its row "not installed"), then every suite on each;
+# runtimes.md is the table, written by the tool. Only this table changes.
+#   --runtimes         install, run the matrix, write the table (long)
+#   --runtimes-render  redraw the dashboard and the table from the Results
+#                      JSON of the last matrix run (target/matrix), seconds
+MATRIX=target/matrix
+runtimes_table() {
+  # The date of the measurement: the oldest results document of the run.
+  local first
+  first=$(ls -tr "$MATRIX"/*.json | head -n 1)
+  { echo "Measured $(date -u -r "$first" +%Y-%m-%d) on this machine by \`wasm-conform report --matrix --engines all\` (\`scripts/update-docs.sh --runtimes\`; \`--runtimes-render\` redraws it from the saved results)."; echo
+    cat "$MATRIX/runtimes.md"; } > "$tmp/runtimes.md"
+  splice README.md runtimes "$tmp/runtimes.md"
+  echo "updated README.md (runtimes); dashboard: $MATRIX/index.html"
+}
+if [ "${1:-}" = "--runtimes" ]; then
+  scripts/install-runtimes.sh || true
+  rm -rf "$MATRIX" && mkdir -p "$MATRIX"
+  # The tool exits 1 when something unexpected happened; the table is still true.
+  nice "$WC" report --matrix --engines all --spec-suite "$SUITE" \
+    --wasi-suite "${WASM_CONFORM_WASI_SUITE:-../shared/wasi-testsuite/tests}" \
+    --out "$MATRIX" --timeout 20 > "$MATRIX/matrix.log" 2>&1 || true
+  grep '^UNEXPECTED' "$MATRIX/matrix.log" >&2 || true
+  runtimes_table
+  exit 0
+fi
+if [ "${1:-}" = "--runtimes-render" ]; then
+  "$WC" report render --out "$MATRIX" --junit file "$MATRIX" > /dev/null
+  runtimes_table
+  exit 0
+fi
 
 # The Canonical ABI against definitions.py (closing line of `fuzz --abi`:
 # `abi: N cases, X cases/s, D differences`; coverage on stderr). Part of
@@ -164,17 +198,5 @@ if [ "${1:-}" = "--bench" ]; then
   splice BENCHMARKS.md bench "$tmp/bench-full.md"
   fuzz_tables
   abi_oracle
-fi
-if [ "${1:-}" = "--runtimes" ]; then
-  # The vendor matrix: the pinned runtimes (scripts/install-runtimes.sh, a
-  # route that fails leaves its row "not installed"), then every suite on
-  # each; runtimes.md is the table, written by the tool.
-  scripts/install-runtimes.sh || true
-  "$WC" report --matrix --engines all --spec-suite "$SUITE" \
-    --wasi-suite "${WASM_CONFORM_WASI_SUITE:-../shared/wasi-testsuite/tests}" \
-    --out target/matrix --timeout 20 > "$tmp/matrix.txt" 2>&1 || true
-  { echo "Measured $(date -u +%Y-%m-%d) by \`wasm-conform report --matrix --engines all\` (\`scripts/update-docs.sh --runtimes\`)."; echo
-    cat target/matrix/runtimes.md; } > "$tmp/runtimes.md"
-  splice README.md runtimes "$tmp/runtimes.md"
 fi
 echo "updated README.md and BENCHMARKS.md"
