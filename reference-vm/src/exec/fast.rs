@@ -119,8 +119,14 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                         func: cx.fa,
                     });
                     let (p, l) = (cf.param_slots as usize, cf.local_slots as usize);
-                    cx.stack[new_fp + p..new_fp + l].fill(0);
-                    cx.stack[new_fp + l..new_fp + l + cf.consts.len()].copy_from_slice(&cf.consts);
+                    // Most functions have few locals and constants: a loop,
+                    // not a call of memset or memcpy.
+                    for s in &mut cx.stack[new_fp + p..new_fp + l] {
+                        *s = 0;
+                    }
+                    for (s, &c) in cx.stack[new_fp + l..].iter_mut().zip(&cf.consts) {
+                        *s = c;
+                    }
                     (cx.fa, cx.fp, cx.pc) = (callee, new_fp, 0);
                     continue 'frame;
                 }
