@@ -3,6 +3,8 @@
 # own output. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
 #   scripts/update-docs.sh            spec tables (seconds)
 #   scripts/update-docs.sh --bench    also the benchmark table (minutes)
+#   scripts/update-docs.sh --speed    also the interpreter-speed table only
+#                                     (the `bench` table; part of --bench)
 #   scripts/update-docs.sh --wasmtime also the component-model table of
 #                                     wasmtime (a heavy build: feature wasmtime)
 #   scripts/update-docs.sh --wasi-fuzz also the WASI fuzzer's throughput
@@ -190,12 +192,22 @@ if [ "${1:-}" = "--wasi-fuzz" ]; then
   wasi_fuzz
 fi
 
+# The interpreter-speed table: reference-vm against wasmi, both built with
+# the `bench-lto` profile (whole-program LTO, one codegen unit: wasmi as its
+# command-line tool ships). Part of --bench; --speed regenerates only this.
+speed_table() {
+  cargo build --profile bench-lto --quiet
+  target/bench-lto/wasm-conform bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
+    2>/dev/null > "$tmp/bench.md"
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end), \`bench-lto\` build: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
+  splice BENCHMARKS.md bench "$tmp/bench-full.md"
+}
+if [ "${1:-}" = "--speed" ]; then
+  speed_table
+fi
 if [ "${1:-}" = "--bench" ]; then
   wasi_fuzz
-  "$WC" bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
-    2>/dev/null > "$tmp/bench.md"
-  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
-  splice BENCHMARKS.md bench "$tmp/bench-full.md"
+  speed_table
   fuzz_tables
   abi_oracle
 fi

@@ -76,6 +76,11 @@ impl Runtime for RefVm {
         true
     }
 
+    /// wasi:sockets, with the network granted to the tests that name it.
+    fn supports_proposal(&self, p: &str) -> bool {
+        p == "sockets"
+    }
+
     fn run(&self, req: &RunRequest) -> RunOutput {
         let command = command_line(req, self.memfs);
         let fail = |status: RunStatus| RunOutput {
@@ -106,7 +111,8 @@ impl Runtime for RefVm {
             .args(&req.args)
             .stdin(StdinSource::Open(req.stdin.clone()))
             .stdout(out)
-            .stderr(err);
+            .stderr(err)
+            .allow_network(req.proposals.iter().any(|p| p == "sockets" || p == "http"));
         for (k, v) in &req.env {
             b = b.env(k, v);
         }
