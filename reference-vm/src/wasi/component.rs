@@ -1114,6 +1114,7 @@ fn random(rt: &mut Runtime, host: &Arc<Host>, version: &str, p3: bool) {
 
 mod filesystem;
 use filesystem::{Fs, filesystem};
+pub mod http;
 
 // ---- linking, running ------------------------------------------------
 
@@ -1158,6 +1159,7 @@ pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
         Some((&p2, dir_stream2)),
     );
     filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
+    http::http(rt, &host);
 }
 
 /// The `wasi:cli/run` export to call: the highest 0.3.x, else the highest
