@@ -3,12 +3,15 @@
 # own output. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
 #   scripts/update-docs.sh            spec tables (seconds)
 #   scripts/update-docs.sh --bench    also the benchmark table (minutes)
+#   scripts/update-docs.sh --speed    also the interpreter-speed table only
+#                                     (the `bench` table; part of --bench)
 #   scripts/update-docs.sh --wasmtime also the component-model table of
 #                                     wasmtime (a heavy build: feature wasmtime)
 #   scripts/update-docs.sh --wasi-fuzz also the WASI fuzzer's throughput
 #                                     (also part of --bench)
-#   scripts/update-docs.sh --runtimes also the vendor matrix (installs the
+#   scripts/update-docs.sh --runtimes only the vendor matrix (installs the
 #                                     runtimes, runs every suite on each: long)
+#   scripts/update-docs.sh --runtimes-render  only redraws it from target/matrix
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
@@ -34,6 +37,39 @@ text = pattern.sub(lambda _: f"{begin}\n{content.rstrip()}\n{end}", text)
 open(path, "w").write(text)
 PY
 }
+
+# The vendor matrix: the pinned runtimes (scripts/install-runtimes.sh, a
+# route that fails leaves its row "not installed"), then every suite on each;
+# runtimes.md is the table, written by the tool. Only this table changes.
+#   --runtimes         install, run the matrix, write the table (long)
+#   --runtimes-render  redraw the dashboard and the table from the Results
+#                      JSON of the last matrix run (target/matrix), seconds
+MATRIX=target/matrix
+runtimes_table() {
+  # The date of the measurement: the oldest results document of the run.
+  local first
+  first=$(ls -tr "$MATRIX"/*.json | head -n 1)
+  { echo "Measured $(date -u -r "$first" +%Y-%m-%d) on this machine by \`wasm-conform report --matrix --engines all\` (\`scripts/update-docs.sh --runtimes\`; \`--runtimes-render\` redraws it from the saved results)."; echo
+    cat "$MATRIX/runtimes.md"; } > "$tmp/runtimes.md"
+  splice README.md runtimes "$tmp/runtimes.md"
+  echo "updated README.md (runtimes); dashboard: $MATRIX/index.html"
+}
+if [ "${1:-}" = "--runtimes" ]; then
+  scripts/install-runtimes.sh || true
+  rm -rf "$MATRIX" && mkdir -p "$MATRIX"
+  # The tool exits 1 when something unexpected happened; the table is still true.
+  nice "$WC" report --matrix --engines all --spec-suite "$SUITE" \
+    --wasi-suite "${WASM_CONFORM_WASI_SUITE:-../shared/wasi-testsuite/tests}" \
+    --out "$MATRIX" --timeout 20 > "$MATRIX/matrix.log" 2>&1 || true
+  grep '^UNEXPECTED' "$MATRIX/matrix.log" >&2 || true
+  runtimes_table
+  exit 0
+fi
+if [ "${1:-}" = "--runtimes-render" ]; then
+  "$WC" report render --out "$MATRIX" --junit file "$MATRIX" > /dev/null
+  runtimes_table
+  exit 0
+fi
 
 # The Canonical ABI against definitions.py (closing line of `fuzz --abi`:
 # `abi: N cases, X cases/s, D differences`; coverage on stderr). Part of
@@ -156,25 +192,23 @@ if [ "${1:-}" = "--wasi-fuzz" ]; then
   wasi_fuzz
 fi
 
+# The interpreter-speed table: reference-vm against wasmi, both built with
+# the `bench-lto` profile (whole-program LTO, one codegen unit: wasmi as its
+# command-line tool ships). Part of --bench; --speed regenerates only this.
+speed_table() {
+  cargo build --profile bench-lto --quiet
+  target/bench-lto/wasm-conform bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
+    2>/dev/null > "$tmp/bench.md"
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end), \`bench-lto\` build: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
+  splice BENCHMARKS.md bench "$tmp/bench-full.md"
+}
+if [ "${1:-}" = "--speed" ]; then
+  speed_table
+fi
 if [ "${1:-}" = "--bench" ]; then
   wasi_fuzz
-  "$WC" bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
-    2>/dev/null > "$tmp/bench.md"
-  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
-  splice BENCHMARKS.md bench "$tmp/bench-full.md"
+  speed_table
   fuzz_tables
   abi_oracle
-fi
-if [ "${1:-}" = "--runtimes" ]; then
-  # The vendor matrix: the pinned runtimes (scripts/install-runtimes.sh, a
-  # route that fails leaves its row "not installed"), then every suite on
-  # each; runtimes.md is the table, written by the tool.
-  scripts/install-runtimes.sh || true
-  "$WC" report --matrix --engines all --spec-suite "$SUITE" \
-    --wasi-suite "${WASM_CONFORM_WASI_SUITE:-../shared/wasi-testsuite/tests}" \
-    --out target/matrix --timeout 20 > "$tmp/matrix.txt" 2>&1 || true
-  { echo "Measured $(date -u +%Y-%m-%d) by \`wasm-conform report --matrix --engines all\` (\`scripts/update-docs.sh --runtimes\`)."; echo
-    cat target/matrix/runtimes.md; } > "$tmp/runtimes.md"
-  splice README.md runtimes "$tmp/runtimes.md"
 fi
 echo "updated README.md and BENCHMARKS.md"

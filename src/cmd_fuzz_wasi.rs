@@ -318,6 +318,35 @@ mod tests {
         }
     }
 
+    /// The regression corpus of fixed reference-vm findings
+    /// (`fuzz/findings/wasi-fixed/NAME.json`, each the reduced program of a
+    /// finding once written up in `fuzz/findings/wasi.md`): every program
+    /// now runs alike on the host and the in-memory file system.
+    #[test]
+    fn fixed_wasi_findings_agree() {
+        let dir = root().join("fuzz/findings/wasi-fixed");
+        let doc = std::fs::read_to_string(root().join("fuzz/findings/wasi.md")).unwrap();
+        let mut n = 0;
+        for ent in std::fs::read_dir(&dir).unwrap() {
+            let path = ent.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(
+                doc.contains(&format!("`{name}`")),
+                "{name} is not in wasi.md"
+            );
+            let program: Program =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let o = wasi_fuzz::run_program(&program, &["reference-vm", "reference-vm-memfs"]);
+            assert!(
+                matches!(o.verdict, wasi_fuzz::Verdict::Agree),
+                "{name}: {:?}",
+                o.verdict
+            );
+            n += 1;
+        }
+        assert!(n >= 5, "{n} fixed findings in {}", dir.display());
+    }
+
     /// `docs/fuzzing.md` lists every allowed difference of the comparison.
     #[test]
     fn allowed_differences_are_documented() {

@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// Instruction budget (out of fuel is a trap).
     #[arg(long)]
     pub fuel: Option<u64>,
+    /// Grant the network (wasi:sockets, name lookups); denied by default.
+    #[arg(long)]
+    pub allow_net: bool,
     /// The module.
     pub file: PathBuf,
     /// Arguments for the guest (or for `--invoke`).
@@ -94,7 +97,8 @@ fn build_ctx(args: &RunArgs) -> Result<WasiCtx, String> {
     let mut b = WasiCtx::builder()
         .arg(prog)
         .args(&args.args)
-        .inherit_stdio();
+        .inherit_stdio()
+        .allow_network(args.allow_net);
     for kv in &args.env {
         let (k, v) = kv
             .split_once('=')

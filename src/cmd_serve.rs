@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// The address to listen on (port 0: a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: String,
+    /// Let the component open network connections (wasi:http/client,
+    /// wasi:sockets); serving itself needs no grant.
+    #[arg(long)]
+    allow_net: bool,
     /// Environment variable KEY=VALUE for the component.
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
@@ -56,7 +60,8 @@ pub fn serve(args: ServeArgs) -> u8 {
     };
     let mut b = WasiCtx::builder()
         .arg(args.file.display().to_string())
-        .inherit_stdio();
+        .inherit_stdio()
+        .allow_network(args.allow_net);
     for kv in &args.env {
         let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
         b = b.env(k, v);

@@ -362,3 +362,328 @@ fn host_reads_a_long_payloadless_stream_without_room_per_element() {
     // One delivery, with no values (nothing is kept per element).
     assert_eq!(seen.load(Ordering::Relaxed), 1);
 }
+
+/// Host work that finishes later: a stream the host fills only after a few
+/// polls, an `async` host function that returns after a few polls (lowered
+/// asynchronously and synchronously), and a host sink that takes nothing at
+/// first and then two bytes at a time. The component waits on each as it
+/// would on another component; the event loop polls the host meanwhile.
+#[test]
+fn host_work_that_finishes_later_unblocks_the_waiting_component() {
+    use reference_vm::component::exec::{HostCall, HostFuncAsync, HostFuncCx, HostItem};
+    use reference_vm::component::{FuncType, ValType};
+    use std::sync::Mutex;
+    use std::task::Poll;
+    let mut rt = Runtime::new(Config::default());
+    let polls = Arc::new(Mutex::new(0u32));
+    let p = polls.clone();
+    let numbers: HostFuncCx = Arc::new(move |cx, _| {
+        let p = p.clone();
+        let mut n = 0;
+        let s = cx.stream_polled(
+            Some(ValType::U8),
+            Box::new(move |_| {
+                n += 1;
+                *p.lock().unwrap() += 1;
+                if n < 4 {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(Some(vec![Value::U8(7), Value::U8(9)]))
+                }
+            }),
+        )?;
+        Ok(Some(s))
+    });
+    let later: HostFuncAsync = Arc::new(|_, args| {
+        let Some(Value::U32(x)) = args.first().cloned() else {
+            return Err(reference_vm::component::Trap::Component("bad arg".into()));
+        };
+        let mut n = 0;
+        Ok(HostCall::Later(Box::new(move |_| {
+            n += 1;
+            if n < 3 {
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(Some(Value::U32(x + 1))))
+            }
+        })))
+    });
+    let got = Arc::new(Mutex::new((Vec::new(), false)));
+    let g = got.clone();
+    let drain: HostFuncCx = Arc::new(move |cx, args| {
+        let g = g.clone();
+        let mut first = true;
+        cx.stream_into_polled(
+            &args[0],
+            Box::new(move |vs| {
+                let Some(vs) = vs else {
+                    g.lock().unwrap().1 = true;
+                    return Poll::Ready(0);
+                };
+                if std::mem::take(&mut first) {
+                    return Poll::Pending;
+                }
+                let take = vs.len().min(2);
+                g.lock().unwrap().0.extend_from_slice(&vs[..take]);
+                Poll::Ready(take)
+            }),
+        )?;
+        Ok(None)
+    });
+    let stream = ValType::Stream(Some(Box::new(ValType::U8)));
+    let fty = |is_async, params: Vec<(String, ValType)>, result| FuncType {
+        is_async,
+        params,
+        result,
+    };
+    rt.register_host(
+        "host",
+        HostItem::Instance(vec![
+            (
+                "numbers".into(),
+                HostItem::FuncCx(fty(false, vec![], Some(stream.clone())), numbers),
+            ),
+            (
+                "later".into(),
+                HostItem::FuncAsync(
+                    fty(true, vec![("x".into(), ValType::U32)], Some(ValType::U32)),
+                    later,
+                ),
+            ),
+            (
+                "drain".into(),
+                HostItem::FuncCx(fty(false, vec![("s".into(), stream)], None), drain),
+            ),
+        ]),
+    );
+    let c = component(
+        r#"(component
+          (import "host" (instance $h
+            (export "numbers" (func (result (stream u8))))
+            (export "later" (func async (param "x" u32) (result u32)))
+            (export "drain" (func (param "s" (stream u8))))))
+          (type $ST (stream u8))
+          (core module $Mem (memory (export "mem") 1))
+          (core instance $mem (instantiate $Mem))
+          (canon stream.new $ST (core func $new))
+          (canon stream.read $ST async (memory (core memory $mem "mem")) (core func $read))
+          (canon stream.write $ST async (memory (core memory $mem "mem")) (core func $write))
+          (canon stream.drop-writable $ST (core func $drop-w))
+          (canon waitable-set.new (core func $wsnew))
+          (canon waitable.join (core func $join))
+          (canon waitable-set.wait (memory (core memory $mem "mem")) (core func $wait))
+          (canon lower (func $h "numbers") (core func $numbers))
+          (canon lower (func $h "later") async (memory (core memory $mem "mem")) (core func $later))
+          (canon lower (func $h "later") (core func $later-sync))
+          (canon lower (func $h "drain") (core func $drain))
+          (core module $M
+            (import "" "mem" (memory 1))
+            (import "" "new" (func $new (result i64)))
+            (import "" "read" (func $read (param i32 i32 i32) (result i32)))
+            (import "" "write" (func $write (param i32 i32 i32) (result i32)))
+            (import "" "drop-w" (func $drop-w (param i32)))
+            (import "" "wsnew" (func $wsnew (result i32)))
+            (import "" "join" (func $join (param i32 i32)))
+            (import "" "wait" (func $wait (param i32 i32) (result i32)))
+            (import "" "numbers" (func $numbers (result i32)))
+            (import "" "later" (func $later (param i32 i32) (result i32)))
+            (import "" "later-sync" (func $later-sync (param i32) (result i32)))
+            (import "" "drain" (func $drain (param i32)))
+            (func $wait-on (param $w i32) (result i32)
+              (local $ws i32)
+              (local.set $ws (call $wsnew))
+              (call $join (local.get $w) (local.get $ws))
+              (call $wait (local.get $ws) (i32.const 0)))
+            (func (export "read") (result i32)
+              (local $s i32)
+              (local.set $s (call $numbers))
+              ;; BLOCKED: the host has nothing yet
+              (if (i32.ne (call $read (local.get $s) (i32.const 100) (i32.const 8)) (i32.const -1))
+                (then unreachable))
+              ;; STREAM_READ, COMPLETED with 2 values
+              (if (i32.ne (call $wait-on (local.get $s)) (i32.const 2)) (then unreachable))
+              (if (i32.ne (i32.load (i32.const 4)) (i32.const 32)) (then unreachable))
+              (i32.add (i32.mul (i32.load8_u (i32.const 100)) (i32.const 10))
+                (i32.load8_u (i32.const 101))))
+            (func (export "call") (result i32)
+              (local $r i32)
+              (local.set $r (call $later (i32.const 41) (i32.const 200)))
+              ;; STARTED, in a subtask
+              (if (i32.ne (i32.and (local.get $r) (i32.const 15)) (i32.const 1)) (then unreachable))
+              ;; SUBTASK event, RETURNED
+              (if (i32.ne (call $wait-on (i32.shr_u (local.get $r) (i32.const 4))) (i32.const 1))
+                (then unreachable))
+              (if (i32.ne (i32.load (i32.const 4)) (i32.const 2)) (then unreachable))
+              (i32.add (i32.load (i32.const 200)) (call $later-sync (i32.const 99))))
+            (func (export "send") (result i32)
+              (local $ends i64) (local $w i32)
+              (local.set $ends (call $new))
+              (local.set $w (i32.wrap_i64 (i64.shr_u (local.get $ends) (i64.const 32))))
+              (call $drain (i32.wrap_i64 (local.get $ends)))
+              (i32.store (i32.const 300) (i32.const 0x04030201))
+              (i32.store8 (i32.const 304) (i32.const 5))
+              ;; BLOCKED: the host takes nothing at first
+              (if (i32.ne (call $write (local.get $w) (i32.const 300) (i32.const 5)) (i32.const -1))
+                (then unreachable))
+              ;; STREAM_WRITE, COMPLETED with the 2 values the host took
+              (if (i32.ne (call $wait-on (local.get $w)) (i32.const 3)) (then unreachable))
+              (if (i32.ne (i32.load (i32.const 4)) (i32.const 32)) (then unreachable))
+              (call $drop-w (local.get $w))
+              (i32.const 0)))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "mem" (memory $mem "mem"))
+            (export "new" (func $new)) (export "read" (func $read))
+            (export "write" (func $write)) (export "drop-w" (func $drop-w))
+            (export "wsnew" (func $wsnew)) (export "join" (func $join)) (export "wait" (func $wait))
+            (export "numbers" (func $numbers)) (export "later" (func $later))
+            (export "later-sync" (func $later-sync)) (export "drain" (func $drain))))))
+          (func (export "read") async (result u32) (canon lift (core func $m "read")))
+          (func (export "call") async (result u32) (canon lift (core func $m "call")))
+          (func (export "send") async (result u32) (canon lift (core func $m "send"))))"#,
+    );
+    let i = rt.instantiate(&c).expect("instantiates");
+    assert_eq!(rt.invoke(i, "read", &[]), Ok(vec![Value::U32(79)]));
+    assert!(*polls.lock().unwrap() >= 4);
+    assert_eq!(rt.invoke(i, "call", &[]), Ok(vec![Value::U32(42 + 100)]));
+    assert_eq!(rt.invoke(i, "send", &[]), Ok(vec![Value::U32(0)]));
+    let (bytes, ended) = got.lock().unwrap().clone();
+    assert_eq!(bytes, vec![Value::U8(1), Value::U8(2)]);
+    assert!(ended, "the host's sink learns the stream's end");
+}
+
+/// A component may go on after it returned: here it returns a stream and
+/// only then writes it. The host reads the stream it got back through
+/// `with_host_cx` and runs the event loop (`run_until`) until the
+/// component dropped its end.
+#[test]
+fn host_reads_a_stream_the_component_writes_after_returning() {
+    use std::sync::Mutex;
+    use std::task::Poll;
+    let c = component(
+        r#"(component
+          (type $ST (stream u8))
+          (core module $Mem (memory (export "mem") 1))
+          (core instance $mem (instantiate $Mem))
+          (canon stream.new $ST (core func $new))
+          (canon stream.write $ST async (memory (core memory $mem "mem")) (core func $write))
+          (canon stream.drop-writable $ST (core func $drop-w))
+          (canon task.return (result $ST) (core func $ret))
+          (canon waitable-set.new (core func $wsnew))
+          (canon waitable.join (core func $join))
+          (canon waitable-set.wait (memory (core memory $mem "mem")) (core func $wait))
+          (core module $M
+            (import "" "mem" (memory 1))
+            (import "" "new" (func $new (result i64)))
+            (import "" "write" (func $write (param i32 i32 i32) (result i32)))
+            (import "" "drop-w" (func $drop-w (param i32)))
+            (import "" "ret" (func $ret (param i32)))
+            (import "" "wsnew" (func $wsnew (result i32)))
+            (import "" "join" (func $join (param i32 i32)))
+            (import "" "wait" (func $wait (param i32 i32) (result i32)))
+            (func (export "produce")
+              (local $ends i64) (local $w i32) (local $ws i32)
+              (local.set $ends (call $new))
+              (local.set $w (i32.wrap_i64 (i64.shr_u (local.get $ends) (i64.const 32))))
+              (call $ret (i32.wrap_i64 (local.get $ends)))
+              (i32.store (i32.const 100) (i32.const 0x030201))
+              ;; BLOCKED until the host reads
+              (if (i32.ne (call $write (local.get $w) (i32.const 100) (i32.const 3)) (i32.const -1))
+                (then unreachable))
+              (local.set $ws (call $wsnew))
+              (call $join (local.get $w) (local.get $ws))
+              (if (i32.ne (call $wait (local.get $ws) (i32.const 0)) (i32.const 3)) (then unreachable))
+              (call $drop-w (local.get $w))))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "mem" (memory $mem "mem"))
+            (export "new" (func $new)) (export "write" (func $write))
+            (export "drop-w" (func $drop-w)) (export "ret" (func $ret))
+            (export "wsnew" (func $wsnew)) (export "join" (func $join)) (export "wait" (func $wait))))))
+          (func (export "produce") async (result $ST) (canon lift (core func $m "produce") async)))"#,
+    );
+    let mut rt = Runtime::new(Config::default());
+    let i = rt.instantiate(&c).expect("instantiates");
+    let out = rt.invoke(i, "produce", &[]).expect("returns");
+    let got = Arc::new(Mutex::new((Vec::new(), false)));
+    let g = got.clone();
+    rt.with_host_cx(|cx| {
+        cx.stream_into_polled(
+            &out[0],
+            Box::new(move |vs| {
+                let mut g = g.lock().unwrap();
+                match vs {
+                    Some(vs) => {
+                        g.0.extend_from_slice(vs);
+                        Poll::Ready(vs.len())
+                    }
+                    None => {
+                        g.1 = true;
+                        Poll::Ready(0)
+                    }
+                }
+            }),
+        )
+    })
+    .expect("reads the stream");
+    let g2 = got.clone();
+    assert_eq!(rt.run_until(move || g2.lock().unwrap().1), Ok(true));
+    let (bytes, ended) = got.lock().unwrap().clone();
+    assert_eq!(bytes, vec![Value::U8(1), Value::U8(2), Value::U8(3)]);
+    assert!(ended);
+    // Nothing is left to run: the loop says so instead of spinning.
+    assert_eq!(rt.run_until(|| false), Ok(false));
+}
+
+/// A component waiting on host work that never finishes (a peer that never
+/// writes) waits without spinning the interpreter, and the run's stop
+/// request ends the wait with `interrupted`: a hang becomes a verdict.
+#[test]
+fn a_wait_on_host_work_that_never_finishes_ends_at_the_stop_request() {
+    use reference_vm::component::exec::{HostFuncCx, HostItem};
+    use reference_vm::component::{FuncType, ValType};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::Poll;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut rt = Runtime::new(Config {
+        interrupt: Some(stop.clone()),
+        ..Config::default()
+    });
+    let never: HostFuncCx = Arc::new(|cx, _| {
+        let s = cx.stream_polled(Some(ValType::U8), Box::new(|_| Poll::Pending))?;
+        Ok(Some(s))
+    });
+    let ty = FuncType {
+        is_async: false,
+        params: vec![],
+        result: Some(ValType::Stream(Some(Box::new(ValType::U8)))),
+    };
+    rt.register_host(
+        "host",
+        HostItem::Instance(vec![("never".into(), HostItem::FuncCx(ty, never))]),
+    );
+    let c = component(
+        r#"(component
+          (import "host" (instance $h (export "never" (func (result (stream u8))))))
+          (type $ST (stream u8))
+          (core module $Mem (memory (export "mem") 1))
+          (core instance $mem (instantiate $Mem))
+          (canon stream.read $ST (memory (core memory $mem "mem")) (core func $read))
+          (canon lower (func $h "never") (core func $never))
+          (core module $M
+            (import "" "read" (func $read (param i32 i32 i32) (result i32)))
+            (import "" "never" (func $never (result i32)))
+            (func (export "run") (result i32)
+              (call $read (call $never) (i32.const 0) (i32.const 4))))
+          (core instance $m (instantiate $M (with "" (instance
+            (export "read" (func $read)) (export "never" (func $never))))))
+          (func (export "run") async (result u32) (canon lift (core func $m "run"))))"#,
+    );
+    let i = rt.instantiate(&c).expect("instantiates");
+    let flag = stop.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        flag.store(true, Ordering::SeqCst);
+    });
+    let r = rt.invoke(i, "run", &[]);
+    stopper.join().unwrap();
+    assert!(trap_text(r).ends_with("interrupted"));
+}

@@ -133,6 +133,34 @@ fn cell_html(col: usize, proposal: &str, cell: Option<&Cell>, flag: Option<&str>
             let flag = flag.map_or(String::new(), |f| {
                 format!("<small class=\"fl\">behind {}</small>", esc(f))
             });
+            // Nothing judged (only text-format verdicts, or every engine
+            // verdict unsupported, skipped or blocked): no share to show,
+            // and never a "0.0%" that reads as all failing.
+            if c.judged() == 0 {
+                let what = if t.total() == 0 {
+                    "text format only"
+                } else {
+                    "not run"
+                };
+                let fails = if t.total() > 0 {
+                    format!(
+                        "<small class=\"nu\">{} unsupported/skipped/blocked</small>",
+                        t.total()
+                    )
+                } else {
+                    String::new()
+                };
+                return format!(
+                    "<td class=\"cell {} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><span class=\"nr\">{what}</span>{fails}{text}{flag}</td>",
+                    if t.total() == 0 {
+                        "textonly"
+                    } else {
+                        c.grade().as_str()
+                    },
+                    esc(proposal),
+                    esc(&title),
+                );
+            }
             format!(
                 "<td class=\"cell {} col-{col}\" data-col=\"{col}\" data-proposal=\"{}\" tabindex=\"0\" title=\"{}\"><b>{}%</b> <span class=\"cnt\">{}/{}</span>{fails}{text}{flag}</td>",
                 c.grade().as_str(),
@@ -185,7 +213,7 @@ pub fn render(docs: &[ResultsDoc]) -> String {
     // The vendor matrix (runtimes x suites), when these are matrix runs.
     out.push_str(&crate::runtimes::section_html(docs));
 
-    out.push_str("<section id=\"matrix-section\"><h2>Engines &times; proposals</h2>\n<p class=\"hint\">Share of engine verdicts passing; text-format (<code>module quote</code>) assertions are counted apart. Click a cell for its files and failing assertions.</p>\n<table id=\"matrix\"><thead><tr><th>proposal</th>");
+    out.push_str("<section id=\"matrix-section\"><h2>Engines &times; proposals</h2>\n<p class=\"hint\">Share of engine verdicts passing; text-format (<code>module quote</code>) assertions are counted apart. Click a cell for its files and failing assertions.</p>\n<div class=\"scroll\"><table id=\"matrix\"><thead><tr><th>proposal</th>");
     for (i, col) in m.columns.iter().enumerate() {
         let _ = write!(
             out,
@@ -223,7 +251,7 @@ pub fn render(docs: &[ResultsDoc]) -> String {
     for (i, col) in m.columns.iter().enumerate() {
         out.push_str(&cell_html(i, "*", Some(&m.column_total(col)), None));
     }
-    out.push_str("</tr></tfoot></table>\n<p class=\"legend\"><span class=\"cell full\">all pass</span><span class=\"cell good\">&ge; 90%</span><span class=\"cell partial\">&ge; 50%</span><span class=\"cell bad\">&lt; 50%</span><span class=\"cell unsupported\">unsupported</span></p></section>\n");
+    out.push_str("</tr></tfoot></table></div>\n<p class=\"legend\"><span class=\"cell full\">all pass</span><span class=\"cell good\">&ge; 90%</span><span class=\"cell partial\">&ge; 50%</span><span class=\"cell bad\">&lt; 50%</span><span class=\"cell unsupported\">unsupported</span></p></section>\n");
 
     out.push_str("<section id=\"runs\"><h2>Runs</h2><table class=\"runs\"><thead><tr><th>run</th><th>engine version</th><th>suite</th><th>revision</th><th>started</th><th>duration</th><th>verdicts</th><th>pass</th></tr></thead><tbody>\n");
     for (i, col) in m.columns.iter().enumerate() {
@@ -275,6 +303,8 @@ table.runs td,table.runs th{font-size:13px}
 #matrix td.cell .cnt{color:#333}#matrix td.cell .fl{color:#0a58ca}
 .cell.full{background:#b7e4b7}.cell.good{background:#dff0c0}.cell.partial{background:#fbe3a8}.cell.bad{background:#f5b5b0}
 .cell.unsupported{background:#e0e0e0;color:#555}.cell.empty{background:#fff;color:#aaa;cursor:default}
+.cell.textonly{background:#fff;color:#555}#matrix td.cell .nr{font-style:italic;color:#555}
+.scroll{overflow-x:auto;max-width:100%}
 #matrix td.cell.selected{outline:3px solid #0a58ca;outline-offset:-3px}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid #ccc;font-size:12px}
 .hidden{display:none!important}.badge{font-size:11px;padding:1px 5px;border-radius:3px}.badge.partial{background:#f0ad4e;color:#fff}
@@ -410,3 +440,67 @@ fromHash();
 document.body.setAttribute('data-ready', '1');
 })();
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Category, EngineInfo, RunKind, SuiteInfo, Unit, Verdict};
+
+    #[test]
+    fn cells_with_nothing_judged_say_so_instead_of_a_percentage() {
+        let mut d = ResultsDoc::new(
+            RunKind::Spec,
+            EngineInfo {
+                name: "e".into(),
+                version: "1".into(),
+                config: Default::default(),
+            },
+            SuiteInfo {
+                root: "s".into(),
+                revision: None,
+            },
+        );
+        // Only text-format verdicts (the annotations folder), only
+        // unsupported ones (a proposal the engine lacks), and a judged file.
+        let mut quoted = Verdict::new(1, 1, "assert_malformed", Status::Pass);
+        quoted.category = Category::TextFormat;
+        d.push(Unit::new("test/core/annotations/a.wast", vec![quoted]));
+        d.push(Unit::new(
+            "test/core/gc/b.wast",
+            vec![Verdict::new(1, 1, "module", Status::Unsupported)],
+        ));
+        d.push(Unit::new(
+            "test/core/c.wast",
+            vec![
+                Verdict::new(1, 1, "assert_return", Status::Pass),
+                Verdict::new(2, 1, "assert_return", Status::Fail),
+            ],
+        ));
+        let html = render(&[d]);
+        let cell = |proposal: &str| {
+            let at = html
+                .find(&format!("data-col=\"0\" data-proposal=\"{proposal}\""))
+                .unwrap_or_else(|| panic!("no {proposal} cell in {html}"));
+            let end = html[at..].find("</td>").map_or(html.len(), |e| at + e);
+            html[at..end].to_string()
+        };
+        let annotations = cell("annotations");
+        assert!(
+            annotations.contains("text format only")
+                && annotations.contains("text 1/1")
+                && !annotations.contains('%'),
+            "{annotations}"
+        );
+        let gc = cell("gc");
+        assert!(
+            gc.contains("not run")
+                && gc.contains("1 unsupported/skipped/blocked")
+                && !gc.contains('%'),
+            "{gc}"
+        );
+        assert!(cell("core").contains("<b>50.0%</b>"), "{html}");
+        assert!(!html.contains("0/0"), "{html}");
+        // Wide tables scroll inside the page instead of widening it.
+        assert!(html.contains("<div class=\"scroll\"><table id=\"matrix\">"));
+    }
+}

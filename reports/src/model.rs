@@ -176,6 +176,12 @@ pub struct Verdict {
     /// Time taken, in microseconds, where measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_us: Option<u64>,
+    /// Listed in the engine's expectations file (a known failure, or a
+    /// feature it lacks), whatever `reason` says: the runner also gives
+    /// reasons to failures nobody listed (a rejected module, a blocked
+    /// assertion), so a reason alone does not make a verdict known.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known: bool,
 }
 
 impl Verdict {
@@ -193,6 +199,7 @@ impl Verdict {
             reason: None,
             command: None,
             duration_us: None,
+            known: false,
         }
     }
 }

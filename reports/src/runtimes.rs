@@ -17,7 +17,7 @@ pub const ROUTE_KEY: &str = "route";
 pub const TITLE_KEY: &str = "title";
 
 /// The section's colours, by [`VendorCell::grade`].
-const CSS: &str = "<style>#runtime-matrix td{white-space:nowrap}\
+const CSS: &str = "<style>#runtime-matrix td,#runtime-matrix th{white-space:nowrap}\
 #runtime-matrix td.g-full{background:#c9efc9}#runtime-matrix td.g-good{background:#e3f5c6}\
 #runtime-matrix td.g-partial{background:#fbeec0}#runtime-matrix td.g-bad{background:#f8cfcf}\
 #runtime-matrix td.g-none{background:#eee;color:#555;white-space:normal}</style>\n";
@@ -48,6 +48,9 @@ pub struct VendorCell {
     pub unexpected: u64,
     /// Not judged: skipped, unsupported, blocked.
     pub not_run: u64,
+    /// Passing verdicts whose expectation says they fail (stale entries,
+    /// which fail the run until removed).
+    pub stale: u64,
 }
 
 impl VendorCell {
@@ -77,6 +80,19 @@ impl VendorCell {
             let _ = write!(s, ", {} not run", self.not_run);
         }
         s
+    }
+
+    /// What follows the share: (count, word, needs attention) for known
+    /// failures, unexpected ones and stale expectations, those not zero.
+    pub fn notes(&self) -> Vec<(u64, &'static str, bool)> {
+        [
+            (self.known, "known", false),
+            (self.unexpected, "unexpected", true),
+            (self.stale, "stale", true),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .collect()
     }
 
     /// A CSS class: full, good (>= 90%), partial, bad, none.
@@ -123,6 +139,28 @@ fn config_str(doc: &ResultsDoc, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Adds a document's version to a row's `; `-separated list, unless the
+/// list already says it: `v20.20.2` (a CLI's `--version`) is said by
+/// `20.20.2 (V8 11.3)` (a driver's), and a longer form replaces a shorter.
+fn add_version(list: &mut String, version: &str) {
+    let v = version.trim();
+    let bare = |s: &str| s.trim_start_matches('v').to_string();
+    if v.is_empty() {
+        return;
+    }
+    let mut parts: Vec<String> = list
+        .split("; ")
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    if parts.iter().any(|p| bare(p).contains(&bare(v))) {
+        return;
+    }
+    parts.retain(|p| !bare(v).contains(&bare(p)));
+    parts.push(v.to_string());
+    *list = parts.join("; ");
+}
+
 /// The rows of the matrix, one per engine name, in first-seen order.
 pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
     let mut rows: Vec<VendorRow> = Vec::new();
@@ -154,13 +192,7 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
             row.unavailable = Some(u);
             continue;
         }
-        let v = doc.engine.version.trim();
-        if !v.is_empty() && !row.version.split("; ").any(|x| x == v) {
-            if !row.version.is_empty() {
-                row.version.push_str("; ");
-            }
-            row.version.push_str(v);
-        }
+        add_version(&mut row.version, &doc.engine.version);
         for unit in &doc.units {
             let suite = suite_of(doc.kind, &unit.id);
             let Some(col) = SUITES.iter().position(|s| *s == suite) else {
@@ -175,9 +207,14 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
                 .filter(|v| v.category == crate::Category::Engine)
             {
                 match verdict.status {
-                    Status::Pass => cell.pass += 1,
+                    Status::Pass => {
+                        cell.pass += 1;
+                        if is_stale(doc.kind, verdict) {
+                            cell.stale += 1;
+                        }
+                    }
                     Status::Fail | Status::Timeout | Status::Error => {
-                        if verdict.reason.is_some() {
+                        if is_known(doc.kind, verdict) {
                             cell.known += 1;
                         } else {
                             cell.unexpected += 1;
@@ -204,24 +241,36 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
     rows
 }
 
+/// Whether a failing verdict is listed in the runtime's expectations: the
+/// spec runner marks the verdicts it matched ([`crate::Verdict::known`]); the
+/// WASI runner names an expected failure's kind `xfail`. A reason alone does
+/// not count: runners explain unlisted failures too (a rejected module).
+fn is_known(kind: RunKind, v: &crate::Verdict) -> bool {
+    v.known || (matches!(kind, RunKind::Wasi | RunKind::Sandbox) && v.kind == "xfail")
+}
+
+/// Whether a passing verdict passed against an expectation that says it
+/// fails (the WASI runner's `xpass`): the entry is stale and fails the run.
+fn is_stale(kind: RunKind, v: &crate::Verdict) -> bool {
+    matches!(kind, RunKind::Wasi | RunKind::Sandbox) && v.kind == "xpass"
+}
+
 /// The README table: one row per runtime, one column per suite; each
-/// runtime links to `link(name)` (its failures and their reasons).
+/// runtime links to `link(name)` (its failures and their reasons). How each
+/// runtime got here, or why it could not, follows as a list: long texts in
+/// a column would squeeze the numbers.
 pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| runtime | version | {} | how it got here |",
-        SUITES.join(" | ")
-    );
-    let _ = writeln!(s, "|---|---|{}---|", "---:|".repeat(SUITES.len()));
-    for r in rows(docs) {
+    let _ = writeln!(s, "| runtime | version | {} |", SUITES.join(" | "));
+    let _ = writeln!(s, "|---|---|{}", "---:|".repeat(SUITES.len()));
+    let rows = rows(docs);
+    for r in &rows {
         let name = format!("[{}]({})", r.title, link(&r.name));
-        if let Some(why) = &r.unavailable {
+        if r.unavailable.is_some() {
             let _ = writeln!(
                 s,
-                "| {name} | - | {} | {} |",
-                vec!["not installable here"; SUITES.len()].join(" | "),
-                why.replace('|', "\\|")
+                "| {name} | not installable here | {} |",
+                vec!["-"; SUITES.len()].join(" | ")
             );
             continue;
         }
@@ -230,30 +279,36 @@ pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
             .iter()
             .map(|c| match c {
                 None => "not run".to_string(),
-                Some(c) if c.known + c.unexpected > 0 => format!(
-                    "{}{}{}",
-                    c.text(),
-                    if c.known > 0 {
-                        format!(", {} known", c.known)
-                    } else {
-                        String::new()
-                    },
-                    if c.unexpected > 0 {
-                        format!(", **{} unexpected**", c.unexpected)
-                    } else {
-                        String::new()
+                Some(c) => {
+                    let mut t = c.text();
+                    for (n, what, strong) in c.notes() {
+                        if strong {
+                            let _ = write!(t, ", **{n} {what}**");
+                        } else {
+                            let _ = write!(t, ", {n} {what}");
+                        }
                     }
-                ),
-                Some(c) => c.text(),
+                    t
+                }
             })
             .collect();
         let _ = writeln!(
             s,
-            "| {name} | {} | {} | {} |",
+            "| {name} | {} | {} |",
             r.version.replace('|', "\\|"),
-            cells.join(" | "),
-            r.route.as_deref().unwrap_or("").replace('|', "\\|")
+            cells.join(" | ")
         );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "How each got here:");
+    let _ = writeln!(s);
+    for r in &rows {
+        let how = match (&r.unavailable, &r.route) {
+            (Some(why), _) => why.as_str(),
+            (None, Some(route)) => route.as_str(),
+            (None, None) => continue,
+        };
+        let _ = writeln!(s, "- **{}**: {how}", r.title);
     }
     s
 }
@@ -269,7 +324,7 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
     let rows = rows(docs);
     let mut out = String::new();
     out.push_str(CSS);
-    out.push_str("<section id=\"runtimes\"><h2>Runtimes &times; suites</h2>\n<p class=\"hint\">Passing share of the judged verdicts (spec: assertions; WASI and sandbox: tests). Known failures are listed in each runtime's expectations with a reason; click a runtime for its failures.</p>\n<table id=\"runtime-matrix\"><thead><tr><th>runtime</th><th>version</th>");
+    out.push_str("<section id=\"runtimes\"><h2>Runtimes &times; suites</h2>\n<p class=\"hint\">Passing share of the judged verdicts (spec: assertions; WASI and sandbox: tests). Known failures are listed in each runtime's expectations with a reason; click a runtime for its failures.</p>\n<div class=\"scroll\"><table id=\"runtime-matrix\"><thead><tr><th>runtime</th><th>version</th>");
     for s in SUITES {
         let _ = write!(out, "<th>{}</th>", esc(s));
     }
@@ -282,11 +337,14 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
             esc(&r.title)
         );
         if let Some(why) = &r.unavailable {
+            // The reason is in the runtime's section below (and the
+            // tooltip): a long text in the table would stretch its columns.
             let _ = writeln!(
                 out,
-                "<td>-</td><td class=\"g-none\" colspan=\"{}\">{}</td></tr>",
+                "<td>-</td><td class=\"g-none\" colspan=\"{}\" title=\"{}\">not installable here (<a href=\"#rt-{}\">why</a>)</td></tr>",
                 SUITES.len(),
-                esc(why)
+                esc(why),
+                esc(&r.name)
             );
             continue;
         }
@@ -295,11 +353,22 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
             match c {
                 None => out.push_str("<td class=\"g-none\">not run</td>"),
                 Some(c) => {
-                    let extra = match (c.known, c.unexpected) {
-                        (0, 0) => String::new(),
-                        (k, 0) => format!("<br><small>{k} known</small>"),
-                        (0, u) => format!("<br><small><b>{u} unexpected</b></small>"),
-                        (k, u) => format!("<br><small>{k} known, <b>{u} unexpected</b></small>"),
+                    let extra = c
+                        .notes()
+                        .iter()
+                        .map(|(n, what, strong)| {
+                            if *strong {
+                                format!("<b>{n} {what}</b>")
+                            } else {
+                                format!("{n} {what}")
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let extra = if extra.is_empty() {
+                        extra
+                    } else {
+                        format!("<br><small>{extra}</small>")
                     };
                     let _ = write!(
                         out,
@@ -312,7 +381,7 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
     for r in &rows {
         let _ = write!(out, "<h3 id=\"rt-{}\">{}</h3>", esc(&r.name), esc(&r.title));
         if let Some(why) = &r.unavailable {
@@ -368,6 +437,7 @@ mod tests {
         for (id, st, known) in units {
             let mut v = Verdict::new(0, 0, "t", *st);
             if *known {
+                v.known = true;
                 v.reason = Some("why".into());
             }
             d.push(Unit::new(id.to_string(), vec![v]));
@@ -407,15 +477,87 @@ mod tests {
     }
 
     #[test]
+    fn known_means_listed_not_merely_explained() {
+        // A spec failure the runner explains (a rejected module) but no
+        // expectation lists is unexpected; a listed one is known.
+        let mut spec = doc("rt", RunKind::Spec, &[("a.wast", Status::Fail, true)]);
+        let mut explained = Verdict::new(3, 1, "module", Status::Fail);
+        explained.reason = Some("rejected: something".into());
+        spec.push(Unit::new("b.wast", vec![explained]));
+        // The WASI runner: `xfail` is listed, `xpass` is a stale entry.
+        let mut wasi = doc("rt", RunKind::Wasi, &[]);
+        let mut xfail = Verdict::new(0, 0, "xfail", Status::Fail);
+        xfail.reason = Some("listed".into());
+        let mut fail = Verdict::new(0, 0, "fail", Status::Fail);
+        fail.message = Some("exit code 1".into());
+        let xpass = Verdict::new(0, 0, "xpass", Status::Pass);
+        for (id, v) in [
+            ("x/wasm32-wasip1/a", xfail),
+            ("x/wasm32-wasip1/b", fail),
+            ("x/wasm32-wasip1/c", xpass),
+        ] {
+            wasi.push(Unit::new(id, vec![v]));
+        }
+        let docs = [spec, wasi];
+        let r = &rows(&docs)[0];
+        let s = r.cells[0].unwrap();
+        assert_eq!((s.pass, s.known, s.unexpected), (0, 1, 1));
+        let w = r.cells[1].unwrap();
+        assert_eq!((w.pass, w.known, w.unexpected, w.stale), (1, 1, 1, 1));
+        let md = markdown(&docs, &|n| n.to_string());
+        assert!(
+            md.contains("0/2 (0.0%), 1 known, **1 unexpected**")
+                && md.contains("1/3 (33.3%), 1 known, **1 unexpected**, **1 stale**"),
+            "{md}"
+        );
+        let html = section_html(&docs);
+        assert!(html.contains("<b>1 stale</b>"), "{html}");
+    }
+
+    #[test]
     fn unavailable_runtimes_get_a_row_with_the_reason() {
+        let long = "not installable here: a reason long enough to stretch every column of a table it sat in";
         let mut d = doc("wavm", RunKind::Wasi, &[]);
         d.engine
             .config
-            .insert(UNAVAILABLE_KEY.into(), serde_json::json!("no route"));
-        let md = markdown(&[d], &|n| n.to_string());
+            .insert(UNAVAILABLE_KEY.into(), serde_json::json!(long));
+        let ok = doc(
+            "rt",
+            RunKind::Sandbox,
+            &[("sandbox/a", Status::Pass, false)],
+        );
+        let docs = [ok, d];
+        let md = markdown(&docs, &|n| n.to_string());
+        let (table, notes) = md.split_once("\n\n").unwrap_or((&md, ""));
+        // The row says so; the reason and the routes follow the table.
         assert!(
-            md.contains("not installable here") && md.contains("no route"),
+            table.contains("| [wavm](wavm) | not installable here | - |") && !table.contains(long),
             "{md}"
         );
+        assert!(
+            notes.contains(&format!("- **wavm**: {long}")) && notes.contains("- **rt**: test"),
+            "{md}"
+        );
+        // The dashboard: a short cell linking to the reason, which is in
+        // the runtime's section (and the cell's tooltip) only.
+        let html = section_html(&docs);
+        let (matrix, sections) = html.split_once("</table>").unwrap_or((&html, ""));
+        assert!(
+            matrix.contains("not installable here (<a href=\"#rt-wavm\">why</a>)")
+                && !matrix.contains(&format!(">{long}<")),
+            "{html}"
+        );
+        assert!(sections.contains(&format!("<p>{long}</p>")), "{html}");
+    }
+
+    #[test]
+    fn versions_said_twice_are_listed_once() {
+        let mut v = String::new();
+        add_version(&mut v, "v20.20.2");
+        add_version(&mut v, "20.20.2 (V8 11.3.244.8-node.38)");
+        add_version(&mut v, "v20.20.2");
+        assert_eq!(v, "20.20.2 (V8 11.3.244.8-node.38)");
+        add_version(&mut v, "wasmtime 49");
+        assert_eq!(v, "20.20.2 (V8 11.3.244.8-node.38); wasmtime 49");
     }
 }

@@ -128,6 +128,7 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../expectations/reference-vm.components.toml"),
     ),
     ("wasmi", include_str!("../expectations/wasmi.toml")),
+    ("node", include_str!("../expectations/node.toml")),
 ];
 
 /// Environment variable naming a folder of `ENGINE.toml` files that replaces
@@ -221,7 +222,11 @@ impl Expectations {
                 // A runner fault is never an expected engine failure, and an
                 // entry for directives the runner cannot read covers no other.
                 problems.push(unexpected(&unit.id, v));
-            } else if let Some(feature) = &e.unsupported {
+                continue;
+            }
+            // Listed: reports count it as known, whatever reason it carries.
+            v.known = true;
+            if let Some(feature) = &e.unsupported {
                 v.status = Status::Unsupported;
                 v.reason = Some(format!("{feature}: {}", e.reason));
             } else if v.reason.is_none() {

@@ -88,6 +88,14 @@ fn fixed_response(r: &ResponseSpec) -> hyper::Response<Body> {
     *resp.status_mut() =
         hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     *resp.headers_mut() = header_map(&r.headers);
+    // RFC 9110 section 6.6.2: the Trailer field announces the trailer
+    // fields (hyper sends only the ones announced).
+    if !r.trailers.is_empty() {
+        let names = r.trailers.keys().cloned().collect::<Vec<_>>().join(", ");
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&names) {
+            resp.headers_mut().insert(hyper::header::TRAILER, v);
+        }
+    }
     resp
 }
 

@@ -76,17 +76,15 @@ impl Runtime for RefVm {
         true
     }
 
-    /// wasi:http (types, client, and serving `wasi:http/service`).
+    /// wasi:sockets, with the network granted to the tests that name it,
+    /// and wasi:http (types, client, and serving `wasi:http/service`).
     fn supports_proposal(&self, p: &str) -> bool {
-        p == "http"
+        p == "sockets" || p == "http"
     }
 
     /// Serves a `wasi:http/service` component in process on a free
-    /// loopback port; other network steps (sockets) are not supported yet.
+    /// loopback port, or runs a program the runner talks to over sockets.
     fn spawn(&self, req: &RunRequest) -> Option<Result<Box<dyn Running>, String>> {
-        if !req.serve {
-            return None;
-        }
         Some(self.serve(req).map(|s| Box::new(s) as Box<dyn Running>))
     }
 
@@ -149,8 +147,10 @@ impl Runtime for RefVm {
 type Capture = reference_vm::wasi::CaptureHandle;
 
 impl RefVm {
+    /// Starts `req` in a thread: served (`req.serve`) or run.
     fn serve(&self, req: &RunRequest) -> Result<Served, String> {
         let (bytes, ctx, out, err) = self.context(req)?;
+        let serve = req.serve;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let interrupt = ctx.interrupt_handle();
@@ -169,15 +169,25 @@ impl RefVm {
             .stack_size(64 << 20)
             .spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    reference_vm::wasi::component::http::serve_component(
-                        &bytes, ctx, config, listener, st,
-                    )
+                    if serve {
+                        reference_vm::wasi::component::http::serve_component(
+                            &bytes, ctx, config, listener, st,
+                        )
+                    } else if reference_vm::component::is_component(&bytes) {
+                        drop(listener);
+                        run_component(&bytes, ctx, config)
+                    } else {
+                        drop(listener);
+                        run_command(&bytes, ctx, config)
+                    }
                 }));
                 let _ = tx.send(r);
             })
             .map_err(|e| format!("thread: {e}"))?;
         let mut command = command_line(req, self.memfs);
-        command = command.replacen("wasm-conform run", "wasm-conform serve", 1);
+        if serve {
+            command = command.replacen("wasm-conform run", "wasm-conform serve", 1);
+        }
         Ok(Served {
             addr,
             stop,
@@ -186,6 +196,7 @@ impl RefVm {
             out,
             err,
             command,
+            line_at: 0,
         })
     }
 
@@ -204,7 +215,8 @@ impl RefVm {
             .args(&req.args)
             .stdin(StdinSource::Open(req.stdin.clone()))
             .stdout(out)
-            .stderr(err);
+            .stderr(err)
+            .allow_network(req.proposals.iter().any(|p| p == "sockets" || p == "http"));
         for (k, v) in &req.env {
             b = b.env(k, v);
         }
@@ -226,8 +238,9 @@ impl RefVm {
     }
 }
 
-/// A component served in process (`wasi:http/service`), for the runner's
-/// `request` and `kill` steps.
+/// A program started in process for a test with network steps: a
+/// `wasi:http/service` component served (for `request` and `kill`), or a
+/// program run (for `connect`, `send`, `recv`).
 struct Served {
     addr: std::net::SocketAddr,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -236,13 +249,28 @@ struct Served {
     out: Capture,
     err: Capture,
     command: String,
+    /// How much of stdout `stdout_line` has consumed.
+    line_at: usize,
 }
 
 impl Running for Served {
     fn stdout_line(&mut self, timeout: Duration) -> Result<String, String> {
-        // A served component's stdout is its own; no address is printed there.
-        let _ = timeout;
-        Err("a served component prints no address on stdout".into())
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            {
+                let c = self.out.lock().map_err(|_| "stdout capture poisoned")?;
+                let rest = c.bytes.get(self.line_at..).unwrap_or(&[]);
+                if let Some(n) = rest.iter().position(|&b| b == b'\n') {
+                    let line = String::from_utf8_lossy(&rest[..n]).into_owned();
+                    self.line_at += n + 1;
+                    return Ok(line);
+                }
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("no line on stdout within {timeout:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     fn serve_addr(&mut self, _timeout: Duration) -> Result<std::net::SocketAddr, String> {

@@ -34,8 +34,9 @@ pub enum Key {
     TableCopy(u32, u32),
     /// table.init: table, element segment.
     TableInit(u32, u32),
-    /// The index operand of call_indirect / return_call_indirect.
-    Index(u32),
+    /// The index operand of call_indirect / return_call_indirect: table,
+    /// type index.
+    Index(u32, u32),
 }
 
 /// The helpers of one module: keys and their position among the extras.
@@ -76,9 +77,14 @@ impl Shaping {
                 dst_table,
             } => Key::TableCopy(dst_table, src_table),
             I::TableInit { elem_index, table } => Key::TableInit(table, elem_index),
-            I::CallIndirect { table_index, .. } | I::ReturnCallIndirect { table_index, .. } => {
-                Key::Index(table_index)
+            I::CallIndirect {
+                table_index,
+                type_index,
             }
+            | I::ReturnCallIndirect {
+                table_index,
+                type_index,
+            } => Key::Index(table_index, type_index),
             _ => return None,
         })
     }
@@ -143,7 +149,7 @@ impl Shaping {
                     elem_index: seg,
                     table: t,
                 },
-                Key::Index(_) => continue,
+                Key::Index(..) => continue,
             });
         }
         out
@@ -175,9 +181,22 @@ struct Facts {
     has_elems: bool,
     /// Number of functions.
     funcs: u32,
+    /// The type index of each function.
+    func_types: Vec<u32>,
+    /// Functions `ref.func` may name in a body (exported or in an element
+    /// segment: validation's C.refs), in index order.
+    declared: std::collections::BTreeSet<u32>,
+    /// Each type's signature when it is a function type alone in its
+    /// recursion group, final and without supertype: two such types with
+    /// equal signatures are equivalent (3.0 type equivalence), so a
+    /// function of one may be called through the other.
+    sigs: Vec<Option<Sig>>,
     /// The shaped instructions in code.
     keys: Vec<Key>,
 }
+
+/// A function type's parameters and results.
+type Sig = (Vec<ValType>, Vec<ValType>);
 
 fn facts(wasm: &[u8]) -> Result<Facts, String> {
     let mut f = Facts::default();
@@ -186,6 +205,31 @@ fn facts(wasm: &[u8]) -> Result<Facts, String> {
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(err)? {
             Payload::ImportSection(_) => return Err("imports are not shaped".into()),
+            Payload::TypeSection(r) => {
+                for group in r {
+                    let group = group.map_err(err)?;
+                    let single = group.types().len() == 1;
+                    for sub in group.types() {
+                        let sig = match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(ft)
+                                if single
+                                    && sub.is_final
+                                    && sub.supertype_idxs.is_empty()
+                                    && !sub.composite_type.shared =>
+                            {
+                                let mut conv = |v: &[wasmparser::ValType]| {
+                                    v.iter()
+                                        .map(|&t| re.val_type(t).map_err(|e| format!("{e:?}")))
+                                        .collect::<Result<Vec<_>, _>>()
+                                };
+                                Some((conv(ft.params())?, conv(ft.results())?))
+                            }
+                            _ => None,
+                        };
+                        f.sigs.push(sig);
+                    }
+                }
+            }
             Payload::MemorySection(r) => {
                 for m in r {
                     let m = m.map_err(err)?;
@@ -205,7 +249,20 @@ fn facts(wasm: &[u8]) -> Result<Facts, String> {
                     f.table_room.push(room.saturating_sub(t.ty.initial));
                 }
             }
-            Payload::FunctionSection(r) => f.funcs = r.count(),
+            Payload::FunctionSection(r) => {
+                f.funcs = r.count();
+                for t in r {
+                    f.func_types.push(t.map_err(err)?);
+                }
+            }
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e.map_err(err)?;
+                    if e.kind == wasmparser::ExternalKind::Func {
+                        f.declared.insert(e.index);
+                    }
+                }
+            }
             Payload::DataSection(r) => {
                 f.has_data = true;
                 for d in r {
@@ -217,7 +274,11 @@ fn facts(wasm: &[u8]) -> Result<Facts, String> {
                 for e in r {
                     let (n, ty) = match e.map_err(err)?.items {
                         wasmparser::ElementItems::Functions(r) => {
-                            (r.count(), ValType::Ref(wasm_encoder::RefType::FUNCREF))
+                            let n = r.count();
+                            for i in r {
+                                f.declared.insert(i.map_err(err)?);
+                            }
+                            (n, ValType::Ref(wasm_encoder::RefType::FUNCREF))
                         }
                         wasmparser::ElementItems::Expressions(t, r) => (
                             r.count(),
@@ -245,10 +306,14 @@ fn facts(wasm: &[u8]) -> Result<Facts, String> {
                         Operator::TableInit { elem_index, table } => {
                             Key::TableInit(table, elem_index)
                         }
-                        Operator::CallIndirect { table_index, .. }
-                        | Operator::ReturnCallIndirect { table_index, .. } => {
-                            Key::Index(table_index)
+                        Operator::CallIndirect {
+                            table_index,
+                            type_index,
                         }
+                        | Operator::ReturnCallIndirect {
+                            table_index,
+                            type_index,
+                        } => Key::Index(table_index, type_index),
                         _ => continue,
                     };
                     if !f.keys.contains(&key) {
@@ -416,14 +481,81 @@ fn range_helper(
     }
 }
 
-/// A helper `(i) -> i'` for call_indirect: three times in four the index
+/// A helper `(i) -> i'` for call_indirect: a quarter of the time the index
+/// unchanged (the traps stay reachable). Otherwise, with a `callee` (a
+/// function of the call's type that `ref.func` may name): an empty table
+/// grows by one entry holding it, and half of the time the callee is stored
+/// at `i % size` (`table.set`), so the call enters it. Otherwise the index
 /// modulo the table's size (when not empty), moved on to the next non-null
 /// entry when `scan` (the table's entries are read with `table.get`).
-fn index_helper(table: u32, scan: bool) -> ExtraFunc {
+fn index_helper(table: u32, scan: bool, callee: Option<u32>) -> ExtraFunc {
     use Instruction as I;
+    use wasm_encoder::BlockType::Empty;
+    // Locals: 0 = i, 1 = size, 2 = j, 3 = entries left to scan.
     let mut f = Function::new([(3, ValType::I32)]);
-    let tail: &[I<'_>] = if scan {
-        &[
+    let mut code = vec![
+        // (i * MIX) >> 30 == 0: unchanged
+        I::LocalGet(0),
+        I::I32Const(MIX),
+        I::I32Mul,
+        I::I32Const(30),
+        I::I32ShrU,
+        I::I32Eqz,
+        I::If(Empty),
+        I::LocalGet(0),
+        I::Return,
+        I::End,
+        I::TableSize(table),
+        I::LocalSet(1),
+    ];
+    if let Some(g) = callee {
+        code.extend([
+            // size == 0: table.grow by one entry holding the callee, else give up
+            I::LocalGet(1),
+            I::I32Eqz,
+            I::If(Empty),
+            I::RefFunc(g),
+            I::I32Const(1),
+            I::TableGrow(table),
+            I::I32Const(-1),
+            I::I32Eq,
+            I::If(Empty),
+            I::LocalGet(0),
+            I::Return,
+            I::End,
+            I::I32Const(0),
+            I::Return,
+            I::End,
+            // bit 29 of the hash: j = i % size; table[j] = callee; return j
+            I::LocalGet(0),
+            I::I32Const(MIX),
+            I::I32Mul,
+            I::I32Const(29),
+            I::I32ShrU,
+            I::I32Const(1),
+            I::I32And,
+            I::If(Empty),
+            I::LocalGet(0),
+            I::LocalGet(1),
+            I::I32RemU,
+            I::LocalTee(2),
+            I::RefFunc(g),
+            I::TableSet(table),
+            I::LocalGet(2),
+            I::Return,
+            I::End,
+        ]);
+    }
+    code.extend([
+        I::LocalGet(1),
+        I::I32Eqz,
+        I::If(Empty),
+        I::LocalGet(0),
+        I::Return,
+        I::End,
+    ]);
+    if scan {
+        code.extend([
             // j = i % size; k = size; loop: non-null at j -> j; j = (j+1) % size
             I::LocalGet(0),
             I::LocalGet(1),
@@ -431,12 +563,12 @@ fn index_helper(table: u32, scan: bool) -> ExtraFunc {
             I::LocalSet(2),
             I::LocalGet(1),
             I::LocalSet(3),
-            I::Loop(wasm_encoder::BlockType::Empty),
+            I::Loop(Empty),
             I::LocalGet(2),
             I::TableGet(table),
             I::RefIsNull,
             I::I32Eqz,
-            I::If(wasm_encoder::BlockType::Empty),
+            I::If(Empty),
             I::LocalGet(2),
             I::Return,
             I::End,
@@ -454,29 +586,11 @@ fn index_helper(table: u32, scan: bool) -> ExtraFunc {
             I::End,
             I::LocalGet(2),
             I::End,
-        ]
+        ]);
     } else {
-        &[I::LocalGet(0), I::LocalGet(1), I::I32RemU, I::End]
-    };
-    for i in [
-        I::LocalGet(0),
-        I::I32Const(MIX),
-        I::I32Mul,
-        I::I32Const(30),
-        I::I32ShrU,
-        I::I32Eqz,
-        I::TableSize(table),
-        I::LocalTee(1),
-        I::I32Eqz,
-        I::I32Or,
-        I::If(wasm_encoder::BlockType::Empty),
-        I::LocalGet(0),
-        I::Return,
-        I::End,
-    ] {
-        f.instruction(&i);
+        code.extend([I::LocalGet(0), I::LocalGet(1), I::I32RemU, I::End]);
     }
-    for i in tail {
+    for i in &code {
         f.instruction(i);
     }
     ExtraFunc {
@@ -485,6 +599,50 @@ fn index_helper(table: u32, scan: bool) -> ExtraFunc {
         body: f,
         export: None,
     }
+}
+
+/// A function of the module that `ref.func` may name and that
+/// `call_indirect (type ty)` may call: of type `ty` or of an equivalent one.
+/// Among several, one picked by `ty` (so calls of one type do not always
+/// reach the same function).
+fn callee_of(f: &Facts, ty: u32) -> Option<u32> {
+    let want = f.sigs.get(ty as usize).cloned().flatten();
+    let fits = |g: &u32| {
+        let gt = f.func_types.get(*g as usize).copied();
+        gt == Some(ty)
+            || (want.is_some()
+                && gt.and_then(|t| f.sigs.get(t as usize).cloned().flatten()) == want)
+    };
+    let all: Vec<u32> = f.declared.iter().copied().filter(fits).collect();
+    (!all.is_empty()).then(|| all[ty as usize % all.len()])
+}
+
+/// A function of type `ty` returning zeros (nulls for references), for a
+/// `call_indirect` whose type no function of the module has; `None` when
+/// a result has no default (a non-nullable reference) or the type is not a
+/// plain function type.
+fn stub(f: &Facts, ty: u32) -> Option<ExtraFunc> {
+    use Instruction as I;
+    let (params, results) = f.sigs.get(ty as usize).cloned().flatten()?;
+    let mut body = Function::new([]);
+    for r in &results {
+        body.instruction(&match r {
+            ValType::I32 => I::I32Const(0),
+            ValType::I64 => I::I64Const(0),
+            ValType::F32 => I::F32Const(0.0.into()),
+            ValType::F64 => I::F64Const(0.0.into()),
+            ValType::V128 => I::V128Const(0),
+            ValType::Ref(rt) if rt.nullable => I::RefNull(rt.heap_type),
+            ValType::Ref(_) => return None,
+        });
+    }
+    body.instruction(&I::End);
+    Some(ExtraFunc {
+        params,
+        results,
+        body,
+        export: None,
+    })
 }
 
 /// The bytes of a memory: `memory.size << 16` (wraps to 0 at 4 GiB, which
@@ -622,7 +780,32 @@ pub fn helpers(
                 ),
                 None => continue,
             },
-            Key::Index(t) if table(t).is_some() => index_helper(t, reftypes),
+            Key::Index(t, ty) if table(t).is_some() => {
+                // In a funcref table the helper can store a function of the
+                // call's type at the index, so the call enters its callee
+                // (wasm-smith's tables seldom hold one there, and often the
+                // module has no function of that type at all).
+                let funcref = ValType::Ref(wasm_encoder::RefType::FUNCREF);
+                let callee = if reftypes && table(t).map(|x| x.1) == Some(funcref) {
+                    match callee_of(&f, ty) {
+                        Some(g) => Some(g),
+                        None => match stub(&f, ty) {
+                            Some(mut s) => {
+                                // Exported, so `ref.func` may name it; the
+                                // oracle's prefix keeps it out of the calls.
+                                s.export = Some(format!("__oracle_callee_{ty}"));
+                                let g = f.funcs + (first_extra + extras.len()) as u32;
+                                extras.push(s);
+                                Some(g)
+                            }
+                            None => None,
+                        },
+                    }
+                } else {
+                    None
+                };
+                index_helper(t, reftypes, callee)
+            }
             _ => continue,
         };
         shaping.helpers.push((key, first_extra + extras.len()));
@@ -667,5 +850,79 @@ mod tests {
             assert!(l[2] > 0 && l[3] > 0, "{}: {l:?}", op.name());
         }
         assert!(c.lengths(Opcode::TableFill)[1] > 0);
+    }
+
+    /// A module whose only `call_indirect` names a type no function has,
+    /// through an empty table: shaped, some calls enter a callee (an
+    /// appended stub of that type, stored by the index helper) and some
+    /// still trap (the quarter left unchanged, the entries left null).
+    #[test]
+    fn shaped_call_indirect_enters_a_callee() {
+        use wasm_encoder::{
+            CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction as I,
+            Module, TableSection, TableType, TypeSection, ValType,
+        };
+        let mut m = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([ValType::I32], [ValType::I64]);
+        types.ty().function([], [ValType::I64, ValType::F32]);
+        m.section(&types);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        m.section(&funcs);
+        let mut tables = TableSection::new();
+        tables.table(TableType {
+            element_type: wasm_encoder::RefType::FUNCREF,
+            table64: false,
+            minimum: 0,
+            maximum: Some(4),
+            shared: false,
+        });
+        m.section(&tables);
+        let mut exports = ExportSection::new();
+        exports.export("f", ExportKind::Func, 0);
+        m.section(&exports);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        for i in [
+            I::LocalGet(0),
+            I::CallIndirect {
+                type_index: 1,
+                table_index: 0,
+            },
+            I::Drop,
+            I::End,
+        ] {
+            f.instruction(&i);
+        }
+        code.function(&f);
+        m.section(&code);
+        let shaped = super::super::instrument::add_oracle_exports(
+            &m.finish(),
+            None,
+            None,
+            Some((None, true)),
+        )
+        .unwrap();
+        let mut e = crate::create_engine("reference-vm").unwrap();
+        let inst = e.instantiate(&shaped).unwrap();
+        let (mut entered, mut trapped) = (0, 0);
+        for i in 0..64u32 {
+            match e.invoke(
+                inst,
+                "f",
+                &[crate::Value::I32(
+                    i.wrapping_mul(0x2545_f491).rotate_left(13),
+                )],
+            ) {
+                crate::Outcome::Returned(v) if v == [crate::Value::I64(0)] => entered += 1,
+                crate::Outcome::Trapped(_) => trapped += 1,
+                other => panic!("{i}: {other:?}"),
+            }
+        }
+        assert!(
+            entered > 0 && trapped > 0,
+            "{entered} entered, {trapped} trapped"
+        );
     }
 }

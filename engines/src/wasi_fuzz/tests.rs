@@ -265,3 +265,236 @@ fn set_times_with_nothing_to_set_still_resolves_the_path() {
         );
     }
 }
+
+/// Each step's errno on both reference-vm file systems, and the verdict.
+fn errnos_on_both(steps: Vec<Step>) -> (Vec<Vec<String>>, Verdict) {
+    let p = Program { steps };
+    let calls = encode::calls(&p);
+    let o = run_program(&p, &["reference-vm", "reference-vm-memfs"]);
+    let per_host = o
+        .runs
+        .iter()
+        .map(|r| {
+            compare::normalise(&p, &calls, r, true)
+                .steps
+                .iter()
+                .map(|l| l.split(' ').nth(1).unwrap_or("?").to_string())
+                .collect()
+        })
+        .collect();
+    (per_host, o.verdict)
+}
+
+/// Asserts that both file systems give `want` for the steps, then agree in full.
+fn both_give(steps: Vec<Step>, want: &[&str], what: &str) {
+    let (got, verdict) = errnos_on_both(steps);
+    for (host, errnos) in ["reference-vm", "reference-vm-memfs"].iter().zip(&got) {
+        assert_eq!(errnos, want, "{what} on {host}");
+    }
+    assert!(matches!(verdict, Verdict::Agree), "{what}: {verdict:?}");
+}
+
+/// Regression (finding refvm-hostfs-link-follow, host file system): the
+/// witx `path_link`'s `old_flags` say how the old path is resolved, so
+/// `symlink_follow` links the symlink's target; the host backend refused
+/// it with `inval`. Escaping and looping links keep their errors.
+#[test]
+fn link_with_symlink_follow_links_the_target() {
+    for (from, want) in [
+        ("dir/ln_up", "success"),
+        ("ln_file", "success"),
+        ("ln_dangling", "noent"),
+        ("ln_esc", "perm"),
+        ("ln_abs", "perm"),
+        ("loop1", "loop"),
+    ] {
+        let step = Step::Link {
+            dir: Fd::Pre,
+            lookup: 1,
+            path: path(from),
+            dir2: Fd::Pre,
+            path2: path("ln_dir/deep"),
+        };
+        let stat = Step::PathFilestat {
+            dir: Fd::Pre,
+            lookup: 0,
+            path: path("dir/deep"),
+        };
+        let stat_want = if want == "success" {
+            "success"
+        } else {
+            "noent"
+        };
+        both_give(vec![step, stat], &[want, stat_want], from);
+    }
+}
+
+/// Regression (finding refvm-hostfs-trailing-slash, host file system):
+/// a name ending in `/` or `/.` must be a directory and follows a final
+/// symlink (POSIX.1-2017 XBD 4.13), also without `symlink_follow`; the host
+/// backend stat'ed `empty/.` and `ln_esc/` as they were.
+#[test]
+fn trailing_slash_names_a_directory_in_stat_and_set_times() {
+    for (p, want) in [
+        ("empty/.", "notdir"),
+        ("file.txt/", "notdir"),
+        ("ln_file/", "notdir"),
+        ("ln_esc/", "perm"),
+        ("ln_dir/", "success"),
+        ("ln_trail/.", "success"),
+    ] {
+        let stat = Step::PathFilestat {
+            dir: Fd::Pre,
+            lookup: 0,
+            path: path(p),
+        };
+        let times = Step::PathTimes {
+            dir: Fd::Pre,
+            lookup: 0,
+            path: path(p),
+            atim: 0,
+            mtim: 1_000_000_000,
+            fst: 4, // fstflags::mtim
+        };
+        both_give(vec![stat, times], &[want, want], p);
+    }
+}
+
+/// Regression (findings refvm-hostfs-trailing-slash and
+/// refvm-memfs-mkdir-rmdir-trailing-slash): rename() acts on the entries
+/// and a trailing slash on either name requires a directory source
+/// (XBD 4.13): the host backend renamed a file to `dir/loop1/`, memfs
+/// renamed through `ln_dir/`.
+#[test]
+fn rename_with_a_trailing_slash_needs_a_directory_source() {
+    for (from, to, want) in [
+        ("file.txt", "dir/loop1/", "notdir"),
+        ("file.txt", "newname/", "notdir"),
+        ("ln_dir/", "moved", "notdir"),
+        ("ln_file", "ln_dir/", "notdir"),
+        ("emptydir/", "newdir/", "success"),
+    ] {
+        let step = Step::Rename {
+            dir: Fd::Pre,
+            path: path(from),
+            dir2: Fd::Pre,
+            path2: path(to),
+        };
+        both_give(vec![step], &[want], &format!("{from} -> {to}"));
+    }
+}
+
+/// Regression (finding refvm-memfs-mkdir-rmdir-trailing-slash, memfs):
+/// mkdir() never follows its last component (an existing name, a symlink
+/// with a trailing slash included, is EEXIST) and rmdir()/unlink() of a
+/// symlink named `link/` are ENOTDIR (Linux); memfs followed the link
+/// (created a dangling link's target, said `loop`, `perm`, `notempty`).
+#[test]
+fn mkdir_rmdir_unlink_do_not_follow_a_final_symlink_with_a_slash() {
+    for p in [
+        "ln_dangling///",
+        "ln_self/",
+        "ln_abs/",
+        "ln_dir/",
+        "file.txt/",
+    ] {
+        let step = Step::Mkdir {
+            dir: Fd::Pre,
+            path: path(p),
+        };
+        both_give(vec![step], &["exist"], p);
+    }
+    for p in ["ln_trail//", "ln_dir/", "ln_dangling/", "file.txt/"] {
+        let step = Step::Rmdir {
+            dir: Fd::Pre,
+            path: path(p),
+        };
+        both_give(vec![step], &["notdir"], p);
+    }
+    for p in ["ln_dir/", "ln_file/"] {
+        let step = Step::Unlink {
+            dir: Fd::Pre,
+            path: path(p),
+        };
+        both_give(vec![step], &["notdir"], p);
+    }
+}
+
+/// Regression (finding refvm-memfs-unlinked-open-file, memfs): POSIX
+/// unlink() postpones removing the contents of a file that is still open,
+/// so a read after unlinking sees them; memfs dropped them. After the
+/// close, the name stays gone.
+#[test]
+fn an_unlinked_open_file_keeps_its_data_until_closed() {
+    let open = Step::Open {
+        dir: Fd::Pre,
+        lookup: 0,
+        path: path("dir/a.txt"),
+        oflags: 0,
+        base: (1 << 1) | (1 << 21), // fd_read, fd_filestat_get
+        inheriting: 0,
+        fdflags: 0,
+        slot: 4,
+    };
+    let unlink = Step::Unlink {
+        dir: Fd::Pre,
+        path: path("dir/a.txt"),
+    };
+    let read = Step::Read {
+        fd: Fd::Slot(4),
+        iovs: vec![5],
+        at: None,
+        bad: None,
+    };
+    let stat = Step::FdFilestat { fd: Fd::Slot(4) };
+    let close = Step::Close { fd: Fd::Slot(4) };
+    let gone = Step::PathFilestat {
+        dir: Fd::Pre,
+        lookup: 0,
+        path: path("dir/a.txt"),
+    };
+    let p = Program {
+        steps: vec![open.clone(), unlink.clone(), read.clone()],
+    };
+    let calls = encode::calls(&p);
+    let o = run_program(&p, &["reference-vm", "reference-vm-memfs"]);
+    for r in &o.runs {
+        let n = compare::normalise(&p, &calls, r, true);
+        assert!(n.steps[2].contains("616263"), "{}: {:?}", r.host, n.steps);
+    }
+    both_give(
+        vec![open, unlink, read, stat, close, gone],
+        &[
+            "success", "success", "success", "success", "success", "noent",
+        ],
+        "open, unlink, read, stat, close, stat",
+    );
+}
+
+/// Regression (finding refvm-open-creat-trailing-slash): `path_open` with
+/// `oflags::creat` of `name/` is EISDIR once the directory holding `name`
+/// resolves (POSIX open(): EISDIR for O_CREAT on a directory name; Linux
+/// answers it before looking `name` up); memfs looked `name` up first.
+#[test]
+fn creat_of_a_name_with_a_trailing_slash_is_eisdir() {
+    let long = format!("{}/", "n".repeat(256));
+    for (p, oflags, want) in [
+        ("ln_file/", 1 | 4, "isdir"),
+        ("ln_self/", 1, "isdir"),
+        ("new/", 1, "isdir"),
+        ("ln_dir/a.txt/", 1, "isdir"),
+        (long.as_str(), 1, "isdir"),
+        ("nothing/new/", 1, "noent"),
+        ("file.txt/new/", 1, "notdir"),
+        ("../x/", 1, "perm"),
+    ] {
+        assert_eq!(
+            errno_on_both(open(p, oflags, 1)),
+            [
+                format!("reference-vm: {want}"),
+                format!("reference-vm-memfs: {want}")
+            ],
+            "{p}"
+        );
+    }
+}

@@ -25,7 +25,7 @@ use concurrency::{
     EndKind, Resolved, Rng, Sched, ThreadId, WaitableId, WaitableSet, call_from_host,
     canon_builtin, canon_lower,
 };
-pub use concurrency::{HostCx, HostSink, HostSource};
+pub use concurrency::{HostCx, HostPollSink, HostPollSource, HostSink, HostSource};
 
 /// A component instance created by [`Runtime::instantiate`].
 pub type InstanceId = u32;
@@ -183,11 +183,32 @@ pub type HostFunc = Arc<dyn Fn(&[Value]) -> Result<Option<Value>, Trap> + Send +
 pub type HostFuncCx =
     Arc<dyn Fn(&mut HostCx<'_>, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync>;
 
+/// What an asynchronous host function gives back when called: its result,
+/// or the work still to do, which the event loop polls until it is ready.
+pub enum HostCall {
+    /// The call is done with this result.
+    Done(Option<Value>),
+    /// The call goes on: polled (with a [`HostCx`]) until it gives the result.
+    Later(HostPending),
+}
+
+/// A host call in progress: `Pending` until it is done.
+pub type HostPending =
+    Box<dyn FnMut(&mut HostCx<'_>) -> std::task::Poll<Result<Option<Value>, Trap>> + Send>;
+
+/// A host function that may finish after it returns to the caller (an
+/// `async func` whose work waits on the outside world, like a socket's
+/// `receive`): the caller's subtask stays pending, and other component
+/// threads run, until the event loop finds it done.
+pub type HostFuncAsync =
+    Arc<dyn Fn(&mut HostCx<'_>, &[Value]) -> Result<HostCall, Trap> + Send + Sync>;
+
 /// The host's implementation of a function.
 #[derive(Clone)]
 enum HostImpl {
     Plain(HostFunc),
     Cx(HostFuncCx),
+    Async(HostFuncAsync),
 }
 
 /// A host resource's destructor: called with the representation when a
@@ -237,6 +258,8 @@ pub enum HostItem {
     Func(FuncType, HostFunc),
     /// A function of this type that makes or takes streams and futures.
     FuncCx(FuncType, HostFuncCx),
+    /// A function of this type that may finish later ([`HostCall::Later`]).
+    FuncAsync(FuncType, HostFuncAsync),
     /// A resource type made by [`Runtime::host_resource`].
     Resource(ResourceType),
     /// A defined value type (e.g. `error-code` in `wasi:cli/types`), for
@@ -625,6 +648,19 @@ impl Runtime {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Runs the event loop until `done()` holds (`Ok(true)`) or nothing
+    /// can make progress any more (`Ok(false)`): the work components go on
+    /// doing after a call returned, such as writing a stream they returned.
+    pub fn run_until(&mut self, mut done: impl FnMut() -> bool) -> Result<bool, Trap> {
+        concurrency::run_until(&mut self.store, &self.state, &mut done)
+    }
+
+    /// Gives `f` a [`HostCx`] outside any host function: to read a stream
+    /// or future a call returned, or make one to pass to a call.
+    pub fn with_host_cx<R>(&mut self, f: impl FnOnce(&mut HostCx<'_>) -> R) -> R {
+        f(&mut HostCx::new(&mut self.store, &self.state))
     }
 
     /// Calls an exported component function with component values from the
@@ -1344,6 +1380,7 @@ fn host_item(item: HostItem) -> Item {
     match item {
         HostItem::Func(ty, f) => Item::Func(Callee::Host(Arc::new(ty), HostImpl::Plain(f))),
         HostItem::FuncCx(ty, f) => Item::Func(Callee::Host(Arc::new(ty), HostImpl::Cx(f))),
+        HostItem::FuncAsync(ty, f) => Item::Func(Callee::Host(Arc::new(ty), HostImpl::Async(f))),
         HostItem::Resource(rt) => Item::Type(Type::Resource(rt)),
         HostItem::Type(vt) => Item::Type(Type::Val(vt)),
         HostItem::Instance(items) => Item::Instance(Arc::new(Exports(

@@ -2,7 +2,7 @@
 //! with an explicit frame stack.
 
 use super::code::Ins;
-use super::numerics::{float, v128};
+use super::numerics::v128;
 use super::*;
 
 /// What the inner loop asks the frame manager to do.
@@ -66,13 +66,6 @@ const NO_FUNC: u32 = u32::MAX;
 
 /// The most frames a backtrace keeps (innermost first).
 pub const MAX_BACKTRACE: usize = 64;
-
-fn trunc_err(e: float::TruncError) -> Trap {
-    match e {
-        float::TruncError::Overflow => Trap::IntegerOverflow,
-        float::TruncError::InvalidConversion => Trap::InvalidConversionToInteger,
-    }
-}
 
 /// exec: v128.loadNxM_sx — widen eight bytes into a vector.
 pub(super) fn extend_load(op: u16, b: [u8; 8]) -> u128 {
@@ -626,6 +619,38 @@ impl Store {
                     }
                 }
             }
+            if !COV
+                && let Some(FuncInst::Wasm { inst: ia, .. }) = funcs.get(fa as usize)
+                && let Some(inst) = instances.get(*ia as usize)
+            {
+                // The hot set, and calls and returns within the instance, run
+                // in a loop of their own (exec/fast.rs) up to an instruction
+                // it leaves to the match below.
+                let mem: &mut [u8] = match inst.mems.first() {
+                    Some(&a) => &mut mems[a as usize].data,
+                    None => &mut [],
+                };
+                let mut cx = super::fast::Cx {
+                    funcs,
+                    inst: *ia,
+                    inst_funcs: &inst.funcs,
+                    inst_globals: &inst.globals,
+                    globals,
+                    frames,
+                    stack,
+                    fuel,
+                    interrupt,
+                    max_depth,
+                    fa,
+                    fp,
+                    pc,
+                };
+                let r = super::fast::run(&mut cx, mem);
+                (fa, fp, pc) = (cx.fa, cx.fp, cx.pc);
+                if let Err(t) = r {
+                    fail!(t);
+                }
+            }
             let Some(FuncInst::Wasm { code: cf, inst, .. }) = funcs.get(fa as usize) else {
                 fail!(Trap::Host("internal: frame of a host function".into()));
             };
@@ -671,16 +696,6 @@ impl Store {
                         regs[$s as usize]
                     };
                 }
-                macro_rules! f32r {
-                    ($s:expr) => {
-                        f32::from_bits(regs[$s as usize] as u32)
-                    };
-                }
-                macro_rules! f64r {
-                    ($s:expr) => {
-                        f64::from_bits(regs[$s as usize])
-                    };
-                }
                 macro_rules! r128 {
                     ($s:expr) => {
                         u128::from(regs[$s as usize]) | (u128::from(regs[$s as usize + 1]) << 64)
@@ -719,19 +734,6 @@ impl Store {
                         (regs[$addr as usize] as u32 as usize).wrapping_add($off as usize)
                     };
                 }
-                macro_rules! load {
-                    ($dst:expr, $addr:expr, $off:expr, $n:literal, $f:expr) => {{
-                        let ea = ea!($addr, $off);
-                        match ea.checked_add($n).and_then(|end| mem.data.get(ea..end)) {
-                            Some(s) => {
-                                let mut b = [0u8; $n];
-                                b.copy_from_slice(s);
-                                set!($dst, ($f)(b));
-                            }
-                            None => trap!(Trap::MemoryOutOfBounds),
-                        }
-                    }};
-                }
                 macro_rules! store {
                     ($addr:expr, $off:expr, $n:literal, $bytes:expr) => {{
                         let ea = ea!($addr, $off);
@@ -739,32 +741,6 @@ impl Store {
                         match ea.checked_add($n).and_then(|end| mem.data.get_mut(ea..end)) {
                             Some(s) => s.copy_from_slice(&bytes),
                             None => trap!(Trap::MemoryOutOfBounds),
-                        }
-                    }};
-                }
-                macro_rules! idiv {
-                    ($dst:expr, $a:expr, $b:expr, $r:ident, $s:ty, $u:ty, $op:ident, $signed:expr, $rem:expr) => {{
-                        let (x, y) = ($r!($a) as $u, $r!($b) as $u);
-                        if y == 0 {
-                            trap!(Trap::IntegerDivideByZero);
-                        }
-                        let v = if $signed {
-                            let (x, y) = (x as $s, y as $s);
-                            if !$rem && x == <$s>::MIN && y == -1 {
-                                trap!(Trap::IntegerOverflow);
-                            }
-                            x.$op(y) as $u
-                        } else {
-                            x.$op(y)
-                        };
-                        set!($dst, v as u64);
-                    }};
-                }
-                macro_rules! trunc {
-                    ($dst:expr, $x:expr, $signed:expr, $bits:expr) => {{
-                        match float::trunc($x, $signed, $bits) {
-                            Ok(v) => set!($dst, v),
-                            Err(e) => trap!(trunc_err(e)),
                         }
                     }};
                 }
@@ -816,130 +792,10 @@ impl Store {
 
                 match ins {
                     Ins::Unreachable => trap!(Trap::Unreachable),
-                    Ins::Br { target } => jump!(target),
-                    Ins::BrIfNz { cond, target } => {
-                        if r32!(cond) != 0 {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrIfZ { cond, target } => {
-                        if r32!(cond) == 0 {
-                            jump!(target)
-                        }
-                    }
-                    // A comparison fused with its br_if/if (valid/func.rs: cond_jump).
-                    Ins::BrI32Eq { a, b, target } => {
-                        if r32!(a) == r32!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32Ne { a, b, target } => {
-                        if r32!(a) != r32!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32LtS { a, b, target } => {
-                        if (r32!(a) as i32) < (r32!(b) as i32) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32LtU { a, b, target } => {
-                        if r32!(a) < r32!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32GtS { a, b, target } => {
-                        if (r32!(a) as i32) > (r32!(b) as i32) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32GtU { a, b, target } => {
-                        if r32!(a) > r32!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32LeS { a, b, target } => {
-                        if (r32!(a) as i32) <= (r32!(b) as i32) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32LeU { a, b, target } => {
-                        if r32!(a) <= r32!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32GeS { a, b, target } => {
-                        if (r32!(a) as i32) >= (r32!(b) as i32) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI32GeU { a, b, target } => {
-                        if r32!(a) >= r32!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64Eq { a, b, target } => {
-                        if r64!(a) == r64!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64Ne { a, b, target } => {
-                        if r64!(a) != r64!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64LtS { a, b, target } => {
-                        if (r64!(a) as i64) < (r64!(b) as i64) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64LtU { a, b, target } => {
-                        if r64!(a) < r64!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64GtS { a, b, target } => {
-                        if (r64!(a) as i64) > (r64!(b) as i64) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64GtU { a, b, target } => {
-                        if r64!(a) > r64!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64LeS { a, b, target } => {
-                        if (r64!(a) as i64) <= (r64!(b) as i64) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64LeU { a, b, target } => {
-                        if r64!(a) <= r64!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64GeS { a, b, target } => {
-                        if (r64!(a) as i64) >= (r64!(b) as i64) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrI64GeU { a, b, target } => {
-                        if r64!(a) >= r64!(b) {
-                            jump!(target)
-                        }
-                    }
-                    Ins::BrTable { idx, start, len } => {
-                        let i = r32!(idx).min(len);
-                        let t = cf.br_table[(start + i) as usize];
-                        jump!(t)
-                    }
-                    Ins::Copy { dst, src } => regs[dst as usize] = regs[src as usize],
                     Ins::Copy2 { dst, src } => {
                         let v = r128!(src);
                         set128!(dst, v)
                     }
-                    Ins::Const32 { dst, val } => set!(dst, u64::from(val)),
-                    Ins::Const64 { dst, val } => set!(dst, val),
                     Ins::ConstV { dst, idx } => set128!(dst, cf.v128s[idx as usize]),
                     Ins::Return { src, n } => {
                         regs.copy_within(src as usize..(src + n) as usize, 0);
@@ -986,11 +842,6 @@ impl Store {
                         let r = u128::from(r64!(base)) * u128::from(r64!(base + 1));
                         set!(base, r as u64);
                         set!(base + 1, (r >> 64) as u64);
-                    }
-                    Ins::Select { dst, b, cond } => {
-                        if r32!(cond) == 0 {
-                            regs[dst as usize] = regs[b as usize];
-                        }
                     }
                     Ins::Select2 { dst, b, cond } => {
                         if r32!(cond) == 0 {
@@ -1412,343 +1263,26 @@ impl Store {
                         }
                     }
 
-                    // ---- numeric (spec: exec/numerics) ----
-                    Ins::I32Eqz { dst, a } => set!(dst, u64::from(r32!(a) == 0)),
-                    Ins::I64Eqz { dst, a } => set!(dst, u64::from(r64!(a) == 0)),
-                    Ins::I32Eq { dst, a, b } => set!(dst, u64::from(r32!(a) == r32!(b))),
-                    Ins::I32Ne { dst, a, b } => set!(dst, u64::from(r32!(a) != r32!(b))),
-                    Ins::I32LtS { dst, a, b } => {
-                        set!(dst, u64::from((r32!(a) as i32) < r32!(b) as i32))
-                    }
-                    Ins::I32LtU { dst, a, b } => set!(dst, u64::from(r32!(a) < r32!(b))),
-                    Ins::I32GtS { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a) as i32 > r32!(b) as i32))
-                    }
-                    Ins::I32GtU { dst, a, b } => set!(dst, u64::from(r32!(a) > r32!(b))),
-                    Ins::I32LeS { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a) as i32 <= r32!(b) as i32))
-                    }
-                    Ins::I32LeU { dst, a, b } => set!(dst, u64::from(r32!(a) <= r32!(b))),
-                    Ins::I32GeS { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a) as i32 >= r32!(b) as i32))
-                    }
-                    Ins::I32GeU { dst, a, b } => set!(dst, u64::from(r32!(a) >= r32!(b))),
-                    Ins::I64Eq { dst, a, b } => set!(dst, u64::from(r64!(a) == r64!(b))),
-                    Ins::I64Ne { dst, a, b } => set!(dst, u64::from(r64!(a) != r64!(b))),
-                    Ins::I64LtS { dst, a, b } => {
-                        set!(dst, u64::from((r64!(a) as i64) < r64!(b) as i64))
-                    }
-                    Ins::I64LtU { dst, a, b } => set!(dst, u64::from(r64!(a) < r64!(b))),
-                    Ins::I64GtS { dst, a, b } => {
-                        set!(dst, u64::from(r64!(a) as i64 > r64!(b) as i64))
-                    }
-                    Ins::I64GtU { dst, a, b } => set!(dst, u64::from(r64!(a) > r64!(b))),
-                    Ins::I64LeS { dst, a, b } => {
-                        set!(dst, u64::from(r64!(a) as i64 <= r64!(b) as i64))
-                    }
-                    Ins::I64LeU { dst, a, b } => set!(dst, u64::from(r64!(a) <= r64!(b))),
-                    Ins::I64GeS { dst, a, b } => {
-                        set!(dst, u64::from(r64!(a) as i64 >= r64!(b) as i64))
-                    }
-                    Ins::I64GeU { dst, a, b } => set!(dst, u64::from(r64!(a) >= r64!(b))),
-                    Ins::F32Eq { dst, a, b } => set!(dst, u64::from(f32r!(a) == f32r!(b))),
-                    Ins::F32Ne { dst, a, b } => set!(dst, u64::from(f32r!(a) != f32r!(b))),
-                    Ins::F32Lt { dst, a, b } => set!(dst, u64::from(f32r!(a) < f32r!(b))),
-                    Ins::F32Gt { dst, a, b } => set!(dst, u64::from(f32r!(a) > f32r!(b))),
-                    Ins::F32Le { dst, a, b } => set!(dst, u64::from(f32r!(a) <= f32r!(b))),
-                    Ins::F32Ge { dst, a, b } => set!(dst, u64::from(f32r!(a) >= f32r!(b))),
-                    Ins::F64Eq { dst, a, b } => set!(dst, u64::from(f64r!(a) == f64r!(b))),
-                    Ins::F64Ne { dst, a, b } => set!(dst, u64::from(f64r!(a) != f64r!(b))),
-                    Ins::F64Lt { dst, a, b } => set!(dst, u64::from(f64r!(a) < f64r!(b))),
-                    Ins::F64Gt { dst, a, b } => set!(dst, u64::from(f64r!(a) > f64r!(b))),
-                    Ins::F64Le { dst, a, b } => set!(dst, u64::from(f64r!(a) <= f64r!(b))),
-                    Ins::F64Ge { dst, a, b } => set!(dst, u64::from(f64r!(a) >= f64r!(b))),
-                    Ins::I32Clz { dst, a } => set!(dst, u64::from(r32!(a).leading_zeros())),
-                    Ins::I32Ctz { dst, a } => set!(dst, u64::from(r32!(a).trailing_zeros())),
-                    Ins::I32Popcnt { dst, a } => set!(dst, u64::from(r32!(a).count_ones())),
-                    Ins::I32Add { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a).wrapping_add(r32!(b))))
-                    }
-                    Ins::I32Sub { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a).wrapping_sub(r32!(b))))
-                    }
-                    Ins::I32Mul { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a).wrapping_mul(r32!(b))))
-                    }
-                    Ins::I32DivS { dst, a, b } => {
-                        idiv!(dst, a, b, r32, i32, u32, wrapping_div, true, false)
-                    }
-                    Ins::I32DivU { dst, a, b } => {
-                        idiv!(dst, a, b, r32, i32, u32, wrapping_div, false, false)
-                    }
-                    Ins::I32RemS { dst, a, b } => {
-                        idiv!(dst, a, b, r32, i32, u32, wrapping_rem, true, true)
-                    }
-                    Ins::I32RemU { dst, a, b } => {
-                        idiv!(dst, a, b, r32, i32, u32, wrapping_rem, false, true)
-                    }
-                    Ins::I32And { dst, a, b } => set!(dst, u64::from(r32!(a) & r32!(b))),
-                    Ins::I32Or { dst, a, b } => set!(dst, u64::from(r32!(a) | r32!(b))),
-                    Ins::I32Xor { dst, a, b } => set!(dst, u64::from(r32!(a) ^ r32!(b))),
-                    Ins::I32Shl { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a).wrapping_shl(r32!(b))))
-                    }
-                    Ins::I32ShrS { dst, a, b } => set!(
-                        dst,
-                        u64::from((r32!(a) as i32).wrapping_shr(r32!(b)) as u32)
-                    ),
-                    Ins::I32ShrU { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a).wrapping_shr(r32!(b))))
-                    }
-                    Ins::I32Rotl { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a).rotate_left(r32!(b) % 32)))
-                    }
-                    Ins::I32Rotr { dst, a, b } => {
-                        set!(dst, u64::from(r32!(a).rotate_right(r32!(b) % 32)))
-                    }
-                    Ins::I64Clz { dst, a } => set!(dst, u64::from(r64!(a).leading_zeros())),
-                    Ins::I64Ctz { dst, a } => set!(dst, u64::from(r64!(a).trailing_zeros())),
-                    Ins::I64Popcnt { dst, a } => set!(dst, u64::from(r64!(a).count_ones())),
-                    Ins::I64Add { dst, a, b } => set!(dst, r64!(a).wrapping_add(r64!(b))),
-                    Ins::I64Sub { dst, a, b } => set!(dst, r64!(a).wrapping_sub(r64!(b))),
-                    Ins::I64Mul { dst, a, b } => set!(dst, r64!(a).wrapping_mul(r64!(b))),
-                    Ins::I64DivS { dst, a, b } => {
-                        idiv!(dst, a, b, r64, i64, u64, wrapping_div, true, false)
-                    }
-                    Ins::I64DivU { dst, a, b } => {
-                        idiv!(dst, a, b, r64, i64, u64, wrapping_div, false, false)
-                    }
-                    Ins::I64RemS { dst, a, b } => {
-                        idiv!(dst, a, b, r64, i64, u64, wrapping_rem, true, true)
-                    }
-                    Ins::I64RemU { dst, a, b } => {
-                        idiv!(dst, a, b, r64, i64, u64, wrapping_rem, false, true)
-                    }
-                    Ins::I64And { dst, a, b } => set!(dst, r64!(a) & r64!(b)),
-                    Ins::I64Or { dst, a, b } => set!(dst, r64!(a) | r64!(b)),
-                    Ins::I64Xor { dst, a, b } => set!(dst, r64!(a) ^ r64!(b)),
-                    Ins::I64Shl { dst, a, b } => set!(dst, r64!(a).wrapping_shl(r64!(b) as u32)),
-                    Ins::I64ShrS { dst, a, b } => {
-                        set!(dst, (r64!(a) as i64).wrapping_shr(r64!(b) as u32) as u64)
-                    }
-                    Ins::I64ShrU { dst, a, b } => set!(dst, r64!(a).wrapping_shr(r64!(b) as u32)),
-                    Ins::I64Rotl { dst, a, b } => {
-                        set!(dst, r64!(a).rotate_left((r64!(b) % 64) as u32))
-                    }
-                    Ins::I64Rotr { dst, a, b } => {
-                        set!(dst, r64!(a).rotate_right((r64!(b) % 64) as u32))
-                    }
-                    Ins::F32Abs { dst, a } => set!(dst, u64::from(r32!(a) & 0x7fff_ffff)),
-                    Ins::F32Neg { dst, a } => set!(dst, u64::from(r32!(a) ^ 0x8000_0000)),
-                    Ins::F32Ceil { dst, a } => {
-                        set!(dst, u64::from(float::f32_ceil(f32r!(a)).to_bits()))
-                    }
-                    Ins::F32Floor { dst, a } => {
-                        set!(dst, u64::from(float::f32_floor(f32r!(a)).to_bits()))
-                    }
-                    Ins::F32Trunc { dst, a } => {
-                        set!(dst, u64::from(float::f32_trunc(f32r!(a)).to_bits()))
-                    }
-                    Ins::F32Nearest { dst, a } => {
-                        set!(dst, u64::from(float::f32_nearest(f32r!(a)).to_bits()))
-                    }
-                    Ins::F32Sqrt { dst, a } => {
-                        set!(dst, u64::from(float::f32_sqrt(f32r!(a)).to_bits()))
-                    }
-                    Ins::F32Add { dst, a, b } => {
-                        set!(dst, u64::from(float::f32_add(f32r!(a), f32r!(b)).to_bits()))
-                    }
-                    Ins::F32Sub { dst, a, b } => {
-                        set!(dst, u64::from(float::f32_sub(f32r!(a), f32r!(b)).to_bits()))
-                    }
-                    Ins::F32Mul { dst, a, b } => {
-                        set!(dst, u64::from(float::f32_mul(f32r!(a), f32r!(b)).to_bits()))
-                    }
-                    Ins::F32Div { dst, a, b } => {
-                        set!(dst, u64::from(float::f32_div(f32r!(a), f32r!(b)).to_bits()))
-                    }
-                    Ins::F32Min { dst, a, b } => {
-                        set!(dst, u64::from(float::f32_min(f32r!(a), f32r!(b)).to_bits()))
-                    }
-                    Ins::F32Max { dst, a, b } => {
-                        set!(dst, u64::from(float::f32_max(f32r!(a), f32r!(b)).to_bits()))
-                    }
-                    Ins::F32Copysign { dst, a, b } => {
-                        set!(
-                            dst,
-                            u64::from((r32!(a) & 0x7fff_ffff) | (r32!(b) & 0x8000_0000))
-                        )
-                    }
-                    Ins::F64Abs { dst, a } => set!(dst, r64!(a) & 0x7fff_ffff_ffff_ffff),
-                    Ins::F64Neg { dst, a } => set!(dst, r64!(a) ^ 0x8000_0000_0000_0000),
-                    Ins::F64Ceil { dst, a } => set!(dst, float::f64_ceil(f64r!(a)).to_bits()),
-                    Ins::F64Floor { dst, a } => set!(dst, float::f64_floor(f64r!(a)).to_bits()),
-                    Ins::F64Trunc { dst, a } => set!(dst, float::f64_trunc(f64r!(a)).to_bits()),
-                    Ins::F64Nearest { dst, a } => set!(dst, float::f64_nearest(f64r!(a)).to_bits()),
-                    Ins::F64Sqrt { dst, a } => set!(dst, float::f64_sqrt(f64r!(a)).to_bits()),
-                    Ins::F64Add { dst, a, b } => {
-                        set!(dst, float::f64_add(f64r!(a), f64r!(b)).to_bits())
-                    }
-                    Ins::F64Sub { dst, a, b } => {
-                        set!(dst, float::f64_sub(f64r!(a), f64r!(b)).to_bits())
-                    }
-                    Ins::F64Mul { dst, a, b } => {
-                        set!(dst, float::f64_mul(f64r!(a), f64r!(b)).to_bits())
-                    }
-                    Ins::F64Div { dst, a, b } => {
-                        set!(dst, float::f64_div(f64r!(a), f64r!(b)).to_bits())
-                    }
-                    Ins::F64Min { dst, a, b } => {
-                        set!(dst, float::f64_min(f64r!(a), f64r!(b)).to_bits())
-                    }
-                    Ins::F64Max { dst, a, b } => {
-                        set!(dst, float::f64_max(f64r!(a), f64r!(b)).to_bits())
-                    }
-                    Ins::F64Copysign { dst, a, b } => {
-                        set!(
-                            dst,
-                            (r64!(a) & 0x7fff_ffff_ffff_ffff) | (r64!(b) & 0x8000_0000_0000_0000)
-                        )
-                    }
-                    Ins::I32WrapI64 { dst, a } => set!(dst, u64::from(r64!(a) as u32)),
-                    Ins::I32TruncF32S { dst, a } => trunc!(dst, f64::from(f32r!(a)), true, 32),
-                    Ins::I32TruncF32U { dst, a } => trunc!(dst, f64::from(f32r!(a)), false, 32),
-                    Ins::I32TruncF64S { dst, a } => trunc!(dst, f64r!(a), true, 32),
-                    Ins::I32TruncF64U { dst, a } => trunc!(dst, f64r!(a), false, 32),
-                    Ins::I64ExtendI32S { dst, a } => set!(dst, r32!(a) as i32 as i64 as u64),
-                    Ins::I64ExtendI32U { dst, a } => set!(dst, u64::from(r32!(a))),
-                    Ins::I64TruncF32S { dst, a } => trunc!(dst, f64::from(f32r!(a)), true, 64),
-                    Ins::I64TruncF32U { dst, a } => trunc!(dst, f64::from(f32r!(a)), false, 64),
-                    Ins::I64TruncF64S { dst, a } => trunc!(dst, f64r!(a), true, 64),
-                    Ins::I64TruncF64U { dst, a } => trunc!(dst, f64r!(a), false, 64),
-                    Ins::F32ConvertI32S { dst, a } => {
-                        set!(dst, u64::from((r32!(a) as i32 as f32).to_bits()))
-                    }
-                    Ins::F32ConvertI32U { dst, a } => {
-                        set!(dst, u64::from((r32!(a) as f32).to_bits()))
-                    }
-                    Ins::F32ConvertI64S { dst, a } => {
-                        set!(dst, u64::from((r64!(a) as i64 as f32).to_bits()))
-                    }
-                    Ins::F32ConvertI64U { dst, a } => {
-                        set!(dst, u64::from((r64!(a) as f32).to_bits()))
-                    }
-                    Ins::F32DemoteF64 { dst, a } => {
-                        set!(dst, u64::from(float::f32_demote(f64r!(a)).to_bits()))
-                    }
-                    Ins::F64ConvertI32S { dst, a } => {
-                        set!(dst, f64::from(r32!(a) as i32).to_bits())
-                    }
-                    Ins::F64ConvertI32U { dst, a } => set!(dst, f64::from(r32!(a)).to_bits()),
-                    Ins::F64ConvertI64S { dst, a } => set!(dst, (r64!(a) as i64 as f64).to_bits()),
-                    Ins::F64ConvertI64U { dst, a } => set!(dst, (r64!(a) as f64).to_bits()),
-                    Ins::F64PromoteF32 { dst, a } => {
-                        set!(dst, float::f64_promote(f32r!(a)).to_bits())
-                    }
-                    Ins::I32ReinterpretF32 { dst, a } | Ins::F32ReinterpretI32 { dst, a } => {
-                        set!(dst, u64::from(r32!(a)))
-                    }
-                    Ins::I64ReinterpretF64 { dst, a } | Ins::F64ReinterpretI64 { dst, a } => {
-                        set!(dst, r64!(a))
-                    }
-                    Ins::I32Extend8S { dst, a } => {
-                        set!(dst, u64::from(r32!(a) as i8 as i32 as u32))
-                    }
-                    Ins::I32Extend16S { dst, a } => {
-                        set!(dst, u64::from(r32!(a) as i16 as i32 as u32))
-                    }
-                    Ins::I64Extend8S { dst, a } => set!(dst, r64!(a) as i8 as i64 as u64),
-                    Ins::I64Extend16S { dst, a } => set!(dst, r64!(a) as i16 as i64 as u64),
-                    Ins::I64Extend32S { dst, a } => set!(dst, r64!(a) as i32 as i64 as u64),
-                    Ins::I32TruncSatF32S { dst, a } => {
-                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), true, 32))
-                    }
-                    Ins::I32TruncSatF32U { dst, a } => {
-                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), false, 32))
-                    }
-                    Ins::I32TruncSatF64S { dst, a } => {
-                        set!(dst, float::trunc_sat(f64r!(a), true, 32))
-                    }
-                    Ins::I32TruncSatF64U { dst, a } => {
-                        set!(dst, float::trunc_sat(f64r!(a), false, 32))
-                    }
-                    Ins::I64TruncSatF32S { dst, a } => {
-                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), true, 64))
-                    }
-                    Ins::I64TruncSatF32U { dst, a } => {
-                        set!(dst, float::trunc_sat(f64::from(f32r!(a)), false, 64))
-                    }
-                    Ins::I64TruncSatF64S { dst, a } => {
-                        set!(dst, float::trunc_sat(f64r!(a), true, 64))
-                    }
-                    Ins::I64TruncSatF64U { dst, a } => {
-                        set!(dst, float::trunc_sat(f64r!(a), false, 64))
-                    }
-                    Ins::I32Load { dst, addr, off } => {
-                        load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
-                    }
-                    Ins::I64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
-                    Ins::F32Load { dst, addr, off } => {
-                        load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
-                    }
-                    Ins::F64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
-                    Ins::I32Load8S { dst, addr, off } => {
-                        load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(
-                            b[0] as i8 as i32 as u32
-                        ))
-                    }
-                    Ins::I32Load8U { dst, addr, off } => {
-                        load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
-                    }
-                    Ins::I32Load16S { dst, addr, off } => {
-                        load!(dst, addr, off, 2, |b| u64::from(
-                            i16::from_le_bytes(b) as i32 as u32
-                        ))
-                    }
-                    Ins::I32Load16U { dst, addr, off } => {
-                        load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
-                    }
-                    Ins::I64Load8S { dst, addr, off } => {
-                        load!(dst, addr, off, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64)
-                    }
-                    Ins::I64Load8U { dst, addr, off } => {
-                        load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
-                    }
-                    Ins::I64Load16S { dst, addr, off } => {
-                        load!(dst, addr, off, 2, |b| i16::from_le_bytes(b) as i64 as u64)
-                    }
-                    Ins::I64Load16U { dst, addr, off } => {
-                        load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
-                    }
-                    Ins::I64Load32S { dst, addr, off } => {
-                        load!(dst, addr, off, 4, |b| i32::from_le_bytes(b) as i64 as u64)
-                    }
-                    Ins::I64Load32U { dst, addr, off } => {
-                        load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
-                    }
-                    Ins::I32Store { addr, val, off } => {
-                        store!(addr, off, 4, r32!(val).to_le_bytes())
-                    }
-                    Ins::I64Store { addr, val, off } => {
-                        store!(addr, off, 8, r64!(val).to_le_bytes())
-                    }
-                    Ins::F32Store { addr, val, off } => {
-                        store!(addr, off, 4, r32!(val).to_le_bytes())
-                    }
-                    Ins::F64Store { addr, val, off } => {
-                        store!(addr, off, 8, r64!(val).to_le_bytes())
-                    }
-                    Ins::I32Store8 { addr, val, off } => store!(addr, off, 1, [r32!(val) as u8]),
-                    Ins::I32Store16 { addr, val, off } => {
-                        store!(addr, off, 2, (r32!(val) as u16).to_le_bytes())
-                    }
-                    Ins::I64Store8 { addr, val, off } => store!(addr, off, 1, [r64!(val) as u8]),
-                    Ins::I64Store16 { addr, val, off } => {
-                        store!(addr, off, 2, (r64!(val) as u16).to_le_bytes())
-                    }
-                    Ins::I64Store32 { addr, val, off } => {
-                        store!(addr, off, 4, (r64!(val) as u32).to_le_bytes())
-                    }
+                    // ---- numeric, memory 0, branches and copies: the hot set (exec/fast.rs) ----
+                    _ => match super::fast::step(
+                        ins,
+                        pc,
+                        regs,
+                        &mut mem.data,
+                        &cf.br_table,
+                        fuel,
+                        interrupt,
+                    ) {
+                        (super::fast::Step::Continue, p) => pc = p,
+                        (super::fast::Step::Trap(t), _) => trap!(t),
+                        (super::fast::Step::Other, _) => {
+                            trap!(Trap::Host("internal: instruction without a handler".into()))
+                        }
+                    },
+                }
+                // Back to the hot loop after each instruction it left here.
+                if !COV {
+                    break 'exec Next::Resume;
                 }
             };
         }

@@ -7,6 +7,7 @@
 pub mod code;
 pub mod coverage;
 mod ext;
+mod fast;
 mod gc;
 mod instantiate;
 mod interp;

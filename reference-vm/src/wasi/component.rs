@@ -40,7 +40,9 @@ use super::types::{self as wt, Errno, TimeSet, errno};
 use super::{RunError, RunResult, WasiCtx};
 use crate::Config;
 use crate::component::HostCx;
-use crate::component::exec::{HostDtor, HostFunc, HostFuncCx, HostItem, HostSink, HostSource};
+use crate::component::exec::{
+    HostCall, HostDtor, HostFunc, HostFuncAsync, HostFuncCx, HostItem, HostSink, HostSource,
+};
 use crate::component::{self, FuncType, ResourceType, Runtime, Trap, ValType, Value};
 
 /// The WASI 0.2 version the host's 0.2 interfaces are registered at.
@@ -74,6 +76,10 @@ enum Object {
     Descriptor(Descriptor),
     /// `directory-entry-stream` (wasi:filesystem@0.2): the entries not yet read.
     DirEntries(std::collections::VecDeque<wt::DirEntry>),
+    /// `tcp-socket` (wasi:sockets@0.3).
+    Tcp(sockets::TcpSock),
+    /// `udp-socket` (wasi:sockets@0.3).
+    Udp(sockets::UdpSock),
 }
 
 /// Where an `output-stream` writes.
@@ -368,6 +374,25 @@ impl Iface {
             Arc::new(move |cx: &mut HostCx<'_>, args: &[Value]| f(&host, cx, args));
         self.items
             .push((name.to_string(), HostItem::FuncCx(ty, hf)));
+        self
+    }
+    /// An `async` function that may finish after it returns ([`HostCall`]).
+    fn func_async(
+        mut self,
+        name: &str,
+        params: &[(&str, ValType)],
+        res: Option<ValType>,
+        f: impl Fn(&Arc<Host>, &mut HostCx<'_>, &[Value]) -> Result<HostCall, Trap>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        let ty = functype(true, params, res);
+        let host = self.host.clone();
+        let hf: HostFuncAsync =
+            Arc::new(move |cx: &mut HostCx<'_>, args: &[Value]| f(&host, cx, args));
+        self.items
+            .push((name.to_string(), HostItem::FuncAsync(ty, hf)));
         self
     }
     fn register(self, rt: &mut Runtime, name: &str, version: &str) {
@@ -1113,6 +1138,7 @@ fn random(rt: &mut Runtime, host: &Arc<Host>, version: &str, p3: bool) {
 // ---- wasi:filesystem@0.3.0 --------------------------------------------
 
 mod filesystem;
+mod sockets;
 use filesystem::{Fs, filesystem};
 pub mod http;
 
@@ -1159,6 +1185,8 @@ pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
         Some((&p2, dir_stream2)),
     );
     filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
+    let (tcp, udp) = (resource(rt), resource(rt));
+    sockets::sockets_p3(rt, &host, tcp, udp);
     http::http(rt, &host);
 }
 

@@ -33,6 +33,21 @@ pub fn check_path(p: &str, max_len: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The directory part of `path` before its last named component when that
+/// component is followed by a `/` (`"."` for `"name/"`), or `None` when
+/// the last component is `.` or `..`.
+pub(crate) fn parent_of_last(path: &str) -> Option<&str> {
+    let trimmed = path.trim_end_matches('/');
+    let (parent, last) = match trimmed.rfind('/') {
+        Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+        None => (".", trimmed),
+    };
+    if last.is_empty() || last == "." || last == ".." {
+        return None;
+    }
+    Some(if parent.is_empty() { "." } else { parent })
+}
+
 /// Symlink expansions allowed while resolving one path.
 pub const MAX_SYMLINK_EXPANSIONS: usize = 40;
 

@@ -17,7 +17,7 @@ use cap_fs_ext::{
 };
 use cap_std::fs::{Dir, Metadata, OpenOptions as CapOpenOptions};
 
-use super::fs::{OpenOptions, Opened, WasiDir, WasiFile};
+use super::fs::{MAX_SYMLINK_EXPANSIONS, OpenOptions, Opened, WasiDir, WasiFile, parent_of_last};
 use super::types::{DirEntry, Errno, Filestat, TimeSet, errno, filetype, whence};
 
 /// Maps a host I/O error to a WASI errno.
@@ -202,6 +202,54 @@ impl HostDir {
     fn other<'a>(&self, d: &'a dyn WasiDir) -> Result<&'a HostDir, Errno> {
         d.as_any().downcast_ref::<HostDir>().ok_or(errno::XDEV)
     }
+
+    /// `path` with its final symlinks expanded inside the sandbox, for
+    /// `path_link` with `lookupflags::symlink_follow` (linkat with
+    /// AT_SYMLINK_FOLLOW, which cap-std does not offer confined): each
+    /// target is read and joined to the link's directory, and cap-std
+    /// resolves the result against the handle again, so `..` and absolute
+    /// targets stay refused. More than [`MAX_SYMLINK_EXPANSIONS`]
+    /// expansions are `LOOP`.
+    fn follow_final_links(&self, path: &str) -> Result<String, Errno> {
+        let mut cur = path.to_string();
+        for _ in 0..=MAX_SYMLINK_EXPANSIONS {
+            if names_directory(&cur) {
+                // A trailing slash already follows the link (XBD 4.13).
+                return Ok(cur);
+            }
+            let md = self.dir.symlink_metadata(&cur).map_err(e)?;
+            if !md.file_type().is_symlink() {
+                return Ok(cur);
+            }
+            let target = self.dir.read_link_contents(&cur).map_err(e)?;
+            let target = target.to_str().ok_or(errno::ILSEQ)?;
+            if target.starts_with('/') {
+                // An absolute target could only name something outside.
+                return Err(errno::PERM);
+            }
+            if target.is_empty() {
+                return Err(errno::NOENT);
+            }
+            cur = match cur.rfind('/') {
+                Some(i) => format!("{}/{target}", &cur[..i]),
+                None => target.to_string(),
+            };
+        }
+        Err(errno::LOOP)
+    }
+}
+
+/// Whether `path` can only name a directory: it ends with `/`, or its last
+/// component is `.` or `..` (POSIX.1-2017 XBD 4.13: a trailing slash
+/// resolves as if `/.` were appended). Such a path follows a final symlink
+/// whatever the lookup flags say, and gives ENOTDIR on a non-directory;
+/// cap-std strips the trailing slash in some calls, so the backend checks.
+fn names_directory(path: &str) -> bool {
+    path.ends_with('/')
+        || path == "."
+        || path == ".."
+        || path.ends_with("/.")
+        || path.ends_with("/..")
 }
 
 impl WasiDir for HostDir {
@@ -227,6 +275,17 @@ impl WasiDir for HostDir {
                 return Err(errno::ISDIR);
             }
             return Ok(Opened::Dir(Box::new(HostDir { dir: d })));
+        }
+        if o.create
+            && path.ends_with('/')
+            && let Some(parent) = parent_of_last(path)
+        {
+            // POSIX open(): [EISDIR] O_CREAT on a name that must be a
+            // directory (a trailing slash, XBD 4.13); Linux answers it once
+            // the directory holding the last component is resolved
+            // (`open_last_lookups`), before looking the last one up.
+            self.dir.open_dir(parent).map_err(e)?;
+            return Err(errno::ISDIR);
         }
         let write = o.write || o.truncate;
         if o.create && !write && !o.exclusive {
@@ -295,6 +354,22 @@ impl WasiDir for HostDir {
     }
 
     fn unlink_file(&self, path: &str) -> Result<(), Errno> {
+        if path.ends_with('/') {
+            // unlink() acts on the entry, never a final symlink's target; with
+            // a trailing slash it always fails (XBD 4.13: the name must be a
+            // directory, which unlink() does not remove): EISDIR for a
+            // directory, ENOTDIR for anything else (Linux `do_unlinkat`).
+            let entry = path.trim_end_matches('/');
+            let md = self
+                .dir
+                .symlink_metadata(if entry.is_empty() { path } else { entry })
+                .map_err(e)?;
+            return Err(if md.is_dir() {
+                errno::ISDIR
+            } else {
+                errno::NOTDIR
+            });
+        }
         self.dir.remove_file_or_symlink(path).map_err(e)
     }
 
@@ -311,6 +386,19 @@ impl WasiDir for HostDir {
 
     fn rename(&self, from: &str, to_dir: &dyn WasiDir, to: &str) -> Result<(), Errno> {
         let other = self.other(to_dir)?;
+        if from.ends_with('/') || to.ends_with('/') {
+            // rename(): a trailing slash on either name requires the source
+            // (the entry itself, not followed) to be a directory (XBD 4.13;
+            // Linux `do_renameat2`); cap-std strips the slash.
+            let src = from.trim_end_matches('/');
+            let md = self
+                .dir
+                .symlink_metadata(if src.is_empty() { from } else { src })
+                .map_err(e)?;
+            if !md.is_dir() {
+                return Err(errno::NOTDIR);
+            }
+        }
         self.dir.rename(from, &other.dir, to).map_err(e)
     }
 
@@ -323,9 +411,11 @@ impl WasiDir for HostDir {
     ) -> Result<(), Errno> {
         let other = self.other(to_dir)?;
         if follow {
-            // linkat(AT_SYMLINK_FOLLOW) is not offered sandboxed; WASI hosts
-            // refuse it rather than resolve outside the handle.
-            return Err(errno::INVAL);
+            // witx `path_link`: `old_flags` say how the path is resolved, so
+            // `symlink_follow` links the link's target (linkat with
+            // AT_SYMLINK_FOLLOW), resolved here inside the sandbox.
+            let target = self.follow_final_links(from)?;
+            return self.dir.hard_link(&target, &other.dir, to).map_err(e);
         }
         self.dir.hard_link(from, &other.dir, to).map_err(e)
     }
@@ -335,12 +425,19 @@ impl WasiDir for HostDir {
     }
 
     fn path_stat(&self, path: &str, follow: bool) -> Result<Filestat, Errno> {
-        let m = if follow {
+        // A name that must be a directory follows a final symlink and is
+        // ENOTDIR on anything else (XBD 4.13; Linux lstat("file/.")).
+        let dir_only = names_directory(path);
+        let m = if follow || dir_only {
             self.dir.metadata(path)
         } else {
             self.dir.symlink_metadata(path)
         };
-        m.map(|m| cap_stat(&m)).map_err(e)
+        let st = m.map(|m| cap_stat(&m)).map_err(e)?;
+        if dir_only && st.filetype != filetype::DIRECTORY {
+            return Err(errno::NOTDIR);
+        }
+        Ok(st)
     }
 
     fn set_times(
@@ -351,6 +448,15 @@ impl WasiDir for HostDir {
         mtim: TimeSet,
     ) -> Result<(), Errno> {
         let p = path.unwrap_or(".");
+        if path.is_some() && names_directory(p) {
+            // As in `path_stat`: the name must resolve to a directory,
+            // through a final symlink.
+            self.path_stat(p, true)?;
+            if matches!((atim, mtim), (TimeSet::Omit, TimeSet::Omit)) {
+                return Ok(());
+            }
+            return self.dir.set_times(p, spec(atim), spec(mtim)).map_err(e);
+        }
         if matches!((atim, mtim), (TimeSet::Omit, TimeSet::Omit)) {
             // Nothing to set, but the path must still resolve (POSIX
             // utimensat with both UTIME_OMIT still looks the file up).

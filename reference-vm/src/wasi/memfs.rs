@@ -11,7 +11,7 @@ use std::any::Any;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::fs::{MAX_SYMLINK_EXPANSIONS, OpenOptions, Opened, WasiDir, WasiFile};
+use super::fs::{MAX_SYMLINK_EXPANSIONS, OpenOptions, Opened, WasiDir, WasiFile, parent_of_last};
 use super::types::{DirEntry, Errno, Filestat, TimeSet, errno, filetype, whence};
 
 /// Logical time of the first change: 2000-01-01T00:00:00Z in ns.
@@ -31,6 +31,9 @@ enum Kind {
 struct Node {
     kind: Kind,
     nlink: u64,
+    /// Open [`MemFile`] handles on this node: POSIX unlink() postpones
+    /// removing a file's contents until the last one is closed.
+    open: u64,
     atim: u64,
     mtim: u64,
     ctim: u64,
@@ -71,6 +74,7 @@ impl Inner {
             Node {
                 kind,
                 nlink: 1,
+                open: 0,
                 atim: t,
                 mtim: t,
                 ctim: t,
@@ -134,26 +138,60 @@ impl Inner {
         })
     }
 
-    /// Drops one link to `ino`; frees its data once no link is left.
+    /// Drops one link to `ino`; frees it once no link and no open handle is
+    /// left (POSIX unlink(): "If one or more processes have the file open
+    /// when the last link is removed, ... removal of the file contents shall
+    /// be postponed until all references to the file are closed").
     fn unlink_node(&mut self, ino: u64) {
-        let mut free = 0;
         if let Some(n) = self.nodes.get_mut(&ino) {
             n.nlink = n.nlink.saturating_sub(1);
-            if n.nlink == 0 {
-                if let Kind::File(d) = &mut n.kind {
-                    free = d.len() as u64;
-                    *d = Vec::new();
-                }
-                if !matches!(n.kind, Kind::File(_)) {
-                    self.nodes.remove(&ino);
-                }
-            }
         }
-        self.bytes = self.bytes.saturating_sub(free);
+        self.free_if_unreferenced(ino);
+    }
+
+    /// Removes `ino` and releases its bytes if it has no link and no open handle.
+    fn free_if_unreferenced(&mut self, ino: u64) {
+        let Some(n) = self.nodes.get(&ino) else {
+            return;
+        };
+        if n.nlink != 0 || n.open != 0 {
+            return;
+        }
+        if let Some(Node {
+            kind: Kind::File(d),
+            ..
+        }) = self.nodes.remove(&ino)
+        {
+            self.bytes = self.bytes.saturating_sub(d.len() as u64);
+        }
     }
 
     /// Resolves `path` from `root` (the sandbox root and starting directory).
+    /// A final symlink is followed if `follow_last`, or if a `/` follows it
+    /// (POSIX.1-2017 XBD 4.13: a trailing slash resolves as if `/.` were
+    /// appended, so the result must be a directory).
     fn resolve(&self, root: u64, path: &str, follow_last: bool) -> Result<Lookup, Errno> {
+        self.resolve_mode(root, path, follow_last, false)
+    }
+
+    /// Resolves `path` to the directory entry its last component names,
+    /// never following a final symlink, trailing slash or not, and without
+    /// checking that a name with a trailing slash is a directory: the
+    /// lookup of mkdir(), rmdir(), unlink() and rename(), which act on the
+    /// entry itself (Linux: `filename_create`, `do_rmdir`, `do_unlinkat`,
+    /// `do_renameat2` look the last component up without following it);
+    /// the caller applies the trailing-slash rule of its operation.
+    fn resolve_entry(&self, root: u64, path: &str) -> Result<Lookup, Errno> {
+        self.resolve_mode(root, path, false, true)
+    }
+
+    fn resolve_mode(
+        &self,
+        root: u64,
+        path: &str,
+        follow_last: bool,
+        entry: bool,
+    ) -> Result<Lookup, Errno> {
         let mut comps: VecDeque<String> = path
             .split('/')
             .filter(|c| !c.is_empty())
@@ -209,7 +247,7 @@ impl Inner {
                     };
                     let node = self.node(ino)?;
                     if let Kind::Symlink(target) = &node.kind
-                        && (!is_last || follow_last || trailing)
+                        && (!is_last || follow_last || (trailing && !entry))
                     {
                         expansions += 1;
                         if expansions > MAX_SYMLINK_EXPANSIONS {
@@ -245,7 +283,7 @@ impl Inner {
                         cur = ino;
                         continue;
                     }
-                    if trailing && !dir {
+                    if trailing && !dir && !entry {
                         return Err(errno::NOTDIR);
                     }
                     return Ok(Lookup::Found {
@@ -418,6 +456,22 @@ fn time_value(inner: &mut Inner, t: TimeSet, old: u64) -> u64 {
 impl WasiDir for MemDir {
     fn open(&self, path: &str, o: &OpenOptions) -> Result<Opened, Errno> {
         let mut inner = self.fs.lock();
+        if o.create && !o.directory && path.ends_with('/') {
+            // POSIX open(): [EISDIR] "The named file is a directory and
+            // oflag includes O_CREAT": a name with a trailing slash names a
+            // directory (XBD 4.13). Like Linux (`open_last_lookups`), only
+            // the directory holding the last component is resolved first.
+            if let Some(parent) = parent_of_last(path) {
+                let dir = match inner.resolve(self.ino, parent, true)? {
+                    Lookup::Missing { .. } => return Err(errno::NOENT),
+                    Lookup::Found { ino, .. } => ino,
+                };
+                if !inner.is_dir(dir) {
+                    return Err(errno::NOTDIR);
+                }
+                return Err(errno::ISDIR);
+            }
+        }
         // POSIX open(): with O_CREAT and O_EXCL a final symlink is not
         // followed (it exists, so the open fails with EEXIST).
         let follow = o.follow && !(o.create && o.exclusive);
@@ -487,6 +541,7 @@ impl WasiDir for MemDir {
                     n.ctim = t;
                     inner.bytes = inner.bytes.saturating_sub(freed);
                 }
+                inner.node_mut(ino)?.open += 1;
                 Ok(Opened::File(Box::new(MemFile {
                     fs: self.fs.clone(),
                     ino,
@@ -498,7 +553,9 @@ impl WasiDir for MemDir {
 
     fn create_dir(&self, path: &str) -> Result<(), Errno> {
         let mut inner = self.fs.lock();
-        match inner.resolve(self.ino, path, false)? {
+        // mkdir() never follows its last component: an existing name, a
+        // symlink (even dangling, even as `link/`) included, is EEXIST.
+        match inner.resolve_entry(self.ino, path)? {
             Lookup::Found { .. } => Err(errno::EXIST),
             Lookup::Missing { parent, name, .. } => {
                 let ino = inner.alloc(Kind::Dir {
@@ -516,7 +573,9 @@ impl WasiDir for MemDir {
 
     fn remove_dir(&self, path: &str) -> Result<(), Errno> {
         let mut inner = self.fs.lock();
-        match inner.resolve(self.ino, path, false)? {
+        // rmdir() acts on the entry: a symlink, `link/` included, is ENOTDIR
+        // (below: a non-directory has no entries).
+        match inner.resolve_entry(self.ino, path)? {
             Lookup::Missing { .. } => Err(errno::NOENT),
             Lookup::Found { parent, name, ino } => {
                 if name == "." {
@@ -543,11 +602,16 @@ impl WasiDir for MemDir {
 
     fn unlink_file(&self, path: &str) -> Result<(), Errno> {
         let mut inner = self.fs.lock();
-        match inner.resolve(self.ino, path, false)? {
+        // unlink() acts on the entry; with a trailing slash a non-directory
+        // (a symlink included) is ENOTDIR (XBD 4.13; Linux `do_unlinkat`).
+        match inner.resolve_entry(self.ino, path)? {
             Lookup::Missing { .. } => Err(errno::NOENT),
             Lookup::Found { parent, name, ino } => {
                 if inner.is_dir(ino) {
                     return Err(errno::ISDIR);
+                }
+                if path.ends_with('/') {
+                    return Err(errno::NOTDIR);
                 }
                 inner.entries_mut(parent)?.remove(&name);
                 inner.unlink_node(ino);
@@ -585,7 +649,10 @@ impl WasiDir for MemDir {
     fn rename(&self, from: &str, to_dir: &dyn WasiDir, to: &str) -> Result<(), Errno> {
         let other = self.same_fs(to_dir)?;
         let mut inner = self.fs.lock();
-        let (sp, sname, sino) = match inner.resolve(self.ino, from, false)? {
+        // rename() acts on the entries: neither final symlink is followed,
+        // and a trailing slash on either name requires a directory source
+        // (XBD 4.13; Linux `do_renameat2`).
+        let (sp, sname, sino) = match inner.resolve_entry(self.ino, from)? {
             Lookup::Missing { .. } => return Err(errno::NOENT),
             Lookup::Found { parent, name, ino } => (parent, name, ino),
         };
@@ -593,17 +660,8 @@ impl WasiDir for MemDir {
             return Err(errno::BUSY);
         }
         let src_dir = inner.is_dir(sino);
-        let (dp, dname, existing) = match inner.resolve(other.ino, to, false)? {
-            Lookup::Missing {
-                parent,
-                name,
-                trailing,
-            } => {
-                if trailing && !src_dir {
-                    return Err(errno::NOTDIR);
-                }
-                (parent, name, None)
-            }
+        let (dp, dname, existing) = match inner.resolve_entry(other.ino, to)? {
+            Lookup::Missing { parent, name, .. } => (parent, name, None),
             Lookup::Found { parent, name, ino } => {
                 if name == "." || name == ".." {
                     return Err(errno::BUSY);
@@ -611,7 +669,7 @@ impl WasiDir for MemDir {
                 (parent, name, Some(ino))
             }
         };
-        if from.ends_with('/') && !src_dir {
+        if (from.ends_with('/') || to.ends_with('/')) && !src_dir {
             return Err(errno::NOTDIR);
         }
         if src_dir {
@@ -834,6 +892,16 @@ impl MemFile {
             }
             Ok(())
         })?
+    }
+}
+
+impl Drop for MemFile {
+    fn drop(&mut self) {
+        let mut inner = self.fs.lock();
+        if let Ok(n) = inner.node_mut(self.ino) {
+            n.open = n.open.saturating_sub(1);
+        }
+        inner.free_if_unreferenced(self.ino);
     }
 }
 

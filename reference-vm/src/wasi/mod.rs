@@ -191,6 +191,9 @@ pub struct WasiCtx {
     /// must wait for the stop request; [`WasiCtx::call_deferring_sleep`]
     /// hands that wait to the caller.
     stdin_blocked: Arc<AtomicBool>,
+    /// Whether the run may use the network (wasi:sockets), a capability
+    /// the user grants ([`WasiCtxBuilder::allow_network`]).
+    network: bool,
 }
 
 /// Builds a [`WasiCtx`].
@@ -205,6 +208,7 @@ pub struct WasiCtxBuilder {
     random: RandomSource,
     limits: Limits,
     interrupt: Option<Arc<AtomicBool>>,
+    network: bool,
 }
 
 impl Default for WasiCtxBuilder {
@@ -220,6 +224,7 @@ impl Default for WasiCtxBuilder {
             random: RandomSource::System,
             limits: Limits::default(),
             interrupt: None,
+            network: false,
         }
     }
 }
@@ -298,6 +303,12 @@ impl WasiCtxBuilder {
         self.interrupt = Some(flag);
         self
     }
+    /// Grants the network: WASI sockets and name lookups work (denied by
+    /// default, with `access-denied`).
+    pub fn allow_network(mut self, allow: bool) -> Self {
+        self.network = allow;
+        self
+    }
     /// Builds the context: fds 0-2 are the standard streams, preopens follow.
     pub fn build(self) -> WasiCtx {
         let interrupt = self.interrupt.unwrap_or_default();
@@ -372,6 +383,7 @@ impl WasiCtxBuilder {
             interrupt,
             pending_sleep: None,
             stdin_blocked,
+            network: self.network,
         }
     }
 }
@@ -401,6 +413,11 @@ impl WasiCtx {
     /// program ends, to stop its other threads.
     pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
         self.interrupt.clone()
+    }
+
+    /// Whether the run may use the network ([`WasiCtxBuilder::allow_network`]).
+    pub fn network_allowed(&self) -> bool {
+        self.network
     }
 
     /// Sleeps `d` in slices, giving up when the stop request is set.

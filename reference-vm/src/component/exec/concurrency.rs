@@ -17,6 +17,7 @@
 
 use std::cell::RefCell;
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::task::Poll;
 
 use super::*;
 use crate::exec::{ExecStack, Ref};
@@ -439,14 +440,12 @@ pub(super) struct SharedObj {
     host: Option<HostEnd>,
 }
 
-/// The host's end of a stream or future (CanonicalABI.md's host buffers):
-/// it never blocks the guest.
+/// The host's end of a stream or future (CanonicalABI.md's host buffers).
 enum HostEnd {
-    /// The host writes what this gives (at most the count asked for);
-    /// `None` drops the host's end.
-    Source(HostSource),
-    /// The host reads everything the guest writes.
-    Sink(HostSink),
+    /// The host writes what this gives.
+    Source(HostPollSource),
+    /// The host reads what the guest writes.
+    Sink(HostPollSink),
 }
 
 /// Where a host-written stream's values come from: called with the most
@@ -457,6 +456,18 @@ pub type HostSource = Box<dyn FnMut(usize) -> Option<Vec<Value>> + Send>;
 /// Where a host-read stream's values go.
 pub type HostSink = Box<dyn FnMut(Vec<Value>) + Send>;
 
+/// A host-written stream's values that may not be there yet: called with
+/// the most values the reader takes now, it gives some, `None` at the end,
+/// or `Pending`, and the guest's read waits (other threads run) until a
+/// later poll of the event loop gives something.
+pub type HostPollSource = Box<dyn FnMut(usize) -> Poll<Option<Vec<Value>>> + Send>;
+
+/// A host-read stream that may not take values now: called with the
+/// values the guest writes, it takes a prefix (`Ready(n)`) or none yet
+/// (`Pending`: the guest's write waits); called with `None` once the guest
+/// drops its writable end.
+pub type HostPollSink = Box<dyn FnMut(Option<&[Value]>) -> Poll<usize> + Send>;
+
 /// What a host function ([`super::HostFuncCx`]) can do besides computing
 /// its result: make streams and futures the host writes, and read the
 /// streams a component passes it.
@@ -465,7 +476,11 @@ pub struct HostCx<'a> {
     state: &'a Shared,
 }
 
-impl HostCx<'_> {
+impl<'a> HostCx<'a> {
+    pub(super) fn new(store: &'a mut Store, state: &'a Shared) -> HostCx<'a> {
+        HostCx { store, state }
+    }
+
     fn new_shared(
         &mut self,
         t: Option<ValType>,
@@ -485,7 +500,21 @@ impl HostCx<'_> {
 
     /// A stream of `t` the host writes from `source`: the value to give
     /// the component (its readable end).
-    pub fn stream_from(&mut self, t: Option<ValType>, source: HostSource) -> Result<Value, Trap> {
+    pub fn stream_from(
+        &mut self,
+        t: Option<ValType>,
+        mut source: HostSource,
+    ) -> Result<Value, Trap> {
+        self.stream_polled(t, Box::new(move |n| Poll::Ready(source(n))))
+    }
+
+    /// A stream of `t` the host writes from `source`, whose values may
+    /// come later: the value to give the component (its readable end).
+    pub fn stream_polled(
+        &mut self,
+        t: Option<ValType>,
+        source: HostPollSource,
+    ) -> Result<Value, Trap> {
         self.new_shared(t, false, HostEnd::Source(source))
     }
 
@@ -493,43 +522,69 @@ impl HostCx<'_> {
     /// component (its readable end).
     pub fn future_ready(&mut self, t: Option<ValType>, v: Value) -> Result<Value, Trap> {
         let mut v = Some(v);
-        let source: HostSource = Box::new(move |_| v.take().map(|v| vec![v]));
+        self.future_polled(t, Box::new(move || Poll::Ready(v.take())))
+    }
+
+    /// A future of `t` whose value the host writes once `value` gives it
+    /// (`Ready(None)` after it was given): the value to give the component.
+    pub fn future_polled(
+        &mut self,
+        t: Option<ValType>,
+        mut value: Box<dyn FnMut() -> Poll<Option<Value>> + Send>,
+    ) -> Result<Value, Trap> {
+        let source: HostPollSource = Box::new(move |_| value().map(|v| v.map(|v| vec![v])));
         self.new_shared(t, true, HostEnd::Source(source))
     }
 
     /// Reads the stream a component passed (`v`, its readable end) to its
     /// end: every value written, now or later, goes to `sink`.
-    pub fn stream_into(&mut self, v: &Value, sink: HostSink) -> Result<(), Trap> {
+    pub fn stream_into(&mut self, v: &Value, mut sink: HostSink) -> Result<(), Trap> {
+        self.stream_into_polled(
+            v,
+            Box::new(move |vs| {
+                let n = vs.map_or(0, <[Value]>::len);
+                if let Some(vs) = vs {
+                    sink(vs.to_vec());
+                }
+                Poll::Ready(n)
+            }),
+        )
+    }
+
+    /// Reads the stream a component passed (`v`, its readable end) into a
+    /// sink that may not take values at once ([`HostPollSink`]).
+    pub fn stream_into_polled(&mut self, v: &Value, mut sink: HostPollSink) -> Result<(), Trap> {
         let Value::Handle(h) = v else {
             return Err(trap("host: not a stream"));
         };
         let shared = *h as usize;
-        let pending = {
-            let mut st = lock(self.state)?;
-            let Some(s) = st.sched.shared.get_mut(shared) else {
+        let (pending, dropped) = {
+            let st = lock(self.state)?;
+            let Some(s) = st.sched.shared.get(shared) else {
                 return Err(trap("host: unknown stream"));
             };
-            s.host = Some(HostEnd::Sink(sink));
-            s.pending
+            (s.pending, s.dropped)
         };
+        if dropped && pending.is_none() {
+            // The component dropped its writable end before passing the
+            // readable one: the host reads the end at once.
+            let _ = sink(None);
+            return Ok(());
+        }
+        lock(self.state)?.sched.shared[shared].host = Some(HostEnd::Sink(sink));
         // A write the component started before it passed the stream.
         if let Some((_, w)) = pending {
-            host_rw(self.store, self.state, shared, w, false)?;
-            lock(self.state)?.sched.shared[shared].pending = None;
+            host_rw(self.store, self.state, shared, w)?;
         }
         Ok(())
     }
 }
 
 /// A copy against the host's end of `shared`: the guest's copy `w` reads
-/// from a source (`reading`) or writes to a sink, and completes at once.
-fn host_rw(
-    store: &mut Store,
-    state: &Shared,
-    shared: usize,
-    w: WaitableId,
-    reading: bool,
-) -> Result<(), Trap> {
+/// from a source or writes to a sink. Gives whether it completed; a copy
+/// the host cannot serve yet stays the stream's pending one, retried by
+/// [`poll_host`].
+fn host_rw(store: &mut Store, state: &Shared, shared: usize, w: WaitableId) -> Result<bool, Trap> {
     let (buf, end) = {
         let mut st = lock(state)?;
         let buf = st.buffer(w).cloned();
@@ -540,34 +595,43 @@ fn host_rw(
         return Err(trap("internal: copy without a buffer"));
     };
     let put_back = |end: HostEnd| -> Result<(), Trap> {
-        lock(state)?.sched.shared[shared].host = Some(end);
+        let mut st = lock(state)?;
+        let s = &mut st.sched.shared[shared];
+        // A guest that dropped its end meanwhile no longer needs the host's.
+        if !s.dropped || s.pending.is_some() {
+            s.host = Some(end);
+        }
         Ok(())
     };
     let size = buf.t.as_ref().map_or(0, abi::elem_size);
-    let mut n = 0u32;
+    let n: u32;
     let result = match end {
         Some(HostEnd::Source(mut source)) => {
             let got = if buf.remain() > 0 {
                 source(buf.remain() as usize)
             } else {
-                Some(Vec::new())
+                Poll::Ready(Some(Vec::new()))
             };
             put_back(HostEnd::Source(source))?;
-            if let Some(mut vs) = got {
-                vs.truncate(buf.remain() as usize);
-                let k = vs.len() as u32;
-                if let Some(t) = &buf.t {
-                    let mut cx = Cx::new(store, state, buf.inst, &buf.opts);
-                    for (i, v) in vs.iter().enumerate() {
-                        abi::store(&mut cx, v, t, buf.ptr + i as u64 * size)
-                            .map_err(|e| abi_trap(e, true))?;
+            match got {
+                Poll::Pending => return wait_on_host(state, shared, buf.inst, w),
+                Poll::Ready(Some(mut vs)) => {
+                    vs.truncate(buf.remain() as usize);
+                    if let Some(t) = &buf.t {
+                        let mut cx = Cx::new(store, state, buf.inst, &buf.opts);
+                        for (i, v) in vs.iter().enumerate() {
+                            abi::store(&mut cx, v, t, buf.ptr + i as u64 * size)
+                                .map_err(|e| abi_trap(e, true))?;
+                        }
                     }
+                    n = vs.len() as u32;
+                    CopyResult::Completed
                 }
-                n = k;
-                CopyResult::Completed
-            } else {
                 // The host's end is closed: the writer dropped.
-                CopyResult::Dropped
+                Poll::Ready(None) => {
+                    n = 0;
+                    CopyResult::Dropped
+                }
             }
         }
         Some(HostEnd::Sink(mut sink)) => {
@@ -584,10 +648,20 @@ fn host_rw(
                     );
                 }
             }
-            sink(vs);
+            let took = sink(Some(&vs));
             put_back(HostEnd::Sink(sink))?;
-            n = k;
-            CopyResult::Completed
+            match took {
+                Poll::Pending => return wait_on_host(state, shared, buf.inst, w),
+                // Payload-less values are all taken.
+                Poll::Ready(took) if buf.t.is_some() => {
+                    n = u32::try_from(took).unwrap_or(u32::MAX).min(k);
+                    CopyResult::Completed
+                }
+                Poll::Ready(_) => {
+                    n = k;
+                    CopyResult::Completed
+                }
+            }
         }
         None => return Err(trap("internal: no host end")),
     };
@@ -598,8 +672,109 @@ fn host_rw(
         b.ptr += u64::from(n) * size;
         b.progress += n;
     }
-    let _ = reading;
-    st.on_copy_done(w, result)
+    let s = &mut st.sched.shared[shared];
+    if s.pending.is_some_and(|(_, p)| p == w) {
+        s.pending = None;
+    }
+    st.on_copy_done(w, result)?;
+    Ok(true)
+}
+
+/// The host cannot serve the copy `w` of `inst` yet: it waits as the
+/// stream's pending copy.
+fn wait_on_host(state: &Shared, shared: usize, inst: u32, w: WaitableId) -> Result<bool, Trap> {
+    lock(state)?.sched.shared[shared].pending = Some((inst, w));
+    Ok(false)
+}
+
+/// A host call that has not finished ([`super::HostCall::Later`]), with
+/// where its result goes.
+pub(super) struct PendingCall {
+    poll: HostPending,
+    ty: Arc<FuncType>,
+    on_resolve: OnResolve,
+}
+
+/// What [`poll_host`] found.
+#[derive(PartialEq, Eq)]
+pub(super) enum HostProgress {
+    /// Some host work finished.
+    Made,
+    /// Host work is pending but none finished.
+    Waiting,
+    /// No host work is pending.
+    Idle,
+}
+
+/// Polls every pending host call and every guest copy waiting on a host
+/// end, once.
+pub(super) fn poll_host(store: &mut Store, state: &Shared) -> Result<HostProgress, Trap> {
+    let calls = std::mem::take(&mut lock(state)?.sched.host_calls);
+    let copies: Vec<(usize, WaitableId)> = lock(state)?
+        .sched
+        .shared
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.host.is_some())
+        .filter_map(|(i, s)| s.pending.map(|(_, w)| (i, w)))
+        .collect();
+    if calls.is_empty() && copies.is_empty() {
+        return Ok(HostProgress::Idle);
+    }
+    let mut made = false;
+    let mut left = Vec::new();
+    for mut c in calls {
+        match (c.poll)(&mut HostCx { store, state }) {
+            Poll::Pending => left.push(c),
+            Poll::Ready(r) => {
+                let r = r?;
+                if r.is_some() != c.ty.result.is_some() {
+                    return Err(trap("host function returned a result of the wrong arity"));
+                }
+                (c.on_resolve)(store, state, Some(r))?;
+                made = true;
+            }
+        }
+    }
+    lock(state)?.sched.host_calls.extend(left);
+    for (shared, w) in copies {
+        // The copy may have been cancelled or finished meanwhile.
+        let still = lock(state)?.sched.shared[shared]
+            .pending
+            .is_some_and(|(_, p)| p == w);
+        if still && host_rw(store, state, shared, w)? {
+            made = true;
+        }
+    }
+    Ok(if made {
+        HostProgress::Made
+    } else {
+        HostProgress::Waiting
+    })
+}
+
+/// Polls the host until some work finishes; `false` when none is pending
+/// (the caller is deadlocked). Waits between polls, longer the longer
+/// nothing happens, and gives up when the run is interrupted.
+pub(super) fn wait_for_host(store: &mut Store, state: &Shared) -> Result<bool, Trap> {
+    let mut pause = std::time::Duration::from_micros(50);
+    loop {
+        match poll_host(store, state)? {
+            HostProgress::Made => return Ok(true),
+            HostProgress::Idle => return Ok(false),
+            HostProgress::Waiting => {}
+        }
+        if store
+            .config()
+            .interrupt
+            .as_ref()
+            .is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(Trap::Core(crate::exec::Trap::Interrupted));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(10));
+    }
 }
 
 /// The concurrency part of [`State`].
@@ -616,6 +791,8 @@ pub(super) struct Sched {
     /// Error contexts' debug messages.
     pub(super) errors: Vec<String>,
     pub(super) rng: Rng,
+    /// Host calls that have not finished.
+    host_calls: Vec<PendingCall>,
 }
 
 /// An event tuple: code, index, payload.
@@ -995,6 +1172,15 @@ impl State {
         let s = &mut self.sched.shared[shared];
         if !s.dropped {
             s.dropped = true;
+            // The host's end learns that the guest's is gone: a sink reads
+            // the end of the stream, a source is released.
+            match s.host.take() {
+                Some(HostEnd::Sink(mut sink)) => {
+                    let _ = sink(None);
+                }
+                Some(HostEnd::Source(source)) => drop(source),
+                None => {}
+            }
             if s.pending.is_some() {
                 self.reset_and_notify_pending(shared, CopyResult::Dropped)?;
             }
@@ -1235,13 +1421,37 @@ pub(super) fn call_from_host(
             if let Some(r) = out.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 return Ok(r.flatten());
             }
-            if !tick(store, state)? {
+            if !tick(store, state)? && !wait_for_host(store, state)? {
                 return Err(trap(
                     "deadlock detected: event loop cannot make further progress",
                 ));
             }
         }
     });
+    lock(state)?.sched.current = prev;
+    r
+}
+
+/// Runs the event loop from the host, with no call of its own, until
+/// `done()` holds (`true`) or nothing can make progress any more (`false`):
+/// what components go on doing after a call returned (a response body they
+/// write after `task.return`, say) runs here.
+pub(super) fn run_until(
+    store: &mut Store,
+    state: &Shared,
+    done: &mut dyn FnMut() -> bool,
+) -> Result<bool, Trap> {
+    let prev = lock(state)?.sched.current.take();
+    let r = loop {
+        if done() {
+            break Ok(true);
+        }
+        match tick(store, state).and_then(|t| Ok(t || wait_for_host(store, state)?)) {
+            Ok(true) => {}
+            Ok(false) => break Ok(done()),
+            Err(e) => break Err(e),
+        }
+    };
     lock(state)?.sched.current = prev;
     r
 }
@@ -1444,6 +1654,19 @@ pub(super) fn call_callee(
             let result = match f {
                 HostImpl::Plain(f) => f(&args)?,
                 HostImpl::Cx(f) => f(&mut HostCx { store, state }, &args)?,
+                HostImpl::Async(f) => match f(&mut HostCx { store, state }, &args)? {
+                    HostCall::Done(r) => r,
+                    HostCall::Later(poll) => {
+                        // The caller's subtask stays started; the event
+                        // loop resolves it when `poll` is done.
+                        lock(state)?.sched.host_calls.push(PendingCall {
+                            poll,
+                            ty: ty.clone(),
+                            on_resolve,
+                        });
+                        return Ok(None);
+                    }
+                },
             };
             if result.is_some() != ty.result.is_some() {
                 return Err(trap("host function returned a result of the wrong arity"));
@@ -1493,18 +1716,21 @@ fn canon_lift(
                 let mut st = lock(state)?;
                 if st.task(task).is_ok_and(|t| t.state != TaskState::Resolved) {
                     let ready = st.stack_candidates(f.inst);
-                    if ready.is_empty() {
-                        return Err(trap(
-                            "deadlock detected: event loop cannot make further progress",
-                        ));
-                    }
-                    Some(ready[st.sched.rng.below(ready.len())])
+                    Some((!ready.is_empty()).then(|| ready[st.sched.rng.below(ready.len())]))
                 } else {
                     None
                 }
             };
             match pick {
-                Some(t) => resume(store, state, t, false)?,
+                Some(Some(t)) => resume(store, state, t, false)?,
+                // Nothing on the stack can run: host work may unblock it.
+                Some(None) => {
+                    if !wait_for_host(store, state)? {
+                        return Err(trap(
+                            "deadlock detected: event loop cannot make further progress",
+                        ));
+                    }
+                }
                 None => break,
             }
         }
@@ -2152,7 +2378,7 @@ fn stream_rw(
     }
     if st.sched.shared[shared].host.is_some() {
         drop(st);
-        return host_rw(store, state, shared, w, reading);
+        return host_rw(store, state, shared, w).map(|_| ());
     }
     let Some((pinst, pend)) = st.sched.shared[shared].pending else {
         st.sched.shared[shared].pending = Some((inst, w));
@@ -2200,7 +2426,7 @@ fn future_rw(
     }
     if st.sched.shared[shared].host.is_some() {
         drop(st);
-        return host_rw(store, state, shared, w, reading);
+        return host_rw(store, state, shared, w).map(|_| ());
     }
     let Some((pinst, pend)) = st.sched.shared[shared].pending else {
         st.sched.shared[shared].pending = Some((inst, w));

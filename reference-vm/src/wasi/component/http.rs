@@ -166,6 +166,18 @@ impl FieldList {
 struct Sunk {
     data: Arc<Mutex<Vec<u8>>>,
     trailers: Arc<Mutex<Option<Value>>>,
+    /// The contents stream ended (its writer dropped), or there is none.
+    ended: Arc<std::sync::atomic::AtomicBool>,
+    /// The trailers future was written or its writer dropped.
+    settled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Sunk {
+    /// Whether the component has finished writing the body.
+    fn complete(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.ended.load(SeqCst) && self.settled.load(SeqCst)
+    }
 }
 
 /// A request's or response's body.
@@ -186,6 +198,9 @@ struct Request {
     headers: FieldList,
     options: Option<Options>,
     body: Body,
+    /// Where `send` writes how the transmission went (the future
+    /// `request.new` returned reads it).
+    sent: Arc<Mutex<Option<Value>>>,
 }
 
 /// `response` (wasi:http/types).
@@ -544,19 +559,27 @@ fn take_options(objs: &Shared, v: Option<&Value>) -> Result<Option<Options>, Tra
 /// The body a `new` gets (the optional contents stream and the trailers
 /// future): the host reads both as the component writes them.
 fn guest_body(cx: &mut HostCx<'_>, a: &[Value], at: usize) -> Result<Body, Trap> {
+    use std::sync::atomic::Ordering::SeqCst;
     let sunk = Sunk::default();
     match a.get(at) {
-        Some(Value::Option(None)) => {}
+        Some(Value::Option(None)) => sunk.ended.store(true, SeqCst),
         Some(Value::Option(Some(s))) => {
             let data = sunk.data.clone();
-            cx.stream_into(
+            let ended = sunk.ended.clone();
+            cx.stream_into_polled(
                 s,
-                Box::new(move |vs| {
-                    let mut d = lock(&data);
-                    d.extend(vs.iter().filter_map(|v| match v {
-                        Value::U8(b) => Some(*b),
-                        _ => None,
-                    }));
+                Box::new(move |vs| match vs {
+                    Some(vs) => {
+                        lock(&data).extend(vs.iter().filter_map(|v| match v {
+                            Value::U8(b) => Some(*b),
+                            _ => None,
+                        }));
+                        std::task::Poll::Ready(vs.len())
+                    }
+                    None => {
+                        ended.store(true, SeqCst);
+                        std::task::Poll::Ready(0)
+                    }
                 }),
             )?;
         }
@@ -566,12 +589,15 @@ fn guest_body(cx: &mut HostCx<'_>, a: &[Value], at: usize) -> Result<Body, Trap>
         .get(at + 1)
         .ok_or_else(|| host_trap("host: expected a trailers future"))?;
     let tr = sunk.trailers.clone();
-    cx.stream_into(
+    let settled = sunk.settled.clone();
+    cx.stream_into_polled(
         fut,
         Box::new(move |vs| {
-            if let Some(v) = vs.into_iter().next() {
-                *lock(&tr) = Some(v);
+            if let Some(v) = vs.and_then(|vs| vs.first()) {
+                *lock(&tr) = Some(v.clone());
             }
+            settled.store(true, SeqCst);
+            std::task::Poll::Ready(vs.map_or(0, |vs| vs.len()))
         }),
     )?;
     Ok(Body::Guest(sunk))
@@ -853,6 +879,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
                 x.immutable = true;
                 x
             });
+            let sent: Arc<Mutex<Option<Value>>> = Arc::default();
             let r = lock(&o).push(Obj::Request(Request {
                 method: Value::Variant("get".into(), None),
                 path: None,
@@ -861,10 +888,17 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
                 headers,
                 options,
                 body,
+                sent: sent.clone(),
             }));
-            // The transmission future: nothing transmits a request that is
-            // never sent, so it says so at once.
-            let fut = cx.future_ready(Some(done_c.clone()), ok(None))?;
+            // The transmission future: resolved by `send` (ok once the
+            // request went out, the error-code otherwise).
+            let fut = cx.future_polled(
+                Some(done_c.clone()),
+                Box::new(move || match lock(&sent).take() {
+                    Some(v) => std::task::Poll::Ready(Some(v)),
+                    None => std::task::Poll::Pending,
+                }),
+            )?;
             Ok(Some(tuple2(Value::Own(r), fut)))
         },
     );
@@ -1193,11 +1227,23 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
         .ty("request", T::Own(t.request))
         .ty("response", T::Own(t.response))
         .ty("error-code", t.error_code.clone())
-        .async_func(
+        .func_async(
             "send",
             &[("request", T::Own(t.request))],
             Some(result(Some(T::Own(t.response)), Some(t.error_code.clone()))),
-            move |_, a| send(&o, &tc, a).map(Some),
+            move |h, _cx, a| {
+                let r = rep(a.first())?;
+                let rq = match lock(&o).map.remove(&r) {
+                    Some(Obj::Request(q)) => q,
+                    _ => return Err(host_trap("host: not a request handle")),
+                };
+                // Network access is a capability the embedder grants.
+                if !h.ctx().network_allowed() {
+                    *lock(&rq.sent) = Some(err(code("HTTP-request-denied")));
+                    return Ok(HostCall::Done(Some(err(code("HTTP-request-denied")))));
+                }
+                Ok(HostCall::Later(send_later(o.clone(), tc.clone(), rq)))
+            },
         )
         .register(rt, "wasi:http/client", v);
 }
@@ -1239,19 +1285,69 @@ struct Incoming {
 
 use std::time::Duration;
 
-/// `wasi:http/client.send`: the request goes out over HTTP/1.1 (`http`
-/// scheme only) and the whole response is read before `send` returns.
-fn send(objs: &Shared, _t: &Types, a: &[Value]) -> Result<Value, Trap> {
-    let r = rep(a.first())?;
-    let rq = match lock(objs).map.remove(&r) {
-        Some(Obj::Request(q)) => q,
-        _ => return Err(host_trap("host: not a request handle")),
-    };
+/// `wasi:http/client.send`, finishing later: once the component has
+/// written the request's body and trailers, the request goes out over
+/// HTTP/1.1 (`http` scheme only) on a thread of its own, and the call
+/// completes with the whole response. The VM runs on meanwhile.
+fn send_later(objs: Shared, t: Arc<Types>, rq: Request) -> component::exec::HostPending {
+    type Slot = Arc<Mutex<Option<Value>>>;
+    let mut rq = Some(rq);
+    let mut answer: Option<Slot> = None;
+    let mut sent: Option<Slot> = None;
+    Box::new(move |_cx| {
+        use std::task::Poll;
+        if let Some(slot) = &answer {
+            let v = lock(slot).take();
+            return match v {
+                Some(v) => {
+                    if let Some(s) = &sent {
+                        *lock(s) = Some(match &v {
+                            Value::Result(Ok(_)) => ok(None),
+                            Value::Result(Err(Some(e))) => err((**e).clone()),
+                            _ => err(internal("no transmission")),
+                        });
+                    }
+                    Poll::Ready(Ok(Some(v)))
+                }
+                None => Poll::Pending,
+            };
+        }
+        // The body and trailers must be complete before the request goes out.
+        if let Some(Request {
+            body: Body::Guest(s),
+            ..
+        }) = &rq
+            && !s.complete()
+        {
+            return Poll::Pending;
+        }
+        let Some(q) = rq.take() else {
+            return Poll::Ready(Err(host_trap("host: send polled after it finished")));
+        };
+        sent = Some(q.sent.clone());
+        let slot: Slot = Arc::default();
+        answer = Some(slot.clone());
+        let (o, t) = (objs.clone(), t.clone());
+        let spawned = std::thread::Builder::new()
+            .name("wasi-http-send".into())
+            .spawn(move || {
+                let v = send(&o, &t, q);
+                *lock(&slot) = Some(v);
+            });
+        if spawned.is_err() {
+            return Poll::Ready(Ok(Some(err(internal("cannot start the request")))));
+        }
+        Poll::Pending
+    })
+}
+
+/// Sends `rq` and reads the whole response (blocking this thread).
+fn send(objs: &Shared, _t: &Types, rq: Request) -> Value {
     let out = match outgoing(objs, rq) {
         Ok(o) => o,
-        Err(e) => return Ok(err(e)),
+        Err(e) => return err(e),
     };
-    Ok(match client_send(out) {
+    match client_send(out) {
         Ok(inc) => {
             let headers = FieldList {
                 entries: inc.headers,
@@ -1269,7 +1365,7 @@ fn send(objs: &Shared, _t: &Types, a: &[Value]) -> Result<Value, Trap> {
             ok(Some(Value::Own(lock(objs).push(Obj::Response(resp)))))
         }
         Err(e) => err(e),
-    })
+    }
 }
 
 /// Checks a request for sending (wasi:http/types `request`: "it is the
@@ -1398,6 +1494,22 @@ mod wire {
                 Frames(f, None)
             }
             None => Frames(f, Some(len)),
+        }
+    }
+
+    /// Announces `trailers`' names in a Trailer field (RFC 9110 section
+    /// 6.6.2; hyper sends only announced trailer fields).
+    pub(super) fn announce(h: &mut hyper::HeaderMap, trailers: Option<&[(String, Vec<u8>)]>) {
+        let Some(t) = trailers.filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let names = t
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Ok(v) = ::http::HeaderValue::from_str(&names) {
+            h.insert(::http::header::TRAILER, v);
         }
     }
 
@@ -1649,6 +1761,7 @@ fn handle(
             immutable: true,
         },
         options: None,
+        sent: Arc::default(),
         body: Body::Host(
             job.body.clone(),
             job.trailers.clone().map(|e| FieldList {
@@ -1672,6 +1785,14 @@ fn handle(
     let Some(Obj::Response(resp)) = resp else {
         return (fail(500), None);
     };
+    // The component may write the body after `handle` returned: the event
+    // loop runs until the body and its trailers are complete.
+    if let Body::Guest(s) = &resp.body {
+        let s = s.clone();
+        if let Err(t) = rt.run_until(|| s.complete()) {
+            return (fail(500), Some(t));
+        }
+    }
     let (body, trailers) = match resp.body {
         Body::Guest(sunk) => {
             let data = std::mem::take(&mut *lock(&sunk.data));
@@ -1776,7 +1897,7 @@ fn accept_loop(
                             ));
                             *resp.status_mut() = hyper::StatusCode::from_u16(inc.status)
                                 .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-                            *resp.headers_mut() = wire::header_map(&inc.headers);
+                            *resp.headers_mut() = headers;
                             Ok::<_, std::convert::Infallible>(resp)
                         }
                     },

@@ -1,0 +1,738 @@
+//! The interpreter's hot set (spec: Execution › Instructions › Numeric,
+//! Memory, Control): numeric instructions, loads and stores on memory 0,
+//! branches, copies and constants, run by a loop of its own.
+//!
+//! [`run`] is a small function so that the state it touches on every
+//! instruction (program counter, code, frame slots, memory) stays in
+//! registers: the full loop in `interp.rs`, with calls, tables, references and
+//! vectors, has too many live values and spilled them at every dispatch. An
+//! instruction outside the set ends [`run`], and the full loop runs it.
+
+use super::code::Ins;
+use super::numerics::float;
+use super::{Frame, FuncInst, GlobalInst, Trap};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How an instruction of the hot set ended.
+pub(super) enum Step {
+    /// Go on at the returned program counter.
+    Continue,
+    /// The instruction is not in the hot set: the full loop runs it.
+    Other,
+    /// It trapped.
+    Trap(Trap),
+}
+
+fn trunc_err(e: float::TruncError) -> Trap {
+    match e {
+        float::TruncError::Overflow => Trap::IntegerOverflow,
+        float::TruncError::InvalidConversion => Trap::InvalidConversionToInteger,
+    }
+}
+
+/// What [`run`] needs besides the instructions: the frames, for calls and
+/// returns between functions of one instance, and the instance's globals.
+pub(super) struct Cx<'a> {
+    /// The store's functions.
+    pub funcs: &'a [FuncInst],
+    /// The running instance (calls and returns stay within it).
+    pub inst: u32,
+    /// Its function addresses by index.
+    pub inst_funcs: &'a [u32],
+    /// Its global addresses by index.
+    pub inst_globals: &'a [u32],
+    /// The store's globals.
+    pub globals: &'a mut [GlobalInst],
+    /// The frame stack and the value stack.
+    pub frames: &'a mut Vec<Frame>,
+    pub stack: &'a mut Vec<u64>,
+    pub fuel: &'a mut u64,
+    pub interrupt: Option<&'a AtomicBool>,
+    pub max_depth: usize,
+    /// The running function, its frame base and the next instruction.
+    pub fa: u32,
+    pub fp: usize,
+    pub pc: usize,
+}
+
+/// Runs the hot set, calls between functions of the instance and returns
+/// to them, until an instruction it leaves to the full loop (`cx.pc` is
+/// then at it) or a trap (`cx.pc` is then past the trapping instruction).
+#[inline(never)]
+pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
+    let (fuel, interrupt) = (&mut *cx.fuel, cx.interrupt);
+    'frame: loop {
+        let Some(FuncInst::Wasm { code: cf, .. }) = cx.funcs.get(cx.fa as usize) else {
+            return Ok(());
+        };
+        let (code, br_table): (&[Ins], &[u32]) = (&cf.code, &cf.br_table);
+        let Some(regs) = cx.stack.get_mut(cx.fp..) else {
+            return Ok(());
+        };
+        let mut pc = cx.pc;
+        while let Some(&ins) = code.get(pc) {
+            match step(ins, pc + 1, regs, mem, br_table, fuel, interrupt) {
+                (Step::Continue, p) => {
+                    pc = p;
+                    continue;
+                }
+                (Step::Trap(t), p) => {
+                    cx.pc = p;
+                    return Err(t);
+                }
+                (Step::Other, _) => {}
+            }
+            match ins {
+                Ins::GlobalGet { dst, g } => match cx.inst_globals.get(g as usize) {
+                    Some(&a) => regs[dst as usize] = cx.globals[a as usize].val[0],
+                    None => break,
+                },
+                Ins::GlobalSet { g, src } => match cx.inst_globals.get(g as usize) {
+                    Some(&a) => cx.globals[a as usize].val[0] = regs[src as usize],
+                    None => break,
+                },
+                Ins::Call { func, base } => {
+                    // exec: call — a function of the same instance whose frame
+                    // fits the stack as it is; anything else (a host function,
+                    // growing the stack, a trap) is the full loop's.
+                    let Some(&callee) = cx.inst_funcs.get(func as usize) else {
+                        break;
+                    };
+                    let Some(FuncInst::Wasm { code: cf, inst, .. }) = cx.funcs.get(callee as usize)
+                    else {
+                        break;
+                    };
+                    let new_fp = cx.fp + base as usize;
+                    if *inst != cx.inst
+                        || cx.frames.len() >= cx.max_depth
+                        || cf.too_big
+                        || *fuel == 0
+                        || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
+                        || new_fp + cf.frame_size as usize > cx.stack.len()
+                    {
+                        break;
+                    }
+                    *fuel -= 1;
+                    cx.frames.push(Frame {
+                        pc: (pc + 1) as u32,
+                        fp: cx.fp as u32,
+                        func: cx.fa,
+                    });
+                    let (p, l) = (cf.param_slots as usize, cf.local_slots as usize);
+                    // Most functions have few locals and constants: a loop,
+                    // not a call of memset or memcpy.
+                    for s in &mut cx.stack[new_fp + p..new_fp + l] {
+                        *s = 0;
+                    }
+                    for (s, &c) in cx.stack[new_fp + l..].iter_mut().zip(&cf.consts) {
+                        *s = c;
+                    }
+                    (cx.fa, cx.fp, cx.pc) = (callee, new_fp, 0);
+                    continue 'frame;
+                }
+                Ins::Return { src, n } => {
+                    // exec: return — to a caller of the same instance.
+                    let Some(&fr) = cx.frames.last() else {
+                        break;
+                    };
+                    match cx.funcs.get(fr.func as usize) {
+                        Some(FuncInst::Wasm { inst, .. }) if *inst == cx.inst => {}
+                        _ => break,
+                    }
+                    regs.copy_within(src as usize..(src + n) as usize, 0);
+                    cx.frames.pop();
+                    (cx.fa, cx.fp, cx.pc) = (fr.func, fr.fp as usize, fr.pc as usize);
+                    continue 'frame;
+                }
+                _ => break,
+            }
+            pc += 1;
+        }
+        cx.pc = pc;
+        return Ok(());
+    }
+}
+
+/// Runs one instruction of the hot set (`pc` is already past it); returns
+/// how it ended and the next program counter.
+#[inline(always)]
+pub(super) fn step(
+    ins: Ins,
+    mut pc: usize,
+    regs: &mut [u64],
+    mem: &mut [u8],
+    br_table: &[u32],
+    fuel: &mut u64,
+    interrupt: Option<&AtomicBool>,
+) -> (Step, usize) {
+    macro_rules! trap {
+        ($t:expr) => {
+            return (Step::Trap($t), pc)
+        };
+    }
+    macro_rules! r32 {
+        ($s:expr) => {
+            regs[$s as usize] as u32
+        };
+    }
+    macro_rules! r64 {
+        ($s:expr) => {
+            regs[$s as usize]
+        };
+    }
+    macro_rules! f32r {
+        ($s:expr) => {
+            f32::from_bits(regs[$s as usize] as u32)
+        };
+    }
+    macro_rules! f64r {
+        ($s:expr) => {
+            f64::from_bits(regs[$s as usize])
+        };
+    }
+    macro_rules! set {
+        ($d:expr, $v:expr) => {{
+            let v: u64 = $v;
+            regs[$d as usize] = v;
+        }};
+    }
+    // A taken jump; backward jumps charge one unit of fuel, and a stop
+    // request is polled once every 1024 units.
+    macro_rules! jump {
+        ($t:expr) => {{
+            let t = $t as usize;
+            if t < pc {
+                if *fuel == 0 {
+                    trap!(Trap::OutOfFuel);
+                }
+                *fuel -= 1;
+                if fuel.is_multiple_of(1024) && interrupt.is_some_and(|i| i.load(Ordering::Relaxed))
+                {
+                    trap!(Trap::Interrupted);
+                }
+            }
+            pc = t;
+        }};
+    }
+    // exec: the effective address (a 32-bit index plus the static offset).
+    macro_rules! ea {
+        ($addr:expr, $off:expr) => {
+            (regs[$addr as usize] as u32 as usize).wrapping_add($off as usize)
+        };
+    }
+    macro_rules! store {
+        ($addr:expr, $off:expr, $n:literal, $bytes:expr) => {{
+            let ea = ea!($addr, $off);
+            let bytes: [u8; $n] = $bytes;
+            match ea.checked_add($n).and_then(|end| mem.get_mut(ea..end)) {
+                Some(s) => s.copy_from_slice(&bytes),
+                None => trap!(Trap::MemoryOutOfBounds),
+            }
+        }};
+    }
+    macro_rules! load {
+        ($dst:expr, $addr:expr, $off:expr, $n:literal, $f:expr) => {{
+            let ea = ea!($addr, $off);
+            match ea.checked_add($n).and_then(|end| mem.get(ea..end)) {
+                Some(s) => {
+                    let mut b = [0u8; $n];
+                    b.copy_from_slice(s);
+                    set!($dst, ($f)(b));
+                }
+                None => trap!(Trap::MemoryOutOfBounds),
+            }
+        }};
+    }
+    macro_rules! idiv {
+        ($dst:expr, $a:expr, $b:expr, $r:ident, $s:ty, $u:ty, $op:ident, $signed:expr, $rem:expr) => {{
+            let (x, y) = ($r!($a) as $u, $r!($b) as $u);
+            if y == 0 {
+                trap!(Trap::IntegerDivideByZero);
+            }
+            let v = if $signed {
+                let (x, y) = (x as $s, y as $s);
+                if !$rem && x == <$s>::MIN && y == -1 {
+                    trap!(Trap::IntegerOverflow);
+                }
+                x.$op(y) as $u
+            } else {
+                x.$op(y)
+            };
+            set!($dst, v as u64);
+        }};
+    }
+    macro_rules! trunc {
+        ($dst:expr, $x:expr, $signed:expr, $bits:expr) => {{
+            match float::trunc($x, $signed, $bits) {
+                Ok(v) => set!($dst, v),
+                Err(e) => trap!(trunc_err(e)),
+            }
+        }};
+    }
+
+    match ins {
+        Ins::Br { target } => jump!(target),
+        Ins::BrIfNz { cond, target } => {
+            if r32!(cond) != 0 {
+                jump!(target)
+            }
+        }
+        Ins::BrIfZ { cond, target } => {
+            if r32!(cond) == 0 {
+                jump!(target)
+            }
+        }
+        // A comparison fused with its br_if/if (valid/func.rs: cond_jump).
+        Ins::BrI32Eq { a, b, target } => {
+            if r32!(a) == r32!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32Ne { a, b, target } => {
+            if r32!(a) != r32!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32LtS { a, b, target } => {
+            if (r32!(a) as i32) < (r32!(b) as i32) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32LtU { a, b, target } => {
+            if r32!(a) < r32!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32GtS { a, b, target } => {
+            if (r32!(a) as i32) > (r32!(b) as i32) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32GtU { a, b, target } => {
+            if r32!(a) > r32!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32LeS { a, b, target } => {
+            if (r32!(a) as i32) <= (r32!(b) as i32) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32LeU { a, b, target } => {
+            if r32!(a) <= r32!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32GeS { a, b, target } => {
+            if (r32!(a) as i32) >= (r32!(b) as i32) {
+                jump!(target)
+            }
+        }
+        Ins::BrI32GeU { a, b, target } => {
+            if r32!(a) >= r32!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64Eq { a, b, target } => {
+            if r64!(a) == r64!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64Ne { a, b, target } => {
+            if r64!(a) != r64!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64LtS { a, b, target } => {
+            if (r64!(a) as i64) < (r64!(b) as i64) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64LtU { a, b, target } => {
+            if r64!(a) < r64!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64GtS { a, b, target } => {
+            if (r64!(a) as i64) > (r64!(b) as i64) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64GtU { a, b, target } => {
+            if r64!(a) > r64!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64LeS { a, b, target } => {
+            if (r64!(a) as i64) <= (r64!(b) as i64) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64LeU { a, b, target } => {
+            if r64!(a) <= r64!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64GeS { a, b, target } => {
+            if (r64!(a) as i64) >= (r64!(b) as i64) {
+                jump!(target)
+            }
+        }
+        Ins::BrI64GeU { a, b, target } => {
+            if r64!(a) >= r64!(b) {
+                jump!(target)
+            }
+        }
+        Ins::BrTable { idx, start, len } => {
+            let i = r32!(idx).min(len);
+            let t = br_table[(start + i) as usize];
+            jump!(t)
+        }
+        Ins::Copy { dst, src } => regs[dst as usize] = regs[src as usize],
+        Ins::Const32 { dst, val } => set!(dst, u64::from(val)),
+        Ins::Const64 { dst, val } => set!(dst, val),
+        Ins::Select { dst, b, cond } => {
+            if r32!(cond) == 0 {
+                regs[dst as usize] = regs[b as usize];
+            }
+        }
+        Ins::I32Eqz { dst, a } => set!(dst, u64::from(r32!(a) == 0)),
+        Ins::I64Eqz { dst, a } => set!(dst, u64::from(r64!(a) == 0)),
+        Ins::I32Eq { dst, a, b } => set!(dst, u64::from(r32!(a) == r32!(b))),
+        Ins::I32Ne { dst, a, b } => set!(dst, u64::from(r32!(a) != r32!(b))),
+        Ins::I32LtS { dst, a, b } => {
+            set!(dst, u64::from((r32!(a) as i32) < r32!(b) as i32))
+        }
+        Ins::I32LtU { dst, a, b } => set!(dst, u64::from(r32!(a) < r32!(b))),
+        Ins::I32GtS { dst, a, b } => {
+            set!(dst, u64::from(r32!(a) as i32 > r32!(b) as i32))
+        }
+        Ins::I32GtU { dst, a, b } => set!(dst, u64::from(r32!(a) > r32!(b))),
+        Ins::I32LeS { dst, a, b } => {
+            set!(dst, u64::from(r32!(a) as i32 <= r32!(b) as i32))
+        }
+        Ins::I32LeU { dst, a, b } => set!(dst, u64::from(r32!(a) <= r32!(b))),
+        Ins::I32GeS { dst, a, b } => {
+            set!(dst, u64::from(r32!(a) as i32 >= r32!(b) as i32))
+        }
+        Ins::I32GeU { dst, a, b } => set!(dst, u64::from(r32!(a) >= r32!(b))),
+        Ins::I64Eq { dst, a, b } => set!(dst, u64::from(r64!(a) == r64!(b))),
+        Ins::I64Ne { dst, a, b } => set!(dst, u64::from(r64!(a) != r64!(b))),
+        Ins::I64LtS { dst, a, b } => {
+            set!(dst, u64::from((r64!(a) as i64) < r64!(b) as i64))
+        }
+        Ins::I64LtU { dst, a, b } => set!(dst, u64::from(r64!(a) < r64!(b))),
+        Ins::I64GtS { dst, a, b } => {
+            set!(dst, u64::from(r64!(a) as i64 > r64!(b) as i64))
+        }
+        Ins::I64GtU { dst, a, b } => set!(dst, u64::from(r64!(a) > r64!(b))),
+        Ins::I64LeS { dst, a, b } => {
+            set!(dst, u64::from(r64!(a) as i64 <= r64!(b) as i64))
+        }
+        Ins::I64LeU { dst, a, b } => set!(dst, u64::from(r64!(a) <= r64!(b))),
+        Ins::I64GeS { dst, a, b } => {
+            set!(dst, u64::from(r64!(a) as i64 >= r64!(b) as i64))
+        }
+        Ins::I64GeU { dst, a, b } => set!(dst, u64::from(r64!(a) >= r64!(b))),
+        Ins::F32Eq { dst, a, b } => set!(dst, u64::from(f32r!(a) == f32r!(b))),
+        Ins::F32Ne { dst, a, b } => set!(dst, u64::from(f32r!(a) != f32r!(b))),
+        Ins::F32Lt { dst, a, b } => set!(dst, u64::from(f32r!(a) < f32r!(b))),
+        Ins::F32Gt { dst, a, b } => set!(dst, u64::from(f32r!(a) > f32r!(b))),
+        Ins::F32Le { dst, a, b } => set!(dst, u64::from(f32r!(a) <= f32r!(b))),
+        Ins::F32Ge { dst, a, b } => set!(dst, u64::from(f32r!(a) >= f32r!(b))),
+        Ins::F64Eq { dst, a, b } => set!(dst, u64::from(f64r!(a) == f64r!(b))),
+        Ins::F64Ne { dst, a, b } => set!(dst, u64::from(f64r!(a) != f64r!(b))),
+        Ins::F64Lt { dst, a, b } => set!(dst, u64::from(f64r!(a) < f64r!(b))),
+        Ins::F64Gt { dst, a, b } => set!(dst, u64::from(f64r!(a) > f64r!(b))),
+        Ins::F64Le { dst, a, b } => set!(dst, u64::from(f64r!(a) <= f64r!(b))),
+        Ins::F64Ge { dst, a, b } => set!(dst, u64::from(f64r!(a) >= f64r!(b))),
+        Ins::I32Clz { dst, a } => set!(dst, u64::from(r32!(a).leading_zeros())),
+        Ins::I32Ctz { dst, a } => set!(dst, u64::from(r32!(a).trailing_zeros())),
+        Ins::I32Popcnt { dst, a } => set!(dst, u64::from(r32!(a).count_ones())),
+        Ins::I32Add { dst, a, b } => {
+            set!(dst, u64::from(r32!(a).wrapping_add(r32!(b))))
+        }
+        Ins::I32Sub { dst, a, b } => {
+            set!(dst, u64::from(r32!(a).wrapping_sub(r32!(b))))
+        }
+        Ins::I32Mul { dst, a, b } => {
+            set!(dst, u64::from(r32!(a).wrapping_mul(r32!(b))))
+        }
+        Ins::I32DivS { dst, a, b } => {
+            idiv!(dst, a, b, r32, i32, u32, wrapping_div, true, false)
+        }
+        Ins::I32DivU { dst, a, b } => {
+            idiv!(dst, a, b, r32, i32, u32, wrapping_div, false, false)
+        }
+        Ins::I32RemS { dst, a, b } => {
+            idiv!(dst, a, b, r32, i32, u32, wrapping_rem, true, true)
+        }
+        Ins::I32RemU { dst, a, b } => {
+            idiv!(dst, a, b, r32, i32, u32, wrapping_rem, false, true)
+        }
+        Ins::I32And { dst, a, b } => set!(dst, u64::from(r32!(a) & r32!(b))),
+        Ins::I32Or { dst, a, b } => set!(dst, u64::from(r32!(a) | r32!(b))),
+        Ins::I32Xor { dst, a, b } => set!(dst, u64::from(r32!(a) ^ r32!(b))),
+        Ins::I32Shl { dst, a, b } => {
+            set!(dst, u64::from(r32!(a).wrapping_shl(r32!(b))))
+        }
+        Ins::I32ShrS { dst, a, b } => set!(
+            dst,
+            u64::from((r32!(a) as i32).wrapping_shr(r32!(b)) as u32)
+        ),
+        Ins::I32ShrU { dst, a, b } => {
+            set!(dst, u64::from(r32!(a).wrapping_shr(r32!(b))))
+        }
+        Ins::I32Rotl { dst, a, b } => {
+            set!(dst, u64::from(r32!(a).rotate_left(r32!(b) % 32)))
+        }
+        Ins::I32Rotr { dst, a, b } => {
+            set!(dst, u64::from(r32!(a).rotate_right(r32!(b) % 32)))
+        }
+        Ins::I64Clz { dst, a } => set!(dst, u64::from(r64!(a).leading_zeros())),
+        Ins::I64Ctz { dst, a } => set!(dst, u64::from(r64!(a).trailing_zeros())),
+        Ins::I64Popcnt { dst, a } => set!(dst, u64::from(r64!(a).count_ones())),
+        Ins::I64Add { dst, a, b } => set!(dst, r64!(a).wrapping_add(r64!(b))),
+        Ins::I64Sub { dst, a, b } => set!(dst, r64!(a).wrapping_sub(r64!(b))),
+        Ins::I64Mul { dst, a, b } => set!(dst, r64!(a).wrapping_mul(r64!(b))),
+        Ins::I64DivS { dst, a, b } => {
+            idiv!(dst, a, b, r64, i64, u64, wrapping_div, true, false)
+        }
+        Ins::I64DivU { dst, a, b } => {
+            idiv!(dst, a, b, r64, i64, u64, wrapping_div, false, false)
+        }
+        Ins::I64RemS { dst, a, b } => {
+            idiv!(dst, a, b, r64, i64, u64, wrapping_rem, true, true)
+        }
+        Ins::I64RemU { dst, a, b } => {
+            idiv!(dst, a, b, r64, i64, u64, wrapping_rem, false, true)
+        }
+        Ins::I64And { dst, a, b } => set!(dst, r64!(a) & r64!(b)),
+        Ins::I64Or { dst, a, b } => set!(dst, r64!(a) | r64!(b)),
+        Ins::I64Xor { dst, a, b } => set!(dst, r64!(a) ^ r64!(b)),
+        Ins::I64Shl { dst, a, b } => set!(dst, r64!(a).wrapping_shl(r64!(b) as u32)),
+        Ins::I64ShrS { dst, a, b } => {
+            set!(dst, (r64!(a) as i64).wrapping_shr(r64!(b) as u32) as u64)
+        }
+        Ins::I64ShrU { dst, a, b } => set!(dst, r64!(a).wrapping_shr(r64!(b) as u32)),
+        Ins::I64Rotl { dst, a, b } => {
+            set!(dst, r64!(a).rotate_left((r64!(b) % 64) as u32))
+        }
+        Ins::I64Rotr { dst, a, b } => {
+            set!(dst, r64!(a).rotate_right((r64!(b) % 64) as u32))
+        }
+        Ins::F32Abs { dst, a } => set!(dst, u64::from(r32!(a) & 0x7fff_ffff)),
+        Ins::F32Neg { dst, a } => set!(dst, u64::from(r32!(a) ^ 0x8000_0000)),
+        Ins::F32Ceil { dst, a } => {
+            set!(dst, u64::from(float::f32_ceil(f32r!(a)).to_bits()))
+        }
+        Ins::F32Floor { dst, a } => {
+            set!(dst, u64::from(float::f32_floor(f32r!(a)).to_bits()))
+        }
+        Ins::F32Trunc { dst, a } => {
+            set!(dst, u64::from(float::f32_trunc(f32r!(a)).to_bits()))
+        }
+        Ins::F32Nearest { dst, a } => {
+            set!(dst, u64::from(float::f32_nearest(f32r!(a)).to_bits()))
+        }
+        Ins::F32Sqrt { dst, a } => {
+            set!(dst, u64::from(float::f32_sqrt(f32r!(a)).to_bits()))
+        }
+        Ins::F32Add { dst, a, b } => {
+            set!(dst, u64::from(float::f32_add(f32r!(a), f32r!(b)).to_bits()))
+        }
+        Ins::F32Sub { dst, a, b } => {
+            set!(dst, u64::from(float::f32_sub(f32r!(a), f32r!(b)).to_bits()))
+        }
+        Ins::F32Mul { dst, a, b } => {
+            set!(dst, u64::from(float::f32_mul(f32r!(a), f32r!(b)).to_bits()))
+        }
+        Ins::F32Div { dst, a, b } => {
+            set!(dst, u64::from(float::f32_div(f32r!(a), f32r!(b)).to_bits()))
+        }
+        Ins::F32Min { dst, a, b } => {
+            set!(dst, u64::from(float::f32_min(f32r!(a), f32r!(b)).to_bits()))
+        }
+        Ins::F32Max { dst, a, b } => {
+            set!(dst, u64::from(float::f32_max(f32r!(a), f32r!(b)).to_bits()))
+        }
+        Ins::F32Copysign { dst, a, b } => {
+            set!(
+                dst,
+                u64::from((r32!(a) & 0x7fff_ffff) | (r32!(b) & 0x8000_0000))
+            )
+        }
+        Ins::F64Abs { dst, a } => set!(dst, r64!(a) & 0x7fff_ffff_ffff_ffff),
+        Ins::F64Neg { dst, a } => set!(dst, r64!(a) ^ 0x8000_0000_0000_0000),
+        Ins::F64Ceil { dst, a } => set!(dst, float::f64_ceil(f64r!(a)).to_bits()),
+        Ins::F64Floor { dst, a } => set!(dst, float::f64_floor(f64r!(a)).to_bits()),
+        Ins::F64Trunc { dst, a } => set!(dst, float::f64_trunc(f64r!(a)).to_bits()),
+        Ins::F64Nearest { dst, a } => set!(dst, float::f64_nearest(f64r!(a)).to_bits()),
+        Ins::F64Sqrt { dst, a } => set!(dst, float::f64_sqrt(f64r!(a)).to_bits()),
+        Ins::F64Add { dst, a, b } => {
+            set!(dst, float::f64_add(f64r!(a), f64r!(b)).to_bits())
+        }
+        Ins::F64Sub { dst, a, b } => {
+            set!(dst, float::f64_sub(f64r!(a), f64r!(b)).to_bits())
+        }
+        Ins::F64Mul { dst, a, b } => {
+            set!(dst, float::f64_mul(f64r!(a), f64r!(b)).to_bits())
+        }
+        Ins::F64Div { dst, a, b } => {
+            set!(dst, float::f64_div(f64r!(a), f64r!(b)).to_bits())
+        }
+        Ins::F64Min { dst, a, b } => {
+            set!(dst, float::f64_min(f64r!(a), f64r!(b)).to_bits())
+        }
+        Ins::F64Max { dst, a, b } => {
+            set!(dst, float::f64_max(f64r!(a), f64r!(b)).to_bits())
+        }
+        Ins::F64Copysign { dst, a, b } => {
+            set!(
+                dst,
+                (r64!(a) & 0x7fff_ffff_ffff_ffff) | (r64!(b) & 0x8000_0000_0000_0000)
+            )
+        }
+        Ins::I32WrapI64 { dst, a } => set!(dst, u64::from(r64!(a) as u32)),
+        Ins::I32TruncF32S { dst, a } => trunc!(dst, f64::from(f32r!(a)), true, 32),
+        Ins::I32TruncF32U { dst, a } => trunc!(dst, f64::from(f32r!(a)), false, 32),
+        Ins::I32TruncF64S { dst, a } => trunc!(dst, f64r!(a), true, 32),
+        Ins::I32TruncF64U { dst, a } => trunc!(dst, f64r!(a), false, 32),
+        Ins::I64ExtendI32S { dst, a } => set!(dst, r32!(a) as i32 as i64 as u64),
+        Ins::I64ExtendI32U { dst, a } => set!(dst, u64::from(r32!(a))),
+        Ins::I64TruncF32S { dst, a } => trunc!(dst, f64::from(f32r!(a)), true, 64),
+        Ins::I64TruncF32U { dst, a } => trunc!(dst, f64::from(f32r!(a)), false, 64),
+        Ins::I64TruncF64S { dst, a } => trunc!(dst, f64r!(a), true, 64),
+        Ins::I64TruncF64U { dst, a } => trunc!(dst, f64r!(a), false, 64),
+        Ins::F32ConvertI32S { dst, a } => {
+            set!(dst, u64::from((r32!(a) as i32 as f32).to_bits()))
+        }
+        Ins::F32ConvertI32U { dst, a } => {
+            set!(dst, u64::from((r32!(a) as f32).to_bits()))
+        }
+        Ins::F32ConvertI64S { dst, a } => {
+            set!(dst, u64::from((r64!(a) as i64 as f32).to_bits()))
+        }
+        Ins::F32ConvertI64U { dst, a } => {
+            set!(dst, u64::from((r64!(a) as f32).to_bits()))
+        }
+        Ins::F32DemoteF64 { dst, a } => {
+            set!(dst, u64::from(float::f32_demote(f64r!(a)).to_bits()))
+        }
+        Ins::F64ConvertI32S { dst, a } => {
+            set!(dst, f64::from(r32!(a) as i32).to_bits())
+        }
+        Ins::F64ConvertI32U { dst, a } => set!(dst, f64::from(r32!(a)).to_bits()),
+        Ins::F64ConvertI64S { dst, a } => set!(dst, (r64!(a) as i64 as f64).to_bits()),
+        Ins::F64ConvertI64U { dst, a } => set!(dst, (r64!(a) as f64).to_bits()),
+        Ins::F64PromoteF32 { dst, a } => {
+            set!(dst, float::f64_promote(f32r!(a)).to_bits())
+        }
+        Ins::I32ReinterpretF32 { dst, a } | Ins::F32ReinterpretI32 { dst, a } => {
+            set!(dst, u64::from(r32!(a)))
+        }
+        Ins::I64ReinterpretF64 { dst, a } | Ins::F64ReinterpretI64 { dst, a } => {
+            set!(dst, r64!(a))
+        }
+        Ins::I32Extend8S { dst, a } => {
+            set!(dst, u64::from(r32!(a) as i8 as i32 as u32))
+        }
+        Ins::I32Extend16S { dst, a } => {
+            set!(dst, u64::from(r32!(a) as i16 as i32 as u32))
+        }
+        Ins::I64Extend8S { dst, a } => set!(dst, r64!(a) as i8 as i64 as u64),
+        Ins::I64Extend16S { dst, a } => set!(dst, r64!(a) as i16 as i64 as u64),
+        Ins::I64Extend32S { dst, a } => set!(dst, r64!(a) as i32 as i64 as u64),
+        Ins::I32TruncSatF32S { dst, a } => {
+            set!(dst, float::trunc_sat(f64::from(f32r!(a)), true, 32))
+        }
+        Ins::I32TruncSatF32U { dst, a } => {
+            set!(dst, float::trunc_sat(f64::from(f32r!(a)), false, 32))
+        }
+        Ins::I32TruncSatF64S { dst, a } => {
+            set!(dst, float::trunc_sat(f64r!(a), true, 32))
+        }
+        Ins::I32TruncSatF64U { dst, a } => {
+            set!(dst, float::trunc_sat(f64r!(a), false, 32))
+        }
+        Ins::I64TruncSatF32S { dst, a } => {
+            set!(dst, float::trunc_sat(f64::from(f32r!(a)), true, 64))
+        }
+        Ins::I64TruncSatF32U { dst, a } => {
+            set!(dst, float::trunc_sat(f64::from(f32r!(a)), false, 64))
+        }
+        Ins::I64TruncSatF64S { dst, a } => {
+            set!(dst, float::trunc_sat(f64r!(a), true, 64))
+        }
+        Ins::I64TruncSatF64U { dst, a } => {
+            set!(dst, float::trunc_sat(f64r!(a), false, 64))
+        }
+        Ins::I32Load { dst, addr, off } => {
+            load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+        }
+        Ins::I64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
+        Ins::F32Load { dst, addr, off } => {
+            load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+        }
+        Ins::F64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
+        Ins::I32Load8S { dst, addr, off } => {
+            load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(
+                b[0] as i8 as i32 as u32
+            ))
+        }
+        Ins::I32Load8U { dst, addr, off } => {
+            load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
+        }
+        Ins::I32Load16S { dst, addr, off } => {
+            load!(dst, addr, off, 2, |b| u64::from(
+                i16::from_le_bytes(b) as i32 as u32
+            ))
+        }
+        Ins::I32Load16U { dst, addr, off } => {
+            load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
+        }
+        Ins::I64Load8S { dst, addr, off } => {
+            load!(dst, addr, off, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64)
+        }
+        Ins::I64Load8U { dst, addr, off } => {
+            load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
+        }
+        Ins::I64Load16S { dst, addr, off } => {
+            load!(dst, addr, off, 2, |b| i16::from_le_bytes(b) as i64 as u64)
+        }
+        Ins::I64Load16U { dst, addr, off } => {
+            load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
+        }
+        Ins::I64Load32S { dst, addr, off } => {
+            load!(dst, addr, off, 4, |b| i32::from_le_bytes(b) as i64 as u64)
+        }
+        Ins::I64Load32U { dst, addr, off } => {
+            load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+        }
+        Ins::I32Store { addr, val, off } => {
+            store!(addr, off, 4, r32!(val).to_le_bytes())
+        }
+        Ins::I64Store { addr, val, off } => {
+            store!(addr, off, 8, r64!(val).to_le_bytes())
+        }
+        Ins::F32Store { addr, val, off } => {
+            store!(addr, off, 4, r32!(val).to_le_bytes())
+        }
+        Ins::F64Store { addr, val, off } => {
+            store!(addr, off, 8, r64!(val).to_le_bytes())
+        }
+        Ins::I32Store8 { addr, val, off } => store!(addr, off, 1, [r32!(val) as u8]),
+        Ins::I32Store16 { addr, val, off } => {
+            store!(addr, off, 2, (r32!(val) as u16).to_le_bytes())
+        }
+        Ins::I64Store8 { addr, val, off } => store!(addr, off, 1, [r64!(val) as u8]),
+        Ins::I64Store16 { addr, val, off } => {
+            store!(addr, off, 2, (r64!(val) as u16).to_le_bytes())
+        }
+        Ins::I64Store32 { addr, val, off } => {
+            store!(addr, off, 4, (r64!(val) as u32).to_le_bytes())
+        }
+        _ => return (Step::Other, pc),
+    }
+    (Step::Continue, pc)
+}
