@@ -1891,6 +1891,8 @@ fn accept_loop(
                                 body: Vec::new(),
                                 trailers: None,
                             });
+                            let mut headers = wire::header_map(&inc.headers);
+                            wire::announce(&mut headers, inc.trailers.as_deref());
                             let mut resp = hyper::Response::new(wire::frames(
                                 inc.body,
                                 inc.trailers.as_deref(),
