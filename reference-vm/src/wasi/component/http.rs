@@ -843,14 +843,14 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]fields.copy-all",
-        &[me_f.clone()],
+        std::slice::from_ref(&me_f),
         Some(entries_t.clone()),
         move |_, a| with(&o, a, |x| Ok(Some(entries_value(fields_of(x)?)))),
     );
     let o = objs.clone();
     i = i.func(
         "[method]fields.clone",
-        &[me_f.clone()],
+        std::slice::from_ref(&me_f),
         Some(fields.clone()),
         move |_, a| {
             let mut f = with(&o, a, |x| Ok(fields_of(x)?.clone()))?;
@@ -905,7 +905,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]request.get-method",
-        &[me_r.clone()],
+        std::slice::from_ref(&me_r),
         Some(t.method.clone()),
         move |_, a| with(&o, a, |x| Ok(Some(request_of(x)?.method.clone()))),
     );
@@ -931,7 +931,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]request.get-path-with-query",
-        &[me_r.clone()],
+        std::slice::from_ref(&me_r),
         Some(option(T::String)),
         move |_, a| {
             with(&o, a, |x| {
@@ -967,7 +967,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]request.get-scheme",
-        &[me_r.clone()],
+        std::slice::from_ref(&me_r),
         Some(option(t.scheme.clone())),
         move |_, a| {
             with(&o, a, |x| {
@@ -1001,7 +1001,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]request.get-authority",
-        &[me_r.clone()],
+        std::slice::from_ref(&me_r),
         Some(option(T::String)),
         move |_, a| {
             with(&o, a, |x| {
@@ -1031,7 +1031,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]request.get-options",
-        &[me_r.clone()],
+        std::slice::from_ref(&me_r),
         Some(option(T::Own(t.options))),
         move |_, a| {
             let opts = with(&o, a, |x| Ok(request_of(x)?.options.clone()))?;
@@ -1044,7 +1044,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]request.get-headers",
-        &[me_r.clone()],
+        std::slice::from_ref(&me_r),
         Some(fields.clone()),
         move |_, a| {
             let mut f = with(&o, a, |x| Ok(request_of(x)?.headers.clone()))?;
@@ -1099,7 +1099,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
         let o = objs.clone();
         i = i.func(
             &format!("[method]request-options.get-{name}"),
-            &[me_o.clone()],
+            std::slice::from_ref(&me_o),
             Some(option(duration.clone())),
             move |_, a| {
                 with(&o, a, |x| {
@@ -1129,7 +1129,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]request-options.clone",
-        &[me_o.clone()],
+        std::slice::from_ref(&me_o),
         Some(T::Own(t.options)),
         move |_, a| {
             let mut p = with(&o, a, |x| Ok(options_of(x)?.clone()))?;
@@ -1165,7 +1165,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]response.get-status-code",
-        &[me_p.clone()],
+        std::slice::from_ref(&me_p),
         Some(T::U16),
         move |_, a| with(&o, a, |x| Ok(Some(Value::U16(response_of(x)?.status)))),
     );
@@ -1193,7 +1193,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
     let o = objs.clone();
     i = i.func(
         "[method]response.get-headers",
-        &[me_p.clone()],
+        std::slice::from_ref(&me_p),
         Some(fields.clone()),
         move |_, a| {
             let mut f = with(&o, a, |x| Ok(response_of(x)?.headers.clone()))?;
@@ -1632,7 +1632,8 @@ fn client_send(o: Outgoing) -> Result<Incoming, Value> {
     wire::send(o)
 }
 
-/// The `wasi:http/handler` export to call: the highest 0.3.x.
+/// The `wasi:http/handler@0.3.x` export to call.
+#[cfg(feature = "http")]
 fn handler_export(c: &component::syntax::Component) -> Option<String> {
     c.defs.iter().find_map(|d| match d {
         component::syntax::Definition::Export(e)
