@@ -6,6 +6,7 @@ mod cmd_fuzz;
 mod cmd_fuzz_wasi;
 mod cmd_report;
 mod cmd_run;
+mod cmd_serve;
 mod cmd_spec;
 mod cmd_vendor;
 mod cmd_wasi;
@@ -31,6 +32,8 @@ enum Command {
     Wasi(cmd_wasi::WasiArgs),
     /// Run a WASI command (or `--invoke` an export) on the reference VM.
     Run(cmd_run::RunArgs),
+    /// Serve a `wasi:http/service` component on the reference VM (SIGINT stops it).
+    Serve(cmd_serve::ServeArgs),
     /// Time engines against each other on the same programs.
     Bench(cmd_bench::BenchArgs),
     /// Run the suites on engines and write the conformance dashboard
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Wast(args) => cmd_spec::wast(args),
         Command::Wasi(args) => cmd_wasi::wasi(args),
         Command::Run(args) => cmd_run::run(args),
+        Command::Serve(args) => cmd_serve::serve(args),
         Command::Bench(args) => cmd_bench::bench(args),
         Command::Report(args) => cmd_report::report(args),
         Command::Fuzz(args) => cmd_fuzz::fuzz(args),

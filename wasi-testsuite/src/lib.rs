@@ -3,6 +3,7 @@
 //! command adapters, and reports in the Results JSON.
 
 pub mod discover;
+pub mod net;
 pub mod p1component;
 pub mod refvm;
 pub mod runner;

@@ -451,7 +451,7 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
         }
         dirs.push((host, guest.clone()));
     }
-    let req = RunRequest {
+    let mut req = RunRequest {
         wasm: wasm.to_path_buf(),
         args: plan.args.clone(),
         env: plan.env.clone(),
@@ -462,12 +462,35 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
         output_cap: opts.output_cap,
         wasip3: needs.wasip3 || wasm.components().any(|c| c.as_os_str() == "wasm32-wasip3"),
         proposals,
+        serve: plan.serve,
     };
-    let out = runtime.run(&req);
+    let mut problems = Vec::new();
+    let network = plan.serve || !plan.steps.is_empty() || !plan.servers.is_empty();
+    let out = if network {
+        match run_network(runtime, &plan, &mut req) {
+            Ok((out, step_problems)) => {
+                problems = step_problems;
+                out
+            }
+            Err((outcome, why)) => {
+                res.outcome = outcome;
+                res.message = why;
+                return res;
+            }
+        }
+    } else {
+        runtime.run(&req)
+    };
     res.command = out.command.clone();
     res.duration = started.elapsed();
-    let mut problems = Vec::new();
+    let step_failed = !problems.is_empty();
     let outcome = match &out.status {
+        // A failed network step is the verdict; how the program then ended
+        // (stopped by the runner) is detail.
+        _ if step_failed => {
+            problems.push(format!("then: {:?}", out.status));
+            Outcome::Fail
+        }
         RunStatus::Timeout => {
             problems.push(format!("timeout after {:?}", opts.timeout));
             Outcome::Timeout
@@ -541,6 +564,41 @@ pub fn run_test(runtime: &dyn Runtime, suite: &Suite, wasm: &Path, opts: &Option
     }
     res.message = problems.join("\n");
     res
+}
+
+/// Runs a test with network steps: starts its HTTP test servers (their
+/// addresses in the guest's environment), starts the program, takes the
+/// steps, and waits for its end. Every server and the program are gone when
+/// this returns. `Err` is the outcome when nothing could be run.
+fn run_network(
+    runtime: &dyn Runtime,
+    plan: &super::spec::Plan,
+    req: &mut RunRequest,
+) -> Result<(super::runtime::RunOutput, Vec<String>), (Outcome, String)> {
+    let servers = super::net::Servers::start(&plan.servers)
+        .map_err(|e| (Outcome::AdapterError, format!("test servers: {e}")))?;
+    req.env.extend(servers.env.iter().cloned());
+    let mut prog = match runtime.spawn(req) {
+        None => {
+            return Err((
+                Outcome::Unsupported,
+                "unsupported: network operations (serving, connections) on this runtime".into(),
+            ));
+        }
+        Some(Err(e)) => return Err((Outcome::AdapterError, format!("starting: {e}"))),
+        Some(Ok(p)) => p,
+    };
+    let problems = super::net::drive(&mut *prog, &plan.steps, plan.serve);
+    let wait = if problems.is_empty() {
+        req.timeout
+    } else {
+        // A step failed: the program is stopped rather than waited for.
+        let _ = prog.signal("SIGKILL");
+        Duration::from_secs(5)
+    };
+    let out = prog.wait(wait);
+    drop(servers);
+    Ok((out, problems))
 }
 
 /// Discovers and runs every suite under `opts.testsuites`.

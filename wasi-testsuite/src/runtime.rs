@@ -9,9 +9,13 @@
 //! `wasmtime run [--dir {host}::{guest}] [--env {key}={value}] {wasm} {args}`.
 
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+pub use super::net::Running;
 
 use serde::Deserialize;
 
@@ -40,6 +44,8 @@ pub struct RunRequest {
     /// WASI proposals the test needs (`sockets`, `http`), from its spec or
     /// the component's imports.
     pub proposals: Vec<String>,
+    /// Serve the component (`wasi:http/service`) instead of running it.
+    pub serve: bool,
 }
 
 /// How a run ended.
@@ -87,6 +93,11 @@ pub trait Runtime: Send + Sync {
     }
     /// Runs one test.
     fn run(&self, req: &RunRequest) -> RunOutput;
+    /// Starts one test with network steps (served, or talked to while it
+    /// runs); `None`: this runtime cannot, and the test is unsupported.
+    fn spawn(&self, _req: &RunRequest) -> Option<Result<Box<dyn Running>, String>> {
+        None
+    }
 }
 
 /// A declarative adapter for an external runtime.
@@ -110,6 +121,11 @@ pub struct Adapter {
     /// listed here is one the runtime can grant.
     #[serde(default)]
     pub proposal_flags: std::collections::BTreeMap<String, String>,
+    /// The command template that serves a `wasi:http/service` component on
+    /// a free loopback port; it must print `http://HOST:PORT` on stdout or
+    /// stderr, and stop on SIGINT.
+    #[serde(default)]
+    pub serve_command: Option<String>,
 }
 
 impl Adapter {
@@ -281,6 +297,7 @@ impl CommandRuntime {
                 components: false,
                 p3_flags: None,
                 proposal_flags: Default::default(),
+                serve_command: None,
             },
         }
     }
@@ -306,6 +323,7 @@ impl Runtime for CommandRuntime {
             output_cap: 4096,
             wasip3: false,
             proposals: vec![],
+            serve: false,
         };
         let argv = expand_template(v, &req);
         let out = run_argv(&argv, &req);
@@ -334,6 +352,216 @@ impl Runtime for CommandRuntime {
             &expand_template_with(&self.adapter.command, req, &flags),
             req,
         )
+    }
+
+    fn spawn(&self, req: &RunRequest) -> Option<Result<Box<dyn Running>, String>> {
+        let template = if req.serve {
+            self.adapter.serve_command.as_ref()?
+        } else {
+            &self.adapter.command
+        };
+        let flags = self.adapter.flags_for(req);
+        let argv = expand_template_with(template, req, &flags);
+        Some(Process::start(&argv, req).map(|p| Box::new(p) as Box<dyn Running>))
+    }
+}
+
+/// Output a reader thread keeps, and a signal for each new piece.
+type Shared = Arc<(Mutex<Vec<u8>>, Condvar)>;
+
+fn read_shared(
+    mut r: impl Read + Send + 'static,
+    cap: usize,
+) -> (Shared, std::thread::JoinHandle<()>) {
+    let shared: Shared = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+    let s = shared.clone();
+    let t = std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let mut kept = s.0.lock().unwrap_or_else(|e| e.into_inner());
+                    let room = cap.saturating_sub(kept.len());
+                    kept.extend_from_slice(&buf[..n.min(room)]);
+                    s.1.notify_all();
+                }
+            }
+        }
+        s.1.notify_all();
+    });
+    (shared, t)
+}
+
+/// Waits until `found` finds something in `shared`'s bytes, or `timeout`.
+fn wait_for<T>(
+    shared: &Shared,
+    timeout: Duration,
+    mut found: impl FnMut(&[u8]) -> Option<T>,
+) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    let mut kept = shared.0.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(t) = found(&kept) {
+            return Some(t);
+        }
+        let left = deadline.checked_duration_since(Instant::now())?;
+        // Woken by each new piece; a short slice so a reader that ended is
+        // not waited on forever.
+        kept = shared
+            .1
+            .wait_timeout(kept, left.min(Duration::from_millis(50)))
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+}
+
+/// An external runtime's process, started for a test with network steps.
+/// Dropping it kills the process if it still runs.
+pub struct Process {
+    child: std::process::Child,
+    out: Shared,
+    err: Shared,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    /// How much of stdout `stdout_line` has consumed.
+    line_at: usize,
+    command: String,
+}
+
+impl Process {
+    /// Starts argv (stdin empty) with the request's cwd.
+    pub fn start(argv: &[String], req: &RunRequest) -> Result<Process, String> {
+        let (prog, rest) = argv.split_first().ok_or("empty command")?;
+        let command = format!(
+            "cd {} && {}",
+            shell_quote(&req.cwd.to_string_lossy()),
+            argv.iter()
+                .map(|a| shell_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let prog = &super::runtimes::resolve_program(prog);
+        let mut child = Command::new(prog)
+            .args(rest)
+            .current_dir(&req.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start `{prog}`: {e}"))?;
+        let (out, t1) = read_shared(child.stdout.take().ok_or("no stdout")?, req.output_cap);
+        let (err, t2) = read_shared(child.stderr.take().ok_or("no stderr")?, req.output_cap);
+        Ok(Process {
+            child,
+            out,
+            err,
+            readers: vec![t1, t2],
+            line_at: 0,
+            command,
+        })
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Running for Process {
+    fn stdout_line(&mut self, timeout: Duration) -> Result<String, String> {
+        let at = self.line_at;
+        let line = wait_for(&self.out, timeout, |b| {
+            let rest = b.get(at..)?;
+            let n = rest.iter().position(|&c| c == b'\n')?;
+            Some((String::from_utf8_lossy(&rest[..n]).into_owned(), n + 1))
+        });
+        let (line, n) = line.ok_or_else(|| format!("no line on stdout within {timeout:?}"))?;
+        self.line_at += n;
+        Ok(line)
+    }
+
+    fn serve_addr(&mut self, timeout: Duration) -> Result<SocketAddr, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            for s in [&self.err, &self.out] {
+                let text = s.0.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(a) = super::net::find_http_addr(&String::from_utf8_lossy(&text)) {
+                    return Ok(a);
+                }
+            }
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Err(format!("the server ended ({st}) before listening"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("no `http://` address printed within {timeout:?}"));
+            }
+            let _ = wait_for(&self.err, Duration::from_millis(50), |_| None::<()>);
+        }
+    }
+
+    fn signal(&mut self, signal: &str) -> Result<(), String> {
+        let name = signal.trim_start_matches("SIG");
+        let st = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .map_err(|e| format!("kill: {e}"))?;
+        if st.success() {
+            Ok(())
+        } else {
+            Err(format!("kill -s {name} failed ({st})"))
+        }
+    }
+
+    fn wait(mut self: Box<Self>, timeout: Duration) -> RunOutput {
+        let start = Instant::now();
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(s)) => break Some(s),
+                Ok(None) if start.elapsed() > timeout => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break None;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(_) => break None,
+            }
+        };
+        for t in std::mem::take(&mut self.readers) {
+            let _ = t.join();
+        }
+        let take = |s: &Shared| std::mem::take(&mut *s.0.lock().unwrap_or_else(|e| e.into_inner()));
+        let (status, exit_code) = exit_status(status);
+        RunOutput {
+            status,
+            exit_code,
+            stdout: take(&self.out),
+            stderr: take(&self.err),
+            command: self.command.clone(),
+        }
+    }
+}
+
+/// How a process's end reads as a run status.
+fn exit_status(status: Option<std::process::ExitStatus>) -> (RunStatus, Option<i32>) {
+    match status {
+        None => (RunStatus::Timeout, None),
+        Some(s) => match s.code() {
+            Some(c) => (RunStatus::Exited, Some(c)),
+            None => {
+                #[cfg(unix)]
+                let why = {
+                    use std::os::unix::process::ExitStatusExt;
+                    format!("killed by signal {}", s.signal().unwrap_or(0))
+                };
+                #[cfg(not(unix))]
+                let why = "no exit code".to_string();
+                (RunStatus::Crash(why), None)
+            }
+        },
     }
 }
 
@@ -420,22 +648,7 @@ pub fn run_argv(argv: &[String], req: &RunRequest) -> RunOutput {
     drop(stdin_open);
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
-    let (status, exit_code) = match status {
-        None => (RunStatus::Timeout, None),
-        Some(s) => match s.code() {
-            Some(c) => (RunStatus::Exited, Some(c)),
-            None => {
-                #[cfg(unix)]
-                let why = {
-                    use std::os::unix::process::ExitStatusExt;
-                    format!("killed by signal {}", s.signal().unwrap_or(0))
-                };
-                #[cfg(not(unix))]
-                let why = "no exit code".to_string();
-                (RunStatus::Crash(why), None)
-            }
-        },
-    };
+    let (status, exit_code) = exit_status(status);
     RunOutput {
         status,
         exit_code,
@@ -461,6 +674,7 @@ mod tests {
             output_cap: 100,
             wasip3: false,
             proposals: vec![],
+            serve: false,
         }
     }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::discover::{WasmKind, wasm_kind};
-use super::runtime::{Adapter, CommandRuntime, RunOutput, RunRequest, Runtime};
+use super::runtime::{Adapter, CommandRuntime, RunOutput, RunRequest, Running, Runtime};
 
 /// The shipped catalogue.
 pub const CATALOGUE: &str = include_str!("../runtimes.toml");
@@ -45,6 +45,10 @@ pub struct VendorEntry {
     /// listed are the ones this runtime grants.
     #[serde(default)]
     pub proposal_flags: std::collections::BTreeMap<String, String>,
+    /// The command that serves a `wasi:http/service` component (see
+    /// [`Adapter::serve_command`]).
+    #[serde(default)]
+    pub serve: Option<String>,
     /// The command that prints its version.
     #[serde(default)]
     pub version: Option<String>,
@@ -144,6 +148,7 @@ impl VendorEntry {
                 components: self.components.is_some(),
                 p3_flags: self.p3_flags.clone(),
                 proposal_flags: self.proposal_flags.clone(),
+                serve_command: self.serve.clone(),
             },
         }
     }
@@ -184,6 +189,15 @@ impl Runtime for VendorRuntime {
             },
         };
         e.adapter(template).run(req)
+    }
+
+    fn spawn(&self, req: &RunRequest) -> Option<Result<Box<dyn Running>, String>> {
+        let e = &self.entry;
+        let template = match wasm_kind(&req.wasm) {
+            WasmKind::Component => e.components.as_deref().unwrap_or(&e.command),
+            _ => &e.command,
+        };
+        e.adapter(template).spawn(req)
     }
 }
 

@@ -38,6 +38,71 @@ pub struct RawSpec {
     /// The `operations` list of newer specs.
     #[serde(default)]
     pub operations: Vec<Operation>,
+    /// HTTP test servers on loopback the runner starts before the run; the
+    /// guest finds each at `HTTP_SERVER_<NAME>` (see [`server_env_name`]).
+    #[serde(default)]
+    pub servers: Vec<ServerSpec>,
+}
+
+/// One HTTP test server of a spec's `servers`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// Its name (the environment variable's suffix, upper-cased).
+    pub name: String,
+    /// `closed`: a port that refuses connections; absent: a server.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// What it answers, by method and path (with query).
+    #[serde(default)]
+    pub endpoints: Vec<EndpointSpec>,
+}
+
+/// One endpoint of a test server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// The request method (`GET`, `POST`, ...).
+    pub method: String,
+    /// The request target: path and query, compared exactly.
+    pub path: String,
+    /// `echo-body` (the request's body back) or `echo-headers` (each
+    /// request header `h` back as `x-echo-h`, with `x-request-method` and
+    /// `x-request-path`); absent: the fixed `response`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// The fixed response.
+    #[serde(default)]
+    pub response: Option<ResponseSpec>,
+}
+
+/// A response: what a test server sends, or what a `request` expects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSpec {
+    /// The status code.
+    pub status: u16,
+    /// Header fields (sent; or expected among the response's).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The body (sent with a length; or expected exactly).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The body as chunks, sent with chunked transfer coding.
+    #[serde(default)]
+    pub chunks: Vec<String>,
+    /// Trailer fields, sent after the last chunk.
+    #[serde(default)]
+    pub trailers: BTreeMap<String, String>,
+}
+
+/// The environment variable that gives the guest server `name`'s address
+/// (`host:port`): `HTTP_SERVER_` and the name upper-cased, `-` as `_`.
+pub fn server_env_name(name: &str) -> String {
+    format!(
+        "HTTP_SERVER_{}",
+        name.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// One step of an `operations` list.
@@ -76,9 +141,104 @@ pub enum Operation {
         #[serde(default)]
         exit_code: Option<i32>,
     },
-    /// Network operations (loopback only): connect, send, recv, request, kill.
+    /// Connect to the address the program prints on its stdout
+    /// (`host:port`, one line), as upstream's runner does.
+    Connect {
+        /// The connection's name for `send`/`recv`.
+        id: String,
+        /// `tcp` or `udp`.
+        #[serde(default)]
+        protocol_type: Option<String>,
+    },
+    /// Send bytes on a connection.
+    Send {
+        /// The connection.
+        id: String,
+        /// The bytes (text).
+        payload: String,
+    },
+    /// Expect bytes on a connection.
+    Recv {
+        /// The connection.
+        id: String,
+        /// The expected bytes (text).
+        payload: String,
+    },
+    /// An HTTP request to the served component (the `wasi:http/service`
+    /// world), and the response expected.
+    Request {
+        /// The method.
+        #[serde(default = "get")]
+        method: String,
+        /// Path and query.
+        #[serde(default = "slash")]
+        path: String,
+        /// Request header fields.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+        /// The request body.
+        #[serde(default)]
+        body: Option<String>,
+        /// What must come back.
+        response: ResponseSpec,
+    },
+    /// Send the program a signal (`SIGINT`).
+    Kill {
+        /// The signal's name.
+        #[serde(default)]
+        signal: Option<String>,
+    },
+    /// Anything else: not supported by this runner.
     #[serde(other)]
-    Network,
+    Other,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+fn slash() -> String {
+    "/".into()
+}
+
+/// A network step of a plan, in the order of the spec's operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetStep {
+    /// See [`Operation::Connect`].
+    Connect {
+        /// The connection's name.
+        id: String,
+        /// `true` for UDP.
+        udp: bool,
+    },
+    /// See [`Operation::Send`].
+    Send {
+        /// The connection's name.
+        id: String,
+        /// The bytes.
+        payload: Vec<u8>,
+    },
+    /// See [`Operation::Recv`].
+    Recv {
+        /// The connection's name.
+        id: String,
+        /// The bytes expected.
+        payload: Vec<u8>,
+    },
+    /// See [`Operation::Request`].
+    Request {
+        /// The method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// Request header fields.
+        headers: Vec<(String, String)>,
+        /// The request body.
+        body: Option<String>,
+        /// What must come back.
+        response: ResponseSpec,
+    },
+    /// See [`Operation::Kill`]: the signal's name.
+    Kill(String),
 }
 
 /// What the runner does with one test, normalised over dialects.
@@ -103,6 +263,12 @@ pub struct Plan {
     /// WASI proposals the test needs (`sockets`, `http`): a runtime that
     /// cannot grant one reports the test unsupported.
     pub proposals: Vec<String>,
+    /// HTTP test servers to start before the run.
+    pub servers: Vec<ServerSpec>,
+    /// Network steps taken while the program runs, in order.
+    pub steps: Vec<NetStep>,
+    /// The program is served (`world: wasi:http/service`), not run.
+    pub serve: bool,
 }
 
 impl RawSpec {
@@ -152,9 +318,38 @@ impl RawSpec {
                 Operation::Read { id, payload } if id == "stdout" => stdout.push_str(payload),
                 Operation::Read { id, payload } if id == "stderr" => stderr.push_str(payload),
                 Operation::Wait { exit_code } => p.exit_code = exit_code.unwrap_or(0),
-                Operation::Network => {
-                    p.unsupported = Some("network operations (sockets/http)".to_string())
-                }
+                Operation::Connect { id, protocol_type } => p.steps.push(NetStep::Connect {
+                    id: id.clone(),
+                    udp: protocol_type.as_deref() == Some("udp"),
+                }),
+                Operation::Send { id, payload } => p.steps.push(NetStep::Send {
+                    id: id.clone(),
+                    payload: payload.as_bytes().to_vec(),
+                }),
+                Operation::Recv { id, payload } => p.steps.push(NetStep::Recv {
+                    id: id.clone(),
+                    payload: payload.as_bytes().to_vec(),
+                }),
+                Operation::Request {
+                    method,
+                    path,
+                    headers,
+                    body,
+                    response,
+                } => p.steps.push(NetStep::Request {
+                    method: method.clone(),
+                    path: path.clone(),
+                    headers: headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    body: body.clone(),
+                    response: response.clone(),
+                }),
+                Operation::Kill { signal } => p
+                    .steps
+                    .push(NetStep::Kill(signal.clone().unwrap_or("SIGINT".into()))),
+                Operation::Other => p.unsupported = Some("an unknown operation".to_string()),
                 Operation::Write { id, .. } | Operation::Read { id, .. } => {
                     p.unsupported = Some(format!("stream `{id}`"))
                 }
@@ -167,6 +362,8 @@ impl RawSpec {
             p.stderr = Some(stderr);
         }
         p.proposals = self.proposals.clone();
+        p.servers = self.servers.clone();
+        p.serve = self.world.as_deref() == Some("wasi:http/service");
         p
     }
 }
@@ -201,11 +398,52 @@ mod tests {
         assert_eq!(p.stdout.as_deref(), Some("hi"));
         assert_eq!(p.exit_code, 1);
         assert!(p.unsupported.is_none());
-        let n: RawSpec = serde_json::from_str(
-            r#"{"operations":[{"type":"run"},{"type":"connect","id":"x","protocol_type":"tcp"}]}"#,
+        let n: RawSpec =
+            serde_json::from_str(r#"{"operations":[{"type":"run"},{"type":"dance"}]}"#).unwrap();
+        assert!(n.plan().unsupported.is_some());
+    }
+
+    #[test]
+    fn network_operations_and_servers() {
+        let s: RawSpec = serde_json::from_str(
+            r#"{"world":"wasi:http/service",
+            "servers":[{"name":"main","endpoints":[{"method":"GET","path":"/c",
+              "response":{"status":200,"chunks":["a","b"],"trailers":{"x-t":"1"}}},
+              {"method":"POST","path":"/e","mode":"echo-body"}]},{"name":"dead","kind":"closed"}],
+            "operations":[{"type":"run"},{"type":"connect","id":"s","protocol_type":"udp"},
+            {"type":"send","id":"s","payload":"hi"},{"type":"recv","id":"s","payload":"ho"},
+            {"type":"request","method":"POST","path":"/x","headers":{"a":"b"},"body":"q",
+             "response":{"status":201,"body":"r"}},
+            {"type":"kill","signal":"SIGINT"},{"type":"wait"}]}"#,
         )
         .unwrap();
-        assert!(n.plan().unsupported.is_some());
+        let p = s.plan();
+        assert!(p.unsupported.is_none(), "{:?}", p.unsupported);
+        assert!(p.serve);
+        assert_eq!(p.servers.len(), 2);
+        assert_eq!(p.servers[1].kind.as_deref(), Some("closed"));
+        assert_eq!(
+            p.servers[0].endpoints[0].response.as_ref().unwrap().chunks,
+            ["a", "b"]
+        );
+        assert_eq!(p.steps.len(), 5);
+        assert_eq!(
+            p.steps[0],
+            NetStep::Connect {
+                id: "s".into(),
+                udp: true
+            }
+        );
+        match &p.steps[3] {
+            NetStep::Request {
+                method, response, ..
+            } => {
+                assert_eq!((method.as_str(), response.status), ("POST", 201))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(p.steps[4], NetStep::Kill("SIGINT".into()));
+        assert_eq!(server_env_name("main"), "HTTP_SERVER_MAIN");
     }
 
     #[test]

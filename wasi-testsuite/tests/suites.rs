@@ -76,10 +76,10 @@ fn wasip1_on_memory_fs() {
 
 /// The official wasip3 components on the reference VM, in process on both
 /// file-system backends: every test passes or is listed with its reason in
-/// `expectations/reference-vm.toml` (none now: 36 pass, among them 11 of
-/// the 12 sockets tests; the http tests and sockets-echo, which needs the
-/// runner's network operations, are unsupported), and
-/// a listed test that starts passing fails the run.
+/// `expectations/reference-vm.toml` (none now: all 55 pass, the 12 sockets
+/// tests and the 18 http tests among them, served and talked to through the
+/// runner's network operations), and a listed test that starts passing
+/// fails the run.
 #[test]
 fn wasip3_components_pass_or_are_listed() {
     let Some(root) = suite_root() else { return };
@@ -93,7 +93,7 @@ fn wasip3_components_pass_or_are_listed() {
         let report = run_suites(&RefVm { memfs }, &opts).expect("suite runs");
         assert_eq!(report.results.len(), 55, "{}", report.table());
         assert!(report.success(), "memfs={memfs}\n{}", report.table());
-        assert_eq!(report.doc.totals.pass, 36, "{}", report.table());
+        assert_eq!(report.doc.totals.pass, 55, "{}", report.table());
     }
 }
 

@@ -1140,6 +1140,7 @@ fn random(rt: &mut Runtime, host: &Arc<Host>, version: &str, p3: bool) {
 mod filesystem;
 mod sockets;
 use filesystem::{Fs, filesystem};
+pub mod http;
 
 // ---- linking, running ------------------------------------------------
 
@@ -1186,6 +1187,7 @@ pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
     filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
     let (tcp, udp) = (resource(rt), resource(rt));
     sockets::sockets_p3(rt, &host, tcp, udp);
+    http::http(rt, &host);
 }
 
 /// The `wasi:cli/run` export to call: the highest 0.3.x, else the highest
