@@ -1147,6 +1147,12 @@ pub mod http;
 /// Registers every WASI 0.2 and 0.3 interface of the host in `rt`, over
 /// `ctx` (its preopens move into `wasi:filesystem/preopens`).
 pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
+    link(rt, ctx);
+}
+
+/// [`link_component`], giving the objects of the `wasi:http` interfaces
+/// (what serving `wasi:http/service` reaches).
+fn link(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) -> http::Objs {
     let interrupt = lock(&ctx).interrupt_handle();
     let host = Arc::new(Host {
         ctx,
@@ -1187,7 +1193,7 @@ pub fn link_component(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) {
     filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
     let (tcp, udp) = (resource(rt), resource(rt));
     sockets::sockets_p3(rt, &host, tcp, udp);
-    http::http(rt, &host);
+    http::http(rt, &host)
 }
 
 /// The `wasi:cli/run` export to call: the highest 0.3.x, else the highest

@@ -229,7 +229,7 @@ enum Obj {
 
 /// This module's objects, by representation.
 #[derive(Default)]
-struct Objects {
+pub(super) struct Objects {
     next: u32,
     map: HashMap<u32, Obj>,
 }
@@ -640,12 +640,15 @@ fn consume(objs: &Shared, cx: &mut HostCx<'_>, body: Body, t: &Types) -> Result<
 }
 
 /// Registers `wasi:http/types@0.3.0` and `wasi:http/client@0.3.0`.
-pub(super) fn http(rt: &mut Runtime, host: &Arc<Host>) {
-    register(rt, host);
+pub(super) fn http(rt: &mut Runtime, host: &Arc<Host>) -> Objs {
+    register(rt, host)
 }
 
+/// The objects behind the `wasi:http` resources of one run.
+pub(super) type Objs = Shared;
+
 /// Registers the interfaces; the objects and types they share.
-fn register(rt: &mut Runtime, host: &Arc<Host>) -> (Shared, Arc<Types>) {
+fn register(rt: &mut Runtime, host: &Arc<Host>) -> Shared {
     let objs: Shared = Arc::new(Mutex::new(Objects::default()));
     let resource = |rt: &mut Runtime| {
         let o = objs.clone();
@@ -687,7 +690,7 @@ fn register(rt: &mut Runtime, host: &Arc<Host>) -> (Shared, Arc<Types>) {
         ]),
     });
     types(rt, host, &objs, &t);
-    (objs, t)
+    objs
 }
 
 fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
@@ -1682,16 +1685,7 @@ pub fn serve_component(
     let interrupt = ctx.interrupt_handle();
     let ctx = Arc::new(Mutex::new(ctx));
     let mut rt = Runtime::new(config);
-    super::link_component(&mut rt, ctx.clone());
-    // This module's interfaces again, over objects this function can reach.
-    let host = Arc::new(Host {
-        ctx,
-        table: Mutex::new(Table::default()),
-        interrupt: interrupt.clone(),
-        seed: std::sync::OnceLock::new(),
-        preopens: Mutex::new(None),
-    });
-    let (objs, _t) = register(&mut rt, &host);
+    let objs = super::link(&mut rt, ctx);
     let inst = match rt.instantiate(&Arc::new(c)) {
         Ok(i) => i,
         Err(component::Error::Unlinkable(m)) => return Err(RunError::Link(m)),
