@@ -89,6 +89,18 @@ pub const KNOWN: &[Known] = &[
         key_prefix: "*:notcapable-vs-notsup",
         finding: "wasmtime-rights-not-enforced",
     },
+    // wasmtime: `fd_fdstat_set_rights` is not supported at all.
+    Known {
+        host: "wasmtime",
+        key_prefix: "fd_fdstat_set_rights:success-vs-notsup",
+        finding: "wasmtime-rights-not-enforced",
+    },
+    // wasmtime: `path_link` with `lookupflags::symlink_follow` is refused.
+    Known {
+        host: "wasmtime",
+        key_prefix: "path_link:success-vs-inval",
+        finding: "wasmtime-link-follow",
+    },
     // wasmtime: the CPU-time clocks are not offered.
     Known {
         host: "wasmtime",
