@@ -89,6 +89,11 @@ pub const KNOWN: &[Known] = &[
         key_prefix: "*:notcapable-vs-notsup",
         finding: "wasmtime-rights-not-enforced",
     },
+    Known {
+        host: "wasmtime",
+        key_prefix: "*:notcapable-vs-perm",
+        finding: "wasmtime-rights-not-enforced",
+    },
     // wasmtime: `fd_fdstat_set_rights` is not supported at all.
     Known {
         host: "wasmtime",
