@@ -100,6 +100,24 @@ pub const KNOWN: &[Known] = &[
         key_prefix: "fd_fdstat_set_rights:success-vs-notsup",
         finding: "wasmtime-rights-not-enforced",
     },
+    // wasmtime: `fd_allocate` is not supported.
+    Known {
+        host: "wasmtime",
+        key_prefix: "fd_allocate:success-vs-notsup",
+        finding: "wasmtime-fd-allocate",
+    },
+    // wasmtime: a trailing `/.` after a file is ignored by `path_filestat_get`.
+    Known {
+        host: "wasmtime",
+        key_prefix: "path_filestat_get:notdir-vs-success",
+        finding: "wasmtime-trailing-slash",
+    },
+    // wasmtime: `fd_fdstat_set_flags` with `dsync`, `rsync` or `sync` is `inval`.
+    Known {
+        host: "wasmtime",
+        key_prefix: "fd_fdstat_set_flags:success-vs-inval",
+        finding: "wasmtime-sync-fdflags",
+    },
     // wasmtime: `path_link` with `lookupflags::symlink_follow` is refused.
     Known {
         host: "wasmtime",
