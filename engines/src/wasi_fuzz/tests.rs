@@ -510,9 +510,21 @@ fn creat_of_a_name_with_a_trailing_slash_is_eisdir() {
 #[test]
 fn known_patterns_are_prefixes_or_globs() {
     assert!(key_matches("path_link:inval", "path_link:inval-vs-success"));
-    assert!(key_matches("*:notcapable-vs-*", "fd_write:notcapable-vs-badf"));
-    assert!(!key_matches("*:notcapable-vs-*", "fd_write:badf-vs-notcapable"));
-    assert!(key_matches("path_open:*-vs-notsup", "path_open:exist-vs-notsup"));
-    assert!(!key_matches("path_open:*-vs-notsup", "path_open:notsup-vs-exist"));
+    assert!(key_matches(
+        "*:notcapable-vs-*",
+        "fd_write:notcapable-vs-badf"
+    ));
+    assert!(!key_matches(
+        "*:notcapable-vs-*",
+        "fd_write:badf-vs-notcapable"
+    ));
+    assert!(key_matches(
+        "path_open:*-vs-notsup",
+        "path_open:exist-vs-notsup"
+    ));
+    assert!(!key_matches(
+        "path_open:*-vs-notsup",
+        "path_open:notsup-vs-exist"
+    ));
     assert!(!key_matches("clock_", "poll_oneoff:clock_"));
 }
