@@ -319,17 +319,24 @@ mod tests {
     }
 
     /// The regression corpus of fixed reference-vm findings
-    /// (`fuzz/findings/wasi-fixed/NAME.json`, each the reduced program of a
+    /// (`fuzz/findings/wasi-fixed-NAME.json`, each the reduced program of a
     /// finding once written up in `fuzz/findings/wasi.md`): every program
     /// now runs alike on the host and the in-memory file system.
     #[test]
     fn fixed_wasi_findings_agree() {
-        let dir = root().join("fuzz/findings/wasi-fixed");
-        let doc = std::fs::read_to_string(root().join("fuzz/findings/wasi.md")).unwrap();
+        let dir = root().join("fuzz/findings");
+        let doc = std::fs::read_to_string(dir.join("wasi.md")).unwrap();
         let mut n = 0;
         for ent in std::fs::read_dir(&dir).unwrap() {
             let path = ent.unwrap().path();
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(name) = file
+                .strip_prefix("wasi-fixed-")
+                .and_then(|f| f.strip_suffix(".json"))
+                .map(str::to_string)
+            else {
+                continue;
+            };
             assert!(
                 doc.contains(&format!("`{name}`")),
                 "{name} is not in wasi.md"

@@ -354,7 +354,9 @@ impl WasiDir for HostDir {
     }
 
     fn unlink_file(&self, path: &str) -> Result<(), Errno> {
-        if path.ends_with('/') {
+        // (A last component `.` or `..` is left to the kernel: the walk up to
+        // it decides, e.g. ENOENT through a dangling link.)
+        if path.ends_with('/') && parent_of_last(path).is_some() {
             // unlink() acts on the entry, never a final symlink's target; with
             // a trailing slash it always fails (XBD 4.13: the name must be a
             // directory, which unlink() does not remove): EISDIR for a
