@@ -49,6 +49,8 @@ pub(super) struct Cx<'a> {
     pub fuel: &'a mut u64,
     pub interrupt: Option<&'a AtomicBool>,
     pub max_depth: usize,
+    /// The most value-stack slots (`Config::max_stack_slots`).
+    pub max_slots: usize,
     /// The running function, its frame base and the next instruction.
     pub fa: u32,
     pub fp: usize,
@@ -108,7 +110,7 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                         || cf.too_big
                         || *fuel == 0
                         || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
-                        || new_fp + cf.frame_size as usize > cx.stack.len()
+                        || new_fp + cf.frame_size as usize > cx.stack.len().min(cx.max_slots)
                     {
                         break;
                     }

@@ -641,6 +641,7 @@ impl Store {
                     fuel,
                     interrupt,
                     max_depth,
+                    max_slots,
                     fa,
                     fp,
                     pc,
