@@ -1,12 +1,15 @@
 //! The interpreter's hot set (spec: Execution › Instructions › Numeric,
-//! Memory, Control): numeric instructions, loads and stores on memory 0,
-//! branches, copies and constants, run by a loop of its own.
+//! Memory, Variable, Control): numeric instructions, loads and stores on
+//! memory 0, branches, copies, constants, `global.get`/`global.set`, and calls
+//! and returns between functions of one instance, run by a loop of its own.
 //!
 //! [`run`] is a small function so that the state it touches on every
 //! instruction (program counter, code, frame slots, memory) stays in
-//! registers: the full loop in `interp.rs`, with calls, tables, references and
-//! vectors, has too many live values and spilled them at every dispatch. An
-//! instruction outside the set ends [`run`], and the full loop runs it.
+//! registers: the full loop in `interp.rs`, with host calls, tables,
+//! references, exceptions and vectors, has too many live values and spilled
+//! them at every dispatch. An instruction outside the set (or a call that
+//! must grow the stack, leaves the instance or traps) ends [`run`], and the
+//! full loop runs it, then hands back.
 
 use super::code::Ins;
 use super::numerics::float;
@@ -43,17 +46,23 @@ pub(super) struct Cx<'a> {
     pub inst_globals: &'a [u32],
     /// The store's globals.
     pub globals: &'a mut [GlobalInst],
-    /// The frame stack and the value stack.
+    /// The frame stack.
     pub frames: &'a mut Vec<Frame>,
+    /// The value stack (frames' slots).
     pub stack: &'a mut Vec<u64>,
+    /// Remaining fuel: calls and backward branches take one unit.
     pub fuel: &'a mut u64,
+    /// The stop request (`Config::interrupt`).
     pub interrupt: Option<&'a AtomicBool>,
+    /// The most frames (`Config::max_call_depth`).
     pub max_depth: usize,
     /// The most value-stack slots (`Config::max_stack_slots`).
     pub max_slots: usize,
-    /// The running function, its frame base and the next instruction.
+    /// The running function.
     pub fa: u32,
+    /// Its frame base in `stack`.
     pub fp: usize,
+    /// Its next instruction.
     pub pc: usize,
 }
 
