@@ -13,7 +13,7 @@
 
 use super::code::Ins;
 use super::numerics::float;
-use super::{Frame, FuncInst, GlobalInst, Trap};
+use super::{Frame, FuncInst, GlobalInst, TableInst, Trap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How an instruction of the hot set ended.
@@ -42,6 +42,12 @@ pub(super) struct Cx<'a> {
     pub inst: u32,
     /// Its function addresses by index.
     pub inst_funcs: &'a [u32],
+    /// Its types by index: (canonical type id, parameter slots).
+    pub inst_types: &'a [(u32, u32)],
+    /// Its table addresses by index.
+    pub inst_tables: &'a [u32],
+    /// The store's tables.
+    pub tables: &'a [TableInst],
     /// Its global addresses by index.
     pub inst_globals: &'a [u32],
     /// The store's globals.
@@ -102,12 +108,36 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                     Some(&a) => cx.globals[a as usize].val[0] = regs[src as usize],
                     None => break,
                 },
-                Ins::Call { func, base } => {
-                    // exec: call — a function of the same instance whose frame
-                    // fits the stack as it is; anything else (a host function,
-                    // growing the stack, a trap) is the full loop's.
-                    let Some(&callee) = cx.inst_funcs.get(func as usize) else {
-                        break;
+                Ins::Call { .. } | Ins::CallIndirect { .. } => {
+                    // exec: call, call_indirect — a function of the same
+                    // instance whose frame fits the stack as it is; anything
+                    // else (a host function, growing the stack, a trap, a
+                    // type check needing subtyping) is the full loop's.
+                    let (callee, base) = match ins {
+                        Ins::Call { func, base } => match cx.inst_funcs.get(func as usize) {
+                            Some(&callee) => (callee, base),
+                            None => break,
+                        },
+                        Ins::CallIndirect { ty, table, base } => {
+                            let Some(&(tid, pslots)) = cx.inst_types.get(ty as usize) else {
+                                break;
+                            };
+                            let i = regs[(base + pslots) as usize] as u32 as usize;
+                            let r = match cx.inst_tables.get(table as usize) {
+                                Some(&t) => cx.tables[t as usize].elems.get(i).copied(),
+                                None => None,
+                            };
+                            // A null reference is 0; a function reference's
+                            // low 32 bits are its address.
+                            let Some(r) = r.filter(|&r| r != 0) else {
+                                break;
+                            };
+                            match cx.funcs.get(r as u32 as usize) {
+                                Some(f) if f.ty_id() == tid => (r as u32, base),
+                                _ => break,
+                            }
+                        }
+                        _ => break,
                     };
                     let Some(FuncInst::Wasm { code: cf, inst, .. }) = cx.funcs.get(callee as usize)
                     else {
