@@ -1,16 +1,19 @@
 //! The interpreter's hot set (spec: Execution › Instructions › Numeric,
-//! Memory, Control): numeric instructions, loads and stores on memory 0,
-//! branches, copies and constants, run by a loop of its own.
+//! Memory, Variable, Control): numeric instructions, loads and stores on
+//! memory 0, branches, copies, constants, `global.get`/`global.set`, and calls
+//! and returns between functions of one instance, run by a loop of its own.
 //!
 //! [`run`] is a small function so that the state it touches on every
 //! instruction (program counter, code, frame slots, memory) stays in
-//! registers: the full loop in `interp.rs`, with calls, tables, references and
-//! vectors, has too many live values and spilled them at every dispatch. An
-//! instruction outside the set ends [`run`], and the full loop runs it.
+//! registers: the full loop in `interp.rs`, with host calls, tables,
+//! references, exceptions and vectors, has too many live values and spilled
+//! them at every dispatch. An instruction outside the set (or a call that
+//! must grow the stack, leaves the instance or traps) ends [`run`], and the
+//! full loop runs it, then hands back.
 
 use super::code::Ins;
 use super::numerics::float;
-use super::{Frame, FuncInst, GlobalInst, Trap};
+use super::{Frame, FuncInst, GlobalInst, TableInst, Trap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How an instruction of the hot set ended.
@@ -39,19 +42,33 @@ pub(super) struct Cx<'a> {
     pub inst: u32,
     /// Its function addresses by index.
     pub inst_funcs: &'a [u32],
+    /// Its types by index: (canonical type id, parameter slots).
+    pub inst_types: &'a [(u32, u32)],
+    /// Its table addresses by index.
+    pub inst_tables: &'a [u32],
+    /// The store's tables.
+    pub tables: &'a [TableInst],
     /// Its global addresses by index.
     pub inst_globals: &'a [u32],
     /// The store's globals.
     pub globals: &'a mut [GlobalInst],
-    /// The frame stack and the value stack.
+    /// The frame stack.
     pub frames: &'a mut Vec<Frame>,
+    /// The value stack (frames' slots).
     pub stack: &'a mut Vec<u64>,
+    /// Remaining fuel: calls and backward branches take one unit.
     pub fuel: &'a mut u64,
+    /// The stop request (`Config::interrupt`).
     pub interrupt: Option<&'a AtomicBool>,
+    /// The most frames (`Config::max_call_depth`).
     pub max_depth: usize,
-    /// The running function, its frame base and the next instruction.
+    /// The most value-stack slots (`Config::max_stack_slots`).
+    pub max_slots: usize,
+    /// The running function.
     pub fa: u32,
+    /// Its frame base in `stack`.
     pub fp: usize,
+    /// Its next instruction.
     pub pc: usize,
 }
 
@@ -91,12 +108,36 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                     Some(&a) => cx.globals[a as usize].val[0] = regs[src as usize],
                     None => break,
                 },
-                Ins::Call { func, base } => {
-                    // exec: call — a function of the same instance whose frame
-                    // fits the stack as it is; anything else (a host function,
-                    // growing the stack, a trap) is the full loop's.
-                    let Some(&callee) = cx.inst_funcs.get(func as usize) else {
-                        break;
+                Ins::Call { .. } | Ins::CallIndirect { .. } => {
+                    // exec: call, call_indirect — a function of the same
+                    // instance whose frame fits the stack as it is; anything
+                    // else (a host function, growing the stack, a trap, a
+                    // type check needing subtyping) is the full loop's.
+                    let (callee, base) = match ins {
+                        Ins::Call { func, base } => match cx.inst_funcs.get(func as usize) {
+                            Some(&callee) => (callee, base),
+                            None => break,
+                        },
+                        Ins::CallIndirect { ty, table, base } => {
+                            let Some(&(tid, pslots)) = cx.inst_types.get(ty as usize) else {
+                                break;
+                            };
+                            let i = regs[(base + pslots) as usize] as u32 as usize;
+                            let r = match cx.inst_tables.get(table as usize) {
+                                Some(&t) => cx.tables[t as usize].elems.get(i).copied(),
+                                None => None,
+                            };
+                            // A null reference is 0; a function reference's
+                            // low 32 bits are its address.
+                            let Some(r) = r.filter(|&r| r != 0) else {
+                                break;
+                            };
+                            match cx.funcs.get(r as u32 as usize) {
+                                Some(f) if f.ty_id() == tid => (r as u32, base),
+                                _ => break,
+                            }
+                        }
+                        _ => break,
                     };
                     let Some(FuncInst::Wasm { code: cf, inst, .. }) = cx.funcs.get(callee as usize)
                     else {
@@ -108,7 +149,7 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                         || cf.too_big
                         || *fuel == 0
                         || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
-                        || new_fp + cf.frame_size as usize > cx.stack.len()
+                        || new_fp + cf.frame_size as usize > cx.stack.len().min(cx.max_slots)
                     {
                         break;
                     }
