@@ -1393,6 +1393,41 @@ mod tests {
         assert!(tcp(&h).is_ok(), "a dropped socket frees its place");
     }
 
+    /// A guest that floods a peer that never reads: the host's write half
+    /// takes what the kernel buffers and then answers `Pending` (the guest's
+    /// write waits), so the host never buffers the flood itself.
+    #[test]
+    fn a_flood_to_a_peer_that_never_reads_waits_instead_of_buffering() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        let sock = Socket::from(accepted);
+        sock.set_nonblocking(true).unwrap();
+        let mut half = WriteHalf {
+            sock: Arc::new(sock),
+            done: Arc::default(),
+            failed: false,
+        };
+        let chunk = vec![Value::U8(7); 1 << 20];
+        let (mut taken, mut waited) = (0usize, false);
+        // Far more than any kernel buffers for one connection.
+        while taken < 256 << 20 {
+            match half.poll(Some(&chunk)) {
+                Poll::Ready(n) => taken += n,
+                Poll::Pending => {
+                    waited = true;
+                    break;
+                }
+            }
+        }
+        assert!(waited, "the write half took {taken} bytes without waiting");
+        assert!(
+            lock(&half.done).is_none(),
+            "no error: the peer is only slow"
+        );
+        drop(peer);
+    }
+
     #[test]
     fn error_codes_are_the_wit_cases() {
         assert_eq!(
