@@ -11,9 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -21,30 +19,13 @@ use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 
+use reference_vm::wasi::component::http::Frames;
+
 use super::runtime::RunOutput;
 use super::spec::{EndpointSpec, NetStep, ResponseSpec, ServerSpec, server_env_name};
 
 /// How long one network step may wait (connecting, reading, a response).
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A body of frames given in advance: data chunks, then trailers. Its size
-/// is unknown to hyper, so it goes out with chunked transfer coding
-/// (RFC 9112 section 7.1), trailers in the trailer section.
-struct Frames(VecDeque<Frame<Bytes>>);
-
-impl hyper::body::Body for Frames {
-    type Data = Bytes;
-    type Error = Infallible;
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.0.pop_front().map(Ok))
-    }
-    fn is_end_stream(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -82,7 +63,7 @@ fn fixed_response(r: &ResponseSpec) -> hyper::Response<Body> {
         if !r.trailers.is_empty() {
             frames.push_back(Frame::trailers(header_map(&r.trailers)));
         }
-        Frames(frames).boxed()
+        Frames(frames, None).boxed()
     };
     let mut resp = hyper::Response::new(body);
     *resp.status_mut() =

@@ -525,6 +525,25 @@ fn request_of(o: &mut Obj) -> Result<&mut Request, Trap> {
     }
 }
 
+/// A request setter's answer: a value that passed its check (`Some`) is
+/// stored and answers `ok`; one that did not leaves the request as it was
+/// and answers `err`.
+fn set_request<V>(
+    objs: &Shared,
+    a: &[Value],
+    checked: Option<V>,
+    set: impl FnOnce(&mut Request, V),
+) -> Result<Option<Value>, Trap> {
+    with(objs, a, |x| {
+        let r = request_of(x)?;
+        let good = checked.is_some();
+        if let Some(v) = checked {
+            set(r, v);
+        }
+        Ok(Some(unit_result(good)))
+    })
+}
+
 fn response_of(o: &mut Obj) -> Result<&mut Response, Trap> {
     match o {
         Obj::Response(f) => Ok(f),
@@ -919,16 +938,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
         Some(result(None, None)),
         move |_, a| {
             let m = a.get(1).and_then(method_value);
-            with(&o, a, |x| {
-                let r = request_of(x)?;
-                Ok(Some(match m {
-                    Some(m) => {
-                        r.method = m;
-                        unit_result(true)
-                    }
-                    None => unit_result(false),
-                }))
-            })
+            set_request(&o, a, m, |r, m| r.method = m)
         },
     );
     let o = objs.clone();
@@ -955,16 +965,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
                 None => Some(None),
                 Some(s) => path_value(s).map(Some),
             };
-            with(&o, a, |x| {
-                let r = request_of(x)?;
-                Ok(Some(match checked {
-                    Some(p) => {
-                        r.path = p;
-                        unit_result(true)
-                    }
-                    None => unit_result(false),
-                }))
-            })
+            set_request(&o, a, checked, |r, p| r.path = p)
         },
     );
     let o = objs.clone();
@@ -989,16 +990,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
                 Some(Value::Option(Some(s))) => scheme_value(s).map(Some),
                 _ => return Err(host_trap("host: expected option<scheme>")),
             };
-            with(&o, a, |x| {
-                let r = request_of(x)?;
-                Ok(Some(match checked {
-                    Some(s) => {
-                        r.scheme = s;
-                        unit_result(true)
-                    }
-                    None => unit_result(false),
-                }))
-            })
+            set_request(&o, a, checked, |r, s| r.scheme = s)
         },
     );
     let o = objs.clone();
@@ -1022,13 +1014,7 @@ fn types(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared, t: &Arc<Types>) {
         move |_, a| {
             let s = opt_string(a.get(1))?;
             let good = s.as_deref().is_none_or(valid_authority);
-            with(&o, a, |x| {
-                let r = request_of(x)?;
-                if good {
-                    r.authority = s;
-                }
-                Ok(Some(unit_result(good)))
-            })
+            set_request(&o, a, good.then_some(s), |r, s| r.authority = s)
         },
     );
     let o = objs.clone();
@@ -1449,6 +1435,9 @@ fn client_send(_o: Outgoing) -> Result<Incoming, Value> {
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[cfg(feature = "http")]
+pub use wire::Frames;
+
+#[cfg(feature = "http")]
 mod wire {
     //! HTTP/1.1 over hyper, on a current-thread tokio runtime.
     use super::*;
@@ -1460,9 +1449,10 @@ mod wire {
     use std::pin::Pin;
     use std::task::{Context, Poll};
 
-    /// A body given in advance: its data, then its trailers. With trailers
-    /// its size is unknown, so it goes chunked (RFC 9112 section 7.1).
-    pub(super) struct Frames(pub(super) VecDeque<Frame<Bytes>>, pub(super) Option<u64>);
+    /// A body given in advance: its data, then its trailers, and its size
+    /// when known (`None`: it goes chunked, RFC 9112 section 7.1, with the
+    /// trailers in the trailer section).
+    pub struct Frames(pub VecDeque<Frame<Bytes>>, pub Option<u64>);
 
     impl hyper::body::Body for Frames {
         type Data = Bytes;

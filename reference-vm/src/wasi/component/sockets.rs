@@ -341,6 +341,15 @@ fn would_block(e: &std::io::Error) -> bool {
         || e.raw_os_error() == Some(EINPROGRESS)
 }
 
+/// A host call made of one non-blocking attempt: done when the first
+/// attempt is, else retried at each poll of the event loop until it is.
+fn retried(attempt: impl Fn() -> Poll<Value> + Send + 'static) -> HostCall {
+    match attempt() {
+        Poll::Ready(v) => HostCall::Done(Some(v)),
+        Poll::Pending => HostCall::Later(Box::new(move |_| attempt().map(|v| Ok(Some(v))))),
+    }
+}
+
 /// `EINPROGRESS` (a non-blocking connect under way).
 const EINPROGRESS: i32 = 115;
 
@@ -1150,10 +1159,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
                     Err(e) => Poll::Ready(err(Code::of(&e).value())),
                 }
             };
-            Ok(match attempt() {
-                Poll::Ready(v) => HostCall::Done(Some(v)),
-                Poll::Pending => HostCall::Later(Box::new(move |_| attempt().map(|v| Ok(Some(v))))),
-            })
+            Ok(retried(attempt))
         },
     );
     let datagram = tuple(vec![list(T::U8), addr.clone()]);
@@ -1182,10 +1188,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
                     Err(e) => Poll::Ready(err(Code::of(&e).value())),
                 }
             };
-            Ok(match attempt() {
-                Poll::Ready(v) => HostCall::Done(Some(v)),
-                Poll::Pending => HostCall::Later(Box::new(move |_| attempt().map(|v| Ok(Some(v))))),
-            })
+            Ok(retried(attempt))
         },
     );
     iface = iface
