@@ -65,8 +65,8 @@ enum Object {
     Output(Sink),
     /// `input-stream`.
     Input(Source),
-    /// `pollable`: ready from this monotonic-clock reading on (`None`: always).
-    Pollable(Option<u64>),
+    /// `pollable` (wasi:io/poll@0.2).
+    Pollable(Pollable),
     /// `error` (wasi:io/error) with its debug string and, for a file-system
     /// failure, the errno `filesystem-error-code` reports.
     Error(String, Option<Errno>),
@@ -82,22 +82,79 @@ enum Object {
     Udp(sockets::UdpSock),
 }
 
+/// What a `pollable` waits for.
+enum Pollable {
+    /// The monotonic clock reading it is ready from (`None`: always ready).
+    Clock(Option<u64>),
+    /// A host object's readiness (a network stream, a connecting or
+    /// listening socket, an HTTP response on its way): asked at each check.
+    Watch(Box<dyn FnMut() -> bool + Send>),
+}
+
+impl Pollable {
+    /// Whether the pollable is ready at monotonic time `now`.
+    fn ready(&mut self, now: u64) -> bool {
+        match self {
+            Pollable::Clock(d) => d.is_none_or(|d| now >= d),
+            Pollable::Watch(ready) => ready(),
+        }
+    }
+}
+
+/// How a host-made stream ended (wasi:io/streams `stream-error`).
+pub(super) enum StreamEnd {
+    /// `closed`: the end of the data, or the peer went away.
+    Closed,
+    /// `last-operation-failed`, with the `error`'s debug string.
+    Failed(String),
+}
+
+/// The readable side of a host-made `input-stream` (a TCP connection, an
+/// HTTP body): never blocks.
+pub(super) trait HostInput: Send {
+    /// At most `max` bytes available now (none yet: empty), or the end.
+    fn read(&mut self, max: usize) -> Result<Vec<u8>, StreamEnd>;
+    /// Whether a read would give bytes or the end now.
+    fn ready(&mut self) -> bool;
+}
+
+/// The writable side of a host-made `output-stream`: holds what it is
+/// given and sends it on as the peer takes it, never blocking.
+pub(super) trait HostOutput: Send {
+    /// Sends on what it holds as far as the peer takes it now, then says
+    /// how many more bytes it takes (0: full), or how the stream ended.
+    fn check_write(&mut self) -> Result<u64, StreamEnd>;
+    /// Takes `data` (no more than `check_write` allowed).
+    fn write(&mut self, data: &[u8]) -> Result<(), StreamEnd>;
+    /// Sends on what it holds; whether everything is sent.
+    fn flushed(&mut self) -> Result<bool, StreamEnd>;
+}
+
+/// A host-made input stream, shared with the pollables that watch it.
+pub(super) type HostIn = Arc<Mutex<dyn HostInput>>;
+/// A host-made output stream, shared with the pollables that watch it.
+pub(super) type HostOut = Arc<Mutex<dyn HostOutput>>;
+
 /// Where an `output-stream` writes.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Sink {
     /// Stdout (1) or stderr (2).
     Stdio(u32),
     /// The file of descriptor `desc`, at `at` (`None`: appending).
     File { desc: u32, at: Option<u64> },
+    /// A host-made stream.
+    Host(HostOut),
 }
 
 /// Where an `input-stream` reads from.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Source {
     /// Stdin.
     Stdin,
     /// The file of descriptor `desc`, from `at`.
     File { desc: u32, at: u64 },
+    /// A host-made stream.
+    Host(HostIn),
 }
 
 /// An open file-system object of `wasi:filesystem`, with its
@@ -144,7 +201,7 @@ struct Host {
     preopens: Mutex<Option<Preopens>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -168,6 +225,51 @@ impl Host {
         if let Some(d) = sleep {
             WasiCtx::sleep_interruptibly(&self.interrupt, d);
         }
+    }
+    /// Waits until one of `pollables` is ready (their indices), polling
+    /// watched objects with a growing pause (50 µs to 10 ms) and sleeping
+    /// no later than the earliest clock deadline; a stop request traps.
+    fn wait_for(&self, pollables: &mut [&mut Pollable]) -> Result<Vec<u32>, Trap> {
+        let mut pause = std::time::Duration::from_micros(50);
+        loop {
+            let now = self.ctx().clock_now(false);
+            let ready: Vec<u32> = (0..pollables.len() as u32)
+                .filter(|&i| pollables[i as usize].ready(now))
+                .collect();
+            if !ready.is_empty() {
+                return Ok(ready);
+            }
+            if self.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Trap::Core(crate::exec::Trap::Interrupted));
+            }
+            let watching = pollables.iter().any(|p| matches!(p, Pollable::Watch(_)));
+            let first = pollables
+                .iter()
+                .filter_map(|p| match p {
+                    Pollable::Clock(d) => *d,
+                    Pollable::Watch(_) => None,
+                })
+                .min();
+            match (first, watching) {
+                // Only clocks: wait for the first one (virtual time passes
+                // at once).
+                (Some(d), false) => self.wait_until(d),
+                // Clocks and watches: a real pause, no longer than the
+                // first deadline (a virtual clock moves on by as much).
+                (Some(d), true) => {
+                    let nap = pause.min(std::time::Duration::from_nanos(d.saturating_sub(now)));
+                    let _ = self.ctx().pass_time(u64::try_from(nap.as_nanos()).unwrap_or(0));
+                    std::thread::sleep(nap);
+                }
+                (None, _) => std::thread::sleep(pause),
+            }
+            pause = (pause * 2).min(std::time::Duration::from_millis(10));
+        }
+    }
+    /// Waits until `ready` says so ([`Host::wait_for`] with one watch).
+    fn wait_while(&self, ready: impl FnMut() -> bool + Send + 'static) -> Result<(), Trap> {
+        let mut watch = Pollable::Watch(Box::new(ready));
+        self.wait_for(&mut [&mut watch]).map(|_| ())
     }
     /// Waits until the monotonic clock reads `deadline`.
     fn wait_until(&self, deadline: u64) {
@@ -477,8 +579,10 @@ fn stream_error(p: &P2Types) -> ValType {
 
 /// A `stream-error` value for a failed read or write.
 fn failed(h: &Host, e: Errno) -> Value {
-    let msg = errno::name(e).to_string();
-    let r = h.push(Object::Error(msg, Some(e)));
+    failed_with(h, errno::name(e).to_string(), Some(e))
+}
+fn failed_with(h: &Host, msg: String, e: Option<Errno>) -> Value {
+    let r = h.push(Object::Error(msg, e));
     err(Value::Variant(
         "last-operation-failed".into(),
         Some(Box::new(Value::Own(r))),
@@ -487,14 +591,36 @@ fn failed(h: &Host, e: Errno) -> Value {
 fn closed() -> Value {
     err(Value::Variant("closed".into(), None))
 }
+/// The `stream-error` of a host-made stream's end.
+fn ended(h: &Host, e: StreamEnd) -> Value {
+    match e {
+        StreamEnd::Closed => closed(),
+        StreamEnd::Failed(msg) => failed_with(h, msg, None),
+    }
+}
 
-/// Writes all of `data` to the output stream `r`.
-fn stream_write(h: &Host, r: u32, data: &[u8]) -> Result<Value, Trap> {
-    let sink = match h.table().objects.get(&r) {
-        Some(Object::Output(s)) => *s,
-        _ => return Err(host_trap("host: not an output-stream")),
-    };
-    let (desc, at) = match sink {
+/// The sink of output stream `r`.
+fn sink_of(h: &Host, r: u32) -> Result<Sink, Trap> {
+    match h.table().objects.get(&r) {
+        Some(Object::Output(s)) => Ok(s.clone()),
+        _ => Err(host_trap("host: not an output-stream")),
+    }
+}
+
+/// The source of input stream `r`.
+fn source_of(h: &Host, r: u32) -> Result<Source, Trap> {
+    match h.table().objects.get(&r) {
+        Some(Object::Input(s)) => Ok(s.clone()),
+        _ => Err(host_trap("host: not an input-stream")),
+    }
+}
+
+/// Writes `data` to the output stream `r`. A host-made stream takes no
+/// more than `check-write` permits (wasi:io/streams `write`: more traps)
+/// unless `blocking`, when it waits for room and then for the flush.
+fn stream_write(h: &Host, r: u32, data: &[u8], blocking: bool) -> Result<Value, Trap> {
+    let (desc, at) = match sink_of(h, r)? {
+        Sink::Host(o) => return host_write(h, &o, data, blocking),
         Sink::Stdio(fd) => {
             let mut c = h.ctx();
             let Some(f) = c.stdio_file(fd) else {
@@ -559,15 +685,73 @@ fn stream_write(h: &Host, r: u32, data: &[u8]) -> Result<Value, Trap> {
     }
 }
 
+/// `write` / `blocking-write-and-flush` on a host-made stream.
+fn host_write(h: &Host, o: &HostOut, data: &[u8], blocking: bool) -> Result<Value, Trap> {
+    let room = |o: &HostOut| lock(o).check_write();
+    if !blocking {
+        let permit = match room(o) {
+            Ok(n) => n,
+            Err(e) => return Ok(ended(h, e)),
+        };
+        // wasi:io/streams `write`: more than `check-write` permits traps.
+        if data.len() as u64 > permit {
+            return Err(host_trap(format!(
+                "output-stream.write of {} bytes exceeds the {permit} permitted",
+                data.len()
+            )));
+        }
+        return Ok(match lock(o).write(data) {
+            Ok(()) => ok(None),
+            Err(e) => ended(h, e),
+        });
+    }
+    let mut at = 0;
+    while at < data.len() {
+        let n = match room(o) {
+            Ok(0) => {
+                let o2 = o.clone();
+                h.wait_while(move || !matches!(room(&o2), Ok(0)))?;
+                continue;
+            }
+            Ok(n) => (n as usize).min(data.len() - at),
+            Err(e) => return Ok(ended(h, e)),
+        };
+        if let Err(e) = lock(o).write(&data[at..at + n]) {
+            return Ok(ended(h, e));
+        }
+        at += n;
+    }
+    host_flush(h, o, true)
+}
+
+/// `flush` / `blocking-flush` on a host-made stream.
+fn host_flush(h: &Host, o: &HostOut, blocking: bool) -> Result<Value, Trap> {
+    let o2 = o.clone();
+    if blocking {
+        h.wait_while(move || !matches!(lock(&o2).flushed(), Ok(false)))?;
+    }
+    Ok(match lock(o).flushed() {
+        Ok(_) => ok(None),
+        Err(e) => ended(h, e),
+    })
+}
+
 /// Reads at most `len` bytes from the input stream `r`: `closed` at end of
-/// file.
-fn stream_read(h: &Host, r: u32, len: u64) -> Result<Value, Trap> {
-    let src = match h.table().objects.get(&r) {
-        Some(Object::Input(s)) => *s,
-        _ => return Err(host_trap("host: not an input-stream")),
-    };
+/// file. A host-made stream with nothing to give waits when `blocking`.
+fn stream_read(h: &Host, r: u32, len: u64, blocking: bool) -> Result<Value, Trap> {
     let mut buf = vec![0u8; len.min(READ_CHUNK) as usize];
-    let got = match src {
+    let got = match source_of(h, r)? {
+        Source::Host(i) => loop {
+            let got = lock(&i).read(buf.len());
+            match got {
+                Ok(b) if b.is_empty() && blocking && len > 0 => {
+                    let i2 = i.clone();
+                    h.wait_while(move || lock(&i2).ready())?;
+                }
+                Ok(b) => return Ok(ok(Some(bytes(&b)))),
+                Err(e) => return Ok(ended(h, e)),
+            }
+        },
         Source::Stdin => {
             let mut c = h.ctx();
             let Some(f) = c.stdio_file(0) else {
@@ -599,6 +783,66 @@ fn stream_read(h: &Host, r: u32, len: u64) -> Result<Value, Trap> {
     }
 }
 
+/// Waits until one of the pollables `reps` is ready (wasi:io/poll `poll`):
+/// the indices of the ready ones. The pollables leave the table while the
+/// host waits (a list may name one twice).
+fn poll_reps(h: &Host, reps: &[u32]) -> Result<Vec<u32>, Trap> {
+    let mut uniq = reps.to_vec();
+    uniq.sort_unstable();
+    uniq.dedup();
+    let mut taken: Vec<Pollable> = Vec::with_capacity(uniq.len());
+    let mut bad = false;
+    {
+        let mut t = h.table();
+        for r in &uniq {
+            match t.objects.remove(r) {
+                Some(Object::Pollable(p)) => taken.push(p),
+                Some(o) => {
+                    t.objects.insert(*r, o);
+                    bad = true;
+                    break;
+                }
+                None => {
+                    bad = true;
+                    break;
+                }
+            }
+        }
+    }
+    let waited = if bad {
+        Err(host_trap("host: not a pollable"))
+    } else {
+        let mut refs: Vec<&mut Pollable> = taken.iter_mut().collect();
+        h.wait_for(&mut refs)
+    };
+    let mut t = h.table();
+    for (r, p) in uniq.iter().zip(taken) {
+        t.objects.insert(*r, Object::Pollable(p));
+    }
+    let ready: Vec<u32> = waited?.iter().map(|&i| uniq[i as usize]).collect();
+    Ok((0..reps.len() as u32)
+        .filter(|&i| ready.contains(&reps[i as usize]))
+        .collect())
+}
+
+/// A pollable for the stream `r` (`subscribe`): a host-made stream is
+/// ready when it has bytes or room (or ended); the others always are.
+fn stream_pollable(h: &Host, r: u32) -> Result<Value, Trap> {
+    let p = match h.table().objects.get(&r) {
+        Some(Object::Input(Source::Host(i))) => {
+            let i = i.clone();
+            Pollable::Watch(Box::new(move || lock(&i).ready()))
+        }
+        Some(Object::Output(Sink::Host(o))) => {
+            let o = o.clone();
+            Pollable::Watch(Box::new(move || !matches!(lock(&o).check_write(), Ok(0))))
+        }
+        Some(Object::Input(_) | Object::Output(_)) => Pollable::Clock(None),
+        _ => return Err(host_trap("host: not a stream")),
+    };
+    Ok(Value::Own(h.push(Object::Pollable(p))))
+}
+
 fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
     let v = P2_VERSION;
     Iface::new(host)
@@ -616,43 +860,32 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             },
         )
         .register(rt, "wasi:io/error", v);
-    let pollable_ready = |h: &Host, r: u32| -> Result<bool, Trap> {
-        let deadline = match h.table().objects.get(&r) {
-            Some(Object::Pollable(d)) => *d,
-            _ => return Err(host_trap("host: not a pollable")),
-        };
-        Ok(deadline.is_none_or(|d| h.ctx().clock_now(false) >= d))
-    };
-    let pollable_deadline = |h: &Host, r: u32| -> Result<Option<u64>, Trap> {
-        match h.table().objects.get(&r) {
-            Some(Object::Pollable(d)) => Ok(*d),
-            _ => Err(host_trap("host: not a pollable")),
-        }
-    };
     Iface::new(host)
         .resource("pollable", p.pollable)
         .func(
             "[method]pollable.ready",
             &[("self", T::Borrow(p.pollable))],
             Some(T::Bool),
-            move |h, a| Ok(Some(Value::Bool(pollable_ready(h, rep(a.first())?)?))),
+            |h, a| {
+                let r = rep(a.first())?;
+                let now = h.ctx().clock_now(false);
+                match h.table().objects.get_mut(&r) {
+                    Some(Object::Pollable(p)) => Ok(Some(Value::Bool(p.ready(now)))),
+                    _ => Err(host_trap("host: not a pollable")),
+                }
+            },
         )
         .func(
             "[method]pollable.block",
             &[("self", T::Borrow(p.pollable))],
             None,
-            move |h, a| {
-                if let Some(d) = pollable_deadline(h, rep(a.first())?)? {
-                    h.wait_until(d);
-                }
-                Ok(None)
-            },
+            |h, a| poll_reps(h, &[rep(a.first())?]).map(|_| None),
         )
         .func(
             "poll",
             &[("in", list(T::Borrow(p.pollable)))],
             Some(list(T::U32)),
-            move |h, a| {
+            |h, a| {
                 let Some(Value::List(ps)) = a.first() else {
                     return Err(host_trap("host: expected a list of pollables"));
                 };
@@ -660,55 +893,54 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
                 if ps.is_empty() {
                     return Err(host_trap("poll: the list of pollables is empty"));
                 }
-                let mut deadlines = Vec::with_capacity(ps.len());
-                for p in ps {
-                    deadlines.push(pollable_deadline(h, rep(Some(p))?)?);
-                }
-                let ready = |now: u64| -> Vec<Value> {
-                    deadlines
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, d)| d.is_none_or(|d| now >= d))
-                        .map(|(i, _)| Value::U32(i as u32))
-                        .collect()
-                };
-                let now = h.ctx().clock_now(false);
-                let r = ready(now);
-                if !r.is_empty() {
-                    return Ok(Some(Value::List(r)));
-                }
-                let first = deadlines.iter().flatten().min().copied().unwrap_or(now);
-                h.wait_until(first);
-                Ok(Some(Value::List(ready(first))))
+                let reps: Vec<u32> = ps.iter().map(|p| rep(Some(p))).collect::<Result<_, _>>()?;
+                let ready = poll_reps(h, &reps)?;
+                Ok(Some(Value::List(ready.into_iter().map(Value::U32).collect())))
             },
         )
         .register(rt, "wasi:io/poll", v);
     let se = stream_error(p);
     let (inp, out) = (T::Borrow(p.input), T::Borrow(p.output));
-    let read =
-        |h: &Host, a: &[Value]| stream_read(h, rep(a.first())?, u64_arg(a.get(1))?).map(Some);
-    let skip = |h: &Host, a: &[Value]| {
-        Ok(Some(
-            match stream_read(h, rep(a.first())?, u64_arg(a.get(1))?)? {
-                Value::Result(Ok(Some(l))) => match *l {
-                    Value::List(l) => ok(Some(Value::U64(l.len() as u64))),
-                    _ => ok(Some(Value::U64(0))),
-                },
-                other => other,
-            },
-        ))
-    };
-    let subscribe = |h: &Host, _: &[Value]| Ok(Some(Value::Own(h.push(Object::Pollable(None)))));
-    let flush = |h: &Host, a: &[Value]| {
-        let r = rep(a.first())?;
-        match h.table().objects.get(&r) {
-            Some(Object::Output(_)) => Ok(Some(ok(None))),
-            _ => Err(host_trap("host: not an output-stream")),
+    let read = |blocking| {
+        move |h: &Host, a: &[Value]| {
+            stream_read(h, rep(a.first())?, u64_arg(a.get(1))?, blocking).map(Some)
         }
+    };
+    let skip = |blocking| {
+        move |h: &Host, a: &[Value]| {
+            Ok(Some(
+                match stream_read(h, rep(a.first())?, u64_arg(a.get(1))?, blocking)? {
+                    Value::Result(Ok(Some(l))) => match *l {
+                        Value::List(l) => ok(Some(Value::U64(l.len() as u64))),
+                        _ => ok(Some(Value::U64(0))),
+                    },
+                    other => other,
+                },
+            ))
+        }
+    };
+    let subscribe = |h: &Host, a: &[Value]| stream_pollable(h, rep(a.first())?).map(Some);
+    let flush = |blocking| {
+        move |h: &Host, a: &[Value]| match sink_of(h, rep(a.first())?)? {
+            Sink::Host(o) => host_flush(h, &o, blocking).map(Some),
+            _ => Ok(Some(ok(None))),
+        }
+    };
+    let check_write = |h: &Host, a: &[Value]| {
+        Ok(Some(match sink_of(h, rep(a.first())?)? {
+            Sink::Host(o) => {
+                let room = lock(&o).check_write();
+                match room {
+                    Ok(n) => ok(Some(Value::U64(n))),
+                    Err(e) => ended(h, e),
+                }
+            }
+            _ => ok(Some(Value::U64(WRITE_BUDGET))),
+        }))
     };
     let write = |h: &Host, a: &[Value]| {
         let data = bytes_arg(a.get(1))?;
-        stream_write(h, rep(a.first())?, &data).map(Some)
+        stream_write(h, rep(a.first())?, &data, false).map(Some)
     };
     let blocking_write = |h: &Host, a: &[Value]| {
         let data = bytes_arg(a.get(1))?;
@@ -719,41 +951,46 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
                 data.len()
             )));
         }
-        stream_write(h, rep(a.first())?, &data).map(Some)
+        stream_write(h, rep(a.first())?, &data, true).map(Some)
     };
-    let zeroes = |h: &Host, a: &[Value]| {
-        let n = u64_arg(a.get(1))?.min(WRITE_BUDGET) as usize;
-        stream_write(h, rep(a.first())?, &vec![0; n]).map(Some)
+    let zeroes = |blocking| {
+        move |h: &Host, a: &[Value]| {
+            let n = u64_arg(a.get(1))?.min(WRITE_BUDGET) as usize;
+            stream_write(h, rep(a.first())?, &vec![0; n], blocking).map(Some)
+        }
     };
+    let read_result = Some(result(Some(list(T::U8)), Some(se.clone())));
+    let count_result = Some(result(Some(T::U64), Some(se.clone())));
+    let unit_result = Some(result(None, Some(se.clone())));
     Iface::new(host)
         .resource("input-stream", p.input)
         .resource("output-stream", p.output)
         .resource("error", p.error)
         .resource("pollable", p.pollable)
-        .ty("stream-error", se.clone())
+        .ty("stream-error", se)
         .func(
             "[method]input-stream.read",
             &[("self", inp.clone()), ("len", T::U64)],
-            Some(result(Some(list(T::U8)), Some(se.clone()))),
-            read,
+            read_result.clone(),
+            read(false),
         )
         .func(
             "[method]input-stream.blocking-read",
             &[("self", inp.clone()), ("len", T::U64)],
-            Some(result(Some(list(T::U8)), Some(se.clone()))),
-            read,
+            read_result,
+            read(true),
         )
         .func(
             "[method]input-stream.skip",
             &[("self", inp.clone()), ("len", T::U64)],
-            Some(result(Some(T::U64), Some(se.clone()))),
-            skip,
+            count_result.clone(),
+            skip(false),
         )
         .func(
             "[method]input-stream.blocking-skip",
             &[("self", inp.clone()), ("len", T::U64)],
-            Some(result(Some(T::U64), Some(se.clone()))),
-            skip,
+            count_result.clone(),
+            skip(true),
         )
         .func(
             "[method]input-stream.subscribe",
@@ -764,32 +1001,32 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
         .func(
             "[method]output-stream.check-write",
             &[("self", out.clone())],
-            Some(result(Some(T::U64), Some(se.clone()))),
-            move |h, a| Ok(flush(h, a)?.map(|_| ok(Some(Value::U64(WRITE_BUDGET))))),
+            count_result,
+            check_write,
         )
         .func(
             "[method]output-stream.write",
             &[("self", out.clone()), ("contents", list(T::U8))],
-            Some(result(None, Some(se.clone()))),
+            unit_result.clone(),
             write,
         )
         .func(
             "[method]output-stream.blocking-write-and-flush",
             &[("self", out.clone()), ("contents", list(T::U8))],
-            Some(result(None, Some(se.clone()))),
+            unit_result.clone(),
             blocking_write,
         )
         .func(
             "[method]output-stream.flush",
             &[("self", out.clone())],
-            Some(result(None, Some(se.clone()))),
-            flush,
+            unit_result.clone(),
+            flush(false),
         )
         .func(
             "[method]output-stream.blocking-flush",
             &[("self", out.clone())],
-            Some(result(None, Some(se.clone()))),
-            flush,
+            unit_result.clone(),
+            flush(true),
         )
         .func(
             "[method]output-stream.subscribe",
@@ -800,14 +1037,14 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
         .func(
             "[method]output-stream.write-zeroes",
             &[("self", out.clone()), ("len", T::U64)],
-            Some(result(None, Some(se.clone()))),
-            zeroes,
+            unit_result.clone(),
+            zeroes(false),
         )
         .func(
             "[method]output-stream.blocking-write-zeroes-and-flush",
             &[("self", out), ("len", T::U64)],
-            Some(result(None, Some(se))),
-            zeroes,
+            unit_result,
+            zeroes(true),
         )
         .register(rt, "wasi:io/streams", v);
 }
@@ -1031,7 +1268,7 @@ fn clocks_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             Some(T::Own(p.pollable)),
             |h, a| {
                 let when = u64_arg(a.first())?;
-                Ok(Some(Value::Own(h.push(Object::Pollable(Some(when))))))
+                Ok(Some(Value::Own(h.push(Object::Pollable(Pollable::Clock(Some(when)))))))
             },
         )
         .func(
@@ -1041,7 +1278,7 @@ fn clocks_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             |h, a| {
                 let d = u64_arg(a.first())?;
                 let when = h.ctx().clock_now(false).saturating_add(d);
-                Ok(Some(Value::Own(h.push(Object::Pollable(Some(when))))))
+                Ok(Some(Value::Own(h.push(Object::Pollable(Pollable::Clock(Some(when)))))))
             },
         )
         .register(rt, "wasi:clocks/monotonic-clock", v);
