@@ -80,6 +80,18 @@ enum Object {
     Tcp(sockets::TcpSock),
     /// `udp-socket` (wasi:sockets@0.3).
     Udp(sockets::UdpSock),
+    /// `network` (wasi:sockets@0.2): the one network a run may use.
+    Network,
+    /// `tcp-socket` (wasi:sockets@0.2), shared with its pollables.
+    Tcp2(Arc<Mutex<sockets::Tcp2>>),
+    /// `udp-socket` (wasi:sockets@0.2).
+    Udp2(sockets::Udp2),
+    /// `incoming-datagram-stream` (wasi:sockets@0.2).
+    UdpIn(sockets::UdpIn),
+    /// `outgoing-datagram-stream` (wasi:sockets@0.2).
+    UdpOut(sockets::UdpOut),
+    /// `resolve-address-stream` (wasi:sockets@0.2).
+    Resolving(sockets::Lookup),
 }
 
 /// What a `pollable` waits for.
@@ -258,7 +270,9 @@ impl Host {
                 // first deadline (a virtual clock moves on by as much).
                 (Some(d), true) => {
                     let nap = pause.min(std::time::Duration::from_nanos(d.saturating_sub(now)));
-                    let _ = self.ctx().pass_time(u64::try_from(nap.as_nanos()).unwrap_or(0));
+                    let _ = self
+                        .ctx()
+                        .pass_time(u64::try_from(nap.as_nanos()).unwrap_or(0));
                     std::thread::sleep(nap);
                 }
                 (None, _) => std::thread::sleep(pause),
@@ -895,7 +909,9 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
                 }
                 let reps: Vec<u32> = ps.iter().map(|p| rep(Some(p))).collect::<Result<_, _>>()?;
                 let ready = poll_reps(h, &reps)?;
-                Ok(Some(Value::List(ready.into_iter().map(Value::U32).collect())))
+                Ok(Some(Value::List(
+                    ready.into_iter().map(Value::U32).collect(),
+                )))
             },
         )
         .register(rt, "wasi:io/poll", v);
@@ -1268,7 +1284,9 @@ fn clocks_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             Some(T::Own(p.pollable)),
             |h, a| {
                 let when = u64_arg(a.first())?;
-                Ok(Some(Value::Own(h.push(Object::Pollable(Pollable::Clock(Some(when)))))))
+                Ok(Some(Value::Own(
+                    h.push(Object::Pollable(Pollable::Clock(Some(when)))),
+                )))
             },
         )
         .func(
@@ -1278,7 +1296,9 @@ fn clocks_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             |h, a| {
                 let d = u64_arg(a.first())?;
                 let when = h.ctx().clock_now(false).saturating_add(d);
-                Ok(Some(Value::Own(h.push(Object::Pollable(Pollable::Clock(Some(when)))))))
+                Ok(Some(Value::Own(
+                    h.push(Object::Pollable(Pollable::Clock(Some(when)))),
+                )))
             },
         )
         .register(rt, "wasi:clocks/monotonic-clock", v);
@@ -1430,6 +1450,15 @@ fn link(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) -> http::Objs {
     filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
     let (tcp, udp) = (resource(rt), resource(rt));
     sockets::sockets_p3(rt, &host, tcp, udp);
+    let net2 = sockets::P2Sockets {
+        network: resource(rt),
+        tcp: resource(rt),
+        udp: resource(rt),
+        incoming: resource(rt),
+        outgoing: resource(rt),
+        resolved: resource(rt),
+    };
+    sockets::sockets_p2(rt, &host, &p2, &net2);
     http::http(rt, &host)
 }
 

@@ -20,6 +20,9 @@ use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 use super::*;
 use crate::component::exec::{HostCall, HostPending, HostPollSink, HostPollSource};
 
+mod p2;
+pub(super) use p2::{Lookup, P2Sockets, Tcp2, Udp2, UdpIn, UdpOut, sockets_p2};
+
 /// Sockets one run may hold open at most (a guest that opens them in a
 /// loop gets `out-of-memory`, the host stays up).
 const MAX_SOCKETS: usize = 256;
@@ -45,7 +48,11 @@ pub(super) enum Family {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum TcpState {
     Unbound,
+    /// 0.2's `bind-in-progress` (between `start-bind` and `finish-bind`).
+    BindStarted,
     Bound,
+    /// 0.2's `listen-in-progress`.
+    ListenStarted,
     Listening,
     Connecting,
     Connected,
@@ -88,6 +95,12 @@ enum Code {
     ConnectionReset,
     ConnectionAborted,
     DatagramTooLarge,
+    /// 0.2 only: `would-block` (an operation still in progress).
+    WouldBlock,
+    /// 0.2 only: `not-in-progress` (a `finish-*` without its `start-*`).
+    NotInProgress,
+    /// 0.2 only: `concurrency-conflict` (another operation is in progress).
+    ConcurrencyConflict,
     Other(String),
 }
 
@@ -119,13 +132,11 @@ impl Code {
                 "other".into(),
                 Some(Box::new(some(Value::String(s.clone())))),
             ),
-            c => {
-                let name = CASES
-                    .iter()
-                    .find(|(_, k)| k.as_ref() == Some(c))
-                    .map_or("other", |(n, _)| n);
-                Value::Variant(name.into(), None)
-            }
+            c => match CASES.iter().find(|(_, k)| k.as_ref() == Some(c)) {
+                Some((name, _)) => Value::Variant((*name).into(), None),
+                // A 0.2-only condition has no 0.3 case.
+                None => Other(format!("{c:?}")).value(),
+            },
         }
     }
 
@@ -365,7 +376,12 @@ impl Host {
             .table()
             .objects
             .values()
-            .filter(|o| matches!(o, Object::Tcp(_) | Object::Udp(_)))
+            .filter(|o| {
+                matches!(
+                    o,
+                    Object::Tcp(_) | Object::Udp(_) | Object::Tcp2(_) | Object::Udp2(_)
+                )
+            })
             .count();
         if count >= MAX_SOCKETS {
             return Err(OutOfMemory);
@@ -645,8 +661,8 @@ fn tcp_options() -> Vec<(&'static str, Option<ValType>, Option<ValType>, TcpOpt)
                     return Err(InvalidState);
                 }
                 // Linux takes a new backlog by listening again.
-                TcpState::Listening => io(t.sock.listen(n))?,
-                TcpState::Unbound | TcpState::Bound => {}
+                TcpState::Listening | TcpState::ListenStarted => io(t.sock.listen(n))?,
+                TcpState::Unbound | TcpState::BindStarted | TcpState::Bound => {}
             }
             t.backlog = n;
             Ok(None)
@@ -703,6 +719,28 @@ fn udp_options() -> Vec<(&'static str, Option<ValType>, Option<ValType>, UdpOpt)
             io(u.sock.set_send_buffer_size(buffer_size(n))).map(|_| None)
         }),
     ]
+}
+
+impl UdpSock {
+    /// Forgets the connected peer. POSIX dissociates with an AF_UNSPEC
+    /// connect, which safe Rust cannot spell: a fresh socket takes over
+    /// the local address instead.
+    fn disconnect(&mut self) -> Result<(), Code> {
+        let local = local_of(&self.sock)?;
+        let fresh = new_socket(self.family, true)?;
+        self.sock = Arc::new(fresh);
+        let keep = SocketAddr::new(
+            if local.ip().is_loopback() {
+                local.ip()
+            } else {
+                unspecified(self.family).ip()
+            },
+            local.port(),
+        );
+        self.bound = self.sock.bind(&SockAddr::from(keep)).is_ok();
+        self.remote = None;
+        Ok(())
+    }
 }
 
 /// `tcp-socket.bind` and `udp-socket.bind`'s shared part.
@@ -1088,23 +1126,7 @@ pub(super) fn sockets_p3(rt: &mut Runtime, host: &Arc<Host>, tcp: ResourceType, 
                     if u.remote.is_none() {
                         return Err(InvalidState);
                     }
-                    // POSIX dissociates with an AF_UNSPEC connect, which
-                    // safe Rust cannot spell: a fresh socket takes over the
-                    // local address instead.
-                    let local = local_of(&u.sock)?;
-                    let fresh = new_socket(u.family, true)?;
-                    u.sock = Arc::new(fresh);
-                    let keep = SocketAddr::new(
-                        if local.ip().is_loopback() {
-                            local.ip()
-                        } else {
-                            unspecified(u.family).ip()
-                        },
-                        local.port(),
-                    );
-                    u.bound = u.sock.bind(&SockAddr::from(keep)).is_ok();
-                    u.remote = None;
-                    Ok(None)
+                    u.disconnect().map(|_| None)
                 })?;
                 Ok(Some(res(r)))
             },
@@ -1251,6 +1273,36 @@ const LOOKUP_CASES: [&str; 6] = [
     "other",
 ];
 
+/// Resolves `name` (both versions' `resolve-addresses`): an IP literal
+/// as it is; a name through the system resolver, IPv4-mapped IPv6 answers
+/// as IPv4, each address once. Errors are `error-code` case names.
+fn lookup(name: &str) -> Result<Vec<IpAddr>, &'static str> {
+    if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    if name.is_empty() || name.contains([' ', '/', ':', '\0']) {
+        return Err("invalid-argument");
+    }
+    use std::net::ToSocketAddrs;
+    let addrs = (name, 0u16)
+        .to_socket_addrs()
+        .map_err(|_| "name-unresolvable")?;
+    let mut ips: Vec<IpAddr> = Vec::new();
+    for a in addrs {
+        let ip = match a.ip() {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            ip => ip,
+        };
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    if ips.is_empty() {
+        return Err("name-unresolvable");
+    }
+    Ok(ips)
+}
+
 /// `wasi:sockets/ip-name-lookup@0.3.0`: IP literals parse as they are;
 /// names resolve through the system resolver (never IPv4-mapped IPv6).
 fn name_lookup(rt: &mut Runtime, host: &Arc<Host>, ty: &Types) {
@@ -1260,7 +1312,9 @@ fn name_lookup(rt: &mut Runtime, host: &Arc<Host>, ty: &Types) {
             .map(|n| (*n, (*n == "other").then(|| option(T::String))))
             .collect::<Vec<_>>(),
     );
-    let case = |n: &str| Value::Variant(n.into(), None);
+    fn case(n: &str) -> Value {
+        Value::Variant(n.into(), None)
+    }
     Iface::new(host)
         .ty("error-code", error_code.clone())
         .ty("ip-address", ty.ip_address.clone())
@@ -1269,39 +1323,23 @@ fn name_lookup(rt: &mut Runtime, host: &Arc<Host>, ty: &Types) {
             &[("name", T::String)],
             Some(result(Some(list(ty.ip_address.clone())), Some(error_code))),
             move |h, _cx, a| {
-                let name = string_arg(a.first())?;
-                let out = if !h.ctx().network_allowed() {
-                    err(case("access-denied"))
-                } else if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
-                    ok(Some(Value::List(vec![ip_value(ip)])))
-                } else if name.is_empty() || name.contains([' ', '/', ':', '\0']) {
-                    err(case("invalid-argument"))
-                } else {
-                    use std::net::ToSocketAddrs;
-                    match (name, 0u16).to_socket_addrs() {
-                        Ok(addrs) => {
-                            let mut ips: Vec<IpAddr> = Vec::new();
-                            for a in addrs {
-                                let ip = match a.ip() {
-                                    IpAddr::V6(v6) => {
-                                        v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
-                                    }
-                                    ip => ip,
-                                };
-                                if !ips.contains(&ip) {
-                                    ips.push(ip);
-                                }
-                            }
-                            if ips.is_empty() {
-                                err(case("name-unresolvable"))
-                            } else {
-                                ok(Some(Value::List(ips.into_iter().map(ip_value).collect())))
-                            }
-                        }
-                        Err(_) => err(case("name-unresolvable")),
-                    }
-                };
-                Ok(HostCall::Done(Some(out)))
+                let name = string_arg(a.first())?.to_string();
+                if !h.ctx().network_allowed() {
+                    return Ok(HostCall::Done(Some(err(case("access-denied")))));
+                }
+                // The resolver runs on its own thread; the call finishes
+                // when it answers.
+                let slot: Lookup = Arc::default();
+                if let Err(e) = p2::spawn_lookup(name, slot.clone()) {
+                    return Ok(HostCall::Done(Some(err(case(e)))));
+                }
+                Ok(retried(move || match lock(&slot).take() {
+                    None => Poll::Pending,
+                    Some(Ok(ips)) => Poll::Ready(ok(Some(Value::List(
+                        ips.into_iter().map(ip_value).collect(),
+                    )))),
+                    Some(Err(e)) => Poll::Ready(err(case(e))),
+                }))
             },
         )
         .register(rt, "wasi:sockets/ip-name-lookup", P3_VERSION);
