@@ -426,23 +426,36 @@ const GUEST: &str = r#"
     (if (i32.ne (i32.load offset=4 (local.get $d)) (i32.const 5)) (then (return (i32.const 8))))
     (if (i32.ne (i32.load (i32.load (local.get $d))) (i32.load (i32.const 2048))) (then (return (i32.const 9))))
     (if (i32.ne (i32.load16_u offset=12 (local.get $d)) (local.get $pa)) (then (return (i32.const 10))))
-    ;; an unconnected stream needs an address: invalid-argument
+    ;; an unconnected stream needs an address: invalid-argument (each
+    ;; send needs a check-send of its own)
     (i32.store8 (i32.const 3080) (i32.const 0))
+    (call $check_send (local.get $aout) (i32.const 1024))
     (call $send (local.get $aout) (i32.const 3072) (i32.const 1) (i32.const 1024))
     (if (i32.or (call $ok) (i32.ne (i32.load8_u (i32.const 1032)) (i32.const 3))) (then (return (i32.const 11))))
     (i32.const 0))
 
-  ;; send without check-send: a trap (sockets.wit)
+  ;; a second send on one check-send: a trap (sockets.wit)
   (func (export "udp-unpermitted") (result i32)
-    (local $net i32) (local $a i32)
+    (local $net i32) (local $a i32) (local $out i32)
     (local.set $net (call $network))
     (local.set $a (call $bound (local.get $net) (i32.const 0)))
     (call $udp_stream (local.get $a) (i32.const 0)
       (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
       (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
       (i32.const 1024))
-    (call $send (call $at (i32.const 8)) (i32.const 3072) (i32.const 1) (i32.const 1024))
-    (i32.const 0))
+    (local.set $out (call $at (i32.const 8)))
+    ;; "hello" to itself
+    (i32.store (i32.const 3072) (i32.const 2048))
+    (i32.store (i32.const 3076) (i32.const 5))
+    (i32.store8 (i32.const 3080) (i32.const 1))
+    (i32.store8 (i32.const 3084) (i32.const 0))
+    (i32.store16 (i32.const 3088) (call $port (local.get $a) (i32.const 0)))
+    (i32.store (i32.const 3090) (i32.const 0x0100007f))
+    (call $check_send (local.get $out) (i32.const 1024))
+    (call $send (local.get $out) (i32.const 3072) (i32.const 1) (i32.const 1024))
+    (if (i32.eqz (call $ok)) (then (return (i32.const 1))))
+    (call $send (local.get $out) (i32.const 3072) (i32.const 1) (i32.const 1024))
+    (i32.const 2))
 
   ;; "localhost" resolves (on the resolver's thread) to some address.
   (func (export "lookup") (result i32)
@@ -532,7 +545,7 @@ fn udp_datagrams_go_and_come_with_their_addresses() {
 }
 
 #[test]
-fn sending_more_datagrams_than_permitted_traps() {
+fn sending_without_a_check_send_of_its_own_traps() {
     let r = call("udp-unpermitted", true);
     assert!(
         matches!(&r, Err(m) if m.contains("exceeds the 0 permitted")),

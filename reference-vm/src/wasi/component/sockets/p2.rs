@@ -903,7 +903,8 @@ fn udp_p2(
                         o.permit
                     )));
                 }
-                o.permit -= ds.len() as u64;
+                // sockets.wit: each send needs a check-send of its own.
+                o.permit = 0;
                 let mut sent = 0u64;
                 for d in ds {
                     let outcome = send_datagram(o, d)?;
