@@ -148,6 +148,7 @@ world guest {
   export udp-echo: func() -> u32;
   export udp-unpermitted: func() -> u32;
   export lookup: func() -> u32;
+  export socket-loop: func() -> u32;
   export denied: func() -> u32;
 }
 "#;
@@ -473,6 +474,21 @@ const GUEST: &str = r#"
     (if (i32.eqz (i32.load8_u (i32.const 1026))) (then (return (i32.const 3))))
     (i32.const 0))
 
+  ;; A guest opening sockets in a loop meets the run's budget (256): a
+  ;; clean new-socket-limit, never a host failure.
+  (func (export "socket-loop") (result i32)
+    (local $n i32)
+    (loop $more
+      (call $tcp (i32.const 0) (i32.const 1024))
+      (if (call $ok)
+        (then
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (if (i32.gt_u (local.get $n) (i32.const 10000)) (then (return (i32.const 1))))
+          (br $more))))
+    (if (i32.ne (call $code) (i32.const 10)) (then (return (i32.const 2))))
+    (if (i32.ne (local.get $n) (i32.const 256)) (then (return (i32.const 3))))
+    (i32.const 0))
+
   ;; Without the network grant: access-denied.
   (func (export "denied") (result i32)
     (call $tcp (i32.const 0) (i32.const 1024))
@@ -556,6 +572,11 @@ fn sending_without_a_check_send_of_its_own_traps() {
 #[test]
 fn names_resolve_without_blocking_the_guest() {
     assert_eq!(call("lookup", true), Ok(0));
+}
+
+#[test]
+fn a_guest_opening_sockets_in_a_loop_meets_the_budget() {
+    assert_eq!(call("socket-loop", true), Ok(0));
 }
 
 #[test]
