@@ -84,8 +84,8 @@ enum Object {
     Network,
     /// `tcp-socket` (wasi:sockets@0.2), shared with its pollables.
     Tcp2(Arc<Mutex<sockets::Tcp2>>),
-    /// `udp-socket` (wasi:sockets@0.2).
-    Udp2(sockets::Udp2),
+    /// `udp-socket` (wasi:sockets@0.2), shared like a `tcp-socket`.
+    Udp2(Arc<Mutex<sockets::Udp2>>),
     /// `incoming-datagram-stream` (wasi:sockets@0.2).
     UdpIn(sockets::UdpIn),
     /// `outgoing-datagram-stream` (wasi:sockets@0.2).

@@ -107,6 +107,22 @@ pub(in crate::wasi::component) struct Tcp2 {
 }
 
 impl Tcp2 {
+    /// A socket in `state` (`connected` when accepted).
+    fn new(family: Family, state: TcpState, sock: Arc<Socket>) -> Tcp2 {
+        Tcp2 {
+            t: TcpSock {
+                family,
+                state,
+                sock,
+                backlog: DEFAULT_BACKLOG,
+                sent: false,
+                received: false,
+            },
+            connected: (state == TcpState::Connected).then_some(Ok(())),
+            accepted: VecDeque::new(),
+        }
+    }
+
     /// How a started connect ended (`None`: the handshake goes on). The
     /// socket's pending error is read once and kept.
     fn connect_outcome(&mut self) -> Option<Result<(), Code>> {
@@ -284,10 +300,12 @@ impl Host {
         Ok(f(&mut t))
     }
     fn with_udp2<R>(&self, r: u32, f: impl FnOnce(&mut Udp2) -> R) -> Result<R, Trap> {
-        match self.table().objects.get_mut(&r) {
-            Some(Object::Udp2(u)) => Ok(f(u)),
-            _ => Err(host_trap("host: not a udp-socket")),
-        }
+        let u = match self.table().objects.get(&r) {
+            Some(Object::Udp2(u)) => u.clone(),
+            _ => return Err(host_trap("host: not a udp-socket")),
+        };
+        let mut u = lock(&u);
+        Ok(f(&mut u))
     }
     /// Checks that `v` is the `network` handle (`start-bind`,
     /// `start-connect`, `resolve-addresses`).
@@ -304,6 +322,53 @@ impl Host {
 
 fn arg(a: &[Value], i: usize) -> Result<&Value, Trap> {
     a.get(i).ok_or_else(|| host_trap("host: missing argument"))
+}
+
+/// How a socket method fails: with an `error-code` the guest gets, or a
+/// trap (a malformed argument).
+enum Fail {
+    Code(Code),
+    Trap(Trap),
+}
+
+impl From<Code> for Fail {
+    fn from(c: Code) -> Fail {
+        Fail::Code(c)
+    }
+}
+
+impl From<Trap> for Fail {
+    fn from(t: Trap) -> Fail {
+        Fail::Trap(t)
+    }
+}
+
+type Method<S> = dyn Fn(&Host, &mut S, &[Value]) -> Result<Option<Value>, Fail> + Send + Sync;
+
+/// A `tcp-socket` method returning `result<T, error-code>`: `f` works on
+/// the socket `self` names, with the call's arguments.
+fn on_tcp(
+    f: impl Fn(&Host, &mut Tcp2, &[Value]) -> Result<Option<Value>, Fail> + Send + Sync + 'static,
+) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
+    let f: Arc<Method<Tcp2>> = Arc::new(f);
+    move |h: &Host, a: &[Value]| outcome(h.with_tcp2(rep(a.first())?, |t| f(h, t, a))?)
+}
+
+/// A `udp-socket` method returning `result<T, error-code>`.
+fn on_udp(
+    f: impl Fn(&Host, &mut Udp2, &[Value]) -> Result<Option<Value>, Fail> + Send + Sync + 'static,
+) -> impl Fn(&Host, &[Value]) -> Result<Option<Value>, Trap> + Send + Sync + 'static {
+    let f: Arc<Method<Udp2>> = Arc::new(f);
+    move |h: &Host, a: &[Value]| outcome(h.with_udp2(rep(a.first())?, |u| f(h, u, a))?)
+}
+
+/// A method's `result` value, or its trap.
+fn outcome(r: Result<Option<Value>, Fail>) -> Result<Option<Value>, Trap> {
+    match r {
+        Ok(v) => Ok(Some(ok(v))),
+        Err(Fail::Code(c)) => Ok(Some(res2(Err(c)))),
+        Err(Fail::Trap(t)) => Err(t),
+    }
 }
 
 /// Registers `wasi:sockets/*@0.2`.
@@ -354,128 +419,108 @@ pub(in crate::wasi::component) fn sockets_p2(
             "[method]tcp-socket.start-bind",
             &[me.clone(), net.clone(), ("local-address", addr.clone())],
             Some(r2(None)),
-            |h, a| {
+            on_tcp(|h, t, a| {
                 h.check_network(a.get(1))?;
                 let local = socket_addr(arg(a, 2)?)?;
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state != TcpState::Unbound {
-                        return Err(InvalidState);
-                    }
-                    bind(&t.t.sock, t.t.family, &local, true)?;
-                    t.t.state = TcpState::BindStarted;
-                    Ok(None)
-                })?;
-                Ok(Some(res2(r)))
-            },
+                if t.t.state != TcpState::Unbound {
+                    return Err(InvalidState.into());
+                }
+                bind(&t.t.sock, t.t.family, &local, true)?;
+                t.t.state = TcpState::BindStarted;
+                Ok(None)
+            }),
         )
         .func(
             "[method]tcp-socket.finish-bind",
             std::slice::from_ref(&me),
             Some(r2(None)),
-            |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state != TcpState::BindStarted {
-                        return Err(NotInProgress);
-                    }
-                    t.t.state = TcpState::Bound;
-                    Ok(None)
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_tcp(|_, t, _| {
+                if t.t.state != TcpState::BindStarted {
+                    return Err(NotInProgress.into());
+                }
+                t.t.state = TcpState::Bound;
+                Ok(None)
+            }),
         )
         .func(
             "[method]tcp-socket.start-connect",
             &[me.clone(), net.clone(), ("remote-address", addr.clone())],
             Some(r2(None)),
-            |h, a| {
+            on_tcp(|h, t, a| {
                 h.check_network(a.get(1))?;
                 let remote = socket_addr(arg(a, 2)?)?;
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    match t.t.state {
-                        TcpState::Unbound | TcpState::Bound => {}
-                        TcpState::BindStarted | TcpState::ListenStarted | TcpState::Connecting => {
-                            return Err(ConcurrencyConflict);
-                        }
-                        _ => return Err(InvalidState),
+                match t.t.state {
+                    TcpState::Unbound | TcpState::Bound => {}
+                    TcpState::BindStarted | TcpState::ListenStarted | TcpState::Connecting => {
+                        return Err(ConcurrencyConflict.into());
                     }
-                    check_remote(&remote, t.t.family)?;
-                    t.connected = None;
-                    match t.t.sock.connect(&SockAddr::from(remote)) {
-                        Ok(()) => t.connected = Some(Ok(())),
-                        Err(e) if would_block(&e) => {}
-                        Err(e) => t.connected = Some(Err(Code::of(&e))),
-                    }
-                    // sockets.wit: the outcome, even an immediate failure,
-                    // comes from finish-connect.
-                    t.t.state = TcpState::Connecting;
-                    Ok(None)
-                })?;
-                Ok(Some(res2(r)))
-            },
+                    _ => return Err(InvalidState.into()),
+                }
+                check_remote(&remote, t.t.family)?;
+                t.connected = None;
+                match t.t.sock.connect(&SockAddr::from(remote)) {
+                    Ok(()) => t.connected = Some(Ok(())),
+                    Err(e) if would_block(&e) => {}
+                    Err(e) => t.connected = Some(Err(Code::of(&e))),
+                }
+                // sockets.wit: the outcome, even an immediate failure,
+                // comes from finish-connect.
+                t.t.state = TcpState::Connecting;
+                Ok(None)
+            }),
         )
         .func(
             "[method]tcp-socket.finish-connect",
             std::slice::from_ref(&me),
             Some(r2(Some(pair.clone()))),
-            |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state != TcpState::Connecting {
-                        return Err(NotInProgress);
+            on_tcp(|h, t, _| {
+                if t.t.state != TcpState::Connecting {
+                    return Err(NotInProgress.into());
+                }
+                match t.connect_outcome() {
+                    None => Err(WouldBlock.into()),
+                    Some(Ok(())) => {
+                        t.t.state = TcpState::Connected;
+                        let (i, o) = stream_pair(h, &t.t.sock);
+                        Ok(Some(tuple2(i, o)))
                     }
-                    match t.connect_outcome() {
-                        None => Err(WouldBlock),
-                        Some(Ok(())) => {
-                            t.t.state = TcpState::Connected;
-                            Ok(t.t.sock.clone())
-                        }
-                        Some(Err(c)) => {
-                            t.t.state = TcpState::Closed;
-                            Err(c)
-                        }
+                    Some(Err(c)) => {
+                        t.t.state = TcpState::Closed;
+                        Err(c.into())
                     }
-                })?;
-                Ok(Some(res2(r.map(|sock| {
-                    let (i, o) = stream_pair(h, &sock);
-                    Some(tuple2(i, o))
-                }))))
-            },
+                }
+            }),
         )
         .func(
             "[method]tcp-socket.start-listen",
             std::slice::from_ref(&me),
             Some(r2(None)),
-            |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    match t.t.state {
-                        TcpState::Bound => {}
-                        TcpState::BindStarted | TcpState::ListenStarted | TcpState::Connecting => {
-                            return Err(ConcurrencyConflict);
-                        }
-                        // Unbound (0.2 binds no address implicitly),
-                        // listening, connected, closed.
-                        _ => return Err(InvalidState),
+            on_tcp(|_, t, _| {
+                match t.t.state {
+                    TcpState::Bound => {}
+                    TcpState::BindStarted | TcpState::ListenStarted | TcpState::Connecting => {
+                        return Err(ConcurrencyConflict.into());
                     }
-                    io(t.t.sock.listen(t.t.backlog))?;
-                    t.t.state = TcpState::ListenStarted;
-                    Ok(None)
-                })?;
-                Ok(Some(res2(r)))
-            },
+                    // Unbound (0.2 binds no address implicitly), listening,
+                    // connected, closed.
+                    _ => return Err(InvalidState.into()),
+                }
+                io(t.t.sock.listen(t.t.backlog))?;
+                t.t.state = TcpState::ListenStarted;
+                Ok(None)
+            }),
         )
         .func(
             "[method]tcp-socket.finish-listen",
             std::slice::from_ref(&me),
             Some(r2(None)),
-            |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state != TcpState::ListenStarted {
-                        return Err(NotInProgress);
-                    }
-                    t.t.state = TcpState::Listening;
-                    Ok(None)
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_tcp(|_, t, _| {
+                if t.t.state != TcpState::ListenStarted {
+                    return Err(NotInProgress.into());
+                }
+                t.t.state = TcpState::Listening;
+                Ok(None)
+            }),
         )
         .func(
             "[method]tcp-socket.accept",
@@ -485,73 +530,51 @@ pub(in crate::wasi::component) fn sockets_p2(
                 T::Own(p.input),
                 T::Own(p.output),
             ])))),
-            |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state != TcpState::Listening {
-                        return Err(InvalidState);
-                    }
-                    if let Some(s) = t.accepted.pop_front() {
-                        return Ok((s, t.t.family));
-                    }
-                    match t.t.sock.accept() {
-                        Ok((s, _)) => Ok((s, t.t.family)),
-                        Err(e) if would_block(&e) => Err(WouldBlock),
-                        Err(e) => Err(Code::of(&e)),
-                    }
-                })?;
-                let made = r.and_then(|(s, family)| {
-                    io(s.set_nonblocking(true))?;
-                    let sock = Arc::new(s);
-                    let conn = Tcp2 {
-                        t: TcpSock {
-                            family,
-                            state: TcpState::Connected,
-                            sock: sock.clone(),
-                            backlog: DEFAULT_BACKLOG,
-                            sent: false,
-                            received: false,
-                        },
-                        connected: Some(Ok(())),
-                        accepted: VecDeque::new(),
-                    };
-                    let r = h.add_socket(|| Ok(Object::Tcp2(Arc::new(Mutex::new(conn)))))?;
-                    let (i, o) = stream_pair(h, &sock);
-                    Ok(Some(Value::Tuple(vec![Value::Own(r), i, o])))
-                });
-                Ok(Some(res2(made)))
-            },
+            on_tcp(|h, t, _| {
+                if t.t.state != TcpState::Listening {
+                    return Err(InvalidState.into());
+                }
+                let conn = match t.accepted.pop_front() {
+                    Some(s) => s,
+                    None => match t.t.sock.accept() {
+                        Ok((s, _)) => s,
+                        Err(e) if would_block(&e) => return Err(WouldBlock.into()),
+                        Err(e) => return Err(Code::of(&e).into()),
+                    },
+                };
+                io(conn.set_nonblocking(true))?;
+                let sock = Arc::new(conn);
+                let accepted = Tcp2::new(t.t.family, TcpState::Connected, sock.clone());
+                let r = h.add_socket(|| Ok(Object::Tcp2(Arc::new(Mutex::new(accepted)))))?;
+                let (i, o) = stream_pair(h, &sock);
+                Ok(Some(Value::Tuple(vec![Value::Own(r), i, o])))
+            }),
         )
         .func(
             "[method]tcp-socket.local-address",
             std::slice::from_ref(&me),
             Some(r2(Some(addr.clone()))),
-            |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if matches!(
-                        t.t.state,
-                        TcpState::Unbound | TcpState::BindStarted | TcpState::Closed
-                    ) {
-                        return Err(InvalidState);
-                    }
-                    local_of(&t.t.sock).map(|a| Some(addr_value(a)))
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_tcp(|_, t, _| {
+                if matches!(
+                    t.t.state,
+                    TcpState::Unbound | TcpState::BindStarted | TcpState::Closed
+                ) {
+                    return Err(InvalidState.into());
+                }
+                Ok(Some(addr_value(local_of(&t.t.sock)?)))
+            }),
         )
         .func(
             "[method]tcp-socket.remote-address",
             std::slice::from_ref(&me),
             Some(r2(Some(addr.clone()))),
-            |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state != TcpState::Connected {
-                        return Err(InvalidState);
-                    }
-                    let peer = io(t.t.sock.peer_addr())?.as_socket().ok_or(InvalidState)?;
-                    Ok(Some(addr_value(peer)))
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_tcp(|_, t, _| {
+                if t.t.state != TcpState::Connected {
+                    return Err(InvalidState.into());
+                }
+                let peer = io(t.t.sock.peer_addr())?.as_socket().ok_or(InvalidState)?;
+                Ok(Some(addr_value(peer)))
+            }),
         )
         .func(
             "[method]tcp-socket.is-listening",
@@ -593,25 +616,22 @@ pub(in crate::wasi::component) fn sockets_p2(
                 ("shutdown-type", enum_(&["receive", "send", "both"])),
             ],
             Some(r2(None)),
-            |h, a| {
+            on_tcp(|_, t, a| {
                 let how = match a.get(1) {
                     Some(Value::Enum(s)) if s == "receive" => Shutdown::Read,
                     Some(Value::Enum(s)) if s == "send" => Shutdown::Write,
                     Some(Value::Enum(s)) if s == "both" => Shutdown::Both,
-                    _ => return Err(host_trap("host: expected a shutdown-type")),
+                    _ => return Err(host_trap("host: expected a shutdown-type").into()),
                 };
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state != TcpState::Connected {
-                        return Err(InvalidState);
-                    }
-                    match t.t.sock.shutdown(how) {
-                        // sockets.wit: shutting a direction down twice is ok.
-                        Err(e) if e.kind() != ErrorKind::NotConnected => Err(Code::of(&e)),
-                        _ => Ok(None),
-                    }
-                })?;
-                Ok(Some(res2(r)))
-            },
+                if t.t.state != TcpState::Connected {
+                    return Err(InvalidState.into());
+                }
+                match t.t.sock.shutdown(how) {
+                    // sockets.wit: shutting a direction down twice is ok.
+                    Err(e) if e.kind() != ErrorKind::NotConnected => Err(Code::of(&e).into()),
+                    _ => Ok(None),
+                }
+            }),
         );
     for (name, param, out, f) in tcp_options() {
         let name = name.strip_prefix("get-").unwrap_or(name);
@@ -621,15 +641,12 @@ pub(in crate::wasi::component) fn sockets_p2(
             &format!("[method]tcp-socket.{name}"),
             &params,
             Some(r2(out)),
-            move |h, a| {
-                let r = h.with_tcp2(rep(a.first())?, |t| {
-                    if t.t.state == TcpState::Closed {
-                        return Err(InvalidState);
-                    }
-                    f(&mut t.t, a.get(1))
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_tcp(move |_, t, a| {
+                if t.t.state == TcpState::Closed {
+                    return Err(InvalidState.into());
+                }
+                Ok(f(&mut t.t, a.get(1))?)
+            }),
         );
     }
     tcp.register(rt, "wasi:sockets/tcp", v);
@@ -645,18 +662,7 @@ pub(in crate::wasi::component) fn sockets_p2(
             |h, a| {
                 let f = family_of(arg(a, 0)?)?;
                 let r = h.add_socket(|| {
-                    let t = Tcp2 {
-                        t: TcpSock {
-                            family: f,
-                            state: TcpState::Unbound,
-                            sock: Arc::new(new_socket(f, false)?),
-                            backlog: DEFAULT_BACKLOG,
-                            sent: false,
-                            received: false,
-                        },
-                        connected: None,
-                        accepted: VecDeque::new(),
-                    };
+                    let t = Tcp2::new(f, TcpState::Unbound, Arc::new(new_socket(f, false)?));
                     Ok(Object::Tcp2(Arc::new(Mutex::new(t))))
                 });
                 Ok(Some(res2(r.map(|r| Some(Value::Own(r))))))
@@ -705,35 +711,29 @@ fn udp_p2(
                 ("local-address", addr.clone()),
             ],
             Some(r2(None)),
-            |h, a| {
+            on_udp(|h, u, a| {
                 h.check_network(a.get(1))?;
                 let local = socket_addr(arg(a, 2)?)?;
-                let r = h.with_udp2(rep(a.first())?, |u| {
-                    if u.u.bound || u.binding {
-                        return Err(InvalidState);
-                    }
-                    bind(&u.u.sock, u.u.family, &local, false)?;
-                    u.binding = true;
-                    Ok(None)
-                })?;
-                Ok(Some(res2(r)))
-            },
+                if u.u.bound || u.binding {
+                    return Err(InvalidState.into());
+                }
+                bind(&u.u.sock, u.u.family, &local, false)?;
+                u.binding = true;
+                Ok(None)
+            }),
         )
         .func(
             "[method]udp-socket.finish-bind",
             std::slice::from_ref(&me),
             Some(r2(None)),
-            |h, a| {
-                let r = h.with_udp2(rep(a.first())?, |u| {
-                    if !u.binding {
-                        return Err(NotInProgress);
-                    }
-                    u.binding = false;
-                    u.u.bound = true;
-                    Ok(None)
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_udp(|_, u, _| {
+                if !u.binding {
+                    return Err(NotInProgress.into());
+                }
+                u.binding = false;
+                u.u.bound = true;
+                Ok(None)
+            }),
         )
         .func(
             "[method]udp-socket.stream",
@@ -742,66 +742,52 @@ fn udp_p2(
                 T::Own(s.incoming),
                 T::Own(s.outgoing),
             ])))),
-            |h, a| {
+            on_udp(|h, u, a| {
                 let remote = match a.get(1) {
                     Some(Value::Option(Some(v))) => Some(socket_addr(v)?),
                     Some(Value::Option(None)) => None,
-                    _ => return Err(host_trap("host: expected option<ip-socket-address>")),
+                    _ => return Err(host_trap("host: expected option<ip-socket-address>").into()),
                 };
-                let r = h.with_udp2(rep(a.first())?, |u| {
-                    // sockets.wit: unlike POSIX, the socket must be bound.
-                    if !u.u.bound {
-                        return Err(InvalidState);
-                    }
-                    if let Some(to) = &remote {
-                        check_remote(to, u.u.family)?;
-                    }
-                    if u.u.remote.is_some() {
-                        u.u.disconnect()?;
-                    }
-                    if let Some(to) = remote {
-                        io(u.u.sock.connect(&SockAddr::from(to)))?;
-                        u.u.remote = Some(to);
-                    }
-                    let view = io(u.u.sock.try_clone())?;
-                    Ok((std::net::UdpSocket::from(view), u.u.sock.clone(), remote))
-                })?;
-                let made = r.map(|(view, sock, remote)| {
-                    let i = h.push(Object::UdpIn(UdpIn { sock: view }));
-                    let o = h.push(Object::UdpOut(UdpOut {
-                        sock,
-                        remote,
-                        permit: 0,
-                    }));
-                    Some(tuple2(Value::Own(i), Value::Own(o)))
-                });
-                Ok(Some(res2(made)))
-            },
+                // sockets.wit: unlike POSIX, the socket must be bound.
+                if !u.u.bound {
+                    return Err(InvalidState.into());
+                }
+                if let Some(to) = &remote {
+                    check_remote(to, u.u.family)?;
+                }
+                if u.u.remote.is_some() {
+                    u.u.disconnect()?;
+                }
+                if let Some(to) = remote {
+                    io(u.u.sock.connect(&SockAddr::from(to)))?;
+                    u.u.remote = Some(to);
+                }
+                let view = std::net::UdpSocket::from(io(u.u.sock.try_clone())?);
+                let i = h.push(Object::UdpIn(UdpIn { sock: view }));
+                let o = h.push(Object::UdpOut(UdpOut {
+                    sock: u.u.sock.clone(),
+                    remote,
+                    permit: 0,
+                }));
+                Ok(Some(tuple2(Value::Own(i), Value::Own(o))))
+            }),
         )
         .func(
             "[method]udp-socket.local-address",
             std::slice::from_ref(&me),
             Some(r2(Some(addr.clone()))),
-            |h, a| {
-                let r = h.with_udp2(rep(a.first())?, |u| {
-                    if !u.u.bound {
-                        return Err(InvalidState);
-                    }
-                    local_of(&u.u.sock).map(|a| Some(addr_value(a)))
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_udp(|_, u, _| {
+                if !u.u.bound {
+                    return Err(InvalidState.into());
+                }
+                Ok(Some(addr_value(local_of(&u.u.sock)?)))
+            }),
         )
         .func(
             "[method]udp-socket.remote-address",
             std::slice::from_ref(&me),
             Some(r2(Some(addr.clone()))),
-            |h, a| {
-                let r = h.with_udp2(rep(a.first())?, |u| {
-                    u.u.remote.map(|a| Some(addr_value(a))).ok_or(InvalidState)
-                })?;
-                Ok(Some(res2(r)))
-            },
+            on_udp(|_, u, _| Ok(Some(addr_value(u.u.remote.ok_or(InvalidState)?)))),
         )
         .func(
             "[method]udp-socket.address-family",
@@ -933,11 +919,7 @@ fn udp_p2(
             &format!("[method]udp-socket.{name}"),
             &params,
             Some(r2(out)),
-            move |h, a| {
-                Ok(Some(res2(
-                    h.with_udp2(rep(a.first())?, |u| f(&mut u.u, a.get(1)))?,
-                )))
-            },
+            on_udp(move |_, u, a| Ok(f(&mut u.u, a.get(1))?)),
         );
     }
     udp.register(rt, "wasi:sockets/udp", v);
@@ -953,7 +935,7 @@ fn udp_p2(
             |h, a| {
                 let f = family_of(arg(a, 0)?)?;
                 let r = h.add_socket(|| {
-                    Ok(Object::Udp2(Udp2 {
+                    let u = Udp2 {
                         u: UdpSock {
                             family: f,
                             sock: Arc::new(new_socket(f, true)?),
@@ -961,7 +943,8 @@ fn udp_p2(
                             remote: None,
                         },
                         binding: false,
-                    }))
+                    };
+                    Ok(Object::Udp2(Arc::new(Mutex::new(u))))
                 });
                 Ok(Some(res2(r.map(|r| Some(Value::Own(r))))))
             },
