@@ -149,6 +149,7 @@ world guest {
   export udp-unpermitted: func() -> u32;
   export lookup: func() -> u32;
   export socket-loop: func() -> u32;
+  export accept-forever: func() -> u32;
   export denied: func() -> u32;
 }
 "#;
@@ -489,6 +490,14 @@ const GUEST: &str = r#"
     (if (i32.ne (local.get $n) (i32.const 256)) (then (return (i32.const 3))))
     (i32.const 0))
 
+  ;; Waits on an accept nobody will make: only the run's stop ends it.
+  (func (export "accept-forever") (result i32)
+    (local $l i32)
+    (local.set $l (call $listener (call $network)))
+    (if (i32.eqz (local.get $l)) (then (return (i32.const 1))))
+    (call $wait (call $tcp_subscribe (local.get $l)))
+    (i32.const 2))
+
   ;; Without the network grant: access-denied.
   (func (export "denied") (result i32)
     (call $tcp (i32.const 0) (i32.const 1024))
@@ -524,11 +533,14 @@ fn guest() -> Vec<u8> {
 /// Calls the guest's export `name` on the reference VM with the network
 /// granted or not: its step number, or the trap.
 fn call(name: &str, network: bool) -> Result<u32, String> {
+    call_with(name, WasiCtx::builder().allow_network(network).build())
+}
+
+fn call_with(name: &str, ctx: WasiCtx) -> Result<u32, String> {
     let f = Features::default();
     let c = decode_component(&guest(), &f).expect("decodes");
     validate_component(&c, &f).expect("validates");
     let mut rt = Runtime::new(Config::default());
-    let ctx = WasiCtx::builder().allow_network(network).build();
     link_component(&mut rt, Arc::new(Mutex::new(ctx)));
     let i = rt.instantiate(&Arc::new(c)).expect("instantiates");
     match rt.invoke(i, name, &[]) {
@@ -582,4 +594,17 @@ fn a_guest_opening_sockets_in_a_loop_meets_the_budget() {
 #[test]
 fn sockets_are_denied_without_the_network_grant() {
     assert_eq!(call("denied", false), Ok(0));
+}
+
+#[test]
+fn a_guest_waiting_on_the_network_forever_ends_at_the_stop_request() {
+    let ctx = WasiCtx::builder().allow_network(true).build();
+    let stop = ctx.interrupt_handle();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let r = call_with("accept-forever", ctx);
+    stopper.join().unwrap();
+    assert!(matches!(&r, Err(m) if m.contains("interrupt")), "{r:?}");
 }
