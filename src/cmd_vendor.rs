@@ -581,7 +581,7 @@ mod tests {
             c.insert(COMPONENTS_KEY.into(), serde_json::json!(b));
         }
         for (id, kind, st) in units {
-            d.push(Unit::new(*id, vec![Verdict::new(0, 0, kind, *st)]));
+            d.push(Unit::new(*id, vec![Verdict::new(0, 0, *kind, *st)]));
         }
         d
     }

@@ -720,7 +720,7 @@ mod tests {
         for (id, kind, st) in units {
             d.push(Unit::new(
                 id.to_string(),
-                vec![Verdict::new(0, 0, kind, *st)],
+                vec![Verdict::new(0, 0, *kind, *st)],
             ));
         }
         d
@@ -786,7 +786,6 @@ mod tests {
         assert_eq!(cells(line("vm"))[col + 2], "2/3 (66.7%), 1 known", "{md}");
         assert_eq!(cells(line("cli"))[col + 2], "1/3 (33.3%), 2 known", "{md}");
         assert_eq!(cells(line("old"))[col + 2], MODULES_ONLY, "{md}");
-        // A runtime whose documents do not say is "not run", not "modules only".
         assert!(md.lines().next().unwrap_or_default().contains(P1_COMPONENT));
         // The note sits between the table and the list of routes.
         let (table, rest) = md.split_once("\n\n").unwrap_or((&md, ""));
