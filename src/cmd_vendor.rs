@@ -4,9 +4,12 @@
 //! script runner), the WASI testsuite (wasip1, wasip3, wasi-threads), the
 //! wasip1 tests as WASI 0.2 components made with the official preview1
 //! adapter (where the runtime runs components) and the sandbox suite; a
-//! runtime that cannot be installed gets a row with its reason. Writes one Results JSON per (runtime, run), the dashboard with its
-//! "Runtimes x suites" section, and `runtimes.md` (the README table).
+//! runtime that cannot be installed gets a row with its reason. Writes one
+//! Results JSON per (runtime, run), the dashboard with its "Runtimes x
+//! suites" section, and `runtimes.md` (the README table, with a note on the
+//! adapter's column).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -123,14 +126,12 @@ pub fn adapter_note(docs: &[ResultsDoc]) -> Option<String> {
         .filter(|id| listed.tests.iter().any(|e| &e.id == *id))
         .count();
     if faults > 0 {
-        let _ = std::fmt::Write::write_fmt(
-            &mut s,
-            format_args!(
-                " {faults} of them fail on every one of these runtimes in the adapter itself, not in the WASI 0.2 host ([{0}]({0}) gives each reason), so {1}/{2} is the most any runtime can reach in this column.",
-                ADAPTER_EXPECTATIONS_LINK,
-                facts.tests.saturating_sub(faults),
-                facts.tests
-            ),
+        let _ = write!(
+            s,
+            " {faults} of them fail on every one of these runtimes in the adapter itself, not in the WASI 0.2 host ([{0}]({0}) gives each reason), so {1}/{2} is the most any runtime can reach in this column.",
+            ADAPTER_EXPECTATIONS_LINK,
+            facts.tests.saturating_sub(faults),
+            facts.tests
         );
     }
     Some(s)
