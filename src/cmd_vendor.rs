@@ -1,15 +1,19 @@
 //! `wasm-conform report --matrix`: the vendor matrix. Each runtime of the
 //! catalogue (`wasi-testsuite/runtimes.toml`) runs every suite it can here:
 //! the spec suite (an in-process or protocol engine, or the runtime's own
-//! script runner), the WASI testsuite (wasip1, wasip3, wasi-threads) and the
-//! sandbox suite; a runtime that cannot be installed gets a row with its
-//! reason. Writes one Results JSON per (runtime, run), the dashboard with its
-//! "Runtimes x suites" section, and `runtimes.md` (the README table).
+//! script runner), the WASI testsuite (wasip1, wasip3, wasi-threads), the
+//! wasip1 tests as WASI 0.2 components made with the official preview1
+//! adapter (where the runtime runs components) and the sandbox suite; a
+//! runtime that cannot be installed gets a row with its reason. Writes one
+//! Results JSON per (runtime, run), the dashboard with its "Runtimes x
+//! suites" section, and `runtimes.md` (the README table, with a note on the
+//! adapter's column).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use reports::runtimes::{ROUTE_KEY, TITLE_KEY, UNAVAILABLE_KEY};
+use reports::runtimes::{COMPONENTS_KEY, P1_COMPONENT, ROUTE_KEY, TITLE_KEY, UNAVAILABLE_KEY};
 use reports::{EngineInfo, ResultsDoc, RunKind, SuiteInfo};
 use wasi_testsuite::runtimes::{VendorEntry, VendorRuntime, vendor_entry};
 use wasi_testsuite::{Expectations, Options, Runtime};
@@ -47,15 +51,96 @@ pub fn expectations_link(name: &str) -> String {
     }
 }
 
+/// Where a runtime's failures of the adapter's components are explained:
+/// the adapter's own expectations (those of every runtime in that mode).
+pub const ADAPTER_EXPECTATIONS_LINK: &str = "wasi-testsuite/expectations/preview1-adapter.toml";
+
+/// The runtime a catalogue entry is run with: the reference VM in process,
+/// any other through its command lines.
+fn matrix_runtime(e: &VendorEntry) -> Box<dyn Runtime> {
+    if e.name == "reference-vm" {
+        Box::new(wasi_testsuite::refvm::RefVm { memfs: false })
+    } else {
+        Box::new(VendorRuntime { entry: e.clone() })
+    }
+}
+
+/// Records in a document's engine config where the runtime comes from and
+/// whether it runs components (not said for a runtime not run here).
 fn provenance(doc: &mut ResultsDoc, e: &VendorEntry) {
     let c = &mut doc.engine.config;
     c.insert(TITLE_KEY.into(), serde_json::json!(e.title));
     if let Some(r) = &e.route {
         c.insert(ROUTE_KEY.into(), serde_json::json!(r));
     }
-    if let Some(u) = e.missing() {
-        c.insert(UNAVAILABLE_KEY.into(), serde_json::json!(u));
+    match e.missing() {
+        Some(u) => {
+            c.insert(UNAVAILABLE_KEY.into(), serde_json::json!(u));
+        }
+        None => {
+            let components = matrix_runtime(e).supports_components();
+            c.insert(COMPONENTS_KEY.into(), serde_json::json!(components));
+        }
     }
+}
+
+/// The expectations of a runtime in the adapter's column: its own, plus the
+/// adapter's (its faults, whatever the runtime), as
+/// `wasm-conform wasi --preview1-as-component` merges them.
+fn p1component_expectations(name: &str) -> Expectations {
+    let mut e = Expectations::builtin(name).unwrap_or_default();
+    if let Some(a) = Expectations::builtin(wasi_testsuite::p1component::EXPECTATIONS) {
+        e.tests.extend(a.tests);
+    }
+    e
+}
+
+/// The paragraph under the table about the adapter's column, from the
+/// results: what the column is, who ran it, and the tests the adapter
+/// itself fails (listed in its expectations and failing as listed on every
+/// runtime that ran them), which no runtime can pass. `None` when no
+/// runtime ran the column.
+pub fn adapter_note(docs: &[ResultsDoc]) -> Option<String> {
+    let facts = reports::runtimes::column_facts(docs, P1_COMPONENT);
+    if facts.runtimes.is_empty() {
+        return None;
+    }
+    let rows = reports::runtimes::rows(docs);
+    let title = |n: &String| {
+        rows.iter()
+            .find(|r| &r.name == n)
+            .map_or_else(|| n.clone(), |r| r.title.clone())
+    };
+    let names: Vec<String> = facts.runtimes.iter().map(title).collect();
+    let mut s = format!(
+        "*{P1_COMPONENT}*: the {} wasip1 tests turned into WASI 0.2 components with the official preview1 adapter (`wasi_snapshot_preview1.command.wasm` of wasi-preview1-component-adapter-provider {}; `wasm-conform wasi --preview1-as-component`), run on the runtimes that run components ({}); the others run core modules only.",
+        facts.tests,
+        wasi_testsuite::p1component::ADAPTER_VERSION,
+        names.join(", ")
+    );
+    let listed =
+        Expectations::builtin(wasi_testsuite::p1component::EXPECTATIONS).unwrap_or_default();
+    let faults = facts
+        .known_everywhere
+        .iter()
+        .filter(|id| listed.tests.iter().any(|e| &e.id == *id))
+        .count();
+    if faults > 0 {
+        let _ = write!(
+            s,
+            " {faults} of them fail on every one of these runtimes in the adapter itself, not in the WASI 0.2 host ([{0}]({0}) gives each reason), so {1}/{2} is the most any runtime can reach in this column.",
+            ADAPTER_EXPECTATIONS_LINK,
+            facts.tests.saturating_sub(faults),
+            facts.tests
+        );
+    }
+    Some(s)
+}
+
+/// The README table of a matrix run's documents, with its notes.
+fn table(docs: &[ResultsDoc]) -> String {
+    let notes: Vec<String> = adapter_note(docs).into_iter().collect();
+    reports::runtimes::markdown(docs, &expectations_link, &notes)
 }
 
 fn stem(name: &str) -> String {
@@ -102,6 +187,8 @@ pub fn run(req: MatrixRequest) -> u8 {
     }
     let mut docs: Vec<ResultsDoc> = Vec::new();
     let mut unexpected = Vec::new();
+    // The adapter's components, made once for every runtime that runs them.
+    let mut p1_root: Option<Result<PathBuf, String>> = None;
     let save = |doc: &ResultsDoc, what: &str| {
         let path = req
             .out
@@ -130,6 +217,7 @@ pub fn run(req: MatrixRequest) -> u8 {
             docs.push(doc);
             continue;
         }
+        let runtime = matrix_runtime(e);
         // The spec suite, where the runtime has a spec engine.
         if !req.spec_suites.is_empty() && e.spec.is_none() && e.wast.is_some() {
             match run_spec_cli(e, &req) {
@@ -163,30 +251,48 @@ pub fn run(req: MatrixRequest) -> u8 {
                 ),
             }
         }
-        let runtime: Box<dyn Runtime> = if e.name == "reference-vm" {
-            Box::new(wasi_testsuite::refvm::RefVm { memfs: false })
-        } else {
-            Box::new(VendorRuntime { entry: e.clone() })
-        };
-        let mut runs: Vec<(RunKind, Vec<PathBuf>)> = Vec::new();
+        // (kind, suite folders, file name part, expectations) of each run.
+        let mut runs: Vec<(RunKind, Vec<PathBuf>, &str, Expectations)> = Vec::new();
+        let own = || Expectations::builtin(&e.name).unwrap_or_default();
         if let Some(w) = &req.wasi_suite {
-            runs.push((RunKind::Wasi, vec![w.clone()]));
+            runs.push((RunKind::Wasi, vec![w.clone()], "wasi", own()));
+            // The wasip1 tests as components: only where components run
+            // (the row says "modules only" elsewhere).
+            if runtime.supports_components() {
+                match p1_root.get_or_insert_with(|| {
+                    wasi_testsuite::p1component::prepare(
+                        &wasi_testsuite::p1component::wasip1_suites(w),
+                        &wasi_testsuite::p1component::default_out_dir(),
+                    )
+                }) {
+                    Ok(root) => runs.push((
+                        RunKind::Wasi,
+                        vec![root.clone()],
+                        "wasip1-as-component",
+                        p1component_expectations(&e.name),
+                    )),
+                    Err(err) => {
+                        eprintln!("{}: {P1_COMPONENT}: not run: {err}", e.name);
+                        unexpected.push(format!("{} {P1_COMPONENT}: not run: {err}", e.name));
+                    }
+                }
+            }
         }
         let mut _sandbox_guard = None;
         if req.sandbox {
             match wasi_testsuite::sandbox::prepare(&wasi_testsuite::sandbox::default_dir()) {
                 Ok((guard, dir, _)) => {
                     _sandbox_guard = Some(guard);
-                    runs.push((RunKind::Sandbox, vec![dir]));
+                    runs.push((RunKind::Sandbox, vec![dir], "sandbox", own()));
                 }
                 Err(err) => eprintln!("sandbox suite not prepared: {err}"),
             }
         }
-        for (kind, testsuites) in runs {
+        for (kind, testsuites, what, expectations) in runs {
             let mut opts = Options {
                 testsuites,
                 timeout: req.timeout,
-                expectations: Expectations::builtin(&e.name).unwrap_or_default(),
+                expectations,
                 ..Options::default()
             };
             if req.jobs > 0 {
@@ -198,11 +304,6 @@ pub fn run(req: MatrixRequest) -> u8 {
                     let mut doc = report.doc.clone();
                     doc.kind = kind;
                     provenance(&mut doc, e);
-                    let what = if kind == RunKind::Sandbox {
-                        "sandbox"
-                    } else {
-                        "wasi"
-                    };
                     let bad: Vec<_> = report
                         .results
                         .iter()
@@ -248,7 +349,7 @@ pub fn run(req: MatrixRequest) -> u8 {
         eprintln!("wasm-conform report: {}: {e}", req.out.display());
         return 2;
     }
-    let md = reports::runtimes::markdown(&docs, &expectations_link);
+    let md = table(&docs);
     let md_path = req.out.join(RUNTIMES_MD);
     if let Err(e) = std::fs::write(&md_path, &md) {
         eprintln!("wasm-conform report: {}: {e}", md_path.display());
@@ -424,6 +525,21 @@ pub fn render_table(docs: &mut [ResultsDoc], out: &Path) -> Option<std::io::Resu
         return None;
     }
     let catalogue = wasi_testsuite::runtimes::catalogue();
+    // Results saved before the documents said whether the runtime runs
+    // components: the catalogue says.
+    for d in docs.iter_mut().filter(|d| is_matrix(d)) {
+        if d.engine.config.contains_key(UNAVAILABLE_KEY)
+            || d.engine.config.contains_key(COMPONENTS_KEY)
+        {
+            continue;
+        }
+        if let Some(e) = catalogue.iter().find(|e| e.name == d.engine.name) {
+            let components = matrix_runtime(e).supports_components();
+            d.engine
+                .config
+                .insert(COMPONENTS_KEY.into(), serde_json::json!(components));
+        }
+    }
     docs.sort_by_key(|d| {
         catalogue
             .iter()
@@ -433,9 +549,143 @@ pub fn render_table(docs: &mut [ResultsDoc], out: &Path) -> Option<std::io::Resu
     let path = out.join(RUNTIMES_MD);
     Some(
         std::fs::create_dir_all(out)
-            .and_then(|_| {
-                std::fs::write(&path, reports::runtimes::markdown(docs, &expectations_link))
-            })
+            .and_then(|_| std::fs::write(&path, table(docs)))
             .map(|_| path),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reports::{Status, Unit, Verdict};
+
+    /// A WASI document of a catalogue runtime as a matrix run writes it
+    /// (title and route in the config; `components` only when given), with
+    /// units as (id, verdict kind, status).
+    fn doc(name: &str, components: Option<bool>, units: &[(&str, &str, Status)]) -> ResultsDoc {
+        let mut d = ResultsDoc::new(
+            RunKind::Wasi,
+            EngineInfo {
+                name: name.into(),
+                version: "1".into(),
+                config: Default::default(),
+            },
+            SuiteInfo {
+                root: "tests".into(),
+                revision: None,
+            },
+        );
+        let c = &mut d.engine.config;
+        c.insert(TITLE_KEY.into(), serde_json::json!(format!("{name} title")));
+        c.insert(ROUTE_KEY.into(), serde_json::json!("test"));
+        if let Some(b) = components {
+            c.insert(COMPONENTS_KEY.into(), serde_json::json!(b));
+        }
+        for (id, kind, st) in units {
+            d.push(Unit::new(*id, vec![Verdict::new(0, 0, *kind, *st)]));
+        }
+        d
+    }
+
+    /// A test the adapter's own expectations list (read from the file).
+    fn adapter_fault() -> String {
+        Expectations::builtin(wasi_testsuite::p1component::EXPECTATIONS)
+            .expect("the adapter's expectations parse")
+            .tests
+            .into_iter()
+            .map(|e| e.id)
+            .find(|id| id.contains("wasm32-wasip1-as-component/"))
+            .expect("the adapter's expectations list a wasip1 test")
+    }
+
+    #[test]
+    fn the_note_counts_only_adapter_faults_failing_everywhere() {
+        let listed = adapter_fault();
+        let ok = "rust/testsuite/wasm32-wasip1-as-component/ok";
+        let both = "rust/testsuite/wasm32-wasip1-as-component/both-but-not-the-adapter";
+        let one = "rust/testsuite/wasm32-wasip1-as-component/one";
+        let units = |one_status: (&'static str, Status)| {
+            vec![
+                (listed.as_str(), "xfail", Status::Fail),
+                (ok, "pass", Status::Pass),
+                (both, "xfail", Status::Fail),
+                (one, one_status.0, one_status.1),
+            ]
+        };
+        let docs = [
+            doc("reference-vm", Some(true), &units(("pass", Status::Pass))),
+            doc("wasmtime", Some(true), &units(("xfail", Status::Fail))),
+            doc("wamr", Some(false), &[]),
+        ];
+        let note = adapter_note(&docs).expect("a note when the column was run");
+        assert!(
+            note.contains("the 4 wasip1 tests")
+                && note.contains("(reference-vm title, wasmtime title)")
+                && note.contains(" 1 of them fail on every one")
+                && note.contains("so 3/4 is the most")
+                && note.contains(ADAPTER_EXPECTATIONS_LINK),
+            "{note}"
+        );
+        // When a runtime passes the adapter's test, the adapter is not
+        // blamed (and the runner reports its stale entry).
+        let mut docs = docs;
+        docs[1] = doc(
+            "wasmtime",
+            Some(true),
+            &[(listed.as_str(), "xpass", Status::Pass)],
+        );
+        let note = adapter_note(&docs).expect("a note");
+        assert!(!note.contains("most any runtime"), "{note}");
+        // No runtime ran the column: no note.
+        assert_eq!(adapter_note(&docs[2..]), None);
+    }
+
+    #[test]
+    fn rendering_saved_results_fills_in_who_runs_components() {
+        let listed = adapter_fault();
+        let ok = "rust/testsuite/wasm32-wasip1-as-component/ok";
+        // Saved before documents said `components`: the catalogue says
+        // wamr runs modules only and wasmtime runs components.
+        let mut docs = vec![
+            doc(
+                "wamr",
+                None,
+                &[("rust/testsuite/wasm32-wasip1/a", "pass", Status::Pass)],
+            ),
+            doc(
+                "wasmtime",
+                None,
+                &[("rust/testsuite/wasm32-wasip1/a", "pass", Status::Pass)],
+            ),
+            doc(
+                "reference-vm",
+                Some(true),
+                &[
+                    (ok, "pass", Status::Pass),
+                    (listed.as_str(), "xfail", Status::Fail),
+                ],
+            ),
+        ];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = render_table(&mut docs, dir.path())
+            .expect("a matrix run")
+            .expect("written");
+        let md = std::fs::read_to_string(path).expect("runtimes.md");
+        let header = md.lines().next().unwrap_or_default();
+        let col = header
+            .split(" | ")
+            .position(|c| c == P1_COMPONENT)
+            .expect("the column is in the header");
+        let cell = |name: &str| {
+            md.lines()
+                .find(|l| l.starts_with(&format!("| [{name} title]")))
+                .and_then(|l| l.split(" | ").nth(col))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(cell("reference-vm"), "1/2 (50.0%), 1 known", "{md}");
+        assert_eq!(cell("wamr"), reports::runtimes::MODULES_ONLY, "{md}");
+        assert_eq!(cell("wasmtime"), "not run", "{md}");
+        assert!(md.contains("so 1/2 is the most"), "{md}");
+    }
 }

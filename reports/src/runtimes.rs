@@ -1,8 +1,10 @@
 //! The vendor matrix: one row per runtime, one column per suite (spec,
-//! wasip1, wasip3, wasi-threads, sandbox), over the results documents of a
-//! `wasm-conform report --matrix` run. A runtime that could not be run here
-//! has a document without units whose engine config says why
-//! ([`UNAVAILABLE_KEY`]); its row says so instead of showing numbers.
+//! wasip1, wasip1 as components, wasip3, wasi-threads, sandbox), over the
+//! results documents of a `wasm-conform report --matrix` run. A runtime that
+//! could not be run here has a document without units whose engine config
+//! says why ([`UNAVAILABLE_KEY`]); its row says so instead of showing
+//! numbers. A runtime that runs core modules only ([`COMPONENTS_KEY`]
+//! false) says so in the columns made of components it was not given.
 
 use std::fmt::Write;
 
@@ -15,6 +17,15 @@ pub const UNAVAILABLE_KEY: &str = "unavailable";
 pub const ROUTE_KEY: &str = "route";
 /// Engine-config key with the runtime's display name.
 pub const TITLE_KEY: &str = "title";
+/// Engine-config key (a boolean): whether the runtime runs components.
+pub const COMPONENTS_KEY: &str = "components";
+
+/// The column of the wasip1 tests turned into WASI 0.2 components with the
+/// official preview1 adapter (test ids `.../wasm32-wasip1-as-component/NAME`).
+pub const P1_COMPONENT: &str = "wasip1 (as component)";
+/// The text of a [`P1_COMPONENT`] cell of a runtime that runs core modules
+/// only (it was not given the components).
+pub const MODULES_ONLY: &str = "not run (modules only)";
 
 /// The section's colours, by [`VendorCell::grade`].
 const CSS: &str = "<style>#runtime-matrix td,#runtime-matrix th{white-space:nowrap}\
@@ -23,7 +34,14 @@ const CSS: &str = "<style>#runtime-matrix td,#runtime-matrix th{white-space:nowr
 #runtime-matrix td.g-none{background:#eee;color:#555;white-space:normal}</style>\n";
 
 /// The matrix's columns, in order.
-pub const SUITES: &[&str] = &["spec", "wasip1", "wasip3", "wasi-threads", "sandbox"];
+pub const SUITES: &[&str] = &[
+    "spec",
+    "wasip1",
+    P1_COMPONENT,
+    "wasip3",
+    "wasi-threads",
+    "sandbox",
+];
 
 /// The matrix column of one unit.
 pub fn suite_of(kind: RunKind, unit_id: &str) -> &'static str {
@@ -33,6 +51,7 @@ pub fn suite_of(kind: RunKind, unit_id: &str) -> &'static str {
         RunKind::Fuzz => "fuzz",
         RunKind::Wasi if unit_id.contains("wasm32-wasip3") => "wasip3",
         RunKind::Wasi if unit_id.contains("wasi-threads") => "wasi-threads",
+        RunKind::Wasi if unit_id.contains("wasm32-wasip1-as-component/") => P1_COMPONENT,
         RunKind::Wasi => "wasip1",
     }
 }
@@ -141,10 +160,78 @@ pub struct VendorRow {
     pub route: Option<String>,
     /// Why it was not run, when it was not.
     pub unavailable: Option<String>,
+    /// Whether it runs components, when its documents say.
+    pub components: Option<bool>,
     /// Cells by suite, in [`SUITES`] order.
     pub cells: Vec<Option<VendorCell>>,
     /// Failing verdicts: (suite, unit id, status, expectation reason or message).
     pub failures: Vec<(String, String, Status, String)>,
+}
+
+impl VendorRow {
+    /// The text of a column this runtime has no verdicts in: "not run", or
+    /// [`MODULES_ONLY`] for the adapter's components on a runtime that runs
+    /// core modules only.
+    pub fn empty_cell(&self, suite: &str) -> &'static str {
+        if suite == P1_COMPONENT && self.components == Some(false) {
+            MODULES_ONLY
+        } else {
+            "not run"
+        }
+    }
+}
+
+/// What the runtimes that ran one column have in common.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnFacts {
+    /// The runtimes with verdicts in the column.
+    pub runtimes: Vec<String>,
+    /// The most tests (units) any of them ran in it.
+    pub tests: usize,
+    /// Tests that failed as listed (known) on every one of them.
+    pub known_everywhere: std::collections::BTreeSet<String>,
+}
+
+/// The [`ColumnFacts`] of `suite` over a matrix run's documents.
+pub fn column_facts(docs: &[ResultsDoc], suite: &str) -> ColumnFacts {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Per runtime: its units in the column, and those failing as known.
+    let mut seen: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for doc in docs {
+        for unit in doc
+            .units
+            .iter()
+            .filter(|u| suite_of(doc.kind, &u.id) == suite)
+        {
+            let name = doc.engine.name.as_str();
+            if !order.contains(&name) {
+                order.push(name);
+            }
+            let (all, known) = seen.entry(name).or_default();
+            all.insert(&unit.id);
+            let listed = unit.verdicts.iter().any(|v| {
+                matches!(v.status, Status::Fail | Status::Timeout | Status::Error)
+                    && is_known(doc.kind, v)
+            });
+            if listed {
+                known.insert(&unit.id);
+            }
+        }
+    }
+    let mut everywhere: Option<BTreeSet<String>> = None;
+    for (_, known) in seen.values() {
+        let k: BTreeSet<String> = known.iter().map(|s| s.to_string()).collect();
+        everywhere = Some(match everywhere {
+            None => k,
+            Some(e) => e.intersection(&k).cloned().collect(),
+        });
+    }
+    ColumnFacts {
+        runtimes: order.iter().map(|s| s.to_string()).collect(),
+        tests: seen.values().map(|(all, _)| all.len()).max().unwrap_or(0),
+        known_everywhere: everywhere.unwrap_or_default(),
+    }
 }
 
 fn config_str(doc: &ResultsDoc, key: &str) -> Option<String> {
@@ -191,6 +278,7 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
                     version: String::new(),
                     route: None,
                     unavailable: None,
+                    components: None,
                     cells: vec![None; SUITES.len()],
                     failures: Vec::new(),
                 });
@@ -203,6 +291,14 @@ pub fn rows(docs: &[ResultsDoc]) -> Vec<VendorRow> {
         }
         if let Some(r) = config_str(doc, ROUTE_KEY) {
             row.route = Some(r);
+        }
+        if let Some(c) = doc
+            .engine
+            .config
+            .get(COMPONENTS_KEY)
+            .and_then(|v| v.as_bool())
+        {
+            row.components = Some(c);
         }
         if let Some(u) = config_str(doc, UNAVAILABLE_KEY) {
             row.unavailable = Some(u);
@@ -282,10 +378,11 @@ fn unavailable_label(why: &str) -> &str {
 }
 
 /// The README table: one row per runtime, one column per suite; each
-/// runtime links to `link(name)` (its failures and their reasons). How each
-/// runtime got here, or why it could not, follows as a list: long texts in
-/// a column would squeeze the numbers.
-pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
+/// runtime links to `link(name)` (its failures and their reasons). The
+/// `notes` (paragraphs about columns) follow the table; then how each
+/// runtime got here, or why it could not, as a list: long texts in a column
+/// would squeeze the numbers.
+pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String, notes: &[String]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "| runtime | version | {} |", SUITES.join(" | "));
     let _ = writeln!(s, "|---|---|{}", "---:|".repeat(SUITES.len()));
@@ -304,8 +401,9 @@ pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
         let cells: Vec<String> = r
             .cells
             .iter()
-            .map(|c| match c {
-                None => "not run".to_string(),
+            .zip(SUITES)
+            .map(|(c, suite)| match c {
+                None => r.empty_cell(suite).to_string(),
                 Some(c) => {
                     let mut t = c.text();
                     for (n, what, strong) in c.notes() {
@@ -325,6 +423,10 @@ pub fn markdown(docs: &[ResultsDoc], link: &dyn Fn(&str) -> String) -> String {
             r.version.replace('|', "\\|"),
             cells.join(" | ")
         );
+    }
+    for n in notes {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{}", n.trim_end());
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "How each got here:");
@@ -377,9 +479,11 @@ pub fn section_html(docs: &[ResultsDoc]) -> String {
             continue;
         }
         let _ = write!(out, "<td>{}</td>", esc(&r.version));
-        for c in &r.cells {
+        for (c, suite) in r.cells.iter().zip(SUITES) {
             match c {
-                None => out.push_str("<td class=\"g-none\">not run</td>"),
+                None => {
+                    let _ = write!(out, "<td class=\"g-none\">{}</td>", r.empty_cell(suite));
+                }
                 Some(c) => {
                     // The share on the first line, the rest small below it,
                     // so that the columns stay narrow.
@@ -495,14 +599,15 @@ mod tests {
         let p1 = r.cells[1].unwrap();
         assert_eq!((p1.pass, p1.known, p1.unexpected), (1, 1, 0));
         assert_eq!(p1.text(), "1/2 (50.0%)");
-        assert!(markdown(&docs, &|n| n.to_string()).contains("1/2 (50.0%), 1 known |"));
+        assert!(markdown(&docs, &|n| n.to_string(), &[]).contains("1/2 (50.0%), 1 known |"));
+        let col = |s: &str| SUITES.iter().position(|x| *x == s).unwrap_or(usize::MAX);
         assert_eq!(
-            r.cells[2].unwrap().text(),
+            r.cells[col("wasip3")].unwrap().text(),
             "not run (1 unsupported/skipped)"
         );
-        assert_eq!(r.cells[3].unwrap().text(), "1/1 (100.0%)");
-        assert!(r.cells[0].is_none() && r.cells[4].is_none());
-        let md = markdown(&docs, &|n| format!("#{n}"));
+        assert_eq!(r.cells[col("wasi-threads")].unwrap().text(), "1/1 (100.0%)");
+        assert!(r.cells[0].is_none() && r.cells[col("sandbox")].is_none());
+        let md = markdown(&docs, &|n| format!("#{n}"), &[]);
         assert!(!md.contains(" 0/0") && !md.contains("(0.0%)"), "{md}");
         // The dashboard: the share on the first line, the rest small under it.
         let html = section_html(&docs);
@@ -542,7 +647,7 @@ mod tests {
         assert_eq!((s.pass, s.known, s.unexpected), (0, 1, 1));
         let w = r.cells[1].unwrap();
         assert_eq!((w.pass, w.known, w.unexpected, w.stale), (1, 1, 1, 1));
-        let md = markdown(&docs, &|n| n.to_string());
+        let md = markdown(&docs, &|n| n.to_string(), &[]);
         assert!(
             md.contains("0/2 (0.0%), 1 known, **1 unexpected**")
                 && md.contains("1/3 (33.3%), 1 known, **1 unexpected**, **1 stale**"),
@@ -565,7 +670,7 @@ mod tests {
             &[("sandbox/a", Status::Pass, false)],
         );
         let docs = [ok, d];
-        let md = markdown(&docs, &|n| n.to_string());
+        let md = markdown(&docs, &|n| n.to_string(), &[]);
         let (table, notes) = md.split_once("\n\n").unwrap_or((&md, ""));
         // The row says so; the reason and the routes follow the table.
         assert!(
@@ -603,6 +708,113 @@ mod tests {
             "not installable here"
         );
         assert_eq!(unavailable_label("no colon"), "not installable here");
+    }
+
+    /// A WASI document of `name` whose engine config says whether it runs
+    /// components; units as (id, verdict kind, status).
+    fn wasi_doc(name: &str, components: bool, units: &[(&str, &str, Status)]) -> ResultsDoc {
+        let mut d = doc(name, RunKind::Wasi, &[]);
+        d.engine
+            .config
+            .insert(COMPONENTS_KEY.into(), serde_json::json!(components));
+        for (id, kind, st) in units {
+            d.push(Unit::new(
+                id.to_string(),
+                vec![Verdict::new(0, 0, *kind, *st)],
+            ));
+        }
+        d
+    }
+
+    #[test]
+    fn the_adapter_column_counts_its_own_units_and_says_modules_only() {
+        let p1 = "rust/testsuite/wasm32-wasip1/a";
+        let (a, b, c) = (
+            "rust/testsuite/wasm32-wasip1-as-component/a",
+            "rust/testsuite/wasm32-wasip1-as-component/b",
+            "assemblyscript/testsuite/wasm32-wasip1-as-component/c",
+        );
+        let docs = [
+            wasi_doc(
+                "vm",
+                true,
+                &[
+                    (p1, "pass", Status::Pass),
+                    (a, "pass", Status::Pass),
+                    (b, "pass", Status::Pass),
+                    (c, "xfail", Status::Fail),
+                ],
+            ),
+            wasi_doc(
+                "cli",
+                true,
+                &[
+                    (a, "pass", Status::Pass),
+                    (b, "xfail", Status::Fail),
+                    (c, "xfail", Status::Fail),
+                ],
+            ),
+            wasi_doc("old", false, &[(p1, "fail", Status::Fail)]),
+        ];
+        assert_eq!(suite_of(RunKind::Wasi, a), P1_COMPONENT);
+        assert_eq!(suite_of(RunKind::Wasi, p1), "wasip1");
+        let col = SUITES
+            .iter()
+            .position(|s| *s == P1_COMPONENT)
+            .unwrap_or(usize::MAX);
+        let rows = rows(&docs);
+        let vm = rows[0].cells[col].unwrap();
+        assert_eq!((vm.pass, vm.known, vm.unexpected), (2, 1, 0));
+        // The wasip1 column keeps the module run only.
+        assert_eq!(rows[0].cells[1].unwrap().judged(), 1);
+        let cli = rows[1].cells[col].unwrap();
+        assert_eq!((cli.pass, cli.known), (1, 2));
+        assert!(rows[2].cells[col].is_none());
+        let note = "Note about the column.".to_string();
+        let md = markdown(&docs, &|n| n.to_string(), std::slice::from_ref(&note));
+        let line = |name: &str| {
+            md.lines()
+                .find(|l| l.starts_with(&format!("| [{name}]")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let cells = |l: String| -> Vec<String> {
+            l.split(" | ")
+                .map(|c| c.trim_matches('|').trim().to_string())
+                .collect()
+        };
+        assert_eq!(cells(line("vm"))[col + 2], "2/3 (66.7%), 1 known", "{md}");
+        assert_eq!(cells(line("cli"))[col + 2], "1/3 (33.3%), 2 known", "{md}");
+        assert_eq!(cells(line("old"))[col + 2], MODULES_ONLY, "{md}");
+        assert!(md.lines().next().unwrap_or_default().contains(P1_COMPONENT));
+        // The note sits between the table and the list of routes.
+        let (table, rest) = md.split_once("\n\n").unwrap_or((&md, ""));
+        assert!(!table.contains(&note) && rest.starts_with(&note), "{md}");
+        let html = section_html(&docs);
+        assert!(
+            html.contains(&format!("<td class=\"g-none\">{MODULES_ONLY}</td>")),
+            "{html}"
+        );
+        // What the two runtimes have in common: c fails as listed on both.
+        let f = column_facts(&docs, P1_COMPONENT);
+        assert_eq!(f.runtimes, ["vm", "cli"]);
+        assert_eq!(f.tests, 3);
+        assert_eq!(f.known_everywhere.iter().collect::<Vec<_>>(), [c]);
+    }
+
+    #[test]
+    fn a_runtime_that_does_not_say_is_not_called_modules_only() {
+        let docs = [doc(
+            "rt",
+            RunKind::Wasi,
+            &[("x/wasm32-wasip1/a", Status::Pass, false)],
+        )];
+        let r = &rows(&docs)[0];
+        assert_eq!(r.components, None);
+        assert_eq!(r.empty_cell(P1_COMPONENT), "not run");
+        let md = markdown(&docs, &|n| n.to_string(), &[]);
+        assert!(!md.contains(MODULES_ONLY), "{md}");
+        assert_eq!(column_facts(&docs, P1_COMPONENT), ColumnFacts::default());
     }
 
     #[test]

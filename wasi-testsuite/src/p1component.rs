@@ -29,6 +29,20 @@ pub const EXPECTATIONS: &str = "preview1-adapter";
 /// Suffix of the suite folders of the generated copy.
 pub const SUITE_SUFFIX: &str = "-as-component";
 
+/// The languages of the official suite whose `testsuite/wasm32-wasip1`
+/// folders are the default input of this mode.
+pub const WASIP1_LANGUAGES: &[&str] = &["rust", "c", "assemblyscript"];
+
+/// The default input of this mode under the official suite's `tests/`
+/// folder: `LANG/testsuite/wasm32-wasip1` for each of [`WASIP1_LANGUAGES`]
+/// (whether present or not: [`prepare`] reports a missing one).
+pub fn wasip1_suites(tests: &Path) -> Vec<PathBuf> {
+    WASIP1_LANGUAGES
+        .iter()
+        .map(|l| tests.join(l).join("testsuite/wasm32-wasip1"))
+        .collect()
+}
+
 /// Wraps a preview1 command module into a component with the preview1
 /// adapter (`wasi_snapshot_preview1` imports are satisfied by the adapter,
 /// which imports WASI 0.2).
