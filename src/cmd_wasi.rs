@@ -103,11 +103,7 @@ pub fn wasi(args: WasiArgs) -> u8 {
             }
         }
     } else if args.testsuites.is_empty() && args.preview1_as_component {
-        let root = default_testsuite();
-        ["rust", "c", "assemblyscript"]
-            .iter()
-            .map(|l| root.join(l).join("testsuite/wasm32-wasip1"))
-            .collect()
+        wasi_testsuite::p1component::wasip1_suites(&default_testsuite())
     } else if args.testsuites.is_empty() {
         vec![default_testsuite()]
     } else {
