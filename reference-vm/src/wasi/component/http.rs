@@ -160,11 +160,20 @@ impl FieldList {
     }
 }
 
-/// What the host has read of a body a component writes: the bytes so far,
-/// and the trailers future's value once written.
+/// The most bytes of one message body the host holds (0.3 bodies are
+/// buffered whole between the component and the network): a longer body
+/// fails its message with `HTTP-request-body-size` /
+/// `HTTP-response-body-size`, or a served request with 413.
+pub const MAX_BODY: usize = 16 << 20;
+
+/// What the host has read of a body a component writes: the bytes so far
+/// (at most [`MAX_BODY`]; `written` counts them all), and the trailers
+/// future's value once written.
 #[derive(Clone, Default)]
 struct Sunk {
     data: Arc<Mutex<Vec<u8>>>,
+    /// Every byte the component wrote, kept or not.
+    written: Arc<std::sync::atomic::AtomicU64>,
     trailers: Arc<Mutex<Option<Value>>>,
     /// The contents stream ended (its writer dropped), or there is none.
     ended: Arc<std::sync::atomic::AtomicBool>,
@@ -173,6 +182,12 @@ struct Sunk {
 }
 
 impl Sunk {
+    /// The body's length when it went past [`MAX_BODY`].
+    fn too_long(&self) -> Option<u64> {
+        let n = self.written.load(std::sync::atomic::Ordering::SeqCst);
+        (n > MAX_BODY as u64).then_some(n)
+    }
+
     /// Whether the component has finished writing the body.
     fn complete(&self) -> bool {
         use std::sync::atomic::Ordering::SeqCst;
@@ -584,15 +599,20 @@ fn guest_body(cx: &mut HostCx<'_>, a: &[Value], at: usize) -> Result<Body, Trap>
         Some(Value::Option(None)) => sunk.ended.store(true, SeqCst),
         Some(Value::Option(Some(s))) => {
             let data = sunk.data.clone();
+            let written = sunk.written.clone();
             let ended = sunk.ended.clone();
             cx.stream_into_polled(
                 s,
                 Box::new(move |vs| match vs {
                     Some(vs) => {
-                        lock(&data).extend(vs.iter().filter_map(|v| match v {
-                            Value::U8(b) => Some(*b),
-                            _ => None,
-                        }));
+                        // Past the cap the bytes are counted, not kept.
+                        let n = written.fetch_add(vs.len() as u64, SeqCst);
+                        if n.saturating_add(vs.len() as u64) <= MAX_BODY as u64 {
+                            lock(&data).extend(vs.iter().filter_map(|v| match v {
+                                Value::U8(b) => Some(*b),
+                                _ => None,
+                            }));
+                        }
                         std::task::Poll::Ready(vs.len())
                     }
                     None => {
@@ -1372,6 +1392,12 @@ fn outgoing(objs: &Shared, rq: Request) -> Result<Outgoing, Value> {
         .ok_or_else(|| code("HTTP-request-URI-invalid"))?;
     let (body, trailers) = match rq.body {
         Body::Guest(sunk) => {
+            if let Some(n) = sunk.too_long() {
+                return Err(Value::Variant(
+                    "HTTP-request-body-size".into(),
+                    Some(Box::new(opt_value(Some(Value::U64(n))))),
+                ));
+            }
             let data = std::mem::take(&mut *lock(&sunk.data));
             let t = lock(&sunk.trailers).take();
             let trailers = match t {
@@ -1604,10 +1630,18 @@ mod wire {
             .map_err(|e| hyper_error(&e))?;
             let status = resp.status().as_u16();
             let headers = entries(resp.headers());
-            let collected = tokio::time::timeout(DEFAULT_TIMEOUT, resp.into_body().collect())
+            let limited = http_body_util::Limited::new(resp.into_body(), MAX_BODY);
+            let collected = tokio::time::timeout(DEFAULT_TIMEOUT, limited.collect())
                 .await
                 .map_err(|_| code("HTTP-response-timeout"))?
-                .map_err(|e| hyper_error(&e))?;
+                .map_err(|e| match e.downcast_ref::<hyper::Error>() {
+                    Some(e) => hyper_error(e),
+                    // Past the host's cap (http_body_util's LengthLimitError).
+                    None => Value::Variant(
+                        "HTTP-response-body-size".into(),
+                        Some(Box::new(opt_value(None))),
+                    ),
+                })?;
             let trailers = collected.trailers().map(entries);
             conn.abort();
             Ok(Incoming {
@@ -1780,6 +1814,9 @@ fn handle(
     }
     let (body, trailers) = match resp.body {
         Body::Guest(sunk) => {
+            if sunk.too_long().is_some() {
+                return (fail(500), None);
+            }
             let data = std::mem::take(&mut *lock(&sunk.data));
             let t = lock(&sunk.trailers).take();
             let trailers = match t {
@@ -1841,11 +1878,18 @@ fn accept_loop(
                         let jobs = jobs.clone();
                         async move {
                             let (parts, body) = req.into_parts();
-                            let collected = body.collect().await;
-                            let (body, trailers) = match collected {
+                            let limited = http_body_util::Limited::new(body, MAX_BODY);
+                            let (body, trailers) = match limited.collect().await {
                                 Ok(c) => {
                                     let t = c.trailers().map(wire::entries);
                                     (c.to_bytes().to_vec(), t)
+                                }
+                                // RFC 9110 section 15.5.14: past the host's cap.
+                                Err(e) if e.downcast_ref::<hyper::Error>().is_none() => {
+                                    let mut r =
+                                        hyper::Response::new(wire::frames(Vec::new(), None));
+                                    *r.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
+                                    return Ok::<_, std::convert::Infallible>(r);
                                 }
                                 Err(_) => (Vec::new(), None),
                             };
@@ -1900,6 +1944,48 @@ fn accept_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A response body past the host's cap fails the request with
+    /// `HTTP-response-body-size` instead of growing the host without bound.
+    #[cfg(feature = "http")]
+    #[test]
+    fn a_response_body_past_the_cap_is_a_body_size_error() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut head = [0u8; 1024];
+            let _ = conn.read(&mut head);
+            let len = MAX_BODY + 1;
+            let _ = write!(conn, "HTTP/1.1 200 OK\r\ncontent-length: {len}\r\n\r\n");
+            let chunk = vec![b'x'; 1 << 16];
+            let mut sent = 0;
+            while sent < len {
+                let n = chunk.len().min(len - sent);
+                if conn.write_all(&chunk[..n]).is_err() {
+                    break;
+                }
+                sent += n;
+            }
+        });
+        let r = wire::send(Outgoing {
+            method: "GET".into(),
+            authority: addr.to_string(),
+            path: "/".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            trailers: None,
+            connect_timeout: None,
+            first_byte_timeout: None,
+        });
+        match r {
+            Err(Value::Variant(case, _)) => assert_eq!(case, "HTTP-response-body-size"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a body past the cap was taken"),
+        }
+        let _ = server.join();
+    }
 
     #[test]
     fn field_names_are_tokens() {
