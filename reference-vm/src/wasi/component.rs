@@ -258,7 +258,9 @@ impl Host {
                 // first deadline (a virtual clock moves on by as much).
                 (Some(d), true) => {
                     let nap = pause.min(std::time::Duration::from_nanos(d.saturating_sub(now)));
-                    let _ = self.ctx().pass_time(u64::try_from(nap.as_nanos()).unwrap_or(0));
+                    let _ = self
+                        .ctx()
+                        .pass_time(u64::try_from(nap.as_nanos()).unwrap_or(0));
                     std::thread::sleep(nap);
                 }
                 (None, _) => std::thread::sleep(pause),
@@ -895,7 +897,9 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
                 }
                 let reps: Vec<u32> = ps.iter().map(|p| rep(Some(p))).collect::<Result<_, _>>()?;
                 let ready = poll_reps(h, &reps)?;
-                Ok(Some(Value::List(ready.into_iter().map(Value::U32).collect())))
+                Ok(Some(Value::List(
+                    ready.into_iter().map(Value::U32).collect(),
+                )))
             },
         )
         .register(rt, "wasi:io/poll", v);
@@ -1268,7 +1272,9 @@ fn clocks_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             Some(T::Own(p.pollable)),
             |h, a| {
                 let when = u64_arg(a.first())?;
-                Ok(Some(Value::Own(h.push(Object::Pollable(Pollable::Clock(Some(when)))))))
+                Ok(Some(Value::Own(
+                    h.push(Object::Pollable(Pollable::Clock(Some(when)))),
+                )))
             },
         )
         .func(
@@ -1278,7 +1284,9 @@ fn clocks_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
             |h, a| {
                 let d = u64_arg(a.first())?;
                 let when = h.ctx().clock_now(false).saturating_add(d);
-                Ok(Some(Value::Own(h.push(Object::Pollable(Pollable::Clock(Some(when)))))))
+                Ok(Some(Value::Own(
+                    h.push(Object::Pollable(Pollable::Clock(Some(when)))),
+                )))
             },
         )
         .register(rt, "wasi:clocks/monotonic-clock", v);
@@ -1430,7 +1438,7 @@ fn link(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) -> http::Objs {
     filesystem(rt, &host, Fs { p3: true }, descriptor3, None);
     let (tcp, udp) = (resource(rt), resource(rt));
     sockets::sockets_p3(rt, &host, tcp, udp);
-    http::http(rt, &host)
+    http::http(rt, &host, &p2)
 }
 
 /// The `wasi:cli/run` export to call: the highest 0.3.x, else the highest
