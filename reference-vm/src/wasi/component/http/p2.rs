@@ -69,42 +69,52 @@ impl Drop for Reader {
 
 type InRef = Arc<Reader>;
 
-/// The `error-code` of a failed stream, as a `wasi:io/error` message.
+/// The `error-code` of a failed stream, as a `wasi:io/error` message:
+/// the case, and after `: ` a payload of a number or string option.
 fn error_message(code: &Value) -> String {
-    match code {
-        Value::Variant(case, None) => format!("{ERROR_PREFIX}{case}"),
-        Value::Variant(case, Some(p)) => match &**p {
-            Value::Option(Some(s)) if case == "internal-error" => match &**s {
-                Value::String(s) => format!("{ERROR_PREFIX}{case}: {s}"),
-                _ => format!("{ERROR_PREFIX}{case}"),
-            },
-            _ => format!("{ERROR_PREFIX}{case}"),
+    let Value::Variant(case, payload) = code else {
+        return ERROR_PREFIX.trim_end().to_string();
+    };
+    let shown = payload.as_deref().and_then(|p| match p {
+        Value::Option(Some(v)) => match &**v {
+            Value::String(s) => Some(s.clone()),
+            Value::U64(n) => Some(n.to_string()),
+            Value::U32(n) => Some(n.to_string()),
+            _ => None,
         },
-        _ => ERROR_PREFIX.trim_end().to_string(),
+        _ => None,
+    });
+    match shown {
+        Some(s) => format!("{ERROR_PREFIX}{case}: {s}"),
+        None => format!("{ERROR_PREFIX}{case}"),
     }
 }
 
 /// The `error-code` an error message names, when the message came from
-/// [`error_message`] and the case has no payload (or is `internal-error`).
+/// [`error_message`] and the case has no payload or an optional number or
+/// string (`http-error-code`).
 fn message_code(msg: &str) -> Option<Value> {
     let rest = msg.strip_prefix(ERROR_PREFIX)?;
-    let (case, why) = match rest.split_once(": ") {
+    let (case, shown) = match rest.split_once(": ") {
         Some((c, w)) => (c, Some(w)),
         None => (rest, None),
     };
-    if case == "internal-error" {
-        return Some(match why {
-            Some(w) => internal(w),
-            None => Value::Variant(case.into(), Some(Box::new(opt_value(None)))),
-        });
-    }
     let ValType::Variant(cases) = error_code_type() else {
         return None;
     };
-    cases
-        .iter()
-        .any(|(c, t)| c == case && t.is_none())
-        .then(|| code(case))
+    let (_, ty) = cases.iter().find(|(c, _)| c == case)?;
+    let payload = match (ty, shown) {
+        (None, None) => return Some(code(case)),
+        (Some(ValType::Option(t)), shown) => opt_value(match (&**t, shown) {
+            (_, None) => None,
+            (ValType::String, Some(s)) => Some(Value::String(s.to_string())),
+            (ValType::U64, Some(s)) => Some(Value::U64(s.parse().ok()?)),
+            (ValType::U32, Some(s)) => Some(Value::U32(s.parse().ok()?)),
+            _ => return None,
+        }),
+        _ => return None,
+    };
+    Some(Value::Variant(case.to_string(), Some(Box::new(payload))))
 }
 
 /// The guest's `input-stream` over a received body.
@@ -1791,15 +1801,29 @@ mod tests {
 
     #[test]
     fn error_messages_carry_their_code() {
-        for v in [code("connection-refused"), internal("why: not")] {
+        let sized = |n: Option<u64>| {
+            Value::Variant(
+                "HTTP-request-body-size".into(),
+                Some(Box::new(opt_value(n.map(Value::U64)))),
+            )
+        };
+        for v in [
+            code("connection-refused"),
+            internal("why: not"),
+            sized(Some(3)),
+            sized(None),
+        ] {
             assert_eq!(message_code(&error_message(&v)), Some(v));
         }
-        // A case with a payload other than internal-error is not read back.
-        let sized = Value::Variant(
-            "HTTP-request-body-size".into(),
-            Some(Box::new(opt_value(Some(Value::U64(3))))),
+        // A record payload is not read back; other messages are no code.
+        let dns = Value::Variant(
+            "DNS-error".into(),
+            Some(Box::new(record(vec![
+                ("rcode", opt_value(None)),
+                ("info-code", opt_value(None)),
+            ]))),
         );
-        assert_eq!(message_code(&error_message(&sized)), None);
+        assert_eq!(message_code(&error_message(&dns)), None);
         assert_eq!(message_code("closed"), None);
     }
 
