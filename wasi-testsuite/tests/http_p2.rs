@@ -166,6 +166,8 @@ fn client_sends_a_streamed_body_and_reads_the_echo() {
     // The echo server answers with a body of the request's length.
     assert_eq!(bytes_of(&t[1]), body.len().to_string().into_bytes());
     assert_eq!(bytes_of(&t[2]), body);
+    // The test server sends no trailer section: `get` gives none.
+    assert_eq!(bytes_of(&t[3]), b"");
 }
 
 #[test]
@@ -253,28 +255,18 @@ fn client_error_codes() {
 
 #[test]
 fn serves_the_proxy_world() {
-    let bytes = component("proxy", PROXY);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let stop = Arc::new(AtomicBool::new(false));
-    let st = stop.clone();
-    let server = std::thread::spawn(move || {
-        let ctx = WasiCtx::builder().build();
-        reference_vm::wasi::component::http::serve_component(
-            &bytes,
-            ctx,
-            reference_vm::Config::default(),
-            listener,
-            st,
-        )
-    });
+    let (addr, stop, server) = serve_proxy();
     let mut answers = Vec::new();
     for body in ["first", "second request"] {
         answers.push(net::http_request(
             addr,
             "POST",
             "/any?q=1",
-            &[("x-test".to_string(), format!("v-{body}"))],
+            &[
+                ("x-test".to_string(), format!("v-{body}")),
+                // RFC 9110 section 10.1.4: this client takes trailers.
+                ("te".to_string(), "trailers".to_string()),
+            ],
             Some(body),
             GUARD,
         ));
@@ -292,5 +284,59 @@ fn serves_the_proxy_world() {
             .map(|(_, v)| v.clone());
         assert_eq!(header, Some(format!("v-{body}").into_bytes()));
         assert_eq!(got.body, format!("echo:{body}").into_bytes());
+        assert_eq!(
+            got.trailers,
+            Some(vec![("x-t".to_string(), b"tv".to_vec())])
+        );
     }
+}
+
+/// Serves the proxy component on a loopback port until the returned flag
+/// is set; the thread gives serving's outcome.
+fn serve_proxy() -> (
+    std::net::SocketAddr,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<Result<reference_vm::wasi::RunResult, reference_vm::wasi::RunError>>,
+) {
+    let bytes = component("proxy", PROXY);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let stop = Arc::new(AtomicBool::new(false));
+    let st = stop.clone();
+    let server = std::thread::spawn(move || {
+        reference_vm::wasi::component::http::serve_component(
+            &bytes,
+            WasiCtx::builder().build(),
+            reference_vm::Config::default(),
+            listener,
+            st,
+        )
+    });
+    (addr, stop, server)
+}
+
+#[test]
+fn client_component_talks_to_the_served_proxy() {
+    let (addr, stop, server) = serve_proxy();
+    let (mut rt, inst) = client(true);
+    let got = rt.invoke_path(
+        inst,
+        &["roundtrip"],
+        &[
+            string(&addr.to_string()),
+            string("/p"),
+            bytes_value(b"payload"),
+            Value::Bool(false),
+            string("x-got"),
+        ],
+    );
+    stop.store(true, Ordering::SeqCst);
+    let served = server.join().expect("server thread");
+    assert_eq!(served.map(|r| r.exit_code).ok(), Some(0));
+    let t = tuple(got.expect("roundtrip runs"));
+    assert_eq!(u32_of(&t[0]), 201);
+    assert_eq!(bytes_of(&t[1]), b"hello");
+    assert_eq!(bytes_of(&t[2]), b"echo:payload");
+    // The proxy's trailer, through incoming-body.finish and future-trailers.
+    assert_eq!(bytes_of(&t[3]), b"tv");
 }

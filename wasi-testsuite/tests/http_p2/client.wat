@@ -13,6 +13,10 @@
   (import "wasi:http/types@0.2.12" "[method]future-incoming-response.get" (func $fut_get (param i32 i32)))
   (import "wasi:http/types@0.2.12" "[resource-drop]future-incoming-response" (func $drop_fut (param i32)))
   (import "wasi:http/outgoing-handler@0.2.12" "handle" (func $handle (param i32 i32 i32 i32)))
+  (import "wasi:http/types@0.2.12" "[static]incoming-body.finish" (func $ib_finish (param i32) (result i32)))
+  (import "wasi:http/types@0.2.12" "[method]future-trailers.subscribe" (func $tr_subscribe (param i32) (result i32)))
+  (import "wasi:http/types@0.2.12" "[method]future-trailers.get" (func $tr_get (param i32 i32)))
+  (import "wasi:http/types@0.2.12" "[resource-drop]future-trailers" (func $drop_tr (param i32)))
 ;;BODY;;
   ;; Waits for the response of future $fut; leaves `get`'s answer at R.
   (func $await (param $fut i32)
@@ -30,7 +34,7 @@
     (param $bp i32) (param $bl i32) (param $tr i32) (param $wp i32) (param $wl i32)
     (result i32)
     (local $f i32) (local $req i32) (local $ob i32) (local $os i32) (local $fut i32)
-    (local $resp i32) (local $h i32) (local $ib i32) (local $is i32) (local $t i32)
+    (local $resp i32) (local $h i32) (local $ib i32) (local $is i32) (local $t i32) (local $p i32)
     (local.set $f (call $fields_new))
     (call $append (local.get $f) (i32.const 0x100) (i32.const 6) (i32.const 0x110) (i32.const 5) (i32.const 0x400))
     (call $ok (i32.const 0x400))
@@ -82,7 +86,27 @@
     (i32.store (i32.const 0x48c) (i32.const 0x1000))
     (i32.store (i32.const 0x490) (call $read_all (local.get $is)))
     (call $drop_is (local.get $is))
-    (call $drop_ib (local.get $ib))
+    ;; The trailers, once the body is finished.
+    (local.set $t (call $ib_finish (local.get $ib)))
+    (local.set $p (call $tr_subscribe (local.get $t)))
+    (call $block (local.get $p))
+    (call $drop_pollable (local.get $p))
+    (call $tr_get (local.get $t) (i32.const 0x400))
+    (if (i32.eqz (i32.load8_u (i32.const 0x400))) (then unreachable))
+    (call $ok (i32.const 0x408))
+    (call $ok (i32.const 0x410))
+    (i32.store (i32.const 0x494) (i32.const 0))
+    (i32.store (i32.const 0x498) (i32.const 0))
+    (if (i32.load8_u (i32.const 0x418))
+      (then
+        (local.set $h (i32.load (i32.const 0x41c)))
+        (call $first_value (local.get $h) (i32.const 0x120) (i32.const 3) (i32.const 0x494))
+        (call $drop_fields (local.get $h))))
+    ;; A second get: the value went out once.
+    (call $tr_get (local.get $t) (i32.const 0x400))
+    (if (i32.eqz (i32.load8_u (i32.const 0x400))) (then unreachable))
+    (if (i32.eqz (i32.load8_u (i32.const 0x408))) (then unreachable))
+    (call $drop_tr (local.get $t))
     (call $drop_resp (local.get $resp))
     (i32.const 0x480))
 

@@ -6,8 +6,9 @@
   (import "wasi:http/types@0.2.12" "[method]outgoing-response.body" (func $resp_body (param i32 i32)))
   (import "wasi:http/types@0.2.12" "[static]response-outparam.set" (func $set (param i32 i32 i32 i32 i64 i32 i32 i32 i32)))
 ;;BODY;;
-  ;; Answers 201 with header x-got (the request's x-test) and body
-  ;; "echo:" + the request body, written after the response is set.
+  ;; Answers 201 with header x-got (the request's x-test), body "echo:" +
+  ;; the request body (written after the response is set), and trailer
+  ;; x-t: tv.
   (func (export "wasi:http/incoming-handler@0.2.12#handle") (param $req i32) (param $out i32)
     (local $h i32) (local $ib i32) (local $is i32) (local $n i32)
     (local $f i32) (local $resp i32) (local $ob i32) (local $os i32)
@@ -28,6 +29,9 @@
     (call $append (local.get $f) (i32.const 0x220) (i32.const 5)
       (i32.load (i32.const 0x460)) (i32.load (i32.const 0x464)) (i32.const 0x400))
     (call $ok (i32.const 0x400))
+    ;; The response's trailer x-t is announced (RFC 9110 section 6.6.2).
+    (call $append (local.get $f) (i32.const 0x240) (i32.const 7) (i32.const 0x120) (i32.const 3) (i32.const 0x400))
+    (call $ok (i32.const 0x400))
     (local.set $resp (call $resp_new (local.get $f)))
     (call $okv (call $set_status (local.get $resp) (i32.const 201)))
     (call $resp_body (local.get $resp) (i32.const 0x400))
@@ -43,5 +47,9 @@
     (call $bwf (local.get $os) (i32.const 0x1000) (local.get $n) (i32.const 0x400))
     (call $ok (i32.const 0x400))
     (call $drop_os (local.get $os))
-    (call $finish (local.get $ob) (i32.const 0) (i32.const 0) (i32.const 0x400))
+    ;; Trailer x-t: tv.
+    (local.set $f (call $fields_new))
+    (call $append (local.get $f) (i32.const 0x120) (i32.const 3) (i32.const 0x130) (i32.const 2) (i32.const 0x400))
+    (call $ok (i32.const 0x400))
+    (call $finish (local.get $ob) (i32.const 1) (local.get $f) (i32.const 0x400))
     (call $ok (i32.const 0x400)))

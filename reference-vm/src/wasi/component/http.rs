@@ -671,7 +671,9 @@ pub(super) fn http(rt: &mut Runtime, host: &Arc<Host>, p2: &P2Types) -> Objs {
     }
 }
 
-/// The objects behind the `wasi:http` resources of one run.
+/// The objects behind the `wasi:http` resources of one run (what serving
+/// a component reaches).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(super) struct Objs {
     p3: Shared,
     #[cfg(feature = "http")]

@@ -39,6 +39,9 @@ struct Inbound {
     /// Nobody will read the rest (the guest finished or dropped the body):
     /// what still comes is dropped, so the trailers can arrive.
     discard: bool,
+    /// The guest dropped every hold on the body: the connection stops
+    /// reading it.
+    abandoned: bool,
     /// The connection, waiting for room.
     waker: Option<Waker>,
 }
@@ -62,6 +65,7 @@ impl Drop for Reader {
     fn drop(&mut self) {
         let mut g = lock(&self.0);
         g.discard = true;
+        g.abandoned = true;
         g.data.clear();
         g.wake();
     }
@@ -1485,13 +1489,17 @@ async fn room(dst: &InShared) -> bool {
 }
 
 /// Reads a received body into `dst` as the guest makes room, then sets
-/// its end (trailers or error). Once the guest wants no more, what remains
-/// is read and dropped until the end (the trailers come last).
+/// its end (trailers or error). Once the guest has finished the body, what
+/// remains is read and dropped until the end (the trailers come last);
+/// once it has dropped every hold on the body, reading stops.
 async fn feed(mut body: hyper::body::Incoming, dst: InShared, between: Duration) {
     use http_body_util::BodyExt;
     let mut trailers = None;
     let end = loop {
         let keep = room(&dst).await;
+        if lock(&dst).abandoned {
+            return;
+        }
         let next = match tokio::time::timeout(between, body.frame()).await {
             Err(_) => break Err(code("connection-read-timeout")),
             Ok(n) => n,
