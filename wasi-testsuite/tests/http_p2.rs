@@ -271,9 +271,23 @@ fn serves_the_proxy_world() {
             GUARD,
         ));
     }
+    // A handler that traps (no x-test header) answers 500; its instance
+    // was the request's own, so serving goes on.
+    let trapped = net::http_request(addr, "GET", "/", &[], None, GUARD);
+    let after = net::http_request(
+        addr,
+        "POST",
+        "/",
+        &[("x-test".to_string(), "again".to_string())],
+        Some("z"),
+        GUARD,
+    );
     stop.store(true, Ordering::SeqCst);
     let served = server.join().expect("server thread");
     assert_eq!(served.map(|r| r.exit_code).ok(), Some(0));
+    assert_eq!(trapped.expect("a response").status, 500);
+    let after = after.expect("a response");
+    assert_eq!((after.status, after.body), (201, b"echo:z".to_vec()));
     for (a, body) in answers.into_iter().zip(["first", "second request"]) {
         let got = a.expect("a response");
         assert_eq!(got.status, 201);

@@ -6,7 +6,7 @@
   (import "wasi:http/types@0.2.12" "[method]outgoing-response.body" (func $resp_body (param i32 i32)))
   (import "wasi:http/types@0.2.12" "[static]response-outparam.set" (func $set (param i32 i32 i32 i32 i64 i32 i32 i32 i32)))
 ;;BODY;;
-  ;; Answers 201 with header x-got (the request's x-test), body "echo:" +
+  ;; Traps on a request without header x-test; else answers 201 with header x-got (the request's x-test), body "echo:" +
   ;; the request body (written after the response is set), and trailer
   ;; x-t: tv.
   (func (export "wasi:http/incoming-handler@0.2.12#handle") (param $req i32) (param $out i32)
@@ -14,6 +14,8 @@
     (local $f i32) (local $resp i32) (local $ob i32) (local $os i32)
     (local.set $h (call $in_headers (local.get $req)))
     (call $first_value (local.get $h) (i32.const 0x100) (i32.const 6) (i32.const 0x460))
+    ;; No x-test: the handler traps.
+    (if (i32.eqz (i32.load (i32.const 0x464))) (then unreachable))
     (call $drop_fields (local.get $h))
     (call $in_consume (local.get $req) (i32.const 0x400))
     (call $ok (i32.const 0x400))

@@ -1698,20 +1698,20 @@ pub fn serve_component(
     }
     let interrupt = ctx.interrupt_handle();
     let ctx = Arc::new(Mutex::new(ctx));
+    let c = Arc::new(c);
+    let Some(handler) = handler else {
+        let export = proxy.unwrap_or_default();
+        let r = p2::serve_p2(&c, &ctx, &config, &export, listener, &stop);
+        interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+        return r;
+    };
     let mut rt = Runtime::new(config);
-    let objs = super::link(&mut rt, ctx);
-    let inst = match rt.instantiate(&Arc::new(c)) {
+    let objs = super::link(&mut rt, ctx).p3;
+    let inst = match rt.instantiate(&c) {
         Ok(i) => i,
         Err(component::Error::Unlinkable(m)) => return Err(RunError::Link(m)),
         Err(component::Error::Trap(t)) => return super::trap_outcome(t),
     };
-    let Some(handler) = handler else {
-        let export = proxy.unwrap_or_default();
-        let r = p2::serve_p2(&mut rt, inst, &export, &objs.p2, listener, &stop);
-        interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
-        return r;
-    };
-    let objs = objs.p3;
     let (jobs, rx) = std::sync::mpsc::channel::<Job>();
     let (quit, quitted) = tokio::sync::oneshot::channel::<()>();
     listener

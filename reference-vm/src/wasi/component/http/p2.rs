@@ -294,10 +294,19 @@ impl hyper::body::Body for SendBody {
     }
 }
 
+impl Outbound {
+    /// Whether the connection has everything: finished and sent, or all
+    /// of a declared Content-Length sent (hyper then ends the body itself).
+    fn complete(&self) -> bool {
+        self.queue.is_empty() && (self.done || self.limit == Some(self.written))
+    }
+}
+
 impl Drop for SendBody {
     fn drop(&mut self) {
+        // The connection let go of a body it did not have whole.
         let mut g = lock(&self.0);
-        if !g.done || !g.queue.is_empty() {
+        if !g.complete() {
             g.gone = Some(error_message(&code("connection-terminated")));
         }
     }
@@ -1592,7 +1601,7 @@ fn exchange(p: Prepared, slot: Arc<Mutex<Arrival>>) {
     });
     // The request is over: a body the guest still writes goes nowhere.
     let mut g = lock(&body);
-    if !g.done {
+    if !g.complete() {
         g.gone = Some(error_message(&code("connection-terminated")));
     }
 }
@@ -1622,19 +1631,39 @@ struct Job2 {
 }
 
 /// Serves a `wasi:http/proxy` component (its `incoming-handler` export
-/// `export`) on `listener` until `stop` is set: each request becomes an
-/// `incoming-request` and a `response-outparam` the component's `handle`
-/// gets, one at a time on one instance. The response goes out when the
-/// component sets it, its body as the component writes it; a response
-/// never set (or set to an error) answers 500.
+/// `export`) on `listener` until `stop` is set: each request gets a fresh
+/// instance (as hosts of the proxy world do: a guest may keep per-request
+/// state), over the one WASI context, and becomes an `incoming-request`
+/// and a `response-outparam` its `handle` gets, one request at a time. The
+/// response goes out when the component sets it, its body as the
+/// component writes it; a response never set (or set to an error), or a
+/// trap, answers 500 and serving goes on. Linking errors end serving
+/// before the first request.
 pub(super) fn serve_p2(
-    rt: &mut Runtime,
-    inst: component::exec::InstanceId,
+    c: &Arc<component::syntax::Component>,
+    ctx: &Arc<Mutex<WasiCtx>>,
+    config: &Config,
     export: &str,
-    objs: &Shared2,
     listener: std::net::TcpListener,
     stop: &AtomicBool,
 ) -> Result<RunResult, RunError> {
+    let fresh = || -> Result<(Runtime, component::exec::InstanceId, Shared2), RunError> {
+        let mut rt = Runtime::new(config.clone());
+        let objs = super::super::link(&mut rt, ctx.clone()).p2;
+        match rt.instantiate(c) {
+            Ok(i) => Ok((rt, i, objs)),
+            Err(component::Error::Unlinkable(m)) => Err(RunError::Link(m)),
+            Err(component::Error::Trap(t)) => match super::super::trap_outcome(t) {
+                Err(e) => Err(e),
+                Ok(r) => Err(RunError::Link(format!(
+                    "the component exited with {} while instantiating",
+                    r.exit_code
+                ))),
+            },
+        }
+    };
+    // The first instance, made before serving: linking errors show at once.
+    let mut ready = Some(fresh()?);
     let (jobs, rx) = std::sync::mpsc::channel::<Job2>();
     let (quit, quitted) = tokio::sync::oneshot::channel::<()>();
     listener
@@ -1651,12 +1680,21 @@ pub(super) fn serve_p2(
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
             Err(_) => break,
         };
-        if let Some(t) = handle_p2(rt, inst, export, objs, job) {
-            // A trapped instance may not be entered again (component model:
-            // a trap poisons the instance): serving ends with the trap.
-            outcome = super::super::trap_outcome(t);
-            break;
-        }
+        let made = match ready.take() {
+            Some(r) => Ok(r),
+            None => fresh(),
+        };
+        let (mut rt, inst, objs) = match made {
+            Ok(r) => r,
+            Err(e) => {
+                // The job's reply channel closes: the request gets 500.
+                outcome = Err(e);
+                break;
+            }
+        };
+        // A trap ends this request's instance only: its outparam, never
+        // set, answers 500.
+        let _trap = handle_p2(&mut rt, inst, export, &objs, job);
     }
     let _ = quit.send(());
     let _ = server.join();
@@ -1846,6 +1884,26 @@ mod tests {
         assert!(matches!(w.write(b"cd"), Err(StreamEnd::Failed(_))));
         assert_eq!(lock(&out).written, 2);
         assert_eq!(lock(&out).held, 2);
+    }
+
+    #[test]
+    fn a_body_sent_whole_is_not_cut_off() {
+        // hyper lets go of a body once its Content-Length is sent: that
+        // body is whole, and a flush after it succeeds.
+        let mut h = FieldList::default();
+        h.append("content-length", b"2".to_vec()).unwrap();
+        let out = Arc::new(Mutex::new(Outbound::new(&h, "HTTP-response-body-size")));
+        let mut w = BodyWriter(out.clone());
+        assert!(w.write(b"ok").is_ok());
+        lock(&out).queue.clear();
+        drop(SendBody(out.clone()));
+        assert!(matches!(w.flushed(), Ok(true)));
+        // Without a length, a body let go of before `finish` is cut off.
+        let out = Arc::new(Mutex::new(Outbound::default()));
+        let mut w = BodyWriter(out.clone());
+        assert!(w.write(b"partial").is_ok());
+        drop(SendBody(out));
+        assert!(matches!(w.flushed(), Err(StreamEnd::Failed(_))));
     }
 
     #[test]
