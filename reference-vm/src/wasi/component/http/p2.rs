@@ -14,6 +14,7 @@
 
 use super::*;
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering::SeqCst;
 use std::task::Waker;
 
 /// The most bytes of a received body the host holds before it stops
@@ -22,6 +23,9 @@ const INBOUND_MAX: usize = 1 << 20;
 /// The most bytes of an outgoing body the host holds before
 /// `check-write` says 0.
 const OUTBOUND_MAX: usize = 1 << 20;
+/// The most outgoing requests of one run in flight at once (each has a
+/// thread); past that, `handle` answers `connection-limit-reached`.
+const MAX_IN_FLIGHT: usize = 64;
 /// What the message of a `wasi:io/error` made from an `error-code` starts
 /// with (`http-error-code` reads the case back).
 const ERROR_PREFIX: &str = "wasi:http error-code: ";
@@ -441,6 +445,8 @@ enum Obj {
 pub(super) struct Objects2 {
     next: u32,
     map: HashMap<u32, Obj>,
+    /// Outgoing requests not yet over.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Objects2 {
@@ -1420,12 +1426,26 @@ fn outgoing_handler(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared2, t: &Type
                     Ok(p) => p,
                     Err(e) => return Ok(Some(err(e))),
                 };
+                // A bounded number of requests at once (each holds a
+                // thread and two bounded buffers).
+                let count = lock(&o).in_flight.clone();
+                let taken =
+                    count.fetch_update(SeqCst, SeqCst, |n| (n < MAX_IN_FLIGHT).then_some(n + 1));
+                if taken.is_err() {
+                    lock(&prepared.body).abort("too many requests");
+                    return Ok(Some(err(code("connection-limit-reached"))));
+                }
                 let slot = Arc::new(Mutex::new(Arrival::Waiting));
                 let s = slot.clone();
+                let c = count.clone();
                 let spawned = std::thread::Builder::new()
                     .name("wasi-http-p2-request".into())
-                    .spawn(move || exchange(prepared, s));
+                    .spawn(move || {
+                        exchange(prepared, s);
+                        c.fetch_sub(1, SeqCst);
+                    });
                 if spawned.is_err() {
+                    count.fetch_sub(1, SeqCst);
                     return Ok(Some(err(internal("cannot start the request"))));
                 }
                 Ok(Some(ok(Some(own(&o, Obj::Future(slot))))))
