@@ -1,6 +1,8 @@
 //! `wasm-conform serve FILE [--addr 127.0.0.1:0]`: serves a
 //! `wasi:http/service` component (one exporting `wasi:http/handler@0.3.x`)
-//! on the reference VM. The address it listens on goes to stderr as
+//! or a `wasi:http/proxy` component (one exporting
+//! `wasi:http/incoming-handler@0.2.x`, a fresh instance per request) on the
+//! reference VM. The address it listens on goes to stderr as
 //! `Serving HTTP on http://ADDR/`; each request is handled by the
 //! component's `handle`; SIGINT stops it cleanly (exit status 0).
 //!

@@ -857,6 +857,37 @@ fn stream_pollable(h: &Host, r: u32) -> Result<Value, Trap> {
     Ok(Value::Own(h.push(Object::Pollable(p))))
 }
 
+/// `splice` / `blocking-splice` (wasi:io/streams): `check-write` on the
+/// output, a read of no more than it permits (and `len`) from the input,
+/// then a write of what came; the blocking form waits for bytes to read,
+/// then for room and the flush. The number of bytes moved, or the first
+/// error.
+fn splice(h: &Host, a: &[Value], blocking: bool) -> Result<Option<Value>, Trap> {
+    let (out, inp, len) = (rep(a.first())?, rep(a.get(1))?, u64_arg(a.get(2))?);
+    let room = match sink_of(h, out)? {
+        Sink::Host(o) => {
+            let r = lock(&o).check_write();
+            match r {
+                Ok(n) => n,
+                Err(e) => return Ok(Some(ended(h, e))),
+            }
+        }
+        _ => WRITE_BUDGET,
+    };
+    let want = if blocking { len } else { len.min(room) };
+    if want == 0 {
+        return Ok(Some(ok(Some(Value::U64(0)))));
+    }
+    let data = match stream_read(h, inp, want, blocking)? {
+        Value::Result(Ok(Some(l))) => bytes_arg(Some(&l))?,
+        other => return Ok(Some(other)),
+    };
+    Ok(Some(match stream_write(h, out, &data, blocking)? {
+        Value::Result(Ok(_)) => ok(Some(Value::U64(data.len() as u64))),
+        other => other,
+    }))
+}
+
 fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
     let v = P2_VERSION;
     Iface::new(host)
@@ -1017,7 +1048,7 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
         .func(
             "[method]output-stream.check-write",
             &[("self", out.clone())],
-            count_result,
+            count_result.clone(),
             check_write,
         )
         .func(
@@ -1058,9 +1089,25 @@ fn io_p2(rt: &mut Runtime, host: &Arc<Host>, p: &P2Types) {
         )
         .func(
             "[method]output-stream.blocking-write-zeroes-and-flush",
-            &[("self", out), ("len", T::U64)],
+            &[("self", out.clone()), ("len", T::U64)],
             unit_result,
             zeroes(true),
+        )
+        .func(
+            "[method]output-stream.splice",
+            &[
+                ("self", out.clone()),
+                ("src", T::Borrow(p.input)),
+                ("len", T::U64),
+            ],
+            count_result.clone(),
+            |h, a| splice(h, a, false),
+        )
+        .func(
+            "[method]output-stream.blocking-splice",
+            &[("self", out), ("src", T::Borrow(p.input)), ("len", T::U64)],
+            count_result,
+            |h, a| splice(h, a, true),
         )
         .register(rt, "wasi:io/streams", v);
 }
@@ -1459,7 +1506,7 @@ fn link(rt: &mut Runtime, ctx: Arc<Mutex<WasiCtx>>) -> http::Objs {
         resolved: resource(rt),
     };
     sockets::sockets_p2(rt, &host, &p2, &net2);
-    http::http(rt, &host)
+    http::http(rt, &host, &p2)
 }
 
 /// The `wasi:cli/run` export to call: the highest 0.3.x, else the highest

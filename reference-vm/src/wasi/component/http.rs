@@ -678,13 +678,31 @@ fn consume(objs: &Shared, cx: &mut HostCx<'_>, body: Body, t: &Types) -> Result<
     Ok(tuple2(stream, fut))
 }
 
-/// Registers `wasi:http/types@0.3.0` and `wasi:http/client@0.3.0`.
-pub(super) fn http(rt: &mut Runtime, host: &Arc<Host>) -> Objs {
-    register(rt, host)
+/// Registers `wasi:http/types@0.3.0` and `wasi:http/client@0.3.0`, and
+/// (feature `http`) `wasi:http/types` and `wasi:http/outgoing-handler` at
+/// the 0.2 version, over the wasi:io@0.2 resources of `p2`.
+pub(super) fn http(rt: &mut Runtime, host: &Arc<Host>, p2: &P2Types) -> Objs {
+    #[cfg(not(feature = "http"))]
+    let _ = p2;
+    Objs {
+        p3: register(rt, host),
+        #[cfg(feature = "http")]
+        p2: p2::register_p2(rt, host, p2),
+    }
 }
 
-/// The objects behind the `wasi:http` resources of one run.
-pub(super) type Objs = Shared;
+/// The objects behind the `wasi:http` resources of one run (what serving
+/// a component reaches).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(super) struct Objs {
+    p3: Shared,
+    #[cfg(feature = "http")]
+    p2: p2::Shared2,
+}
+
+/// `wasi:http@0.2` (types, outgoing-handler, serving the proxy world).
+#[cfg(feature = "http")]
+mod p2;
 
 /// Registers the interfaces; the objects and types they share.
 fn register(rt: &mut Runtime, host: &Arc<Host>) -> Shared {
@@ -1553,7 +1571,7 @@ mod wire {
 
     /// The `error-code` of a failed connect (wasi:http/types `error-code`,
     /// after the IANA proxy error types).
-    fn connect_error(e: &std::io::Error) -> Value {
+    pub(super) fn connect_error(e: &std::io::Error) -> Value {
         use std::io::ErrorKind as K;
         match e.kind() {
             K::ConnectionRefused => code("connection-refused"),
@@ -1572,7 +1590,7 @@ mod wire {
         }
     }
 
-    fn hyper_error(e: &hyper::Error) -> Value {
+    pub(super) fn hyper_error(e: &hyper::Error) -> Value {
         if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
             code("HTTP-response-incomplete")
         } else if e.is_parse() {
@@ -1705,12 +1723,25 @@ pub fn serve_component(
     let c = component::decode_component(bytes, &features)
         .map_err(|e| RunError::Decode(e.to_string()))?;
     component::validate_component(&c, &features).map_err(|e| RunError::Invalid(e.to_string()))?;
-    let handler = handler_export(&c).ok_or(RunError::NoStart)?;
+    // A `wasi:http/service` (0.3) export is preferred; else the 0.2
+    // `wasi:http/proxy` world's `incoming-handler`.
+    let handler = handler_export(&c);
+    let proxy = p2::incoming_handler_export(&c);
+    if handler.is_none() && proxy.is_none() {
+        return Err(RunError::NoStart);
+    }
     let interrupt = ctx.interrupt_handle();
     let ctx = Arc::new(Mutex::new(ctx));
+    let c = Arc::new(c);
+    let Some(handler) = handler else {
+        let export = proxy.unwrap_or_default();
+        let r = p2::serve_p2(&c, &ctx, &config, &export, listener, &stop);
+        interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+        return r;
+    };
     let mut rt = Runtime::new(config);
-    let objs = super::link(&mut rt, ctx);
-    let inst = match rt.instantiate(&Arc::new(c)) {
+    let objs = super::link(&mut rt, ctx).p3;
+    let inst = match rt.instantiate(&c) {
         Ok(i) => i,
         Err(component::Error::Unlinkable(m)) => return Err(RunError::Link(m)),
         Err(component::Error::Trap(t)) => return super::trap_outcome(t),

@@ -1,0 +1,92 @@
+  ;; Imports and helpers both test components share.
+  (import "wasi:http/types@0.2.12" "[constructor]fields" (func $fields_new (result i32)))
+  (import "wasi:http/types@0.2.12" "[static]fields.from-list" (func $from_list (param i32 i32 i32)))
+  (import "wasi:http/types@0.2.12" "[method]fields.get" (func $fields_get (param i32 i32 i32 i32)))
+  (import "wasi:http/types@0.2.12" "[method]fields.delete" (func $fields_delete (param i32 i32 i32 i32)))
+  (import "wasi:http/types@0.2.12" "[method]fields.append" (func $append (param i32 i32 i32 i32 i32 i32)))
+  (import "wasi:http/types@0.2.12" "[resource-drop]fields" (func $drop_fields (param i32)))
+  (import "wasi:http/types@0.2.12" "[method]incoming-body.stream" (func $ib_stream (param i32 i32)))
+  (import "wasi:http/types@0.2.12" "[resource-drop]incoming-body" (func $drop_ib (param i32)))
+  (import "wasi:http/types@0.2.12" "[method]outgoing-body.write" (func $ob_write (param i32 i32)))
+  (import "wasi:http/types@0.2.12" "[static]outgoing-body.finish" (func $finish (param i32 i32 i32 i32)))
+  (import "wasi:http/types@0.2.12" "http-error-code" (func $http_error_code (param i32 i32)))
+  (import "wasi:io/streams@0.2.12" "[method]input-stream.blocking-read" (func $read (param i32 i64 i32)))
+  (import "wasi:io/streams@0.2.12" "[method]output-stream.write" (func $write (param i32 i32 i32 i32)))
+  (import "wasi:io/streams@0.2.12" "[method]output-stream.blocking-write-and-flush" (func $bwf (param i32 i32 i32 i32)))
+  (import "wasi:io/streams@0.2.12" "[resource-drop]input-stream" (func $drop_is (param i32)))
+  (import "wasi:io/streams@0.2.12" "[resource-drop]output-stream" (func $drop_os (param i32)))
+  (import "wasi:io/error@0.2.12" "[resource-drop]error" (func $drop_error (param i32)))
+  (import "wasi:io/poll@0.2.12" "[method]pollable.block" (func $block (param i32)))
+  (import "wasi:io/poll@0.2.12" "[resource-drop]pollable" (func $drop_pollable (param i32)))
+  ;;IMPORTS;;
+  (memory (export "memory") 16)
+  ;; Bump allocator for what the host hands the component.
+  (global $heap (mut i32) (i32.const 0x10000))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and
+      (i32.sub (i32.add (global.get $heap) (local.get 2)) (i32.const 1))
+      (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (if (local.get 1) (then (memory.copy (local.get $p) (local.get 0) (local.get 1))))
+    (local.get $p))
+  ;; R (0x400): scratch return area; OUT (0x480): results; LOG (0x500);
+  ;; ACC (0x1000..0x8000): a body read.
+  (data (i32.const 0x100) "x-test")
+  (data (i32.const 0x110) "hello")
+  (data (i32.const 0x120) "x-t")
+  (data (i32.const 0x130) "tv")
+  (data (i32.const 0x140) "bad name")
+  (data (i32.const 0x150) "a\0ab")
+  (data (i32.const 0x160) "Connection")
+  (data (i32.const 0x170) "close")
+  (data (i32.const 0x180) "x-ok")
+  (data (i32.const 0x190) "fine")
+  (data (i32.const 0x1a0) "host")
+  (data (i32.const 0x1b0) "X-OK")
+  (data (i32.const 0x1c0) "content-length")
+  (data (i32.const 0x1d0) "10")
+  (data (i32.const 0x1e0) "abc")
+  (data (i32.const 0x1f0) "x-more")
+  ;; from-list entries: [("host", "fine")]
+  (data (i32.const 0x200) "\a0\01\00\00\04\00\00\00\90\01\00\00\04\00\00\00")
+  (data (i32.const 0x220) "x-got")
+  (data (i32.const 0x230) "echo:")
+  (data (i32.const 0x240) "trailer")
+  ;; Traps unless a result's discriminant at `addr` is ok (0).
+  (func $ok (param $addr i32)
+    (if (i32.load8_u (local.get $addr)) (then unreachable)))
+  ;; Traps unless a `result` without payloads returned ok.
+  (func $okv (param i32)
+    (if (local.get 0) (then unreachable)))
+  ;; Reads input stream $is to its end into ACC; the length.
+  (func $read_all (param $is i32) (result i32)
+    (local $n i32) (local $len i32)
+    (block $done
+      (loop $more
+        (call $read (local.get $is) (i64.const 65536) (i32.const 0x400))
+        (if (i32.load8_u (i32.const 0x400))
+          (then
+            ;; closed ends the body; last-operation-failed traps.
+            (if (i32.eqz (i32.load8_u (i32.const 0x404))) (then unreachable))
+            (br $done)))
+        (local.set $len (i32.load (i32.const 0x408)))
+        (if (i32.gt_u (i32.add (local.get $n) (local.get $len)) (i32.const 0x7000))
+          (then unreachable))
+        (memory.copy (i32.add (i32.const 0x1000) (local.get $n))
+          (i32.load (i32.const 0x404)) (local.get $len))
+        (local.set $n (i32.add (local.get $n) (local.get $len)))
+        (br $more)))
+    (local.get $n))
+  ;; The first value of field $name in $f: stores (ptr, len) at $at
+  ;; ((0, 0) when absent).
+  (func $first_value (param $f i32) (param $np i32) (param $nl i32) (param $at i32)
+    (local $e i32)
+    (call $fields_get (local.get $f) (local.get $np) (local.get $nl) (i32.const 0x400))
+    (i32.store (local.get $at) (i32.const 0))
+    (i32.store offset=4 (local.get $at) (i32.const 0))
+    (if (i32.load (i32.const 0x404))
+      (then
+        (local.set $e (i32.load (i32.const 0x400)))
+        (i32.store (local.get $at) (i32.load (local.get $e)))
+        (i32.store offset=4 (local.get $at) (i32.load offset=4 (local.get $e))))))
