@@ -99,8 +99,10 @@ macro_rules! define_ins {
             Copy2 { dst: u32, src: u32 },
             /// Write a 32-bit constant.
             Const32 { dst: u32, val: u32 },
-            /// Write a 64-bit constant.
-            Const64 { dst: u32, val: u64 },
+            /// Write the 64-bit constant `hi << 32 | lo` (two halves: no
+            /// field of the instruction is 64-bit, which keeps the loop's
+            /// operand decoding to 32-bit loads).
+            Const64 { dst: u32, lo: u32, hi: u32 },
             /// Write the v128 constant `v128s[idx]`.
             ConstV { dst: u32, idx: u32 },
             /// Return the `n` slots at `src`.
@@ -232,6 +234,32 @@ macro_rules! define_ins {
             /// Vector operand at dst+1.
             VLoadLane { op_lane: u16, dst: u32, addr: u32, off: u32 },
             VStoreLane { op_lane: u16, addr: u32, val: u32, off: u32 },
+            // A load or store of memory 0 whose address is an `i32.add` of a
+            // constant folded in (see `Ins::fold_address`): the effective address
+            // is `addr + off` wrapped to 32 bits, as the add computed it.
+            I32LoadW { dst: u32, addr: u32, off: u32 },
+            I64LoadW { dst: u32, addr: u32, off: u32 },
+            F32LoadW { dst: u32, addr: u32, off: u32 },
+            F64LoadW { dst: u32, addr: u32, off: u32 },
+            I32Load8SW { dst: u32, addr: u32, off: u32 },
+            I32Load8UW { dst: u32, addr: u32, off: u32 },
+            I32Load16SW { dst: u32, addr: u32, off: u32 },
+            I32Load16UW { dst: u32, addr: u32, off: u32 },
+            I64Load8SW { dst: u32, addr: u32, off: u32 },
+            I64Load8UW { dst: u32, addr: u32, off: u32 },
+            I64Load16SW { dst: u32, addr: u32, off: u32 },
+            I64Load16UW { dst: u32, addr: u32, off: u32 },
+            I64Load32SW { dst: u32, addr: u32, off: u32 },
+            I64Load32UW { dst: u32, addr: u32, off: u32 },
+            I32StoreW { addr: u32, val: u32, off: u32 },
+            I64StoreW { addr: u32, val: u32, off: u32 },
+            F32StoreW { addr: u32, val: u32, off: u32 },
+            F64StoreW { addr: u32, val: u32, off: u32 },
+            I32Store8W { addr: u32, val: u32, off: u32 },
+            I32Store16W { addr: u32, val: u32, off: u32 },
+            I64Store8W { addr: u32, val: u32, off: u32 },
+            I64Store16W { addr: u32, val: u32, off: u32 },
+            I64Store32W { addr: u32, val: u32, off: u32 },
             $( $un { dst: u32, a: u32 }, )*
             $( $bn { dst: u32, a: u32, b: u32 }, )*
             $( $ln { dst: u32, addr: u32, off: u32 }, )*
@@ -262,6 +290,20 @@ macro_rules! define_ins {
                     $( Ins::$un { dst, .. } => Some(dst), )*
                     $( Ins::$bn { dst, .. } => Some(dst), )*
                     $( Ins::$ln { dst, .. } => Some(dst), )*
+                    Ins::I32LoadW { dst, .. } => Some(dst),
+                    Ins::I64LoadW { dst, .. } => Some(dst),
+                    Ins::F32LoadW { dst, .. } => Some(dst),
+                    Ins::F64LoadW { dst, .. } => Some(dst),
+                    Ins::I32Load8SW { dst, .. } => Some(dst),
+                    Ins::I32Load8UW { dst, .. } => Some(dst),
+                    Ins::I32Load16SW { dst, .. } => Some(dst),
+                    Ins::I32Load16UW { dst, .. } => Some(dst),
+                    Ins::I64Load8SW { dst, .. } => Some(dst),
+                    Ins::I64Load8UW { dst, .. } => Some(dst),
+                    Ins::I64Load16SW { dst, .. } => Some(dst),
+                    Ins::I64Load16UW { dst, .. } => Some(dst),
+                    Ins::I64Load32SW { dst, .. } => Some(dst),
+                    Ins::I64Load32UW { dst, .. } => Some(dst),
                     Ins::GlobalGet { dst, .. } | Ins::GlobalGet2 { dst, .. } | Ins::TableGet { dst, .. }
                     | Ins::TableSize { dst, .. } | Ins::MemorySize { dst } | Ins::MemoryGrow { dst, .. }
                     | Ins::RefIsNull { dst, .. } | Ins::RefFunc { dst, .. } | Ins::VUn { dst, .. }
@@ -348,6 +390,71 @@ macro_rules! define_fusion {
 }
 
 fused_comparisons!(define_fusion);
+
+/// Each fast-path load and store with its form whose address is wrapped.
+macro_rules! wrapped_accesses {
+    ($m:ident) => {
+        $m! {
+            loads {
+            I32Load => I32LoadW;
+            I64Load => I64LoadW;
+            F32Load => F32LoadW;
+            F64Load => F64LoadW;
+            I32Load8S => I32Load8SW;
+            I32Load8U => I32Load8UW;
+            I32Load16S => I32Load16SW;
+            I32Load16U => I32Load16UW;
+            I64Load8S => I64Load8SW;
+            I64Load8U => I64Load8UW;
+            I64Load16S => I64Load16SW;
+            I64Load16U => I64Load16UW;
+            I64Load32S => I64Load32SW;
+            I64Load32U => I64Load32UW;
+            }
+            stores {
+            I32Store => I32StoreW;
+            I64Store => I64StoreW;
+            F32Store => F32StoreW;
+            F64Store => F64StoreW;
+            I32Store8 => I32Store8W;
+            I32Store16 => I32Store16W;
+            I64Store8 => I64Store8W;
+            I64Store16 => I64Store16W;
+            I64Store32 => I64Store32W;
+            }
+        }
+    };
+}
+
+macro_rules! define_wrapped {
+    (loads { $( $l:ident => $lw:ident; )* } stores { $( $t:ident => $tw:ident; )* }) => {
+        impl Ins {
+            /// exec: t.load / t.store of an address `i32.add x c` — this
+            /// load or store (of memory 0, static offset 0) reading its
+            /// address as `x + c` wrapped to 32 bits, the add done by the
+            /// access itself. `None` if it is not such an access.
+            pub fn fold_address(&self, x: u32, c: u32) -> Option<Ins> {
+                Some(match *self {
+                    $( Ins::$l { dst, off: 0, .. } => Ins::$lw { dst, addr: x, off: c }, )*
+                    $( Ins::$t { val, off: 0, .. } => Ins::$tw { addr: x, val, off: c }, )*
+                    _ => return None,
+                })
+            }
+
+            /// The address slot and constant of an access made by
+            /// [`Ins::fold_address`].
+            pub fn wrapped_address(&self) -> Option<(u32, u32)> {
+                match *self {
+                    $( Ins::$lw { addr, off, .. } => Some((addr, off)), )*
+                    $( Ins::$tw { addr, off, .. } => Some((addr, off)), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+wrapped_accesses!(define_wrapped);
 
 /// Memory and table instructions off the fast path: a memory other than
 /// memory 0, a 64-bit or shared memory, a 64-bit table, a static offset of
@@ -453,6 +560,10 @@ pub enum Ext {
     },
 }
 
+/// Slots of the window through which the interpreter's hot loop sees a
+/// frame (exec/fast.rs): functions with bigger frames run in the full loop.
+pub const WINDOW: usize = 1 << 12;
+
 /// A translated function body.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledFunc {
@@ -466,6 +577,10 @@ pub struct CompiledFunc {
     pub br_table: Vec<u32>,
     /// Constant slot values, copied to `local_slots..` on entry.
     pub consts: Vec<u64>,
+    /// What a call writes after the parameters: zeros for the other
+    /// locals, then `consts`. Empty when the frame is bigger than
+    /// [`WINDOW`] (the hot loop does not run it).
+    pub entry: Vec<u64>,
     /// v128 constants for `ConstV`.
     pub v128s: Vec<u128>,
     /// Shuffle lane immediates.

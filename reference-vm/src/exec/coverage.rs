@@ -62,6 +62,21 @@ pub(crate) fn origin(op: Opcode, fused: Option<Opcode>, inverted: bool) -> u32 {
         | if detail { DETAIL } else { 0 }
 }
 
+/// The origin of one internal instruction doing the work of two in a row
+/// with origins `first` and `second` (valid/func.rs: `shorten_returns`):
+/// the second's wasm instruction becomes the fused one. `None` when both
+/// name more than that holds.
+pub(crate) fn merge_origins(first: u32, second: u32) -> Option<u32> {
+    let fused = (OP_MASK << FUSED_SHIFT) | INVERTED | DETAIL;
+    match (first, second) {
+        (0, o) | (o, 0) => Some(o),
+        (a, b) if a & (OP_MASK << FUSED_SHIFT) == 0 && b & fused == 0 => {
+            Some(a | (b & OP_MASK) << FUSED_SHIFT)
+        }
+        _ => None,
+    }
+}
+
 /// The wasm instruction an origin names, if any.
 pub(crate) fn origin_op(o: u32) -> Option<Opcode> {
     let i = (o & OP_MASK) as usize;
@@ -448,9 +463,20 @@ pub(crate) fn detail(o: u32, cf: &CompiledFunc, pc: usize, v: &View<'_>) -> Pend
             _ => Pending::None,
         },
         I::ArrayNew { default, base, .. } if default != 0 => Pending::Length(op, r32(base)),
-        _ => match load_store_slots(ins) {
-            Some((addr, off)) => near(addr, u64::from(off), access_width(op)),
-            None => Pending::None,
+        _ => match (load_store_slots(ins), ins.wrapped_address()) {
+            (Some((addr, off)), _) => near(addr, u64::from(off), access_width(op)),
+            // An access with an `i32.add` folded in: its address wraps at
+            // 32 bits (code.rs: `Ins::fold_address`).
+            (None, Some((addr, c))) => {
+                let ea = u64::from((r32(addr) as u32).wrapping_add(c));
+                let end = ea + access_width(op);
+                if end <= v.mem_len && end + NEAR_END_BYTES > v.mem_len {
+                    Pending::NearEnd(op)
+                } else {
+                    Pending::None
+                }
+            }
+            (None, None) => Pending::None,
         },
     }
 }

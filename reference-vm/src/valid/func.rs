@@ -250,7 +250,17 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
     let result_slots = slots_of(&ft.results);
     // Innermost handlers first; clauses of one try in order.
     k.handlers.sort_by_key(|h| std::cmp::Reverse(h.depth));
+    shorten_returns(&mut k.code, &mut k.origins);
+    let frame_size = k.max_height.saturating_add(2);
+    let entry = if frame_size as usize <= crate::exec::code::WINDOW {
+        let mut e = vec![0; (const_base as u64 - param_slots) as usize];
+        e.extend_from_slice(&k.consts);
+        e
+    } else {
+        Vec::new()
+    };
     Ok(CompiledFunc {
+        entry,
         handlers: k.handlers,
         ref_types: k.ref_types,
         ty: ft,
@@ -263,10 +273,40 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         ext: k.ext,
         param_slots: param_slots as u32,
         local_slots: const_base,
-        frame_size: k.max_height.saturating_add(2),
+        frame_size,
         result_slots,
         too_big,
     })
+}
+
+/// Peephole on finished code: a copy of one slot followed by the return of
+/// that slot becomes the return of the copy's source, and a jump to a
+/// return becomes that return (one instruction instead of two; the
+/// instruction after each stays for the jumps that reach it).
+fn shorten_returns(code: &mut [Ins], origins: &mut [u32]) {
+    use crate::exec::coverage::merge_origins;
+    let jumps_to_returns = |code: &mut [Ins], origins: &mut [u32]| {
+        for pc in 0..code.len() {
+            if let Ins::Br { target } = code[pc]
+                && let Some(&ret @ Ins::Return { .. }) = code.get(target as usize)
+                && let Some(o) = merge_origins(origins[pc], origins[target as usize])
+            {
+                code[pc] = ret;
+                origins[pc] = o;
+            }
+        }
+    };
+    jumps_to_returns(code, origins);
+    for pc in (0..code.len().saturating_sub(1)).rev() {
+        if let (Ins::Copy { dst, src }, Ins::Return { src: r, n: 1 }) = (code[pc], code[pc + 1])
+            && dst == r
+            && let Some(o) = merge_origins(origins[pc], origins[pc + 1])
+        {
+            code[pc] = Ins::Return { src, n: 1 };
+            origins[pc] = o;
+        }
+    }
+    jumps_to_returns(code, origins);
 }
 
 fn lane_count(bytes: u32) -> u32 {
@@ -490,7 +530,8 @@ impl Compiler<'_> {
                 } else {
                     Ins::Const64 {
                         dst,
-                        val: bits as u64,
+                        lo: bits as u32,
+                        hi: (bits >> 32) as u32,
                     }
                 };
                 self.emit_result(ins, ty);
@@ -824,6 +865,7 @@ impl Compiler<'_> {
                 let a = self.pop_expect(addr_type(mt.idx64))?;
                 if let Some(off) = fast {
                     let ins = Ins::load(op, a.slot, Self::src(&a), off).expect("load");
+                    let ins = self.fold_address(&a, &ins).unwrap_or(ins);
                     self.emit_result(ins, Self::num(t));
                 } else {
                     self.emit_ext(Ext::Load {
@@ -843,7 +885,9 @@ impl Compiler<'_> {
                 let v = self.pop_expect(Self::num(t))?;
                 let a = self.pop_expect(addr_type(mt.idx64))?;
                 if let Some(off) = fast {
-                    self.emit(Ins::store(op, Self::src(&a), Self::src(&v), off).expect("store"));
+                    let ins = Ins::store(op, Self::src(&a), Self::src(&v), off).expect("store");
+                    let ins = self.fold_address(&a, &ins).unwrap_or(ins);
+                    self.emit(ins);
                 } else {
                     self.emit_ext(Ext::Store {
                         op,
@@ -1529,6 +1573,43 @@ impl Compiler<'_> {
         } else {
             Ins::BrIfZ { cond, target: 0 }
         }
+    }
+
+    /// When the address operand `a` of the fast-path load or store `access`
+    /// is the result of the `i32.add` of a constant just emitted, removes the
+    /// add and returns the access doing it (`Ins::fold_address`; one
+    /// instruction instead of two). Its origin counts the add as fused.
+    fn fold_address(&mut self, a: &Opd, access: &Ins) -> Option<Ins> {
+        if !matches!(a.loc, Loc::Stack) {
+            return None;
+        }
+        let pc = self.last_result_pc()?;
+        let Ins::I32Add { dst, a: x, b: y } = self.code[pc] else {
+            return None;
+        };
+        if dst != a.slot {
+            return None;
+        }
+        // A slot of the constant area holds its constant for the whole call.
+        let konst = |s: u32| {
+            s.checked_sub(self.const_base)
+                .and_then(|i| self.consts.get(i as usize))
+                .map(|&v| v as u32)
+        };
+        let (x, c) = match (konst(y), konst(x)) {
+            (Some(c), _) => (x, c),
+            (None, Some(c)) => (y, c),
+            (None, None) => return None,
+        };
+        let folded = access.fold_address(x, c)?;
+        self.code.pop();
+        let add = self
+            .origins
+            .pop()
+            .and_then(crate::exec::coverage::origin_op);
+        self.jump_origin = Some((add, false));
+        self.last_result = None;
+        Some(folded)
     }
 
     fn last_result_pc(&self) -> Option<usize> {
