@@ -234,6 +234,33 @@ macro_rules! define_ins {
             /// Vector operand at dst+1.
             VLoadLane { op_lane: u16, dst: u32, addr: u32, off: u32 },
             VStoreLane { op_lane: u16, addr: u32, val: u32, off: u32 },
+            // An `i32.add`/`i64.add` into its own first operand fused with the
+            // compare-and-branch that tests the sum (`fuse_add_branch`):
+            // `x += y`, then jump if `x OP b` (slot `b` read after the add).
+            AddBrI32Eq { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32Ne { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LeU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GeU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64Eq { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64Ne { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LeU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GeU { x: u16, y: u16, b: u32, target: u32 },
+            /// `x += y` (i32), then jump if `x` is non-zero.
+            AddBrI32Nz { x: u16, y: u16, target: u32 },
+            /// `x += y` (i32), then jump if `x` is zero.
+            AddBrI32Z { x: u16, y: u16, target: u32 },
             // A load or store of memory 0 whose address is an `i32.add` of a
             // constant folded in (see `Ins::fold_address`): the effective address
             // is `addr + off` wrapped to 32 bits, as the add computed it.
@@ -323,6 +350,25 @@ macro_rules! define_ins {
 
 crate::for_each_instr!(define_ins);
 
+macro_rules! define_is_fast_store {
+    (
+        special { $($special:tt)* }
+        unop { $($unop:tt)* }
+        binop { $($binop:tt)* }
+        load { $($load:tt)* }
+        store { $( $tn:ident $tp:literal $tc:literal $tt:literal $ta:ident $tw:literal $tf:ident; )* }
+        simd { $($simd:tt)* }
+        atomic { $($atomic:tt)* }
+    ) => {
+        /// Whether `ins` is a scalar store of the fast path (memory 0).
+        pub fn is_fast_store(ins: &Ins) -> bool {
+            matches!(ins, $( Ins::$tn { .. } )|*)
+        }
+    };
+}
+
+crate::for_each_instr!(define_is_fast_store);
+
 /// Each i32 and i64 comparison with the fused jumps taken when it holds and when it
 /// does not (its negation).
 macro_rules! fused_comparisons {
@@ -382,7 +428,7 @@ macro_rules! define_fusion {
                     | Ins::BrIfCastDesc { target, .. }
                     | Ins::BrIfNotCastDesc { target, .. } => Some(target),
                     $( Ins::$yes { target, .. } => Some(target), )*
-                    _ => None,
+                    _ => self.add_branch_target_mut(),
                 }
             }
         }
@@ -390,6 +436,116 @@ macro_rules! define_fusion {
 }
 
 fused_comparisons!(define_fusion);
+
+/// Each fused comparison-and-branch with its form after an add (the add,
+/// the jump, the fused form, the width, the relation, whether signed).
+macro_rules! add_branches {
+    ($m:ident) => {
+        $m! {
+            I32Add BrI32Eq => AddBrI32Eq, 32, ==, false;
+            I32Add BrI32Ne => AddBrI32Ne, 32, !=, false;
+            I32Add BrI32LtS => AddBrI32LtS, 32, <, true;
+            I32Add BrI32LtU => AddBrI32LtU, 32, <, false;
+            I32Add BrI32GtS => AddBrI32GtS, 32, >, true;
+            I32Add BrI32GtU => AddBrI32GtU, 32, >, false;
+            I32Add BrI32LeS => AddBrI32LeS, 32, <=, true;
+            I32Add BrI32LeU => AddBrI32LeU, 32, <=, false;
+            I32Add BrI32GeS => AddBrI32GeS, 32, >=, true;
+            I32Add BrI32GeU => AddBrI32GeU, 32, >=, false;
+            I64Add BrI64Eq => AddBrI64Eq, 64, ==, false;
+            I64Add BrI64Ne => AddBrI64Ne, 64, !=, false;
+            I64Add BrI64LtS => AddBrI64LtS, 64, <, true;
+            I64Add BrI64LtU => AddBrI64LtU, 64, <, false;
+            I64Add BrI64GtS => AddBrI64GtS, 64, >, true;
+            I64Add BrI64GtU => AddBrI64GtU, 64, >, false;
+            I64Add BrI64LeS => AddBrI64LeS, 64, <=, true;
+            I64Add BrI64LeU => AddBrI64LeU, 64, <=, false;
+            I64Add BrI64GeS => AddBrI64GeS, 64, >=, true;
+            I64Add BrI64GeU => AddBrI64GeU, 64, >=, false;
+        }
+    };
+}
+
+macro_rules! define_add_branches {
+    ($( $add:ident $jump:ident => $fused:ident, $w:tt, $op:tt, $signed:tt; )*) => {
+        impl Ins {
+            /// The conditional jump `next` made to test the result of this
+            /// instruction, an `i32.add`/`i64.add` into its own first (or
+            /// second) operand, as one instruction doing both (slot numbers
+            /// below 2^16 only). `None` for any other pair.
+            pub fn fuse_add_branch(&self, next: &Ins) -> Option<Ins> {
+                let (x, y) = match *self {
+                    Ins::I32Add { dst, a, b } | Ins::I64Add { dst, a, b } if dst == a => (dst, b),
+                    Ins::I32Add { dst, a, b } | Ins::I64Add { dst, a, b } if dst == b => (dst, a),
+                    _ => return None,
+                };
+                let (Ok(x16), Ok(y)) = (u16::try_from(x), u16::try_from(y)) else {
+                    return None;
+                };
+                let i32_add = matches!(self, Ins::I32Add { .. });
+                Some(match *next {
+                    $( Ins::$jump { a, b, target } if a == x && matches!(self, Ins::$add { .. }) => {
+                        Ins::$fused { x: x16, y, b, target }
+                    } )*
+                    Ins::BrIfNz { cond, target } if cond == x && i32_add => {
+                        Ins::AddBrI32Nz { x: x16, y, target }
+                    }
+                    Ins::BrIfZ { cond, target } if cond == x && i32_add => {
+                        Ins::AddBrI32Z { x: x16, y, target }
+                    }
+                    _ => return None,
+                })
+            }
+
+            /// The jump target of an instruction made by `fuse_add_branch`.
+            fn add_branch_target_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    $( Ins::$fused { target, .. } => Some(target), )*
+                    Ins::AddBrI32Nz { target, .. } | Ins::AddBrI32Z { target, .. } => Some(target),
+                    _ => None,
+                }
+            }
+
+            /// For an instruction made by `fuse_add_branch`: its first
+            /// operand slot `x`, the sum it writes there (computed from
+            /// `read`, the slots before it runs) and whether it jumps.
+            pub fn add_branch_outcome(&self, read: impl Fn(u32) -> u64) -> Option<(u32, u64, bool)> {
+                macro_rules! sum {
+                    ($x:expr, $y:expr, 32) => {
+                        u64::from((read(u32::from($x)) as u32).wrapping_add(read(u32::from($y)) as u32))
+                    };
+                    ($x:expr, $y:expr, 64) => {
+                        read(u32::from($x)).wrapping_add(read(u32::from($y)))
+                    };
+                }
+                macro_rules! rel {
+                    ($v:expr, $q:expr, 32, true, $o:tt) => { ($v as u32 as i32) $o ($q as u32 as i32) };
+                    ($v:expr, $q:expr, 32, false, $o:tt) => { ($v as u32) $o ($q as u32) };
+                    ($v:expr, $q:expr, 64, true, $o:tt) => { ($v as i64) $o ($q as i64) };
+                    ($v:expr, $q:expr, 64, false, $o:tt) => { $v $o $q };
+                }
+                Some(match *self {
+                    $( Ins::$fused { x, y, b, .. } => {
+                        let v = sum!(x, y, $w);
+                        let w = if b == u32::from(x) { v } else { read(b) };
+                        (u32::from(x), v, rel!(v, w, $w, $signed, $op))
+                    } )*
+                    Ins::AddBrI32Nz { x, y, .. } => {
+                        let v = sum!(x, y, 32);
+                        (u32::from(x), v, v != 0)
+                    }
+                    Ins::AddBrI32Z { x, y, .. } => {
+                        let v = sum!(x, y, 32);
+                        (u32::from(x), v, v == 0)
+                    }
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
+add_branches!(define_add_branches);
 
 /// Each fast-path load and store with its form whose address is wrapped.
 macro_rules! wrapped_accesses {

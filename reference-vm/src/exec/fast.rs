@@ -312,6 +312,30 @@ pub(super) fn step<R: Slots + ?Sized>(
             pc = t;
         }};
     }
+    macro_rules! add_br {
+        ($x:expr, $y:expr, $b:expr, $t:expr, 32, $signed:tt, $op:tt) => {{
+            let x = u32::from($x);
+            let v = r32!(x).wrapping_add(r32!(u32::from($y)));
+            set!(x, u64::from(v));
+            if add_br!(@rel v, r32!($b), i32, $signed, $op) {
+                jump!($t)
+            }
+        }};
+        ($x:expr, $y:expr, $b:expr, $t:expr, 64, $signed:tt, $op:tt) => {{
+            let x = u32::from($x);
+            let v = r64!(x).wrapping_add(r64!(u32::from($y)));
+            set!(x, v);
+            if add_br!(@rel v, r64!($b), i64, $signed, $op) {
+                jump!($t)
+            }
+        }};
+        (@rel $v:expr, $w:expr, $s:ty, true, $op:tt) => {
+            ($v as $s) $op ($w as $s)
+        };
+        (@rel $v:expr, $w:expr, $s:ty, false, $op:tt) => {
+            $v $op $w
+        };
+    }
     // exec: the effective address (a 32-bit index plus the static offset).
     // (Both are below 2^32: the sum cannot overflow.)
     macro_rules! ea {
@@ -486,6 +510,44 @@ pub(super) fn step<R: Slots + ?Sized>(
         }
         Ins::BrI64GeU { a, b, target } => {
             if r64!(a) >= r64!(b) {
+                jump!(target)
+            }
+        }
+        // An add fused with the compare-and-branch on its sum (code.rs:
+        // `Ins::fuse_add_branch`): the sum is written, then compared.
+        Ins::AddBrI32Eq { x, y, b, target } => add_br!(x, y, b, target, 32, false, ==),
+        Ins::AddBrI32Ne { x, y, b, target } => add_br!(x, y, b, target, 32, false, !=),
+        Ins::AddBrI32LtS { x, y, b, target } => add_br!(x, y, b, target, 32, true, <),
+        Ins::AddBrI32LtU { x, y, b, target } => add_br!(x, y, b, target, 32, false, <),
+        Ins::AddBrI32GtS { x, y, b, target } => add_br!(x, y, b, target, 32, true, >),
+        Ins::AddBrI32GtU { x, y, b, target } => add_br!(x, y, b, target, 32, false, >),
+        Ins::AddBrI32LeS { x, y, b, target } => add_br!(x, y, b, target, 32, true, <=),
+        Ins::AddBrI32LeU { x, y, b, target } => add_br!(x, y, b, target, 32, false, <=),
+        Ins::AddBrI32GeS { x, y, b, target } => add_br!(x, y, b, target, 32, true, >=),
+        Ins::AddBrI32GeU { x, y, b, target } => add_br!(x, y, b, target, 32, false, >=),
+        Ins::AddBrI64Eq { x, y, b, target } => add_br!(x, y, b, target, 64, false, ==),
+        Ins::AddBrI64Ne { x, y, b, target } => add_br!(x, y, b, target, 64, false, !=),
+        Ins::AddBrI64LtS { x, y, b, target } => add_br!(x, y, b, target, 64, true, <),
+        Ins::AddBrI64LtU { x, y, b, target } => add_br!(x, y, b, target, 64, false, <),
+        Ins::AddBrI64GtS { x, y, b, target } => add_br!(x, y, b, target, 64, true, >),
+        Ins::AddBrI64GtU { x, y, b, target } => add_br!(x, y, b, target, 64, false, >),
+        Ins::AddBrI64LeS { x, y, b, target } => add_br!(x, y, b, target, 64, true, <=),
+        Ins::AddBrI64LeU { x, y, b, target } => add_br!(x, y, b, target, 64, false, <=),
+        Ins::AddBrI64GeS { x, y, b, target } => add_br!(x, y, b, target, 64, true, >=),
+        Ins::AddBrI64GeU { x, y, b, target } => add_br!(x, y, b, target, 64, false, >=),
+        Ins::AddBrI32Nz { x, y, target } => {
+            let x = u32::from(x);
+            let v = r32!(x).wrapping_add(r32!(u32::from(y)));
+            set!(x, u64::from(v));
+            if v != 0 {
+                jump!(target)
+            }
+        }
+        Ins::AddBrI32Z { x, y, target } => {
+            let x = u32::from(x);
+            let v = r32!(x).wrapping_add(r32!(u32::from(y)));
+            set!(x, u64::from(v));
+            if v == 0 {
                 jump!(target)
             }
         }

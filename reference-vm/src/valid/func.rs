@@ -125,6 +125,9 @@ struct Compiler<'a> {
     height: u32,
     max_height: u32,
     last_result: Option<usize>,
+    /// Code before this instruction index may be reached by jumps from
+    /// later code or end a block: `fold_address` removes nothing there.
+    barrier: usize,
     /// Non-defaultable locals initialised so far (valid: local initialisation).
     inits: Vec<u32>,
     handlers: Vec<Handler>,
@@ -215,6 +218,7 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         height: stack_base,
         max_height: stack_base,
         last_result: None,
+        barrier: 0,
         inits: Vec::new(),
         handlers: Vec::new(),
         ref_types: Vec::new(),
@@ -251,6 +255,12 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
     // Innermost handlers first; clauses of one try in order.
     k.handlers.sort_by_key(|h| std::cmp::Reverse(h.depth));
     shorten_returns(&mut k.code, &mut k.origins);
+    fuse_add_branches(
+        &mut k.code,
+        &mut k.origins,
+        &mut k.br_table,
+        &mut k.handlers,
+    );
     let frame_size = k.max_height.saturating_add(2);
     let entry = if frame_size as usize <= crate::exec::code::WINDOW {
         let mut e = vec![0; (const_base as u64 - param_slots) as usize];
@@ -277,6 +287,120 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         result_slots,
         too_big,
     })
+}
+
+/// The slots written by an instruction of straight-line code (no jump,
+/// call or block boundary): first slot and count (two for a v128, none for
+/// a store). `None` for any other instruction.
+fn straight(ins: &Ins) -> Option<(u32, u32)> {
+    match *ins {
+        Ins::Copy { dst, .. } => Some((dst, 1)),
+        Ins::Copy2 { dst, .. } => Some((dst, 2)),
+        _ if ins.wrapped_address().is_some() => {
+            let mut i = *ins;
+            Some(i.dst_mut().map_or((0, 0), |d| (*d, 2)))
+        }
+        _ => {
+            let mut i = *ins;
+            let wide = matches!(
+                ins,
+                Ins::GlobalGet2 { .. }
+                    | Ins::VUn { .. }
+                    | Ins::VBin { .. }
+                    | Ins::VShift { .. }
+                    | Ins::VSplat { .. }
+                    | Ins::VReplace { .. }
+                    | Ins::VLoad { .. }
+            );
+            match i.dst_mut() {
+                Some(d) => Some((*d, if wide { 2 } else { 1 })),
+                None => crate::exec::code::is_fast_store(ins).then_some((0, 0)),
+            }
+        }
+    }
+}
+
+/// Peephole on finished code: an add into its own operand followed by the
+/// conditional jump testing the sum (a loop counter's step and test) become
+/// one instruction (`Ins::fuse_add_branch`) where no jump lands between
+/// them; the instruction indices after each removed add move down.
+fn fuse_add_branches(
+    code: &mut Vec<Ins>,
+    origins: &mut Vec<u32>,
+    br_table: &mut [u32],
+    handlers: &mut [Handler],
+) {
+    use crate::exec::coverage::merge_add_origin;
+    // Every instruction index something may continue at.
+    let mut landing = vec![false; code.len() + 1];
+    let mut mark = |t: u32| {
+        if let Some(l) = landing.get_mut(t as usize) {
+            *l = true;
+        }
+    };
+    for ins in code.iter() {
+        let mut i = *ins;
+        if let Some(t) = i.target_mut() {
+            mark(*t);
+        }
+    }
+    br_table.iter().for_each(|&t| mark(t));
+    for h in handlers.iter() {
+        mark(h.start);
+        mark(h.end);
+        if let HandlerKind::Catch { target, .. } = h.kind {
+            mark(target);
+        }
+    }
+    let mut keep = vec![true; code.len()];
+    let mut any = false;
+    for pc in 0..code.len().saturating_sub(1) {
+        if !keep[pc] || landing[pc + 1] {
+            continue;
+        }
+        if let Some(fused) = code[pc].fuse_add_branch(&code[pc + 1])
+            && let Some(o) = merge_add_origin(origins[pc], origins[pc + 1])
+        {
+            code[pc + 1] = fused;
+            origins[pc + 1] = o;
+            keep[pc] = false;
+            any = true;
+        }
+    }
+    if !any {
+        return;
+    }
+    // new[pc]: the index of the first kept instruction at or after pc.
+    let mut new = Vec::with_capacity(code.len() + 1);
+    let mut n = 0u32;
+    for &k in &keep {
+        new.push(n);
+        n += u32::from(k);
+    }
+    new.push(n);
+    let map = |t: u32| new.get(t as usize).copied().unwrap_or(t);
+    let mut w = 0;
+    for pc in 0..code.len() {
+        if keep[pc] {
+            let mut ins = code[pc];
+            if let Some(t) = ins.target_mut() {
+                *t = map(*t);
+            }
+            code[w] = ins;
+            origins[w] = origins[pc];
+            w += 1;
+        }
+    }
+    code.truncate(w);
+    origins.truncate(w);
+    br_table.iter_mut().for_each(|t| *t = map(*t));
+    for h in handlers.iter_mut() {
+        h.start = map(h.start);
+        h.end = map(h.end);
+        if let HandlerKind::Catch { target, .. } = &mut h.kind {
+            *target = map(*target);
+        }
+    }
 }
 
 /// Peephole on finished code: a copy of one slot followed by the return of
@@ -421,6 +545,9 @@ impl Compiler<'_> {
         }
         self.code.push(ins);
         self.push_origin(&ins);
+        if straight(&ins).is_none() {
+            self.barrier = self.code.len();
+        }
         self.code.len() - 1
     }
 
@@ -595,6 +722,7 @@ impl Compiler<'_> {
             body_end: 0,
         });
         self.last_result = None;
+        self.barrier = self.code.len();
         Ok(())
     }
 
@@ -689,6 +817,7 @@ impl Compiler<'_> {
         }
         let c = self.ctrls.pop().expect("control");
         self.inits.truncate(c.inits);
+        self.barrier = self.code.len();
         let here = self.code.len() as u32;
         if c.kind == Kind::TryTable {
             for &h in &c.try_handlers {
@@ -963,6 +1092,7 @@ impl Compiler<'_> {
                 }
                 c.kind = Kind::Else;
                 c.unreachable = false;
+                self.barrier = self.code.len();
                 let (slot, params) = (c.slot, c.params.clone());
                 let inits = c.inits;
                 self.inits.truncate(inits);
@@ -1576,14 +1706,21 @@ impl Compiler<'_> {
     }
 
     /// When the address operand `a` of the fast-path load or store `access`
-    /// is the result of the `i32.add` of a constant just emitted, removes the
-    /// add and returns the access doing it (`Ins::fold_address`; one
-    /// instruction instead of two). Its origin counts the add as fused.
+    /// is the result of an `i32.add` of a constant emitted since the last
+    /// barrier, with only straight-line code after it that does not write
+    /// the add's other operand, removes the add and returns the access
+    /// doing it (`Ins::fold_address`; one instruction instead of two). Its
+    /// origin counts the add as fused.
     fn fold_address(&mut self, a: &Opd, access: &Ins) -> Option<Ins> {
-        if !matches!(a.loc, Loc::Stack) {
+        if !matches!(a.loc, Loc::Stack) || !self.live() {
             return None;
         }
-        let pc = self.last_result_pc()?;
+        let from = self.barrier.min(self.code.len());
+        // The last instruction writing the address slot.
+        let pc = (from..self.code.len()).rev().find(|&pc| {
+            straight(&self.code[pc])
+                .is_none_or(|(d, n)| d <= a.slot && a.slot < d.saturating_add(n))
+        })?;
         let Ins::I32Add { dst, a: x, b: y } = self.code[pc] else {
             return None;
         };
@@ -1601,12 +1738,17 @@ impl Compiler<'_> {
             (None, Some(c)) => (y, c),
             (None, None) => return None,
         };
+        // The access reads `x` where the add did: nothing in between may
+        // write it.
+        let untouched = self.code[pc + 1..]
+            .iter()
+            .all(|i| straight(i).is_some_and(|(d, n)| n == 0 || x < d || x >= d.saturating_add(n)));
+        if !untouched {
+            return None;
+        }
         let folded = access.fold_address(x, c)?;
-        self.code.pop();
-        let add = self
-            .origins
-            .pop()
-            .and_then(crate::exec::coverage::origin_op);
+        self.code.remove(pc);
+        let add = crate::exec::coverage::origin_op(self.origins.remove(pc));
         self.jump_origin = Some((add, false));
         self.last_result = None;
         Some(folded)
@@ -1860,6 +2002,7 @@ pub(super) fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: us
         height: 0,
         max_height: 0,
         last_result: None,
+        barrier: 0,
         inits: Vec::new(),
         handlers: Vec::new(),
         ref_types: Vec::new(),
