@@ -2879,6 +2879,8 @@ impl Compiler<'_> {
                     self.push(t);
                 }
                 self.last_result = None;
+                // The payload arrives without an instruction writing it.
+                self.barrier = self.code.len();
             }
             Opcode::Delegate => {
                 let top = self.ctrls.len() - 1;
