@@ -3,8 +3,9 @@
 # own output. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
 #   scripts/update-docs.sh            spec tables (seconds)
 #   scripts/update-docs.sh --bench    also the benchmark table (minutes)
-#   scripts/update-docs.sh --speed    also the interpreter-speed table only
-#                                     (the `bench` table; part of --bench)
+#   scripts/update-docs.sh --speed    only the interpreter-speed table (the
+#                                     `bench` table of BENCHMARKS.md, from a
+#                                     `bench-lto` build; part of --bench)
 #   scripts/update-docs.sh --wasmtime also the component-model table of
 #                                     wasmtime (a heavy build: feature wasmtime)
 #   scripts/update-docs.sh --wasi-fuzz also the WASI fuzzer's throughput
@@ -18,7 +19,6 @@ SUITE="${WASM_CONFORM_SPEC_SUITE:-../shared/spec-testsuite}"
 # The component model's checkout: its reference tests and wasm-tools' tests.
 CM="${WASM_CONFORM_COMPONENT_MODEL:-../shared/component-model}"
 BENCH="${WASM_CONFORM_BENCH:-../shared/bench}"
-cargo build --release --quiet
 WC=target/release/wasm-conform
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -37,6 +37,25 @@ text = pattern.sub(lambda _: f"{begin}\n{content.rstrip()}\n{end}", text)
 open(path, "w").write(text)
 PY
 }
+
+# The interpreter-speed table: reference-vm against wasmi, both built with
+# the `bench-lto` profile (whole-program LTO, one codegen unit: wasmi as its
+# command-line tool ships). Part of --bench; --speed regenerates only this.
+speed_table() {
+  cargo build --profile bench-lto --quiet
+  target/bench-lto/wasm-conform bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
+    2>/dev/null > "$tmp/bench.md"
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end), \`bench-lto\` build: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
+  splice BENCHMARKS.md bench "$tmp/bench-full.md"
+}
+# --speed: only this table (no release build, no README tables).
+if [ "${1:-}" = "--speed" ]; then
+  speed_table
+  echo "updated BENCHMARKS.md (bench)"
+  exit 0
+fi
+
+cargo build --release --quiet
 
 # The vendor matrix: the pinned runtimes (scripts/install-runtimes.sh, a
 # route that fails leaves its row "not installed"), then every suite on each;
@@ -192,19 +211,6 @@ if [ "${1:-}" = "--wasi-fuzz" ]; then
   wasi_fuzz
 fi
 
-# The interpreter-speed table: reference-vm against wasmi, both built with
-# the `bench-lto` profile (whole-program LTO, one codegen unit: wasmi as its
-# command-line tool ships). Part of --bench; --speed regenerates only this.
-speed_table() {
-  cargo build --profile bench-lto --quiet
-  target/bench-lto/wasm-conform bench --rounds 5 "$BENCH"/*-nowasi.wasm "$BENCH/fibrec.wasm" "$BENCH/dispatch.wasm" \
-    2>/dev/null > "$tmp/bench.md"
-  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end), \`bench-lto\` build: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
-  splice BENCHMARKS.md bench "$tmp/bench-full.md"
-}
-if [ "${1:-}" = "--speed" ]; then
-  speed_table
-fi
 if [ "${1:-}" = "--bench" ]; then
   wasi_fuzz
   speed_table

@@ -99,8 +99,10 @@ macro_rules! define_ins {
             Copy2 { dst: u32, src: u32 },
             /// Write a 32-bit constant.
             Const32 { dst: u32, val: u32 },
-            /// Write a 64-bit constant.
-            Const64 { dst: u32, val: u64 },
+            /// Write the 64-bit constant `hi << 32 | lo` (two halves: no
+            /// field of the instruction is 64-bit, which keeps the loop's
+            /// operand decoding to 32-bit loads).
+            Const64 { dst: u32, lo: u32, hi: u32 },
             /// Write the v128 constant `v128s[idx]`.
             ConstV { dst: u32, idx: u32 },
             /// Return the `n` slots at `src`.
@@ -232,6 +234,59 @@ macro_rules! define_ins {
             /// Vector operand at dst+1.
             VLoadLane { op_lane: u16, dst: u32, addr: u32, off: u32 },
             VStoreLane { op_lane: u16, addr: u32, val: u32, off: u32 },
+            // An `i32.add`/`i64.add` into its own first operand fused with the
+            // compare-and-branch that tests the sum (`fuse_add_branch`):
+            // `x += y`, then jump if `x OP b` (slot `b` read after the add).
+            AddBrI32Eq { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32Ne { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32LeU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI32GeU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64Eq { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64Ne { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GtS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GtU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64LeU { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GeS { x: u16, y: u16, b: u32, target: u32 },
+            AddBrI64GeU { x: u16, y: u16, b: u32, target: u32 },
+            /// `x += y` (i32), then jump if `x` is non-zero.
+            AddBrI32Nz { x: u16, y: u16, target: u32 },
+            /// `x += y` (i32), then jump if `x` is zero.
+            AddBrI32Z { x: u16, y: u16, target: u32 },
+            // A load or store of memory 0 whose address is an `i32.add` of a
+            // constant folded in (see `Ins::fold_address`): the effective address
+            // is `addr + off` wrapped to 32 bits, as the add computed it.
+            I32LoadW { dst: u32, addr: u32, off: u32 },
+            I64LoadW { dst: u32, addr: u32, off: u32 },
+            F32LoadW { dst: u32, addr: u32, off: u32 },
+            F64LoadW { dst: u32, addr: u32, off: u32 },
+            I32Load8SW { dst: u32, addr: u32, off: u32 },
+            I32Load8UW { dst: u32, addr: u32, off: u32 },
+            I32Load16SW { dst: u32, addr: u32, off: u32 },
+            I32Load16UW { dst: u32, addr: u32, off: u32 },
+            I64Load8SW { dst: u32, addr: u32, off: u32 },
+            I64Load8UW { dst: u32, addr: u32, off: u32 },
+            I64Load16SW { dst: u32, addr: u32, off: u32 },
+            I64Load16UW { dst: u32, addr: u32, off: u32 },
+            I64Load32SW { dst: u32, addr: u32, off: u32 },
+            I64Load32UW { dst: u32, addr: u32, off: u32 },
+            I32StoreW { addr: u32, val: u32, off: u32 },
+            I64StoreW { addr: u32, val: u32, off: u32 },
+            F32StoreW { addr: u32, val: u32, off: u32 },
+            F64StoreW { addr: u32, val: u32, off: u32 },
+            I32Store8W { addr: u32, val: u32, off: u32 },
+            I32Store16W { addr: u32, val: u32, off: u32 },
+            I64Store8W { addr: u32, val: u32, off: u32 },
+            I64Store16W { addr: u32, val: u32, off: u32 },
+            I64Store32W { addr: u32, val: u32, off: u32 },
             $( $un { dst: u32, a: u32 }, )*
             $( $bn { dst: u32, a: u32, b: u32 }, )*
             $( $ln { dst: u32, addr: u32, off: u32 }, )*
@@ -262,6 +317,20 @@ macro_rules! define_ins {
                     $( Ins::$un { dst, .. } => Some(dst), )*
                     $( Ins::$bn { dst, .. } => Some(dst), )*
                     $( Ins::$ln { dst, .. } => Some(dst), )*
+                    Ins::I32LoadW { dst, .. } => Some(dst),
+                    Ins::I64LoadW { dst, .. } => Some(dst),
+                    Ins::F32LoadW { dst, .. } => Some(dst),
+                    Ins::F64LoadW { dst, .. } => Some(dst),
+                    Ins::I32Load8SW { dst, .. } => Some(dst),
+                    Ins::I32Load8UW { dst, .. } => Some(dst),
+                    Ins::I32Load16SW { dst, .. } => Some(dst),
+                    Ins::I32Load16UW { dst, .. } => Some(dst),
+                    Ins::I64Load8SW { dst, .. } => Some(dst),
+                    Ins::I64Load8UW { dst, .. } => Some(dst),
+                    Ins::I64Load16SW { dst, .. } => Some(dst),
+                    Ins::I64Load16UW { dst, .. } => Some(dst),
+                    Ins::I64Load32SW { dst, .. } => Some(dst),
+                    Ins::I64Load32UW { dst, .. } => Some(dst),
                     Ins::GlobalGet { dst, .. } | Ins::GlobalGet2 { dst, .. } | Ins::TableGet { dst, .. }
                     | Ins::TableSize { dst, .. } | Ins::MemorySize { dst } | Ins::MemoryGrow { dst, .. }
                     | Ins::RefIsNull { dst, .. } | Ins::RefFunc { dst, .. } | Ins::VUn { dst, .. }
@@ -280,6 +349,25 @@ macro_rules! define_ins {
 }
 
 crate::for_each_instr!(define_ins);
+
+macro_rules! define_is_fast_store {
+    (
+        special { $($special:tt)* }
+        unop { $($unop:tt)* }
+        binop { $($binop:tt)* }
+        load { $($load:tt)* }
+        store { $( $tn:ident $tp:literal $tc:literal $tt:literal $ta:ident $tw:literal $tf:ident; )* }
+        simd { $($simd:tt)* }
+        atomic { $($atomic:tt)* }
+    ) => {
+        /// Whether `ins` is a scalar store of the fast path (memory 0).
+        pub fn is_fast_store(ins: &Ins) -> bool {
+            matches!(ins, $( Ins::$tn { .. } )|*)
+        }
+    };
+}
+
+crate::for_each_instr!(define_is_fast_store);
 
 /// Each i32 and i64 comparison with the fused jumps taken when it holds and when it
 /// does not (its negation).
@@ -340,7 +428,7 @@ macro_rules! define_fusion {
                     | Ins::BrIfCastDesc { target, .. }
                     | Ins::BrIfNotCastDesc { target, .. } => Some(target),
                     $( Ins::$yes { target, .. } => Some(target), )*
-                    _ => None,
+                    _ => self.add_branch_target_mut(),
                 }
             }
         }
@@ -348,6 +436,181 @@ macro_rules! define_fusion {
 }
 
 fused_comparisons!(define_fusion);
+
+/// Each fused comparison-and-branch with its form after an add (the add,
+/// the jump, the fused form, the width, the relation, whether signed).
+macro_rules! add_branches {
+    ($m:ident) => {
+        $m! {
+            I32Add BrI32Eq => AddBrI32Eq, 32, ==, false;
+            I32Add BrI32Ne => AddBrI32Ne, 32, !=, false;
+            I32Add BrI32LtS => AddBrI32LtS, 32, <, true;
+            I32Add BrI32LtU => AddBrI32LtU, 32, <, false;
+            I32Add BrI32GtS => AddBrI32GtS, 32, >, true;
+            I32Add BrI32GtU => AddBrI32GtU, 32, >, false;
+            I32Add BrI32LeS => AddBrI32LeS, 32, <=, true;
+            I32Add BrI32LeU => AddBrI32LeU, 32, <=, false;
+            I32Add BrI32GeS => AddBrI32GeS, 32, >=, true;
+            I32Add BrI32GeU => AddBrI32GeU, 32, >=, false;
+            I64Add BrI64Eq => AddBrI64Eq, 64, ==, false;
+            I64Add BrI64Ne => AddBrI64Ne, 64, !=, false;
+            I64Add BrI64LtS => AddBrI64LtS, 64, <, true;
+            I64Add BrI64LtU => AddBrI64LtU, 64, <, false;
+            I64Add BrI64GtS => AddBrI64GtS, 64, >, true;
+            I64Add BrI64GtU => AddBrI64GtU, 64, >, false;
+            I64Add BrI64LeS => AddBrI64LeS, 64, <=, true;
+            I64Add BrI64LeU => AddBrI64LeU, 64, <=, false;
+            I64Add BrI64GeS => AddBrI64GeS, 64, >=, true;
+            I64Add BrI64GeU => AddBrI64GeU, 64, >=, false;
+        }
+    };
+}
+
+macro_rules! define_add_branches {
+    ($( $add:ident $jump:ident => $fused:ident, $w:tt, $op:tt, $signed:tt; )*) => {
+        impl Ins {
+            /// The conditional jump `next` made to test the result of this
+            /// instruction, an `i32.add`/`i64.add` into its own first (or
+            /// second) operand, as one instruction doing both (slot numbers
+            /// below 2^16 only). `None` for any other pair.
+            pub fn fuse_add_branch(&self, next: &Ins) -> Option<Ins> {
+                let (x, y) = match *self {
+                    Ins::I32Add { dst, a, b } | Ins::I64Add { dst, a, b } if dst == a => (dst, b),
+                    Ins::I32Add { dst, a, b } | Ins::I64Add { dst, a, b } if dst == b => (dst, a),
+                    _ => return None,
+                };
+                let (Ok(x16), Ok(y)) = (u16::try_from(x), u16::try_from(y)) else {
+                    return None;
+                };
+                let i32_add = matches!(self, Ins::I32Add { .. });
+                Some(match *next {
+                    $( Ins::$jump { a, b, target } if a == x && matches!(self, Ins::$add { .. }) => {
+                        Ins::$fused { x: x16, y, b, target }
+                    } )*
+                    Ins::BrIfNz { cond, target } if cond == x && i32_add => {
+                        Ins::AddBrI32Nz { x: x16, y, target }
+                    }
+                    Ins::BrIfZ { cond, target } if cond == x && i32_add => {
+                        Ins::AddBrI32Z { x: x16, y, target }
+                    }
+                    _ => return None,
+                })
+            }
+
+            /// The jump target of an instruction made by `fuse_add_branch`.
+            fn add_branch_target_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    $( Ins::$fused { target, .. } => Some(target), )*
+                    Ins::AddBrI32Nz { target, .. } | Ins::AddBrI32Z { target, .. } => Some(target),
+                    _ => None,
+                }
+            }
+
+            /// For an instruction made by `fuse_add_branch`: its first
+            /// operand slot `x`, the sum it writes there (computed from
+            /// `read`, the slots before it runs) and whether it jumps.
+            pub fn add_branch_outcome(&self, read: impl Fn(u32) -> u64) -> Option<(u32, u64, bool)> {
+                macro_rules! sum {
+                    ($x:expr, $y:expr, 32) => {
+                        u64::from((read(u32::from($x)) as u32).wrapping_add(read(u32::from($y)) as u32))
+                    };
+                    ($x:expr, $y:expr, 64) => {
+                        read(u32::from($x)).wrapping_add(read(u32::from($y)))
+                    };
+                }
+                macro_rules! rel {
+                    ($v:expr, $q:expr, 32, true, $o:tt) => { ($v as u32 as i32) $o ($q as u32 as i32) };
+                    ($v:expr, $q:expr, 32, false, $o:tt) => { ($v as u32) $o ($q as u32) };
+                    ($v:expr, $q:expr, 64, true, $o:tt) => { ($v as i64) $o ($q as i64) };
+                    ($v:expr, $q:expr, 64, false, $o:tt) => { $v $o $q };
+                }
+                Some(match *self {
+                    $( Ins::$fused { x, y, b, .. } => {
+                        let v = sum!(x, y, $w);
+                        let w = if b == u32::from(x) { v } else { read(b) };
+                        (u32::from(x), v, rel!(v, w, $w, $signed, $op))
+                    } )*
+                    Ins::AddBrI32Nz { x, y, .. } => {
+                        let v = sum!(x, y, 32);
+                        (u32::from(x), v, v != 0)
+                    }
+                    Ins::AddBrI32Z { x, y, .. } => {
+                        let v = sum!(x, y, 32);
+                        (u32::from(x), v, v == 0)
+                    }
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
+add_branches!(define_add_branches);
+
+/// Each fast-path load and store with its form whose address is wrapped.
+macro_rules! wrapped_accesses {
+    ($m:ident) => {
+        $m! {
+            loads {
+            I32Load => I32LoadW;
+            I64Load => I64LoadW;
+            F32Load => F32LoadW;
+            F64Load => F64LoadW;
+            I32Load8S => I32Load8SW;
+            I32Load8U => I32Load8UW;
+            I32Load16S => I32Load16SW;
+            I32Load16U => I32Load16UW;
+            I64Load8S => I64Load8SW;
+            I64Load8U => I64Load8UW;
+            I64Load16S => I64Load16SW;
+            I64Load16U => I64Load16UW;
+            I64Load32S => I64Load32SW;
+            I64Load32U => I64Load32UW;
+            }
+            stores {
+            I32Store => I32StoreW;
+            I64Store => I64StoreW;
+            F32Store => F32StoreW;
+            F64Store => F64StoreW;
+            I32Store8 => I32Store8W;
+            I32Store16 => I32Store16W;
+            I64Store8 => I64Store8W;
+            I64Store16 => I64Store16W;
+            I64Store32 => I64Store32W;
+            }
+        }
+    };
+}
+
+macro_rules! define_wrapped {
+    (loads { $( $l:ident => $lw:ident; )* } stores { $( $t:ident => $tw:ident; )* }) => {
+        impl Ins {
+            /// exec: t.load / t.store of an address `i32.add x c` — this
+            /// load or store (of memory 0, static offset 0) reading its
+            /// address as `x + c` wrapped to 32 bits, the add done by the
+            /// access itself. `None` if it is not such an access.
+            pub fn fold_address(&self, x: u32, c: u32) -> Option<Ins> {
+                Some(match *self {
+                    $( Ins::$l { dst, off: 0, .. } => Ins::$lw { dst, addr: x, off: c }, )*
+                    $( Ins::$t { val, off: 0, .. } => Ins::$tw { addr: x, val, off: c }, )*
+                    _ => return None,
+                })
+            }
+
+            /// The address slot and constant of an access made by
+            /// [`Ins::fold_address`].
+            pub fn wrapped_address(&self) -> Option<(u32, u32)> {
+                match *self {
+                    $( Ins::$lw { addr, off, .. } => Some((addr, off)), )*
+                    $( Ins::$tw { addr, off, .. } => Some((addr, off)), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+wrapped_accesses!(define_wrapped);
 
 /// Memory and table instructions off the fast path: a memory other than
 /// memory 0, a 64-bit or shared memory, a 64-bit table, a static offset of
@@ -453,6 +716,10 @@ pub enum Ext {
     },
 }
 
+/// Slots of the window through which the interpreter's hot loop sees a
+/// frame (exec/fast.rs): functions with bigger frames run in the full loop.
+pub const WINDOW: usize = 1 << 12;
+
 /// A translated function body.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledFunc {
@@ -466,6 +733,10 @@ pub struct CompiledFunc {
     pub br_table: Vec<u32>,
     /// Constant slot values, copied to `local_slots..` on entry.
     pub consts: Vec<u64>,
+    /// What a call writes after the parameters: zeros for the other
+    /// locals, then `consts`. Empty when the frame is bigger than
+    /// [`WINDOW`] (the hot loop does not run it).
+    pub entry: Vec<u64>,
     /// v128 constants for `ConstV`.
     pub v128s: Vec<u128>,
     /// Shuffle lane immediates.

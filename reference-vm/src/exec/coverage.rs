@@ -34,6 +34,9 @@ const INVERTED: u32 = 1 << 20;
 /// `origin` bit: the instruction has details to count (branch, length,
 /// memory access), looked at by [`detail`].
 const DETAIL: u32 = 1 << 21;
+/// `origin` bits: a third wasm instruction done by the same internal
+/// instruction (an add fused with a compare-and-branch), index + 1.
+const FUSED2_SHIFT: u32 = 22;
 // Every opcode index + 1 fits the field.
 const _: () = assert!(Opcode::ALL.len() < OP_MASK as usize);
 /// Counters indexed by an origin's 12-bit opcode fields (0: none).
@@ -60,6 +63,35 @@ pub(crate) fn origin(op: Opcode, fused: Option<Opcode>, inverted: bool) -> u32 {
         | fused.map_or(0, |f| idx(f) << FUSED_SHIFT)
         | if inverted { INVERTED } else { 0 }
         | if detail { DETAIL } else { 0 }
+}
+
+/// The origin of one internal instruction doing the work of two in a row
+/// with origins `first` and `second` (valid/func.rs: `shorten_returns`):
+/// the second's wasm instruction becomes the fused one. `None` when both
+/// name more than that holds.
+pub(crate) fn merge_origins(first: u32, second: u32) -> Option<u32> {
+    let fused = (OP_MASK << FUSED_SHIFT) | (OP_MASK << FUSED2_SHIFT) | INVERTED | DETAIL;
+    match (first, second) {
+        (0, o) | (o, 0) => Some(o),
+        (a, b) if a & (OP_MASK << FUSED_SHIFT) == 0 && b & fused == 0 => {
+            Some(a | (b & OP_MASK) << FUSED_SHIFT)
+        }
+        _ => None,
+    }
+}
+
+/// The origin of an add (`first`) fused into the conditional jump after it
+/// (`second`, itself possibly a fused comparison; valid/func.rs:
+/// `fuse_add_branches`): the add becomes the third wasm instruction.
+pub(crate) fn merge_add_origin(first: u32, second: u32) -> Option<u32> {
+    let extra = (OP_MASK << FUSED_SHIFT) | INVERTED | DETAIL;
+    match (first, second) {
+        (0, o) => Some(o),
+        (a, b) if a & extra == 0 && b & (OP_MASK << FUSED2_SHIFT) == 0 => {
+            Some(b | (a & OP_MASK) << FUSED2_SHIFT)
+        }
+        _ => None,
+    }
 }
 
 /// The wasm instruction an origin names, if any.
@@ -280,6 +312,7 @@ impl Coverage {
     pub(crate) fn exec(&mut self, o: u32) -> bool {
         self.executed[(o & OP_MASK) as usize] += 1;
         self.executed[((o >> FUSED_SHIFT) & OP_MASK) as usize] += 1;
+        self.executed[((o >> FUSED2_SHIFT) & OP_MASK) as usize] += 1;
         o & DETAIL != 0
     }
 
@@ -361,6 +394,7 @@ pub(crate) fn detail(o: u32, cf: &CompiledFunc, pc: usize, v: &View<'_>) -> Pend
     match *ins {
         I::BrIfNz { cond, .. } => jump(r32(cond) != 0),
         I::BrIfZ { cond, .. } => jump(r32(cond) == 0),
+        _ if let Some((_, _, j)) = ins.add_branch_outcome(r64) => jump(j),
         I::BrI32Eq { a, b, .. } => jump(r32(a) == r32(b)),
         I::BrI32Ne { a, b, .. } => jump(r32(a) != r32(b)),
         I::BrI32LtS { a, b, .. } => jump(i32s(a) < i32s(b)),
@@ -448,9 +482,20 @@ pub(crate) fn detail(o: u32, cf: &CompiledFunc, pc: usize, v: &View<'_>) -> Pend
             _ => Pending::None,
         },
         I::ArrayNew { default, base, .. } if default != 0 => Pending::Length(op, r32(base)),
-        _ => match load_store_slots(ins) {
-            Some((addr, off)) => near(addr, u64::from(off), access_width(op)),
-            None => Pending::None,
+        _ => match (load_store_slots(ins), ins.wrapped_address()) {
+            (Some((addr, off)), _) => near(addr, u64::from(off), access_width(op)),
+            // An access with an `i32.add` folded in: its address wraps at
+            // 32 bits (code.rs: `Ins::fold_address`).
+            (None, Some((addr, c))) => {
+                let ea = u64::from((r32(addr) as u32).wrapping_add(c));
+                let end = ea + access_width(op);
+                if end <= v.mem_len && end + NEAR_END_BYTES > v.mem_len {
+                    Pending::NearEnd(op)
+                } else {
+                    Pending::None
+                }
+            }
+            (None, None) => Pending::None,
         },
     }
 }

@@ -16,6 +16,51 @@ use super::numerics::float;
 use super::{Frame, FuncInst, GlobalInst, TableInst, Trap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The slots of a frame the hot loop sees: a fixed-size window of the value
+/// stack starting at the frame base. Slot numbers are masked into it, so a
+/// slot access needs no bounds check; a function whose frame is bigger (or a
+/// frame too close to the end of the value stack) runs in the full loop.
+pub(super) use super::code::WINDOW;
+
+/// Whether a frame of `frame_size` slots at `fp` runs in the hot loop.
+#[inline(always)]
+pub(super) fn fits(frame_size: u32, fp: usize, stack_len: usize) -> bool {
+    frame_size as usize <= WINDOW && fp.saturating_add(WINDOW) <= stack_len
+}
+
+/// A frame's slots as the hot set reads and writes them: the window of the
+/// hot loop (masked, unchecked indices), or a plain slice in the full loop.
+pub(super) trait Slots {
+    /// Slot `s`.
+    fn at(&self, s: u32) -> u64;
+    /// Writes slot `s`.
+    fn put(&mut self, s: u32, v: u64);
+}
+
+impl Slots for [u64; WINDOW] {
+    #[inline(always)]
+    fn at(&self, s: u32) -> u64 {
+        // Every slot of a function the hot loop runs is below its frame size,
+        // at most WINDOW (`fits`): the mask changes no slot number.
+        self[s as usize & (WINDOW - 1)]
+    }
+    #[inline(always)]
+    fn put(&mut self, s: u32, v: u64) {
+        self[s as usize & (WINDOW - 1)] = v;
+    }
+}
+
+impl Slots for [u64] {
+    #[inline(always)]
+    fn at(&self, s: u32) -> u64 {
+        self[s as usize]
+    }
+    #[inline(always)]
+    fn put(&mut self, s: u32, v: u64) {
+        self[s as usize] = v;
+    }
+}
+
 /// How an instruction of the hot set ended.
 pub(super) enum Step {
     /// Go on at the returned program counter.
@@ -83,7 +128,14 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
             return Ok(());
         };
         let (code, br_table): (&[Ins], &[u32]) = (&cf.code, &cf.br_table);
-        let Some(regs) = cx.stack.get_mut(cx.fp..) else {
+        if cf.frame_size as usize > WINDOW {
+            return Ok(());
+        }
+        let Some(Ok(regs)) = cx
+            .stack
+            .get_mut(cx.fp..cx.fp.saturating_add(WINDOW))
+            .map(<&mut [u64; WINDOW]>::try_from)
+        else {
             return Ok(());
         };
         let mut pc = cx.pc;
@@ -101,11 +153,11 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
             }
             match ins {
                 Ins::GlobalGet { dst, g } => match cx.inst_globals.get(g as usize) {
-                    Some(&a) => regs[dst as usize] = cx.globals[a as usize].val[0],
+                    Some(&a) => regs.put(dst, cx.globals[a as usize].val[0]),
                     None => break,
                 },
                 Ins::GlobalSet { g, src } => match cx.inst_globals.get(g as usize) {
-                    Some(&a) => cx.globals[a as usize].val[0] = regs[src as usize],
+                    Some(&a) => cx.globals[a as usize].val[0] = regs.at(src),
                     None => break,
                 },
                 Ins::Call { .. } | Ins::CallIndirect { .. } => {
@@ -122,7 +174,7 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                             let Some(&(tid, pslots)) = cx.inst_types.get(ty as usize) else {
                                 break;
                             };
-                            let i = regs[(base + pslots) as usize] as u32 as usize;
+                            let i = regs.at(base + pslots) as u32 as usize;
                             let r = match cx.inst_tables.get(table as usize) {
                                 Some(&t) => cx.tables[t as usize].elems.get(i).copied(),
                                 None => None,
@@ -146,12 +198,22 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                     let new_fp = cx.fp + base as usize;
                     if *inst != cx.inst
                         || cx.frames.len() >= cx.max_depth
-                        || cf.too_big
                         || *fuel == 0
                         || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
-                        || new_fp + cf.frame_size as usize > cx.stack.len().min(cx.max_slots)
+                        || new_fp + cf.frame_size as usize > cx.max_slots
+                        || !fits(cf.frame_size, new_fp, cx.stack.len())
                     {
                         break;
+                    }
+                    // exec: call — the locals after the parameters zeroed, then
+                    // the constant pool (`CompiledFunc::entry`, which a frame
+                    // of the window has), in one loop.
+                    let p = new_fp + cf.param_slots as usize;
+                    let Some(init) = cx.stack.get_mut(p..p + cf.entry.len()) else {
+                        break;
+                    };
+                    for (s, &v) in init.iter_mut().zip(cf.entry.iter()) {
+                        *s = v;
                     }
                     *fuel -= 1;
                     cx.frames.push(Frame {
@@ -159,15 +221,6 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                         fp: cx.fp as u32,
                         func: cx.fa,
                     });
-                    let (p, l) = (cf.param_slots as usize, cf.local_slots as usize);
-                    // Most functions have few locals and constants: a loop,
-                    // not a call of memset or memcpy.
-                    for s in &mut cx.stack[new_fp + p..new_fp + l] {
-                        *s = 0;
-                    }
-                    for (s, &c) in cx.stack[new_fp + l..].iter_mut().zip(&cf.consts) {
-                        *s = c;
-                    }
                     (cx.fa, cx.fp, cx.pc) = (callee, new_fp, 0);
                     continue 'frame;
                 }
@@ -180,7 +233,11 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                         Some(FuncInst::Wasm { inst, .. }) if *inst == cx.inst => {}
                         _ => break,
                     }
-                    regs.copy_within(src as usize..(src + n) as usize, 0);
+                    match n {
+                        0 => {}
+                        1 => regs.put(0, regs.at(src)),
+                        _ => regs.copy_within(src as usize..(src + n) as usize, 0),
+                    }
                     cx.frames.pop();
                     (cx.fa, cx.fp, cx.pc) = (fr.func, fr.fp as usize, fr.pc as usize);
                     continue 'frame;
@@ -197,10 +254,10 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
 /// Runs one instruction of the hot set (`pc` is already past it); returns
 /// how it ended and the next program counter.
 #[inline(always)]
-pub(super) fn step(
+pub(super) fn step<R: Slots + ?Sized>(
     ins: Ins,
     mut pc: usize,
-    regs: &mut [u64],
+    regs: &mut R,
     mem: &mut [u8],
     br_table: &[u32],
     fuel: &mut u64,
@@ -213,28 +270,28 @@ pub(super) fn step(
     }
     macro_rules! r32 {
         ($s:expr) => {
-            regs[$s as usize] as u32
+            regs.at($s) as u32
         };
     }
     macro_rules! r64 {
         ($s:expr) => {
-            regs[$s as usize]
+            regs.at($s)
         };
     }
     macro_rules! f32r {
         ($s:expr) => {
-            f32::from_bits(regs[$s as usize] as u32)
+            f32::from_bits(regs.at($s) as u32)
         };
     }
     macro_rules! f64r {
         ($s:expr) => {
-            f64::from_bits(regs[$s as usize])
+            f64::from_bits(regs.at($s))
         };
     }
     macro_rules! set {
         ($d:expr, $v:expr) => {{
             let v: u64 = $v;
-            regs[$d as usize] = v;
+            regs.put($d, v);
         }};
     }
     // A taken jump; backward jumps charge one unit of fuel, and a stop
@@ -255,26 +312,58 @@ pub(super) fn step(
             pc = t;
         }};
     }
+    macro_rules! add_br {
+        ($x:expr, $y:expr, $b:expr, $t:expr, 32, $signed:tt, $op:tt) => {{
+            let x = u32::from($x);
+            let v = r32!(x).wrapping_add(r32!(u32::from($y)));
+            set!(x, u64::from(v));
+            if add_br!(@rel v, r32!($b), i32, $signed, $op) {
+                jump!($t)
+            }
+        }};
+        ($x:expr, $y:expr, $b:expr, $t:expr, 64, $signed:tt, $op:tt) => {{
+            let x = u32::from($x);
+            let v = r64!(x).wrapping_add(r64!(u32::from($y)));
+            set!(x, v);
+            if add_br!(@rel v, r64!($b), i64, $signed, $op) {
+                jump!($t)
+            }
+        }};
+        (@rel $v:expr, $w:expr, $s:ty, true, $op:tt) => {
+            ($v as $s) $op ($w as $s)
+        };
+        (@rel $v:expr, $w:expr, $s:ty, false, $op:tt) => {
+            $v $op $w
+        };
+    }
     // exec: the effective address (a 32-bit index plus the static offset).
+    // (Both are below 2^32: the sum cannot overflow.)
     macro_rules! ea {
         ($addr:expr, $off:expr) => {
-            (regs[$addr as usize] as u32 as usize).wrapping_add($off as usize)
+            (u64::from(r32!($addr)) + u64::from($off)) as usize
+        };
+    }
+    // The same with the address an `i32.add` of a constant folded into the
+    // access computed (wrapped to 32 bits; code.rs: `Ins::fold_address`).
+    macro_rules! eaw {
+        ($addr:expr, $off:expr) => {
+            r32!($addr).wrapping_add($off) as usize
         };
     }
     macro_rules! store {
-        ($addr:expr, $off:expr, $n:literal, $bytes:expr) => {{
-            let ea = ea!($addr, $off);
+        ($ea:expr, $n:literal, $bytes:expr) => {{
+            let ea = $ea;
             let bytes: [u8; $n] = $bytes;
-            match ea.checked_add($n).and_then(|end| mem.get_mut(ea..end)) {
+            match mem.get_mut(ea..ea + $n) {
                 Some(s) => s.copy_from_slice(&bytes),
                 None => trap!(Trap::MemoryOutOfBounds),
             }
         }};
     }
     macro_rules! load {
-        ($dst:expr, $addr:expr, $off:expr, $n:literal, $f:expr) => {{
-            let ea = ea!($addr, $off);
-            match ea.checked_add($n).and_then(|end| mem.get(ea..end)) {
+        ($dst:expr, $ea:expr, $n:literal, $f:expr) => {{
+            let ea = $ea;
+            match mem.get(ea..ea + $n) {
                 Some(s) => {
                     let mut b = [0u8; $n];
                     b.copy_from_slice(s);
@@ -424,17 +513,55 @@ pub(super) fn step(
                 jump!(target)
             }
         }
+        // An add fused with the compare-and-branch on its sum (code.rs:
+        // `Ins::fuse_add_branch`): the sum is written, then compared.
+        Ins::AddBrI32Eq { x, y, b, target } => add_br!(x, y, b, target, 32, false, ==),
+        Ins::AddBrI32Ne { x, y, b, target } => add_br!(x, y, b, target, 32, false, !=),
+        Ins::AddBrI32LtS { x, y, b, target } => add_br!(x, y, b, target, 32, true, <),
+        Ins::AddBrI32LtU { x, y, b, target } => add_br!(x, y, b, target, 32, false, <),
+        Ins::AddBrI32GtS { x, y, b, target } => add_br!(x, y, b, target, 32, true, >),
+        Ins::AddBrI32GtU { x, y, b, target } => add_br!(x, y, b, target, 32, false, >),
+        Ins::AddBrI32LeS { x, y, b, target } => add_br!(x, y, b, target, 32, true, <=),
+        Ins::AddBrI32LeU { x, y, b, target } => add_br!(x, y, b, target, 32, false, <=),
+        Ins::AddBrI32GeS { x, y, b, target } => add_br!(x, y, b, target, 32, true, >=),
+        Ins::AddBrI32GeU { x, y, b, target } => add_br!(x, y, b, target, 32, false, >=),
+        Ins::AddBrI64Eq { x, y, b, target } => add_br!(x, y, b, target, 64, false, ==),
+        Ins::AddBrI64Ne { x, y, b, target } => add_br!(x, y, b, target, 64, false, !=),
+        Ins::AddBrI64LtS { x, y, b, target } => add_br!(x, y, b, target, 64, true, <),
+        Ins::AddBrI64LtU { x, y, b, target } => add_br!(x, y, b, target, 64, false, <),
+        Ins::AddBrI64GtS { x, y, b, target } => add_br!(x, y, b, target, 64, true, >),
+        Ins::AddBrI64GtU { x, y, b, target } => add_br!(x, y, b, target, 64, false, >),
+        Ins::AddBrI64LeS { x, y, b, target } => add_br!(x, y, b, target, 64, true, <=),
+        Ins::AddBrI64LeU { x, y, b, target } => add_br!(x, y, b, target, 64, false, <=),
+        Ins::AddBrI64GeS { x, y, b, target } => add_br!(x, y, b, target, 64, true, >=),
+        Ins::AddBrI64GeU { x, y, b, target } => add_br!(x, y, b, target, 64, false, >=),
+        Ins::AddBrI32Nz { x, y, target } => {
+            let x = u32::from(x);
+            let v = r32!(x).wrapping_add(r32!(u32::from(y)));
+            set!(x, u64::from(v));
+            if v != 0 {
+                jump!(target)
+            }
+        }
+        Ins::AddBrI32Z { x, y, target } => {
+            let x = u32::from(x);
+            let v = r32!(x).wrapping_add(r32!(u32::from(y)));
+            set!(x, u64::from(v));
+            if v == 0 {
+                jump!(target)
+            }
+        }
         Ins::BrTable { idx, start, len } => {
             let i = r32!(idx).min(len);
             let t = br_table[(start + i) as usize];
             jump!(t)
         }
-        Ins::Copy { dst, src } => regs[dst as usize] = regs[src as usize],
+        Ins::Copy { dst, src } => set!(dst, regs.at(src)),
         Ins::Const32 { dst, val } => set!(dst, u64::from(val)),
-        Ins::Const64 { dst, val } => set!(dst, val),
+        Ins::Const64 { dst, lo, hi } => set!(dst, u64::from(hi) << 32 | u64::from(lo)),
         Ins::Select { dst, b, cond } => {
             if r32!(cond) == 0 {
-                regs[dst as usize] = regs[b as usize];
+                set!(dst, regs.at(b));
             }
         }
         Ins::I32Eqz { dst, a } => set!(dst, u64::from(r32!(a) == 0)),
@@ -709,69 +836,150 @@ pub(super) fn step(
             set!(dst, float::trunc_sat(f64r!(a), false, 64))
         }
         Ins::I32Load { dst, addr, off } => {
-            load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+            load!(dst, ea!(addr, off), 4, |b| u64::from(u32::from_le_bytes(b)))
         }
-        Ins::I64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
+        Ins::I64Load { dst, addr, off } => load!(dst, ea!(addr, off), 8, u64::from_le_bytes),
         Ins::F32Load { dst, addr, off } => {
-            load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+            load!(dst, ea!(addr, off), 4, |b| u64::from(u32::from_le_bytes(b)))
         }
-        Ins::F64Load { dst, addr, off } => load!(dst, addr, off, 8, u64::from_le_bytes),
+        Ins::F64Load { dst, addr, off } => load!(dst, ea!(addr, off), 8, u64::from_le_bytes),
         Ins::I32Load8S { dst, addr, off } => {
-            load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(
+            load!(dst, ea!(addr, off), 1, |b: [u8; 1]| u64::from(
                 b[0] as i8 as i32 as u32
             ))
         }
         Ins::I32Load8U { dst, addr, off } => {
-            load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
+            load!(dst, ea!(addr, off), 1, |b: [u8; 1]| u64::from(b[0]))
         }
         Ins::I32Load16S { dst, addr, off } => {
-            load!(dst, addr, off, 2, |b| u64::from(
+            load!(dst, ea!(addr, off), 2, |b| u64::from(
                 i16::from_le_bytes(b) as i32 as u32
             ))
         }
         Ins::I32Load16U { dst, addr, off } => {
-            load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
+            load!(dst, ea!(addr, off), 2, |b| u64::from(u16::from_le_bytes(b)))
         }
         Ins::I64Load8S { dst, addr, off } => {
-            load!(dst, addr, off, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64)
+            load!(dst, ea!(addr, off), 1, |b: [u8; 1]| b[0] as i8 as i64
+                as u64)
         }
         Ins::I64Load8U { dst, addr, off } => {
-            load!(dst, addr, off, 1, |b: [u8; 1]| u64::from(b[0]))
+            load!(dst, ea!(addr, off), 1, |b: [u8; 1]| u64::from(b[0]))
         }
         Ins::I64Load16S { dst, addr, off } => {
-            load!(dst, addr, off, 2, |b| i16::from_le_bytes(b) as i64 as u64)
+            load!(dst, ea!(addr, off), 2, |b| i16::from_le_bytes(b) as i64
+                as u64)
         }
         Ins::I64Load16U { dst, addr, off } => {
-            load!(dst, addr, off, 2, |b| u64::from(u16::from_le_bytes(b)))
+            load!(dst, ea!(addr, off), 2, |b| u64::from(u16::from_le_bytes(b)))
         }
         Ins::I64Load32S { dst, addr, off } => {
-            load!(dst, addr, off, 4, |b| i32::from_le_bytes(b) as i64 as u64)
+            load!(dst, ea!(addr, off), 4, |b| i32::from_le_bytes(b) as i64
+                as u64)
         }
         Ins::I64Load32U { dst, addr, off } => {
-            load!(dst, addr, off, 4, |b| u64::from(u32::from_le_bytes(b)))
+            load!(dst, ea!(addr, off), 4, |b| u64::from(u32::from_le_bytes(b)))
         }
         Ins::I32Store { addr, val, off } => {
-            store!(addr, off, 4, r32!(val).to_le_bytes())
+            store!(ea!(addr, off), 4, r32!(val).to_le_bytes())
         }
         Ins::I64Store { addr, val, off } => {
-            store!(addr, off, 8, r64!(val).to_le_bytes())
+            store!(ea!(addr, off), 8, r64!(val).to_le_bytes())
         }
         Ins::F32Store { addr, val, off } => {
-            store!(addr, off, 4, r32!(val).to_le_bytes())
+            store!(ea!(addr, off), 4, r32!(val).to_le_bytes())
         }
         Ins::F64Store { addr, val, off } => {
-            store!(addr, off, 8, r64!(val).to_le_bytes())
+            store!(ea!(addr, off), 8, r64!(val).to_le_bytes())
         }
-        Ins::I32Store8 { addr, val, off } => store!(addr, off, 1, [r32!(val) as u8]),
+        Ins::I32Store8 { addr, val, off } => store!(ea!(addr, off), 1, [r32!(val) as u8]),
         Ins::I32Store16 { addr, val, off } => {
-            store!(addr, off, 2, (r32!(val) as u16).to_le_bytes())
+            store!(ea!(addr, off), 2, (r32!(val) as u16).to_le_bytes())
         }
-        Ins::I64Store8 { addr, val, off } => store!(addr, off, 1, [r64!(val) as u8]),
+        Ins::I64Store8 { addr, val, off } => store!(ea!(addr, off), 1, [r64!(val) as u8]),
         Ins::I64Store16 { addr, val, off } => {
-            store!(addr, off, 2, (r64!(val) as u16).to_le_bytes())
+            store!(ea!(addr, off), 2, (r64!(val) as u16).to_le_bytes())
         }
         Ins::I64Store32 { addr, val, off } => {
-            store!(addr, off, 4, (r64!(val) as u32).to_le_bytes())
+            store!(ea!(addr, off), 4, (r64!(val) as u32).to_le_bytes())
+        }
+        Ins::I32LoadW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 4, |b| u64::from(u32::from_le_bytes(
+                b
+            )))
+        }
+        Ins::I64LoadW { dst, addr, off } => load!(dst, eaw!(addr, off), 8, u64::from_le_bytes),
+        Ins::F32LoadW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 4, |b| u64::from(u32::from_le_bytes(
+                b
+            )))
+        }
+        Ins::F64LoadW { dst, addr, off } => load!(dst, eaw!(addr, off), 8, u64::from_le_bytes),
+        Ins::I32Load8SW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 1, |b: [u8; 1]| u64::from(
+                b[0] as i8 as i32 as u32
+            ))
+        }
+        Ins::I32Load8UW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 1, |b: [u8; 1]| u64::from(b[0]))
+        }
+        Ins::I32Load16SW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 2, |b| u64::from(
+                i16::from_le_bytes(b) as i32 as u32
+            ))
+        }
+        Ins::I32Load16UW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 2, |b| u64::from(u16::from_le_bytes(
+                b
+            )))
+        }
+        Ins::I64Load8SW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 1, |b: [u8; 1]| b[0] as i8 as i64
+                as u64)
+        }
+        Ins::I64Load8UW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 1, |b: [u8; 1]| u64::from(b[0]))
+        }
+        Ins::I64Load16SW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 2, |b| i16::from_le_bytes(b) as i64
+                as u64)
+        }
+        Ins::I64Load16UW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 2, |b| u64::from(u16::from_le_bytes(
+                b
+            )))
+        }
+        Ins::I64Load32SW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 4, |b| i32::from_le_bytes(b) as i64
+                as u64)
+        }
+        Ins::I64Load32UW { dst, addr, off } => {
+            load!(dst, eaw!(addr, off), 4, |b| u64::from(u32::from_le_bytes(
+                b
+            )))
+        }
+        Ins::I32StoreW { addr, val, off } => {
+            store!(eaw!(addr, off), 4, r32!(val).to_le_bytes())
+        }
+        Ins::I64StoreW { addr, val, off } => {
+            store!(eaw!(addr, off), 8, r64!(val).to_le_bytes())
+        }
+        Ins::F32StoreW { addr, val, off } => {
+            store!(eaw!(addr, off), 4, r32!(val).to_le_bytes())
+        }
+        Ins::F64StoreW { addr, val, off } => {
+            store!(eaw!(addr, off), 8, r64!(val).to_le_bytes())
+        }
+        Ins::I32Store8W { addr, val, off } => store!(eaw!(addr, off), 1, [r32!(val) as u8]),
+        Ins::I32Store16W { addr, val, off } => {
+            store!(eaw!(addr, off), 2, (r32!(val) as u16).to_le_bytes())
+        }
+        Ins::I64Store8W { addr, val, off } => store!(eaw!(addr, off), 1, [r64!(val) as u8]),
+        Ins::I64Store16W { addr, val, off } => {
+            store!(eaw!(addr, off), 2, (r64!(val) as u16).to_le_bytes())
+        }
+        Ins::I64Store32W { addr, val, off } => {
+            store!(eaw!(addr, off), 4, (r64!(val) as u32).to_le_bytes())
         }
         _ => return (Step::Other, pc),
     }

@@ -61,6 +61,18 @@ enum Exit {
 /// How deep store host functions may nest (each holds native stack).
 const MAX_HOST_NESTING: usize = 256;
 
+/// Grows the value stack (doubling, up to `max_slots`) so that a frame at
+/// slot `fp` ending at slot `need` (at most `max_slots`) fits, and the hot
+/// loop's window of it (`fast::WINDOW` slots from `fp`).
+#[inline]
+fn grow(stack: &mut Vec<u64>, fp: usize, need: usize, max_slots: usize) {
+    let padded = need.max(fp + super::fast::WINDOW);
+    if padded > stack.len() {
+        let len = need.max(stack.len() * 2).min(max_slots) + super::fast::WINDOW;
+        stack.resize(len.max(padded), 0);
+    }
+}
+
 /// Marks the bottom frame.
 const NO_FUNC: u32 = u32::MAX;
 
@@ -398,13 +410,10 @@ impl Store {
                         fail!(Trap::Interrupted);
                     }
                     let need = fp + cf.frame_size as usize;
-                    if need > stack.len() {
-                        if need > max_slots {
-                            fail!(Trap::CallStackExhausted);
-                        }
-                        let len = need.max(stack.len() * 2).min(max_slots);
-                        stack.resize(len, 0);
+                    if need > max_slots {
+                        fail!(Trap::CallStackExhausted);
                     }
+                    grow(stack, fp, need, max_slots);
                     let src = fp + base as usize;
                     stack.copy_within(src..src + cf.param_slots as usize, fp);
                     stack[fp + cf.param_slots as usize..fp + cf.local_slots as usize].fill(0);
@@ -427,13 +436,10 @@ impl Store {
                         }
                         let new_fp = fp + base as usize;
                         let need = new_fp + cf.frame_size as usize;
-                        if need > stack.len() {
-                            if need > max_slots {
-                                fail!(Trap::CallStackExhausted);
-                            }
-                            let len = need.max(stack.len() * 2).min(max_slots);
-                            stack.resize(len, 0);
+                        if need > max_slots {
+                            fail!(Trap::CallStackExhausted);
                         }
+                        grow(stack, new_fp, need, max_slots);
                         frames.push(Frame {
                             pc: pc as u32,
                             fp: fp as u32,
@@ -619,7 +625,11 @@ impl Store {
                     }
                 }
             }
+            // Whether this frame runs in the hot loop (its window fits).
+            let hot = matches!(funcs.get(fa as usize), Some(FuncInst::Wasm { code: cf, .. })
+                if super::fast::fits(cf.frame_size, fp, stack.len()));
             if !COV
+                && hot
                 && let Some(FuncInst::Wasm { inst: ia, .. }) = funcs.get(fa as usize)
                 && let Some(inst) = instances.get(*ia as usize)
             {
@@ -1285,7 +1295,7 @@ impl Store {
                     },
                 }
                 // Back to the hot loop after each instruction it left here.
-                if !COV {
+                if !COV && hot {
                     break 'exec Next::Resume;
                 }
             };

@@ -125,6 +125,9 @@ struct Compiler<'a> {
     height: u32,
     max_height: u32,
     last_result: Option<usize>,
+    /// Code before this instruction index may be reached by jumps from
+    /// later code or end a block: `fold_address` removes nothing there.
+    barrier: usize,
     /// Non-defaultable locals initialised so far (valid: local initialisation).
     inits: Vec<u32>,
     handlers: Vec<Handler>,
@@ -215,6 +218,7 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         height: stack_base,
         max_height: stack_base,
         last_result: None,
+        barrier: 0,
         inits: Vec::new(),
         handlers: Vec::new(),
         ref_types: Vec::new(),
@@ -250,7 +254,23 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
     let result_slots = slots_of(&ft.results);
     // Innermost handlers first; clauses of one try in order.
     k.handlers.sort_by_key(|h| std::cmp::Reverse(h.depth));
+    shorten_returns(&mut k.code, &mut k.origins);
+    fuse_add_branches(
+        &mut k.code,
+        &mut k.origins,
+        &mut k.br_table,
+        &mut k.handlers,
+    );
+    let frame_size = k.max_height.saturating_add(2);
+    let entry = if frame_size as usize <= crate::exec::code::WINDOW {
+        let mut e = vec![0; (const_base as u64 - param_slots) as usize];
+        e.extend_from_slice(&k.consts);
+        e
+    } else {
+        Vec::new()
+    };
     Ok(CompiledFunc {
+        entry,
         handlers: k.handlers,
         ref_types: k.ref_types,
         ty: ft,
@@ -263,10 +283,154 @@ pub(super) fn compile(c: &Ctx<'_>, f: &Func) -> Result<CompiledFunc> {
         ext: k.ext,
         param_slots: param_slots as u32,
         local_slots: const_base,
-        frame_size: k.max_height.saturating_add(2),
+        frame_size,
         result_slots,
         too_big,
     })
+}
+
+/// The slots written by an instruction of straight-line code (no jump,
+/// call or block boundary): first slot and count (two for a v128, none for
+/// a store). `None` for any other instruction.
+fn straight(ins: &Ins) -> Option<(u32, u32)> {
+    match *ins {
+        Ins::Copy { dst, .. } => Some((dst, 1)),
+        Ins::Copy2 { dst, .. } => Some((dst, 2)),
+        _ if ins.wrapped_address().is_some() => {
+            let mut i = *ins;
+            Some(i.dst_mut().map_or((0, 0), |d| (*d, 2)))
+        }
+        _ => {
+            let mut i = *ins;
+            let wide = matches!(
+                ins,
+                Ins::GlobalGet2 { .. }
+                    | Ins::VUn { .. }
+                    | Ins::VBin { .. }
+                    | Ins::VShift { .. }
+                    | Ins::VSplat { .. }
+                    | Ins::VReplace { .. }
+                    | Ins::VLoad { .. }
+            );
+            match i.dst_mut() {
+                Some(d) => Some((*d, if wide { 2 } else { 1 })),
+                None => crate::exec::code::is_fast_store(ins).then_some((0, 0)),
+            }
+        }
+    }
+}
+
+/// Peephole on finished code: an add into its own operand followed by the
+/// conditional jump testing the sum (a loop counter's step and test) become
+/// one instruction (`Ins::fuse_add_branch`) where no jump lands between
+/// them; the instruction indices after each removed add move down.
+fn fuse_add_branches(
+    code: &mut Vec<Ins>,
+    origins: &mut Vec<u32>,
+    br_table: &mut [u32],
+    handlers: &mut [Handler],
+) {
+    use crate::exec::coverage::merge_add_origin;
+    // Every instruction index something may continue at.
+    let mut landing = vec![false; code.len() + 1];
+    let mut mark = |t: u32| {
+        if let Some(l) = landing.get_mut(t as usize) {
+            *l = true;
+        }
+    };
+    for ins in code.iter() {
+        let mut i = *ins;
+        if let Some(t) = i.target_mut() {
+            mark(*t);
+        }
+    }
+    br_table.iter().for_each(|&t| mark(t));
+    for h in handlers.iter() {
+        mark(h.start);
+        mark(h.end);
+        if let HandlerKind::Catch { target, .. } = h.kind {
+            mark(target);
+        }
+    }
+    let mut keep = vec![true; code.len()];
+    let mut any = false;
+    for pc in 0..code.len().saturating_sub(1) {
+        if !keep[pc] || landing[pc + 1] {
+            continue;
+        }
+        if let Some(fused) = code[pc].fuse_add_branch(&code[pc + 1])
+            && let Some(o) = merge_add_origin(origins[pc], origins[pc + 1])
+        {
+            code[pc + 1] = fused;
+            origins[pc + 1] = o;
+            keep[pc] = false;
+            any = true;
+        }
+    }
+    if !any {
+        return;
+    }
+    // new[pc]: the index of the first kept instruction at or after pc.
+    let mut new = Vec::with_capacity(code.len() + 1);
+    let mut n = 0u32;
+    for &k in &keep {
+        new.push(n);
+        n += u32::from(k);
+    }
+    new.push(n);
+    let map = |t: u32| new.get(t as usize).copied().unwrap_or(t);
+    let mut w = 0;
+    for pc in 0..code.len() {
+        if keep[pc] {
+            let mut ins = code[pc];
+            if let Some(t) = ins.target_mut() {
+                *t = map(*t);
+            }
+            code[w] = ins;
+            origins[w] = origins[pc];
+            w += 1;
+        }
+    }
+    code.truncate(w);
+    origins.truncate(w);
+    br_table.iter_mut().for_each(|t| *t = map(*t));
+    for h in handlers.iter_mut() {
+        h.start = map(h.start);
+        h.end = map(h.end);
+        if let HandlerKind::Catch { target, .. } = &mut h.kind {
+            *target = map(*target);
+        }
+    }
+}
+
+/// Peephole on finished code: a copy of one slot followed by the return of
+/// that slot becomes the return of the copy's source, and a jump to a
+/// return becomes that return (one instruction instead of two; the
+/// instruction after each stays for the jumps that reach it).
+fn shorten_returns(code: &mut [Ins], origins: &mut [u32]) {
+    use crate::exec::coverage::merge_origins;
+    let jumps_to_returns = |code: &mut [Ins], origins: &mut [u32]| {
+        for pc in 0..code.len() {
+            if let Ins::Br { target } = code[pc]
+                && let Some(&ret @ Ins::Return { .. }) = code.get(target as usize)
+                && let Some(o) = merge_origins(origins[pc], origins[target as usize])
+            {
+                code[pc] = ret;
+                origins[pc] = o;
+            }
+        }
+    };
+    jumps_to_returns(code, origins);
+    for pc in (0..code.len().saturating_sub(1)).rev() {
+        if let (Ins::Copy { dst, src }, Ins::Return { src: r, n: 1 }) = (code[pc], code[pc + 1])
+            && dst == r
+            && let Some(o) = merge_origins(origins[pc], origins[pc + 1])
+        {
+            code[pc] = Ins::Return { src, n: 1 };
+            origins[pc] = o;
+        }
+    }
+    jumps_to_returns(code, origins);
 }
 
 fn lane_count(bytes: u32) -> u32 {
@@ -381,6 +545,9 @@ impl Compiler<'_> {
         }
         self.code.push(ins);
         self.push_origin(&ins);
+        if straight(&ins).is_none() {
+            self.barrier = self.code.len();
+        }
         self.code.len() - 1
     }
 
@@ -490,7 +657,8 @@ impl Compiler<'_> {
                 } else {
                     Ins::Const64 {
                         dst,
-                        val: bits as u64,
+                        lo: bits as u32,
+                        hi: (bits >> 32) as u32,
                     }
                 };
                 self.emit_result(ins, ty);
@@ -554,6 +722,7 @@ impl Compiler<'_> {
             body_end: 0,
         });
         self.last_result = None;
+        self.barrier = self.code.len();
         Ok(())
     }
 
@@ -648,6 +817,7 @@ impl Compiler<'_> {
         }
         let c = self.ctrls.pop().expect("control");
         self.inits.truncate(c.inits);
+        self.barrier = self.code.len();
         let here = self.code.len() as u32;
         if c.kind == Kind::TryTable {
             for &h in &c.try_handlers {
@@ -824,6 +994,7 @@ impl Compiler<'_> {
                 let a = self.pop_expect(addr_type(mt.idx64))?;
                 if let Some(off) = fast {
                     let ins = Ins::load(op, a.slot, Self::src(&a), off).expect("load");
+                    let ins = self.fold_address(&a, &ins).unwrap_or(ins);
                     self.emit_result(ins, Self::num(t));
                 } else {
                     self.emit_ext(Ext::Load {
@@ -843,7 +1014,9 @@ impl Compiler<'_> {
                 let v = self.pop_expect(Self::num(t))?;
                 let a = self.pop_expect(addr_type(mt.idx64))?;
                 if let Some(off) = fast {
-                    self.emit(Ins::store(op, Self::src(&a), Self::src(&v), off).expect("store"));
+                    let ins = Ins::store(op, Self::src(&a), Self::src(&v), off).expect("store");
+                    let ins = self.fold_address(&a, &ins).unwrap_or(ins);
+                    self.emit(ins);
                 } else {
                     self.emit_ext(Ext::Store {
                         op,
@@ -919,6 +1092,7 @@ impl Compiler<'_> {
                 }
                 c.kind = Kind::Else;
                 c.unreachable = false;
+                self.barrier = self.code.len();
                 let (slot, params) = (c.slot, c.params.clone());
                 let inits = c.inits;
                 self.inits.truncate(inits);
@@ -1531,6 +1705,55 @@ impl Compiler<'_> {
         }
     }
 
+    /// When the address operand `a` of the fast-path load or store `access`
+    /// is the result of an `i32.add` of a constant emitted since the last
+    /// barrier, with only straight-line code after it that does not write
+    /// the add's other operand, removes the add and returns the access
+    /// doing it (`Ins::fold_address`; one instruction instead of two). Its
+    /// origin counts the add as fused.
+    fn fold_address(&mut self, a: &Opd, access: &Ins) -> Option<Ins> {
+        if !matches!(a.loc, Loc::Stack) || !self.live() {
+            return None;
+        }
+        let from = self.barrier.min(self.code.len());
+        // The last instruction writing the address slot.
+        let pc = (from..self.code.len()).rev().find(|&pc| {
+            straight(&self.code[pc])
+                .is_none_or(|(d, n)| d <= a.slot && a.slot < d.saturating_add(n))
+        })?;
+        let Ins::I32Add { dst, a: x, b: y } = self.code[pc] else {
+            return None;
+        };
+        if dst != a.slot {
+            return None;
+        }
+        // A slot of the constant area holds its constant for the whole call.
+        let konst = |s: u32| {
+            s.checked_sub(self.const_base)
+                .and_then(|i| self.consts.get(i as usize))
+                .map(|&v| v as u32)
+        };
+        let (x, c) = match (konst(y), konst(x)) {
+            (Some(c), _) => (x, c),
+            (None, Some(c)) => (y, c),
+            (None, None) => return None,
+        };
+        // The access reads `x` where the add did: nothing in between may
+        // write it.
+        let untouched = self.code[pc + 1..]
+            .iter()
+            .all(|i| straight(i).is_some_and(|(d, n)| n == 0 || x < d || x >= d.saturating_add(n)));
+        if !untouched {
+            return None;
+        }
+        let folded = access.fold_address(x, c)?;
+        self.code.remove(pc);
+        let add = crate::exec::coverage::origin_op(self.origins.remove(pc));
+        self.jump_origin = Some((add, false));
+        self.last_result = None;
+        Some(folded)
+    }
+
     fn last_result_pc(&self) -> Option<usize> {
         self.last_result.filter(|&pc| pc + 1 == self.code.len())
     }
@@ -1779,6 +2002,7 @@ pub(super) fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: us
         height: 0,
         max_height: 0,
         last_result: None,
+        barrier: 0,
         inits: Vec::new(),
         handlers: Vec::new(),
         ref_types: Vec::new(),
@@ -2655,6 +2879,8 @@ impl Compiler<'_> {
                     self.push(t);
                 }
                 self.last_result = None;
+                // The payload arrives without an instruction writing it.
+                self.barrier = self.code.len();
             }
             Opcode::Delegate => {
                 let top = self.ctrls.len() - 1;
