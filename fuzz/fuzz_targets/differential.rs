@@ -14,7 +14,8 @@
 //! two compilers, two interpreters), and entropic's bookkeeping of rare
 //! features took ~85% of the time, 7 to 9 times fewer inputs per second
 //! (docs/fuzzing.md, "What a libFuzzer run gets per core"). Pass
-//! `-entropic=1` to have it back.
+//! `-entropic=1` to have it back. `-print_funcs=0` is a default too (pass
+//! `-print_funcs=2` for libFuzzer's `NEW_FUNC` lines).
 #![no_main]
 
 use engines::oracle::{self, GenOptions, Verdict};
@@ -30,7 +31,10 @@ const DEFAULT_ENGINES: &str = "reference-vm,wasmi,wasmtime";
 
 /// libFuzzer flags this target defaults to, each added to the command line
 /// unless a flag of the same name (the text up to `=`) is already there.
-const DEFAULT_FLAGS: &[&CStr] = &[c"-entropic=0"];
+/// `-print_funcs=0`: each newly covered function is otherwise symbolized
+/// (llvm-symbolizer on a 130 MB binary) while the fuzzer waits, hundreds
+/// of times a minute at first.
+const DEFAULT_FLAGS: &[&CStr] = &[c"-entropic=0", c"-print_funcs=0"];
 
 struct Setup {
     engines: Vec<String>,
