@@ -8,6 +8,11 @@
 #                                     `bench-lto` build; part of --bench)
 #   scripts/update-docs.sh --wasmtime also the component-model table of
 #                                     wasmtime (a heavy build: feature wasmtime)
+#   scripts/update-docs.sh --fuzz     only the fuzz throughput tables and the
+#                                     coverage table of docs/fuzzing.md
+#   scripts/update-docs.sh --libfuzzer only the libFuzzer target's rate against
+#                                     the stable loop's (docs/fuzzing.md;
+#                                     builds the fuzz target: nightly, long)
 #   scripts/update-docs.sh --wasi-fuzz also the WASI fuzzer's throughput
 #                                     (also part of --bench)
 #   scripts/update-docs.sh --runtimes only the vendor matrix (installs the
@@ -135,6 +140,15 @@ fuzz_tables() {
       ratio=$(awk -v r="$rate" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')
       echo "| $name | $execs | $rate | $ratio | $div | $known |"
     done
+    # The generator before operand shaping, from the frozen table below
+    # (BENCHMARKS.md, fuzz-before-shaping): its ratio, for comparison.
+    old=$(sed -n '/<!-- BEGIN fuzz-before-shaping -->/,/<!-- END fuzz-before-shaping -->/p' BENCHMARKS.md)
+    old_date=$(echo "$old" | sed -nE 's/^Measured ([0-9-]+) .*/\1/p')
+    old_rv=$(echo "$old" | awk -F'|' '$2 ~ /reference-vm@latest vs wasmi/ { gsub(/ /, "", $4); print $4 }')
+    old_wi=$(echo "$old" | awk -F'|' '$2 ~ /wasmi vs wasmi/ { gsub(/ /, "", $4); print $4 }')
+    if [ -n "$old_rv" ] && [ -n "$old_wi" ]; then
+      echo; awk -v rv="${rates[0]}" -v wi="$base" -v orv="$old_rv" -v owi="$old_wi" -v d="$old_date" 'BEGIN { printf "reference-vm@latest vs wasmi, as a ratio to wasmi vs wasmi in the same run: %.2f with this generator (%d / %d exec/s), %.2f with the generator before operand shaping (%d / %d exec/s, measured %s, table below).\n", rv / wi, rv, wi, orv / owi, orv, owi, d }'
+    fi
     # The cost of --coverage in CPU time (robust to other load on the
     # machine, unlike the rates above): the same 10,000 inputs with and
     # without it, 3 alternating rounds, medians.
@@ -159,6 +173,61 @@ fuzz_tables() {
 if [ "${1:-}" = "--fuzz" ]; then
   fuzz_tables
   echo "updated BENCHMARKS.md (fuzz) and docs/fuzzing.md (coverage)"
+  exit 0
+fi
+
+# The libFuzzer target against the stable loop, in the same time window:
+# `wasm-conform fuzz` (reference-vm@latest vs wasmi, seed 0, 30 s, one
+# worker), then `cargo +nightly fuzz run differential -- -max_total_time=60`
+# (default AddressSanitizer) on a copy of the seed corpus, then the stable
+# loop again; the libFuzzer rate counts from the end of the corpus load
+# (libFuzzer's INITED line) to the end, the stable rate is the mean of the
+# two runs around it. Writes the libfuzzer block of docs/fuzzing.md.
+libfuzzer_rate() {
+  (cd fuzz && cargo +nightly fuzz build differential >/dev/null 2>&1) || { echo "error: cargo +nightly fuzz build differential failed" >&2; exit 1; }
+  stable_rate() {
+    "$WC" fuzz --engines reference-vm@latest,wasmi --seed 0 --time 30 --out "$tmp/fuzz" 2>/dev/null | grep '^fuzz:' | tail -n 1 | sed -E 's/.* ([0-9]+) exec\/s.*/\1/'
+  }
+  load0=$(cut -d' ' -f1 /proc/loadavg)
+  s1=$(stable_rate)
+  rm -rf "$tmp/corpus" && cp -r fuzz/corpus/differential "$tmp/corpus"
+  lf=$(cd fuzz && python3 - "$tmp/corpus" <<'PY'
+import re, subprocess, sys, time
+# Timestamps libFuzzer's status lines: the rate after the corpus load.
+cmd = ["cargo", "+nightly", "fuzz", "run", "differential", sys.argv[1], "--", "-max_total_time=60"]
+t0 = time.monotonic()
+p = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, errors="replace")
+inited = last = None
+for line in p.stderr:
+    t = time.monotonic() - t0
+    m = re.match(r"#(\d+)\s+(\w+)", line)
+    if m:
+        last = (t, int(m.group(1)), line)
+        if m.group(2) == "INITED":
+            inited = (t, int(m.group(1)))
+p.wait()
+if not inited or not last or last[0] <= inited[0]:
+    sys.exit("libFuzzer printed no INITED or status line")
+rate = (last[1] - inited[1]) / (last[0] - inited[0])
+cov = re.search(r"cov: (\d+) ft: (\d+)", last[2])
+rss = re.search(r"rss: (\d+)Mb", last[2])
+print(f"{last[1]} {last[0]:.0f} {inited[1]} {inited[0]:.0f} {rate:.0f} {cov.group(1) if cov else '?'} {cov.group(2) if cov else '?'} {rss.group(1) if rss else '?'}")
+PY
+  ) || { echo "error: the libFuzzer run failed" >&2; exit 1; }
+  s2=$(stable_rate)
+  load1=$(cut -d' ' -f1 /proc/loadavg)
+  read -r runs secs inited init_secs lrate cov ft rss <<< "$lf"
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $load0 before, $load1 after) by \`scripts/update-docs.sh --libfuzzer\`, cargo-fuzz $(cargo fuzz --version 2>/dev/null | awk '{print $2}'), $(rustc +nightly --version | cut -d' ' -f1-2):"; echo
+    echo "| loop | inputs/s | how |"; echo "|---|---:|---|"
+    echo "| \`cargo +nightly fuzz run differential -- -max_total_time=60\` (AddressSanitizer) | $lrate | after the $(ls fuzz/corpus/differential | wc -l)-file seed corpus loaded (${init_secs} s, build checked included): $((runs - inited)) inputs in $((secs - init_secs)) s; cov $cov, ft $ft, RSS $rss MB at the end |"
+    echo "| \`wasm-conform fuzz --engines reference-vm@latest,wasmi --seed 0 --time 30\` (release, one worker) | $(( (s1 + s2) / 2 )) | mean of a run just before ($s1) and just after ($s2) |"
+    echo; awk -v l="$lrate" -v s1="$s1" -v s2="$s2" 'BEGIN { printf "The libFuzzer target runs 1/%.1f of the stable loop'"'"'s rate.\n", (s1 + s2) / 2 / (l > 0 ? l : 1) }'
+  } > "$tmp/libfuzzer.md"
+  splice docs/fuzzing.md libfuzzer "$tmp/libfuzzer.md"
+}
+if [ "${1:-}" = "--libfuzzer" ]; then
+  libfuzzer_rate
+  echo "updated docs/fuzzing.md (libfuzzer)"
   exit 0
 fi
 
