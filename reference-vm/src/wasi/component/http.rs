@@ -1753,7 +1753,7 @@ pub fn serve_component(
         .map_err(|e| RunError::Link(format!("cannot serve: {e}")))?;
     let server = std::thread::Builder::new()
         .name("wasi-http-serve".into())
-        .spawn(move || accept_loop(listener, jobs, quitted))
+        .spawn(move || accept_loop(listener, jobs, quitted, answer))
         .map_err(|e| RunError::Link(format!("cannot serve: {e}")))?;
     let mut outcome = Ok(RunResult { exit_code: 0 });
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -1878,14 +1878,22 @@ fn handle(
     )
 }
 
-/// The server side: accepts connections and hands each request to the VM.
+/// The server side of both `serve` forms: accepts connections and answers
+/// each request with `answer` (which hands it to the VM through `jobs`),
+/// until `quit`.
 #[cfg(feature = "http")]
-fn accept_loop(
+pub(super) fn accept_loop<J, B, Fut>(
     listener: std::net::TcpListener,
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: std::sync::mpsc::Sender<J>,
     mut quit: tokio::sync::oneshot::Receiver<()>,
-) {
-    use http_body_util::BodyExt;
+    answer: fn(std::sync::mpsc::Sender<J>, hyper::Request<hyper::body::Incoming>) -> Fut,
+) where
+    J: Send + 'static,
+    Fut: std::future::Future<Output = hyper::Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1906,62 +1914,8 @@ fn accept_loop(
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
-                        let jobs = jobs.clone();
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let limited = http_body_util::Limited::new(body, MAX_BODY);
-                            let (body, trailers) = match limited.collect().await {
-                                Ok(c) => {
-                                    let t = c.trailers().map(wire::entries);
-                                    (c.to_bytes().to_vec(), t)
-                                }
-                                // RFC 9110 section 15.5.14: past the host's cap.
-                                Err(e) if e.downcast_ref::<hyper::Error>().is_none() => {
-                                    let mut r =
-                                        hyper::Response::new(wire::frames(Vec::new(), None));
-                                    *r.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
-                                    return Ok::<_, std::convert::Infallible>(r);
-                                }
-                                Err(_) => (Vec::new(), None),
-                            };
-                            let (reply, answer) = tokio::sync::oneshot::channel();
-                            let job = Job {
-                                method: parts.method.as_str().to_string(),
-                                path: parts
-                                    .uri
-                                    .path_and_query()
-                                    .map_or("/".to_string(), |p| p.as_str().to_string()),
-                                authority: parts
-                                    .headers
-                                    .get(::http::header::HOST)
-                                    .and_then(|h| h.to_str().ok())
-                                    .map(str::to_string),
-                                headers: wire::entries(&parts.headers),
-                                body,
-                                trailers,
-                                reply,
-                            };
-                            let inc = match jobs.send(job) {
-                                Ok(()) => answer.await.ok(),
-                                Err(_) => None,
-                            };
-                            let inc = inc.unwrap_or(Incoming {
-                                status: 503,
-                                headers: Vec::new(),
-                                body: Vec::new(),
-                                trailers: None,
-                            });
-                            let mut headers = wire::header_map(&inc.headers);
-                            wire::announce(&mut headers, inc.trailers.as_deref());
-                            let mut resp = hyper::Response::new(wire::frames(
-                                inc.body,
-                                inc.trailers.as_deref(),
-                            ));
-                            *resp.status_mut() = hyper::StatusCode::from_u16(inc.status)
-                                .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-                            *resp.headers_mut() = headers;
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
+                        let reply = answer(jobs.clone(), req);
+                        async move { Ok::<_, std::convert::Infallible>(reply.await) }
                     },
                 );
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -1970,6 +1924,66 @@ fn accept_loop(
             });
         }
     });
+}
+
+/// One request to a served `wasi:http/service` component: its body read
+/// whole (413 past [`MAX_BODY`]), handed to the VM, answered with what the
+/// component returned (503 when the VM is gone).
+#[cfg(feature = "http")]
+async fn answer(
+    jobs: std::sync::mpsc::Sender<Job>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<Frames> {
+    use http_body_util::BodyExt;
+    let (parts, body) = req.into_parts();
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    let (body, trailers) = match limited.collect().await {
+        Ok(c) => {
+            let t = c.trailers().map(wire::entries);
+            (c.to_bytes().to_vec(), t)
+        }
+        // RFC 9110 section 15.5.14: past the host's cap.
+        Err(e) if e.downcast_ref::<hyper::Error>().is_none() => {
+            let mut r = hyper::Response::new(wire::frames(Vec::new(), None));
+            *r.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
+            return r;
+        }
+        Err(_) => (Vec::new(), None),
+    };
+    let (reply, answered) = tokio::sync::oneshot::channel();
+    let job = Job {
+        method: parts.method.as_str().to_string(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or("/".to_string(), |p| p.as_str().to_string()),
+        authority: parts
+            .headers
+            .get(::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string),
+        headers: wire::entries(&parts.headers),
+        body,
+        trailers,
+        reply,
+    };
+    let inc = match jobs.send(job) {
+        Ok(()) => answered.await.ok(),
+        Err(_) => None,
+    };
+    let inc = inc.unwrap_or(Incoming {
+        status: 503,
+        headers: Vec::new(),
+        body: Vec::new(),
+        trailers: None,
+    });
+    let mut headers = wire::header_map(&inc.headers);
+    wire::announce(&mut headers, inc.trailers.as_deref());
+    let mut resp = hyper::Response::new(wire::frames(inc.body, inc.trailers.as_deref()));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(inc.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.headers_mut() = headers;
+    resp
 }
 
 #[cfg(test)]

@@ -1691,7 +1691,7 @@ pub(super) fn serve_p2(
         .map_err(|e| RunError::Link(format!("cannot serve: {e}")))?;
     let server = std::thread::Builder::new()
         .name("wasi-http-p2-serve".into())
-        .spawn(move || accept_loop_p2(listener, jobs, quitted))
+        .spawn(move || super::accept_loop(listener, jobs, quitted, answer))
         .map_err(|e| RunError::Link(format!("cannot serve: {e}")))?;
     let mut outcome = Ok(RunResult { exit_code: 0 });
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -1774,45 +1774,6 @@ fn handle_p2(
         lock(&b).abort("the handler returned before finishing the body");
     }
     got.err()
-}
-
-/// The server side: accepts connections and hands each request to the VM,
-/// streaming the request body in and the response body out.
-fn accept_loop_p2(
-    listener: std::net::TcpListener,
-    jobs: std::sync::mpsc::Sender<Job2>,
-    mut quit: tokio::sync::oneshot::Receiver<()>,
-) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    rt.block_on(async move {
-        let Ok(l) = tokio::net::TcpListener::from_std(listener) else {
-            return;
-        };
-        loop {
-            let accepted = tokio::select! {
-                _ = &mut quit => break,
-                a = l.accept() => a,
-            };
-            let Ok((stream, _)) = accepted else { continue };
-            let jobs = jobs.clone();
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(
-                    move |req: hyper::Request<hyper::body::Incoming>| {
-                        let jobs = jobs.clone();
-                        async move { Ok::<_, std::convert::Infallible>(answer(jobs, req).await) }
-                    },
-                );
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
 }
 
 /// One served request: handed to the VM, answered with what the component
