@@ -352,6 +352,18 @@ impl OutMessage {
             body_taken: false,
         }
     }
+    /// `body`: the message's outgoing-body, once (`None` after that).
+    fn take_body(&mut self) -> Option<Obj> {
+        if self.body_taken {
+            return None;
+        }
+        self.body_taken = true;
+        Some(Obj::OutBody(OutBody {
+            body: self.body.clone(),
+            stream: None,
+            finished: false,
+        }))
+    }
     /// The body of a message sent without `body` ever being called: empty.
     fn seal(&self) -> Result<(), Value> {
         if self.body_taken {
@@ -880,19 +892,10 @@ fn types_p2(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared2, t: &Types2, p: &
                     return Ok(Some(Value::Own(g.push(Obj::Fields(f)))));
                 }
                 // `body`: at most once.
-                _ => {
-                    if q.msg.body_taken {
-                        Value::Result(Err(None))
-                    } else {
-                        q.msg.body_taken = true;
-                        let b = OutBody {
-                            body: q.msg.body.clone(),
-                            stream: None,
-                            finished: false,
-                        };
-                        ok(Some(Value::Own(g.push(Obj::OutBody(b)))))
-                    }
-                }
+                _ => match q.msg.take_body() {
+                    Some(b) => ok(Some(Value::Own(g.push(b)))),
+                    None => Value::Result(Err(None)),
+                },
             };
             Ok(Some(v))
         }
@@ -1081,19 +1084,10 @@ fn types_p2(rt: &mut Runtime, host: &Arc<Host>, objs: &Shared2, t: &Types2, p: &
                     let f = q.msg.headers.clone();
                     return Ok(Some(Value::Own(g.push(Obj::Fields(f)))));
                 }
-                _ => {
-                    if q.msg.body_taken {
-                        Value::Result(Err(None))
-                    } else {
-                        q.msg.body_taken = true;
-                        let b = OutBody {
-                            body: q.msg.body.clone(),
-                            stream: None,
-                            finished: false,
-                        };
-                        ok(Some(Value::Own(g.push(Obj::OutBody(b)))))
-                    }
-                }
+                _ => match q.msg.take_body() {
+                    Some(b) => ok(Some(Value::Own(g.push(b)))),
+                    None => Value::Result(Err(None)),
+                },
             };
             Ok(Some(v))
         }
