@@ -1602,40 +1602,68 @@ mod wire {
         }
     }
 
+    /// Connects to `authority` (any userinfo dropped) within `timeout` and
+    /// shakes hands over HTTP/1.1; the connection runs on a task of its own.
+    pub(super) async fn open<B>(
+        authority: &str,
+        timeout: Duration,
+    ) -> Result<
+        (
+            hyper::client::conn::http1::SendRequest<B>,
+            tokio::task::JoinHandle<hyper::Result<()>>,
+        ),
+        Value,
+    >
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let addr = authority.rsplit('@').next().unwrap_or("");
+        let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| code("connection-timeout"))?
+            .map_err(|e| connect_error(&e))?;
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| hyper_error(&e))?;
+        Ok((sender, tokio::spawn(conn)))
+    }
+
+    /// A client request's head: method, path, the component's fields, the
+    /// authority as `Host` (RFC 9110 section 7.2), and `TE: trailers`
+    /// (section 10.1.4: this client takes a trailer section, which hyper's
+    /// server sends only when asked).
+    pub(super) fn request_head(
+        method: &str,
+        path: &str,
+        authority: &str,
+        headers: &[(String, Vec<u8>)],
+    ) -> ::http::request::Builder {
+        let mut b = hyper::Request::builder().method(method).uri(path);
+        if let Some(h) = b.headers_mut() {
+            *h = header_map(headers);
+            if let Ok(v) = ::http::HeaderValue::from_str(authority) {
+                h.insert(::http::header::HOST, v);
+            }
+            h.insert(
+                ::http::header::TE,
+                ::http::HeaderValue::from_static("trailers"),
+            );
+        }
+        b
+    }
+
     pub(super) fn send(o: Outgoing) -> Result<Incoming, Value> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| internal(e.to_string()))?;
         rt.block_on(async move {
-            let connect =
-                tokio::net::TcpStream::connect(o.authority.rsplit('@').next().unwrap_or(""));
-            let stream =
-                tokio::time::timeout(o.connect_timeout.unwrap_or(DEFAULT_TIMEOUT), connect)
-                    .await
-                    .map_err(|_| code("connection-timeout"))?
-                    .map_err(|e| connect_error(&e))?;
             let (mut sender, conn) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                    .await
-                    .map_err(|e| hyper_error(&e))?;
-            let conn = tokio::spawn(conn);
-            let mut b = hyper::Request::builder()
-                .method(o.method.as_str())
-                .uri(o.path.as_str());
-            if let Some(h) = b.headers_mut() {
-                *h = header_map(&o.headers);
-                // RFC 9110 section 7.2: the authority goes out as Host.
-                if let Ok(v) = ::http::HeaderValue::from_str(&o.authority) {
-                    h.insert(::http::header::HOST, v);
-                }
-                // RFC 9110 section 10.1.4: this client takes a trailer
-                // section (hyper's server sends one only when asked).
-                h.insert(
-                    ::http::header::TE,
-                    ::http::HeaderValue::from_static("trailers"),
-                );
-            }
+                open(&o.authority, o.connect_timeout.unwrap_or(DEFAULT_TIMEOUT)).await?;
+            let b = request_head(&o.method, &o.path, &o.authority, &o.headers);
             let req = b
                 .body(frames(o.body, o.trailers.as_deref()))
                 .map_err(|_| code("HTTP-request-URI-invalid"))?;

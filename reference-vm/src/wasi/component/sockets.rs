@@ -1273,15 +1273,24 @@ const LOOKUP_CASES: [&str; 6] = [
     "other",
 ];
 
+/// What `lookup` answers without the resolver: an IP literal as it is,
+/// a malformed name `invalid-argument`; `None` for a name to resolve.
+fn answer_at_once(name: &str) -> Option<Result<Vec<IpAddr>, &'static str>> {
+    if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Some(Ok(vec![ip]));
+    }
+    if name.is_empty() || name.contains([' ', '/', ':', '\0']) {
+        return Some(Err("invalid-argument"));
+    }
+    None
+}
+
 /// Resolves `name` (both versions' `resolve-addresses`): an IP literal
 /// as it is; a name through the system resolver, IPv4-mapped IPv6 answers
 /// as IPv4, each address once. Errors are `error-code` case names.
 fn lookup(name: &str) -> Result<Vec<IpAddr>, &'static str> {
-    if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Ok(vec![ip]);
-    }
-    if name.is_empty() || name.contains([' ', '/', ':', '\0']) {
-        return Err("invalid-argument");
+    if let Some(answer) = answer_at_once(name) {
+        return answer;
     }
     use std::net::ToSocketAddrs;
     let addrs = (name, 0u16)

@@ -1562,31 +1562,8 @@ fn exchange(p: Prepared, slot: Arc<Mutex<Arrival>>) {
     let body = p.body.clone();
     rt.block_on(async move {
         let head = async {
-            let addr = p.authority.rsplit('@').next().unwrap_or("").to_string();
-            let stream = tokio::time::timeout(p.connect, tokio::net::TcpStream::connect(addr))
-                .await
-                .map_err(|_| code("connection-timeout"))?
-                .map_err(|e| wire::connect_error(&e))?;
-            let (mut sender, conn) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                    .await
-                    .map_err(|e| wire::hyper_error(&e))?;
-            tokio::spawn(conn);
-            let mut b = hyper::Request::builder()
-                .method(p.method.as_str())
-                .uri(p.path.as_str());
-            if let Some(h) = b.headers_mut() {
-                *h = wire::header_map(&p.headers);
-                // RFC 9110 section 7.2: the authority goes out as Host.
-                if let Ok(v) = ::http::HeaderValue::from_str(&p.authority) {
-                    h.insert(::http::header::HOST, v);
-                }
-                // RFC 9110 section 10.1.4: this client takes trailers.
-                h.insert(
-                    ::http::header::TE,
-                    ::http::HeaderValue::from_static("trailers"),
-                );
-            }
+            let (mut sender, _conn) = wire::open(&p.authority, p.connect).await?;
+            let b = wire::request_head(&p.method, &p.path, &p.authority, &p.headers);
             let req = b
                 .body(SendBody(p.body.clone()))
                 .map_err(|_| code("HTTP-request-URI-invalid"))?;

@@ -1080,12 +1080,13 @@ pub(in crate::wasi::component) fn spawn_lookup(
     slot: Lookup,
 ) -> Result<(), &'static str> {
     use std::sync::atomic::Ordering::SeqCst;
-    if name.trim_matches(['[', ']']).parse::<IpAddr>().is_ok() {
-        *lock(&slot) = Some(lookup(&name).map(VecDeque::from));
-        return Ok(());
-    }
-    if name.is_empty() || name.contains([' ', '/', ':', '\0']) {
-        return Err("invalid-argument");
+    match answer_at_once(&name) {
+        Some(Err(case)) => return Err(case),
+        Some(Ok(ips)) => {
+            *lock(&slot) = Some(Ok(VecDeque::from(ips)));
+            return Ok(());
+        }
+        None => {}
     }
     if UNDER_WAY.fetch_add(1, SeqCst) >= MAX_LOOKUPS {
         UNDER_WAY.fetch_sub(1, SeqCst);
