@@ -22,7 +22,7 @@ pub mod wasi;
 
 pub use binary::{DecodeError, decode_module};
 pub use exec::{InstantiateError, LinkError, Store, Trap, Val};
-pub use valid::{ValidModule, ValidationError, validate_module};
+pub use valid::{ValidModule, ValidationError, validate_module, validate_module_eager};
 
 /// One switch per proposal. Validation and decoding follow the chosen set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

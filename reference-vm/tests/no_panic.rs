@@ -3,7 +3,10 @@
 //! through decode and validation to a value, and valid ones are instantiated
 //! and run under fuel. Skips without the shared data, except under CI.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::wast_files;
+use std::path::Path;
 
 use reference_vm::exec::{ExternVal, Store, Val};
 use reference_vm::{Config, Features, decode_module, validate_module};
@@ -56,20 +59,6 @@ fn binary_modules(src: &str) -> Vec<Vec<u8>> {
         out.push(bytes);
     }
     out
-}
-
-fn wast_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            wast_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "wast") {
-            out.push(p);
-        }
-    }
 }
 
 struct Rng(u64);
@@ -219,36 +208,28 @@ fn mutated_modules_never_panic() {
 /// wasm-tools' tests), encoded by the `wast` crate: every component of every
 /// directive that holds one. Files `wast` cannot parse are skipped.
 fn reference_components(root: &Path) -> Vec<Vec<u8>> {
-    let mut files = Vec::new();
-    wast_files(&root.join("component-model/test"), &mut files);
-    wast_files(&root.join("component-model/wasm-tools-tests"), &mut files);
-    files.sort();
+    let dirs = [
+        root.join("component-model/test"),
+        root.join("component-model/wasm-tools-tests"),
+    ];
     let mut out = Vec::new();
-    for f in &files {
-        let Ok(src) = std::fs::read_to_string(f) else {
-            continue;
-        };
-        let Ok(buf) = wast::parser::ParseBuffer::new(&src) else {
-            continue;
-        };
-        let Ok(script) = wast::parser::parse::<wast::Wast>(&buf) else {
-            continue;
-        };
-        for d in script.directives {
+    common::for_each_encoded(
+        &dirs,
+        |d| {
             use wast::WastDirective as D;
-            let mut q = match d {
-                D::Module(q) | D::ModuleDefinition(q) => q,
-                D::AssertInvalid { module, .. } | D::AssertMalformed { module, .. } => module,
-                D::AssertUnlinkable { module, .. } => wast::QuoteWat::Wat(module),
-                _ => continue,
-            };
-            if let Ok(bytes) = q.encode()
-                && reference_vm::component::is_component(&bytes)
-            {
+            match d {
+                D::Module(q) | D::ModuleDefinition(q) => Some(q),
+                D::AssertInvalid { module, .. } | D::AssertMalformed { module, .. } => Some(module),
+                D::AssertUnlinkable { module, .. } => Some(wast::QuoteWat::Wat(module)),
+                _ => None,
+            }
+        },
+        |_, bytes| {
+            if reference_vm::component::is_component(&bytes) {
                 out.push(bytes);
             }
-        }
-    }
+        },
+    );
     out
 }
 

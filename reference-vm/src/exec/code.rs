@@ -1,5 +1,5 @@
 //! The internal code that validated function bodies are translated into
-//! (spec: none; this is the interpreter's representation).
+//! (exec/translate.rs; spec: none; this is the interpreter's representation).
 //!
 //! Every operand lives in a 64-bit slot addressed relative to the frame base:
 //! `[params | other locals | constants | operand stack]`. A v128 takes two slots.
@@ -758,6 +758,10 @@ pub struct CompiledFunc {
     /// The frame cannot be represented (e.g. billions of locals): calling it
     /// exhausts the stack.
     pub too_big: bool,
+    /// Not translated yet: a stand-in whose `frame_size` no stack fits, so
+    /// the hot loop leaves calls to it to the full loop, which translates
+    /// the function first (exec/translate.rs, [`super::translate::LazyCode`]).
+    pub pending: bool,
 }
 
 /// Shared handle to a compiled function.

@@ -3,7 +3,7 @@
 //! instructions with a length or count operand, loads and stores completed
 //! near the end of memory, and branches taken and not taken.
 //!
-//! The translator (valid/func.rs) records, for each internal instruction, the
+//! The translator (exec/translate.rs) records, for each internal instruction, the
 //! wasm instruction it came from ([`CompiledFunc::origins`]): a fused
 //! compare-and-branch names both the comparison and the branch, and internal
 //! copies made for the operand stack name none. The interpreter loop counts
@@ -66,7 +66,7 @@ pub(crate) fn origin(op: Opcode, fused: Option<Opcode>, inverted: bool) -> u32 {
 }
 
 /// The origin of one internal instruction doing the work of two in a row
-/// with origins `first` and `second` (valid/func.rs: `shorten_returns`):
+/// with origins `first` and `second` (exec/translate.rs: `shorten_returns`):
 /// the second's wasm instruction becomes the fused one. `None` when both
 /// name more than that holds.
 pub(crate) fn merge_origins(first: u32, second: u32) -> Option<u32> {
@@ -81,7 +81,7 @@ pub(crate) fn merge_origins(first: u32, second: u32) -> Option<u32> {
 }
 
 /// The origin of an add (`first`) fused into the conditional jump after it
-/// (`second`, itself possibly a fused comparison; valid/func.rs:
+/// (`second`, itself possibly a fused comparison; exec/translate.rs:
 /// `fuse_add_branches`): the add becomes the third wasm instruction.
 pub(crate) fn merge_add_origin(first: u32, second: u32) -> Option<u32> {
     let extra = (OP_MASK << FUSED_SHIFT) | INVERTED | DETAIL;

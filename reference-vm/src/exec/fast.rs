@@ -11,9 +11,11 @@
 //! must grow the stack, leaves the instance or traps) ends [`run`], and the
 //! full loop runs it, then hands back.
 
-use super::code::Ins;
+use super::code::{CompiledFunc, Ins};
 use super::numerics::float;
-use super::{Frame, FuncInst, GlobalInst, TableInst, Trap};
+use super::numerics::v128::{self, RelaxedMode};
+use super::{DataInst, ElemInst, Frame, FuncInst, GlobalInst, TableInst, Trap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The slots of a frame the hot loop sees: a fixed-size window of the value
@@ -101,14 +103,24 @@ pub(super) struct Cx<'a> {
     pub frames: &'a mut Vec<Frame>,
     /// The value stack (frames' slots).
     pub stack: &'a mut Vec<u64>,
-    /// Remaining fuel: calls and backward branches take one unit.
-    pub fuel: &'a mut u64,
     /// The stop request (`Config::interrupt`).
     pub interrupt: Option<&'a AtomicBool>,
     /// The most frames (`Config::max_call_depth`).
     pub max_depth: usize,
     /// The most value-stack slots (`Config::max_stack_slots`).
     pub max_slots: usize,
+    /// The relaxed-SIMD choices (`Config::relaxed_simd`).
+    pub relaxed: &'a RelaxedMode,
+    /// log2 of memory 0's page size; `None` without an unshared memory 0.
+    pub page_size_log2: Option<u32>,
+    /// Its element segment addresses by index.
+    pub inst_elems: &'a [u32],
+    /// The store's element segments.
+    pub elems: &'a mut [ElemInst],
+    /// Its data segment addresses by index.
+    pub inst_datas: &'a [u32],
+    /// The store's data segments.
+    pub datas: &'a mut [DataInst],
     /// The running function.
     pub fa: u32,
     /// Its frame base in `stack`.
@@ -120,9 +132,10 @@ pub(super) struct Cx<'a> {
 /// Runs the hot set, calls between functions of the instance and returns
 /// to them, until an instruction it leaves to the full loop (`cx.pc` is
 /// then at it) or a trap (`cx.pc` is then past the trapping instruction).
+/// Calls and backward branches take one unit of `fuel` each.
 #[inline(never)]
-pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
-    let (fuel, interrupt) = (&mut *cx.fuel, cx.interrupt);
+pub(super) fn run(cx: &mut Cx, mem: &mut [u8], fuel: &mut u64) -> Result<(), Trap> {
+    let interrupt = cx.interrupt;
     'frame: loop {
         let Some(FuncInst::Wasm { code: cf, .. }) = cx.funcs.get(cx.fa as usize) else {
             return Ok(());
@@ -138,6 +151,89 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
         else {
             return Ok(());
         };
+        // exec: call, call_indirect, return_call, return_call_indirect
+        // (`$tail`) — a function of the same instance whose frame fits the
+        // stack as it is; anything else (a host function, growing the stack,
+        // a trap, a type check needing subtyping) is the full loop's.
+        macro_rules! call {
+            ($tail:literal, $ins:ident, $pc:ident, $regs:ident) => {{
+                let (tail, ins, pc, regs): (bool, Ins, usize, &mut [u64; WINDOW]) =
+                    ($tail, $ins, $pc, $regs);
+                let (callee, base) = match ins {
+                    Ins::Call { func, base } | Ins::ReturnCall { func, base } => {
+                        match cx.inst_funcs.get(func as usize) {
+                            Some(&callee) => (callee, base),
+                            None => break,
+                        }
+                    }
+                    Ins::CallIndirect { ty, table, base }
+                    | Ins::ReturnCallIndirect { ty, table, base } => {
+                        let Some(&(tid, pslots)) = cx.inst_types.get(ty as usize) else {
+                            break;
+                        };
+                        let i = regs.at(base + pslots) as u32 as usize;
+                        let r = match cx.inst_tables.get(table as usize) {
+                            Some(&t) => cx.tables[t as usize].elems.get(i).copied(),
+                            None => None,
+                        };
+                        // A null reference is 0; a function reference's
+                        // low 32 bits are its address.
+                        let Some(r) = r.filter(|&r| r != 0) else {
+                            break;
+                        };
+                        match cx.funcs.get(r as u32 as usize) {
+                            Some(f) if f.ty_id() == tid => (r as u32, base),
+                            _ => break,
+                        }
+                    }
+                    _ => break,
+                };
+                let Some(FuncInst::Wasm { code: cf, inst, .. }) = cx.funcs.get(callee as usize)
+                else {
+                    break;
+                };
+                // A tail call's callee takes over the caller's frame.
+                let new_fp = if tail { cx.fp } else { cx.fp + base as usize };
+                if *inst != cx.inst
+                    || (!tail && cx.frames.len() >= cx.max_depth)
+                    || *fuel == 0
+                    || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
+                    || new_fp + cf.frame_size as usize > cx.max_slots
+                    || !fits(cf.frame_size, new_fp, cx.stack.len())
+                {
+                    break;
+                }
+                // exec: call — the locals after the parameters zeroed, then
+                // the constant pool (`CompiledFunc::entry`, which a frame
+                // of the window has), in one loop.
+                let p = new_fp + cf.param_slots as usize;
+                if tail {
+                    // exec: return_call — the arguments move to the frame's start.
+                    let from = cx.fp + base as usize;
+                    if p > cx.stack.len() || from + cf.param_slots as usize > cx.stack.len() {
+                        break;
+                    }
+                    cx.stack
+                        .copy_within(from..from + cf.param_slots as usize, cx.fp);
+                }
+                let Some(init) = cx.stack.get_mut(p..p + cf.entry.len()) else {
+                    break;
+                };
+                for (s, &v) in init.iter_mut().zip(cf.entry.iter()) {
+                    *s = v;
+                }
+                *fuel -= 1;
+                if !tail {
+                    cx.frames.push(Frame {
+                        pc: (pc + 1) as u32,
+                        fp: cx.fp as u32,
+                        func: cx.fa,
+                    });
+                }
+                (cx.fa, cx.fp, cx.pc) = (callee, new_fp, 0);
+                continue 'frame;
+            }};
+        }
         let mut pc = cx.pc;
         while let Some(&ins) = code.get(pc) {
             match step(ins, pc + 1, regs, mem, br_table, fuel, interrupt) {
@@ -151,6 +247,11 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                 }
                 (Step::Other, _) => {}
             }
+            // Read again: keeping `ins` alive past `step` made the compiler
+            // spill every instruction to the stack before dispatching it.
+            let Some(&ins) = code.get(pc) else {
+                break;
+            };
             match ins {
                 Ins::GlobalGet { dst, g } => match cx.inst_globals.get(g as usize) {
                     Some(&a) => regs.put(dst, cx.globals[a as usize].val[0]),
@@ -160,69 +261,9 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                     Some(&a) => cx.globals[a as usize].val[0] = regs.at(src),
                     None => break,
                 },
-                Ins::Call { .. } | Ins::CallIndirect { .. } => {
-                    // exec: call, call_indirect — a function of the same
-                    // instance whose frame fits the stack as it is; anything
-                    // else (a host function, growing the stack, a trap, a
-                    // type check needing subtyping) is the full loop's.
-                    let (callee, base) = match ins {
-                        Ins::Call { func, base } => match cx.inst_funcs.get(func as usize) {
-                            Some(&callee) => (callee, base),
-                            None => break,
-                        },
-                        Ins::CallIndirect { ty, table, base } => {
-                            let Some(&(tid, pslots)) = cx.inst_types.get(ty as usize) else {
-                                break;
-                            };
-                            let i = regs.at(base + pslots) as u32 as usize;
-                            let r = match cx.inst_tables.get(table as usize) {
-                                Some(&t) => cx.tables[t as usize].elems.get(i).copied(),
-                                None => None,
-                            };
-                            // A null reference is 0; a function reference's
-                            // low 32 bits are its address.
-                            let Some(r) = r.filter(|&r| r != 0) else {
-                                break;
-                            };
-                            match cx.funcs.get(r as u32 as usize) {
-                                Some(f) if f.ty_id() == tid => (r as u32, base),
-                                _ => break,
-                            }
-                        }
-                        _ => break,
-                    };
-                    let Some(FuncInst::Wasm { code: cf, inst, .. }) = cx.funcs.get(callee as usize)
-                    else {
-                        break;
-                    };
-                    let new_fp = cx.fp + base as usize;
-                    if *inst != cx.inst
-                        || cx.frames.len() >= cx.max_depth
-                        || *fuel == 0
-                        || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
-                        || new_fp + cf.frame_size as usize > cx.max_slots
-                        || !fits(cf.frame_size, new_fp, cx.stack.len())
-                    {
-                        break;
-                    }
-                    // exec: call — the locals after the parameters zeroed, then
-                    // the constant pool (`CompiledFunc::entry`, which a frame
-                    // of the window has), in one loop.
-                    let p = new_fp + cf.param_slots as usize;
-                    let Some(init) = cx.stack.get_mut(p..p + cf.entry.len()) else {
-                        break;
-                    };
-                    for (s, &v) in init.iter_mut().zip(cf.entry.iter()) {
-                        *s = v;
-                    }
-                    *fuel -= 1;
-                    cx.frames.push(Frame {
-                        pc: (pc + 1) as u32,
-                        fp: cx.fp as u32,
-                        func: cx.fa,
-                    });
-                    (cx.fa, cx.fp, cx.pc) = (callee, new_fp, 0);
-                    continue 'frame;
+                Ins::Call { .. } | Ins::CallIndirect { .. } => call!(false, ins, pc, regs),
+                Ins::ReturnCall { .. } | Ins::ReturnCallIndirect { .. } => {
+                    call!(true, ins, pc, regs)
                 }
                 Ins::Return { src, n } => {
                     // exec: return — to a caller of the same instance.
@@ -242,6 +283,25 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
                     (cx.fa, cx.fp, cx.pc) = (fr.func, fr.fp as usize, fr.pc as usize);
                     continue 'frame;
                 }
+                _ if rare(
+                    ins,
+                    regs,
+                    mem.len(),
+                    cf,
+                    &mut Rare {
+                        inst_funcs: cx.inst_funcs,
+                        inst_tables: cx.inst_tables,
+                        tables: cx.tables,
+                        inst_globals: cx.inst_globals,
+                        globals: cx.globals,
+                        relaxed: cx.relaxed,
+                        page_size_log2: cx.page_size_log2,
+                        inst_elems: cx.inst_elems,
+                        elems: cx.elems,
+                        inst_datas: cx.inst_datas,
+                        datas: cx.datas,
+                    },
+                ) => {}
                 _ => break,
             }
             pc += 1;
@@ -249,6 +309,147 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8]) -> Result<(), Trap> {
         cx.pc = pc;
         return Ok(());
     }
+}
+
+/// What [`rare`] needs of a [`Cx`] (all but the frames and the value
+/// stack, which the hot loop holds).
+struct Rare<'c> {
+    inst_funcs: &'c [u32],
+    inst_tables: &'c [u32],
+    tables: &'c [TableInst],
+    inst_globals: &'c [u32],
+    globals: &'c mut [GlobalInst],
+    relaxed: &'c RelaxedMode,
+    page_size_log2: Option<u32>,
+    inst_elems: &'c [u32],
+    elems: &'c mut [ElemInst],
+    inst_datas: &'c [u32],
+    datas: &'c mut [DataInst],
+}
+
+/// The instructions of the hot set that are rare in loops (two-slot
+/// globals, `ref.func`, sizes, segment drops, vector instructions on
+/// slots), out of line so the hot loop keeps its registers; false for an
+/// instruction the full loop must run.
+#[inline(never)]
+fn rare(
+    ins: Ins,
+    regs: &mut [u64; WINDOW],
+    mem_len: usize,
+    cf: &CompiledFunc,
+    cx: &mut Rare,
+) -> bool {
+    match ins {
+        Ins::GlobalGet2 { dst, g } => match cx.inst_globals.get(g as usize) {
+            Some(&a) => {
+                let [lo, hi] = cx.globals[a as usize].val;
+                regs.put(dst, lo);
+                regs.put(dst + 1, hi);
+            }
+            None => return false,
+        },
+        Ins::GlobalSet2 { g, src } => match cx.inst_globals.get(g as usize) {
+            Some(&a) => cx.globals[a as usize].val = [regs.at(src), regs.at(src + 1)],
+            None => return false,
+        },
+        // exec: ref.func — the function's address, tagged.
+        Ins::RefFunc { dst, func } => match cx.inst_funcs.get(func as usize) {
+            Some(&f) => regs.put(dst, super::FUNC_TAG | u64::from(f)),
+            None => return false,
+        },
+        // exec: memory.size, table.size
+        Ins::MemorySize { dst } => match cx.page_size_log2 {
+            Some(log2) => regs.put(dst, mem_len as u64 >> log2),
+            None => return false,
+        },
+        Ins::TableSize { table, dst } => match cx.inst_tables.get(table as usize) {
+            Some(&t) => regs.put(dst, cx.tables[t as usize].elems.len() as u64),
+            None => return false,
+        },
+        // exec: elem.drop, data.drop
+        Ins::ElemDrop { elem } => match cx.inst_elems.get(elem as usize) {
+            Some(&e) => cx.elems[e as usize].elems = Vec::new(),
+            None => return false,
+        },
+        Ins::DataDrop { data } => match cx.inst_datas.get(data as usize) {
+            Some(&d) => cx.datas[d as usize].bytes = Arc::from(&[][..]),
+            None => return false,
+        },
+        _ => return vector(ins, regs, cf, cx.relaxed),
+    }
+    true
+}
+
+/// Runs a vector instruction that touches only a frame's slots (spec:
+/// exec/instructions › Vector), for both loops; false for any other
+/// instruction. Out of line, so the hot loop keeps its registers.
+#[inline(never)]
+pub(super) fn vector<R: Slots + ?Sized>(
+    ins: Ins,
+    regs: &mut R,
+    cf: &CompiledFunc,
+    relaxed: &RelaxedMode,
+) -> bool {
+    let r128 = |regs: &R, s: u32| u128::from(regs.at(s)) | (u128::from(regs.at(s + 1)) << 64);
+    let set128 = |regs: &mut R, d: u32, v: u128| {
+        regs.put(d, v as u64);
+        regs.put(d + 1, (v >> 64) as u64);
+    };
+    match ins {
+        Ins::Copy2 { dst, src } => set128(regs, dst, r128(regs, src)),
+        Ins::ConstV { dst, idx } => match cf.v128s.get(idx as usize) {
+            Some(&v) => set128(regs, dst, v),
+            None => return false,
+        },
+        // exec: select on two-slot values (the first operand is already in `dst`).
+        Ins::Select2 { dst, b, cond } => {
+            if regs.at(cond) as u32 == 0 {
+                set128(regs, dst, r128(regs, b));
+            }
+        }
+        Ins::VUn { op, dst, a } => {
+            let v = v128::unary_with(u32::from(op), r128(regs, a), relaxed);
+            set128(regs, dst, v)
+        }
+        Ins::VBin { op, dst, a, b } => {
+            let v = v128::binary_with(u32::from(op), r128(regs, a), r128(regs, b), relaxed);
+            set128(regs, dst, v)
+        }
+        Ins::VTern { op, dst } => {
+            let (x, y, z) = (r128(regs, dst), r128(regs, dst + 2), r128(regs, dst + 4));
+            set128(
+                regs,
+                dst,
+                v128::ternary_with(u32::from(op), x, y, z, relaxed),
+            )
+        }
+        Ins::VTest { op, dst, a } => {
+            regs.put(dst, u64::from(v128::test(u32::from(op), r128(regs, a))))
+        }
+        Ins::VShift { op, dst, a, b } => {
+            let v = v128::shift(u32::from(op), r128(regs, a), regs.at(b) as u32);
+            set128(regs, dst, v)
+        }
+        Ins::VSplat { op, dst, a } => set128(regs, dst, v128::splat(u32::from(op), regs.at(a))),
+        Ins::VExtract { op_lane, dst, a } => {
+            let (op, lane) = (u32::from(op_lane >> 4), (op_lane & 15) as u8);
+            regs.put(dst, v128::extract_lane(op, r128(regs, a), lane))
+        }
+        Ins::VReplace { op_lane, dst, a, b } => {
+            let (op, lane) = (u32::from(op_lane >> 4), (op_lane & 15) as u8);
+            let v = v128::replace_lane(op, r128(regs, a), lane, regs.at(b));
+            set128(regs, dst, v)
+        }
+        Ins::VShuffle { dst, idx } => match cf.shuffles.get(idx as usize) {
+            Some(lanes) => {
+                let v = v128::shuffle(r128(regs, dst), r128(regs, dst + 2), lanes);
+                set128(regs, dst, v)
+            }
+            None => return false,
+        },
+        _ => return false,
+    }
+    true
 }
 
 /// Runs one instruction of the hot set (`pc` is already past it); returns
@@ -300,14 +501,19 @@ pub(super) fn step<R: Slots + ?Sized>(
         ($t:expr) => {{
             let t = $t as usize;
             if t < pc {
-                if *fuel == 0 {
-                    trap!(Trap::OutOfFuel);
+                // One test on the common path: fuel 0 traps, and fuel
+                // about to become a multiple of 1024 polls the stop flag.
+                let f = *fuel;
+                if f % 1024 <= 1 {
+                    if f == 0 {
+                        trap!(Trap::OutOfFuel);
+                    }
+                    if f % 1024 == 1 && interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
+                        *fuel = f - 1;
+                        trap!(Trap::Interrupted);
+                    }
                 }
-                *fuel -= 1;
-                if fuel.is_multiple_of(1024) && interrupt.is_some_and(|i| i.load(Ordering::Relaxed))
-                {
-                    trap!(Trap::Interrupted);
-                }
+                *fuel = f - 1;
             }
             pc = t;
         }};
@@ -412,7 +618,7 @@ pub(super) fn step<R: Slots + ?Sized>(
                 jump!(target)
             }
         }
-        // A comparison fused with its br_if/if (valid/func.rs: cond_jump).
+        // A comparison fused with its br_if/if (exec/translate.rs: cond_jump).
         Ins::BrI32Eq { a, b, target } => {
             if r32!(a) == r32!(b) {
                 jump!(target)
@@ -557,6 +763,8 @@ pub(super) fn step<R: Slots + ?Sized>(
             jump!(t)
         }
         Ins::Copy { dst, src } => set!(dst, regs.at(src)),
+        // exec: ref.is_null — a null reference is 0 in a slot.
+        Ins::RefIsNull { dst, a } => set!(dst, u64::from(regs.at(a) == 0)),
         Ins::Const32 { dst, val } => set!(dst, u64::from(val)),
         Ins::Const64 { dst, lo, hi } => set!(dst, u64::from(hi) << 32 | u64::from(lo)),
         Ins::Select { dst, b, cond } => {

@@ -140,7 +140,8 @@ impl Store {
             let ty = inst.types.get(f.ty as usize).map_or(0, |t| t.0);
             self.funcs.push(FuncInst::Wasm {
                 ty,
-                code: Arc::clone(code),
+                code: code.current(),
+                lazy: Arc::clone(code),
                 inst: inst_idx,
             });
             inst.funcs.push((self.funcs.len() - 1) as u32);

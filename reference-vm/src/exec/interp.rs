@@ -56,6 +56,17 @@ enum Exit {
         fp: usize,
         pc: usize,
     },
+    /// A function not translated yet is called (its code is the stub of
+    /// `LazyCode`): the loop lets go of the store, which translates it and
+    /// resumes with the call.
+    Translate {
+        callee: u32,
+        base: u32,
+        tail: bool,
+        fa: u32,
+        fp: usize,
+        pc: usize,
+    },
 }
 
 /// How deep store host functions may nest (each holds native stack).
@@ -159,7 +170,9 @@ impl Store {
                     }
                 }
             }
-            FuncInst::Wasm { code, .. } => {
+            FuncInst::Wasm { .. } => {
+                // exec: translation — on the function's first use.
+                let code = self.translated(f.0)?;
                 let base = if nested { self.nested_base } else { 0 };
                 let need = base
                     + (code.frame_size as usize)
@@ -229,19 +242,35 @@ impl Store {
     fn run_entry(&mut self, entry: u32, base: usize) -> Result<(), Trap> {
         let mut start = Start::Call { entry, fp: base };
         loop {
-            let Exit::Host {
-                f,
-                ty,
-                args,
-                dst,
-                top,
-                tail,
-                fa,
-                fp,
-                pc,
-            } = self.run(start)?
-            else {
-                return Ok(());
+            let (f, ty, args, dst, top, tail, fa, fp, pc) = match self.run(start)? {
+                Exit::Done => return Ok(()),
+                Exit::Translate {
+                    callee,
+                    base,
+                    tail,
+                    fa,
+                    fp,
+                    pc,
+                } => {
+                    if let Err(t) = self.translated(callee) {
+                        self.trap_site = (fa, pc.saturating_sub(1) as u32);
+                        return Err(t);
+                    }
+                    let next = Next::Call { callee, base, tail };
+                    start = Start::Resume { fa, fp, pc, next };
+                    continue;
+                }
+                Exit::Host {
+                    f,
+                    ty,
+                    args,
+                    dst,
+                    top,
+                    tail,
+                    fa,
+                    fp,
+                    pc,
+                } => (f, ty, args, dst, top, tail, fa, fp, pc),
             };
             let res = match self.call_store_host(&f, &args, top) {
                 Ok(r) => r,
@@ -278,6 +307,19 @@ impl Store {
             let next = if tail { Next::Return } else { Next::Resume };
             start = Start::Resume { fa, fp, pc, next };
         }
+    }
+
+    /// The code of wasm function `fa`, translated now if it was not yet
+    /// (exec/translate.rs); the function instance keeps it, so later calls
+    /// find it in place.
+    fn translated(&mut self, fa: u32) -> Result<Arc<code::CompiledFunc>, Trap> {
+        let Some(FuncInst::Wasm { code, lazy, .. }) = self.funcs.get_mut(fa as usize) else {
+            return Err(Trap::Host("internal: not a wasm function".into()));
+        };
+        if code.pending {
+            *code = lazy.force()?;
+        }
+        Ok(Arc::clone(code))
     }
 
     /// Builds the backtrace of a trap from the trap site and the frame stack:
@@ -399,6 +441,17 @@ impl Store {
                     let Some(FuncInst::Wasm { code: cf, .. }) = funcs.get(callee as usize) else {
                         unreachable!("matched above");
                     };
+                    if cf.pending {
+                        // exec: translation — on the function's first call.
+                        return Ok(Exit::Translate {
+                            callee,
+                            base,
+                            tail: true,
+                            fa,
+                            fp,
+                            pc,
+                        });
+                    }
                     if cf.too_big {
                         fail!(Trap::CallStackExhausted);
                     }
@@ -423,6 +476,17 @@ impl Store {
                 }
                 Next::Call { callee, base, tail } => match funcs.get(callee as usize) {
                     Some(FuncInst::Wasm { code: cf, .. }) => {
+                        if cf.pending {
+                            // exec: translation — on the function's first call.
+                            return Ok(Exit::Translate {
+                                callee,
+                                base,
+                                tail,
+                                fa,
+                                fp,
+                                pc,
+                            });
+                        }
                         // exec: call — push a frame with zeroed locals and the constant pool.
                         if frames.len() >= max_depth || cf.too_big {
                             fail!(Trap::CallStackExhausted);
@@ -636,9 +700,14 @@ impl Store {
                 // The hot set, and calls and returns within the instance, run
                 // in a loop of their own (exec/fast.rs) up to an instruction
                 // it leaves to the match below.
-                let mem: &mut [u8] = match inst.mems.first() {
-                    Some(&a) => &mut mems[a as usize].data,
-                    None => &mut [],
+                let (mem, page_size_log2): (&mut [u8], Option<u32>) = match inst.mems.first() {
+                    Some(&a) => {
+                        let m = &mut mems[a as usize];
+                        // A shared memory's size is not its `data`'s.
+                        let log2 = m.shared.is_none().then_some(m.ty.page_size_log2);
+                        (&mut m.data, log2)
+                    }
+                    None => (&mut [], None),
                 };
                 let mut cx = super::fast::Cx {
                     funcs,
@@ -651,15 +720,20 @@ impl Store {
                     globals,
                     frames,
                     stack,
-                    fuel,
                     interrupt,
                     max_depth,
                     max_slots,
+                    relaxed: &relaxed,
+                    page_size_log2,
+                    inst_elems: &inst.elems,
+                    elems,
+                    inst_datas: &inst.datas,
+                    datas,
                     fa,
                     fp,
                     pc,
                 };
-                let r = super::fast::run(&mut cx, mem);
+                let r = super::fast::run(&mut cx, mem, fuel);
                 (fa, fp, pc) = (cx.fa, cx.fp, cx.pc);
                 if let Err(t) = r {
                     fail!(t);
@@ -806,11 +880,6 @@ impl Store {
 
                 match ins {
                     Ins::Unreachable => trap!(Trap::Unreachable),
-                    Ins::Copy2 { dst, src } => {
-                        let v = r128!(src);
-                        set128!(dst, v)
-                    }
-                    Ins::ConstV { dst, idx } => set128!(dst, cf.v128s[idx as usize]),
                     Ins::Return { src, n } => {
                         regs.copy_within(src as usize..(src + n) as usize, 0);
                         break 'exec Next::Return;
@@ -856,12 +925,6 @@ impl Store {
                         let r = u128::from(r64!(base)) * u128::from(r64!(base + 1));
                         set!(base, r as u64);
                         set!(base + 1, (r >> 64) as u64);
-                    }
-                    Ins::Select2 { dst, b, cond } => {
-                        if r32!(cond) == 0 {
-                            let v = r128!(b);
-                            set128!(dst, v);
-                        }
                     }
                     Ins::GlobalGet { dst, g } => {
                         set!(dst, globals[inst.globals[g as usize] as usize].val[0])
@@ -1005,7 +1068,6 @@ impl Store {
                     Ins::DataDrop { data } => {
                         datas[inst.datas[data as usize] as usize].bytes = Arc::from(&[][..])
                     }
-                    Ins::RefIsNull { dst, a } => set!(dst, u64::from(r64!(a) == 0)),
                     Ins::RefFunc { dst, func } => {
                         set!(dst, FUNC_TAG | u64::from(inst.funcs[func as usize]))
                     }
@@ -1158,54 +1220,6 @@ impl Store {
                         }
                         break 'exec Next::Throw(v as u32);
                     }
-                    Ins::VUn { op, dst, a } => {
-                        set128!(dst, v128::unary_with(u32::from(op), r128!(a), &relaxed))
-                    }
-                    Ins::VBin { op, dst, a, b } => {
-                        set128!(
-                            dst,
-                            v128::binary_with(u32::from(op), r128!(a), r128!(b), &relaxed)
-                        )
-                    }
-                    Ins::VTern { op, dst } => {
-                        set128!(
-                            dst,
-                            v128::ternary_with(
-                                u32::from(op),
-                                r128!(dst),
-                                r128!(dst + 2),
-                                r128!(dst + 4),
-                                &relaxed
-                            )
-                        )
-                    }
-                    Ins::VTest { op, dst, a } => {
-                        set!(dst, u64::from(v128::test(u32::from(op), r128!(a))))
-                    }
-                    Ins::VShift { op, dst, a, b } => {
-                        set128!(dst, v128::shift(u32::from(op), r128!(a), r32!(b)))
-                    }
-                    Ins::VSplat { op, dst, a } => set128!(dst, v128::splat(u32::from(op), r64!(a))),
-                    Ins::VExtract { op_lane, dst, a } => {
-                        set!(
-                            dst,
-                            v128::extract_lane(
-                                u32::from(op_lane >> 4),
-                                r128!(a),
-                                (op_lane & 15) as u8
-                            )
-                        )
-                    }
-                    Ins::VReplace { op_lane, dst, a, b } => {
-                        let (op, lane) = (u32::from(op_lane >> 4), (op_lane & 15) as u8);
-                        set128!(dst, v128::replace_lane(op, r128!(a), lane, r64!(b)))
-                    }
-                    Ins::VShuffle { dst, idx } => {
-                        set128!(
-                            dst,
-                            v128::shuffle(r128!(dst), r128!(dst + 2), &cf.shuffles[idx as usize])
-                        )
-                    }
                     Ins::VLoad { op, dst, addr, off } => {
                         // exec: v128.load*, extending, splat and zero loads
                         let ea = ea!(addr, off);
@@ -1277,6 +1291,8 @@ impl Store {
                         }
                     }
 
+                    // ---- vectors in slots (exec/fast.rs, shared with the hot loop) ----
+                    _ if super::fast::vector(ins, regs, cf, &relaxed) => {}
                     // ---- numeric, memory 0, branches and copies: the hot set (exec/fast.rs) ----
                     _ => match super::fast::step(
                         ins,

@@ -13,6 +13,7 @@ mod instantiate;
 mod interp;
 pub mod numerics;
 pub mod shared;
+pub mod translate;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -22,6 +23,7 @@ use crate::Config;
 use crate::syntax::*;
 use code::CompiledFunc;
 pub use shared::SharedMemory;
+use translate::LazyCode;
 
 /// Address of a function in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -493,7 +495,10 @@ impl Caller<'_> {
 pub(crate) enum FuncInst {
     Wasm {
         ty: u32,
+        /// Its code: the stub of [`LazyCode`] until its first call, then
+        /// the translated code (exec/translate.rs).
         code: Arc<CompiledFunc>,
+        lazy: Arc<LazyCode>,
         inst: u32,
     },
     Host {

@@ -375,7 +375,7 @@ fn comparison_module(t: u8, op: u8, unary: bool) -> Vec<u8> {
     m
 }
 
-/// Regression guard for fused compare-and-branch (valid/func.rs cond_jump):
+/// Regression guard for fused compare-and-branch (exec/translate.rs cond_jump):
 /// every integer comparison and eqz gives the same answer through `if` and
 /// `br_if` (with and without a value, and on its eqz) as on its own.
 #[test]
@@ -587,4 +587,34 @@ fn store_host_functions_reenter_the_interpreter() {
         deep.invoke(main, &[Val::I32(1)]),
         Err(Trap::CallStackExhausted)
     );
+}
+
+/// Fuel: each taken backward branch and each call costs one unit; a branch
+/// with no fuel left traps, one with a unit left takes it, also around the
+/// multiples of 1024 where the hot loop polls the stop flag.
+#[test]
+fn fuel_is_charged_to_the_unit() {
+    // `f n` costs n: its call and n - 1 backward branches.
+    let wat = r#"(module
+      (func (export "f") (param i32)
+        (loop $l
+          (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))"#;
+    let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
+        .unwrap()
+        .encode()
+        .unwrap();
+    for fuel in [1, 2, 3, 1023, 1024, 1025, 1026, 2048, 5000] {
+        let (mut s, f) = instantiate(&bytes, Config::default());
+        s.set_fuel(Some(fuel));
+        let n = fuel as u32;
+        assert_eq!(s.invoke(f, &[Val::I32(n)]), Ok(vec![]), "fuel {fuel}");
+        assert_eq!(s.fuel(), 0, "fuel {fuel}");
+        s.set_fuel(Some(fuel));
+        assert_eq!(
+            s.invoke(f, &[Val::I32(n + 1)]),
+            Err(Trap::OutOfFuel),
+            "fuel {fuel}"
+        );
+        assert_eq!(s.fuel(), 0, "fuel {fuel}");
+    }
 }

@@ -925,8 +925,8 @@ macro_rules! define_opcodes {
                 }
             }
 
-            /// The typing class.
-            pub const fn class(self) -> Class {
+            /// The typing class (the table's entry, for [`Opcode::class`]).
+            const fn class_of(self) -> Class {
                 use NumType::*;
                 use RmwOp::*;
                 match self {
@@ -945,7 +945,26 @@ macro_rules! define_opcodes {
 
 for_each_instr!(define_opcodes);
 
+/// Every opcode's typing class, indexed by the opcode (one load instead of
+/// a match over 600 opcodes on every instruction decoded and validated).
+const CLASSES: [Class; Opcode::ALL.len()] = {
+    let mut t = [Class::Special(ImmKind::None); Opcode::ALL.len()];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = Opcode::ALL[i].class_of();
+        i += 1;
+    }
+    t
+};
+
 impl Opcode {
+    /// The typing class.
+    pub const fn class(self) -> Class {
+        // `ALL` lists the opcodes in declaration order, so an opcode's
+        // discriminant is its index there.
+        CLASSES[self as usize]
+    }
+
     /// The immediate kind in the binary format.
     pub const fn imm_kind(self) -> ImmKind {
         match self.class() {
@@ -1118,6 +1137,14 @@ impl Instr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_class_table_is_indexed_by_opcode() {
+        for (i, &op) in Opcode::ALL.iter().enumerate() {
+            assert_eq!(op as usize, i, "{}", op.name());
+            assert_eq!(op.class(), op.class_of(), "{}", op.name());
+        }
+    }
 
     #[test]
     fn table_round_trips() {

@@ -1,7 +1,8 @@
-//! Validation (spec chapter 3), which also translates function bodies into the
-//! interpreter's internal code ([`crate::exec::code`]).
+//! Validation (spec chapter 3). Function bodies are translated into the
+//! interpreter's internal code later, when first called
+//! ([`crate::exec::translate`]).
 
-mod func;
+pub(crate) mod func;
 pub(crate) mod types;
 
 use std::collections::HashSet;
@@ -9,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::Features;
-use crate::exec::code::CompiledFunc;
+use crate::exec::translate::{LazyCode, Unit};
 use crate::syntax::*;
 
 /// An invalid module. `Display` is the reference interpreter's message.
@@ -158,15 +159,16 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
-type Result<T> = std::result::Result<T, ValidationError>;
+pub(crate) type Result<T> = std::result::Result<T, ValidationError>;
 
-/// A validated module with its translated code.
+/// A validated module with the code of its functions (translated lazily).
 #[derive(Clone, Debug)]
 pub struct ValidModule {
     /// The module.
     pub module: Arc<Module>,
-    /// Translated bodies of the defined functions, in order.
-    pub code: Vec<Arc<CompiledFunc>>,
+    /// Code of the defined functions, in order, each translated when first
+    /// needed.
+    pub code: Vec<Arc<LazyCode>>,
     /// Types of all functions (imported first).
     pub func_types: Vec<u32>,
     /// The feature set it was validated with.
@@ -176,6 +178,15 @@ pub struct ValidModule {
 }
 
 impl ValidModule {
+    /// Translates every function now (translation is otherwise lazy): for
+    /// tests and for callers that want translation faults up front.
+    pub fn translate_all(&self) -> std::result::Result<(), crate::exec::Trap> {
+        for c in &self.code {
+            c.force()?;
+        }
+        Ok(())
+    }
+
     /// The module's imports with their external types.
     pub fn imports(&self) -> Vec<(String, String, ExternType)> {
         self.module
@@ -217,9 +228,9 @@ impl ValidModule {
 }
 
 /// The validation context C (spec: Validation › Contexts).
-pub(crate) struct Ctx<'a> {
+pub(crate) struct Ctx {
     pub f: Features,
-    pub defs: &'a [SubType],
+    pub defs: Arc<[SubType]>,
     /// Canonical representative of each type index.
     pub canon: Vec<u32>,
     /// Type index of each tag.
@@ -236,7 +247,7 @@ pub(crate) struct Ctx<'a> {
     pub refs: HashSet<u32>,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     pub fn ty(&self, x: u32) -> Result<&FuncType> {
         match self.defs.get(x as usize).map(|d| &d.comp) {
             Some(CompType::Func(ft)) => Ok(ft),
@@ -355,11 +366,26 @@ pub(crate) fn addr_type(idx64: bool) -> ValType {
     if idx64 { ValType::I64 } else { ValType::I32 }
 }
 
-/// Validates a module and translates its functions.
+/// Validates a module; each function is translated to internal code on
+/// its first call (`exec/translate.rs`).
 pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
+    validate(m, features, false)
+}
+
+/// [`validate_module`], translating every function in the same pass as
+/// its validation instead of on its first call (same errors): cheaper when
+/// nearly every function will run and the module is small, as under a
+/// fuzzer; start-up pays for all of it.
+pub fn validate_module_eager(m: &Module, features: &Features) -> Result<ValidModule> {
+    validate(m, features, true)
+}
+
+/// Validates `m`; with `eager`, the translator rides along each function's
+/// validation.
+fn validate(m: &Module, features: &Features, eager: bool) -> Result<ValidModule> {
     let mut c = Ctx {
         f: *features,
-        defs: &m.type_defs,
+        defs: m.type_defs.clone().into(),
         canon: Vec::new(),
         tags: Vec::new(),
         funcs: Vec::new(),
@@ -386,7 +412,7 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
         }
         r?;
     }
-    let check_tag = |c: &Ctx<'_>, t: &TagType| -> Result<()> {
+    let check_tag = |c: &Ctx, t: &TagType| -> Result<()> {
         if !c.ty(t.ty)?.results.is_empty() {
             return Err(ValidationError::NonEmptyTagResult);
         }
@@ -524,10 +550,15 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
             check_const(&c, offset, addr_type(mt.idx64), nglobals)?;
         }
     }
-    // valid: func (and translation)
-    let mut code = Vec::with_capacity(m.funcs.len());
+    // valid: func — every body now; translation waits for its first call
+    // unless `eager`.
+    let mut translated = Vec::with_capacity(if eager { m.funcs.len() } else { 0 });
     for f in &m.funcs {
-        code.push(Arc::new(func::compile(&c, f)?));
+        if eager {
+            translated.push(crate::exec::translate::translate(&c, f)?);
+        } else {
+            func::validate(&c, f, &mut ())?;
+        }
     }
     // valid: start
     if let Some(s) = m.start {
@@ -572,17 +603,24 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     if c.tables.len() > 1 && !features.reference_types {
         return Err(ValidationError::MultipleTables);
     }
+    let module = Arc::new(m.clone());
+    let (canon, func_types) = (c.canon.clone(), c.funcs.clone());
+    let unit = Unit::new(c, Arc::clone(&module));
+    let mut translated = translated.into_iter();
+    let code = (0..m.funcs.len() as u32)
+        .map(|i| Arc::new(LazyCode::new(&unit, i, translated.next())))
+        .collect();
     Ok(ValidModule {
-        canon: c.canon.clone(),
-        module: Arc::new(m.clone()),
+        canon,
+        module,
         code,
-        func_types: c.funcs.clone(),
+        func_types,
         features: *features,
     })
 }
 
 /// valid: constant expressions (`visible_globals` = how many globals may be read).
-fn check_const(c: &Ctx<'_>, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
+fn check_const(c: &Ctx, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
     func::check_const(c, e, t, visible_globals)
 }
 

@@ -73,10 +73,10 @@ pub(crate) fn rf(nullable: bool, heap: HeapType) -> ValType {
 }
 
 /// Validation context after the type section of `m`.
-fn ctx(m: &Module) -> Ctx<'_> {
+fn ctx(m: &Module) -> Ctx {
     let mut c = Ctx {
         f: Features::latest(),
-        defs: &m.type_defs,
+        defs: m.type_defs.clone().into(),
         canon: Vec::new(),
         tags: Vec::new(),
         funcs: Vec::new(),

@@ -82,7 +82,7 @@ pub(crate) fn top_of_kind(comp: &CompType) -> HeapType {
     }
 }
 
-impl Ctx<'_> {
+impl Ctx {
     /// The defined type at index `x`.
     pub fn def(&self, x: u32) -> Result<&SubType> {
         self.defs
@@ -222,7 +222,7 @@ impl Ctx<'_> {
 
 /// valid: types — checks every rec group and computes the canonical
 /// representative of each type index (iso-recursive equivalence).
-pub(crate) fn validate_types(c: &mut Ctx<'_>, m: &Module) -> Result<()> {
+pub(crate) fn validate_types(c: &mut Ctx, m: &Module) -> Result<()> {
     let mut seen: HashMap<Vec<SubType>, u32> = HashMap::new();
     c.canon = Vec::with_capacity(m.type_defs.len());
     for &(start, len) in &m.rec_groups {
@@ -336,7 +336,7 @@ fn check_desc_comp(st: &SubType) -> Result<()> {
 /// custom-descriptors: valid subtype — a subtype describes a subtype of what
 /// its supertype describes, and has a descriptor (a subtype of the
 /// supertype's) whenever the supertype has one.
-fn check_desc_sub(c: &Ctx<'_>, st: &SubType, sup: &SubType, x: u32, s: u32) -> Result<()> {
+fn check_desc_sub(c: &Ctx, st: &SubType, sup: &SubType, x: u32, s: u32) -> Result<()> {
     match (st.describes, sup.describes) {
         (Some(a), Some(b)) if !c.sub_idx(a, b) => {
             return Err(ValidationError::Descriptor(format!(
