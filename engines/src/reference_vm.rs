@@ -20,6 +20,9 @@ pub struct ReferenceVmEngine {
     name: String,
     store: Store,
     features: Features,
+    /// Registered instances by name; `spectest` is added when a module first
+    /// imports from it (most fuzz inputs never do, and its memory and table
+    /// cost more to make than a small module).
     registry: HashMap<String, Exports>,
     instances: Vec<Inst>,
     budget: Budget,
@@ -197,21 +200,26 @@ impl ReferenceVmEngine {
             features,
             ..Config::default()
         };
-        let mut store = Store::new(config);
-        let spectest = spectest_exports(&mut store);
-        let mut registry = HashMap::new();
-        registry.insert("spectest".to_string(), spectest);
         ReferenceVmEngine {
             name: name.to_string(),
-            store,
+            store: Store::new(config),
             features,
-            registry,
+            registry: HashMap::new(),
             instances: Vec::new(),
             budget: Budget::default(),
             runtime: None,
             components: Vec::new(),
             schedule_seed: None,
         }
+    }
+
+    /// The spectest module's exports, made on first use (unless a module
+    /// was registered under its name).
+    fn spectest(&mut self) -> &mut Exports {
+        let store = &mut self.store;
+        self.registry
+            .entry("spectest".to_string())
+            .or_insert_with(|| spectest_exports(store))
     }
 
     /// The component runtime, made with this engine's features on first use.
@@ -404,6 +412,9 @@ impl Engine for ReferenceVmEngine {
             .map_err(|e| ModuleError::Malformed(e.to_string()))?;
         let valid = validate_module(&module, &self.features)
             .map_err(|e| ModuleError::Invalid(e.to_string()))?;
+        if module.imports.iter().any(|i| i.module == "spectest") {
+            self.spectest();
+        }
         // spec: instantiation resolves each import by module and name.
         let mut externvals = Vec::with_capacity(module.imports.len());
         for import in &module.imports {
@@ -568,14 +579,13 @@ impl Engine for ReferenceVmEngine {
         let mut t = ReferenceVmEngine::new(&self.name, self.features);
         t.budget = self.budget;
         // The spectest module is one instance for all agents.
-        if let Some(spectest) = self.registry.get("spectest") {
-            let exports: Vec<(String, ExternVal)> =
-                spectest.iter().map(|(n, v)| (n.clone(), *v)).collect();
-            let carried = self.share_memories(&exports, &mut t.store);
-            if let Some(theirs) = t.registry.get_mut("spectest") {
-                theirs.extend(carried);
-            }
-        }
+        let exports: Vec<(String, ExternVal)> = self
+            .spectest()
+            .iter()
+            .map(|(n, v)| (n.clone(), *v))
+            .collect();
+        let carried = self.share_memories(&exports, &mut t.store);
+        t.spectest().extend(carried);
         let mut ids = Vec::with_capacity(shared.len());
         for &id in shared {
             let exports = self.exports_of(id)?;

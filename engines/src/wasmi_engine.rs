@@ -37,7 +37,10 @@ const TRAP_CODES: &[(TrapCode, TrapKind)] = &[
 /// A wasmi store with the spectest module and a linker of registered instances.
 pub struct WasmiEngine {
     store: Store<()>,
+    /// Registered instances; the spectest module is defined when a module
+    /// first imports from it or a module is registered under its name.
     linker: Linker<()>,
+    spectest: bool,
     instances: Vec<Instance>,
     budget: Budget,
 }
@@ -69,15 +72,23 @@ impl WasmiEngine {
             .wasm_relaxed_simd(true)
             .consume_fuel(true);
         let engine = wasmi::Engine::new(&config);
-        let mut store = Store::new(&engine, ());
+        let store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
-        define_spectest(&mut store, &mut linker);
         WasmiEngine {
             store,
             linker,
+            spectest: false,
             instances: Vec::new(),
             budget: Budget::default(),
+        }
+    }
+
+    /// Defines the spectest module in the linker, once.
+    fn define_spectest(&mut self) {
+        if !self.spectest {
+            define_spectest(&mut self.store, &mut self.linker);
+            self.spectest = true;
         }
     }
 
@@ -249,6 +260,9 @@ impl Engine for WasmiEngine {
 
     fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
         let module = Module::new(self.store.engine(), bytes).map_err(|e| compile_error(&e))?;
+        if module.imports().any(|i| i.module() == "spectest") {
+            self.define_spectest();
+        }
         self.refuel();
         match self.linker.instantiate_and_start(&mut self.store, &module) {
             Ok(instance) => {
@@ -274,6 +288,11 @@ impl Engine for WasmiEngine {
 
     fn register(&mut self, name: &str, instance: InstanceId) -> Result<(), String> {
         let inst = self.instance(instance).map_err(|o| o.to_string())?;
+        if name == "spectest" {
+            // Registered names shadow the spectest module's, as when it is
+            // defined up front.
+            self.define_spectest();
+        }
         self.linker
             .instance(&mut self.store, name, inst)
             .map(|_| ())

@@ -249,6 +249,10 @@ struct Appender<'a> {
     in_body: bool,
     /// Operand-shaping helpers to call before bulk instructions.
     shaping: Option<super::shape::Shaping>,
+    /// For [`BodyRewrite::BlockParamsViaLocals`]: per function type with
+    /// parameters and several results, the index of the `[] -> results`
+    /// type appended after the module's own (and the extras') types.
+    results_only: Vec<(u32, u32, Vec<ValType>)>,
 }
 
 /// Replacement of integer constants in code by small integers.
@@ -274,6 +278,9 @@ impl Appender<'_> {
         for f in self.extras {
             s.ty()
                 .function(f.params.iter().copied(), f.results.iter().copied());
+        }
+        for (_, _, results) in &self.results_only {
+            s.ty().function([], results.iter().copied());
         }
     }
     fn add_funcs(&self, s: &mut FunctionSection) {
@@ -382,6 +389,19 @@ impl Reencode for Appender<'_> {
                 }
             }
             locals.extend(spill.iter().map(|((_, t), _)| (1, *t)));
+        }
+        if let (Some(BodyRewrite::BlockParamsViaLocals), Some((info, func_index))) =
+            (self.body_rewrite, &mut self.info)
+        {
+            let own = locals
+                .iter()
+                .fold(param_count(info, *func_index), |n, (k, _)| {
+                    n.saturating_add(*k)
+                });
+            *func_index += 1;
+            let (rewritten, extra) = params_via_locals(&body, info, &self.results_only, own);
+            body = rewritten;
+            locals.extend(extra.into_iter().map(|t| (1, t)));
         }
         let mut f = Function::new(locals);
         if let Some(s) = &mut self.shaping {
@@ -574,6 +594,7 @@ pub fn rewrite(
         after_fuel_get: false,
         in_body: false,
         shaping,
+        results_only: Vec::new(),
     };
     let mut module = wasm_encoder::Module::new();
     appender
@@ -697,6 +718,11 @@ pub enum BodyRewrite {
     /// (`local.set v; local.set a; local.get a; local.get v` before it), so
     /// an engine sees two plain local reads as the store's operands.
     StoreOperandsViaLocals,
+    /// Every `block` and `if` with parameters takes them through fresh
+    /// locals instead (`local.set` before it, `local.get` at the start of
+    /// each arm; an `if` without `else` gains one that passes them on), so
+    /// no value below it is a block parameter's neighbour.
+    BlockParamsViaLocals,
 }
 
 /// Whether function `f`'s results have its parameters' types.
@@ -783,6 +809,128 @@ fn is_test(insn: &Instruction<'_>) -> bool {
     )
 }
 
+/// The encoder's type of a parameter type the oracle knows by name
+/// (`None` for other references, which may not be defaultable).
+fn encoder_type(t: ParamType) -> Option<ValType> {
+    Some(match t {
+        ParamType::I32 => ValType::I32,
+        ParamType::I64 => ValType::I64,
+        ParamType::F32 => ValType::F32,
+        ParamType::F64 => ValType::F64,
+        ParamType::V128 => ValType::V128,
+        ParamType::FuncRef => ValType::FUNCREF,
+        ParamType::ExternRef => ValType::EXTERNREF,
+        ParamType::OtherRef => return None,
+    })
+}
+
+/// For [`BodyRewrite::BlockParamsViaLocals`]: each function type with
+/// parameters and several results, with the index its `[] -> results`
+/// type gets when appended after the module's types.
+fn results_only_types(info: &ModuleInfo) -> Vec<(u32, u32, Vec<ValType>)> {
+    let mut out = Vec::new();
+    for (t, ty) in info.func_types.iter().enumerate() {
+        if let Some((params, results)) = ty
+            && !params.is_empty()
+            && results.len() > 1
+            && let Some(results) = results.iter().map(|r| encoder_type(*r)).collect()
+        {
+            let index = info.func_types.len() + out.len();
+            out.push((t as u32, index as u32, results));
+        }
+    }
+    out
+}
+
+/// [`BodyRewrite::BlockParamsViaLocals`] on one body whose locals start at
+/// `first_local`: the new body and the locals it adds. A block whose
+/// parameter or result types are not all nameable stays as it is.
+fn params_via_locals<'a>(
+    body: &[Instruction<'a>],
+    info: &ModuleInfo,
+    results_only: &[(u32, u32, Vec<ValType>)],
+    first_local: u32,
+) -> (Vec<Instruction<'a>>, Vec<ValType>) {
+    use wasm_encoder::BlockType as B;
+    let mut out = Vec::with_capacity(body.len());
+    let mut extra: Vec<ValType> = Vec::new();
+    // Per open construct: the locals holding an `if`'s parameters and
+    // whether its `else` was seen (`None` for anything else).
+    let mut open: Vec<Option<(Vec<u32>, bool)>> = Vec::new();
+    let gets = |out: &mut Vec<Instruction<'a>>, locals: &[u32]| {
+        out.extend(locals.iter().map(|l| Instruction::LocalGet(*l)));
+    };
+    for insn in body {
+        let rewritable = match insn {
+            Instruction::Block(B::FunctionType(t)) | Instruction::If(B::FunctionType(t)) => {
+                info.func_types.get(*t as usize).and_then(|ty| {
+                    let (params, results) = ty.as_ref()?;
+                    let params: Vec<ValType> = params
+                        .iter()
+                        .map(|p| encoder_type(*p))
+                        .collect::<Option<_>>()?;
+                    let bt = match results.as_slice() {
+                        [] => B::Empty,
+                        [r] => B::Result(encoder_type(*r)?),
+                        _ => B::FunctionType(results_only.iter().find(|(orig, ..)| orig == t)?.1),
+                    };
+                    (!params.is_empty()).then_some((params, bt))
+                })
+            }
+            _ => None,
+        };
+        match insn {
+            Instruction::Block(_) | Instruction::If(_) if let Some((params, bt)) = rewritable => {
+                let is_if = matches!(insn, Instruction::If(_));
+                let mut fresh = |t: ValType| {
+                    extra.push(t);
+                    first_local.saturating_add(extra.len() as u32 - 1)
+                };
+                let locals: Vec<u32> = params.iter().map(|t| fresh(*t)).collect();
+                let cond = is_if.then(|| fresh(ValType::I32));
+                if let Some(c) = cond {
+                    out.push(Instruction::LocalSet(c));
+                }
+                out.extend(locals.iter().rev().map(|l| Instruction::LocalSet(*l)));
+                if let Some(c) = cond {
+                    out.push(Instruction::LocalGet(c));
+                    out.push(Instruction::If(bt));
+                    open.push(Some((locals.clone(), false)));
+                } else {
+                    out.push(Instruction::Block(bt));
+                    open.push(None);
+                }
+                gets(&mut out, &locals);
+            }
+            Instruction::Block(_)
+            | Instruction::If(_)
+            | Instruction::Loop(_)
+            | Instruction::Try(_)
+            | Instruction::TryTable(..) => {
+                out.push(insn.clone());
+                open.push(None);
+            }
+            Instruction::Else => {
+                out.push(Instruction::Else);
+                if let Some(Some((locals, seen))) = open.last_mut() {
+                    *seen = true;
+                    gets(&mut out, locals);
+                }
+            }
+            // An `if` without `else` passes its parameters on as results.
+            Instruction::End | Instruction::Delegate(_) => {
+                if let Some(Some((locals, false))) = open.pop() {
+                    out.push(Instruction::Else);
+                    gets(&mut out, &locals);
+                }
+                out.push(insn.clone());
+            }
+            _ => out.push(insn.clone()),
+        }
+    }
+    (out, extra)
+}
+
 /// Applies a [`BodyRewrite`] to every function body of a module.
 pub fn rewrite_bodies(wasm: &[u8], rewrite: BodyRewrite) -> Result<Vec<u8>, String> {
     let info = ModuleInfo::parse(wasm)?;
@@ -798,6 +946,11 @@ pub fn rewrite_bodies(wasm: &[u8], rewrite: BodyRewrite) -> Result<Vec<u8>, Stri
         after_fuel_get: false,
         in_body: false,
         shaping: None,
+        results_only: if rewrite == BodyRewrite::BlockParamsViaLocals {
+            results_only_types(&info)
+        } else {
+            Vec::new()
+        },
     };
     let mut module = wasm_encoder::Module::new();
     appender
@@ -950,5 +1103,65 @@ mod tests {
         ] {
             assert!(text.contains(spill), "{spill:?} not in {text}");
         }
+    }
+
+    #[test]
+    fn block_params_go_through_fresh_locals_and_keep_the_meaning() {
+        // An `if` with two parameters and two results and no `else`, a
+        // `block` with a parameter nested in its `then` arm, a `loop` with a
+        // parameter (left alone: branches to it carry its parameters); the
+        // condition is a global, so both exports run both paths.
+        let wat = r#"(module
+          (type $pp (func (param i32 i64) (result i32 i64)))
+          (global $c (mut i32) (i32.const 0))
+          (func $f (result i32 i64) (local f64)
+            i32.const 5 i64.const 6 global.get $c
+            if (type $pp)
+              block (param i64) (result i64)
+                i64.const 10 i64.mul
+              end
+            end
+            i32.const 0
+            loop (param i32) (result i32) end
+            drop)
+          (func (export "else") (result i32 i64) call $f)
+          (func (export "then") (result i32 i64) i32.const 1 global.set $c call $f))"#;
+        let wasm = crate::oracle::case::assemble(wat).unwrap();
+        let out = rewrite_bodies(&wasm, BodyRewrite::BlockParamsViaLocals).unwrap();
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        let text = wasmprinter::print_bytes(&out).unwrap();
+        // Local 0 is the function's own; then the `if`'s two parameters
+        // and condition, then the block's parameter.
+        assert!(text.contains("(local f64 i32 i64 i32 i64)"), "{text}");
+        for shape in [
+            "local.set 3\n    local.set 2\n    local.set 1\n    local.get 3\n    if (type 4) (result i32 i64)",
+            "local.set 4\n      block (result i64)",
+            "local.get 4\n        i64.const 10",
+            "else\n      local.get 1\n      local.get 2\n    end",
+            "loop (type 3) (param i32) (result i32)",
+        ] {
+            assert!(text.contains(shape), "{shape:?} not in {text}");
+        }
+        // The same results on both paths: (5, 60) and (5, 6).
+        let run = |wasm: &[u8]| {
+            let case = super::super::generate::Case {
+                wasm: wasm.to_vec(),
+                plan_seed: 1,
+                rounds: 1,
+                fuel: 100,
+                config: String::new(),
+            };
+            let run = super::super::run_case(&case, &["reference-vm"]).unwrap();
+            run.calls
+                .iter()
+                .map(|c| (c.export.clone(), c.outcomes[0].clone()))
+                .collect::<Vec<_>>()
+        };
+        let before = run(&wasm);
+        assert!(
+            before.iter().any(|(_, o)| o.to_string().contains("i64:60")) && before.len() == 2,
+            "{before:?}"
+        );
+        assert_eq!(before, run(&out));
     }
 }

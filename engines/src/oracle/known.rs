@@ -47,6 +47,13 @@ pub const KNOWN_FAULTS: &[KnownFault] = &[
                   whose address and value are both computed on the stack",
         rewrite: |wasm| instrument::rewrite_bodies(wasm, BodyRewrite::StoreOperandsViaLocals),
     },
+    KnownFault {
+        name: "wasmi-local-below-block-params",
+        engine: "wasmi",
+        summary: "wasmi 2.0.0 loses a local's value left on the stack below a `block` or \
+                  `if` with parameters when that block writes the local",
+        rewrite: |wasm| instrument::rewrite_bodies(wasm, BodyRewrite::BlockParamsViaLocals),
+    },
 ];
 
 /// An engine name without preset or test suffix (`reference-vm@latest` and
@@ -186,6 +193,15 @@ mod tests {
         ))
     }
 
+    /// `wasmi-local-below-block-params`: a parameter left below an `if`
+    /// and a `block` with parameters, written on one path only; wasmi
+    /// reads a slot only the writing path fills on the other.
+    fn local_below_block_params() -> &'static str {
+        finding_module(include_str!(
+            "../../../fuzz/findings/wasmi-local-below-block-params/minimal.wast"
+        ))
+    }
+
     #[test]
     fn each_known_fault_is_confirmed_by_its_rewrite() {
         for (module, name) in [
@@ -193,6 +209,7 @@ mod tests {
             (IS_NULL_SELECT, "wasmi-select-condition"),
             (EMPTY_IF, "wasmi-empty-if"),
             (store_panic(), "wasmi-memory64-store-panic"),
+            (local_below_block_params(), "wasmi-local-below-block-params"),
         ] {
             let case = case_of(module);
             let engines = ["reference-vm", "wasmi"];
