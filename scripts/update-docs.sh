@@ -6,6 +6,8 @@
 #   scripts/update-docs.sh --speed    only the interpreter-speed table (the
 #                                     `bench` table of BENCHMARKS.md, from a
 #                                     `bench-lto` build; part of --bench)
+#   scripts/update-docs.sh --startup  only the start-up table of BENCHMARKS.md
+#                                     (the largest modules and components at hand)
 #   scripts/update-docs.sh --wasmtime also the component-model table of
 #                                     wasmtime (a heavy build: feature wasmtime)
 #   scripts/update-docs.sh --fuzz     only the fuzz throughput tables and the
@@ -53,6 +55,42 @@ speed_table() {
   { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end), \`bench-lto\` build: median of 5 alternating rounds per engine."; echo; cat "$tmp/bench.md"; } > "$tmp/bench-full.md"
   splice BENCHMARKS.md bench "$tmp/bench-full.md"
 }
+# The start-up table: decode, validate and instantiate the largest core
+# modules and components of the WASI test suite, and what translating every
+# function would add (reference-vm/examples/startup.rs; translation happens
+# on a function's first call). --startup regenerates only this.
+WASI_SUITE="${WASM_CONFORM_WASI_SUITE:-../shared/wasi-testsuite}"
+startup_table() {
+  cargo build --release --quiet -p reference-vm --example startup
+  # The three largest core modules and the three largest components.
+  mapfile -t programs < <(python3 - "$WASI_SUITE" <<'PY'
+import os, sys
+found = []
+for root, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        if f.endswith(".wasm"):
+            p = os.path.join(root, f)
+            with open(p, "rb") as fh:
+                layer = fh.read(8)[4:8]
+            found.append((os.path.getsize(p), layer == b"\x01\0\0\0", p))
+found.sort(key=lambda t: (-t[0], t[2]))
+print("\n".join([p for _, core, p in found if core][:3] + [p for _, core, p in found if not core][:3]))
+PY
+)
+  if [ "${#programs[@]}" -eq 0 ]; then
+    echo "error: no .wasm files under $WASI_SUITE (set WASM_CONFORM_WASI_SUITE)" >&2
+    exit 1
+  fi
+  target/release/examples/startup --rounds 11 "${programs[@]}" > "$tmp/startup.md"
+  { echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end), release build, median of 11 rounds."; echo; cat "$tmp/startup.md"; } > "$tmp/startup-full.md"
+  splice BENCHMARKS.md startup "$tmp/startup-full.md"
+}
+if [ "${1:-}" = "--startup" ]; then
+  startup_table
+  echo "updated BENCHMARKS.md (startup)"
+  exit 0
+fi
+
 # --speed: only this table (no release build, no README tables).
 if [ "${1:-}" = "--speed" ]; then
   speed_table
@@ -283,6 +321,7 @@ fi
 if [ "${1:-}" = "--bench" ]; then
   wasi_fuzz
   speed_table
+  startup_table
   fuzz_tables
   abi_oracle
 fi
