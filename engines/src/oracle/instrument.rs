@@ -403,6 +403,19 @@ impl Reencode for Appender<'_> {
             body = rewritten;
             locals.extend(extra.into_iter().map(|t| (1, t)));
         }
+        if let (Some(BodyRewrite::BrTableViaLocals), Some((info, func_index))) =
+            (self.body_rewrite, &mut self.info)
+        {
+            let own = locals
+                .iter()
+                .fold(param_count(info, *func_index), |n, (k, _)| {
+                    n.saturating_add(*k)
+                });
+            let (rewritten, extra) = br_table_via_locals(&body, info, *func_index, own);
+            *func_index += 1;
+            body = rewritten;
+            locals.extend(extra.into_iter().map(|t| (1, t)));
+        }
         let mut f = Function::new(locals);
         if let Some(s) = &mut self.shaping {
             for insn in s.next_body(self.first_func) {
@@ -723,6 +736,11 @@ pub enum BodyRewrite {
     /// each arm; an `if` without `else` gains one that passes them on), so
     /// no value below it is a block parameter's neighbour.
     BlockParamsViaLocals,
+    /// Every `br_table` that carries values takes its index and values
+    /// through fresh locals and becomes a `br_table` without values into
+    /// one empty block per distinct target, after whose `end` a plain `br`
+    /// carries the values on, so no engine copies values for a `br_table`.
+    BrTableViaLocals,
 }
 
 /// Whether function `f`'s results have its parameters' types.
@@ -926,6 +944,107 @@ fn params_via_locals<'a>(
                 out.push(insn.clone());
             }
             _ => out.push(insn.clone()),
+        }
+    }
+    (out, extra)
+}
+
+/// The encoder types of a list of types the oracle knows by name (`None`
+/// if one is not nameable).
+fn encoder_types(types: &[ParamType]) -> Option<Vec<ValType>> {
+    types.iter().map(|t| encoder_type(*t)).collect()
+}
+
+/// The types a branch to a label of `bt` carries (a loop's parameters,
+/// another construct's results); `None` if one is not nameable.
+fn label_types(
+    info: &ModuleInfo,
+    bt: &wasm_encoder::BlockType,
+    is_loop: bool,
+) -> Option<Vec<ValType>> {
+    use wasm_encoder::BlockType as B;
+    match bt {
+        B::Empty => Some(Vec::new()),
+        B::Result(t) => Some(if is_loop { Vec::new() } else { vec![*t] }),
+        B::FunctionType(t) => {
+            let (params, results) = info.func_types.get(*t as usize)?.as_ref()?;
+            encoder_types(if is_loop { params } else { results })
+        }
+    }
+}
+
+/// [`BodyRewrite::BrTableViaLocals`] on the body of function `func_index`
+/// whose locals start at `first_local`: the new body and the locals it
+/// adds. A `br_table` whose values are not all nameable stays as it is.
+fn br_table_via_locals<'a>(
+    body: &[Instruction<'a>],
+    info: &ModuleInfo,
+    func_index: u32,
+    first_local: u32,
+) -> (Vec<Instruction<'a>>, Vec<ValType>) {
+    let mut out = Vec::with_capacity(body.len());
+    let mut extra: Vec<ValType> = Vec::new();
+    // The types each open label carries, innermost last; the function's
+    // own label (its results) at the bottom.
+    let results = info
+        .funcs
+        .get(func_index as usize)
+        .and_then(|t| info.func_types.get(*t as usize)?.as_ref())
+        .and_then(|(_, r)| encoder_types(r));
+    let mut labels: Vec<Option<Vec<ValType>>> = vec![results];
+    for insn in body {
+        match insn {
+            Instruction::Block(bt) | Instruction::If(bt) | Instruction::Try(bt) => {
+                labels.push(label_types(info, bt, false));
+            }
+            Instruction::TryTable(bt, _) => labels.push(label_types(info, bt, false)),
+            Instruction::Loop(bt) => labels.push(label_types(info, bt, true)),
+            Instruction::End | Instruction::Delegate(_) => {
+                labels.pop();
+            }
+            _ => {}
+        }
+        let Instruction::BrTable(targets, default) = insn else {
+            out.push(insn.clone());
+            continue;
+        };
+        let types = labels
+            .len()
+            .checked_sub(1 + *default as usize)
+            .and_then(|i| labels[i].clone());
+        let Some(types) = types.filter(|t| !t.is_empty()) else {
+            out.push(insn.clone());
+            continue;
+        };
+        // The index, then the values (top first), into fresh locals.
+        let mut fresh = |t: ValType| {
+            extra.push(t);
+            first_local.saturating_add(extra.len() as u32 - 1)
+        };
+        let index = fresh(ValType::I32);
+        let values: Vec<u32> = types.iter().map(|t| fresh(*t)).collect();
+        out.push(Instruction::LocalSet(index));
+        out.extend(values.iter().rev().map(|l| Instruction::LocalSet(*l)));
+        // One empty block per distinct target (the first target innermost).
+        let mut distinct: Vec<u32> = Vec::new();
+        for l in targets.iter().chain([default]) {
+            if !distinct.contains(l) {
+                distinct.push(*l);
+            }
+        }
+        let m = distinct.len() as u32;
+        let position = |l: &u32| distinct.iter().position(|d| d == l).unwrap_or(0) as u32;
+        out.extend((0..m).map(|_| Instruction::Block(wasm_encoder::BlockType::Empty)));
+        out.push(Instruction::LocalGet(index));
+        out.push(Instruction::BrTable(
+            targets.iter().map(position).collect::<Vec<_>>().into(),
+            position(default),
+        ));
+        // After the `end` of block j, m - 1 - j of the new blocks are open.
+        for (j, l) in distinct.iter().enumerate() {
+            out.push(Instruction::End);
+            out.extend(values.iter().map(|v| Instruction::LocalGet(*v)));
+            out.push(Instruction::Br(l.saturating_add(m - 1 - j as u32)));
         }
     }
     (out, extra)
@@ -1162,6 +1281,64 @@ mod tests {
             before.iter().any(|(_, o)| o.to_string().contains("i64:60")) && before.len() == 2,
             "{before:?}"
         );
+        assert_eq!(before, run(&out));
+    }
+
+    #[test]
+    fn br_table_values_go_through_fresh_locals_and_keep_the_meaning() {
+        // A `br_table` carrying two values over an f32 to a block, a loop's
+        // outer block and the function (duplicate targets share one block);
+        // one carrying nothing stays as it is.
+        let wat = r#"(module
+          (func $f (param i32) (result i64 i64)
+            block (result i64 i64)
+              block (result i64 i64)
+                f32.const 1 i64.const 5 i64.const 7 local.get 0
+                br_table 0 1 2 0
+              end
+              i64.const 100 i64.add
+              block local.get 0 br_table 0 0 end
+            end
+            i64.const 1000 i64.add)
+          (func (export "0") (result i64 i64) i32.const 0 call $f)
+          (func (export "1") (result i64 i64) i32.const 1 call $f)
+          (func (export "2") (result i64 i64) i32.const 2 call $f)
+          (func (export "9") (result i64 i64) i32.const 9 call $f))"#;
+        let wasm = crate::oracle::case::assemble(wat).unwrap();
+        let out = rewrite_bodies(&wasm, BodyRewrite::BrTableViaLocals).unwrap();
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        let text = wasmprinter::print_bytes(&out).unwrap();
+        // The index and the two values, then three empty blocks (targets
+        // 0, 1, 2) and a plain `br` per target, 2 + 2 deeper than the label.
+        for shape in [
+            "(local i32 i64 i64)",
+            "local.set 1\n        local.set 3\n        local.set 2\n        block ;; label = @3\n          block ;; label = @4\n            block ;; label = @5\n              local.get 1\n              br_table 0 (;@5;) 1 (;@4;) 2 (;@3;) 0 (;@5;)",
+            "end\n            local.get 2\n            local.get 3\n            br 2 (;@2;)",
+            "end\n          local.get 2\n          local.get 3\n          br 2 (;@1;)",
+            "end\n        local.get 2\n        local.get 3\n        br 2\n",
+            "local.get 0\n        br_table 0 (;@2;) 0 (;@2;)",
+        ] {
+            assert!(text.contains(shape), "{shape:?} not in {text}");
+        }
+        let run = |wasm: &[u8]| {
+            let case = super::super::generate::Case {
+                wasm: wasm.to_vec(),
+                plan_seed: 1,
+                rounds: 1,
+                fuel: 100,
+                config: String::new(),
+            };
+            let run = super::super::run_case(&case, &["reference-vm"]).unwrap();
+            run.calls
+                .iter()
+                .map(|c| c.outcomes[0].to_string())
+                .collect::<Vec<_>>()
+        };
+        let before = run(&wasm);
+        assert_eq!(before.len(), 4, "{before:?}");
+        assert!(before[0].contains("i64:5, i64:1107"), "{before:?}");
+        assert!(before[1].contains("i64:5, i64:1007"), "{before:?}");
+        assert!(before[2].contains("i64:5, i64:7]"), "{before:?}");
         assert_eq!(before, run(&out));
     }
 }

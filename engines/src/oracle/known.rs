@@ -54,6 +54,13 @@ pub const KNOWN_FAULTS: &[KnownFault] = &[
                   `if` with parameters when that block writes the local",
         rewrite: |wasm| instrument::rewrite_bodies(wasm, BodyRewrite::BlockParamsViaLocals),
     },
+    KnownFault {
+        name: "wasmi-branch-values",
+        engine: "wasmi",
+        summary: "wasmi 2.0.0 garbles the values a `br_table` with a computed index carries \
+                  when other values lie below them (copied over each other)",
+        rewrite: |wasm| instrument::rewrite_bodies(wasm, BodyRewrite::BrTableViaLocals),
+    },
 ];
 
 /// An engine name without preset or test suffix (`reference-vm@latest` and
@@ -202,6 +209,14 @@ mod tests {
         ))
     }
 
+    /// `wasmi-branch-values`: values carried by a `br_table` with a
+    /// computed index over a value of another type.
+    fn branch_values() -> &'static str {
+        finding_module(include_str!(
+            "../../../fuzz/findings/wasmi-branch-values/minimal.wast"
+        ))
+    }
+
     #[test]
     fn each_known_fault_is_confirmed_by_its_rewrite() {
         for (module, name) in [
@@ -210,6 +225,7 @@ mod tests {
             (EMPTY_IF, "wasmi-empty-if"),
             (store_panic(), "wasmi-memory64-store-panic"),
             (local_below_block_params(), "wasmi-local-below-block-params"),
+            (branch_values(), "wasmi-branch-values"),
         ] {
             let case = case_of(module);
             let engines = ["reference-vm", "wasmi"];
