@@ -146,6 +146,14 @@ pub(crate) fn validate<S: Sink>(c: &Ctx, f: &Func, sink: &mut S) -> Result<()> {
 
 /// valid: constant expressions — typed by the function validator in constant mode.
 pub(super) fn check_const(c: &Ctx, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
+    // The common `t.const n end` of type `t` is valid as it stands (the
+    // algorithm below would accept it; a validator costs more to set up).
+    if let [k, end] = e.as_slice()
+        && end.op == Opcode::End
+        && num_const_type(k.op) == Some(t)
+    {
+        return Ok(());
+    }
     let mut sink = ();
     let mut v = Validator::new(c, &mut sink, vec![t], Some(visible_globals));
     for ins in e {
@@ -158,6 +166,18 @@ pub(super) fn check_const(c: &Ctx, e: &Expr, t: ValType, visible_globals: usize)
         return mismatch("constant expression not terminated");
     }
     Ok(())
+}
+
+/// The type a numeric or vector `const` instruction pushes.
+fn num_const_type(op: Opcode) -> Option<ValType> {
+    match op {
+        Opcode::I32Const => Some(ValType::I32),
+        Opcode::I64Const => Some(ValType::I64),
+        Opcode::F32Const => Some(ValType::F32),
+        Opcode::F64Const => Some(ValType::F64),
+        Opcode::V128Const => Some(ValType::V128),
+        _ => None,
+    }
 }
 
 /// Whether an instruction may appear in a constant expression.
