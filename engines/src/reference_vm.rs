@@ -12,6 +12,10 @@ use reference_vm::valid::validate_module_owned;
 use reference_vm::{Config, Features, Store, decode_module, validate_module};
 use std::collections::HashMap;
 
+/// The largest module (in instructions of all function bodies) whose
+/// functions are translated during validation rather than on first call.
+const EAGER_TRANSLATION_MAX_INSTRS: usize = 20_000;
+
 /// The exports of a registered instance, by name.
 type Exports = HashMap<String, ExternVal>;
 
@@ -412,8 +416,14 @@ impl Engine for ReferenceVmEngine {
     fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
         let module = decode_module(bytes, &self.features)
             .map_err(|e| ModuleError::Malformed(e.to_string()))?;
+        // A small module (a fuzz case, a spec script's) has its functions
+        // translated while they are validated: nearly all of them run, and
+        // lazy translation would validate each a second time. A large one
+        // (a benchmark program) keeps translation on first call.
+        let size: usize = module.funcs.iter().map(|f| f.body.len()).sum();
+        let eager = size <= EAGER_TRANSLATION_MAX_INSTRS;
         // The valid module keeps the decoded one (no copy).
-        let valid = validate_module_owned(module, &self.features)
+        let valid = validate_module_owned(module, &self.features, eager)
             .map_err(|e| ModuleError::Invalid(e.to_string()))?;
         let imports = &valid.module.imports;
         if imports.iter().any(|i| i.module == "spectest") {

@@ -373,10 +373,11 @@ pub fn validate_module(m: &Module, features: &Features) -> Result<ValidModule> {
     validate(Cow::Borrowed(m), features, false)
 }
 
-/// [`validate_module`] of a module the caller gives away: the valid module
-/// keeps it instead of a copy (a copy cost ~6% of validation under a fuzzer).
-pub fn validate_module_owned(m: Module, features: &Features) -> Result<ValidModule> {
-    validate(Cow::Owned(m), features, false)
+/// [`validate_module`] (or, with `eager`, [`validate_module_eager`]) of a
+/// module the caller gives away: the valid module keeps it instead of a
+/// copy (a copy cost ~6% of validation under a fuzzer).
+pub fn validate_module_owned(m: Module, features: &Features, eager: bool) -> Result<ValidModule> {
+    validate(Cow::Owned(m), features, eager)
 }
 
 /// [`validate_module`], translating every function in the same pass as
