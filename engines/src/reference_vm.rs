@@ -8,8 +8,13 @@ use crate::{Budget, Engine, InstanceId, InstanceState, SpawnedThread, spectest};
 use reference_vm::component as cm;
 use reference_vm::exec::{self, ExternVal, InstantiateError, ModuleAddr, Ref, Val};
 use reference_vm::syntax::{FuncType, GlobalType, HeapType, MemType, RefType, TableType, ValType};
+use reference_vm::valid::validate_module_owned;
 use reference_vm::{Config, Features, Store, decode_module, validate_module};
 use std::collections::HashMap;
+
+/// The largest module (in instructions of all function bodies) whose
+/// functions are translated during validation rather than on first call.
+const EAGER_TRANSLATION_MAX_INSTRS: usize = 20_000;
 
 /// The exports of a registered instance, by name.
 type Exports = HashMap<String, ExternVal>;
@@ -37,8 +42,9 @@ pub struct ReferenceVmEngine {
 /// An instance as the runner sees it.
 #[derive(Clone, Debug)]
 enum Inst {
-    /// A module instance of this store.
-    Module(ModuleAddr),
+    /// A module instance of this store, with its exports that make up its
+    /// state (globals, memories, tables), listed once for every snapshot.
+    Module(ModuleAddr, Vec<(String, ExternVal)>),
     /// What a module instance of another thread's store shares with this
     /// one ([`Engine::spawn_thread`]): its shared memories, by export name.
     Shared(Vec<(String, ExternVal)>),
@@ -255,7 +261,7 @@ impl ReferenceVmEngine {
 
     fn instance(&self, id: InstanceId) -> Result<ModuleAddr, Outcome> {
         match self.instances.get(id) {
-            Some(Inst::Module(a)) => Ok(*a),
+            Some(Inst::Module(a, _)) => Ok(*a),
             Some(Inst::Shared(_)) => Err(Outcome::EngineError(format!(
                 "instance #{id} belongs to another thread: only its shared memories are visible here"
             ))),
@@ -266,7 +272,7 @@ impl ReferenceVmEngine {
     /// The exports of an instance (for a shared one, what crossed threads).
     fn exports_of(&self, id: InstanceId) -> Result<Vec<(String, ExternVal)>, String> {
         match self.instances.get(id) {
-            Some(Inst::Module(a)) => Ok(self.store.exports(*a)),
+            Some(Inst::Module(a, _)) => Ok(self.store.exports(*a)),
             Some(Inst::Shared(e)) => Ok(e.clone()),
             None => Err(format!("no instance #{id}")),
         }
@@ -410,14 +416,22 @@ impl Engine for ReferenceVmEngine {
     fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, ModuleError> {
         let module = decode_module(bytes, &self.features)
             .map_err(|e| ModuleError::Malformed(e.to_string()))?;
-        let valid = validate_module(&module, &self.features)
+        // A small module (a fuzz case, a spec script's) has its functions
+        // translated while they are validated: nearly all of them run, and
+        // lazy translation would validate each a second time. A large one
+        // (a benchmark program) keeps translation on first call.
+        let size: usize = module.funcs.iter().map(|f| f.body.len()).sum();
+        let eager = size <= EAGER_TRANSLATION_MAX_INSTRS;
+        // The valid module keeps the decoded one (no copy).
+        let valid = validate_module_owned(module, &self.features, eager)
             .map_err(|e| ModuleError::Invalid(e.to_string()))?;
-        if module.imports.iter().any(|i| i.module == "spectest") {
+        let imports = &valid.module.imports;
+        if imports.iter().any(|i| i.module == "spectest") {
             self.spectest();
         }
         // spec: instantiation resolves each import by module and name.
-        let mut externvals = Vec::with_capacity(module.imports.len());
-        for import in &module.imports {
+        let mut externvals = Vec::with_capacity(imports.len());
+        for import in imports {
             let found = self
                 .registry
                 .get(&import.module)
@@ -435,7 +449,9 @@ impl Engine for ReferenceVmEngine {
         self.store.set_fuel(self.budget.fuel);
         match self.store.instantiate(&valid, &externvals) {
             Ok(addr) => {
-                self.instances.push(Inst::Module(addr));
+                let mut state = self.store.exports(addr);
+                state.retain(|(_, e)| !matches!(e, ExternVal::Func(_) | ExternVal::Tag(_)));
+                self.instances.push(Inst::Module(addr, state));
                 Ok(self.instances.len() - 1)
             }
             Err(InstantiateError::Link(e)) => Err(ModuleError::Unlinkable(e.to_string())),
@@ -488,9 +504,14 @@ impl Engine for ReferenceVmEngine {
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<InstanceState, String> {
+        let exports = match self.instances.get(instance) {
+            Some(Inst::Module(_, e) | Inst::Shared(e)) => e,
+            None => return Err(format!("no instance #{instance}")),
+        };
         let mut state = InstanceState::default();
-        for (name, ext) in self.exports_of(instance)? {
-            match ext {
+        for (name, ext) in exports {
+            let name = name.clone();
+            match *ext {
                 ExternVal::Global(g) => state
                     .globals
                     .push((name, from_vm(&self.store.global_get(g)))),

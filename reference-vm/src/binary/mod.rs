@@ -219,6 +219,8 @@ pub fn decode_module(bytes: &[u8], features: &Features) -> Result<Module> {
         f: *features,
         uses_data_index: false,
         offsets: None,
+        offsets_base: 0,
+        open: Vec::new(),
     }
     .module()
     .map_err(|e| e.reworded(features))
@@ -263,6 +265,8 @@ pub fn decode_core_item(
         f: *features,
         uses_data_index: false,
         offsets: None,
+        offsets_base: 0,
+        open: Vec::new(),
     };
     let v = match item {
         CoreItem::RecType => {
@@ -283,8 +287,14 @@ struct Decoder<'a> {
     r: Reader<'a>,
     f: Features,
     uses_data_index: bool,
-    /// While decoding a function body: each instruction's start position.
+    /// While decoding a function body: each instruction's start position,
+    /// relative to [`Decoder::offsets_base`].
     offsets: Option<Vec<u32>>,
+    /// The function's start (its locals), where code metadata such as
+    /// branch hints count instruction offsets from.
+    offsets_base: u32,
+    /// Scratch stack of [`Decoder::expr`], kept between expressions.
+    open: Vec<u8>,
 }
 
 // Section ids in their required order.
@@ -932,13 +942,14 @@ impl Decoder<'_> {
         if total >= 1 << 32 {
             return Err(DecodeError::TooManyLocals);
         }
-        self.offsets = Some(Vec::new());
-        let body = self.expr();
+        // Room for the body's instructions up front (most take at least two
+        // bytes), so that the vectors rarely grow.
+        let cap = (start + size).saturating_sub(self.r.pos()) / 2 + 2;
+        self.offsets = Some(Vec::with_capacity(cap));
+        self.offsets_base = start as u32;
+        let body = self.expr_with_capacity(cap);
         let offsets = self.offsets.take().unwrap_or_default();
         let body = body?;
-        // Instruction offsets relative to the function's start (its locals),
-        // as code metadata such as branch hints count them.
-        let offsets = offsets.iter().map(|&p| p - start as u32).collect();
         if self.r.pos() != start + size {
             return Err(DecodeError::SectionSizeMismatch);
         }
@@ -952,10 +963,25 @@ impl Decoder<'_> {
 
     /// binary: expr — a nested instruction sequence up to and including its `end`.
     fn expr(&mut self) -> Result<Expr> {
-        let mut out = Vec::new();
+        self.expr_with_capacity(2)
+    }
+
+    /// [`Decoder::expr`] into a vector with room for `cap` instructions.
+    fn expr_with_capacity(&mut self, cap: usize) -> Result<Expr> {
+        let mut out = Vec::with_capacity(cap);
         // Open constructs: 1 for an `if` that has not seen `else` yet, 2 for a
         // legacy `try`, 0 otherwise.
-        let mut open: Vec<u8> = vec![0];
+        let mut open = std::mem::take(&mut self.open);
+        open.clear();
+        open.push(0);
+        let r = self.expr_into(&mut out, &mut open);
+        self.open = open;
+        r.map(|()| out)
+    }
+
+    /// Decodes the instructions of an expression into `out`, `open` holding
+    /// the constructs not yet closed (see [`Decoder::expr_with_capacity`]).
+    fn expr_into(&mut self, out: &mut Vec<Instr>, open: &mut Vec<u8>) -> Result<()> {
         loop {
             let Some(b) = self.r.peek() else {
                 return Err(DecodeError::UnexpectedEnd);
@@ -967,7 +993,7 @@ impl Decoder<'_> {
                 }
             }
             if let Some(o) = &mut self.offsets {
-                o.push(self.r.pos() as u32);
+                o.push(self.r.pos() as u32 - self.offsets_base);
             }
             let i = self.instr()?;
             match i.op {
@@ -981,7 +1007,7 @@ impl Decoder<'_> {
             }
             out.push(i);
             if open.is_empty() {
-                return Ok(out);
+                return Ok(());
             }
         }
     }

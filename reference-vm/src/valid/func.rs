@@ -56,13 +56,45 @@ pub(crate) enum Kind {
     Catch,
 }
 
+/// A control frame's start_types and end_types, named rather than copied
+/// (the validator runs twice per called function: copies cost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sig {
+    /// `[] -> []`
+    Empty,
+    /// `[] -> [t]`
+    Val(ValType),
+    /// `[t1*] -> [t2*]` of function type `x` (a validated index).
+    Type(u32),
+    /// `[] -> [t2*]` of function type `x`: a function's own frame.
+    Results(u32),
+}
+
+impl Sig {
+    /// spec: start_types
+    fn params<'s>(&'s self, c: &'s Ctx) -> &'s [ValType] {
+        match self {
+            Sig::Type(x) => c.ty(*x).map_or(&[], |f| &f.params),
+            Sig::Empty | Sig::Val(_) | Sig::Results(_) => &[],
+        }
+    }
+
+    /// spec: end_types
+    fn results<'s>(&'s self, c: &'s Ctx) -> &'s [ValType] {
+        match self {
+            Sig::Empty => &[],
+            Sig::Val(t) => std::slice::from_ref(t),
+            Sig::Type(x) | Sig::Results(x) => c.ty(*x).map_or(&[], |f| &f.results),
+        }
+    }
+}
+
 /// A control frame (spec: ctrl_frame).
+#[derive(Clone, Copy)]
 struct Ctrl {
     kind: Kind,
-    /// start_types
-    params: Vec<ValType>,
-    /// end_types
-    results: Vec<ValType>,
+    /// start_types and end_types
+    sig: Sig,
     /// The operand stack's height on entry.
     height: usize,
     unreachable: bool,
@@ -72,11 +104,11 @@ struct Ctrl {
 
 impl Ctrl {
     /// spec: label_types — a loop's label takes its parameters.
-    fn label_types(&self) -> &[ValType] {
+    fn label_types<'s>(&'s self, c: &'s Ctx) -> &'s [ValType] {
         if self.kind == Kind::Loop {
-            &self.params
+            self.sig.params(c)
         } else {
-            &self.results
+            self.sig.results(c)
         }
     }
 }
@@ -100,7 +132,9 @@ struct Validator<'a, S> {
     popped: usize,
     pushed: Vec<Option<ValType>>,
     /// The current block instruction's type.
-    block: Option<(Vec<ValType>, Vec<ValType>)>,
+    block: Option<Sig>,
+    /// The operands [`Validator::pop_results`] popped last, bottom first.
+    opds: Vec<Option<ValType>>,
 }
 
 /// valid: func — validates one function body, handing each accepted
@@ -127,7 +161,7 @@ pub(crate) fn validate<S: Sink>(c: &Ctx, f: &Func, sink: &mut S) -> Result<()> {
         locals.push((idx, t));
         idx += u64::from(n);
     }
-    let mut v = Validator::new(c, sink, ft.results.clone(), None);
+    let mut v = Validator::new(c, sink, Sig::Results(f.ty), None);
     v.locals = locals;
     v.num_locals = idx;
     v.num_params = ft.params.len() as u64;
@@ -146,8 +180,16 @@ pub(crate) fn validate<S: Sink>(c: &Ctx, f: &Func, sink: &mut S) -> Result<()> {
 
 /// valid: constant expressions — typed by the function validator in constant mode.
 pub(super) fn check_const(c: &Ctx, e: &Expr, t: ValType, visible_globals: usize) -> Result<()> {
+    // The common `t.const n end` of type `t` is valid as it stands (the
+    // algorithm below would accept it; a validator costs more to set up).
+    if let [k, end] = e.as_slice()
+        && end.op == Opcode::End
+        && num_const_type(k.op) == Some(t)
+    {
+        return Ok(());
+    }
     let mut sink = ();
-    let mut v = Validator::new(c, &mut sink, vec![t], Some(visible_globals));
+    let mut v = Validator::new(c, &mut sink, Sig::Val(t), Some(visible_globals));
     for ins in e {
         if v.ctrls.is_empty() {
             return mismatch("instructions after constant expression end");
@@ -158,6 +200,18 @@ pub(super) fn check_const(c: &Ctx, e: &Expr, t: ValType, visible_globals: usize)
         return mismatch("constant expression not terminated");
     }
     Ok(())
+}
+
+/// The type a numeric or vector `const` instruction pushes.
+fn num_const_type(op: Opcode) -> Option<ValType> {
+    match op {
+        Opcode::I32Const => Some(ValType::I32),
+        Opcode::I64Const => Some(ValType::I64),
+        Opcode::F32Const => Some(ValType::F32),
+        Opcode::F64Const => Some(ValType::F64),
+        Opcode::V128Const => Some(ValType::V128),
+        _ => None,
+    }
 }
 
 /// Whether an instruction may appear in a constant expression.
@@ -179,14 +233,13 @@ fn lane_count(bytes: u32) -> u32 {
 }
 
 impl<'a, S: Sink> Validator<'a, S> {
-    fn new(c: &'a Ctx, sink: &'a mut S, results: Vec<ValType>, consts: Option<usize>) -> Self {
+    fn new(c: &'a Ctx, sink: &'a mut S, sig: Sig, consts: Option<usize>) -> Self {
         Validator {
             c,
             vals: Vec::new(),
             ctrls: vec![Ctrl {
                 kind: Kind::Func,
-                params: Vec::new(),
-                results,
+                sig,
                 height: 0,
                 unreachable: false,
                 inits: 0,
@@ -200,6 +253,7 @@ impl<'a, S: Sink> Validator<'a, S> {
             popped: 0,
             pushed: Vec::new(),
             block: None,
+            opds: Vec::new(),
         }
     }
 
@@ -260,19 +314,31 @@ impl<'a, S: Sink> Validator<'a, S> {
         }
     }
 
-    /// spec: pop_vals — pops values of the given types (last on top);
-    /// returns them bottom first.
-    fn pop_types(&mut self, ts: &[ValType]) -> Result<Vec<Option<ValType>>> {
-        let mut v = Vec::with_capacity(ts.len());
+    /// spec: pop_vals — pops values of the given types (last on top).
+    fn pop_types(&mut self, ts: &[ValType]) -> Result<()> {
         for &t in ts.iter().rev() {
-            v.push(self.pop_expect(t)?);
+            self.pop_expect(t)?;
         }
-        v.reverse();
-        Ok(v)
+        Ok(())
     }
 
-    /// `block requires [results] but stack has [...]` for values left over.
-    fn leftover(&self, results: &[ValType], opds: &[Option<ValType>]) -> ValidationError {
+    /// [`Validator::pop_types`] of a frame's results, keeping the operands
+    /// popped (bottom first, in `opds`) for [`Validator::leftover`].
+    fn pop_results(&mut self, ts: &[ValType]) -> Result<()> {
+        let mut opds = std::mem::take(&mut self.opds);
+        opds.clear();
+        for &t in ts.iter().rev() {
+            opds.push(self.pop_expect(t)?);
+        }
+        opds.reverse();
+        self.opds = opds;
+        Ok(())
+    }
+
+    /// `block requires [results] but stack has [...]` for values left over
+    /// (after [`Validator::pop_results`]).
+    fn leftover(&self, results: &[ValType]) -> ValidationError {
+        let opds = &self.opds;
         let h = self.ctrls.last().map_or(0, |c| c.height);
         let show = |t: Option<ValType>| t.map_or("(bot)".to_string(), |t| t.to_string());
         let have: Vec<String> = self.vals[h.min(self.vals.len())..]
@@ -301,32 +367,33 @@ impl<'a, S: Sink> Validator<'a, S> {
 
     // ---- control (spec: push_ctrl, pop_ctrl, label_types, unreachable) ----
 
-    fn block_type(&self, bt: &BlockType) -> Result<(Vec<ValType>, Vec<ValType>)> {
+    fn block_type(&self, bt: &BlockType) -> Result<Sig> {
         Ok(match bt {
-            BlockType::Empty => (vec![], vec![]),
+            BlockType::Empty => Sig::Empty,
             BlockType::Val(t) => {
                 self.c.check_val(*t)?;
-                (vec![], vec![*t])
+                Sig::Val(*t)
             }
             BlockType::Func(x) => {
-                let t = self.c.ty(*x)?;
-                (t.params.clone(), t.results.clone())
+                self.c.ty(*x)?;
+                Sig::Type(*x)
             }
         })
     }
 
     /// spec: push_ctrl — after popping the block's parameters.
-    fn push_ctrl(&mut self, kind: Kind, params: Vec<ValType>, results: Vec<ValType>) -> Result<()> {
-        self.pop_types(&params)?;
+    fn push_ctrl(&mut self, kind: Kind, sig: Sig) -> Result<()> {
+        let c = self.c;
+        let params = sig.params(c);
+        self.pop_types(params)?;
         let height = self.vals.len();
-        self.push_all(&params);
+        self.push_all(params);
         if S::STEPS {
-            self.block = Some((params.clone(), results.clone()));
+            self.block = Some(sig);
         }
         self.ctrls.push(Ctrl {
             kind,
-            params,
-            results,
+            sig,
             height,
             unreachable: false,
             inits: self.inits.len(),
@@ -364,22 +431,23 @@ impl<'a, S: Sink> Validator<'a, S> {
     /// spec: pop_ctrl — the frame's results, and nothing else, are on the
     /// stack; then pushes them for the enclosing block.
     fn end(&mut self) -> Result<()> {
-        let results = self.ctrls.last().expect("control").results.clone();
-        let opds = self.pop_types(&results)?;
+        let (cx, frame) = (self.c, *self.ctrls.last().expect("control"));
+        let results = frame.sig.results(cx);
+        self.pop_results(results)?;
         {
             let c = self.ctrls.last().expect("control");
             if self.vals.len() != c.height {
-                return Err(self.leftover(&results, &opds));
+                return Err(self.leftover(results));
             }
             // valid: if — without else, the parameters pass through as results.
-            if c.kind == Kind::If && c.params != c.results {
+            if c.kind == Kind::If && frame.sig.params(cx) != results {
                 return mismatch("if without else must have matching parameter and result types");
             }
         }
         let c = self.ctrls.pop().expect("control");
         self.inits.truncate(c.inits);
         if c.kind != Kind::Func {
-            self.push_all(&results);
+            self.push_all(results);
         }
         Ok(())
     }
@@ -457,13 +525,11 @@ impl<'a, S: Sink> Validator<'a, S> {
         self.pushed.clear();
         self.block = None;
         self.validate(i)?;
+        let (c, block) = (self.c, self.block);
         let step = Step {
             popped: self.popped,
             pushed: &self.pushed,
-            block: self
-                .block
-                .as_ref()
-                .map(|(p, r)| (p.as_slice(), r.as_slice())),
+            block: block.as_ref().map(|s| (s.params(c), s.results(c))),
         };
         self.sink.instr(i, &step)
     }
@@ -527,15 +593,14 @@ impl<'a, S: Sink> Validator<'a, S> {
                 let Imm::Block(bt) = &i.imm else {
                     return mismatch("");
                 };
-                let (p, r) = self.block_type(bt)?;
+                let sig = self.block_type(bt)?;
                 self.push_ctrl(
                     if op == Opcode::Block {
                         Kind::Block
                     } else {
                         Kind::Loop
                     },
-                    p,
-                    r,
+                    sig,
                 )?;
             }
             // valid: if — [t1* i32] -> [t2*].
@@ -543,9 +608,9 @@ impl<'a, S: Sink> Validator<'a, S> {
                 let Imm::Block(bt) = &i.imm else {
                     return mismatch("");
                 };
-                let (p, r) = self.block_type(bt)?;
+                let sig = self.block_type(bt)?;
                 self.pop_expect(ValType::I32)?;
-                self.push_ctrl(Kind::If, p, r)?;
+                self.push_ctrl(Kind::If, sig)?;
             }
             // valid: if — the then-branch ends with the results; else starts
             // again from the parameters.
@@ -553,33 +618,34 @@ impl<'a, S: Sink> Validator<'a, S> {
                 if self.ctrls.last().map(|c| c.kind) != Some(Kind::If) {
                     return mismatch("else without if");
                 }
-                let results = self.ctrls.last().expect("control").results.clone();
-                let opds = self.pop_types(&results)?;
-                if self.vals.len() != self.ctrls.last().expect("control").height {
-                    return Err(self.leftover(&results, &opds));
+                let (cx, frame) = (self.c, *self.ctrls.last().expect("control"));
+                let results = frame.sig.results(cx);
+                self.pop_results(results)?;
+                if self.vals.len() != frame.height {
+                    return Err(self.leftover(results));
                 }
                 let c = self.ctrls.last_mut().expect("control");
                 c.kind = Kind::Else;
                 c.unreachable = false;
-                let (params, inits) = (c.params.clone(), c.inits);
-                self.inits.truncate(inits);
-                self.push_all(&params);
+                self.inits.truncate(frame.inits);
+                self.push_all(frame.sig.params(cx));
             }
             Opcode::End => self.end()?,
             // valid: br — the label's types, then stack-polymorphic.
             Opcode::Br => {
                 let t = self.label(i.idx())?;
-                let lt = self.ctrls[t].label_types().to_vec();
-                self.pop_types(&lt)?;
+                let (cx, frame) = (self.c, self.ctrls[t]);
+                self.pop_types(frame.label_types(cx))?;
                 self.set_unreachable();
             }
             // valid: br_if — [t* i32] -> [t*] for the label's types.
             Opcode::BrIf => {
                 let t = self.label(i.idx())?;
                 self.pop_expect(ValType::I32)?;
-                let lt = self.ctrls[t].label_types().to_vec();
-                self.pop_types(&lt)?;
-                self.push_all(&lt);
+                let (cx, frame) = (self.c, self.ctrls[t]);
+                let lt = frame.label_types(cx);
+                self.pop_types(lt)?;
+                self.push_all(lt);
             }
             // valid: br_table — every label has the default label's arity and
             // takes the operands.
@@ -590,16 +656,16 @@ impl<'a, S: Sink> Validator<'a, S> {
                 self.pop_expect(ValType::I32)?;
                 let default = *ls.last().unwrap_or(&0);
                 let dt = self.label(default)?;
-                let arity = self.ctrls[dt].label_types().len();
+                let arity = self.ctrls[dt].label_types(self.c).len();
                 let opds = self.top_opds(arity);
                 for &l in ls.iter() {
                     let t = self.label(l)?;
-                    let lt = self.ctrls[t].label_types();
+                    let lt = self.ctrls[t].label_types(self.c);
                     if lt.len() != arity {
                         return mismatch("br_table labels have inconsistent arity");
                     }
                     // valid 1.0: br_table — every label has the default label's type.
-                    if self.c.f.pre_v2_rules() && lt != self.ctrls[dt].label_types() {
+                    if self.c.f.pre_v2_rules() && lt != self.ctrls[dt].label_types(self.c) {
                         return mismatch("br_table labels have different types");
                     }
                     for (o, &ty) in opds.iter().zip(lt) {
@@ -620,13 +686,14 @@ impl<'a, S: Sink> Validator<'a, S> {
             }
             // valid: return — the function's results, then stack-polymorphic.
             Opcode::Return => {
-                let results = self.ctrls[0].results.clone();
-                self.pop_types(&results)?;
+                let (cx, frame) = (self.c, self.ctrls[0]);
+                self.pop_types(frame.sig.results(cx))?;
                 self.set_unreachable();
             }
             // valid: call — the callee's type.
             Opcode::Call => {
-                let ft = self.c.func(i.idx())?.clone();
+                let cx = self.c;
+                let ft = cx.func(i.idx())?;
                 self.pop_types(&ft.params)?;
                 self.push_all(&ft.results);
             }
@@ -635,7 +702,8 @@ impl<'a, S: Sink> Validator<'a, S> {
             Opcode::CallIndirect | Opcode::ReturnCallIndirect => {
                 let (ty, table) = i.idx2();
                 let tt = self.c.table(table)?;
-                let ft = self.c.ty(ty)?.clone();
+                let cx = self.c;
+                let ft = cx.ty(ty)?;
                 if !self.c.match_ref(tt.elem, RefType::FUNCREF) {
                     return mismatch("call_indirect requires a table of function type");
                 }
@@ -652,7 +720,8 @@ impl<'a, S: Sink> Validator<'a, S> {
                 }
             }
             Opcode::ReturnCall => {
-                let ft = self.c.func(i.idx())?.clone();
+                let cx = self.c;
+                let ft = cx.func(i.idx())?;
                 self.check_tail_results(&ft.results)?;
                 self.pop_types(&ft.params)?;
                 self.set_unreachable();
@@ -874,7 +943,7 @@ impl<'a, S: Sink> Validator<'a, S> {
 
     /// valid: return_call* — the callee's results match the caller's.
     fn check_tail_results(&self, results: &[ValType]) -> Result<()> {
-        let own = &self.ctrls[0].results;
+        let own = self.ctrls[0].sig.results(self.c);
         if results.len() != own.len()
             || !results
                 .iter()
@@ -1057,7 +1126,8 @@ impl<S: Sink> Validator<'_, S> {
         let on_cast = i.op == Opcode::BrOnCastDescEq;
         let diff = RefType::new(rt1.nullable && !rt2.nullable, rt1.heap);
         let (branch_ty, fall_ty) = if on_cast { (rt2, diff) } else { (diff, rt2) };
-        let lt = self.ctrls[t].label_types().to_vec();
+        let (cx, frame) = (self.c, self.ctrls[t]);
+        let lt = frame.label_types(cx);
         let Some(ValType::Ref(last)) = lt.last().copied() else {
             return mismatch("br_on_cast_desc_eq requires a label of reference type");
         };
@@ -1117,15 +1187,17 @@ impl<S: Sink> Validator<'_, S> {
             Opcode::BrOnNull => {
                 let t = self.label(i.idx())?;
                 let rt = self.pop_any_ref()?;
-                let lt = self.ctrls[t].label_types().to_vec();
-                self.pop_types(&lt)?;
-                self.push_all(&lt);
+                let (cx, frame) = (self.c, self.ctrls[t]);
+                let lt = frame.label_types(cx);
+                self.pop_types(lt)?;
+                self.push_all(lt);
                 self.push_opd(rt.map(|r| Self::ref_ty(false, r.heap)));
             }
             // valid: br_on_non_null — the label's last type takes the non-null reference.
             Opcode::BrOnNonNull => {
                 let t = self.label(i.idx())?;
-                let lt = self.ctrls[t].label_types().to_vec();
+                let (cx, frame) = (self.c, self.ctrls[t]);
+                let lt = frame.label_types(cx);
                 let Some(ValType::Ref(last)) = lt.last().copied() else {
                     return mismatch("br_on_non_null requires a label of reference type");
                 };
@@ -1157,7 +1229,8 @@ impl<S: Sink> Validator<'_, S> {
                 } else {
                     (diff, rt2)
                 };
-                let lt = self.ctrls[t].label_types().to_vec();
+                let (cx, frame) = (self.c, self.ctrls[t]);
+                let lt = frame.label_types(cx);
                 let Some(ValType::Ref(last)) = lt.last().copied() else {
                     return mismatch("br_on_cast requires a label of reference type");
                 };
@@ -1424,14 +1497,15 @@ impl<S: Sink> Validator<'_, S> {
             }
             Opcode::CallRef | Opcode::ReturnCallRef => {
                 let x = i.idx();
-                let ft = self.c.ty(x)?.clone();
+                let (cx, frame) = (self.c, self.ctrls[0]);
+                let ft = cx.ty(x)?;
                 if op == Opcode::ReturnCallRef {
-                    let results = self.ctrls[0].results.clone();
+                    let results = frame.sig.results(cx);
                     if ft.results.len() != results.len()
                         || !ft
                             .results
                             .iter()
-                            .zip(&results)
+                            .zip(results)
                             .all(|(a, b)| self.c.match_val(*a, *b))
                     {
                         return mismatch("return_call_ref result types do not match");
@@ -1447,7 +1521,8 @@ impl<S: Sink> Validator<'_, S> {
             }
             Opcode::Throw => {
                 let x = i.idx();
-                let ft = self.c.tag(x)?.clone();
+                let cx = self.c;
+                let ft = cx.tag(x)?;
                 self.pop_types(&ft.params)?;
                 self.set_unreachable();
             }
@@ -1460,7 +1535,7 @@ impl<S: Sink> Validator<'_, S> {
                     return mismatch("");
                 };
                 let (bt, catches) = &**b;
-                let (p, r) = self.block_type(bt)?;
+                let sig = self.block_type(bt)?;
                 let exn = Self::ref_ty(false, HeapType::Exn);
                 // valid: try_table — each catch clause's values match its label.
                 for ct in catches {
@@ -1474,43 +1549,45 @@ impl<S: Sink> Validator<'_, S> {
                     if matches!(ct.kind, CatchKind::CatchRef | CatchKind::CatchAllRef) {
                         ts.push(exn);
                     }
-                    let lt = self.ctrls[t].label_types();
+                    let lt = self.ctrls[t].label_types(self.c);
                     if lt.len() != ts.len()
                         || !ts.iter().zip(lt).all(|(a, b)| self.c.match_val(*a, *b))
                     {
                         return mismatch("catch clause does not match its label");
                     }
                 }
-                self.push_ctrl(Kind::TryTable, p, r)?;
+                self.push_ctrl(Kind::TryTable, sig)?;
             }
             Opcode::Try => {
                 let Imm::Block(bt) = &i.imm else {
                     return mismatch("");
                 };
-                let (p, r) = self.block_type(bt)?;
-                self.push_ctrl(Kind::Try, p, r)?;
+                let sig = self.block_type(bt)?;
+                self.push_ctrl(Kind::Try, sig)?;
             }
             Opcode::Catch | Opcode::CatchAll => {
                 let kind = self.ctrls.last().map(|c| c.kind);
                 if !matches!(kind, Some(Kind::Try | Kind::Catch)) {
                     return mismatch("catch without try");
                 }
-                let params = if op == Opcode::Catch {
-                    self.c.tag(i.idx())?.params.clone()
+                let cx = self.c;
+                let params: &[ValType] = if op == Opcode::Catch {
+                    &cx.tag(i.idx())?.params
                 } else {
-                    Vec::new()
+                    &[]
                 };
-                let results = self.ctrls.last().expect("control").results.clone();
-                let opds = self.pop_types(&results)?;
-                if self.vals.len() != self.ctrls.last().expect("control").height {
-                    return Err(self.leftover(&results, &opds));
+                let frame = *self.ctrls.last().expect("control");
+                let results = frame.sig.results(cx);
+                self.pop_results(results)?;
+                if self.vals.len() != frame.height {
+                    return Err(self.leftover(results));
                 }
                 let c = self.ctrls.last_mut().expect("control");
                 c.kind = Kind::Catch;
                 c.unreachable = false;
                 let inits = c.inits;
                 self.inits.truncate(inits);
-                self.push_all(&params);
+                self.push_all(params);
             }
             Opcode::Delegate => {
                 let top = self.ctrls.len() - 1;

@@ -489,3 +489,74 @@ fn exact_function_imports_decode_with_kind_0x20() {
         DecodeError::MalformedImportKind
     );
 }
+
+/// A module given away ([`validate_module_owned`]), translated while it is
+/// validated or not, gets the verdict and message of [`validate_module`]:
+/// block types named by value and by type index, `if`/`else`, branches and
+/// constant expressions (whose plain `t.const` form skips the validator).
+#[test]
+fn owned_and_eager_validation_agree_with_validate_module() {
+    let (i32t, i64t) = (ValType::I32, ValType::I64);
+    let f = Features::latest();
+    let base = || {
+        let ft = func_type(&[i32t], &[i32t]);
+        module(vec![vec![SubType {
+            is_final: true,
+            ..sub(&[], None, None, ft)
+        }]])
+    };
+    let body = |tail: Vec<Instr>| {
+        let mut b = vec![
+            ins(Opcode::LocalGet, Imm::Idx(0)),
+            ins(Opcode::Block, Imm::Block(BlockType::Func(0))),
+            ins(Opcode::If, Imm::Block(BlockType::Val(i32t))),
+            ins(Opcode::I32Const, Imm::I32(1)),
+            ins(Opcode::Br, Imm::Idx(1)),
+            ins(Opcode::Else, Imm::None),
+            ins(Opcode::LocalGet, Imm::Idx(0)),
+            ins(Opcode::End, Imm::None),
+            ins(Opcode::End, Imm::None),
+        ];
+        b.extend(tail);
+        b
+    };
+    let global = |t: ValType, init: Instr| Global {
+        ty: GlobalType::new(t, false),
+        init: vec![init, ins(Opcode::End, Imm::None)],
+    };
+    let mut cases = Vec::new();
+    // Valid.
+    let mut m = base();
+    add_func(&mut m, 0, body(vec![]));
+    m.globals
+        .push(global(i64t, ins(Opcode::I64Const, Imm::I64(7))));
+    cases.push(m);
+    // A result of the wrong type.
+    let mut m = base();
+    add_func(&mut m, 0, body(vec![ins(Opcode::I64Const, Imm::I64(0))]));
+    cases.push(m);
+    // A value left over at the function's end.
+    let mut m = base();
+    add_func(&mut m, 0, body(vec![ins(Opcode::I32Const, Imm::I32(0))]));
+    cases.push(m);
+    // A constant of the wrong type.
+    let mut m = base();
+    add_func(&mut m, 0, body(vec![]));
+    m.globals
+        .push(global(i32t, ins(Opcode::I64Const, Imm::I64(7))));
+    cases.push(m);
+    for (i, m) in cases.into_iter().enumerate() {
+        let want = validate_module(&m, &f)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        // The first case is the valid one.
+        assert_eq!(want.is_ok(), i == 0, "case {i}: {want:?}");
+        for eager in [false, true] {
+            let got = validate_module_owned(m.clone(), &f, eager);
+            if let Ok(v) = &got {
+                assert!(v.translate_all().is_ok());
+            }
+            assert_eq!(got.map(|_| ()).map_err(|e| e.to_string()), want);
+        }
+    }
+}
