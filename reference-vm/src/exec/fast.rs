@@ -69,6 +69,12 @@ pub(super) enum Step {
     Continue,
     /// The instruction is not in the hot set: the full loop runs it.
     Other,
+    /// A call or call_indirect: [`run`] makes it or leaves it to the full loop.
+    Call,
+    /// A return_call or return_call_indirect, likewise.
+    ReturnCall,
+    /// A return, likewise.
+    Return,
     /// It trapped.
     Trap(Trap),
 }
@@ -107,8 +113,10 @@ pub(super) struct Cx<'a> {
     pub interrupt: Option<&'a AtomicBool>,
     /// The most frames (`Config::max_call_depth`).
     pub max_depth: usize,
-    /// The most value-stack slots (`Config::max_stack_slots`).
-    pub max_slots: usize,
+    /// The highest frame base whose window fits both the value stack as
+    /// it is and the most value-stack slots (`Config::max_stack_slots`):
+    /// calls past it are the full loop's.
+    pub top: usize,
     /// The relaxed-SIMD choices (`Config::relaxed_simd`).
     pub relaxed: &'a RelaxedMode,
     /// log2 of memory 0's page size; `None` without an unshared memory 0.
@@ -194,12 +202,13 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8], fuel: &mut u64) -> Result<(), Tra
                 };
                 // A tail call's callee takes over the caller's frame.
                 let new_fp = if tail { cx.fp } else { cx.fp + base as usize };
+                // One test for fuel: at 0 the full loop traps, and where a
+                // stop request is polled (every 1024 units) it polls.
                 if *inst != cx.inst
                     || (!tail && cx.frames.len() >= cx.max_depth)
-                    || *fuel == 0
-                    || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
-                    || new_fp + cf.frame_size as usize > cx.max_slots
-                    || !fits(cf.frame_size, new_fp, cx.stack.len())
+                    || *fuel % 1024 <= 1
+                    || new_fp > cx.top
+                    || cf.frame_size as usize > WINDOW
                 {
                     break;
                 }
@@ -246,27 +255,23 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8], fuel: &mut u64) -> Result<(), Tra
                     return Err(t);
                 }
                 (Step::Other, _) => {}
-            }
-            // Read again: keeping `ins` alive past `step` made the compiler
-            // spill every instruction to the stack before dispatching it.
-            let Some(&ins) = code.get(pc) else {
-                break;
-            };
-            match ins {
-                Ins::GlobalGet { dst, g } => match cx.inst_globals.get(g as usize) {
-                    Some(&a) => regs.put(dst, cx.globals[a as usize].val[0]),
-                    None => break,
-                },
-                Ins::GlobalSet { g, src } => match cx.inst_globals.get(g as usize) {
-                    Some(&a) => cx.globals[a as usize].val[0] = regs.at(src),
-                    None => break,
-                },
-                Ins::Call { .. } | Ins::CallIndirect { .. } => call!(false, ins, pc, regs),
-                Ins::ReturnCall { .. } | Ins::ReturnCallIndirect { .. } => {
+                (Step::Call, _) => {
+                    let Some(&ins) = code.get(pc) else {
+                        break;
+                    };
+                    call!(false, ins, pc, regs)
+                }
+                (Step::ReturnCall, _) => {
+                    let Some(&ins) = code.get(pc) else {
+                        break;
+                    };
                     call!(true, ins, pc, regs)
                 }
-                Ins::Return { src, n } => {
+                (Step::Return, _) => {
                     // exec: return — to a caller of the same instance.
+                    let Some(&Ins::Return { src, n }) = code.get(pc) else {
+                        break;
+                    };
                     let Some(&fr) = cx.frames.last() else {
                         break;
                     };
@@ -283,6 +288,21 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8], fuel: &mut u64) -> Result<(), Tra
                     (cx.fa, cx.fp, cx.pc) = (fr.func, fr.fp as usize, fr.pc as usize);
                     continue 'frame;
                 }
+            }
+            // Read again: keeping `ins` alive past `step` made the compiler
+            // spill every instruction to the stack before dispatching it.
+            let Some(&ins) = code.get(pc) else {
+                break;
+            };
+            match ins {
+                Ins::GlobalGet { dst, g } => match cx.inst_globals.get(g as usize) {
+                    Some(&a) => regs.put(dst, cx.globals[a as usize].val[0]),
+                    None => break,
+                },
+                Ins::GlobalSet { g, src } => match cx.inst_globals.get(g as usize) {
+                    Some(&a) => cx.globals[a as usize].val[0] = regs.at(src),
+                    None => break,
+                },
                 _ if rare(
                     ins,
                     regs,
@@ -607,6 +627,12 @@ pub(super) fn step<R: Slots + ?Sized>(
     }
 
     match ins {
+        // Told apart here so that the hot loop needs no second dispatch.
+        Ins::Call { .. } | Ins::CallIndirect { .. } => return (Step::Call, pc),
+        Ins::ReturnCall { .. } | Ins::ReturnCallIndirect { .. } => {
+            return (Step::ReturnCall, pc);
+        }
+        Ins::Return { .. } => return (Step::Return, pc),
         Ins::Br { target } => jump!(target),
         Ins::BrIfNz { cond, target } => {
             if r32!(cond) != 0 {
