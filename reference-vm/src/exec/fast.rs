@@ -1219,3 +1219,55 @@ pub(super) fn step<R: Slots + ?Sized>(
     }
     (Step::Continue, pc)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::exec::{ExternVal, Store, Trap, Val};
+    use crate::{Config, Features, decode_module, validate_module};
+
+    /// Fuel on calls the hot loop makes: each call and tail call costs one
+    /// unit, to the unit, also around the multiples of 1024 where a call is
+    /// left to the full loop (fuel at 0 traps there, the stop flag is polled).
+    #[test]
+    fn calls_in_the_hot_loop_are_charged_to_the_unit() {
+        // `f n` costs n + 2: its own call, the call of `$g` or `$t`, and n
+        // more calls (nested for `$g`, tail calls for `$t`).
+        let wat = r#"(module
+          (func $g (param i32)
+            (if (local.get 0) (then (call $g (i32.sub (local.get 0) (i32.const 1))))))
+          (func $t (param i32)
+            (if (local.get 0) (then (return_call $t (i32.sub (local.get 0) (i32.const 1))))))
+          (func (export "g") (param i32) (call $g (local.get 0)))
+          (func (export "t") (param i32) (call $t (local.get 0))))"#;
+        let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
+            .unwrap()
+            .encode()
+            .unwrap();
+        let features = Features::v3();
+        let v = validate_module(&decode_module(&bytes, &features).unwrap(), &features).unwrap();
+        for name in ["g", "t"] {
+            for fuel in [2u64, 3, 1023, 1024, 1025, 1026, 2048, 3000] {
+                let mut s = Store::new(Config::default());
+                let m = s.instantiate(&v, &[]).unwrap();
+                let Some(ExternVal::Func(f)) = s.export(m, name) else {
+                    panic!("no export {name}")
+                };
+                let n = fuel as u32 - 2;
+                s.set_fuel(Some(fuel));
+                assert_eq!(
+                    s.invoke(f, &[Val::I32(n)]),
+                    Ok(vec![]),
+                    "{name} fuel {fuel}"
+                );
+                assert_eq!(s.fuel(), 0, "{name} fuel {fuel}");
+                s.set_fuel(Some(fuel));
+                assert_eq!(
+                    s.invoke(f, &[Val::I32(n + 1)]),
+                    Err(Trap::OutOfFuel),
+                    "{name} fuel {fuel}"
+                );
+                assert_eq!(s.fuel(), 0, "{name} fuel {fuel}");
+            }
+        }
+    }
+}
