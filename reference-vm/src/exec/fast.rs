@@ -627,12 +627,6 @@ pub(super) fn step<R: Slots + ?Sized>(
     }
 
     match ins {
-        // Told apart here so that the hot loop needs no second dispatch.
-        Ins::Call { .. } | Ins::CallIndirect { .. } => return (Step::Call, pc),
-        Ins::ReturnCall { .. } | Ins::ReturnCallIndirect { .. } => {
-            return (Step::ReturnCall, pc);
-        }
-        Ins::Return { .. } => return (Step::Return, pc),
         Ins::Br { target } => jump!(target),
         Ins::BrIfNz { cond, target } => {
             if r32!(cond) != 0 {
@@ -1215,6 +1209,12 @@ pub(super) fn step<R: Slots + ?Sized>(
         Ins::I64Store32W { addr, val, off } => {
             store!(eaw!(addr, off), 4, (r64!(val) as u32).to_le_bytes())
         }
+        // Told apart here so that the hot loop needs no second dispatch.
+        Ins::Call { .. } | Ins::CallIndirect { .. } => return (Step::Call, pc),
+        Ins::ReturnCall { .. } | Ins::ReturnCallIndirect { .. } => {
+            return (Step::ReturnCall, pc);
+        }
+        Ins::Return { .. } => return (Step::Return, pc),
         _ => return (Step::Other, pc),
     }
     (Step::Continue, pc)
