@@ -69,6 +69,12 @@ pub(super) enum Step {
     Continue,
     /// The instruction is not in the hot set: the full loop runs it.
     Other,
+    /// A call or call_indirect: [`run`] makes it or leaves it to the full loop.
+    Call,
+    /// A return_call or return_call_indirect, likewise.
+    ReturnCall,
+    /// A return, likewise.
+    Return,
     /// It trapped.
     Trap(Trap),
 }
@@ -107,8 +113,10 @@ pub(super) struct Cx<'a> {
     pub interrupt: Option<&'a AtomicBool>,
     /// The most frames (`Config::max_call_depth`).
     pub max_depth: usize,
-    /// The most value-stack slots (`Config::max_stack_slots`).
-    pub max_slots: usize,
+    /// The highest frame base whose window fits both the value stack as
+    /// it is and the most value-stack slots (`Config::max_stack_slots`):
+    /// calls past it are the full loop's.
+    pub top: usize,
     /// The relaxed-SIMD choices (`Config::relaxed_simd`).
     pub relaxed: &'a RelaxedMode,
     /// log2 of memory 0's page size; `None` without an unshared memory 0.
@@ -194,12 +202,13 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8], fuel: &mut u64) -> Result<(), Tra
                 };
                 // A tail call's callee takes over the caller's frame.
                 let new_fp = if tail { cx.fp } else { cx.fp + base as usize };
+                // One test for fuel: at 0 the full loop traps, and where a
+                // stop request is polled (every 1024 units) it polls.
                 if *inst != cx.inst
                     || (!tail && cx.frames.len() >= cx.max_depth)
-                    || *fuel == 0
-                    || ((*fuel - 1).is_multiple_of(1024) && interrupt.is_some())
-                    || new_fp + cf.frame_size as usize > cx.max_slots
-                    || !fits(cf.frame_size, new_fp, cx.stack.len())
+                    || *fuel % 1024 <= 1
+                    || new_fp > cx.top
+                    || cf.frame_size as usize > WINDOW
                 {
                     break;
                 }
@@ -246,27 +255,23 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8], fuel: &mut u64) -> Result<(), Tra
                     return Err(t);
                 }
                 (Step::Other, _) => {}
-            }
-            // Read again: keeping `ins` alive past `step` made the compiler
-            // spill every instruction to the stack before dispatching it.
-            let Some(&ins) = code.get(pc) else {
-                break;
-            };
-            match ins {
-                Ins::GlobalGet { dst, g } => match cx.inst_globals.get(g as usize) {
-                    Some(&a) => regs.put(dst, cx.globals[a as usize].val[0]),
-                    None => break,
-                },
-                Ins::GlobalSet { g, src } => match cx.inst_globals.get(g as usize) {
-                    Some(&a) => cx.globals[a as usize].val[0] = regs.at(src),
-                    None => break,
-                },
-                Ins::Call { .. } | Ins::CallIndirect { .. } => call!(false, ins, pc, regs),
-                Ins::ReturnCall { .. } | Ins::ReturnCallIndirect { .. } => {
+                (Step::Call, _) => {
+                    let Some(&ins) = code.get(pc) else {
+                        break;
+                    };
+                    call!(false, ins, pc, regs)
+                }
+                (Step::ReturnCall, _) => {
+                    let Some(&ins) = code.get(pc) else {
+                        break;
+                    };
                     call!(true, ins, pc, regs)
                 }
-                Ins::Return { src, n } => {
+                (Step::Return, _) => {
                     // exec: return — to a caller of the same instance.
+                    let Some(&Ins::Return { src, n }) = code.get(pc) else {
+                        break;
+                    };
                     let Some(&fr) = cx.frames.last() else {
                         break;
                     };
@@ -283,6 +288,21 @@ pub(super) fn run(cx: &mut Cx, mem: &mut [u8], fuel: &mut u64) -> Result<(), Tra
                     (cx.fa, cx.fp, cx.pc) = (fr.func, fr.fp as usize, fr.pc as usize);
                     continue 'frame;
                 }
+            }
+            // Read again: keeping `ins` alive past `step` made the compiler
+            // spill every instruction to the stack before dispatching it.
+            let Some(&ins) = code.get(pc) else {
+                break;
+            };
+            match ins {
+                Ins::GlobalGet { dst, g } => match cx.inst_globals.get(g as usize) {
+                    Some(&a) => regs.put(dst, cx.globals[a as usize].val[0]),
+                    None => break,
+                },
+                Ins::GlobalSet { g, src } => match cx.inst_globals.get(g as usize) {
+                    Some(&a) => cx.globals[a as usize].val[0] = regs.at(src),
+                    None => break,
+                },
                 _ if rare(
                     ins,
                     regs,
@@ -1189,7 +1209,65 @@ pub(super) fn step<R: Slots + ?Sized>(
         Ins::I64Store32W { addr, val, off } => {
             store!(eaw!(addr, off), 4, (r64!(val) as u32).to_le_bytes())
         }
+        // Told apart here so that the hot loop needs no second dispatch.
+        Ins::Call { .. } | Ins::CallIndirect { .. } => return (Step::Call, pc),
+        Ins::ReturnCall { .. } | Ins::ReturnCallIndirect { .. } => {
+            return (Step::ReturnCall, pc);
+        }
+        Ins::Return { .. } => return (Step::Return, pc),
         _ => return (Step::Other, pc),
     }
     (Step::Continue, pc)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::exec::{ExternVal, Store, Trap, Val};
+    use crate::{Config, Features, decode_module, validate_module};
+
+    /// Fuel on calls the hot loop makes: each call and tail call costs one
+    /// unit, to the unit, also around the multiples of 1024 where a call is
+    /// left to the full loop (fuel at 0 traps there, the stop flag is polled).
+    #[test]
+    fn calls_in_the_hot_loop_are_charged_to_the_unit() {
+        // `f n` costs n + 2: its own call, the call of `$g` or `$t`, and n
+        // more calls (nested for `$g`, tail calls for `$t`).
+        let wat = r#"(module
+          (func $g (param i32)
+            (if (local.get 0) (then (call $g (i32.sub (local.get 0) (i32.const 1))))))
+          (func $t (param i32)
+            (if (local.get 0) (then (return_call $t (i32.sub (local.get 0) (i32.const 1))))))
+          (func (export "g") (param i32) (call $g (local.get 0)))
+          (func (export "t") (param i32) (call $t (local.get 0))))"#;
+        let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
+            .unwrap()
+            .encode()
+            .unwrap();
+        let features = Features::v3();
+        let v = validate_module(&decode_module(&bytes, &features).unwrap(), &features).unwrap();
+        for name in ["g", "t"] {
+            for fuel in [2u64, 3, 1023, 1024, 1025, 1026, 2048, 3000] {
+                let mut s = Store::new(Config::default());
+                let m = s.instantiate(&v, &[]).unwrap();
+                let Some(ExternVal::Func(f)) = s.export(m, name) else {
+                    panic!("no export {name}")
+                };
+                let n = fuel as u32 - 2;
+                s.set_fuel(Some(fuel));
+                assert_eq!(
+                    s.invoke(f, &[Val::I32(n)]),
+                    Ok(vec![]),
+                    "{name} fuel {fuel}"
+                );
+                assert_eq!(s.fuel(), 0, "{name} fuel {fuel}");
+                s.set_fuel(Some(fuel));
+                assert_eq!(
+                    s.invoke(f, &[Val::I32(n + 1)]),
+                    Err(Trap::OutOfFuel),
+                    "{name} fuel {fuel}"
+                );
+                assert_eq!(s.fuel(), 0, "{name} fuel {fuel}");
+            }
+        }
+    }
 }

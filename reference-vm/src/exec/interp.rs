@@ -709,6 +709,9 @@ impl Store {
                     }
                     None => (&mut [], None),
                 };
+                let top = max_slots
+                    .min(stack.len())
+                    .saturating_sub(super::fast::WINDOW);
                 let mut cx = super::fast::Cx {
                     funcs,
                     inst: *ia,
@@ -722,7 +725,7 @@ impl Store {
                     stack,
                     interrupt,
                     max_depth,
-                    max_slots,
+                    top,
                     relaxed: &relaxed,
                     page_size_log2,
                     inst_elems: &inst.elems,
@@ -1305,7 +1308,13 @@ impl Store {
                     ) {
                         (super::fast::Step::Continue, p) => pc = p,
                         (super::fast::Step::Trap(t), _) => trap!(t),
-                        (super::fast::Step::Other, _) => {
+                        (
+                            super::fast::Step::Other
+                            | super::fast::Step::Call
+                            | super::fast::Step::ReturnCall
+                            | super::fast::Step::Return,
+                            _,
+                        ) => {
                             trap!(Trap::Host("internal: instruction without a handler".into()))
                         }
                     },
