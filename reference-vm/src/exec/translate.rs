@@ -9,7 +9,6 @@
 //! pushed ([`Step`]); the translator keeps a stack of operand locations in
 //! step with the validator's operand stack and never checks a type itself.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::code::{CompiledFunc, Ext, Handler, HandlerKind, Ins};
@@ -119,7 +118,11 @@ pub(crate) struct Translator<'a> {
     next_push: usize,
     br_table: Vec<u32>,
     consts: Vec<u64>,
-    const_map: HashMap<(u64, u64, bool), u32>,
+    /// The body's distinct constants (low bits, high bits, whether a
+    /// `v128`), sorted, and the pool slot of each once it is used
+    /// (`u32::MAX` before).
+    const_keys: Vec<(u64, u64, bool)>,
+    const_slots: Vec<u32>,
     const_base: u32,
     const_cap: u32,
     v128s: Vec<u128>,
@@ -175,7 +178,7 @@ impl<'a> Translator<'a> {
         slot += num_tries;
         let local_slots = slot;
         // Pre-count distinct constants to size the constant area.
-        let mut distinct = std::collections::HashSet::new();
+        let mut distinct = Vec::new();
         for i in &f.body {
             let key = match (i.op, &i.imm) {
                 (Opcode::I32Const, Imm::I32(v)) => (u64::from(*v), 0, false),
@@ -189,8 +192,10 @@ impl<'a> Translator<'a> {
                 }
                 _ => continue,
             };
-            distinct.insert(key);
+            distinct.push(key);
         }
+        distinct.sort_unstable();
+        distinct.dedup();
         let mut cap = 0usize;
         for k in &distinct {
             let n = if k.2 { 2 } else { 1 };
@@ -217,7 +222,8 @@ impl<'a> Translator<'a> {
             next_push: 0,
             br_table: Vec::new(),
             consts: Vec::new(),
-            const_map: HashMap::new(),
+            const_slots: vec![u32::MAX; distinct.len()],
+            const_keys: distinct,
             const_base,
             const_cap: cap as u32,
             v128s: Vec::new(),
@@ -630,9 +636,9 @@ impl Translator<'_> {
     }
 
     fn const_slot(&mut self, lo: u64, hi: u64, v128: bool) -> Option<u32> {
-        let key = (lo, hi, v128);
-        if let Some(&s) = self.const_map.get(&key) {
-            return Some(s);
+        let k = self.const_keys.binary_search(&(lo, hi, v128)).ok()?;
+        if self.const_slots[k] != u32::MAX {
+            return Some(self.const_slots[k]);
         }
         let n = if v128 { 2 } else { 1 };
         if self.consts.len() + n > self.const_cap as usize {
@@ -643,7 +649,7 @@ impl Translator<'_> {
         if v128 {
             self.consts.push(hi);
         }
-        self.const_map.insert(key, s);
+        self.const_slots[k] = s;
         Some(s)
     }
 
