@@ -369,52 +369,43 @@ impl Reencode for Appender<'_> {
         while !reader.eof() {
             body.push(self.parse_instruction(&mut reader)?);
         }
-        // A local per operand (address or value) and type for the store
-        // operands, after the function's own (parameters, then locals).
-        let mut spill: Vec<((bool, ValType), u32)> = Vec::new();
-        if let (Some(BodyRewrite::StoreOperandsViaLocals), Some((info, func_index))) =
-            (self.body_rewrite, &mut self.info)
-        {
+        // The module's shape, this body's function index and its first
+        // local past its own (parameters, then locals), for the rewrites
+        // that add locals.
+        let this = self.info.as_mut().map(|(info, func_index)| {
             let own = locals
                 .iter()
                 .fold(param_count(info, *func_index), |n, (k, _)| {
                     n.saturating_add(*k)
                 });
             *func_index += 1;
-            for (addr, value) in body.iter().filter_map(|i| store_operands(i, info)) {
-                for key in [(false, addr), (true, value)] {
-                    if !spill.iter().any(|(k, _)| *k == key) {
-                        spill.push((key, own.saturating_add(spill.len() as u32)));
+            (*info, *func_index - 1, own)
+        });
+        // A local per operand (address or value) and type for the store
+        // operands.
+        let mut spill: Vec<((bool, ValType), u32)> = Vec::new();
+        match (self.body_rewrite, this) {
+            (Some(BodyRewrite::StoreOperandsViaLocals), Some((info, _, own))) => {
+                for (addr, value) in body.iter().filter_map(|i| store_operands(i, info)) {
+                    for key in [(false, addr), (true, value)] {
+                        if !spill.iter().any(|(k, _)| *k == key) {
+                            spill.push((key, own.saturating_add(spill.len() as u32)));
+                        }
                     }
                 }
+                locals.extend(spill.iter().map(|((_, t), _)| (1, *t)));
             }
-            locals.extend(spill.iter().map(|((_, t), _)| (1, *t)));
-        }
-        if let (Some(BodyRewrite::BlockParamsViaLocals), Some((info, func_index))) =
-            (self.body_rewrite, &mut self.info)
-        {
-            let own = locals
-                .iter()
-                .fold(param_count(info, *func_index), |n, (k, _)| {
-                    n.saturating_add(*k)
-                });
-            *func_index += 1;
-            let (rewritten, extra) = params_via_locals(&body, info, &self.results_only, own);
-            body = rewritten;
-            locals.extend(extra.into_iter().map(|t| (1, t)));
-        }
-        if let (Some(BodyRewrite::BrTableViaLocals), Some((info, func_index))) =
-            (self.body_rewrite, &mut self.info)
-        {
-            let own = locals
-                .iter()
-                .fold(param_count(info, *func_index), |n, (k, _)| {
-                    n.saturating_add(*k)
-                });
-            let (rewritten, extra) = br_table_via_locals(&body, info, *func_index, own);
-            *func_index += 1;
-            body = rewritten;
-            locals.extend(extra.into_iter().map(|t| (1, t)));
+            (Some(BodyRewrite::BlockParamsViaLocals), Some((info, _, own))) => {
+                let (rewritten, extra) = params_via_locals(&body, info, &self.results_only, own);
+                body = rewritten;
+                locals.extend(extra.into_iter().map(|t| (1, t)));
+            }
+            (Some(BodyRewrite::BrTableViaLocals), Some((info, func_index, own))) => {
+                let (rewritten, extra) = br_table_via_locals(&body, info, func_index, own);
+                body = rewritten;
+                locals.extend(extra.into_iter().map(|t| (1, t)));
+            }
+            _ => {}
         }
         let mut f = Function::new(locals);
         if let Some(s) = &mut self.shaping {
@@ -1224,6 +1215,22 @@ mod tests {
         }
     }
 
+    /// Each export's outcome on the reference VM (one round), by name.
+    fn outcomes(wasm: &[u8]) -> Vec<(String, String)> {
+        let case = super::super::generate::Case {
+            wasm: wasm.to_vec(),
+            plan_seed: 1,
+            rounds: 1,
+            fuel: 100,
+            config: String::new(),
+        };
+        let run = super::super::run_case(&case, &["reference-vm"]).unwrap();
+        run.calls
+            .iter()
+            .map(|c| (c.export.clone(), c.outcomes[0].to_string()))
+            .collect()
+    }
+
     #[test]
     fn block_params_go_through_fresh_locals_and_keep_the_meaning() {
         // An `if` with two parameters and two results and no `else`, a
@@ -1262,26 +1269,12 @@ mod tests {
             assert!(text.contains(shape), "{shape:?} not in {text}");
         }
         // The same results on both paths: (5, 60) and (5, 6).
-        let run = |wasm: &[u8]| {
-            let case = super::super::generate::Case {
-                wasm: wasm.to_vec(),
-                plan_seed: 1,
-                rounds: 1,
-                fuel: 100,
-                config: String::new(),
-            };
-            let run = super::super::run_case(&case, &["reference-vm"]).unwrap();
-            run.calls
-                .iter()
-                .map(|c| (c.export.clone(), c.outcomes[0].clone()))
-                .collect::<Vec<_>>()
-        };
-        let before = run(&wasm);
+        let before = outcomes(&wasm);
         assert!(
-            before.iter().any(|(_, o)| o.to_string().contains("i64:60")) && before.len() == 2,
+            before.iter().any(|(_, o)| o.contains("i64:60")) && before.len() == 2,
             "{before:?}"
         );
-        assert_eq!(before, run(&out));
+        assert_eq!(before, outcomes(&out));
     }
 
     #[test]
@@ -1320,25 +1313,11 @@ mod tests {
         ] {
             assert!(text.contains(shape), "{shape:?} not in {text}");
         }
-        let run = |wasm: &[u8]| {
-            let case = super::super::generate::Case {
-                wasm: wasm.to_vec(),
-                plan_seed: 1,
-                rounds: 1,
-                fuel: 100,
-                config: String::new(),
-            };
-            let run = super::super::run_case(&case, &["reference-vm"]).unwrap();
-            run.calls
-                .iter()
-                .map(|c| c.outcomes[0].to_string())
-                .collect::<Vec<_>>()
-        };
-        let before = run(&wasm);
+        let before = outcomes(&wasm);
         assert_eq!(before.len(), 4, "{before:?}");
-        assert!(before[0].contains("i64:5, i64:1107"), "{before:?}");
-        assert!(before[1].contains("i64:5, i64:1007"), "{before:?}");
-        assert!(before[2].contains("i64:5, i64:7]"), "{before:?}");
-        assert_eq!(before, run(&out));
+        assert!(before[0].1.contains("i64:5, i64:1107"), "{before:?}");
+        assert!(before[1].1.contains("i64:5, i64:1007"), "{before:?}");
+        assert!(before[2].1.contains("i64:5, i64:7]"), "{before:?}");
+        assert_eq!(before, outcomes(&out));
     }
 }

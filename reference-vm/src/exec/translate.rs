@@ -1619,22 +1619,26 @@ impl Translator<'_> {
                 self.height = base;
                 self.push_next();
             }
-            SimdClass::Un => {
+            // One operand, the result in its slot.
+            SimdClass::Un | SimdClass::Test | SimdClass::Splat(_) | SimdClass::Extract(..) => {
                 let x = self.pop();
-                self.emit_result(Ins::VUn {
-                    op,
-                    dst: x.slot,
-                    a: Self::src(&x),
+                let (dst, a) = (x.slot, Self::src(&x));
+                self.emit_result(match sc {
+                    SimdClass::Un => Ins::VUn { op, dst, a },
+                    SimdClass::Test => Ins::VTest { op, dst, a },
+                    SimdClass::Splat(_) => Ins::VSplat { op, dst, a },
+                    _ => Ins::VExtract { op_lane, dst, a },
                 });
             }
-            SimdClass::Bin => {
+            // Two operands, the result in the first one's slot.
+            SimdClass::Bin | SimdClass::Shift | SimdClass::Replace(..) => {
                 let y = self.pop();
                 let x = self.pop();
-                self.emit_result(Ins::VBin {
-                    op,
-                    dst: x.slot,
-                    a: Self::src(&x),
-                    b: Self::src(&y),
+                let (dst, a, b) = (x.slot, Self::src(&x), Self::src(&y));
+                self.emit_result(match sc {
+                    SimdClass::Bin => Ins::VBin { op, dst, a, b },
+                    SimdClass::Shift => Ins::VShift { op, dst, a, b },
+                    _ => Ins::VReplace { op_lane, dst, a, b },
                 });
             }
             SimdClass::Tern => {
@@ -1642,51 +1646,6 @@ impl Translator<'_> {
                 self.emit(Ins::VTern { op, dst: base });
                 self.height = base;
                 self.push_next();
-            }
-            SimdClass::Test => {
-                let x = self.pop();
-                self.emit_result(Ins::VTest {
-                    op,
-                    dst: x.slot,
-                    a: Self::src(&x),
-                });
-            }
-            SimdClass::Shift => {
-                let y = self.pop();
-                let x = self.pop();
-                self.emit_result(Ins::VShift {
-                    op,
-                    dst: x.slot,
-                    a: Self::src(&x),
-                    b: Self::src(&y),
-                });
-            }
-            SimdClass::Splat(_) => {
-                let x = self.pop();
-                self.emit_result(Ins::VSplat {
-                    op,
-                    dst: x.slot,
-                    a: Self::src(&x),
-                });
-            }
-            SimdClass::Extract(..) => {
-                let x = self.pop();
-                self.emit_result(Ins::VExtract {
-                    op_lane,
-                    dst: x.slot,
-                    a: Self::src(&x),
-                });
-            }
-            SimdClass::Replace(..) => {
-                let y = self.pop();
-                let x = self.pop();
-                let ins = Ins::VReplace {
-                    op_lane,
-                    dst: x.slot,
-                    a: Self::src(&x),
-                    b: Self::src(&y),
-                };
-                self.emit_result(ins);
             }
         }
         Ok(())
