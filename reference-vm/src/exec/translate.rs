@@ -905,6 +905,18 @@ impl Translator<'_> {
     }
 
     /// Pops `n` operands, puts them in contiguous stack slots, returns the first slot.
+    /// Emits the instruction `ins` makes from slot `base`, where the top
+    /// operands the validator popped now lie contiguous; with `result`, its
+    /// results are pushed from `base`.
+    fn emit_over(&mut self, result: bool, ins: impl FnOnce(u32) -> Ins) {
+        let base = self.pop_contiguous(self.popped);
+        self.emit(ins(base));
+        if result {
+            self.height = base;
+            self.push_next();
+        }
+    }
+
     fn pop_contiguous(&mut self, n: usize) -> u32 {
         let mut opds = self.pop_n(n);
         for o in opds.iter_mut() {
@@ -1642,10 +1654,7 @@ impl Translator<'_> {
                 });
             }
             SimdClass::Tern => {
-                let base = self.pop_contiguous(self.popped);
-                self.emit(Ins::VTern { op, dst: base });
-                self.height = base;
-                self.push_next();
+                self.emit_over(true, |base| Ins::VTern { op, dst: base });
             }
         }
         Ok(())
@@ -1855,14 +1864,13 @@ impl Translator<'_> {
             }
             Opcode::StructNew | Opcode::StructNewDesc => {
                 let x = i.idx();
-                let base = self.pop_contiguous(self.popped);
-                if op == Opcode::StructNew {
-                    self.emit(Ins::StructNew { ty: x, base });
-                } else {
-                    self.emit(Ins::StructNewDesc { ty: x, base });
-                }
-                self.height = base;
-                self.push_next();
+                self.emit_over(true, |base| {
+                    if op == Opcode::StructNew {
+                        Ins::StructNew { ty: x, base }
+                    } else {
+                        Ins::StructNewDesc { ty: x, base }
+                    }
+                });
             }
             Opcode::StructNewDefault | Opcode::StructNewDefaultDesc => {
                 let x = i.idx();
@@ -1932,69 +1940,51 @@ impl Translator<'_> {
             }
             Opcode::ArrayNew | Opcode::ArrayNewDefault => {
                 let x = i.idx();
-                let base = self.pop_contiguous(self.popped);
                 let default = u16::from(op == Opcode::ArrayNewDefault);
-                self.emit(Ins::ArrayNew {
+                self.emit_over(true, |base| Ins::ArrayNew {
                     default,
                     ty: x,
                     base,
                 });
-                self.height = base;
-                self.push_next();
             }
             Opcode::ArrayNewFixed => {
                 let (x, n) = i.idx2();
-                let base = self.pop_contiguous(self.popped);
-                self.emit(Ins::ArrayNewFixed { ty: x, base, n });
-                self.height = base;
-                self.push_next();
+                self.emit_over(true, |base| Ins::ArrayNewFixed { ty: x, base, n });
             }
             Opcode::ArrayNewData | Opcode::ArrayInitData => {
                 let (x, d) = i.idx2();
                 if op == Opcode::ArrayNewData {
-                    let base = self.pop_contiguous(self.popped);
-                    self.emit(Ins::ArrayNewData {
+                    self.emit_over(true, |base| Ins::ArrayNewData {
                         ty: x,
                         data: d,
                         base,
                     });
-                    self.height = base;
-                    self.push_next();
                 } else {
-                    let base = self.pop_contiguous(self.popped);
-                    self.emit(Ins::ArrayInitData { data: d, base });
+                    self.emit_over(false, |base| Ins::ArrayInitData { data: d, base });
                 }
             }
             Opcode::ArrayNewElem | Opcode::ArrayInitElem => {
                 let (x, e) = i.idx2();
                 if op == Opcode::ArrayNewElem {
-                    let base = self.pop_contiguous(self.popped);
-                    self.emit(Ins::ArrayNewElem {
+                    self.emit_over(true, |base| Ins::ArrayNewElem {
                         ty: x,
                         elem: e,
                         base,
                     });
-                    self.height = base;
-                    self.push_next();
                 } else {
-                    let base = self.pop_contiguous(self.popped);
-                    self.emit(Ins::ArrayInitElem { elem: e, base });
+                    self.emit_over(false, |base| Ins::ArrayInitElem { elem: e, base });
                 }
             }
             Opcode::ArrayGet | Opcode::ArrayGetS | Opcode::ArrayGetU => {
-                let base = self.pop_contiguous(self.popped);
                 let sx = match op {
                     Opcode::ArrayGetS => 1,
                     Opcode::ArrayGetU => 2,
                     _ => 0,
                 };
-                self.emit(Ins::ArrayGet { sx, base });
-                self.height = base;
-                self.push_next();
+                self.emit_over(true, |base| Ins::ArrayGet { sx, base });
             }
             Opcode::ArraySet => {
-                let base = self.pop_contiguous(self.popped);
-                self.emit(Ins::ArraySet { base });
+                self.emit_over(false, |base| Ins::ArraySet { base });
             }
             Opcode::ArrayLen => {
                 let o = self.pop();
@@ -2004,12 +1994,10 @@ impl Translator<'_> {
                 });
             }
             Opcode::ArrayFill => {
-                let base = self.pop_contiguous(self.popped);
-                self.emit(Ins::ArrayFill { base });
+                self.emit_over(false, |base| Ins::ArrayFill { base });
             }
             Opcode::ArrayCopy => {
-                let base = self.pop_contiguous(self.popped);
-                self.emit(Ins::ArrayCopy { base });
+                self.emit_over(false, |base| Ins::ArrayCopy { base });
             }
             Opcode::CallRef | Opcode::ReturnCallRef => {
                 let mut r = self.pop();
